@@ -1,0 +1,30 @@
+"""symgrad: a source-to-source symbolic differentiation compiler for Python.
+
+Trace a Python/NumPy function, differentiate the graph symbolically in reverse
+mode, simplify it, and generate a standalone module with its gradient.
+"""
+
+__version__ = "0.1.0"
+
+from symgrad.api import Compiled, compile, grad, value_and_grad  # noqa: E402
+from symgrad.tracing import relu, sigmoid  # noqa: E402
+from symgrad.errors import (  # noqa: E402
+    ArgumentError,
+    ShapeError,
+    SymgradError,
+    TraceError,
+)
+
+__all__ = [
+    "ArgumentError",
+    "Compiled",
+    "ShapeError",
+    "SymgradError",
+    "TraceError",
+    "__version__",
+    "compile",
+    "grad",
+    "relu",
+    "sigmoid",
+    "value_and_grad",
+]

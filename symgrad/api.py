@@ -1,0 +1,364 @@
+"""Public entry points: `grad`, `value_and_grad`, `compile` and `Compiled`.
+
+Contract:
+- `compile(fun, *example_args)` traces `fun` once, differentiates it
+  symbolically, optimizes the graph, generates a module and loads it.
+- `grad` / `value_and_grad` wrap a function (as decorators or calls): the first
+  call with a given argument signature (structure, shapes, dtypes, static
+  values) compiles, later calls with the same signature reuse the module.
+- Inside a trace (nested `grad`, or `grad` used by a function being compiled)
+  they do not run code: they differentiate symbolically and return tracers, so
+  higher-order derivatives compose.
+"""
+
+from __future__ import annotations
+
+import builtins
+import functools
+import inspect
+import itertools
+import os
+import tempfile
+import time
+import types
+import linecache
+
+import numpy as np
+
+from symgrad import autodiff, ir, ops, tracing
+from symgrad.codegen import generate
+from symgrad.errors import ArgumentError, SymgradError
+from symgrad.passes import optimize as run_passes
+from symgrad.program import Leaf, Program
+from symgrad.pytree import describe, flatten, unflatten
+
+TARGETS = ("numpy",)
+_nested_tags = itertools.count(1)
+
+
+# ------------------------------------------------------------------ arguments
+
+
+def _param_names(fun, nargs: int) -> list:
+    try:
+        params = list(inspect.signature(fun).parameters.values())
+    except (TypeError, ValueError):
+        params = []
+    names = []
+    for p in params:
+        if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD):
+            names.append(p.name)
+        elif p.kind == p.VAR_POSITIONAL:
+            names.extend(f"{p.name}_{i}" for i in range(nargs - len(names)))
+            break
+    names += [f"arg{i}" for i in range(len(names), nargs)]
+    return names[:nargs]
+
+
+def _argnums(argnums, nargs: int, fun_name: str):
+    single = isinstance(argnums, (int, np.integer))
+    nums = (argnums,) if single else tuple(argnums)
+    if not nums:
+        raise ArgumentError("argnums is empty; name at least one argument to differentiate")
+    out = []
+    for n in nums:
+        if not isinstance(n, (int, np.integer)) or isinstance(n, bool):
+            raise ArgumentError(f"argnums must be ints, got {n!r}")
+        if not -nargs <= n < nargs:
+            raise ArgumentError(
+                f"argnums={n} is out of range: {fun_name} was called with "
+                f"{nargs} positional argument{'s' if nargs != 1 else ''}"
+            )
+        out.append(int(n) % nargs)
+    if len(set(out)) != len(out):
+        raise ArgumentError(f"argnums {nums} names an argument twice")
+    return tuple(out), single
+
+
+def _is_float_leaf(x) -> bool:
+    if isinstance(x, bool):
+        return False
+    if isinstance(x, (float, np.floating)):
+        return True
+    return isinstance(x, np.ndarray) and x.dtype.kind == "f"
+
+
+def _is_dynamic(x) -> bool:
+    """Leaves that become graph inputs: floats and numeric NumPy arrays."""
+    return _is_float_leaf(x) or (isinstance(x, np.ndarray) and x.dtype.kind in "biuf")
+
+
+def _leaf_spec(x):
+    if _is_dynamic(x):
+        arr = np.asarray(x)
+        return ("in", arr.shape, arr.dtype.str, type(x) is float)
+    try:
+        hash(x)
+    except TypeError:
+        raise ArgumentError(
+            f"an argument of type {type(x).__name__} is neither an array nor "
+            "hashable; pass data as NumPy arrays, floats, or lists/tuples/dicts of them"
+        ) from None
+    return ("static", type(x).__name__, x)
+
+
+def signature(args):
+    """The cache key of a call: structure, shapes, dtypes and static values."""
+    leaves, paths, treedef = flatten(tuple(args))
+    return (treedef, tuple(_leaf_spec(x) for x in leaves)), leaves, paths, treedef
+
+
+def _check_diff_leaves(leaves, paths, argnums, params):
+    for leaf, path in zip(leaves, paths, strict=True):
+        if path[0] in argnums and not _is_float_leaf(leaf):
+            label = params[path[0]] + "".join(f"[{k!r}]" for k in path[1:])
+            kind = type(leaf).__name__
+            if isinstance(leaf, np.ndarray):
+                kind = f"array of dtype {leaf.dtype}"
+            raise ArgumentError(
+                f"cannot differentiate with respect to {label}: it is {kind}, and "
+                "gradients need floats. Pass a float (3.0, not 3) or a float array "
+                "(np.asarray(x, dtype=float)), or leave it out of argnums"
+            )
+
+
+# ------------------------------------------------------------------ building
+
+
+def _source_file(fun) -> str:
+    try:
+        return inspect.getsourcefile(fun) or fun.__code__.co_filename
+    except (TypeError, AttributeError):
+        return "<unknown>"
+
+
+def build_program(fun, args, argnums=0, optimize=True) -> Program:
+    """Trace, differentiate and optimize `fun` at `args` (no code generation)."""
+    name = getattr(fun, "__name__", type(fun).__name__)
+    params = _param_names(fun, len(args))
+    argnums, single = _argnums(argnums, len(args), name)
+    _, leaves, paths, treedef = signature(args)
+    _check_diff_leaves(leaves, paths, argnums, params)
+    stats = {}
+    t0 = time.perf_counter()
+    program_leaves = []
+    call_leaves = []
+    for i, (leaf, path) in enumerate(zip(leaves, paths, strict=True)):
+        if _is_dynamic(leaf):
+            arr = np.asarray(leaf)
+            label = _leaf_hint(params, path)
+            node = ops.input_node(i, label, arr.shape, arr.dtype)
+            program_leaves.append(Leaf(path, node, pyfloat=type(leaf) is float))
+            call_leaves.append(tracing.Tracer(node))
+        else:
+            program_leaves.append(Leaf(path, None, value=leaf))
+            call_leaves.append(leaf)
+    out = tracing.trace(fun, unflatten(treedef, call_leaves))
+    value = tracing.output_node(out, name)
+    stats["trace_s"] = time.perf_counter() - t0
+    diff = [i for i, p in enumerate(paths) if p[0] in argnums]
+    t0 = time.perf_counter()
+    grads = autodiff.gradients(value, [program_leaves[i].node for i in diff])
+    stats["differentiate_s"] = time.perf_counter() - t0
+    t0 = time.perf_counter()
+    if optimize:
+        value, *grads = run_passes([value] + grads)
+    stats["passes_s"] = time.perf_counter() - t0
+    return Program(
+        fun_name=name,
+        filename=_source_file(fun),
+        params=params,
+        treedef=treedef,
+        leaves=program_leaves,
+        argnums=argnums,
+        single=single,
+        value=value,
+        grads=grads,
+        diff=diff,
+        stats=stats,
+    )
+
+
+def _leaf_hint(params, path) -> str:
+    pos, *keys = path
+    if keys and isinstance(keys[0], str):
+        return "_".join(str(k) for k in keys)
+    return "_".join([params[pos]] + [str(k) for k in keys])
+
+
+class Compiled:
+    """A compiled function: generated source, its graph, and callables.
+
+    `forward(*args)`, `gradient(*args)` and `value_and_grad(*args)` run the
+    generated module; `source` is its text; `graph` the optimized graph of
+    the value and its gradients; `write(path)` saves the module.
+    """
+
+    def __init__(self, program: Program, target: str = "numpy"):
+        if target not in TARGETS:
+            raise ArgumentError(f"unknown target {target!r}; choose one of {TARGETS}")
+        self.program = program
+        self.target = target
+        t0 = time.perf_counter()
+        self.source = generate(program, target)
+        program.stats["codegen_s"] = time.perf_counter() - t0
+        self.stats = program.stats
+        self.module = _load(self.source, program)
+        self.forward = self.module.forward
+        self.gradient = self.module.gradient
+        self.value_and_grad = self.module.value_and_grad
+
+    @property
+    def graph(self) -> ir.Graph:
+        return self.program.grad_graph()
+
+    def write(self, path) -> str:
+        """Write the module to `path` atomically (temp file, then rename)."""
+        path = os.fspath(path)
+        folder = os.path.dirname(os.path.abspath(path))
+        if not os.path.isdir(folder):
+            raise SymgradError(f"cannot write {path}: the folder {folder} does not exist")
+        fd, tmp = tempfile.mkstemp(prefix=".symgrad-", suffix=".py", dir=folder)
+        try:
+            with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as f:
+                f.write(self.source)
+            os.replace(tmp, path)
+        except BaseException:
+            if os.path.exists(tmp):
+                os.unlink(tmp)
+            raise
+        return path
+
+    def __repr__(self) -> str:
+        return f"<Compiled {self.program.fun_name} target={self.target}>"
+
+
+def _load(source: str, program: Program):
+    base = os.path.basename(program.filename)
+    filename = f"<symgrad {base}:{program.fun_name}>"
+    module = types.ModuleType("symgrad_generated")
+    module.__file__ = filename
+    # Registering the text lets tracebacks show the generated lines.
+    linecache.cache[filename] = (len(source), None, source.splitlines(True), filename)
+    exec(builtins.compile(source, filename, "exec"), module.__dict__)
+    return module
+
+
+def compile(fun, *example_args, argnums=0, target="numpy", optimize=True) -> Compiled:  # noqa: A001
+    """Compile `fun` for arguments shaped like `example_args`."""
+    if target not in TARGETS:
+        raise ArgumentError(f"unknown target {target!r}; choose one of {TARGETS}")
+    with ir.scope():
+        program = build_program(fun, example_args, argnums, optimize)
+        return Compiled(program, target)
+
+
+# ------------------------------------------------------------------ grad
+
+
+class _Transformed:
+    """The callable `grad(fun)` / `value_and_grad(fun)` returns."""
+
+    def __init__(self, fun, argnums, with_value, target, optimize):
+        if not callable(fun):
+            raise ArgumentError(f"grad needs a function, got {type(fun).__name__}")
+        functools.update_wrapper(self, fun)
+        self.fun = fun
+        self.argnums = argnums
+        self.with_value = with_value
+        self.target = target
+        self.optimize = optimize
+        self._cache: dict = {}
+        self.compiled: Compiled | None = None
+
+    @property
+    def source(self) -> str | None:
+        """The generated module of the latest specialization (None before a call)."""
+        return self.compiled.source if self.compiled is not None else None
+
+    def __call__(self, *args, **kwargs):
+        if kwargs:
+            raise ArgumentError(
+                f"{self.__name__} got keyword arguments {sorted(kwargs)}; pass "
+                "arguments positionally (or bind them with functools.partial)"
+            )
+        if tracing.is_tracing() or _has_tracer(args):
+            return _inline(self.fun, args, self.argnums, self.with_value)
+        key, _, _, _ = signature(args)
+        compiled = self._cache.get(key)
+        if compiled is None:
+            compiled = compile(
+                self.fun, *args, argnums=self.argnums, target=self.target,
+                optimize=self.optimize,
+            )
+            self._cache[key] = compiled
+        self.compiled = compiled
+        if self.with_value:
+            return compiled.value_and_grad(*args)
+        return compiled.gradient(*args)
+
+
+def _has_tracer(args) -> bool:
+    leaves, _, _ = flatten(tuple(args))
+    return any(isinstance(x, tracing.Tracer) for x in leaves)
+
+
+def _inline(fun, args, argnums, with_value):
+    """Differentiate symbolically inside an outer trace and return tracers."""
+    name = getattr(fun, "__name__", "function")
+    params = _param_names(fun, len(args))
+    argnums, single = _argnums(argnums, len(args), name)
+    leaves, paths, treedef = flatten(tuple(args))
+    tag = next(_nested_tags)
+    fresh, mapping, call_leaves = [], {}, []
+    for i, (leaf, path) in enumerate(zip(leaves, paths, strict=True)):
+        if path[0] not in argnums:
+            call_leaves.append(leaf)
+            continue
+        node = leaf.node if isinstance(leaf, tracing.Tracer) else None
+        if node is None:
+            if not _is_float_leaf(leaf):
+                _check_diff_leaves([leaf], [path], argnums, params)
+            node = ops.const(np.asarray(leaf))
+        if node.dtype.kind != "f":
+            raise ArgumentError(f"cannot differentiate with respect to a {node.dtype} value")
+        # A fresh input stands for the argument so that values the function
+        # closes over are constants for this derivative (no perturbation mix-up).
+        stand_in = ops.input_node(i, _leaf_hint(params, path), node.shape, node.dtype, tag)
+        fresh.append(stand_in)
+        mapping[stand_in] = node
+        call_leaves.append(tracing.Tracer(stand_in))
+    out = tracing.trace(fun, unflatten(treedef, call_leaves))
+    value = tracing.output_node(out, name)
+    grads = autodiff.gradients(value, fresh)
+    from symgrad.passes.rewrite import substitute
+
+    value, *grads = substitute([value] + grads, mapping)
+    grad_leaves = iter(tracing.Tracer(g) for g in grads)
+    trees = [
+        unflatten(treedef[2][a], [next(grad_leaves) for p in paths if p[0] == a])
+        for a in argnums
+    ]
+    result = trees[0] if single else tuple(trees)
+    return (tracing.Tracer(value), result) if with_value else result
+
+
+def grad(fun=None, argnums=0, *, target="numpy", optimize=True):
+    """The gradient of scalar-valued `fun` with respect to argument(s) `argnums`.
+
+    Use as `grad(f)`, `@grad` or `@grad(argnums=(0, 1))`. The gradient has the
+    structure of the differentiated argument (a tuple of them for a tuple).
+    """
+    if fun is None:
+        return lambda f: grad(f, argnums, target=target, optimize=optimize)
+    return _Transformed(fun, argnums, False, target, optimize)
+
+
+def value_and_grad(fun=None, argnums=0, *, target="numpy", optimize=True):
+    """Like `grad`, but the call returns `(value, gradient)`."""
+    if fun is None:
+        return lambda f: value_and_grad(f, argnums, target=target, optimize=optimize)
+    return _Transformed(fun, argnums, True, target, optimize)
+
+
+__all__ = ["Compiled", "compile", "grad", "value_and_grad", "build_program", "describe"]

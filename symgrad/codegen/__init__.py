@@ -1,0 +1,17 @@
+"""Code generation: Program -> formatted, standalone Python module source.
+
+Contract: `generate(program, target)` with target "numpy"; the generated code
+never imports symgrad, sympy or black.
+"""
+
+from symgrad.codegen import numpy_target
+from symgrad.codegen.module import generate as _generate
+
+TARGETS = {"numpy": numpy_target}
+
+
+def generate(program, target: str = "numpy") -> str:
+    return _generate(program, TARGETS[target])
+
+
+__all__ = ["TARGETS", "generate"]

@@ -1,0 +1,222 @@
+"""Module assembly: header, imports, entry checks and the three functions.
+
+Contract: `generate(program, target)` returns the source of a standalone module
+defining `forward(*args)`, `gradient(*args)` and `value_and_grad(*args)` with
+the user's argument structure. Nodes are emitted one per line in id order
+(the user's program order), named after the user's names where known, with a
+comment over each block pointing back to the user's source line. The text
+depends only on the program, so identical input gives identical bytes.
+"""
+
+from __future__ import annotations
+
+import linecache
+import os
+
+from symgrad import __version__, ir
+from symgrad.codegen import formatting
+from symgrad.codegen.naming import Namer, comment_safe, doc_safe, literal, sanitize
+
+
+def leaf_label(program, leaf) -> str:
+    """How the user would write this leaf: `params[0]['W']`."""
+    pos, *keys = leaf.path
+    return program.params[pos] + "".join(f"[{k!r}]" for k in keys)
+
+
+def leaf_base(program, leaf) -> str:
+    """A readable base name for a leaf: dict keys where there are any."""
+    pos, *keys = leaf.path
+    if keys and isinstance(keys[0], str):
+        return "_".join(str(k) for k in keys)
+    return "_".join([program.params[pos]] + [str(k) for k in keys])
+
+
+class _Emitter:
+    def __init__(self, program, target):
+        self.program = program
+        self.target = target
+        self.args = [sanitize(p, "arg") for p in program.params]
+        self.namer = Namer(taken=self.args)
+        self.names: dict = {}
+        self.temps = 0
+        self.leaf_names = {}
+        for leaf in program.leaves:
+            if leaf.node is not None and leaf.node not in self.names:
+                name = self._leaf_name(leaf)
+                self.names[leaf.node] = name
+                self.leaf_names[id(leaf)] = name
+
+    def _leaf_name(self, leaf):
+        pos, *keys = leaf.path
+        if not keys:
+            # A leaf that is a whole argument keeps the parameter's name.
+            return self.args[pos]
+        return self.namer.claim(leaf_base(self.program, leaf))
+
+    def name(self, node) -> str:
+        name = self.names.get(node)
+        if name is not None:
+            return name
+        if node.hint:
+            name = self.namer.claim(node.hint)
+        elif node.adjoint_of is not None:
+            primal = self.names.get(node.adjoint_of) or node.adjoint_of.hint
+            name = self.namer.claim(f"{primal}_bar") if primal else self._temp()
+        else:
+            name = self._temp()
+        self.names[node] = name
+        return name
+
+    def _temp(self) -> str:
+        while True:
+            self.temps += 1
+            name = f"t{self.temps}"
+            if name not in self.namer.taken:
+                self.namer.taken.add(name)
+                return name
+
+    def ref(self, node) -> str:
+        if node.op == "const":
+            return self.target.constant(node)
+        return self.name(node)
+
+    # ------------------------------------------------------------ pieces
+
+    def entry_lines(self, nodes_used) -> list:
+        lines = []
+        for leaf in self.program.leaves:
+            label = leaf_label(self.program, leaf)
+            pos, *keys = leaf.path
+            access = self.args[pos] + "".join(f"[{literal(k)}]" for k in keys)
+            if leaf.node is None:
+                if _checkable(leaf.value):
+                    message = literal(
+                        f"{label} was {leaf.value!r} when this module was generated; "
+                        "generate it again for another value"
+                    )
+                    lines.append(f"if {access} != {literal(leaf.value)}:")
+                    lines.append(f"    raise ValueError({message})")
+                continue
+            if leaf.node not in nodes_used:
+                continue
+            name = self.names[leaf.node]
+            lines.extend(self.target.entry(name, access, leaf.node, label))
+        return lines
+
+    def body_lines(self, nodes) -> list:
+        lines = []
+        last = None
+        for node in nodes:
+            if node.op in ("input", "const"):
+                continue
+            loc = node.loc
+            # One comment per run of nodes from the same source line.
+            key = None if loc is None else (loc.file, loc.line, loc.grad)
+            if key is not None and key != last:
+                lines.append("")
+                lines.append(_comment(loc))
+                last = key
+            args = [self.ref(i) for i in node.inputs]
+            lines.extend(self.target.statements(node, self.name(node), args))
+        return lines
+
+    def grad_tree(self) -> str:
+        program = self.program
+        by_leaf = dict(zip(program.diff, program.grads, strict=True))
+        sources = []
+        for i, leaf in enumerate(program.leaves):
+            node = by_leaf.get(i)
+            if node is not None:
+                sources.append(self.target.output(node, self.ref(node), leaf.pyfloat))
+            else:
+                sources.append(None)
+        trees = []
+        for a in program.argnums:
+            mine = [s for leaf, s in zip(program.leaves, sources, strict=True) if leaf.path[0] == a]
+            trees.append(_tree_src(program.treedef[2][a], iter(mine)))
+        return trees[0] if program.single else _tuple_src(trees)
+
+
+def _tuple_src(items) -> str:
+    return "(" + ", ".join(items) + ("," if len(items) == 1 else "") + ")"
+
+
+def _tree_src(treedef, it) -> str:
+    if treedef is None:
+        return next(it)
+    kind, meta, children = treedef
+    items = [_tree_src(c, it) for c in children]
+    if kind == "dict":
+        pairs = zip(meta, items, strict=True)
+        return "{" + ", ".join(f"{literal(k)}: {v}" for k, v in pairs) + "}"
+    if kind == "list":
+        return "[" + ", ".join(items) + "]"
+    return _tuple_src(items)
+
+
+def _checkable(value) -> bool:
+    return value is None or type(value) in (int, bool, str)
+
+
+def _comment(loc: ir.Loc) -> str:
+    text = comment_safe(linecache.getline(loc.file, loc.line)) or loc.func
+    where = comment_safe(f"{os.path.basename(loc.file)}:{loc.line}")
+    prefix = "grad of: " if loc.grad else ""
+    return f"# {prefix}{text}  ({where})"
+
+
+def _function(name, args, doc, lines) -> list:
+    out = [f"def {name}({', '.join(args)}):", f'    """{doc}"""']
+    for line in lines:
+        out.append("    " + line if line else "")
+    return out
+
+
+def generate(program, target) -> str:
+    em = _Emitter(program, target)
+    fwd_nodes = ir.program_order([program.value])
+    all_nodes = ir.program_order([program.value] + list(program.grads))
+    # Name every node in program order first so both functions agree.
+    for node in all_nodes:
+        if node.op != "const":
+            em.name(node)
+    fwd_used = dict.fromkeys(fwd_nodes)
+    all_used = dict.fromkeys(all_nodes)
+    value = em.ref(program.value)
+
+    fwd = em.entry_lines(fwd_used) + em.body_lines(fwd_nodes)
+    fwd += ["", f"return float({value})"]
+    vag = em.entry_lines(all_used) + em.body_lines(all_nodes)
+    vag += ["", f"return float({value}), {em.grad_tree()}"]
+
+    args = em.args
+    wrt = ", ".join(program.params[a] for a in program.argnums)
+    fun = doc_safe(program.fun_name)
+    src = doc_safe(os.path.basename(program.filename))
+    header = [
+        '"""Generated by symgrad ' + __version__ + f" from {src}:{fun}. Do not edit.",
+        "",
+        f"forward({', '.join(args)}) -> value of {fun}",
+        f"gradient({', '.join(args)}) -> its gradient with respect to {doc_safe(wrt)}",
+        f"value_and_grad({', '.join(args)}) -> (value, gradient)",
+        '"""',
+        "",
+        *target.IMPORTS,
+        "",
+    ]
+    parts = [header]
+    parts.append(_function("forward", args, f"The value of {fun}.", fwd))
+    parts.append(
+        _function(
+            "gradient",
+            args,
+            "The gradient (same structure as the differentiated arguments).",
+            [f"return value_and_grad({', '.join(args)})[1]"],
+        )
+    )
+    parts.append(_function("value_and_grad", args, "The value and the gradient.", vag))
+    lines = parts[0]
+    for part in parts[1:]:
+        lines += ["", ""] + part
+    return formatting.format_source("\n".join(lines) + "\n")

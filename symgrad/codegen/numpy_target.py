@@ -1,0 +1,84 @@
+"""NumPy target: one statement per node, array code at array level.
+
+Contract: `statements(node, out, args)` returns the source lines computing
+`node` into the variable `out` from operand sources `args`, using the op
+table's NumPy printer; `constant(node)` is a literal for a constant node;
+`entry(...)` converts and checks one argument leaf. Generated code imports
+only numpy.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from symgrad.codegen.naming import literal
+from symgrad.ops import OPS
+
+NAME = "numpy"
+IMPORTS = ["import numpy as np"]
+
+
+def _scalar(value) -> str:
+    if isinstance(value, (bool, np.bool_)):
+        return "True" if value else "False"
+    if isinstance(value, (int, np.integer)):
+        return str(int(value))
+    value = float(value)
+    if math.isnan(value):
+        return "np.nan"
+    if math.isinf(value):
+        return "np.inf" if value > 0 else "-np.inf"
+    return repr(value)
+
+
+def constant(node) -> str:
+    value = node.value
+    if value.ndim == 0:
+        text = _scalar(value.item())
+        if not node.weak and value.dtype not in (np.float64, np.int64, np.bool_):
+            return f"np.{value.dtype.name}({text})"
+        return text
+    body = _nested(value)
+    suffix = "" if value.dtype == np.float64 else f", dtype=np.{value.dtype.name}"
+    return f"np.array({body}{suffix})"
+
+
+def _nested(value) -> str:
+    if value.ndim == 0:
+        return _scalar(value.item())
+    return "[" + ", ".join(_nested(v) for v in value) + "]"
+
+
+def statements(node, out: str, args: list) -> list:
+    op = OPS[node.op]
+    attrs = dict(node.attrs)
+    if op.numpy_stmts is not None:
+        return op.numpy_stmts(out, *args, dtype=node.dtype, **attrs)
+    return [f"{out} = {op.numpy(*args, **attrs)}"]
+
+
+def entry(name: str, access: str, node, label: str) -> list:
+    """Bind one argument leaf to `name`, converting and checking its shape."""
+    if not node.shape:
+        if node.dtype.kind == "f":
+            return [f"{name} = float({access})"]
+        return [f"{name} = {access}"]
+    dtype = "" if node.dtype.kind != "f" else f", dtype=np.{node.dtype.name}"
+    message = literal(f"{label} must have shape {node.shape}, got ")
+    return [
+        f"{name} = np.asarray({access}{dtype})",
+        f"if {name}.shape != {node.shape}:",
+        f"    raise ValueError({message} + str({name}.shape))",
+    ]
+
+
+def output(node, src: str, pyfloat: bool) -> str:
+    """How a gradient leaf is returned: floats as float, arrays as owned arrays."""
+    if pyfloat or not node.shape:
+        return f"float({src})"
+    if node.op in ("input", "const") or "view" in OPS[node.op].flags:
+        # Never hand out a view of an argument or a read-only broadcast.
+        return f"np.array({src})"
+    return src

@@ -1,0 +1,95 @@
+"""The op table (`OPS`) and the builder functions that make nodes from it.
+
+Contract: importing this package registers every primitive. `OPS` is the one
+table; builders such as `add`, `tanh`, `reduce`, `getitem` are the only way the
+rest of symgrad creates non-leaf nodes. `evaluate` runs a graph numerically
+with each op's NumPy evaluation (the reference interpreter used by tests).
+"""
+
+from symgrad.ops.core import OPS, Op, apply, const, is_const, is_float, lift
+from symgrad.ops.elementwise import (
+    abs,
+    add,
+    cos,
+    div,
+    eq,
+    exp,
+    ge,
+    gt,
+    le,
+    log,
+    lt,
+    maximum,
+    minimum,
+    mul,
+    ne,
+    neg,
+    pow,
+    relu,
+    sigmoid,
+    sign,
+    sin,
+    sqrt,
+    sub,
+    tanh,
+    where,
+)
+from symgrad.ops.evaluate import evaluate
+from symgrad.ops.leaves import input_node
+from symgrad.ops.structural import (
+    broadcast_to,
+    getitem,
+    index_value,
+    matmul,
+    reduce,
+    reshape,
+    scatter,
+    sum_to,
+    transpose,
+)
+
+__all__ = [
+    "OPS",
+    "Op",
+    "abs",
+    "add",
+    "apply",
+    "broadcast_to",
+    "const",
+    "cos",
+    "div",
+    "eq",
+    "evaluate",
+    "exp",
+    "ge",
+    "getitem",
+    "gt",
+    "index_value",
+    "input_node",
+    "is_const",
+    "is_float",
+    "le",
+    "lift",
+    "log",
+    "lt",
+    "matmul",
+    "maximum",
+    "minimum",
+    "mul",
+    "ne",
+    "neg",
+    "pow",
+    "reduce",
+    "relu",
+    "reshape",
+    "scatter",
+    "sigmoid",
+    "sign",
+    "sin",
+    "sqrt",
+    "sub",
+    "sum_to",
+    "tanh",
+    "transpose",
+    "where",
+]

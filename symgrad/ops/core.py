@@ -1,0 +1,162 @@
+"""The op record, the one op table, and the machinery every op shares.
+
+Contract:
+- `OPS` maps an op name to its `Op` record: shape rule, dtype rule, NumPy
+  evaluation, VJP rule, printers per target and SymPy mapping. Nothing outside
+  the records knows anything op-specific (targets whose lowering is too big for
+  a one-line printer keep their own table keyed by op name).
+- `apply(name, *inputs, **attrs)` builds the interned node; `const` and
+  `lift` turn Python numbers and NumPy arrays into constant nodes.
+- VJP rules have the signature `vjp(g, out, *inputs) -> tuple` with one entry
+  per input (None for no gradient). They build nodes and never compute numbers
+  from runtime values.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Callable
+
+import numpy as np
+
+from symgrad import ir
+from symgrad.errors import ShapeError
+
+Printer = Callable[..., str]
+
+
+@dataclass(frozen=True)
+class Op:
+    """Everything symgrad knows about one primitive."""
+
+    name: str
+    nin: int
+    shape: Callable  # (shapes: list[tuple], **attrs) -> tuple
+    dtype: Callable  # (nodes: list[Node], **attrs) -> np.dtype
+    eval: Callable  # (*arrays, **attrs) -> ndarray
+    vjp: Callable | None  # (g, out, *inputs) -> tuple[Node | None, ...]
+    numpy: Printer  # (*arg_sources, **attrs) -> expression source
+    python: Printer | None = None  # scalar lowering for the pure-Python target
+    sympy: Callable | None = None  # (*sympy_args, **attrs) -> sympy expression
+    # Algebraic and structural facts used by passes and codegen.
+    flags: frozenset = field(default_factory=frozenset)
+    # Statement-form lowering: (out_name, *arg_sources, **attrs) -> list of lines.
+    numpy_stmts: Callable | None = None
+
+
+OPS: dict[str, Op] = {}
+
+
+def register(op: Op) -> Op:
+    if op.name in OPS:
+        raise ValueError(f"op {op.name!r} registered twice")
+    OPS[op.name] = op
+    return op
+
+
+def apply(name: str, *inputs: ir.Node, **attrs) -> ir.Node:
+    """Build (or find) the node `name(*inputs, **attrs)`."""
+    op = OPS[name]
+    inputs = tuple(lift(x) for x in inputs)
+    if "commutative" in op.flags and inputs[0].id > inputs[1].id:
+        # a*b and b*a are the same IEEE value: one canonical order lets
+        # interning merge them (the VJP of x*x builds both).
+        inputs = (inputs[1], inputs[0])
+    frozen = tuple(sorted(attrs.items()))
+    shape = op.shape([x.shape for x in inputs], **attrs)
+    dtype = op.dtype(inputs, **attrs)
+    return ir.make(name, inputs, frozen, tuple(shape), dtype)
+
+
+# ----------------------------------------------------------------- constants
+
+
+def const(value, dtype=None, weak=False) -> ir.Node:
+    """A constant node. `weak` marks a Python scalar, which does not promote."""
+    arr = np.asarray(value, dtype=dtype)
+    if arr.dtype == object:
+        raise TypeError(f"cannot make a constant from {type(value).__name__}")
+    arr = arr.copy()
+    arr.flags.writeable = False
+    key = (arr.dtype.str, arr.shape, arr.tobytes())
+    return ir.make("const", (), (), arr.shape, arr.dtype, arr, weak, key)
+
+
+def lift(x) -> ir.Node:
+    """Nodes pass through; Python scalars become weak constants."""
+    if isinstance(x, ir.Node):
+        return x
+    if isinstance(x, bool):
+        return const(x)
+    if isinstance(x, int):
+        return const(x, weak=True)
+    if isinstance(x, float):
+        return const(x, weak=True)
+    return const(x)
+
+
+def is_const(node: ir.Node, value=None) -> bool:
+    """True for a constant (equal everywhere to `value`, if given)."""
+    if node.op != "const":
+        return False
+    if value is None:
+        return True
+    v = node.value
+    return bool(v.size > 0 and np.all(v == value)) and not np.isnan(value)
+
+
+# ----------------------------------------------------------------- shared rules
+
+
+def broadcast_shapes(*shapes) -> tuple:
+    try:
+        return np.broadcast_shapes(*shapes)
+    except ValueError:
+        raise ShapeError(
+            "operands could not be broadcast together with shapes "
+            + " ".join(str(tuple(s)) for s in shapes)
+        ) from None
+
+
+def shape_broadcast(shapes, **_):
+    return broadcast_shapes(*shapes)
+
+
+def shape_same(shapes, **_):
+    return shapes[0]
+
+
+def promote(nodes) -> np.dtype:
+    """NumPy's promotion with Python scalars weak, as NumPy 2 does (NEP 50)."""
+    strong = [n.dtype for n in nodes if not n.weak]
+    weak = [n.dtype for n in nodes if n.weak]
+    if not strong:
+        return np.result_type(*weak)
+    dt = np.result_type(*strong)
+    if dt.kind in "biu" and any(w.kind == "f" for w in weak):
+        return np.dtype(np.float64)
+    if dt.kind == "b" and weak:
+        return np.result_type(*weak)
+    return dt
+
+
+def dtype_promote(nodes, **_):
+    return promote(nodes)
+
+
+def dtype_float(nodes, **_):
+    """Result of a float function: ints and bools become float64."""
+    dt = promote(nodes)
+    return dt if dt.kind == "f" else np.dtype(np.float64)
+
+
+def dtype_bool(nodes, **_):
+    return np.dtype(bool)
+
+
+def dtype_first(nodes, **_):
+    return nodes[0].dtype
+
+
+def is_float(node: ir.Node) -> bool:
+    return node.dtype.kind == "f"

@@ -1,0 +1,43 @@
+"""The one graph rewriter every pass and substitution uses.
+
+Contract: `rewrite(outputs, rule, mapping)` rebuilds the graph below `outputs`
+in topological order (iteratively), replacing nodes found in `mapping`, and
+offering each rebuilt node to `rule(node) -> Node | None` until it returns
+None. Rebuilt nodes inherit the source location, name hint and adjoint link of
+the node they replace, so generated code keeps its names and comments.
+"""
+
+from __future__ import annotations
+
+from symgrad import ir, ops
+
+_MAX_STEPS = 16
+
+
+def rewrite(outputs, rule=None, mapping=None) -> list[ir.Node]:
+    new = dict(mapping or {})
+    watermark = ir.current_scope().counter
+    for node in ir.toposort(outputs):
+        if node in new:
+            continue
+        inputs = tuple(new.get(i, i) for i in node.inputs)
+        with ir.annotate(node.loc, node.order):
+            if all(a is b for a, b in zip(inputs, node.inputs, strict=True)):
+                out = node
+            else:
+                out = ops.apply(node.op, *inputs, **dict(node.attrs))
+            for _ in range(_MAX_STEPS) if rule is not None else ():
+                step = rule(out)
+                if step is None or step is out:
+                    break
+                out = step
+        if out is not node and out.id > watermark:
+            out.hint = out.hint or node.hint
+            out.adjoint_of = out.adjoint_of or node.adjoint_of
+        new[node] = out
+    return [new.get(o, o) for o in outputs]
+
+
+def substitute(outputs, mapping) -> list[ir.Node]:
+    """`outputs` with each key of `mapping` replaced by its value."""
+    return rewrite(outputs, None, mapping)
