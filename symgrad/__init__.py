@@ -7,13 +7,13 @@ mode, simplify it, and generate a standalone module with its gradient.
 __version__ = "0.1.0"
 
 from symgrad.api import Compiled, compile, grad, value_and_grad  # noqa: E402
-from symgrad.tracing import relu, sigmoid  # noqa: E402
 from symgrad.errors import (  # noqa: E402
     ArgumentError,
     ShapeError,
     SymgradError,
     TraceError,
 )
+from symgrad.tracing import relu, sigmoid  # noqa: E402
 
 __all__ = [
     "ArgumentError",

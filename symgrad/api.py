@@ -17,11 +17,11 @@ import builtins
 import functools
 import inspect
 import itertools
+import linecache
 import os
 import tempfile
 import time
 import types
-import linecache
 
 import numpy as np
 
@@ -30,7 +30,7 @@ from symgrad.codegen import generate
 from symgrad.errors import ArgumentError, SymgradError
 from symgrad.passes import optimize as run_passes
 from symgrad.program import Leaf, Program
-from symgrad.pytree import describe, flatten, unflatten
+from symgrad.pytree import flatten, unflatten
 
 TARGETS = ("numpy",)
 _nested_tags = itertools.count(1)
@@ -59,7 +59,9 @@ def _argnums(argnums, nargs: int, fun_name: str):
     single = isinstance(argnums, (int, np.integer))
     nums = (argnums,) if single else tuple(argnums)
     if not nums:
-        raise ArgumentError("argnums is empty; name at least one argument to differentiate")
+        raise ArgumentError(
+            "argnums is empty; name at least one argument to differentiate"
+        )
     out = []
     for n in nums:
         if not isinstance(n, (int, np.integer)) or isinstance(n, bool):
@@ -217,7 +219,9 @@ class Compiled:
         path = os.fspath(path)
         folder = os.path.dirname(os.path.abspath(path))
         if not os.path.isdir(folder):
-            raise SymgradError(f"cannot write {path}: the folder {folder} does not exist")
+            raise SymgradError(
+                f"cannot write {path}: the folder {folder} does not exist"
+            )
         fd, tmp = tempfile.mkstemp(prefix=".symgrad-", suffix=".py", dir=folder)
         try:
             with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as f:
@@ -244,7 +248,9 @@ def _load(source: str, program: Program):
     return module
 
 
-def compile(fun, *example_args, argnums=0, target="numpy", optimize=True) -> Compiled:  # noqa: A001
+def compile(
+    fun, *example_args, argnums=0, target="numpy", optimize=True
+) -> Compiled:  # noqa: A001
     """Compile `fun` for arguments shaped like `example_args`."""
     if target not in TARGETS:
         raise ArgumentError(f"unknown target {target!r}; choose one of {TARGETS}")
@@ -288,7 +294,10 @@ class _Transformed:
         compiled = self._cache.get(key)
         if compiled is None:
             compiled = compile(
-                self.fun, *args, argnums=self.argnums, target=self.target,
+                self.fun,
+                *args,
+                argnums=self.argnums,
+                target=self.target,
                 optimize=self.optimize,
             )
             self._cache[key] = compiled
@@ -321,10 +330,14 @@ def _inline(fun, args, argnums, with_value):
                 _check_diff_leaves([leaf], [path], argnums, params)
             node = ops.const(np.asarray(leaf))
         if node.dtype.kind != "f":
-            raise ArgumentError(f"cannot differentiate with respect to a {node.dtype} value")
+            raise ArgumentError(
+                f"cannot differentiate with respect to a {node.dtype} value"
+            )
         # A fresh input stands for the argument so that values the function
         # closes over are constants for this derivative (no perturbation mix-up).
-        stand_in = ops.input_node(i, _leaf_hint(params, path), node.shape, node.dtype, tag)
+        stand_in = ops.input_node(
+            i, _leaf_hint(params, path), node.shape, node.dtype, tag
+        )
         fresh.append(stand_in)
         mapping[stand_in] = node
         call_leaves.append(tracing.Tracer(stand_in))
@@ -361,4 +374,4 @@ def value_and_grad(fun=None, argnums=0, *, target="numpy", optimize=True):
     return _Transformed(fun, argnums, True, target, optimize)
 
 
-__all__ = ["Compiled", "compile", "grad", "value_and_grad", "build_program", "describe"]
+__all__ = ["Compiled", "build_program", "compile", "grad", "value_and_grad"]

@@ -11,8 +11,7 @@ the same scope as the forward graph.
 
 from __future__ import annotations
 
-from symgrad import ir
-from symgrad import ops
+from symgrad import ir, ops
 
 
 def _relevant(order, wrt) -> dict:

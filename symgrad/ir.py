@@ -146,14 +146,17 @@ def annotate(loc: Loc | None, order: int | None = None):
         sc.loc, sc.order = saved
 
 
-def make(op, inputs, attrs, shape, dtype, value=None, weak=False, key=None) -> Node:
+def make(
+    op, inputs, attrs, shape, dtype, value=None, weak=False, key=None, same_as=None
+) -> Node:
     """The interned node for this structure (created if it does not exist yet).
 
     `key` stands in for `value` in the identity of constants (arrays are not
-    hashable); it is ignored otherwise.
+    hashable). `same_as` is the input tuple used for identity when it differs
+    from `inputs` (commutative ops: b*a finds a*b, which keeps its order).
     """
     sc = _current.get()
-    ident = (op, inputs, attrs, key, weak)
+    ident = (op, same_as or inputs, attrs, key, weak)
     node = sc.table.get(ident)
     if node is None:
         sc.counter += 1

@@ -48,15 +48,3 @@ def _unflatten(treedef, it):
     if kind == "dict":
         return dict(zip(meta, items, strict=True))
     return items if kind == "list" else tuple(items)
-
-
-def describe(treedef) -> str:
-    """A short human description of a structure, for error messages."""
-    if treedef is LEAF:
-        return "*"
-    kind, meta, children = treedef
-    inner = ", ".join(describe(c) for c in children)
-    if kind == "dict":
-        inner = ", ".join(f"{k!r}: {describe(c)}" for k, c in zip(meta, children))
-        return "{" + inner + "}"
-    return f"[{inner}]" if kind == "list" else f"({inner}{',' if len(children) == 1 else ''})"

@@ -186,7 +186,9 @@ def _index(key, shape):
                     fail("slice bounds must be Python ints", "Use constant bounds")
             out.append(("slice",) + tuple(None if p is None else int(p) for p in parts))
         elif isinstance(item, (bool, np.bool_)):
-            fail("boolean indexing is not supported", "Use np.where(mask, x, 0) instead")
+            fail(
+                "boolean indexing is not supported", "Use np.where(mask, x, 0) instead"
+            )
         elif isinstance(item, (int, np.integer)):
             out.append(int(item))
         elif isinstance(item, Tracer):
@@ -241,7 +243,10 @@ class Tracer:
 
     # --- things that need a concrete value ---------------------------------
     def __bool__(self):
-        fail("Python control flow (if, while, and/or, bool(), max()) on a traced value", _CONTROL_FLOW)
+        fail(
+            "Python control flow (if, while, and/or, bool(), max()) on a traced value",
+            _CONTROL_FLOW,
+        )
 
     def __float__(self):
         fail("float() or math.* on a traced value", _CONCRETE)
@@ -250,7 +255,10 @@ class Tracer:
         fail("int() on a traced value", _CONCRETE)
 
     def __index__(self):
-        fail("a traced value used as an index or size", "Use Python ints for sizes and indices")
+        fail(
+            "a traced value used as an index or size",
+            "Use Python ints for sizes and indices",
+        )
 
     def __complex__(self):
         fail("complex() on a traced value", _CONCRETE)

@@ -36,4 +36,6 @@ def _replace(args, k, value):
 
 
 def assert_close(actual, expected, rtol=1e-6, atol=1e-8):
-    np.testing.assert_allclose(np.asarray(actual, dtype=float), expected, rtol=rtol, atol=atol)
+    np.testing.assert_allclose(
+        np.asarray(actual, dtype=float), expected, rtol=rtol, atol=atol
+    )

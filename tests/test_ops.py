@@ -64,36 +64,66 @@ ROWS = {
     "where": Row(
         ("where", "lt", "le", "gt", "ge", "eq", "ne"),
         lambda a, b: np.where(a < b, a * b, np.where(a >= b, a - b, 0.0))
-        + np.where(a != b, a, b) * np.where(a <= b, 2.0, 3.0) * np.where(a > b, 1.0, 0.5)
+        + np.where(a != b, a, b)
+        * np.where(a <= b, 2.0, 3.0)
+        * np.where(a > b, 1.0, 0.5)
         + np.where(a == b, 5.0, b),
         ("any", "any"),
         BINARY,
     ),
     "sum": Row(("sum",), lambda a: np.sum(a * a), ("any",), MATRIX),
-    "sum_axis": Row(("sum",), lambda a: np.sum(np.tanh(a), axis=0) * 2.0, ("any",), MATRIX),
+    "sum_axis": Row(
+        ("sum",), lambda a: np.sum(np.tanh(a), axis=0) * 2.0, ("any",), MATRIX
+    ),
     "sum_keep": Row(
         ("sum",), lambda a: a * np.sum(a, axis=-1, keepdims=True), ("any",), MATRIX
     ),
-    "mean": Row(("mean",), lambda a: np.mean(np.sin(a), axis=0) * a.mean(), ("any",), MATRIX),
+    "mean": Row(
+        ("mean",), lambda a: np.mean(np.sin(a), axis=0) * a.mean(), ("any",), MATRIX
+    ),
     "max": Row(("max",), lambda a: np.max(a * a, axis=0) + a.max(), ("any",), MATRIX),
     "min": Row(("min",), lambda a: a.min(axis=-1, keepdims=True) * a, ("any",), MATRIX),
     "matmul": Row(
         ("matmul", "transpose"),
         lambda a, b: np.tanh(a @ b),
         ("any", "any"),
-        (((2, 3), (3, 4)), ((3,), (3, 2)), ((2, 3), (3,)), ((3,), (3,)), ((2, 2, 3), (3, 2))),
+        (
+            ((2, 3), (3, 4)),
+            ((3,), (3, 2)),
+            ((2, 3), (3,)),
+            ((3,), (3,)),
+            ((2, 2, 3), (3, 2)),
+        ),
     ),
-    "dot": Row(("matmul",), lambda a, b: np.dot(a, b) * np.dot(b, a), ("any", "any"), (((3,), (3,)),)),
+    "dot": Row(
+        ("matmul",),
+        lambda a, b: np.dot(a, b) * np.dot(b, a),
+        ("any", "any"),
+        (((3,), (3,)),),
+    ),
     "transpose": Row(
-        ("transpose",), lambda a: a.T * np.transpose(a, (1, 0, 2)).sum(), ("any",), (((2, 3, 4),),)
+        ("transpose",),
+        lambda a: a.T * np.transpose(a, (1, 0, 2)).sum(),
+        ("any",),
+        (((2, 3, 4),),),
     ),
-    "reshape": Row(("reshape",), lambda a: np.sin(a.reshape(3, -1)) * a.reshape(-1)[0], ("any",), (((2, 3),),)),
+    "reshape": Row(
+        ("reshape",),
+        lambda a: np.sin(a.reshape(3, -1)) * a.reshape(-1)[0],
+        ("any",),
+        (((2, 3),),),
+    ),
     "broadcast_to": Row(
-        ("broadcast_to",), lambda a: np.broadcast_to(a, (2, 3)) * np.arange(6.0).reshape(2, 3), ("any",), (((3,),), ((2, 1),), ((),))
+        ("broadcast_to",),
+        lambda a: np.broadcast_to(a, (2, 3)) * np.arange(6.0).reshape(2, 3),
+        ("any",),
+        (((3,),), ((2, 1),), ((),)),
     ),
     "getitem": Row(
         ("getitem", "scatter"),
-        lambda a: (a[1:3] * a[0]).sum() + a[..., 1:2] * a[:, None][-1] + a[2, ::2].sum(),
+        lambda a: (a[1:3] * a[0]).sum()
+        + a[..., 1:2] * a[:, None][-1]
+        + a[2, ::2].sum(),
         ("any",),
         (((4, 3),),),
     ),
@@ -142,7 +172,9 @@ def test_first_order(name, shapes):
     assert value == pytest.approx(loss(*args), rel=1e-12, abs=1e-12)
 
 
-@pytest.mark.parametrize("name,shapes", [c for c in _cases() if ROWS[c.values[0]].second])
+@pytest.mark.parametrize(
+    "name,shapes", [c for c in _cases() if ROWS[c.values[0]].second]
+)
 def test_second_order(name, shapes):
     row, args, loss = _setup(name, shapes, seed=1)
     argnums = tuple(range(len(args)))

@@ -10,8 +10,8 @@ from symgrad.codegen.module import generate as _generate
 TARGETS = {"numpy": numpy_target}
 
 
-def generate(program, target: str = "numpy") -> str:
-    return _generate(program, TARGETS[target])
+def generate(program, target: str = "numpy", whole: bool | None = None) -> str:
+    return _generate(program, TARGETS[target], whole)
 
 
 __all__ = ["TARGETS", "generate"]

@@ -133,7 +133,11 @@ class _Emitter:
                 sources.append(None)
         trees = []
         for a in program.argnums:
-            mine = [s for leaf, s in zip(program.leaves, sources, strict=True) if leaf.path[0] == a]
+            mine = [
+                s
+                for leaf, s in zip(program.leaves, sources, strict=True)
+                if leaf.path[0] == a
+            ]
             trees.append(_tree_src(program.treedef[2][a], iter(mine)))
         return trees[0] if program.single else _tuple_src(trees)
 
@@ -173,7 +177,8 @@ def _function(name, args, doc, lines) -> list:
     return out
 
 
-def generate(program, target) -> str:
+def generate(program, target, whole: bool | None = None) -> str:
+    """Module source; `whole` forces (True) or skips (False) whole-module black."""
     em = _Emitter(program, target)
     fwd_nodes = ir.program_order([program.value])
     all_nodes = ir.program_order([program.value] + list(program.grads))
@@ -203,7 +208,6 @@ def generate(program, target) -> str:
         '"""',
         "",
         *target.IMPORTS,
-        "",
     ]
     parts = [header]
     parts.append(_function("forward", args, f"The value of {fun}.", fwd))
@@ -219,4 +223,4 @@ def generate(program, target) -> str:
     lines = parts[0]
     for part in parts[1:]:
         lines += ["", ""] + part
-    return formatting.format_source("\n".join(lines) + "\n")
+    return formatting.format_source("\n".join(lines) + "\n", whole)

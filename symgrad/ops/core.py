@@ -14,8 +14,8 @@ Contract:
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Callable
 
 import numpy as np
 
@@ -58,14 +58,16 @@ def apply(name: str, *inputs: ir.Node, **attrs) -> ir.Node:
     """Build (or find) the node `name(*inputs, **attrs)`."""
     op = OPS[name]
     inputs = tuple(lift(x) for x in inputs)
+    same_as = None
     if "commutative" in op.flags and inputs[0].id > inputs[1].id:
-        # a*b and b*a are the same IEEE value: one canonical order lets
-        # interning merge them (the VJP of x*x builds both).
-        inputs = (inputs[1], inputs[0])
+        # a*b and b*a are the same IEEE value: identify both by one order so
+        # interning merges them (the VJP of x*x builds both); the node keeps
+        # the operand order it was first written with.
+        same_as = (inputs[1], inputs[0])
     frozen = tuple(sorted(attrs.items()))
     shape = op.shape([x.shape for x in inputs], **attrs)
     dtype = op.dtype(inputs, **attrs)
-    return ir.make(name, inputs, frozen, tuple(shape), dtype)
+    return ir.make(name, inputs, frozen, tuple(shape), dtype, same_as=same_as)
 
 
 # ----------------------------------------------------------------- constants
@@ -102,13 +104,20 @@ def is_const(node: ir.Node, value=None) -> bool:
     if value is None:
         return True
     v = node.value
-    return bool(v.size > 0 and np.all(v == value)) and not np.isnan(value)
+    if v.ndim == 0:
+        return v.item() == value
+    return bool(v.size > 0 and np.all(v == value))
 
 
 # ----------------------------------------------------------------- shared rules
 
 
 def broadcast_shapes(*shapes) -> tuple:
+    first = shapes[0]
+    # Fast paths for the common cases (same shape, or scalars) keep tracing
+    # cheap; NumPy's rule handles everything else.
+    if all(s == first or s == () for s in shapes):
+        return first if first or all(s == () for s in shapes) else _widest(shapes)
     try:
         return np.broadcast_shapes(*shapes)
     except ValueError:
@@ -116,6 +125,10 @@ def broadcast_shapes(*shapes) -> tuple:
             "operands could not be broadcast together with shapes "
             + " ".join(str(tuple(s)) for s in shapes)
         ) from None
+
+
+def _widest(shapes):
+    return max(shapes, key=len)
 
 
 def shape_broadcast(shapes, **_):
@@ -128,6 +141,9 @@ def shape_same(shapes, **_):
 
 def promote(nodes) -> np.dtype:
     """NumPy's promotion with Python scalars weak, as NumPy 2 does (NEP 50)."""
+    first = nodes[0].dtype
+    if all(n.dtype == first for n in nodes):
+        return first
     strong = [n.dtype for n in nodes if not n.weak]
     weak = [n.dtype for n in nodes if n.weak]
     if not strong:

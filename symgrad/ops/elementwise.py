@@ -12,6 +12,8 @@ cotangent evenly between both arguments (as JAX and PyTorch do).
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 
 from symgrad.ops.core import (
@@ -170,10 +172,18 @@ def _unary(name, evaluate, vjp, numpy, sympy=None, dtype=dtype_float, flags=()):
     )
 
 
-def _base(src: str) -> str:
+_SIMPLE = re.compile(r"-?(?:[A-Za-z_][A-Za-z0-9_.]*|[0-9][0-9.e+-]*)")
+
+
+def _pow_src(a: str, b: str) -> str:
     # Only ** binds tighter than unary minus, so a negative literal base needs
     # parentheses: -2.0 ** x means -(2.0 ** x).
-    return f"({src})" if src.startswith("-") else src
+    if a.startswith("-"):
+        a = f"({a})"
+    # Black writes x**2 without spaces when both operands are simple.
+    if _SIMPLE.fullmatch(a) and _SIMPLE.fullmatch(b):
+        return f"{a}**{b}"
+    return f"{a} ** {b}"
 
 
 def _pow_vjp(g, out, a, b):
@@ -229,7 +239,7 @@ _binary(
     "pow",
     np.power,
     _pow_vjp,
-    lambda a, b: f"{_base(a)} ** {b}",
+    _pow_src,
     lambda a, b: a**b,
     dtype=dtype_float,
 )

@@ -23,7 +23,7 @@ from symgrad.ops.core import (
     dtype_promote,
     register,
 )
-from symgrad.ops.elementwise import div, eq, mul, where
+from symgrad.ops.elementwise import div, eq, where
 
 # ------------------------------------------------------------------ builders
 
@@ -231,7 +231,9 @@ def _matmul_shape(shapes):
     a2 = a if len(a) > 1 else (1,) + a
     b2 = b if len(b) > 1 else b + (1,)
     if a2[-1] != b2[-2]:
-        raise ShapeError(f"matmul: shapes {a} and {b} do not align ({a2[-1]} != {b2[-2]})")
+        raise ShapeError(
+            f"matmul: shapes {a} and {b} do not align ({a2[-1]} != {b2[-2]})"
+        )
     batch = np.broadcast_shapes(a2[:-2], b2[:-2])
     out = batch + a2[-2:-1] * (len(a) > 1) + b2[-1:] * (len(b) > 1)
     return out
@@ -276,7 +278,9 @@ def index_value(index):
 
 
 def _getitem_shape(shapes, index):
-    probe = np.lib.stride_tricks.as_strided(np.zeros(1), shapes[0], [0] * len(shapes[0]))
+    probe = np.lib.stride_tricks.as_strided(
+        np.zeros(1), shapes[0], [0] * len(shapes[0])
+    )
     try:
         return probe[index_value(index)].shape
     except IndexError as exc:
@@ -329,4 +333,3 @@ register(
         ],
     )
 )
-

@@ -12,6 +12,7 @@ import numpy as np
 
 from symgrad import ops
 
+
 def fold_rule(node):
     if not node.inputs or not all(i.op == "const" for i in node.inputs):
         return None

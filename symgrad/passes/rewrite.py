@@ -12,6 +12,7 @@ from __future__ import annotations
 from symgrad import ir, ops
 
 _MAX_STEPS = 16
+_LEAVES = ("input", "const")
 
 
 def rewrite(outputs, rule=None, mapping=None) -> list[ir.Node]:
@@ -31,9 +32,12 @@ def rewrite(outputs, rule=None, mapping=None) -> list[ir.Node]:
                 if step is None or step is out:
                     break
                 out = step
-        if out is not node and out.id > watermark:
-            out.hint = out.hint or node.hint
-            out.adjoint_of = out.adjoint_of or node.adjoint_of
+        if out is not node and (out.id > watermark or out.op not in _LEAVES):
+            # The replacement computes the same value, so it may carry the
+            # replaced node's name when it has none of its own.
+            if out.hint is None and out.adjoint_of is None:
+                out.hint = node.hint
+                out.adjoint_of = node.adjoint_of
         new[node] = out
     return [new.get(o, o) for o in outputs]
 

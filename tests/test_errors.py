@@ -1,0 +1,95 @@
+"""Untraceable code and bad arguments: errors that say where and what to do."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+
+import symgrad
+from symgrad import ArgumentError, ShapeError, SymgradError, TraceError
+
+HERE = "test_errors.py"
+
+
+def _raises(cls, fn, *args, match=None, **kw):
+    with pytest.raises(cls, match=match) as info:
+        fn(*args, **kw)
+    assert isinstance(info.value, SymgradError)
+    return str(info.value)
+
+
+def test_if_on_traced_value_names_line_and_fix():
+    def f(x):
+        if x > 0:  # the line the error must name
+            return x
+        return -x
+
+    msg = _raises(TraceError, symgrad.grad(f), 1.0)
+    line = f.__code__.co_firstlineno + 1
+    assert f"{HERE}:{line}" in msg
+    assert "np.where" in msg
+
+
+def test_float_and_math_on_traced_value():
+    msg = _raises(TraceError, symgrad.grad(lambda x: float(x) * 2), 1.0)
+    assert HERE in msg and "np." in msg
+    msg = _raises(TraceError, symgrad.grad(lambda x: math.tanh(x)), 1.0)
+    assert HERE in msg and ".tanh()" in msg
+    _raises(TraceError, symgrad.grad(lambda x: int(x) * x), 1.0)
+    _raises(TraceError, symgrad.grad(lambda x: len(x) * x), 1.0)
+    _raises(TraceError, symgrad.grad(lambda x: max(x, 0.0)), 1.0, match="np.maximum")
+
+
+def test_unsupported_numpy_function_is_named():
+    msg = _raises(TraceError, symgrad.grad(lambda x: np.arctan2(x, 1.0)), 1.0)
+    assert "np.arctan2" in msg and HERE in msg
+    msg = _raises(
+        TraceError, symgrad.grad(lambda x: np.concatenate([x, x]).sum()), np.ones(2)
+    )
+    assert "np.concatenate" in msg
+    msg = _raises(
+        TraceError, symgrad.grad(lambda x: np.sum(x, dtype=float)), np.ones(2)
+    )
+    assert "dtype" in msg
+
+
+def test_non_scalar_output():
+    msg = _raises(TraceError, symgrad.grad(lambda x: x * 2), np.ones(3))
+    assert "shape (3,)" in msg and ".sum()" in msg
+    _raises(TraceError, symgrad.grad(lambda x: (x, x)), 1.0)
+
+
+def test_argnums_problems():
+    f = lambda x, y: x * y  # noqa: E731
+    msg = _raises(ArgumentError, symgrad.grad(f, argnums=2), 1.0, 2.0)
+    assert "argnums=2" in msg
+    msg = _raises(ArgumentError, symgrad.grad(f, argnums=1), 1.0, 2)
+    assert "3.0, not 3" in msg
+    _raises(ArgumentError, symgrad.grad(f, argnums=0), "a", 2.0)
+    _raises(ArgumentError, symgrad.grad(f, argnums=0), np.array([1, 2]), 2.0)
+    _raises(ArgumentError, symgrad.grad(f, argnums=0), True, 2.0)
+
+
+def test_shape_error_reports_both_shapes_and_line():
+    msg = _raises(
+        ShapeError, symgrad.grad(lambda a, b: (a + b).sum()), np.ones(3), np.ones(4)
+    )
+    assert "(3,)" in msg and "(4,)" in msg and HERE in msg
+    msg = _raises(ShapeError, symgrad.grad(lambda a: (a @ a).sum()), np.ones((2, 3)))
+    assert "(2, 3)" in msg
+
+
+def test_in_place_assignment():
+    def f(x):
+        x[0] = 1.0
+        return x.sum()
+
+    _raises(TraceError, symgrad.grad(f), np.ones(3), match="np.where")
+
+
+def test_generated_module_checks_shapes():
+    c = symgrad.compile(lambda W: (W * W).sum(), np.ones((2, 3)))
+    with pytest.raises(ValueError, match=r"W must have shape \(2, 3\)"):
+        c.gradient(np.ones((3, 2)))
