@@ -29,6 +29,7 @@ from symgrad import autodiff, ir, ops, tracing
 from symgrad.codegen import generate
 from symgrad.errors import ArgumentError, SymgradError
 from symgrad.passes import optimize as run_passes
+from symgrad.passes.rewrite import substitute
 from symgrad.program import Leaf, Program
 from symgrad.pytree import flatten, unflatten
 
@@ -344,8 +345,6 @@ def _inline(fun, args, argnums, with_value):
     out = tracing.trace(fun, unflatten(treedef, call_leaves))
     value = tracing.output_node(out, name)
     grads = autodiff.gradients(value, fresh)
-    from symgrad.passes.rewrite import substitute
-
     value, *grads = substitute([value] + grads, mapping)
     grad_leaves = iter(tracing.Tracer(g) for g in grads)
     trees = [

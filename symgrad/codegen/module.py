@@ -2,8 +2,8 @@
 
 Contract: `generate(program, target)` returns the source of a standalone module
 defining `forward(*args)`, `gradient(*args)` and `value_and_grad(*args)` with
-the user's argument structure. Nodes are emitted one per line in id order
-(the user's program order), named after the user's names where known, with a
+the user's argument structure. Nodes are emitted one per line in program order
+(`ir.program_order`), named after the user's names where known, with a
 comment over each block pointing back to the user's source line. The text
 depends only on the program, so identical input gives identical bytes.
 """
@@ -24,14 +24,6 @@ def leaf_label(program, leaf) -> str:
     return program.params[pos] + "".join(f"[{k!r}]" for k in keys)
 
 
-def leaf_base(program, leaf) -> str:
-    """A readable base name for a leaf: dict keys where there are any."""
-    pos, *keys = leaf.path
-    if keys and isinstance(keys[0], str):
-        return "_".join(str(k) for k in keys)
-    return "_".join([program.params[pos]] + [str(k) for k in keys])
-
-
 class _Emitter:
     def __init__(self, program, target):
         self.program = program
@@ -40,19 +32,16 @@ class _Emitter:
         self.namer = Namer(taken=self.args)
         self.names: dict = {}
         self.temps = 0
-        self.leaf_names = {}
         for leaf in program.leaves:
             if leaf.node is not None and leaf.node not in self.names:
-                name = self._leaf_name(leaf)
-                self.names[leaf.node] = name
-                self.leaf_names[id(leaf)] = name
+                self.names[leaf.node] = self._leaf_name(leaf)
 
     def _leaf_name(self, leaf):
         pos, *keys = leaf.path
         if not keys:
             # A leaf that is a whole argument keeps the parameter's name.
             return self.args[pos]
-        return self.namer.claim(leaf_base(self.program, leaf))
+        return self.namer.claim(leaf.node.hint)
 
     def name(self, node) -> str:
         name = self.names.get(node)

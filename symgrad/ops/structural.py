@@ -287,10 +287,6 @@ def _getitem_shape(shapes, index):
         raise ShapeError(f"index out of range for shape {shapes[0]}: {exc}") from None
 
 
-def _index_src(index):
-    return ir.format_index(index)
-
-
 register(
     Op(
         "getitem",
@@ -299,7 +295,7 @@ register(
         dtype_first,
         lambda a, index: a[index_value(index)],
         lambda g, out, a: (scatter(g, a.shape, out.attr("index")),),
-        lambda a, index: f"{a}[{_index_src(index)}]",
+        lambda a, index: f"{a}[{ir.format_index(index)}]",
         flags=frozenset(("view",)),
     )
 )
@@ -329,7 +325,7 @@ register(
         # zeros is exact (no accumulation is needed).
         numpy_stmts=lambda out, g, shape, index, dtype: [
             f"{out} = {_zeros_src(shape, dtype)}",
-            f"{out}[{_index_src(index)}] = {g}",
+            f"{out}[{ir.format_index(index)}] = {g}",
         ],
     )
 )

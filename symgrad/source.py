@@ -1,0 +1,99 @@
+"""Where the user is: source frames, locations, error messages, names.
+
+Contract: `user_frame()` is the innermost frame outside symgrad and NumPy;
+`fail` raises a symgrad error prefixed with that frame's `file:line`;
+`Recorder` turns frames into `ir.Loc`s numbered by statement execution;
+`name_statements` names the value of each traced assignment after its target.
+"""
+
+from __future__ import annotations
+
+import linecache
+import os
+import re
+import sys
+
+import numpy as np
+
+from symgrad import ir
+from symgrad.errors import TraceError
+
+_SKIP_DIRS = (
+    os.path.dirname(os.path.abspath(__file__)) + os.sep,
+    os.path.dirname(os.path.abspath(np.__file__)) + os.sep,
+)
+
+
+def user_frame():
+    """The innermost frame that belongs to neither symgrad nor NumPy."""
+    frame = sys._getframe(1)
+    while frame is not None and frame.f_code.co_filename.startswith(_SKIP_DIRS):
+        frame = frame.f_back
+    return frame
+
+
+def where_str() -> str:
+    """`file.py:12` for the user's current line (for error messages)."""
+    frame = user_frame()
+    if frame is None:
+        return "<unknown>"
+    return f"{frame.f_code.co_filename}:{frame.f_lineno}"
+
+
+def fail(message: str, fix: str, cls=TraceError):
+    raise cls(f"{where_str()}: {message}. {fix}")
+
+
+class Recorder:
+    """Turns the user's current frame into a `Loc` with statement numbering.
+
+    Operations from one execution of a statement share a statement number,
+    even when calls to other frames (helpers, generator expressions) record
+    operations in between; the statement changes when its frame moves to
+    another line or runs the same line again (the bytecode offset goes back,
+    as in a loop).
+    """
+
+    def __init__(self):
+        self.stmt = 0
+        # id(frame) -> (frame, line, offset, stmt); holding the frame keeps its
+        # id from being reused while the trace runs.
+        self.frames: dict = {}
+
+    def loc(self) -> ir.Loc | None:
+        frame = user_frame()
+        if frame is None:
+            return None
+        line, offset = frame.f_lineno, frame.f_lasti
+        state = self.frames.get(id(frame))
+        if state is not None and state[1] == line and offset >= state[2]:
+            stmt = state[3]
+        else:
+            self.stmt += 1
+            stmt = self.stmt
+        self.frames[id(frame)] = (frame, line, offset, stmt)
+        code = frame.f_code
+        return ir.Loc(code.co_filename, line, code.co_name, stmt)
+
+
+_ASSIGN = re.compile(r"\s*([A-Za-z_][A-Za-z0-9_]*)\s*(?:[-+*/@%]|\*\*|//)?=(?!=)")
+
+
+# Code objects whose lines are expressions inside another statement.
+_ANONYMOUS = ("<genexpr>", "<listcomp>", "<dictcomp>", "<setcomp>", "<lambda>")
+
+
+def name_statements(nodes) -> None:
+    """Give the value of each traced assignment the assigned variable's name."""
+    last = {}
+    for node in nodes:
+        loc = node.loc
+        if loc is None or loc.grad or loc.func in _ANONYMOUS:
+            continue
+        if node.op not in ("input", "const"):
+            last[(loc.file, loc.stmt)] = node
+    for (file, _), node in last.items():
+        if node.hint is None:
+            match = _ASSIGN.match(linecache.getline(file, node.loc.line))
+            if match:
+                node.hint = match.group(1)
