@@ -9,18 +9,6 @@ import numpy as np
 import symgrad
 
 
-def mlp_loss(params, X, y):
-    h = X
-    for i, (W, b) in enumerate(params):
-        h = h @ W.T + b
-        if i < len(params) - 1:
-            h = np.maximum(h, 0)
-    score = h[:, 0]
-    data_loss = np.maximum(1 - y * score, 0).mean()
-    reg_loss = 1e-4 * sum((W * W).sum() + (b * b).sum() for W, b in params)
-    return data_loss + reg_loss
-
-
 def make_problem(n=64, seed=0):
     """Two interleaved clusters labelled -1 / +1, and a small random MLP."""
     rng = np.random.default_rng(seed)
@@ -32,6 +20,19 @@ def make_problem(n=64, seed=0):
         for i, o in zip(sizes[:-1], sizes[1:], strict=True)
     ]
     return params, X, y
+
+
+@symgrad.export(example=make_problem)
+def mlp_loss(params, X, y):
+    h = X
+    for i, (W, b) in enumerate(params):
+        h = h @ W.T + b
+        if i < len(params) - 1:
+            h = np.maximum(h, 0)
+    score = h[:, 0]
+    data_loss = np.maximum(1 - y * score, 0).mean()
+    reg_loss = 1e-4 * sum((W * W).sum() + (b * b).sum() for W, b in params)
+    return data_loss + reg_loss
 
 
 EXAMPLE = make_problem()

@@ -12,6 +12,7 @@ EXAMPLE = (2.0, 0.0, -3.0, 1.0, 6.8813735870195432)
 ARGNUMS = (0, 1, 2, 3)
 
 
+@symgrad.export(example=EXAMPLE, argnums=ARGNUMS)
 def neuron(x1, x2, w1, w2, b):
     n = x1 * w1 + x2 * w2 + b
     o = n.tanh()

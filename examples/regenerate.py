@@ -1,36 +1,51 @@
 """Regenerate every module in generated/ from the examples.
 
-Run it: python examples/regenerate.py
-A test regenerates into a temporary folder and compares byte for byte.
+Run it: python examples/regenerate.py [OUT_DIR]
+Each entry names an example's exported function (see @symgrad.export in the
+example) and the module written for it. A test regenerates into a temporary
+folder and compares byte for byte with the committed files.
 """
 
 import os
 import sys
 
+from symgrad import api
+from symgrad.cli import load_function
+from symgrad.files import write_atomic
+
 HERE = os.path.dirname(os.path.abspath(__file__))
-sys.path.insert(0, HERE)
+GENERATED = os.path.join(HERE, "..", "generated")
 
-import mlp  # noqa: E402
-import neuron  # noqa: E402
-
-import symgrad  # noqa: E402
-
-# output file -> (function, example arguments, argnums)
+# output file -> (example file, function, target, trainer or None)
 MODULES = {
-    "neuron_grad.py": (neuron.neuron, neuron.EXAMPLE, neuron.ARGNUMS),
-    "mlp_grad.py": (mlp.mlp_loss, mlp.EXAMPLE, 0),
+    "neuron_grad.py": ("neuron.py", "neuron", "numpy", None),
+    "projectile_grad.py": ("projectile.py", "flight_range", "numpy", None),
+    "lecture_mlp_grad.py": ("lecture_mlp.py", "loss", "numpy", None),
+    "logistic_grad.py": ("logistic.py", "logistic_loss", "numpy", None),
+    "mlp_grad.py": ("mlp.py", "mlp_loss", "numpy", None),
+    "moons_trainer.py": ("moons.py", "loss", "numpy", "sgd"),
 }
 
 
+def load(filename):
+    """(function, its export record, target, trainer) for one output file."""
+    source, name, target, trainer = MODULES[filename]
+    fun, record = load_function(os.path.join(HERE, source) + ":" + name)
+    return fun, record, target, trainer
+
+
+def source_of(filename) -> str:
+    fun, record, target, trainer = load(filename)
+    example = record.example_args()
+    if trainer:
+        return api.trainer_source(fun, record.predict, example, trainer, target)
+    return api.compile(fun, *example, argnums=record.argnums, target=target).source
+
+
 def regenerate(out_dir):
-    written = []
-    for filename, (fun, args, argnums) in MODULES.items():
-        compiled = symgrad.compile(fun, *args, argnums=argnums)
-        written.append(compiled.write(os.path.join(out_dir, filename)))
-    return written
+    return [write_atomic(os.path.join(out_dir, f), source_of(f)) for f in MODULES]
 
 
 if __name__ == "__main__":
-    target = sys.argv[1] if len(sys.argv) > 1 else os.path.join(HERE, "..", "generated")
-    for path in regenerate(target):
+    for path in regenerate(sys.argv[1] if len(sys.argv) > 1 else GENERATED):
         print("wrote", os.path.normpath(path))

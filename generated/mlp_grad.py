@@ -47,37 +47,37 @@ def forward(params, X, y):
     if y.shape != (64,):
         raise ValueError("y must have shape (64,), got " + str(y.shape))
 
-    # h = h @ W.T + b  (mlp.py:15)
+    # h = h @ W.T + b  (mlp.py:29)
     t1 = params_0_0.T
     t2 = X @ t1
     h = t2 + params_0_1
 
-    # h = np.maximum(h, 0)  (mlp.py:17)
+    # h = np.maximum(h, 0)  (mlp.py:31)
     h_1 = np.maximum(h, 0)
 
-    # h = h @ W.T + b  (mlp.py:15)
+    # h = h @ W.T + b  (mlp.py:29)
     t3 = params_1_0.T
     t4 = h_1 @ t3
     h_2 = t4 + params_1_1
 
-    # h = np.maximum(h, 0)  (mlp.py:17)
+    # h = np.maximum(h, 0)  (mlp.py:31)
     h_3 = np.maximum(h_2, 0)
 
-    # h = h @ W.T + b  (mlp.py:15)
+    # h = h @ W.T + b  (mlp.py:29)
     t5 = params_2_0.T
     t6 = h_3 @ t5
     h_4 = t6 + params_2_1
 
-    # score = h[:, 0]  (mlp.py:18)
+    # score = h[:, 0]  (mlp.py:32)
     score = h_4[:, 0]
 
-    # data_loss = np.maximum(1 - y * score, 0).mean()  (mlp.py:19)
+    # data_loss = np.maximum(1 - y * score, 0).mean()  (mlp.py:33)
     t7 = y * score
     t8 = 1 - t7
     t9 = np.maximum(t8, 0)
     data_loss = np.mean(t9)
 
-    # reg_loss = 1e-4 * sum((W * W).sum() + (b * b).sum() for W, b in params)  (mlp.py:20)
+    # reg_loss = 1e-4 * sum((W * W).sum() + (b * b).sum() for W, b in params)  (mlp.py:34)
     t10 = params_0_0 * params_0_0
     t11 = np.sum(t10)
     t12 = params_0_1 * params_0_1
@@ -97,7 +97,7 @@ def forward(params, X, y):
     t26 = t20 + t25
     reg_loss = 0.0001 * t26
 
-    # return data_loss + reg_loss  (mlp.py:21)
+    # return data_loss + reg_loss  (mlp.py:35)
     t27 = data_loss + reg_loss
 
     return float(t27)
@@ -147,37 +147,37 @@ def value_and_grad(params, X, y):
     if y.shape != (64,):
         raise ValueError("y must have shape (64,), got " + str(y.shape))
 
-    # h = h @ W.T + b  (mlp.py:15)
+    # h = h @ W.T + b  (mlp.py:29)
     t1 = params_0_0.T
     t2 = X @ t1
     h = t2 + params_0_1
 
-    # h = np.maximum(h, 0)  (mlp.py:17)
+    # h = np.maximum(h, 0)  (mlp.py:31)
     h_1 = np.maximum(h, 0)
 
-    # h = h @ W.T + b  (mlp.py:15)
+    # h = h @ W.T + b  (mlp.py:29)
     t3 = params_1_0.T
     t4 = h_1 @ t3
     h_2 = t4 + params_1_1
 
-    # h = np.maximum(h, 0)  (mlp.py:17)
+    # h = np.maximum(h, 0)  (mlp.py:31)
     h_3 = np.maximum(h_2, 0)
 
-    # h = h @ W.T + b  (mlp.py:15)
+    # h = h @ W.T + b  (mlp.py:29)
     t5 = params_2_0.T
     t6 = h_3 @ t5
     h_4 = t6 + params_2_1
 
-    # score = h[:, 0]  (mlp.py:18)
+    # score = h[:, 0]  (mlp.py:32)
     score = h_4[:, 0]
 
-    # data_loss = np.maximum(1 - y * score, 0).mean()  (mlp.py:19)
+    # data_loss = np.maximum(1 - y * score, 0).mean()  (mlp.py:33)
     t7 = y * score
     t8 = 1 - t7
     t9 = np.maximum(t8, 0)
     data_loss = np.mean(t9)
 
-    # reg_loss = 1e-4 * sum((W * W).sum() + (b * b).sum() for W, b in params)  (mlp.py:20)
+    # reg_loss = 1e-4 * sum((W * W).sum() + (b * b).sum() for W, b in params)  (mlp.py:34)
     t10 = params_0_0 * params_0_0
     t11 = np.sum(t10)
     t12 = params_0_1 * params_0_1
@@ -197,10 +197,10 @@ def value_and_grad(params, X, y):
     t26 = t20 + t25
     reg_loss = 0.0001 * t26
 
-    # return data_loss + reg_loss  (mlp.py:21)
+    # return data_loss + reg_loss  (mlp.py:35)
     t27 = data_loss + reg_loss
 
-    # grad of: reg_loss = 1e-4 * sum((W * W).sum() + (b * b).sum() for W, b in params)  (mlp.py:20)
+    # grad of: reg_loss = 1e-4 * sum((W * W).sum() + (b * b).sum() for W, b in params)  (mlp.py:34)
     t28 = 0.0001 * params_2_1
     t29 = 0.0001 * params_2_0
     t30 = 0.0001 * params_1_1
@@ -208,7 +208,7 @@ def value_and_grad(params, X, y):
     t32 = 0.0001 * params_0_1
     t33 = 0.0001 * params_0_0
 
-    # grad of: data_loss = np.maximum(1 - y * score, 0).mean()  (mlp.py:19)
+    # grad of: data_loss = np.maximum(1 - y * score, 0).mean()  (mlp.py:33)
     t9_bar = np.broadcast_to(0.015625, (64,))
     t34 = t8 == 0
     t35 = t9_bar * 0.5
@@ -218,39 +218,39 @@ def value_and_grad(params, X, y):
     t7_bar = -t8_bar
     score_bar = y * t7_bar
 
-    # grad of: score = h[:, 0]  (mlp.py:18)
+    # grad of: score = h[:, 0]  (mlp.py:32)
     h_4_bar = np.zeros((64, 1))
     h_4_bar[:, 0] = score_bar
 
-    # grad of: h = h @ W.T + b  (mlp.py:15)
+    # grad of: h = h @ W.T + b  (mlp.py:29)
     t38 = np.sum(h_4_bar, axis=0)
     h_3_bar = h_4_bar @ params_2_0
     t39 = h_3.T
     t5_bar = t39 @ h_4_bar
     t40 = t5_bar.T
 
-    # grad of: h = np.maximum(h, 0)  (mlp.py:17)
+    # grad of: h = np.maximum(h, 0)  (mlp.py:31)
     t41 = h_2 == 0
     t42 = h_3_bar * 0.5
     t43 = np.where(t41, t42, 0.0)
     t44 = h_2 > 0
     h_2_bar = np.where(t44, h_3_bar, t43)
 
-    # grad of: h = h @ W.T + b  (mlp.py:15)
+    # grad of: h = h @ W.T + b  (mlp.py:29)
     t45 = np.sum(h_2_bar, axis=0)
     h_1_bar = h_2_bar @ params_1_0
     t46 = h_1.T
     t3_bar = t46 @ h_2_bar
     t47 = t3_bar.T
 
-    # grad of: h = np.maximum(h, 0)  (mlp.py:17)
+    # grad of: h = np.maximum(h, 0)  (mlp.py:31)
     t48 = h == 0
     t49 = h_1_bar * 0.5
     t50 = np.where(t48, t49, 0.0)
     t51 = h > 0
     h_bar = np.where(t51, h_1_bar, t50)
 
-    # grad of: h = h @ W.T + b  (mlp.py:15)
+    # grad of: h = h @ W.T + b  (mlp.py:29)
     t52 = np.sum(h_bar, axis=0)
     t53 = X.T
     t1_bar = t53 @ h_bar

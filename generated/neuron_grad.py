@@ -16,13 +16,13 @@ def forward(x1, x2, w1, w2, b):
     w2 = float(w2)
     b = float(b)
 
-    # n = x1 * w1 + x2 * w2 + b  (neuron.py:16)
+    # n = x1 * w1 + x2 * w2 + b  (neuron.py:17)
     t1 = x1 * w1
     t2 = x2 * w2
     t3 = t1 + t2
     n = t3 + b
 
-    # o = n.tanh()  (neuron.py:17)
+    # o = n.tanh()  (neuron.py:18)
     o = np.tanh(n)
 
     return float(o)
@@ -41,20 +41,20 @@ def value_and_grad(x1, x2, w1, w2, b):
     w2 = float(w2)
     b = float(b)
 
-    # n = x1 * w1 + x2 * w2 + b  (neuron.py:16)
+    # n = x1 * w1 + x2 * w2 + b  (neuron.py:17)
     t1 = x1 * w1
     t2 = x2 * w2
     t3 = t1 + t2
     n = t3 + b
 
-    # o = n.tanh()  (neuron.py:17)
+    # o = n.tanh()  (neuron.py:18)
     o = np.tanh(n)
 
-    # grad of: o = n.tanh()  (neuron.py:17)
+    # grad of: o = n.tanh()  (neuron.py:18)
     t4 = o * o
     n_bar = 1.0 - t4
 
-    # grad of: n = x1 * w1 + x2 * w2 + b  (neuron.py:16)
+    # grad of: n = x1 * w1 + x2 * w2 + b  (neuron.py:17)
     x2_bar = n_bar * w2
     w2_bar = x2 * n_bar
     x1_bar = n_bar * w1

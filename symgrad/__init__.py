@@ -13,6 +13,7 @@ from symgrad.errors import (  # noqa: E402
     SymgradError,
     TraceError,
 )
+from symgrad.export import export  # noqa: E402
 from symgrad.tracing import relu, sigmoid  # noqa: E402
 
 __all__ = [
@@ -23,6 +24,7 @@ __all__ = [
     "TraceError",
     "__version__",
     "compile",
+    "export",
     "grad",
     "relu",
     "sigmoid",

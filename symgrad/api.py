@@ -19,7 +19,6 @@ import inspect
 import itertools
 import linecache
 import os
-import tempfile
 import time
 import types
 
@@ -27,7 +26,8 @@ import numpy as np
 
 from symgrad import autodiff, ir, ops, tracing
 from symgrad.codegen import generate
-from symgrad.errors import ArgumentError, SymgradError
+from symgrad.errors import ArgumentError
+from symgrad.files import write_atomic
 from symgrad.passes import optimize as run_passes
 from symgrad.passes.rewrite import substitute
 from symgrad.program import Leaf, Program
@@ -136,10 +136,17 @@ def _source_file(fun) -> str:
 
 
 def build_program(fun, args, argnums=0, optimize=True) -> Program:
-    """Trace, differentiate and optimize `fun` at `args` (no code generation)."""
+    """Trace, differentiate and optimize `fun` at `args` (no code generation).
+
+    With `argnums=None` nothing is differentiated and `fun` may return an
+    array: the program of a model's forward pass (`predict`).
+    """
     name = getattr(fun, "__name__", type(fun).__name__)
     params = _param_names(fun, len(args))
-    argnums, single = _argnums(argnums, len(args), name)
+    if argnums is None:
+        argnums, single = (), True
+    else:
+        argnums, single = _argnums(argnums, len(args), name)
     _, leaves, paths, treedef = signature(args)
     _check_diff_leaves(leaves, paths, argnums, params)
     stats = {}
@@ -157,7 +164,7 @@ def build_program(fun, args, argnums=0, optimize=True) -> Program:
             program_leaves.append(Leaf(path, None, value=leaf))
             call_leaves.append(leaf)
     out = tracing.trace(fun, unflatten(treedef, call_leaves))
-    value = tracing.output_node(out, name)
+    value = tracing.output_node(out, name, scalar=bool(argnums))
     stats["trace_s"] = time.perf_counter() - t0
     diff = [i for i, p in enumerate(paths) if p[0] in argnums]
     t0 = time.perf_counter()
@@ -217,22 +224,7 @@ class Compiled:
 
     def write(self, path) -> str:
         """Write the module to `path` atomically (temp file, then rename)."""
-        path = os.fspath(path)
-        folder = os.path.dirname(os.path.abspath(path))
-        if not os.path.isdir(folder):
-            raise SymgradError(
-                f"cannot write {path}: the folder {folder} does not exist"
-            )
-        fd, tmp = tempfile.mkstemp(prefix=".symgrad-", suffix=".py", dir=folder)
-        try:
-            with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as f:
-                f.write(self.source)
-            os.replace(tmp, path)
-        except BaseException:
-            if os.path.exists(tmp):
-                os.unlink(tmp)
-            raise
-        return path
+        return write_atomic(path, self.source)
 
     def __repr__(self) -> str:
         return f"<Compiled {self.program.fun_name} target={self.target}>"
@@ -353,6 +345,30 @@ def _inline(fun, args, argnums, with_value):
     ]
     result = trees[0] if single else tuple(trees)
     return (tracing.Tracer(value), result) if with_value else result
+
+
+def flat_leaves(args) -> list:
+    """The leaves of an argument tuple, in the order programs number them."""
+    return flatten(tuple(args))[0]
+
+
+def trainer_source(loss, predict, example, optimizer="sgd", target="numpy") -> str:
+    """The trainer module for `loss(params, X, y)` and `predict(params, X)`."""
+    from symgrad.codegen import TARGETS as CODEGEN
+    from symgrad.codegen.trainer import generate_trainer
+
+    if target not in TARGETS:
+        raise ArgumentError(f"unknown target {target!r}; choose one of {TARGETS}")
+    if len(example) != 3:
+        raise ArgumentError("a trainer's example must be (params, X, y)")
+    params, X, _ = example
+    with ir.scope():
+        loss_program = build_program(loss, example, argnums=0)
+        predict_program = build_program(predict, (params, X), argnums=None)
+        initial = flat_leaves((params,))
+        return generate_trainer(
+            loss_program, predict_program, optimizer, CODEGEN[target], initial
+        )
 
 
 def grad(fun=None, argnums=0, *, target="numpy", optimize=True):

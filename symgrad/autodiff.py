@@ -23,8 +23,14 @@ def _relevant(order, wrt) -> dict:
     return live
 
 
-def gradients(output: ir.Node, wrt, seed: ir.Node | None = None) -> list[ir.Node]:
-    """d output / d w for each w in `wrt`, as nodes (zeros where unconnected)."""
+def gradients(
+    output: ir.Node, wrt, seed: ir.Node | None = None, adjoints: dict | None = None
+) -> list[ir.Node]:
+    """d output / d w for each w in `wrt`, as nodes (zeros where unconnected).
+
+    If `adjoints` is given it receives the adjoint of every node on the way
+    (for views that show each value's gradient, like micrograd's draw_dot).
+    """
     wrt = list(wrt)
     if seed is None:
         seed = ops.const(1.0, dtype=output.dtype if ops.is_float(output) else None)
@@ -34,7 +40,7 @@ def gradients(output: ir.Node, wrt, seed: ir.Node | None = None) -> list[ir.Node
     live = _relevant(order, wrt)
     stop = dict.fromkeys(wrt, True)
     pending: dict = {output: [seed]} if output in live else {}
-    adjoint: dict = {}
+    adjoint: dict = {} if adjoints is None else adjoints
 
     for node in reversed(order):
         parts = pending.pop(node, None)

@@ -497,17 +497,20 @@ def trace(fun, args):
     return out
 
 
-def output_node(value, fun_name: str) -> ir.Node:
-    """The scalar node a function under `grad` returned, or a clear error."""
+def output_node(value, fun_name: str, scalar: bool = True) -> ir.Node:
+    """The scalar node a function under `grad` returned, or a clear error.
+
+    With `scalar=False` any float array is accepted (a model's forward pass).
+    """
     leaves, _, _ = flatten(value)
     if len(leaves) != 1 or isinstance(value, (list, tuple, dict)):
         raise TraceError(
             f"{fun_name} returned {type(value).__name__}; a function under grad "
-            "must return a single scalar. Return the loss itself (use value_and_grad "
-            "for one extra output, or sum the outputs)"
+            "must return a single scalar. Return the loss itself (add several "
+            "terms into one)"
         )
     node = _to_node(value) if not isinstance(value, Tracer) else value.node
-    if node.shape != ():
+    if scalar and node.shape != ():
         raise TraceError(
             f"{fun_name} returned an array of shape {node.shape}; a function under "
             "grad must return a scalar. Reduce it with .sum() or .mean(), or index "

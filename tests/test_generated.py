@@ -40,14 +40,19 @@ def test_regenerating_changes_nothing(tmp_path):
             ), f"generated/{name} is stale: run examples/regenerate.py"
 
 
-@pytest.mark.parametrize("name", MODULES)
-def test_generated_module_is_standalone(name, tmp_path):
+def _regenerate_module():
     sys.path.insert(0, os.path.join(ROOT, "examples"))
     try:
         import regenerate
     finally:
         sys.path.pop(0)
-    fun, args, argnums = regenerate.MODULES[name]
+    return regenerate
+
+
+@pytest.mark.parametrize("name", MODULES)
+def test_generated_module_is_standalone(name, tmp_path):
+    fun, record, _, _ = _regenerate_module().load(name)
+    args = record.example_args()
     # Arguments travel as a pickle of floats, arrays and lists (no symgrad).
     blob = tmp_path / "args.pkl"
     blob.write_bytes(pickle.dumps(args))
@@ -62,5 +67,5 @@ def test_generated_module_is_standalone(name, tmp_path):
         print(repr(value))
         """,
     )
-    want, _ = symgrad.value_and_grad(fun, argnums=argnums)(*args)
+    want, _ = symgrad.value_and_grad(fun, argnums=record.argnums)(*args)
     assert float(out) == want

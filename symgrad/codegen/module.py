@@ -24,7 +24,7 @@ def leaf_label(program, leaf) -> str:
     return program.params[pos] + "".join(f"[{k!r}]" for k in keys)
 
 
-class _Emitter:
+class Emitter:
     def __init__(self, program, target):
         self.program = program
         self.target = target
@@ -159,16 +159,22 @@ def _comment(loc: ir.Loc) -> str:
     return f"# {prefix}{text}  ({where})"
 
 
-def _function(name, args, doc, lines) -> list:
+def function(name, args, doc, lines) -> list:
     out = [f"def {name}({', '.join(args)}):", f'    """{doc}"""']
     for line in lines:
         out.append("    " + line if line else "")
     return out
 
 
-def generate(program, target, whole: bool | None = None) -> str:
-    """Module source; `whole` forces (True) or skips (False) whole-module black."""
-    em = _Emitter(program, target)
+def generate(
+    program, target, whole: bool | None = None, extra_blocks=(), extra_doc=()
+) -> str:
+    """Module source; `whole` forces (True) or skips (False) whole-module black.
+
+    `extra_blocks` (lists of lines: more top-level functions) are appended and
+    `extra_doc` lines added to the header docstring, as trainers do.
+    """
+    em = Emitter(program, target)
     fwd_nodes = ir.program_order([program.value])
     all_nodes = ir.program_order([program.value] + list(program.grads))
     # Name every node in program order first so both functions agree.
@@ -194,21 +200,23 @@ def generate(program, target, whole: bool | None = None) -> str:
         f"forward({', '.join(args)}) -> value of {fun}",
         f"gradient({', '.join(args)}) -> its gradient with respect to {doc_safe(wrt)}",
         f"value_and_grad({', '.join(args)}) -> (value, gradient)",
+        *extra_doc,
         '"""',
         "",
         *target.IMPORTS,
     ]
     parts = [header]
-    parts.append(_function("forward", args, f"The value of {fun}.", fwd))
+    parts.append(function("forward", args, f"The value of {fun}.", fwd))
     parts.append(
-        _function(
+        function(
             "gradient",
             args,
             "The gradient (same structure as the differentiated arguments).",
             [f"return value_and_grad({', '.join(args)})[1]"],
         )
     )
-    parts.append(_function("value_and_grad", args, "The value and the gradient.", vag))
+    parts.append(function("value_and_grad", args, "The value and the gradient.", vag))
+    parts.extend(extra_blocks)
     lines = parts[0]
     for part in parts[1:]:
         lines += ["", ""] + part

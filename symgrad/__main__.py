@@ -1,0 +1,7 @@
+"""`python -m symgrad` runs the `symgrad` command."""
+
+import sys
+
+from symgrad.cli import main
+
+sys.exit(main())

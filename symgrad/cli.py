@@ -1,0 +1,169 @@
+"""The `symgrad` command: compile, show and demo.
+
+Contract: `main(argv)` parses the command line and returns an exit code: 0 on
+success, 2 for a user error (missing file, function or example inputs; a
+file it will not overwrite), with a one-line `symgrad: ...` message on stderr
+saying what to do. Files are written atomically (temporary file, rename).
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib.util
+import os
+import sys
+
+from symgrad import __version__
+from symgrad.errors import SymgradError
+
+EPILOG_COMPILE = """\
+example:
+  symgrad compile examples/moons.py:loss --trainer sgd -o moons_trainer.py
+
+The function must declare example inputs with @symgrad.export(example=...):
+
+  @symgrad.export(example=lambda: (init_params(), X, y), predict=scores)
+  def loss(params, X, y): ...
+"""
+
+EPILOG_SHOW = """\
+examples:
+  symgrad show examples/neuron.py:neuron --stage grad
+  symgrad show examples/neuron.py:neuron --format dot -o neuron.dot
+"""
+
+EPILOG_DEMO = """\
+example:
+  symgrad demo            # compile examples/moons.py into generated/ and train it
+  symgrad demo --out /tmp/moons --steps 20
+"""
+
+
+class UserError(Exception):
+    """A mistake on the command line: reported as one line, exit code 2."""
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="symgrad",
+        description="Compile Python/NumPy functions into standalone gradient code.",
+        epilog="example:\n  symgrad compile examples/neuron.py:neuron -o n_grad.py",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("--version", action="version", version=f"symgrad {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    raw = argparse.RawDescriptionHelpFormatter
+
+    comp = sub.add_parser(
+        "compile",
+        help="write the gradient module of FILE.py:FUNC",
+        description="Trace FILE.py:FUNC at its example inputs and write its module.",
+        epilog=EPILOG_COMPILE,
+        formatter_class=raw,
+    )
+    comp.add_argument("target_fn", metavar="FILE.py:FUNC")
+    comp.add_argument("-o", "--output", help="output file (default: FUNC_grad.py)")
+    comp.add_argument("--target", choices=_targets(), default="numpy")
+    comp.add_argument("--argnums", help="comma-separated argument positions, e.g. 0,1")
+    comp.add_argument("--trainer", choices=_optimizers(), help="also write a trainer")
+    comp.add_argument("--force", action="store_true", help="overwrite any file")
+
+    show = sub.add_parser(
+        "show",
+        help="print a stage of the compilation of FILE.py:FUNC",
+        description="Print the traced graph, the gradient graph, the optimized "
+        "graph, the generated source or a LaTeX derivative.",
+        epilog=EPILOG_SHOW,
+        formatter_class=raw,
+    )
+    show.add_argument("target_fn", metavar="FILE.py:FUNC")
+    show.add_argument(
+        "--stage",
+        choices=["graph", "grad", "optimized", "source", "latex"],
+        default="source",
+    )
+    show.add_argument("--format", choices=["text", "dot"], default="text")
+    show.add_argument("--target", choices=_targets(), default="numpy")
+    show.add_argument("--argnums", help="comma-separated argument positions")
+    show.add_argument(
+        "-o", "--output", help="with --format dot: the .dot file to write"
+    )
+
+    demo = sub.add_parser(
+        "demo",
+        help="compile and train micrograd's moons MLP (examples/moons.py)",
+        description="Compile examples/moons.py into a trainer and reproduce "
+        "micrograd's demo: 100 SGD steps to 100%% accuracy.",
+        epilog=EPILOG_DEMO,
+        formatter_class=raw,
+    )
+    demo.add_argument("--out", help="folder for the generated modules and plot")
+    demo.add_argument("--steps", type=int, default=100)
+    return parser
+
+
+def _targets():
+    from symgrad.api import TARGETS
+
+    return list(TARGETS)
+
+
+def _optimizers():
+    from symgrad.codegen.trainer import OPTIMIZERS
+
+    return sorted(OPTIMIZERS)
+
+
+def main(argv=None) -> int:
+    parser = _parser()
+    args = parser.parse_args(argv)
+    if args.command is None:
+        parser.print_help()
+        return 0
+    from symgrad import commands
+
+    try:
+        return getattr(commands, args.command)(args)
+    except (UserError, SymgradError) as exc:
+        print(f"symgrad: {exc}", file=sys.stderr)
+        return 2
+
+
+def load_function(spec: str):
+    """Import FILE.py and return (function, its export record)."""
+    from symgrad.export import exported
+
+    path, sep, name = spec.rpartition(":")
+    if not sep or not path or not name:
+        raise UserError(f"expected FILE.py:FUNC, got {spec!r}")
+    if not os.path.isfile(path):
+        raise UserError(f"no such file: {path}")
+    folder = os.path.dirname(os.path.abspath(path))
+    module_name = "symgrad_user_" + os.path.splitext(os.path.basename(path))[0]
+    spec_obj = importlib.util.spec_from_file_location(module_name, path)
+    module = importlib.util.module_from_spec(spec_obj)
+    sys.path.insert(0, folder)  # so the file can import its neighbours
+    try:
+        spec_obj.loader.exec_module(module)
+    finally:
+        sys.path.remove(folder)
+    fun = getattr(module, name, None)
+    if not callable(fun):
+        found = sorted(
+            n for n, v in vars(module).items() if callable(v) and not n.startswith("_")
+        )
+        raise UserError(
+            f"{path} has no function {name!r}"
+            + (f" (it defines: {', '.join(found)})" if found else "")
+        )
+    record = exported(fun)
+    if record is None:
+        raise UserError(
+            f"{path}:{name} has no example inputs; decorate it with "
+            "@symgrad.export(example=(...)) so symgrad knows what to trace it with"
+        )
+    return fun, record
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,124 @@
+"""`symgrad demo`: micrograd's moons demo, compiled and trained.
+
+Contract: `run_demo(out, steps)` compiles `examples/moons.py:loss` into a
+trainer module in `out` (default: the repository's `generated/`), imports that
+module (not symgrad) to train, prints micrograd's per-step lines (with a
+progress bar when writing to a terminal), and writes `moons.png` with the
+decision boundary and the loss curve when matplotlib is installed.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import os
+import sys
+
+from symgrad import api
+from symgrad.cli import UserError, load_function
+from symgrad.files import write_atomic
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+EXAMPLE = os.path.join(ROOT, "examples", "moons.py")
+# micrograd's published trajectory (demo.ipynb), for the closing comparison.
+MICROGRAD = {0: 0.8958441028683222, 99: 0.010978370135492717}
+
+
+def _import_file(path, name):
+    spec = importlib.util.spec_from_file_location(name, path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+class _Progress:
+    """Step lines always; a redrawn bar under them only on a terminal."""
+
+    def __init__(self, steps, stream):
+        self.steps = steps
+        self.stream = stream
+        self.tty = stream.isatty()
+
+    def __call__(self, k, loss, acc):
+        line = f"step {k} loss {loss!r}, accuracy {acc * 100}%"
+        if not self.tty:
+            print(line, file=self.stream)
+            return
+        done = (k + 1) * 30 // self.steps
+        bar = "#" * done + "." * (30 - done)
+        self.stream.write(f"\r\033[K{line}\n[{bar}] {k + 1}/{self.steps}")
+        if k + 1 == self.steps:
+            self.stream.write("\n")
+        self.stream.flush()
+
+
+def run_demo(out=None, steps=100) -> int:
+    if not os.path.isfile(EXAMPLE):
+        raise UserError(
+            f"the demo needs {EXAMPLE} from a checkout of the symgrad repository "
+            "(pip install -e . from the checkout)"
+        )
+    out = out or os.path.join(ROOT, "generated")
+    os.makedirs(out, exist_ok=True)
+    loss, record = load_function(f"{EXAMPLE}:loss")
+    example = record.example_args()
+    path = os.path.join(out, "moons_trainer.py")
+    source = api.trainer_source(loss, record.predict, example, "sgd", "numpy")
+    write_atomic(path, source)
+    print(f"compiled {os.path.relpath(EXAMPLE)}:loss -> {os.path.relpath(path)}")
+    print(f"training micrograd's MLP(2, [16, 16, 1]) for {steps} steps of SGD\n")
+
+    trainer = _import_file(path, "moons_trainer")
+    params, X, y = example
+    params, history = trainer.train(
+        params, X, y, steps, callback=_Progress(steps, sys.stdout)
+    )
+
+    print()
+    for k, want in MICROGRAD.items():
+        if k < len(history):
+            got = history[k][1]
+            verdict = (
+                "matches" if abs(got - want) <= 1e-9 * abs(want) else "differs from"
+            )
+            print(f"step {k}: loss {got!r} {verdict} micrograd's {want!r}")
+    print(f"final accuracy: {history[-1][2] * 100}%")
+    _plot(trainer, params, X, y, history, os.path.join(out, "moons.png"))
+    return 0
+
+
+def _plot(trainer, params, X, y, history, path):
+    try:
+        import matplotlib
+
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+        import numpy as np
+    except ImportError:
+        print("\nfor the decision-boundary plot: pip install matplotlib  (or .[plot])")
+        return
+    fig, (left, right) = plt.subplots(1, 2, figsize=(11, 4.5))
+    h = 0.25
+    xs = np.arange(X[:, 0].min() - 1, X[:, 0].max() + 1, h)
+    ys = np.arange(X[:, 1].min() - 1, X[:, 1].max() + 1, h)
+    xx, yy = np.meshgrid(xs, ys)
+    grid = np.c_[xx.ravel(), yy.ravel()]
+    # The trainer was compiled for the data's batch size: score the grid in
+    # batches of that size, padding the last one.
+    n = len(X)
+    scores = []
+    for start in range(0, len(grid), n):
+        chunk = grid[start : start + n]
+        padded = np.vstack([chunk, np.zeros((n - len(chunk), 2))])
+        scores.append(trainer.predict(params, padded)[: len(chunk)])
+    Z = (np.concatenate(scores) > 0).reshape(xx.shape)
+    left.contourf(xx, yy, Z, cmap=plt.cm.Spectral, alpha=0.8)
+    left.scatter(X[:, 0], X[:, 1], c=y, s=40, cmap=plt.cm.Spectral)
+    left.set_title("decision boundary")
+    right.plot([k for k, _, _ in history], [loss for _, loss, _ in history])
+    right.set_yscale("log")
+    right.set_xlabel("step")
+    right.set_title("loss")
+    fig.tight_layout()
+    fig.savefig(path, dpi=100)
+    plt.close(fig)
+    print(f"\nwrote {os.path.relpath(path)}")

@@ -1,0 +1,48 @@
+"""`@symgrad.export`: declare a function's example inputs for the command line.
+
+Contract: `export(example=..., argnums=0, predict=None)` marks a function so
+that `symgrad compile FILE.py:FUNC` and `symgrad show` can find what to trace
+it with. `example` is a tuple of arguments or a zero-argument callable that
+returns one (so data is only made when needed); `predict`, optional, is the
+model function `predict(params, X)` a generated trainer exposes. The decorated
+function itself is returned unchanged.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from symgrad.errors import ArgumentError
+
+ATTRIBUTE = "__symgrad_export__"
+
+
+@dataclass(frozen=True)
+class Export:
+    fun: object
+    example: object
+    argnums: object = 0
+    predict: object = None
+
+    def example_args(self) -> tuple:
+        args = self.example() if callable(self.example) else self.example
+        if not isinstance(args, tuple):
+            raise ArgumentError(
+                f"the example of {self.fun.__name__} must be a tuple of arguments "
+                f"(or a function returning one), not {type(args).__name__}"
+            )
+        return args
+
+
+def export(fun=None, *, example, argnums=0, predict=None):
+    """Mark `fun` for the `symgrad` command with its example arguments."""
+
+    def mark(f):
+        setattr(f, ATTRIBUTE, Export(f, example, argnums, predict))
+        return f
+
+    return mark if fun is None else mark(fun)
+
+
+def exported(fun) -> Export | None:
+    return getattr(fun, ATTRIBUTE, None)
