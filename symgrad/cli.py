@@ -39,6 +39,12 @@ example:
 """
 
 
+EPILOG_BENCH = """\
+example:
+  symgrad bench --plot scaling.png --json bench.json
+"""
+
+
 class UserError(Exception):
     """A mistake on the command line: reported as one line, exit code 2."""
 
@@ -99,6 +105,19 @@ def _parser() -> argparse.ArgumentParser:
     )
     demo.add_argument("--out", help="folder for the generated modules and plot")
     demo.add_argument("--steps", type=int, default=100)
+
+    bench = sub.add_parser(
+        "bench",
+        help="time symgrad against hand-written NumPy, PyTorch, JAX and micrograd",
+        description="Measure the moons MLP step, scaling with width and batch, "
+        "compile cost and the cheap-gradient ratio. Peers that are not installed "
+        "are skipped with a note (pip install -e '.[bench]' gets them all).",
+        epilog=EPILOG_BENCH,
+        formatter_class=raw,
+    )
+    bench.add_argument("--quick", action="store_true", help="fewer, smaller sizes")
+    bench.add_argument("--json", metavar="PATH", help="also write the results as JSON")
+    bench.add_argument("--plot", metavar="PNG", help="write the scaling curves here")
     return parser
 
 

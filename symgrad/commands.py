@@ -202,6 +202,24 @@ def dot_source(fun, example, argnums) -> str:
 # ------------------------------------------------------------------ demo
 
 
+def bench(args) -> int:
+    import json
+
+    from symgrad.bench import report, suite
+
+    results = suite.run(args.quick, progress=lambda msg: print(msg, file=sys.stderr))
+    print(report.table(results), end="")
+    if args.json:
+        write_atomic(args.json, json.dumps(results, indent=2) + "\n")
+        print(f"wrote {args.json}")
+    if args.plot:
+        if report.plot(results, args.plot):
+            print(f"wrote {args.plot}")
+        else:
+            print("for the plot: pip install matplotlib  (or .[plot])")
+    return 0
+
+
 def demo(args) -> int:
     from symgrad.demo import run_demo
 
