@@ -196,7 +196,7 @@ def generate(program, target, whole: bool | None = None) -> str:
         f"value_and_grad({', '.join(args)}) -> (value, gradient)",
         '"""',
         "",
-        *target.IMPORTS,
+        *target.prelude(fwd + vag),
     ]
     parts = [header]
     parts.append(_function("forward", args, f"The value of {fun}.", fwd))

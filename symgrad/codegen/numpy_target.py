@@ -3,8 +3,8 @@
 Contract: `statements(node, out, args)` returns the source lines computing
 `node` into the variable `out` from operand sources `args`, using the op
 table's NumPy printer; `constant(node)` is a literal for a constant node;
-`entry(...)` converts and checks one argument leaf. Generated code imports
-only numpy.
+`entry(...)` converts and checks one argument leaf; `prelude(lines)` is what
+precedes the functions. Generated code imports only numpy.
 """
 
 from __future__ import annotations
@@ -18,6 +18,11 @@ from symgrad.ops import OPS
 
 NAME = "numpy"
 IMPORTS = ["import numpy as np"]
+
+
+def prelude(lines) -> list:
+    """What comes before the functions: the import (`lines` are their code)."""
+    return list(IMPORTS)
 
 
 def _scalar(value) -> str:
