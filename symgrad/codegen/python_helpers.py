@@ -168,7 +168,7 @@ def _broadcast(a, shape, to):
 
 def _transpose(a, shape, axes):
     """`a` of `shape` with its axes permuted as NumPy's transpose(a, axes)."""
-    if len(shape) == 2:
+    if list(axes) == [1, 0]:
         # Row j of the result is column j of `a`: one strided slice.
         n = shape[1]
         return [x for j in range(n) for x in a[j::n]]

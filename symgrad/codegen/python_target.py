@@ -1,8 +1,8 @@
 """Pure-Python target: modules that need nothing but the standard library.
 
 Contract: the same interface as `numpy_target` (`constant`, `statements`,
-`entry`, `output`, `prelude`); generated code imports only `math` (and
-`operator.mul` where it multiplies matrices).
+`entry`, `output`, `prelude`, `support`); generated code imports only `math`
+(and `operator.mul` where it multiplies matrices).
 
 Values: a scalar is a Python float (or int or bool); an array is a flat list
 in row-major order. Shapes are static, so every lowering specializes on them
@@ -290,8 +290,8 @@ def _helper_sources() -> dict:
     return out
 
 
-def prelude(lines) -> list:
-    """Imports, then the helpers the module's code uses (and those they call)."""
+def _needed(lines) -> list:
+    """Names of the helpers the code calls, with the ones they call."""
     sources = _helper_sources()
     code = "\n".join(line for line in lines if not line.lstrip().startswith("#"))
     wanted = [n for n in dict.fromkeys(_NAME.findall(code)) if n in sources]
@@ -301,12 +301,20 @@ def prelude(lines) -> list:
         if name not in needed:
             needed.add(name)
             wanted.extend(sources[name][1])
-    chosen = [name for name in sources if name in needed]
-    text = code + "".join(sources[name][0] for name in chosen)
+    return [name for name in sources if name in needed]
+
+
+def prelude(lines) -> list:
+    """Imports and a note on how arrays are represented."""
+    text = "\n".join(lines + support(lines))
     imports = list(IMPORTS)
     if re.search(r"\b_mul\b", text):
         imports.append("from operator import mul as _mul")
-    out = imports + ["", NOTE] + ([HELPERS_NOTE] if chosen else [])
-    for name in chosen:
-        out += ["", ""] + sources[name][0].split("\n")
-    return out
+    notes = [NOTE, HELPERS_NOTE] if _needed(lines) else [NOTE]
+    return imports + [""] + notes
+
+
+def support(lines) -> list:
+    """The source of each helper the code uses, black-formatted already."""
+    sources = _helper_sources()
+    return [sources[name][0] for name in _needed(lines)]

@@ -213,6 +213,14 @@ def _div_py(a: str, b: str) -> str:
     return f"_div({a}, {b})"
 
 
+def _pow_py(a: str, b: str) -> str:
+    # NumPy computes a power with the scalar exponent 0.5 as sqrt, which
+    # differs from pow at -inf (nan, not inf) and -0.0.
+    if _number(b) == 0.5:
+        return f"_sqrt({a})"
+    return f"_pow({a}, {b})"
+
+
 def _extreme_py(wins: str, loses: str):
     # NumPy's maximum / minimum propagate nan from either side and return the
     # second operand on ties (visible only as the sign of a zero). A literal
@@ -285,7 +293,7 @@ _binary(
     np.power,
     _pow_vjp,
     _pow_src,
-    lambda a, b: f"_pow({a}, {b})",
+    _pow_py,
     lambda a, b: a**b,
     dtype=dtype_float,
 )
