@@ -15,17 +15,18 @@ import neuron  # noqa: E402
 
 import symgrad  # noqa: E402
 
-# output file -> (function, example arguments, argnums)
+# output file -> (function, example arguments, argnums, target)
 MODULES = {
-    "neuron_grad.py": (neuron.neuron, neuron.EXAMPLE, neuron.ARGNUMS),
-    "mlp_grad.py": (mlp.mlp_loss, mlp.EXAMPLE, 0),
+    "neuron_grad.py": (neuron.neuron, neuron.EXAMPLE, neuron.ARGNUMS, "numpy"),
+    "mlp_grad.py": (mlp.mlp_loss, mlp.EXAMPLE, 0, "numpy"),
+    "mlp_grad_python.py": (mlp.mlp_loss, mlp.EXAMPLE, 0, "python"),
 }
 
 
 def regenerate(out_dir):
     written = []
-    for filename, (fun, args, argnums) in MODULES.items():
-        compiled = symgrad.compile(fun, *args, argnums=argnums)
+    for filename, (fun, args, argnums, target) in MODULES.items():
+        compiled = symgrad.compile(fun, *args, argnums=argnums, target=target)
         written.append(compiled.write(os.path.join(out_dir, filename)))
     return written
 

@@ -9,8 +9,11 @@ copied into modules are checked against NumPy directly.
 
 from __future__ import annotations
 
+import ast
+import inspect
 import itertools
 import json
+import math
 import re
 
 import numpy as np
@@ -166,6 +169,23 @@ def test_helpers_are_copied_only_when_used():
     src = symgrad.compile(lambda x: np.exp(x).sum(), np.ones(3), target="python").source
     assert "def _exp(" in src and "def _array(" in src and "def _nested(" in src
     assert "def _matmul(" not in src and "def _log(" not in src
+
+
+def test_zero_size_arrays():
+    def f(a, b):
+        return (a @ b).sum() + a.mean(axis=1).sum() + np.sum(b, axis=0).sum()
+
+    f = symgrad.value_and_grad(f, argnums=(0, 1), target="python")
+    value, (ga, gb) = f(np.zeros((2, 0)), np.zeros((0, 3)))
+    assert math.isnan(value)  # the mean of no values
+    assert ga == [[], []] and gb == []
+
+
+def test_code_is_valid_python_3_8():
+    # "Runs anywhere CPython runs": no syntax newer than 3.8 in modules or helpers.
+    c, *_ = _mlp()
+    ast.parse(c.source, feature_version=(3, 8))
+    ast.parse(inspect.getsource(h), feature_version=(3, 8))
 
 
 # ------------------------------------------------------------------ helpers

@@ -25,7 +25,7 @@ def _array(value, shape, name, kind):
             raise ValueError(
                 f"{name} must have shape {shape}, got a number at axis {axis}"
             ) from None
-        if sizes != [n]:
+        if sizes and sizes != [n]:  # no sizes: an earlier axis has length 0
             raise ValueError(
                 f"{name} must have shape {shape}, got lengths {sizes} at axis {axis}"
             )
@@ -41,8 +41,9 @@ def _array(value, shape, name, kind):
 def _nested(flat, shape):
     """A flat row-major list as nested lists of floats of `shape`."""
     out = [float(x) for x in flat]
-    for n in reversed(shape[1:]):
-        out = [out[i : i + n] for i in range(0, len(out), n)]
+    for axis in range(len(shape) - 1, 0, -1):
+        n = shape[axis]
+        out = [out[i * n : (i + 1) * n] for i in range(math.prod(shape[:axis]))]
     return out
 
 
@@ -141,7 +142,7 @@ def _min(values):
 
 
 def _mean(values):
-    return sum(values) / len(values)
+    return _div(sum(values), len(values))  # nan for no values, as NumPy
 
 
 def _broadcast(a, shape, to):
@@ -189,21 +190,20 @@ def _reduce(reduction, a, shape, axes):
         a = _transpose(a, shape, rest + axes)
         shape = [shape[axis] for axis in rest + axes]
         axes = list(range(len(rest), len(shape)))
-    inner = 1
-    for n in shape[axes[-1] + 1 :]:
-        inner *= n
-    block = inner
-    for n in shape[axes[0] : axes[-1] + 1]:
-        block *= n
+    outer = math.prod(shape[: axes[0]])
+    inner = math.prod(shape[axes[-1] + 1 :])
+    block = inner * math.prod(shape[axes[0] : axes[-1] + 1])
     return [
-        reduction(a[o + i : o + block : inner])
-        for o in range(0, len(a), block)
+        reduction(a[o * block + i : (o + 1) * block : inner])
+        for o in range(outer)
         for i in range(inner)
     ]
 
 
 def _matmul(a, b, m, k, n, batches=1):
     """Products of `batches` pairs of (m, k) and (k, n) matrices, stacked."""
+    if k == 0:
+        return [0.0] * (batches * m * n)
     out = []
     for s in range(batches):
         rows = [a[i : i + k] for i in range(s * m * k, (s + 1) * m * k, k)]

@@ -130,7 +130,8 @@ def _reduction(node, out, args) -> list:
     if not a.shape:
         return [f"{out} = {call}([{src}])" if node.op == "mean" else f"{out} = {src}"]
     if axes is None:
-        expr = f"sum({src}) / {a.size}" if node.op == "mean" else f"{call}({src})"
+        mean = node.op == "mean" and a.size
+        expr = f"sum({src}) / {a.size}" if mean else f"{call}({src})"
         return [f"{out} = [{expr}]" if node.shape else f"{out} = {expr}"]
     return [f"{out} = _reduce({call}, {src}, {a.shape}, {tuple(axes)})"]
 
