@@ -19,7 +19,7 @@ import symgrad
 from symgrad import ir
 from symgrad.api import build_program
 from symgrad.ops import evaluate
-from tests.test_ops import _cases, _setup
+from tests.test_ops import ROWS, _cases, _setup
 
 RTOL = 1e-12
 
@@ -69,6 +69,18 @@ def test_targets_agree_on_every_op_row(name, shapes):
     _, args, loss = _setup(name, shapes, seed=3)
     python, numpy = both(loss, args, tuple(range(len(args))))
     assert_agree(python, numpy)
+
+
+@pytest.mark.parametrize("name", sorted(ROWS))
+def test_targets_agree_with_passes_off(name):
+    # Unsimplified graphs keep identity reshapes and broadcasts of scalars.
+    _, args, loss = _setup(name, ROWS[name].shapes[0], seed=4)
+    argnums = tuple(range(len(args)))
+    out = [
+        symgrad.value_and_grad(loss, argnums, target=t, optimize=False)(*args)
+        for t in ("python", "numpy")
+    ]
+    assert_agree(*out)
 
 
 # ------------------------------------------------------------------ special values

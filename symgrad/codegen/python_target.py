@@ -173,6 +173,8 @@ def _transpose(node, out, args) -> list:
 
 def _reshape(node, out, args) -> list:
     (a,), (src,) = node.inputs, args
+    if a.shape == node.shape:
+        return [f"{out} = {src}"]
     if not a.shape:
         return [f"{out} = [{src}]"]
     if not node.shape:
@@ -182,6 +184,8 @@ def _reshape(node, out, args) -> list:
 
 def _broadcast_to(node, out, args) -> list:
     (a,), (src,) = node.inputs, args
+    if a.shape == node.shape:
+        return [f"{out} = {src}"]
     if not a.shape:
         return [f"{out} = [{src}] * {node.size}"]
     if a.size == node.size:
