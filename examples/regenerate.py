@@ -23,6 +23,7 @@ MODULES = {
     "lecture_mlp_grad.py": ("lecture_mlp.py", "loss", "numpy", None),
     "logistic_grad.py": ("logistic.py", "logistic_loss", "numpy", None),
     "mlp_grad.py": ("mlp.py", "mlp_loss", "numpy", None),
+    "mlp_grad_python.py": ("mlp.py", "mlp_loss", "python", None),
     "moons_trainer.py": ("moons.py", "loss", "numpy", "sgd"),
 }
 

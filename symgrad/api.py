@@ -25,6 +25,7 @@ import types
 import numpy as np
 
 from symgrad import autodiff, ir, ops, tracing
+from symgrad.codegen import TARGETS as _CODEGEN_TARGETS
 from symgrad.codegen import generate
 from symgrad.errors import ArgumentError
 from symgrad.files import write_atomic
@@ -33,7 +34,7 @@ from symgrad.passes.rewrite import substitute
 from symgrad.program import Leaf, Program
 from symgrad.pytree import flatten, unflatten
 
-TARGETS = ("numpy",)
+TARGETS = tuple(_CODEGEN_TARGETS)
 _nested_tags = itertools.count(1)
 
 

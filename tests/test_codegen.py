@@ -14,25 +14,33 @@ import pytest
 import symgrad
 from symgrad import ir
 from symgrad.api import build_program
-from symgrad.codegen import generate
+from symgrad.codegen import generate, python_target
 from tests.test_mlp import _problem, mlp_loss
 from tests.test_ops import ROWS, _setup
 
-BLOCKER = textwrap.dedent("""
-    import importlib.abc, sys
-
-    class Block(importlib.abc.MetaPathFinder):
-        def find_spec(self, name, path=None, target=None):
-            if name.split(".")[0] in ("symgrad", "sympy", "black"):
-                raise ImportError("blocked for this test: " + name)
-
-    sys.meta_path.insert(0, Block())
-    """)
+BLOCKED = ("symgrad", "sympy", "black")
 
 
-def run_isolated(module_path, script):
-    """Run `script` with the module importable and symgrad/sympy/black not."""
-    code = BLOCKER + textwrap.dedent(script)
+def blocker(names=BLOCKED) -> str:
+    """Source that makes importing any of `names` fail."""
+    return textwrap.dedent(f"""
+        import importlib.abc, sys
+
+        class Block(importlib.abc.MetaPathFinder):
+            def find_spec(self, name, path=None, target=None):
+                if name.split(".")[0] in {tuple(names)!r}:
+                    raise ImportError("blocked for this test: " + name)
+
+        sys.meta_path.insert(0, Block())
+        """)
+
+
+BLOCKER = blocker()
+
+
+def run_isolated(module_path, script, blocked=BLOCKED):
+    """Run `script` with the module importable and the `blocked` packages not."""
+    code = blocker(blocked) + textwrap.dedent(script)
     env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
     env["PYTHONPATH"] = os.path.dirname(module_path)
     out = subprocess.run(
@@ -80,14 +88,16 @@ def test_module_runs_without_symgrad_sympy_black(tmp_path):
     np.testing.assert_array_equal(gW, want[0][0])
 
 
-def test_generation_is_deterministic_across_processes(tmp_path):
+@pytest.mark.parametrize("target", ["numpy", "python"])
+def test_generation_is_deterministic_across_processes(target):
     script = textwrap.dedent(f"""
         import sys
         sys.path.insert(0, {os.getcwd()!r})
         import symgrad
         from tests.test_mlp import _problem, mlp_loss
         params, X, y = _problem()
-        sys.stdout.write(symgrad.compile(mlp_loss, params, X, y).source)
+        c = symgrad.compile(mlp_loss, params, X, y, target={target!r})
+        sys.stdout.write(c.source)
         """)
     outs = []
     for seed in ("1", "2"):
@@ -102,17 +112,32 @@ def test_generation_is_deterministic_across_processes(tmp_path):
         outs.append(res.stdout)
     assert outs[0] == outs[1]
     params, X, y = _problem()
-    assert symgrad.compile(mlp_loss, params, X, y).source == outs[0]
+    assert symgrad.compile(mlp_loss, params, X, y, target=target).source == outs[0]
 
 
+@pytest.mark.parametrize("target", ["numpy", "python"])
 @pytest.mark.parametrize("name", sorted(ROWS))
-def test_emitter_output_is_already_black_formatted(name):
+def test_emitter_output_is_already_black_formatted(name, target):
     # Large modules skip whole-module black and trust the emitter: it must
     # write exactly what black would, for every op.
     row, args, loss = _setup(name, row_shapes(name))
     with ir.scope():
         program = build_program(loss, args, argnums=tuple(range(len(args))))
-        assert generate(program, whole=False) == generate(program, whole=True)
+        fast = generate(program, target, whole=False)
+        assert fast == generate(program, target, whole=True)
+
+
+@pytest.mark.parametrize("target", ["numpy", "python"])
+def test_whole_module_is_black_formatted(target):
+    # Helpers are spliced in without black; the module must still be stable.
+    import black
+
+    params, X, y = _problem()
+    src = symgrad.compile(mlp_loss, params, X, y, target=target).source
+    assert black.format_str(src, mode=black.Mode()) == src
+    everything = python_target.support([" ".join(python_target._helper_sources())])
+    text = "import math\n\n\n" + "\n\n\n".join(everything) + "\n"
+    assert black.format_str(text, mode=black.Mode()) == text
 
 
 def row_shapes(name):

@@ -1,10 +1,14 @@
-"""An MLP loss in plain NumPy against a hand-derived forward and backward."""
+"""An MLP loss in plain NumPy against a hand-derived forward and backward,
+on both targets, and the two targets against each other."""
 
 from __future__ import annotations
 
 import numpy as np
+import pytest
 
 import symgrad
+
+TARGETS = ("numpy", "python")
 
 
 def mlp_loss(params, X, y):
@@ -57,9 +61,10 @@ def _problem(seed=0, n=50):
     return params, X, y
 
 
-def test_mlp_matches_hand_derivation():
+@pytest.mark.parametrize("target", TARGETS)
+def test_mlp_matches_hand_derivation(target):
     params, X, y = _problem()
-    value, grads = symgrad.value_and_grad(mlp_loss)(params, X, y)
+    value, grads = symgrad.value_and_grad(mlp_loss, target=target)(params, X, y)
     want_value, want = hand_value_and_grad(params, X, y)
     assert np.isclose(value, want_value, rtol=1e-12, atol=0)
     assert isinstance(grads, list) and all(isinstance(p, tuple) for p in grads)
@@ -68,9 +73,10 @@ def test_mlp_matches_hand_derivation():
         np.testing.assert_allclose(gb, hb, rtol=1e-12, atol=1e-15)
 
 
-def test_data_stays_an_input():
+@pytest.mark.parametrize("target", TARGETS)
+def test_data_stays_an_input(target):
     params, X, y = _problem()
-    f = symgrad.value_and_grad(mlp_loss)
+    f = symgrad.value_and_grad(mlp_loss, target=target)
     f(params, X, y)
     first = f.compiled
     assert repr(float(X[0, 0]))[:8] not in f.source
@@ -80,3 +86,15 @@ def test_data_stays_an_input():
     want_value, want = hand_value_and_grad(params, X2, y2)
     assert np.isclose(value, want_value, rtol=1e-12)
     np.testing.assert_allclose(grads[0][0], want[0][0], rtol=1e-12, atol=1e-15)
+
+
+def test_targets_agree_on_the_mlp():
+    params, X, y = _problem(seed=2, n=100)
+    numpy_value, numpy_grads = symgrad.value_and_grad(mlp_loss)(params, X, y)
+    python = symgrad.value_and_grad(mlp_loss, target="python")
+    value, grads = python(params, X, y)
+    assert value == pytest.approx(numpy_value, rel=1e-12, abs=0)
+    for pair, numpy_pair in zip(grads, numpy_grads, strict=True):
+        for got, want in zip(pair, numpy_pair, strict=True):
+            assert isinstance(got, list)
+            np.testing.assert_allclose(got, want, rtol=1e-12, atol=0)

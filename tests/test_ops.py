@@ -5,6 +5,7 @@ operators, the domain each input is drawn from, and the shapes to try
 (scalars, vectors, matrices, broadcasting). First order checks `grad` against
 finite differences of the NumPy function itself; second order checks the
 gradient of <grad f, v> against finite differences of the first-order code.
+Both run on every code generation target.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ import numpy as np
 import pytest
 
 import symgrad
+from symgrad.codegen import python_target
 from symgrad.ops import OPS
 from tests.oracles import assert_close, numeric_grad
 
@@ -38,6 +40,7 @@ BINARY = (
     ((), (2, 3)),
 )
 MATRIX = (((2, 3),), ((4,),), ((2, 3, 2),))
+TARGETS = ("numpy", "python")
 
 ROWS = {
     "add": Row(("add",), lambda a, b: a + b, ("any", "any"), BINARY),
@@ -81,6 +84,12 @@ ROWS = {
     "mean": Row(
         ("mean",), lambda a: np.mean(np.sin(a), axis=0) * a.mean(), ("any",), MATRIX
     ),
+    "sum_axes": Row(
+        ("sum", "mean"),
+        lambda a: np.sum(a * a, axis=(0, 2)) + np.mean(np.cos(a), axis=(1, 2)).sum(),
+        ("any",),
+        (((2, 3, 2),),),
+    ),
     "max": Row(("max",), lambda a: np.max(a * a, axis=0) + a.max(), ("any",), MATRIX),
     "min": Row(("min",), lambda a: a.min(axis=-1, keepdims=True) * a, ("any",), MATRIX),
     "matmul": Row(
@@ -93,6 +102,8 @@ ROWS = {
             ((2, 3), (3,)),
             ((3,), (3,)),
             ((2, 2, 3), (3, 2)),
+            ((2, 3), (2, 3, 2)),
+            ((2, 1, 3), (2, 3, 2)),
         ),
     ),
     "dot": Row(
@@ -124,6 +135,13 @@ ROWS = {
         lambda a: (a[1:3] * a[0]).sum()
         + a[..., 1:2] * a[:, None][-1]
         + a[2, ::2].sum(),
+        ("any",),
+        (((4, 3),),),
+    ),
+    # Blocks that are not one evenly spaced run of the flat array.
+    "getitem_block": Row(
+        ("getitem", "scatter"),
+        lambda a: np.exp(a[1:3, ::2]) * a[::-2, 1:][0, 0] + a[3, 2],
         ("any",),
         (((4, 3),),),
     ),
@@ -160,33 +178,35 @@ def _setup(name, shapes, seed=0):
     return row, args, _weighted(row.fn, weight)
 
 
+@pytest.mark.parametrize("target", TARGETS)
 @pytest.mark.parametrize("name,shapes", list(_cases()))
-def test_first_order(name, shapes):
+def test_first_order(name, shapes, target):
     row, args, loss = _setup(name, shapes)
     argnums = tuple(range(len(args)))
-    ours = symgrad.grad(loss, argnums=argnums)(*args)
+    ours = symgrad.grad(loss, argnums=argnums, target=target)(*args)
     theirs = numeric_grad(loss, args, argnums)
     for a, b in zip(ours, theirs, strict=True):
         assert_close(a, b)
-    value, _ = symgrad.value_and_grad(loss, argnums=argnums)(*args)
+    value, _ = symgrad.value_and_grad(loss, argnums=argnums, target=target)(*args)
     assert value == pytest.approx(loss(*args), rel=1e-12, abs=1e-12)
 
 
+@pytest.mark.parametrize("target", TARGETS)
 @pytest.mark.parametrize(
     "name,shapes", [c for c in _cases() if ROWS[c.values[0]].second]
 )
-def test_second_order(name, shapes):
+def test_second_order(name, shapes, target):
     row, args, loss = _setup(name, shapes, seed=1)
     argnums = tuple(range(len(args)))
     rng = np.random.default_rng(2)
     direction = [rng.normal(size=np.shape(a)) for a in args]
-    first = symgrad.grad(loss, argnums=argnums)
+    first = symgrad.grad(loss, argnums=argnums, target=target)
 
     def directional(*xs):
         gs = first(*xs)
         return sum(np.sum(g * v) for g, v in zip(gs, direction, strict=True))
 
-    ours = symgrad.grad(directional, argnums=argnums)(*args)
+    ours = symgrad.grad(directional, argnums=argnums, target=target)(*args)
     theirs = numeric_grad(directional, args, argnums)
     for a, b in zip(ours, theirs, strict=True):
         assert_close(a, b, rtol=1e-5, atol=1e-7)
@@ -201,3 +221,9 @@ def test_every_op_has_everything():
         assert op.eval is not None, name
         assert op.vjp is not None, name
         assert op.numpy is not None or op.numpy_stmts is not None, name
+        # The pure-Python target: a scalar printer, or an array lowering in
+        # its own table (never both, so there is one place to look).
+        lowered = name in python_target.LOWERINGS
+        assert (op.python is not None) != lowered, name
+        if op.python is not None:
+            assert "elementwise" in op.flags, name

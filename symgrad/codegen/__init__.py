@@ -1,13 +1,14 @@
 """Code generation: Program -> formatted, standalone Python module source.
 
-Contract: `generate(program, target)` with target "numpy"; the generated code
-never imports symgrad, sympy or black.
+Contract: `generate(program, target)` with target "numpy" (imports NumPy) or
+"python" (imports only the standard library); the generated code never
+imports symgrad, sympy or black.
 """
 
-from symgrad.codegen import numpy_target
+from symgrad.codegen import numpy_target, python_target
 from symgrad.codegen.module import generate as _generate
 
-TARGETS = {"numpy": numpy_target}
+TARGETS = {"numpy": numpy_target, "python": python_target}
 
 
 def generate(program, target: str = "numpy", whole: bool | None = None) -> str:

@@ -3,8 +3,8 @@
 Contract: `statements(node, out, args)` returns the source lines computing
 `node` into the variable `out` from operand sources `args`, using the op
 table's NumPy printer; `constant(node)` is a literal for a constant node;
-`entry(...)` converts and checks one argument leaf. Generated code imports
-only numpy.
+`entry(...)` converts and checks one argument leaf; `prelude(lines)` and
+`support(lines)` are what precedes the functions. Generated code imports only numpy.
 """
 
 from __future__ import annotations
@@ -18,6 +18,16 @@ from symgrad.ops import OPS
 
 NAME = "numpy"
 IMPORTS = ["import numpy as np"]
+
+
+def prelude(lines) -> list:
+    """Lines before the functions: the import (`lines` are the functions' code)."""
+    return list(IMPORTS)
+
+
+def support(lines) -> list:
+    """Helper definitions the module needs: none, NumPy has everything."""
+    return []
 
 
 def _scalar(value) -> str:

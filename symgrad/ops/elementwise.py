@@ -3,7 +3,10 @@
 Contract: each primitive is one `Op` record registered in the table, plus a
 builder function of the same name. Binary ops broadcast like NumPy; their VJP
 rules return cotangents in the broadcast shape and `autodiff` sums them back to
-each input's shape.
+each input's shape. The `python` printer of each record is its scalar lowering
+for the pure-Python target: it must give NumPy's value for every input (inf and
+nan instead of exceptions), calling helpers the target copies into the module
+(`_exp`, `_div`, ...) where the math module would raise.
 
 Kink conventions (documented in the README and pinned by tests):
 relu'(0) = 0, abs'(0) = sign(0) = 0, and for maximum/minimum a tie splits the
@@ -140,7 +143,9 @@ def ne(a, b):
 # ------------------------------------------------------------------ records
 
 
-def _binary(name, evaluate, vjp, numpy, sympy=None, dtype=dtype_promote, flags=()):
+def _binary(
+    name, evaluate, vjp, numpy, python, sympy=None, dtype=dtype_promote, flags=()
+):
     register(
         Op(
             name,
@@ -150,13 +155,14 @@ def _binary(name, evaluate, vjp, numpy, sympy=None, dtype=dtype_promote, flags=(
             evaluate,
             vjp,
             numpy,
+            python=python,
             sympy=sympy,
             flags=frozenset(("elementwise",) + tuple(flags)),
         )
     )
 
 
-def _unary(name, evaluate, vjp, numpy, sympy=None, dtype=dtype_float, flags=()):
+def _unary(name, evaluate, vjp, numpy, python, sympy=None, dtype=dtype_float, flags=()):
     register(
         Op(
             name,
@@ -166,6 +172,7 @@ def _unary(name, evaluate, vjp, numpy, sympy=None, dtype=dtype_float, flags=()):
             evaluate,
             vjp,
             numpy,
+            python=python,
             sympy=sympy,
             flags=frozenset(("elementwise",) + tuple(flags)),
         )
@@ -184,6 +191,48 @@ def _pow_src(a: str, b: str) -> str:
     if _SIMPLE.fullmatch(a) and _SIMPLE.fullmatch(b):
         return f"{a}**{b}"
     return f"{a} ** {b}"
+
+
+def _infix(symbol: str):
+    return lambda a, b: f"{a} {symbol} {b}"
+
+
+def _number(src: str):
+    """The value of a source that is a plain number literal, else None."""
+    try:
+        return float(src)
+    except ValueError:
+        return None
+
+
+def _div_py(a: str, b: str) -> str:
+    # Python raises on a zero divisor where NumPy gives inf or nan; a literal
+    # nonzero divisor cannot be zero, so it keeps the plain operator.
+    if _number(b):
+        return f"{a} / {b}"
+    return f"_div({a}, {b})"
+
+
+def _pow_py(a: str, b: str) -> str:
+    # NumPy computes a power with the scalar exponent 0.5 as sqrt, which
+    # differs from pow at -inf (nan, not inf) and -0.0.
+    if _number(b) == 0.5:
+        return f"_sqrt({a})"
+    return f"_pow({a}, {b})"
+
+
+def _extreme_py(wins: str, loses: str):
+    # NumPy's maximum / minimum propagate nan from either side and return the
+    # second operand on ties (visible only as the sign of a zero). A literal
+    # operand is never nan, which saves a test.
+    def printer(a: str, b: str) -> str:
+        if _number(b) is not None:
+            return f"{b} if {a} {loses} {b} else {a}"
+        if _number(a) is not None:
+            return f"{a} if {a} {wins} {b} else {b}"
+        return f"{a} if {a} {wins} {b} or {a} != {a} else {b}"
+
+    return printer
 
 
 def _pow_vjp(g, out, a, b):
@@ -207,7 +256,8 @@ _binary(
     "add",
     np.add,
     lambda g, out, a, b: (g, g),
-    lambda a, b: f"{a} + {b}",
+    _infix("+"),
+    _infix("+"),
     lambda a, b: a + b,
     flags=("commutative",),
 )
@@ -215,14 +265,16 @@ _binary(
     "sub",
     np.subtract,
     lambda g, out, a, b: (g, neg(g)),
-    lambda a, b: f"{a} - {b}",
+    _infix("-"),
+    _infix("-"),
     lambda a, b: a - b,
 )
 _binary(
     "mul",
     np.multiply,
     lambda g, out, a, b: (mul(g, b), mul(a, g)),
-    lambda a, b: f"{a} * {b}",
+    _infix("*"),
+    _infix("*"),
     lambda a, b: a * b,
     flags=("commutative",),
 )
@@ -232,6 +284,7 @@ _binary(
     # d(a/b)/db = -a/b**2 = -(a/b)/b, reusing the forward value.
     lambda g, out, a, b: (div(g, b), neg(div(mul(g, out), b))),
     lambda a, b: f"{a} / {b}",
+    _div_py,
     lambda a, b: a / b,
     dtype=dtype_float,
 )
@@ -240,6 +293,7 @@ _binary(
     np.power,
     _pow_vjp,
     _pow_src,
+    _pow_py,
     lambda a, b: a**b,
     dtype=dtype_float,
 )
@@ -248,6 +302,7 @@ _binary(
     np.maximum,
     _minmax_vjp(gt),
     lambda a, b: f"np.maximum({a}, {b})",
+    _extreme_py(">", "<="),
     lambda a, b: _sympy().Max(a, b),
 )
 _binary(
@@ -255,6 +310,7 @@ _binary(
     np.minimum,
     _minmax_vjp(lt),
     lambda a, b: f"np.minimum({a}, {b})",
+    _extreme_py("<", ">="),
     lambda a, b: _sympy().Min(a, b),
 )
 
@@ -270,7 +326,8 @@ for _name, _fn, _sym in (
         _name,
         _fn,
         lambda g, out, a, b: (None, None),
-        lambda a, b, _s=_sym: f"{a} {_s} {b}",
+        _infix(_sym),
+        _infix(_sym),
         dtype=dtype_bool,
         flags=("comparison",),
     )
@@ -284,6 +341,7 @@ register(
         np.where,
         lambda g, out, c, a, b: (None, where(c, g, 0.0), where(c, 0.0, g)),
         lambda c, a, b: f"np.where({c}, {a}, {b})",
+        python=lambda c, a, b: f"{a} if {c} else {b}",
         sympy=lambda c, a, b: _sympy().Piecewise((a, c), (b, True)),
         flags=frozenset(("elementwise",)),
     )
@@ -294,6 +352,7 @@ _unary(
     np.negative,
     lambda g, out, a: (neg(g),),
     lambda a: f"-{a}",
+    lambda a: f"-{a}",
     lambda a: -a,
     dtype=dtype_promote,
 )
@@ -302,6 +361,7 @@ _unary(
     np.exp,
     lambda g, out, a: (mul(g, out),),
     lambda a: f"np.exp({a})",
+    lambda a: f"_exp({a})",
     lambda a: _sympy().exp(a),
 )
 _unary(
@@ -309,6 +369,7 @@ _unary(
     np.log,
     lambda g, out, a: (div(g, a),),
     lambda a: f"np.log({a})",
+    lambda a: f"_log({a})",
     lambda a: _sympy().log(a),
 )
 _unary(
@@ -317,6 +378,7 @@ _unary(
     # tanh' = 1 - tanh**2, from the forward output.
     lambda g, out, a: (mul(g, sub(1.0, mul(out, out))),),
     lambda a: f"np.tanh({a})",
+    lambda a: f"math.tanh({a})",
     lambda a: _sympy().tanh(a),
 )
 _unary(
@@ -324,6 +386,7 @@ _unary(
     np.sin,
     lambda g, out, a: (mul(g, cos(a)),),
     lambda a: f"np.sin({a})",
+    lambda a: f"_sin({a})",
     lambda a: _sympy().sin(a),
 )
 _unary(
@@ -331,6 +394,7 @@ _unary(
     np.cos,
     lambda g, out, a: (neg(mul(g, sin(a))),),
     lambda a: f"np.cos({a})",
+    lambda a: f"_cos({a})",
     lambda a: _sympy().cos(a),
 )
 _unary(
@@ -339,6 +403,7 @@ _unary(
     # sqrt' = 1 / (2 sqrt(a)), from the forward output.
     lambda g, out, a: (div(mul(g, 0.5), out),),
     lambda a: f"np.sqrt({a})",
+    lambda a: f"_sqrt({a})",
     lambda a: _sympy().sqrt(a),
 )
 _unary(
@@ -346,6 +411,7 @@ _unary(
     np.abs,
     lambda g, out, a: (mul(g, sign(a)),),
     lambda a: f"np.abs({a})",
+    lambda a: f"abs({a})",
     lambda a: _sympy().Abs(a),
     dtype=dtype_promote,
 )
@@ -355,6 +421,7 @@ _unary(
     # sign is flat almost everywhere: its derivative is zero.
     lambda g, out, a: (None,),
     lambda a: f"np.sign({a})",
+    lambda a: f"_sign({a})",
     lambda a: _sympy().sign(a),
     dtype=dtype_promote,
 )
@@ -363,6 +430,8 @@ _unary(
     lambda a: np.maximum(a, 0.0),
     lambda g, out, a: (where(gt(a, 0.0), g, 0.0),),
     lambda a: f"np.maximum({a}, 0.0)",
+    # As np.maximum(a, 0.0): nan stays nan, and -0.0 gives 0.0.
+    lambda a: f"0.0 if {a} <= 0.0 else {a}",
     lambda a: _sympy().Max(a, 0),
 )
 _unary(
@@ -371,5 +440,6 @@ _unary(
     # sigmoid' = s * (1 - s), from the forward output.
     lambda g, out, a: (mul(g, mul(out, sub(1.0, out))),),
     lambda a: f"1.0 / (1.0 + np.exp(-{a}))",
+    lambda a: f"1.0 / (1.0 + _exp(-{a}))",
     lambda a: 1 / (1 + _sympy().exp(-a)),
 )
