@@ -27,6 +27,7 @@ import numpy as np
 from symgrad import autodiff, ir, ops, tracing
 from symgrad.codegen import TARGETS as _CODEGEN_TARGETS
 from symgrad.codegen import generate
+from symgrad.codegen.naming import comment_safe
 from symgrad.errors import ArgumentError
 from symgrad.files import write_atomic
 from symgrad.passes import optimize as run_passes
@@ -233,7 +234,7 @@ class Compiled:
 
 def _load(source: str, program: Program):
     base = os.path.basename(program.filename)
-    filename = f"<symgrad {base}:{program.fun_name}>"
+    filename = comment_safe(f"<symgrad {base}:{program.fun_name}>")
     module = types.ModuleType("symgrad_generated")
     module.__file__ = filename
     # Registering the text lets tracebacks show the generated lines.

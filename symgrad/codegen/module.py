@@ -29,8 +29,10 @@ class Emitter:
     def __init__(self, program, target):
         self.program = program
         self.target = target
-        self.args = [sanitize(p, "arg") for p in program.params]
-        self.namer = Namer(taken=self.args)
+        # Parameters are claimed first: distinct user names that clean up to
+        # the same identifier (`mul`, `_mul`, `ü`, `é`) must stay distinct.
+        self.namer = Namer()
+        self.args = [self.namer.claim(sanitize(p, "arg")) for p in program.params]
         self.names: dict = {}
         self.temps = 0
         for leaf in program.leaves:
