@@ -25,6 +25,7 @@ MODULES = {
     "mlp_grad.py": ("mlp.py", "mlp_loss", "numpy", None),
     "mlp_grad_python.py": ("mlp.py", "mlp_loss", "python", None),
     "moons_trainer.py": ("moons.py", "loss", "numpy", "sgd"),
+    "moons_trainer_python.py": ("moons.py", "loss", "python", "sgd"),
 }
 
 

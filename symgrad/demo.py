@@ -1,8 +1,8 @@
 """`symgrad demo`: micrograd's moons demo, compiled and trained.
 
-Contract: `run_demo(out, steps)` compiles `examples/moons.py:loss` into a
-trainer module in `out` (default: the repository's `generated/`), imports that
-module (not symgrad) to train, prints micrograd's per-step lines (with a
+Contract: `run_demo(out, steps)` compiles `examples/moons.py:loss` into trainer
+modules in `out` (default: the repository's `generated/`) for both targets,
+imports the NumPy one (not symgrad) to train, prints micrograd's per-step lines (with a
 progress bar when writing to a terminal), and writes `moons.png` with the
 decision boundary and the loss curve when matplotlib is installed.
 """
@@ -61,10 +61,14 @@ def run_demo(out=None, steps=100) -> int:
     os.makedirs(out, exist_ok=True)
     loss, record = load_function(f"{EXAMPLE}:loss")
     example = record.example_args()
+    for name, target in (
+        ("moons_trainer.py", "numpy"),
+        ("moons_trainer_python.py", "python"),
+    ):
+        source = api.trainer_source(loss, record.predict, example, "sgd", target)
+        written = write_atomic(os.path.join(out, name), source)
+        print(f"compiled {os.path.relpath(EXAMPLE)}:loss -> {os.path.relpath(written)}")
     path = os.path.join(out, "moons_trainer.py")
-    source = api.trainer_source(loss, record.predict, example, "sgd", "numpy")
-    write_atomic(path, source)
-    print(f"compiled {os.path.relpath(EXAMPLE)}:loss -> {os.path.relpath(path)}")
     print(f"training micrograd's MLP(2, [16, 16, 1]) for {steps} steps of SGD\n")
 
     trainer = _import_file(path, "moons_trainer")
@@ -82,6 +86,11 @@ def run_demo(out=None, steps=100) -> int:
             )
             print(f"step {k}: loss {got!r} {verdict} micrograd's {want!r}")
     print(f"final accuracy: {history[-1][2] * 100}%")
+    print(
+        "the same trainer without NumPy: python "
+        + os.path.relpath(os.path.join(out, "moons_trainer_python.py"))
+        + " data.csv"
+    )
     _plot(trainer, params, X, y, history, os.path.join(out, "moons.png"))
     return 0
 

@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 
 from symgrad import api
-from tests.test_codegen import run_isolated
+from tests.test_codegen import BLOCKED, run_isolated
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, os.path.join(ROOT, "examples"))
@@ -67,6 +67,25 @@ def test_csv_command_line_without_symgrad(tmp_path):
     assert records["format"] == "symgrad-params/1"
     assert [r["shape"] for r in records["leaves"]][:2] == [[16, 2], [16]]
     assert records["leaves"][0]["name"] == "params[0][0]"
+
+
+def test_python_target_trainer_without_numpy(tmp_path):
+    _, X, y = moons.example()
+    data = tmp_path / "moons.csv"
+    np.savetxt(data, np.column_stack([X, y]), delimiter=",", fmt="%.17g")
+    out = run_isolated(
+        os.path.join(ROOT, "generated", "moons_trainer_python.py"),
+        f"""
+        import moons_trainer_python as m
+        m.main([{str(data)!r}, "--steps", "3"])
+        """,
+        blocked=BLOCKED + ("numpy",),
+    )
+    lines = out.splitlines()
+    assert len(lines) == 3
+    assert float(lines[0].split()[3].rstrip(",")) == pytest.approx(
+        MICROGRAD_STEP0, rel=1e-9
+    )
 
 
 def test_params_round_trip(trainer, tmp_path):

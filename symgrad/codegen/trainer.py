@@ -56,7 +56,8 @@ OPTIMIZERS = {
 SCHEDULE = "micrograd's schedule lr * (1 - 0.9 * k / steps)"
 
 # Target-specific helpers: elementwise map over a parameter, square root,
-# conversion to JSON-ready lists, and CSV loading.
+# conversion to JSON-ready lists, and CSV loading. (The pure-Python target
+# brings its own NumPy-faithful `_sqrt` among its helpers.)
 _HELPERS = {
     "numpy": [
         [
@@ -79,6 +80,32 @@ _HELPERS = {
             '    """Features in every column but the last; the -1/+1 label last."""',
             "    data = np.loadtxt(path, delimiter=',', ndmin=2)",
             "    return data[:, :-1], data[:, -1]",
+        ],
+    ],
+    "python": [
+        [
+            "def _map(fn, *trees):",
+            '    """Apply `fn` elementwise over nested lists of floats."""',
+            "    if isinstance(trees[0], list):",
+            "        return [_map(fn, *items) for items in zip(*trees)]",
+            "    return fn(*trees)",
+        ],
+        [
+            "def _tolist(x):",
+            "    return x",
+        ],
+        [
+            "def _fromlist(x):",
+            "    return x if isinstance(x, list) else float(x)",
+        ],
+        [
+            "def load_csv(path):",
+            '    """Features in every column but the last; the -1/+1 label last."""',
+            "    import csv",
+            "",
+            "    with open(path, newline='') as f:",
+            "        rows = [[float(v) for v in row] for row in csv.reader(f) if row]",
+            "    return [row[:-1] for row in rows], [row[-1] for row in rows]",
         ],
     ],
 }
