@@ -19,7 +19,7 @@ def test_identities_are_removed():
     with ir.scope():
         x = _x()
         (out,) = optimize(
-            [ops.neg(ops.neg(ops.add(ops.mul(ops.div(x, 1.0), 1.0), 0.0)))]
+            [ops.neg(ops.neg(ops.sub(ops.mul(ops.div(x, 1.0), 1.0), 0.0)))]
         )
         assert out is x
         (out,) = optimize([ops.pow(x, 1)])

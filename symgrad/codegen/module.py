@@ -212,4 +212,4 @@ def generate(program, target, whole: bool | None = None) -> str:
     lines = parts[0]
     for part in parts[1:]:
         lines += ["", ""] + part
-    return formatting.format_source("\n".join(lines) + "\n", whole)
+    return formatting.format_source("\n".join(lines) + "\n", whole, program.stats)
