@@ -215,7 +215,12 @@ class Compiled:
 
     `forward(*args)`, `gradient(*args)` and `value_and_grad(*args)` run the
     generated module; `source` is its text; `graph` the optimized graph of
-    the value and its gradients; `write(path)` saves the module.
+    the value and its gradients; `write(path)` saves the module; `stats` holds
+    the time per stage and the operation counts of the generated functions.
+
+    The module is loaded (Python-compiled) on first use of one of the three
+    functions: for very large graphs that is a large share of the work, and
+    writing the source out does not need it. `stats["load_s"]` appears then.
     """
 
     def __init__(self, program: Program, target: str = "numpy"):
@@ -229,13 +234,30 @@ class Compiled:
         program.stats["codegen_s"] = (
             time.perf_counter() - t0 - program.stats.get("format_s", 0.0)
         )
-        t0 = time.perf_counter()
-        self.module = _load(self.source, program)
-        program.stats["load_s"] = time.perf_counter() - t0
         self.stats = program.stats
-        self.forward = self.module.forward
-        self.gradient = self.module.gradient
-        self.value_and_grad = self.module.value_and_grad
+        self._module = None
+
+    @property
+    def module(self) -> types.ModuleType:
+        """The generated module, loaded on first use."""
+        if self._module is None:
+            t0 = time.perf_counter()
+            with _gc_paused():
+                self._module = _load(self.source, self.program)
+            self.stats["load_s"] = time.perf_counter() - t0
+        return self._module
+
+    @property
+    def forward(self):
+        return self.module.forward
+
+    @property
+    def gradient(self):
+        return self.module.gradient
+
+    @property
+    def value_and_grad(self):
+        return self.module.value_and_grad
 
     @property
     def graph(self) -> ir.Graph:

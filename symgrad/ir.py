@@ -108,6 +108,8 @@ class _Scope:
 
     def __init__(self):
         self.table: dict = {}
+        # Builders may memoize lookups here (per scope, like the nodes).
+        self.memo: dict = {}
         self.counter = 0
         self.loc: Loc | None = None
         self.order: int | None = None
@@ -199,14 +201,15 @@ def make(
 
 def toposort(outputs) -> list[Node]:
     """Every node the outputs depend on, inputs first (iteratively, by id)."""
-    seen = {}
-    stack = list(outputs)
+    seen = dict.fromkeys(outputs)
+    stack = list(seen)
+    push, pop = stack.append, stack.pop
     while stack:
-        node = stack.pop()
-        if node in seen:
-            continue
-        seen[node] = None
-        stack.extend(node.inputs)
+        for inp in pop().inputs:
+            if inp not in seen:
+                seen[inp] = None
+                push(inp)
+    # Inputs are always created before their users, so ids are topological.
     return sorted(seen, key=_by_id)
 
 

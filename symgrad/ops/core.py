@@ -14,6 +14,7 @@ Contract:
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -55,15 +56,26 @@ def register(op: Op) -> Op:
     if op.name in OPS:
         raise ValueError(f"op {op.name!r} registered twice")
     OPS[op.name] = op
+    if op.commutative:
+        _COMMUTATIVE.add(op.name)
     return op
+
+
+_COMMUTATIVE: set = set()
+
+
+_Node = ir.Node
 
 
 def apply(name: str, *inputs: ir.Node, **attrs) -> ir.Node:
     """Build (or find) the node `name(*inputs, **attrs)`."""
     op = OPS[name]
-    inputs = tuple([x if type(x) is ir.Node else lift(x) for x in inputs])
+    for x in inputs:
+        if type(x) is not _Node:
+            inputs = tuple([lift(x) for x in inputs])
+            break
     key = inputs
-    if op.commutative and inputs[0].id > inputs[1].id:
+    if name in _COMMUTATIVE and inputs[0].id > inputs[1].id:
         # a*b and b*a are the same IEEE value: identify both by one order so
         # interning merges them (the VJP of x*x builds both); the node keeps
         # the operand order it was first written with.
@@ -98,6 +110,17 @@ def lift(x) -> ir.Node:
     """Nodes pass through; Python scalars become weak constants."""
     if isinstance(x, ir.Node):
         return x
+    kind = type(x)
+    if kind is float or kind is int:
+        # A loop like `x = x * 0.999` lifts the same number again and again:
+        # remember its node per scope. The sign is part of the key because
+        # 0.0 == -0.0 (NaN never matches itself, so it is simply not reused).
+        memo = ir.current_scope().memo
+        key = (kind, x, math.copysign(1.0, x) if kind is float else 1.0)
+        node = memo.get(key)
+        if node is None:
+            node = memo[key] = const(x, weak=True)
+        return node
     if isinstance(x, bool):
         return const(x)
     if isinstance(x, int):

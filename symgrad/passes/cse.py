@@ -42,33 +42,46 @@ def _const_key(const, node):
     return ("const", value.dtype.str, value.shape, value.tobytes(), const.weak)
 
 
-def value_key(node, ids: dict):
+def value_key(node, ids: dict, cache: dict | None = None):
     """What `node` computes: op, attributes, type and operand values.
 
-    `ids` maps each non-constant operand to a key number (its survivor's).
+    `ids` maps each non-constant operand to a key number (its survivor's);
+    `cache` remembers constant keys between calls.
     """
     parts = []
     for i in node.inputs:
-        parts.append(_const_key(i, node) if i.op == "const" else ids[i])
+        if i.op != "const":
+            parts.append(ids[i])
+        elif cache is None:
+            parts.append(_const_key(i, node))
+        else:
+            # A constant's key depends on it and on the consumer only through
+            # these three facts.
+            arith = node.op in _ARITHMETIC and node.dtype.kind == "f"
+            if arith:
+                arith = all(j.dtype.kind == "f" for j in node.inputs if j is not i)
+            ck = (i, node.dtype if arith else None)
+            key = cache.get(ck)
+            if key is None:
+                key = cache[ck] = _const_key(i, node)
+            parts.append(key)
     if OPS[node.op].commutative:
         parts.sort(key=repr)
     return (node.op, node.attrs, node.dtype.str, node.shape, tuple(parts))
 
 
 def eliminate_common_subexpressions(outputs) -> list:
-    nodes = ir.toposort(outputs)
-    if not _constant_twins(nodes):
-        # Interning makes nodes without constant operands unique, so without
-        # twins among nodes with constants there is nothing to merge.
+    if not graph_may_have_twins(outputs):
         return list(outputs)
     first: dict = {}
     ids: dict = {}
     mapping: dict = {}
+    cache: dict = {}
     for node in ir.program_order(outputs):
         if node.op in ("input", "const"):
             ids[node] = node.id
             continue
-        key = value_key(node, ids)
+        key = value_key(node, ids, cache)
         twin = first.get(key)
         if twin is None:
             first[key] = node
@@ -76,23 +89,54 @@ def eliminate_common_subexpressions(outputs) -> list:
         else:
             mapping[node] = twin
             ids[node] = twin.id
-    return substitute(outputs, mapping)
+    return substitute(outputs, mapping) if mapping else list(outputs)
 
 
-class _Ids:
-    """`ids` for nodes taken as they are: each node is its own survivor."""
+def graph_may_have_twins(outputs) -> bool:
+    """`may_have_twins` of the graph below `outputs`, remembered per scope
+    (reuse and CSE both ask, usually about the same outputs)."""
+    memo = ir.current_scope().memo
+    key = ("may_have_twins", tuple(outputs))
+    if key not in memo:
+        memo[key] = may_have_twins(ir.toposort(outputs))
+    return memo[key]
 
-    def __getitem__(self, node):
-        return node.id
 
+def may_have_twins(nodes) -> bool:
+    """False when no two distinct nodes among `nodes` can have equal keys.
 
-def _constant_twins(nodes) -> bool:
-    seen = set()
-    ids = _Ids()
+    Interning makes nodes with equal ops, attributes and operands one node,
+    so twins need two distinct constants with equal keys, used by two nodes
+    with the same op, attributes and other operands. In float64 arithmetic
+    equal keys mean equal values once converted to float64; any other float
+    type, or a constant that is not a number, counts as a possible twin.
+    (Cheap tests: `value_key` for every node is not.)
+    """
+    f64 = np.dtype(np.float64)
+    values: dict = {}
+    plain: set = set()  # ids of dtypes seen that are not a float other than f64
+    doubled = False
+    for node in nodes:
+        if node.op == "const":
+            if node.dtype.kind not in "biuf":
+                return True
+            with np.errstate(all="ignore"):
+                as_f64 = np.asarray(node.value, dtype=f64)
+            key = (node.shape, as_f64.tobytes())
+            doubled = doubled or values.setdefault(key, node) is not node
+        elif id(node.dtype) not in plain:
+            # (Dtype comparisons are slow; there are only a few dtype objects.)
+            if node.dtype.kind == "f" and node.dtype != f64:
+                return True
+            plain.add(id(node.dtype))
+    if not doubled:
+        return False
+    users: set = set()
     for node in nodes:
         if any(i.op == "const" for i in node.inputs):
-            key = value_key(node, ids)
-            if key in seen:
+            others = tuple(sorted(i.id for i in node.inputs if i.op != "const"))
+            key = (node.op, node.attrs, others)
+            if key in users:
                 return True
-            seen.add(key)
+            users.add(key)
     return False

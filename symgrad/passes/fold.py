@@ -36,24 +36,33 @@ def _const_source(x):
     return None
 
 
+_ELEMENTWISE = frozenset(n for n, op in ops.OPS.items() if "elementwise" in op.flags)
+
+
 def fold_rule(node):
     inputs = node.inputs
     if not inputs:
         return None
-    if all(i.op == "const" for i in inputs):
+    for i in inputs:
+        if i.op != "const":
+            break
+    else:
         if node.size <= max(i.size for i in inputs):
             return _evaluate(node, inputs)
         return None
     if node.op == "where":
         return _pick_branch(node, *inputs)
-    if "elementwise" not in ops.OPS[node.op].flags:
+    if node.op not in _ELEMENTWISE:
         return None
     # elementwise(broadcast(c1), c2) -> broadcast(elementwise(c1, c2)): an
     # elementwise op computes each element alone, so it commutes with
     # broadcasting; evaluated at the small shape, it folds.
-    sources = [_const_source(i) for i in inputs]
-    if any(s is None for s in sources):
-        return None
+    sources = []
+    for i in inputs:
+        source = _const_source(i)
+        if source is None:
+            return None
+        sources.append(source)
     small = np.broadcast_shapes(*(s.shape for s in sources))
     if small == node.shape:
         return None

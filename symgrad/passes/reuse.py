@@ -24,7 +24,7 @@ lists what it would rewrite, so tests can assert there is nothing.
 from __future__ import annotations
 
 from symgrad import ir
-from symgrad.passes.cse import value_key
+from symgrad.passes.cse import graph_may_have_twins, value_key
 from symgrad.passes.rewrite import substitute
 
 # The functions worth not evaluating twice (everything else is one flop).
@@ -39,6 +39,11 @@ class _Ids:
 def recomputed(outputs, forward: int = 1) -> dict:
     """{gradient node: forward node with the same value} for expensive ops."""
     outputs = list(outputs)
+    found = {}
+    if not graph_may_have_twins(outputs):
+        # Interning already made every same-spelled recomputation the
+        # forward node itself; only differently spelled constants can hide one.
+        return found
     fwd = ir.toposort(outputs[:forward])
     in_forward = dict.fromkeys(fwd)
     ids = _Ids()
@@ -46,7 +51,6 @@ def recomputed(outputs, forward: int = 1) -> dict:
     for node in fwd:
         if node.op in EXPENSIVE:
             index.setdefault(value_key(node, ids), node)
-    found = {}
     if not index:
         return found
     for node in ir.toposort(outputs[forward:]):

@@ -267,13 +267,29 @@ def _operands(node):
     return _same(node, ops.apply(node.op, *new, **dict(node.attrs)))
 
 
+_ELEMENTWISE = frozenset(n for n, op in ops.OPS.items() if "elementwise" in op.flags)
+# Operand ops that some rule looks for; a node with none of them as operands
+# only needs its own op's rule when that rule looks at shapes alone.
+_INTERESTING = frozenset(("const", "neg", "broadcast_to", "scatter", "reshape"))
+_SHAPE_RULES = frozenset(("reshape", "transpose", "broadcast_to", "sum", "mean"))
+# Rules that look deeper or at identity: where(c, x, x), -((-x) * y), max/min.
+_OTHER = frozenset(("where", "neg", "max", "min"))
+
+
 def simplify_rule(node):
-    op = ops.OPS[node.op]
-    if "elementwise" in op.flags:
+    op = node.op
+    interesting = False
+    for i in node.inputs:
+        if i.op in _INTERESTING:
+            interesting = True
+            break
+    if not interesting and op not in _SHAPE_RULES and op not in _OTHER:
+        return None
+    if op in _ELEMENTWISE:
         out = _operands(node)
         if out is not None:
             return out
-    rule = _RULES.get(node.op)
+    rule = _RULES.get(op)
     return rule(node, *node.inputs) if rule is not None else None
 
 
