@@ -13,6 +13,7 @@ from symgrad.errors import (  # noqa: E402
     SymgradError,
     TraceError,
 )
+from symgrad.sympy_bridge import from_sympy  # noqa: E402
 from symgrad.tracing import relu, sigmoid  # noqa: E402
 
 __all__ = [
@@ -23,6 +24,7 @@ __all__ = [
     "TraceError",
     "__version__",
     "compile",
+    "from_sympy",
     "grad",
     "relu",
     "sigmoid",

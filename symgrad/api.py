@@ -263,6 +263,22 @@ class Compiled:
     def graph(self) -> ir.Graph:
         return self.program.grad_graph()
 
+    def to_sympy(self, real: bool = False):
+        """`(value_expr, grad_exprs)` as SymPy expressions (scalar arguments).
+
+        Symbols are named after the parameters; `grad_exprs` has the
+        gradient's structure. See `symgrad.sympy_bridge`.
+        """
+        from symgrad import sympy_bridge
+
+        return sympy_bridge.to_sympy(self, real)
+
+    def latex(self, simplify: bool = False) -> str:
+        """The value and its partial derivatives as LaTeX (scalar arguments)."""
+        from symgrad import sympy_bridge
+
+        return sympy_bridge.latex(self, simplify)
+
     def write(self, path) -> str:
         """Write the module to `path` atomically (temp file, then rename)."""
         path = os.fspath(path)

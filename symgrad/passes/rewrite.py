@@ -46,10 +46,13 @@ def rewrite(outputs, rule=None, mapping=None) -> list[ir.Node]:
                 out = step
             if out is not node and (out.id > watermark or out.op not in _LEAVES):
                 # The replacement computes the same value, so it may carry the
-                # replaced node's name when it has none of its own.
+                # replaced node's name when it has none of its own; but a
+                # forward value found again in the backward pass (g * exp(x)
+                # with g = 1) must not be renamed as an adjoint.
+                fresh = out.id > watermark or (out.loc is not None and out.loc.grad)
                 if out.hint is None and out.adjoint_of is None:
                     out.hint = node.hint
-                    out.adjoint_of = node.adjoint_of
+                    out.adjoint_of = node.adjoint_of if fresh else None
             new[node] = out
     finally:
         sc.loc, sc.order = saved
