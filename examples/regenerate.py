@@ -10,6 +10,7 @@ import sys
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 
+import micrograd_mlp  # noqa: E402
 import mlp  # noqa: E402
 import neuron  # noqa: E402
 
@@ -19,6 +20,7 @@ import symgrad  # noqa: E402
 MODULES = {
     "neuron_grad.py": (neuron.neuron, neuron.EXAMPLE, neuron.ARGNUMS),
     "mlp_grad.py": (mlp.mlp_loss, mlp.EXAMPLE, 0),
+    "micrograd_mlp_grad.py": (micrograd_mlp.loss, micrograd_mlp.EXAMPLE, 0),
 }
 
 

@@ -71,8 +71,14 @@ def value_key(node, ids: dict, cache: dict | None = None):
 
 
 def eliminate_common_subexpressions(outputs) -> list:
+    mapping = equivalents(outputs)
+    return substitute(outputs, mapping) if mapping else list(outputs)
+
+
+def equivalents(outputs) -> dict:
+    """{node: the first node in program order that computes the same value}."""
     if not graph_may_have_twins(outputs):
-        return list(outputs)
+        return {}
     first: dict = {}
     ids: dict = {}
     mapping: dict = {}
@@ -89,7 +95,7 @@ def eliminate_common_subexpressions(outputs) -> list:
         else:
             mapping[node] = twin
             ids[node] = twin.id
-    return substitute(outputs, mapping) if mapping else list(outputs)
+    return mapping
 
 
 def graph_may_have_twins(outputs) -> bool:

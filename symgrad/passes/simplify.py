@@ -79,6 +79,8 @@ def _never_negative_zero(x, depth: int = 6) -> bool:
         return not bool(np.any(np.signbit(x.value) & (x.value == 0)))
     if x.op in _NO_NEGATIVE_ZERO or (x.op == "mul" and x.inputs[0] is x.inputs[1]):
         return True  # and x*x: (-0)*(-0) is +0
+    if x.op == "pow" and _even_power(x.inputs[1]):
+        return True  # x**2, x**4: an even power of -0 is +0 (C99 pow)
     if depth == 0:
         return False
     if x.op == "add":  # a + b is -0 only if both are
@@ -88,6 +90,13 @@ def _never_negative_zero(x, depth: int = 6) -> bool:
     if x.op in _ZERO_SIGN_FROM_OPERANDS:
         return all(_never_negative_zero(i, depth - 1) for i in x.inputs)
     return False
+
+
+def _even_power(b) -> bool:
+    if b.op != "const" or b.shape != ():
+        return False
+    v = b.value.item()
+    return v > 0 and float(v) % 2 == 0
 
 
 # ------------------------------------------------------------------ arithmetic
