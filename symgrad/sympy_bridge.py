@@ -145,7 +145,8 @@ def latex(compiled, simplify: bool = False) -> str:
     program = compiled.program
     wrt = [_symbols(compiled, False)[i] for i in program.diff]
     tidy = sp.simplify if simplify else (lambda e: e)
-    name = sp.latex(sp.Symbol(program.fun_name))
+    fun = program.fun_name if program.fun_name.isidentifier() else "f"
+    name = sp.latex(sp.Symbol(fun))
     lines = [f"{name} = {sp.latex(tidy(value))}"]
     for sym, grad in zip(wrt, flat, strict=True):
         part = f"\\frac{{\\partial {name}}}{{\\partial {sp.latex(sym)}}}"
@@ -235,13 +236,11 @@ class _Converter:
                 f"from_sympy: the expression contains the symbol {e}, which is not "
                 "in wrt; add it to wrt or substitute a value (expr.subs)"
             )
-        if e.is_number and not e.args or e in (sp.true, sp.false):
+        if not e.args and (e.is_number or e is sp.true or e is sp.false):
+            # Number atoms (2, 1/3, 0.5, pi, E, oo). Constant subtrees such as
+            # sqrt(2) or pi/2 become ops on constants, which the folding pass
+            # evaluates (asking SymPy `is_number` would walk every subtree).
             return self.number(e)
-        if e.is_number and e.is_real is not False:
-            try:
-                return ops.lift(float(e))  # a constant subtree (pi/2, sqrt(2))
-            except TypeError:
-                pass
         if e.is_Add:
             total = get(e.args[0])
             for term in e.args[1:]:

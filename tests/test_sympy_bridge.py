@@ -4,6 +4,8 @@ agrees with sympy.diff + lambdify."""
 from __future__ import annotations
 
 import random
+import sys
+import traceback
 
 import numpy as np
 import pytest
@@ -131,7 +133,7 @@ def test_to_sympy_needs_scalars():
 def test_latex_shows_value_and_partials():
     c = symgrad.compile(lambda x, y: x * np.tanh(y), 0.5, 1.5, argnums=(0, 1))
     text = c.latex()
-    assert "\\tanh" in text
+    assert text.startswith("f = ") and "\\tanh" in text
     assert "\\frac{\\partial" in text and "\\partial x}" in text
     assert "\\partial y}" in text
 
@@ -255,3 +257,22 @@ def test_from_sympy_modules_are_black_stable_and_standalone(tmp_path):
     )
     value, grads = c.value_and_grad(*args)
     assert out.split() == [repr(value), repr(grads[0])]
+
+
+def test_from_sympy_walks_deep_expressions_without_recursion():
+    e = x
+    for _ in range(300):
+        e = sp.sin(e)
+    depth = len(traceback.extract_stack())
+    limit = sys.getrecursionlimit()
+    sys.setrecursionlimit(depth + 150)
+    try:
+        c = symgrad.from_sympy(e, [x])
+    finally:
+        sys.setrecursionlimit(limit)
+    value, (grad,) = c.value_and_grad(0.5)
+    v, d = 0.5, 1.0
+    for _ in range(300):
+        v, d = np.sin(v), d * np.cos(v)
+    assert value == pytest.approx(v, rel=1e-12)
+    assert grad == pytest.approx(d, rel=1e-9)
