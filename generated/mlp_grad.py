@@ -209,12 +209,10 @@ def value_and_grad(params, X, y):
     t33 = 0.0001 * params_0_0
 
     # grad of: data_loss = np.maximum(1 - y * score, 0).mean()  (mlp.py:33)
-    t9_bar = np.broadcast_to(0.015625, (64,))
     t34 = t8 == 0
-    t35 = t9_bar * 0.5
-    t36 = np.where(t34, t35, 0.0)
-    t37 = t8 > 0
-    t8_bar = np.where(t37, 0.015625, t36)
+    t35 = np.where(t34, 0.0078125, 0.0)
+    t36 = t8 > 0
+    t8_bar = np.where(t36, 0.015625, t35)
     t7_bar = -t8_bar
     score_bar = y * t7_bar
 
@@ -223,50 +221,50 @@ def value_and_grad(params, X, y):
     h_4_bar[:, 0] = score_bar
 
     # grad of: h = h @ W.T + b  (mlp.py:29)
-    t38 = np.sum(h_4_bar, axis=0)
+    t37 = np.sum(h_4_bar, axis=0)
     h_3_bar = h_4_bar @ params_2_0
-    t39 = h_3.T
-    t5_bar = t39 @ h_4_bar
-    t40 = t5_bar.T
+    t38 = h_3.T
+    t5_bar = t38 @ h_4_bar
+    t39 = t5_bar.T
 
     # grad of: h = np.maximum(h, 0)  (mlp.py:31)
-    t41 = h_2 == 0
-    t42 = h_3_bar * 0.5
-    t43 = np.where(t41, t42, 0.0)
-    t44 = h_2 > 0
-    h_2_bar = np.where(t44, h_3_bar, t43)
+    t40 = h_2 == 0
+    t41 = h_3_bar * 0.5
+    t42 = np.where(t40, t41, 0.0)
+    t43 = h_2 > 0
+    h_2_bar = np.where(t43, h_3_bar, t42)
 
     # grad of: h = h @ W.T + b  (mlp.py:29)
-    t45 = np.sum(h_2_bar, axis=0)
+    t44 = np.sum(h_2_bar, axis=0)
     h_1_bar = h_2_bar @ params_1_0
-    t46 = h_1.T
-    t3_bar = t46 @ h_2_bar
-    t47 = t3_bar.T
+    t45 = h_1.T
+    t3_bar = t45 @ h_2_bar
+    t46 = t3_bar.T
 
     # grad of: h = np.maximum(h, 0)  (mlp.py:31)
-    t48 = h == 0
-    t49 = h_1_bar * 0.5
-    t50 = np.where(t48, t49, 0.0)
-    t51 = h > 0
-    h_bar = np.where(t51, h_1_bar, t50)
+    t47 = h == 0
+    t48 = h_1_bar * 0.5
+    t49 = np.where(t47, t48, 0.0)
+    t50 = h > 0
+    h_bar = np.where(t50, h_1_bar, t49)
 
     # grad of: h = h @ W.T + b  (mlp.py:29)
-    t52 = np.sum(h_bar, axis=0)
-    t53 = X.T
-    t1_bar = t53 @ h_bar
-    t54 = t1_bar.T
-    t55 = t28 + t28
-    params_2_1_bar = t55 + t38
-    t56 = t29 + t29
-    params_2_0_bar = t56 + t40
-    t57 = t30 + t30
-    params_1_1_bar = t57 + t45
-    t58 = t31 + t31
-    params_1_0_bar = t58 + t47
-    t59 = t32 + t32
-    params_0_1_bar = t59 + t52
-    t60 = t33 + t33
-    params_0_0_bar = t60 + t54
+    t51 = np.sum(h_bar, axis=0)
+    t52 = X.T
+    t1_bar = t52 @ h_bar
+    t53 = t1_bar.T
+    t54 = t28 + t28
+    params_2_1_bar = t54 + t37
+    t55 = t29 + t29
+    params_2_0_bar = t55 + t39
+    t56 = t30 + t30
+    params_1_1_bar = t56 + t44
+    t57 = t31 + t31
+    params_1_0_bar = t57 + t46
+    t58 = t32 + t32
+    params_0_1_bar = t58 + t51
+    t59 = t33 + t33
+    params_0_0_bar = t59 + t53
 
     return float(t27), [
         (params_0_0_bar, params_0_1_bar),

@@ -275,12 +275,10 @@ def value_and_grad(params, X, y):
     t33 = [0.0001 * _x for _x in params_0_0]
 
     # grad of: data_loss = np.maximum(1 - y * score, 0).mean()  (mlp.py:33)
-    t9_bar = [0.015625] * 64
     t34 = [_x == 0 for _x in t8]
-    t35 = [_x * 0.5 for _x in t9_bar]
-    t36 = [_y if _x else 0.0 for _x, _y in zip(t34, t35)]
-    t37 = [_x > 0 for _x in t8]
-    t8_bar = [0.015625 if _x else _y for _x, _y in zip(t37, t36)]
+    t35 = [0.0078125 if _x else 0.0 for _x in t34]
+    t36 = [_x > 0 for _x in t8]
+    t8_bar = [0.015625 if _x else _y for _x, _y in zip(t36, t35)]
     t7_bar = [-_x for _x in t8_bar]
     score_bar = [_x * _y for _x, _y in zip(y, t7_bar)]
 
@@ -288,50 +286,50 @@ def value_and_grad(params, X, y):
     h_4_bar = score_bar  # the same flat list, as shape (64, 1)
 
     # grad of: h = h @ W.T + b  (mlp.py:29)
-    t38 = _reduce(sum, h_4_bar, (64, 1), (0,))
+    t37 = _reduce(sum, h_4_bar, (64, 1), (0,))
     h_3_bar = _matmul(h_4_bar, params_2_0, 64, 1, 16)
-    t39 = _transpose(h_3, (64, 16), (1, 0))
-    t5_bar = _matmul(t39, h_4_bar, 16, 64, 1)
-    t40 = t5_bar  # the same flat list, as shape (1, 16)
+    t38 = _transpose(h_3, (64, 16), (1, 0))
+    t5_bar = _matmul(t38, h_4_bar, 16, 64, 1)
+    t39 = t5_bar  # the same flat list, as shape (1, 16)
 
     # grad of: h = np.maximum(h, 0)  (mlp.py:31)
-    t41 = [_x == 0 for _x in h_2]
-    t42 = [_x * 0.5 for _x in h_3_bar]
-    t43 = [_y if _x else 0.0 for _x, _y in zip(t41, t42)]
-    t44 = [_x > 0 for _x in h_2]
-    h_2_bar = [_y if _x else _z for _x, _y, _z in zip(t44, h_3_bar, t43)]
+    t40 = [_x == 0 for _x in h_2]
+    t41 = [_x * 0.5 for _x in h_3_bar]
+    t42 = [_y if _x else 0.0 for _x, _y in zip(t40, t41)]
+    t43 = [_x > 0 for _x in h_2]
+    h_2_bar = [_y if _x else _z for _x, _y, _z in zip(t43, h_3_bar, t42)]
 
     # grad of: h = h @ W.T + b  (mlp.py:29)
-    t45 = _reduce(sum, h_2_bar, (64, 16), (0,))
+    t44 = _reduce(sum, h_2_bar, (64, 16), (0,))
     h_1_bar = _matmul(h_2_bar, params_1_0, 64, 16, 16)
-    t46 = _transpose(h_1, (64, 16), (1, 0))
-    t3_bar = _matmul(t46, h_2_bar, 16, 64, 16)
-    t47 = _transpose(t3_bar, (16, 16), (1, 0))
+    t45 = _transpose(h_1, (64, 16), (1, 0))
+    t3_bar = _matmul(t45, h_2_bar, 16, 64, 16)
+    t46 = _transpose(t3_bar, (16, 16), (1, 0))
 
     # grad of: h = np.maximum(h, 0)  (mlp.py:31)
-    t48 = [_x == 0 for _x in h]
-    t49 = [_x * 0.5 for _x in h_1_bar]
-    t50 = [_y if _x else 0.0 for _x, _y in zip(t48, t49)]
-    t51 = [_x > 0 for _x in h]
-    h_bar = [_y if _x else _z for _x, _y, _z in zip(t51, h_1_bar, t50)]
+    t47 = [_x == 0 for _x in h]
+    t48 = [_x * 0.5 for _x in h_1_bar]
+    t49 = [_y if _x else 0.0 for _x, _y in zip(t47, t48)]
+    t50 = [_x > 0 for _x in h]
+    h_bar = [_y if _x else _z for _x, _y, _z in zip(t50, h_1_bar, t49)]
 
     # grad of: h = h @ W.T + b  (mlp.py:29)
-    t52 = _reduce(sum, h_bar, (64, 16), (0,))
-    t53 = _transpose(X, (64, 2), (1, 0))
-    t1_bar = _matmul(t53, h_bar, 2, 64, 16)
-    t54 = _transpose(t1_bar, (2, 16), (1, 0))
-    t55 = [_x + _x for _x in t28]
-    params_2_1_bar = [_x + _y for _x, _y in zip(t55, t38)]
-    t56 = [_x + _x for _x in t29]
-    params_2_0_bar = [_x + _y for _x, _y in zip(t56, t40)]
-    t57 = [_x + _x for _x in t30]
-    params_1_1_bar = [_x + _y for _x, _y in zip(t57, t45)]
-    t58 = [_x + _x for _x in t31]
-    params_1_0_bar = [_x + _y for _x, _y in zip(t58, t47)]
-    t59 = [_x + _x for _x in t32]
-    params_0_1_bar = [_x + _y for _x, _y in zip(t59, t52)]
-    t60 = [_x + _x for _x in t33]
-    params_0_0_bar = [_x + _y for _x, _y in zip(t60, t54)]
+    t51 = _reduce(sum, h_bar, (64, 16), (0,))
+    t52 = _transpose(X, (64, 2), (1, 0))
+    t1_bar = _matmul(t52, h_bar, 2, 64, 16)
+    t53 = _transpose(t1_bar, (2, 16), (1, 0))
+    t54 = [_x + _x for _x in t28]
+    params_2_1_bar = [_x + _y for _x, _y in zip(t54, t37)]
+    t55 = [_x + _x for _x in t29]
+    params_2_0_bar = [_x + _y for _x, _y in zip(t55, t39)]
+    t56 = [_x + _x for _x in t30]
+    params_1_1_bar = [_x + _y for _x, _y in zip(t56, t44)]
+    t57 = [_x + _x for _x in t31]
+    params_1_0_bar = [_x + _y for _x, _y in zip(t57, t46)]
+    t58 = [_x + _x for _x in t32]
+    params_0_1_bar = [_x + _y for _x, _y in zip(t58, t51)]
+    t59 = [_x + _x for _x in t33]
+    params_0_0_bar = [_x + _y for _x, _y in zip(t59, t53)]
 
     return float(t27), [
         (_nested(params_0_0_bar, (16, 2)), _nested(params_0_1_bar, (16,))),

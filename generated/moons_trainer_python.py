@@ -402,7 +402,7 @@ def load_csv(path):
     """Features in every column but the last; the -1/+1 label last."""
     import csv
 
-    with open(path, newline="") as f:
+    with open(path, newline='') as f:
         rows = [[float(v) for v in row] for row in csv.reader(f) if row]
     return [row[:-1] for row in rows], [row[-1] for row in rows]
 
@@ -841,11 +841,11 @@ def save_params(params, path):
     ]
     leaves = [_tolist(p) for p in _leaves(params)]
     records = [
-        {"name": n, "shape": list(_shape(v)), "values": v}
+        {'name': n, 'shape': list(_shape(v)), 'values': v}
         for n, v in zip(names, leaves)
     ]
-    with open(path, "w", encoding="utf-8") as f:
-        json.dump({"format": "symgrad-params/1", "leaves": records}, f)
+    with open(path, 'w', encoding='utf-8') as f:
+        json.dump({'format': 'symgrad-params/1', 'leaves': records}, f)
 
 
 def _shape(value):
@@ -861,9 +861,9 @@ def load_params(path):
     """Read parameters written by save_params."""
     import json
 
-    with open(path, encoding="utf-8") as f:
-        records = json.load(f)["leaves"]
-    return _tree([_fromlist(r["values"]) for r in records])
+    with open(path, encoding='utf-8') as f:
+        records = json.load(f)['leaves']
+    return _tree([_fromlist(r['values']) for r in records])
 
 
 def main(argv=None):
@@ -871,19 +871,19 @@ def main(argv=None):
     import argparse
 
     parser = argparse.ArgumentParser(
-        description="Train loss with sgd on a CSV file (features, then a -1/+1 label)."
+        description='Train loss with sgd on a CSV file (features, then a -1/+1 label).'
     )
-    parser.add_argument("csv", help="training data, one sample per row")
-    parser.add_argument("--steps", type=int, default=100)
-    parser.add_argument("--lr", type=float, default=1.0)
-    parser.add_argument("--params", help="initial parameters (JSON)")
-    parser.add_argument("--save", help="write trained parameters (JSON)")
+    parser.add_argument('csv', help='training data, one sample per row')
+    parser.add_argument('--steps', type=int, default=100)
+    parser.add_argument('--lr', type=float, default=1.0)
+    parser.add_argument('--params', help='initial parameters (JSON)')
+    parser.add_argument('--save', help='write trained parameters (JSON)')
     args = parser.parse_args(argv)
     X, y = load_csv(args.csv)
     params = load_params(args.params) if args.params else initial_params()
 
     def report(k, loss, acc):
-        print(f"step {k} loss {loss!r}, accuracy {acc * 100}%")
+        print(f'step {k} loss {loss!r}, accuracy {acc * 100}%')
 
     params, _ = train(params, X, y, args.steps, args.lr, callback=report)
     if args.save:

@@ -28,10 +28,10 @@ def forward(v, theta, h):
     t5 = 19.62 * h
     t6 = t4 + t5
     t7 = np.sqrt(t6)
-    t3_bar = vy + t7
-    t8 = t3 * t3_bar
+    t8 = vy + t7
+    t9 = t3 * t8
 
-    return float(t8)
+    return float(t9)
 
 
 def gradient(v, theta, h):
@@ -59,28 +59,28 @@ def value_and_grad(v, theta, h):
     t5 = 19.62 * h
     t6 = t4 + t5
     t7 = np.sqrt(t6)
-    t3_bar = vy + t7
-    t8 = t3 * t3_bar
+    t8 = vy + t7
+    t9 = t3 * t8
 
     # grad of: return vx / G * (vy + np.sqrt(vy**2 + 2 * G * h))  (projectile.py:26)
-    t9 = t3 * 0.5
-    t6_bar = t9 / t7
+    t10 = t3 * 0.5
+    t6_bar = t10 / t7
     h_bar = 19.62 * t6_bar
-    t10 = 2 * vy
-    t11 = t6_bar * t10
-    vx_bar = t3_bar / 9.81
+    t11 = 2 * vy
+    t12 = t6_bar * t11
+    vx_bar = t8 / 9.81
 
     # grad of: vy = v * np.sin(theta)  (projectile.py:25)
-    vy_bar = t3 + t11
-    t12 = vy_bar * t2
+    vy_bar = t3 + t12
+    t13 = vy_bar * t2
     t2_bar = v * vy_bar
-    t13 = t2_bar * t1
+    t14 = t2_bar * t1
 
     # grad of: vx = v * np.cos(theta)  (projectile.py:24)
-    t14 = vx_bar * t1
+    t15 = vx_bar * t1
     t1_bar = v * vx_bar
-    t15 = t1_bar * t2
-    theta_bar = t13 - t15
-    v_bar = t12 + t14
+    t16 = t1_bar * t2
+    theta_bar = t14 - t16
+    v_bar = t13 + t15
 
-    return float(t8), (float(v_bar), float(theta_bar), float(h_bar))
+    return float(t9), (float(v_bar), float(theta_bar), float(h_bar))

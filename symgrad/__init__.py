@@ -14,6 +14,7 @@ from symgrad.errors import (  # noqa: E402
     TraceError,
 )
 from symgrad.export import export  # noqa: E402
+from symgrad.sympy_bridge import from_sympy  # noqa: E402
 from symgrad.tracing import relu, sigmoid  # noqa: E402
 
 __all__ = [
@@ -25,6 +26,7 @@ __all__ = [
     "__version__",
     "compile",
     "export",
+    "from_sympy",
     "grad",
     "relu",
     "sigmoid",

@@ -14,7 +14,9 @@ Contract:
 from __future__ import annotations
 
 import builtins
+import contextlib
 import functools
+import gc
 import inspect
 import itertools
 import linecache
@@ -149,6 +151,7 @@ def build_program(fun, args, argnums=0, optimize=True) -> Program:
         argnums, single = (), True
     else:
         argnums, single = _argnums(argnums, len(args), name)
+    _check_optimize(optimize)
     _, leaves, paths, treedef = signature(args)
     _check_diff_leaves(leaves, paths, argnums, params)
     stats = {}
@@ -174,8 +177,11 @@ def build_program(fun, args, argnums=0, optimize=True) -> Program:
     stats["differentiate_s"] = time.perf_counter() - t0
     t0 = time.perf_counter()
     if optimize:
-        value, *grads = run_passes([value] + grads)
+        unsafe = optimize == "unsafe"
+        value, *grads = run_passes([value] + grads, forward=1, unsafe=unsafe)
     stats["passes_s"] = time.perf_counter() - t0
+    stats["forward_ops"] = count_ops([value])
+    stats["value_and_grad_ops"] = count_ops([value] + grads)
     return Program(
         fun_name=name,
         filename=_source_file(fun),
@@ -191,6 +197,21 @@ def build_program(fun, args, argnums=0, optimize=True) -> Program:
     )
 
 
+def _check_optimize(optimize):
+    if optimize not in (True, False, "unsafe"):
+        raise ArgumentError(
+            f"optimize={optimize!r}: use True (the IEEE-exact passes), False (none) "
+            'or "unsafe" (also rewrites like 0*x -> 0 that are wrong for inf/NaN)'
+        )
+    return optimize
+
+
+def count_ops(outputs) -> int:
+    """Operations (nodes other than inputs and constants) computing `outputs`:
+    the statements codegen emits for a function returning them."""
+    return sum(1 for n in ir.toposort(outputs) if n.op not in ("input", "const"))
+
+
 def _leaf_hint(params, path) -> str:
     pos, *keys = path
     if keys and isinstance(keys[0], str):
@@ -203,7 +224,12 @@ class Compiled:
 
     `forward(*args)`, `gradient(*args)` and `value_and_grad(*args)` run the
     generated module; `source` is its text; `graph` the optimized graph of
-    the value and its gradients; `write(path)` saves the module.
+    the value and its gradients; `write(path)` saves the module; `stats` holds
+    the time per stage and the operation counts of the generated functions.
+
+    The module is loaded (Python-compiled) on first use of one of the three
+    functions: for very large graphs that is a large share of the work, and
+    writing the source out does not need it. `stats["load_s"]` appears then.
     """
 
     def __init__(self, program: Program, target: str = "numpy"):
@@ -213,16 +239,54 @@ class Compiled:
         self.target = target
         t0 = time.perf_counter()
         self.source = generate(program, target)
-        program.stats["codegen_s"] = time.perf_counter() - t0
+        # Formatting happens inside generate and reports its own time.
+        program.stats["codegen_s"] = (
+            time.perf_counter() - t0 - program.stats.get("format_s", 0.0)
+        )
         self.stats = program.stats
-        self.module = _load(self.source, program)
-        self.forward = self.module.forward
-        self.gradient = self.module.gradient
-        self.value_and_grad = self.module.value_and_grad
+        self._module = None
+
+    @property
+    def module(self) -> types.ModuleType:
+        """The generated module, loaded on first use."""
+        if self._module is None:
+            t0 = time.perf_counter()
+            with _gc_paused():
+                self._module = _load(self.source, self.program)
+            self.stats["load_s"] = time.perf_counter() - t0
+        return self._module
+
+    @property
+    def forward(self):
+        return self.module.forward
+
+    @property
+    def gradient(self):
+        return self.module.gradient
+
+    @property
+    def value_and_grad(self):
+        return self.module.value_and_grad
 
     @property
     def graph(self) -> ir.Graph:
         return self.program.grad_graph()
+
+    def to_sympy(self, real: bool = False):
+        """`(value_expr, grad_exprs)` as SymPy expressions (scalar arguments).
+
+        Symbols are named after the parameters; `grad_exprs` has the
+        gradient's structure. See `symgrad.sympy_bridge`.
+        """
+        from symgrad import sympy_bridge
+
+        return sympy_bridge.to_sympy(self, real)
+
+    def latex(self, simplify: bool = False) -> str:
+        """The value and its partial derivatives as LaTeX (scalar arguments)."""
+        from symgrad import sympy_bridge
+
+        return sympy_bridge.latex(self, simplify)
 
     def write(self, path) -> str:
         """Write the module to `path` atomically (temp file, then rename)."""
@@ -249,9 +313,28 @@ def compile(
     """Compile `fun` for arguments shaped like `example_args`."""
     if target not in TARGETS:
         raise ArgumentError(f"unknown target {target!r}; choose one of {TARGETS}")
-    with ir.scope():
+    with _gc_paused(), ir.scope():
         program = build_program(fun, example_args, argnums, optimize)
         return Compiled(program, target)
+
+
+@contextlib.contextmanager
+def _gc_paused():
+    """Pause the cyclic garbage collector while compiling.
+
+    Compilation allocates millions of acyclic objects (nodes, tuples, source
+    lines); every collection re-scans all of them, which made a 100,000-op
+    chain spend about a fifth of its time in the collector and grow faster
+    than linearly. Nothing here creates cycles that need collecting, and the
+    collector's previous state is restored afterwards.
+    """
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
 
 
 # ------------------------------------------------------------------ grad

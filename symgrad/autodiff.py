@@ -18,8 +18,11 @@ def _relevant(order, wrt) -> dict:
     """Nodes that depend on some `wrt` node (only they can carry gradient)."""
     live = dict.fromkeys(wrt, True)
     for node in order:
-        if node not in live and any(i in live for i in node.inputs):
-            live[node] = True
+        if node not in live:
+            for i in node.inputs:
+                if i in live:
+                    live[node] = True
+                    break
     return live
 
 
@@ -50,18 +53,22 @@ def gradients(
             total = parts[0]
             for part in parts[1:]:
                 total = ops.add(total, part)
-        if total.adjoint_of is None and total.op != "const":
-            total.adjoint_of = node
-        adjoint[node] = total
-        if node in stop or not node.inputs:
-            continue
-        rule = ops.OPS[node.op].vjp
-        with ir.annotate(_grad_loc(node)):
-            cotangents = rule(total, node, *node.inputs)
+            if total.adjoint_of is None and total.op != "const":
+                total.adjoint_of = node
+            adjoint[node] = total
+            if node in stop or not node.inputs:
+                continue
+            cotangents = ops.OPS[node.op].vjp(total, node, *node.inputs)
             for inp, ct in zip(node.inputs, cotangents, strict=True):
-                if ct is None or inp not in live or not ops.is_float(inp):
+                if ct is None or inp not in live or inp.dtype.kind != "f":
                     continue
-                pending.setdefault(inp, []).append(ops.sum_to(ct, inp.shape))
+                if ct.shape != inp.shape:
+                    ct = ops.sum_to(ct, inp.shape)
+                bucket = pending.get(inp)
+                if bucket is None:
+                    pending[inp] = [ct]
+                else:
+                    bucket.append(ct)
 
     return [adjoint.get(w) if w in adjoint else _zeros(w) for w in wrt]
 

@@ -18,6 +18,7 @@ from __future__ import annotations
 import contextlib
 import contextvars
 import heapq
+import operator
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -38,7 +39,13 @@ class Loc:
     grad: bool = False
 
     def as_grad(self) -> Loc:
-        return Loc(self.file, self.line, self.func, self.stmt, True)
+        # Cached in the instance dict (which a frozen dataclass allows; it
+        # takes no part in equality or hashing): autodiff asks once per node.
+        cached = self.__dict__.get("_grad")
+        if cached is None:
+            cached = Loc(self.file, self.line, self.func, self.stmt, True)
+            self.__dict__["_grad"] = cached
+        return cached
 
 
 class Node:
@@ -101,6 +108,8 @@ class _Scope:
 
     def __init__(self):
         self.table: dict = {}
+        # Builders may memoize lookups here (per scope, like the nodes).
+        self.memo: dict = {}
         self.counter = 0
         self.loc: Loc | None = None
         self.order: int | None = None
@@ -130,20 +139,40 @@ def current_scope() -> _Scope:
     return _current.get()
 
 
-@contextlib.contextmanager
-def annotate(loc: Loc | None, order: int | None = None):
+class annotate:
     """Nodes created inside get this `loc` (and emission `order`) if they are new.
 
     `order` lets a rewritten node take the place in program order of the node
-    it replaces; by default a node's order is its id.
+    it replaces; by default a node's order is its id. (A class rather than a
+    generator-based context manager: it is entered once per recorded or
+    differentiated node, and this is several times cheaper.)
     """
-    sc = _current.get()
-    saved = sc.loc, sc.order
-    sc.loc, sc.order = loc, order
-    try:
-        yield
-    finally:
-        sc.loc, sc.order = saved
+
+    __slots__ = ("loc", "order", "scope", "saved")
+
+    def __init__(self, loc: Loc | None, order: int | None = None):
+        self.loc = loc
+        self.order = order
+
+    def __enter__(self):
+        sc = self.scope = _current.get()
+        self.saved = sc.loc, sc.order
+        sc.loc, sc.order = self.loc, self.order
+        return self
+
+    def __exit__(self, *exc):
+        sc = self.scope
+        sc.loc, sc.order = self.saved
+        return False
+
+
+def find(op, inputs, attrs) -> Node | None:
+    """The existing non-constant node with this structure, or None.
+
+    Lets builders skip shape and dtype inference for nodes that exist already
+    (rewrites rebuild many of them).
+    """
+    return _current.get().table.get((op, inputs, attrs, None, False))
 
 
 def make(
@@ -160,7 +189,9 @@ def make(
     node = sc.table.get(ident)
     if node is None:
         sc.counter += 1
-        node = Node(op, inputs, attrs, shape, np.dtype(dtype), value, weak, sc.counter)
+        if type(dtype) is not np.dtype:
+            dtype = np.dtype(dtype)
+        node = Node(op, inputs, attrs, shape, dtype, value, weak, sc.counter)
         node.loc = sc.loc
         if sc.order is not None:
             node.order = sc.order
@@ -170,15 +201,20 @@ def make(
 
 def toposort(outputs) -> list[Node]:
     """Every node the outputs depend on, inputs first (iteratively, by id)."""
-    seen = {}
-    stack = list(outputs)
+    seen = dict.fromkeys(outputs)
+    stack = list(seen)
+    push, pop = stack.append, stack.pop
     while stack:
-        node = stack.pop()
-        if node in seen:
-            continue
-        seen[node] = None
-        stack.extend(node.inputs)
-    return sorted(seen, key=lambda n: n.id)
+        for inp in pop().inputs:
+            if inp not in seen:
+                seen[inp] = None
+                push(inp)
+    # Inputs are always created before their users, so ids are topological.
+    return sorted(seen, key=_by_id)
+
+
+_by_id = operator.attrgetter("id")
+_by_order = operator.attrgetter("order", "id")
 
 
 def program_order(outputs) -> list[Node]:
@@ -189,6 +225,13 @@ def program_order(outputs) -> list[Node]:
     rewritten.
     """
     nodes = toposort(outputs)
+    # Fast path, same answer: when sorting by (order, id) already puts every
+    # node after its inputs, Kahn's heap would pop exactly that sequence (the
+    # smallest remaining node is always ready), so no heap is needed.
+    by_order = sorted(nodes, key=_by_order)
+    position = {node: i for i, node in enumerate(by_order)}
+    if all(position[inp] < i for i, node in enumerate(by_order) for inp in node.inputs):
+        return by_order
     waiting = {}
     users: dict = {}
     ready = []

@@ -18,6 +18,8 @@ def chain(x):
 
 def test_100k_operation_chain_compiles_and_runs():
     c = symgrad.compile(chain, 0.3)
+    assert c.stats["forward_ops"] == N_OPS
+    assert c.stats["value_and_grad_ops"] <= 3 * N_OPS
     value, grad = c.value_and_grad(0.3)
     # The same chain evaluated and differentiated by hand, step by step.
     x, d = 0.3, 1.0

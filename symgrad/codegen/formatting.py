@@ -2,17 +2,20 @@
 
 Contract: `format_source(src)` returns what `black.format_str(src)` would
 return. Emitters write black's style already (one short statement per line),
-so a module with many lines is formatted statement by statement and only
-statements black would change (long ones) go through black; a test checks
-that this equals formatting the whole module on every op.
+so a module is formatted statement by statement and only statements black
+would change (long ones) go through black; a test checks that this equals
+formatting the whole module, on every op. Whole-module black (about 0.6 ms a
+line) runs only when asked for (`whole=True`): even a 60-line module took
+longer to format that way than to trace, differentiate and optimize.
 """
 
 from __future__ import annotations
 
 import functools
+import time
 
-# Whole-module black is about 0.6 ms a line: fine up to a few thousand lines.
-WHOLE_MODULE_LINES = 4000
+# Modules up to this many lines go through whole-module black by default.
+WHOLE_MODULE_LINES = 0
 MAX_LINE = 88
 
 
@@ -28,21 +31,49 @@ def _mode(line_length: int):
     return _black().Mode(line_length=line_length)
 
 
-def format_source(src: str, whole: bool | None = None) -> str:
-    black = _black()
+def format_source(src: str, whole: bool | None = None, stats=None) -> str:
+    """Black-formatted `src`; the seconds taken go to `stats["format_s"]`."""
+    t0 = time.perf_counter()
+    out = _format(src, whole)
+    if stats is not None:
+        stats["format_s"] = stats.get("format_s", 0.0) + time.perf_counter() - t0
+    return out
+
+
+def _format(src: str, whole: bool | None) -> str:
     lines = src.split("\n")
     if whole is None:
         whole = len(lines) <= WHOLE_MODULE_LINES
     if whole:
-        return black.format_str(src, mode=_mode(MAX_LINE))
+        return _black().format_str(src, mode=_mode(MAX_LINE))
     out = []
+    in_string = False
     for line in lines:
+        # Lines of a multi-line string (the module docstring) are text, not
+        # statements: black keeps them as they are.
+        opens_or_closes = line.count('"""') % 2 == 1
+        if in_string or opens_or_closes:
+            in_string = in_string != opens_or_closes
+            out.append(line)
+            continue
         if len(line) <= MAX_LINE:
             out.append(line)
             continue
-        indent = line[: len(line) - len(line.lstrip())]
-        # Format the statement alone at the top level, then indent it back.
-        mode = _mode(MAX_LINE - len(indent))
-        formatted = black.format_str(line.strip() + "\n", mode=mode).rstrip("\n")
-        out.extend(indent + part if part else part for part in formatted.split("\n"))
+        out.extend(_format_statement(_black(), line))
     return "\n".join(out)
+
+
+def _format_statement(black, line: str) -> list:
+    """One long statement as black formats it, at its indentation."""
+    indent = line[: len(line) - len(line.lstrip())]
+    text = line.strip() + "\n"
+    header = text.rstrip().endswith(":")
+    if header:
+        # A compound statement's header (`def f(...):`) needs a body to parse.
+        text += "    pass\n"
+    # Format the statement alone at the top level, then indent it back.
+    mode = _mode(MAX_LINE - len(indent))
+    parts = black.format_str(text, mode=mode).rstrip("\n").split("\n")
+    if header:
+        parts = parts[:-1]
+    return [indent + part if part else part for part in parts]

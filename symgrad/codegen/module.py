@@ -224,7 +224,9 @@ def generate(
     # target copies in (already black-formatted text) skip black: that halves
     # the time to generate a small module.
     used = fwd + vag + [line for block in extra_blocks for line in block]
-    text = formatting.format_source("\n".join(header) + "\n", whole)
+    stats = program.stats
+    text = formatting.format_source("\n".join(header) + "\n", whole, stats)
     for block in target.support(used):
         text += "\n\n" + block + "\n"
-    return text + "\n\n" + formatting.format_source("\n".join(functions) + "\n", whole)
+    body = formatting.format_source("\n".join(functions) + "\n", whole, stats)
+    return text + "\n\n" + body

@@ -14,6 +14,7 @@ Contract:
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -43,6 +44,10 @@ class Op:
     # Statement-form lowering: (out_name, *arg_sources, **attrs) -> list of lines.
     numpy_stmts: Callable | None = None
 
+    @property
+    def commutative(self) -> bool:
+        return "commutative" in self.flags
+
 
 OPS: dict[str, Op] = {}
 
@@ -51,22 +56,39 @@ def register(op: Op) -> Op:
     if op.name in OPS:
         raise ValueError(f"op {op.name!r} registered twice")
     OPS[op.name] = op
+    if op.commutative:
+        _COMMUTATIVE.add(op.name)
     return op
+
+
+_COMMUTATIVE: set = set()
+
+
+_Node = ir.Node
 
 
 def apply(name: str, *inputs: ir.Node, **attrs) -> ir.Node:
     """Build (or find) the node `name(*inputs, **attrs)`."""
     op = OPS[name]
-    inputs = tuple(lift(x) for x in inputs)
-    same_as = None
-    if "commutative" in op.flags and inputs[0].id > inputs[1].id:
+    for x in inputs:
+        if type(x) is not _Node:
+            inputs = tuple([lift(x) for x in inputs])
+            break
+    key = inputs
+    if name in _COMMUTATIVE and inputs[0].id > inputs[1].id:
         # a*b and b*a are the same IEEE value: identify both by one order so
         # interning merges them (the VJP of x*x builds both); the node keeps
         # the operand order it was first written with.
-        same_as = (inputs[1], inputs[0])
-    frozen = tuple(sorted(attrs.items()))
+        key = (inputs[1], inputs[0])
+    frozen = tuple(sorted(attrs.items())) if attrs else ()
+    node = ir.find(name, key, frozen)
+    if node is not None:
+        # Shape and dtype follow from the structure, so an existing node
+        # needs no inference.
+        return node
     shape = op.shape([x.shape for x in inputs], **attrs)
     dtype = op.dtype(inputs, **attrs)
+    same_as = key if key is not inputs else None
     return ir.make(name, inputs, frozen, tuple(shape), dtype, same_as=same_as)
 
 
@@ -88,6 +110,17 @@ def lift(x) -> ir.Node:
     """Nodes pass through; Python scalars become weak constants."""
     if isinstance(x, ir.Node):
         return x
+    kind = type(x)
+    if kind is float or kind is int:
+        # A loop like `x = x * 0.999` lifts the same number again and again:
+        # remember its node per scope. The sign is part of the key because
+        # 0.0 == -0.0 (NaN never matches itself, so it is simply not reused).
+        memo = ir.current_scope().memo
+        key = (kind, x, math.copysign(1.0, x) if kind is float else 1.0)
+        node = memo.get(key)
+        if node is None:
+            node = memo[key] = const(x, weak=True)
+        return node
     if isinstance(x, bool):
         return const(x)
     if isinstance(x, int):
@@ -116,7 +149,13 @@ def broadcast_shapes(*shapes) -> tuple:
     first = shapes[0]
     # Fast paths for the common cases (same shape, or scalars) keep tracing
     # cheap; NumPy's rule handles everything else.
-    if all(s == first or s == () for s in shapes):
+    if len(shapes) == 2:
+        second = shapes[1]
+        if first == second or not second:
+            return first
+        if not first:
+            return second
+    elif all(s == first or s == () for s in shapes):
         return first if first or all(s == () for s in shapes) else _widest(shapes)
     try:
         return np.broadcast_shapes(*shapes)
@@ -142,7 +181,7 @@ def shape_same(shapes, **_):
 def promote(nodes) -> np.dtype:
     """NumPy's promotion with Python scalars weak, as NumPy 2 does (NEP 50)."""
     first = nodes[0].dtype
-    if all(n.dtype == first for n in nodes):
+    if len(nodes) == 1 or all(n.dtype == first for n in nodes):
         return first
     strong = [n.dtype for n in nodes if not n.weak]
     weak = [n.dtype for n in nodes if n.weak]

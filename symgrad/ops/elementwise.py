@@ -37,6 +37,17 @@ def _sympy():
     return sympy
 
 
+def _sympy_relation(name):
+    def build(a, b):
+        sp = _sympy()
+        relation = {"lt": sp.Lt, "le": sp.Le, "gt": sp.Gt, "ge": sp.Ge}.get(name)
+        if relation is None:
+            relation = sp.Eq if name == "eq" else sp.Ne
+        return relation(a, b)
+
+    return build
+
+
 # ------------------------------------------------------------------ builders
 
 
@@ -330,6 +341,7 @@ for _name, _fn, _sym in (
         _infix(_sym),
         dtype=dtype_bool,
         flags=("comparison",),
+        sympy=_sympy_relation(_name),
     )
 
 register(

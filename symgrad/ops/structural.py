@@ -25,6 +25,13 @@ from symgrad.ops.core import (
 )
 from symgrad.ops.elementwise import div, eq, where
 
+
+def _scalar_identity(a, **_attrs):
+    # The SymPy form of a shape op or reduction applied to a scalar, the only
+    # case the SymPy bridge converts (it rejects every non-scalar node).
+    return a
+
+
 # ------------------------------------------------------------------ builders
 
 
@@ -143,6 +150,7 @@ def _register_reduction(name, fn, vjp, dtype):
             lambda a, axes, keepdims: fn(a, axis=axes, keepdims=keepdims),
             lambda g, out, a: vjp(g, out, a, **dict(out.attrs)),
             _reduction_src(name),
+            sympy=_scalar_identity,
             flags=frozenset(("reduction",)),
         )
     )
@@ -193,6 +201,7 @@ register(
         lambda a, shape: np.reshape(a, shape),
         lambda g, out, a: (reshape(g, a.shape),),
         lambda a, shape: f"np.reshape({a}, {shape})",
+        sympy=_scalar_identity,
         flags=frozenset(("view",)),
     )
 )
@@ -205,6 +214,7 @@ register(
         lambda a, axes: np.transpose(a, axes),
         lambda g, out, a: (transpose(g, tuple(np.argsort(out.attr("axes")).tolist())),),
         _transpose_src,
+        sympy=_scalar_identity,
         flags=frozenset(("view",)),
     )
 )
@@ -217,6 +227,7 @@ register(
         lambda a, shape: np.broadcast_to(a, shape),
         lambda g, out, a: (sum_to(g, a.shape),),
         lambda a, shape: f"np.broadcast_to({a}, {shape})",
+        sympy=_scalar_identity,
         flags=frozenset(("view",)),
     )
 )
@@ -296,6 +307,7 @@ register(
         lambda a, index: a[index_value(index)],
         lambda g, out, a: (scatter(g, a.shape, out.attr("index")),),
         lambda a, index: f"{a}[{ir.format_index(index)}]",
+        sympy=_scalar_identity,
         flags=frozenset(("view",)),
     )
 )
@@ -321,6 +333,7 @@ register(
         _scatter_eval,
         lambda g, out, a: (getitem(g, out.attr("index")),),
         None,
+        sympy=_scalar_identity,
         # Basic indices select each element at most once, so assignment into
         # zeros is exact (no accumulation is needed).
         numpy_stmts=lambda out, g, shape, index, dtype: [

@@ -1,6 +1,7 @@
-"""Graph-to-graph passes. Each keeps the values it computes, bit for bit where
-IEEE arithmetic allows; `pipeline.optimize` runs them in order."""
+"""Graph-to-graph passes, one module each (fold, simplify, reuse, cse, dce).
+Each keeps the values it computes bit for bit; `pipeline.optimize` runs them in
+the order `pipeline.PASSES` lists."""
 
-from symgrad.passes.pipeline import PASSES, optimize
+from symgrad.passes.pipeline import PASSES, UNSAFE, Pass, optimize
 
-__all__ = ["PASSES", "optimize"]
+__all__ = ["PASSES", "UNSAFE", "Pass", "optimize"]

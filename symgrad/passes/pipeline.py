@@ -1,25 +1,79 @@
-"""The order passes run in, and `optimize`, which runs them.
+"""The passes in the order they run, and `optimize`, which runs them.
 
-Contract: `optimize(outputs)` returns new output nodes computing the same
-values. Dead code disappears by construction: a graph is whatever its outputs
-reach. Common subexpressions are merged by interning when nodes are built.
+Contract: `optimize(outputs, forward=1)` returns new output nodes computing
+bit-for-bit the same values (the first `forward` outputs are forward values,
+the rest their gradients). `PASSES` lists the default passes in order; a pass
+is either a local rule (`node -> replacement or None`) or a whole-graph
+function (`outputs -> outputs`). Consecutive local rules share one rewrite
+walk, in which each node is offered to the rules in order until none
+applies, so folding and simplifying feed each other without extra walks.
+`UNSAFE` holds the rewrites that are not IEEE-exact; they run only when asked
+for (`optimize(..., unsafe=True)`, `symgrad.compile(..., optimize="unsafe")`).
 """
 
 from __future__ import annotations
 
+import inspect
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from symgrad.passes.cse import eliminate_common_subexpressions
+from symgrad.passes.dce import eliminate_dead_code
 from symgrad.passes.fold import fold_rule
+from symgrad.passes.reuse import reuse_forward_values
 from symgrad.passes.rewrite import rewrite
-from symgrad.passes.simplify import simplify_rule
+from symgrad.passes.simplify import simplify_rule, unsafe_rule
 
 
-def _combined(node):
-    return fold_rule(node) or simplify_rule(node)
+@dataclass(frozen=True)
+class Pass:
+    name: str
+    rule: Callable | None = None  # local: node -> equivalent node or None
+    run: Callable | None = None  # whole graph: outputs -> outputs
 
 
-PASSES = (("fold_constants + simplify", _combined),)
+FOLD = Pass("fold_constants", rule=fold_rule)
+SIMPLIFY = Pass("simplify", rule=simplify_rule)
+REUSE = Pass("reuse_forward_values", run=reuse_forward_values)
+CSE = Pass("eliminate_common_subexpressions", run=eliminate_common_subexpressions)
+DCE = Pass("eliminate_dead_code", run=eliminate_dead_code)
+UNSAFE = Pass("simplify_unsafe", rule=unsafe_rule)
+
+PASSES = (FOLD, SIMPLIFY, REUSE, CSE, DCE)
 
 
-def optimize(outputs) -> list:
-    for _, rule in PASSES:
-        outputs = rewrite(outputs, rule)
+def _first_of(rules):
+    def rule(node):
+        for r in rules:
+            out = r(node)
+            if out is not None and out is not node:
+                return out
+        return None
+
+    return rule
+
+
+def _run(p: Pass, outputs, forward):
+    if "forward" in inspect.signature(p.run).parameters:
+        return p.run(outputs, forward=forward)
+    return p.run(outputs)
+
+
+def optimize(outputs, forward: int = 1, passes=PASSES, unsafe=False) -> list:
+    """Run `passes` (the defaults, plus `UNSAFE` if `unsafe`) over `outputs`."""
+    passes = list(passes)
+    if unsafe and UNSAFE not in passes:
+        passes.insert(passes.index(SIMPLIFY) + 1 if SIMPLIFY in passes else 0, UNSAFE)
+    outputs = list(outputs)
+    i = 0
+    while i < len(passes):
+        if passes[i].rule is None:
+            outputs = _run(passes[i], outputs, forward)
+            i += 1
+            continue
+        j = i
+        while j < len(passes) and passes[j].rule is not None:
+            j += 1
+        outputs = rewrite(outputs, _first_of([p.rule for p in passes[i:j]]))
+        i = j
     return outputs

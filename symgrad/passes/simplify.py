@@ -1,10 +1,21 @@
 """simplify: algebraic rewrites that are exact in IEEE arithmetic.
 
 Contract: `simplify_rule(node)` returns an equivalent, cheaper node or None.
-Every rule keeps each computed value equal (`==`) for all inputs, NaN and inf
-included; a rewrite only applies when the replacement already has the node's
-shape and dtype. Rules that are wrong for inf/NaN (0*x -> 0, x/x -> 1, x-x -> 0)
-are deliberately absent.
+Every rule gives bit-for-bit the same values for all inputs (NaN, inf and the
+sign of zero included), and a rewrite only applies when the replacement has
+the node's shape and dtype. That rules out some familiar algebra, which lives
+in `unsafe_rule` and runs only when asked for (`optimize="unsafe"`):
+
+- `0*x -> 0` and `x/x -> 1`, `x-x -> 0`: wrong for inf and NaN.
+- `x + 0.0 -> x`: -0.0 + 0.0 is +0.0, and the sign shows later (1/x is -inf
+  or +inf). `x + -0.0 -> x` and `x - 0.0 -> x` are exact and always apply,
+  and `x + 0.0 -> x` applies when `x` can never be -0.0 (`x*x`, `exp(x)`,
+  integers, sums of those, ...). Python's `sum()` starts from `0 + x`, so
+  this decides whether that `0 +` shows up in generated code.
+- a sum over size-1 axes is `x + 0.0` under NumPy 2 (the sum starts from
+  +0.0), so it becomes a reshape only when `x` can never be -0.0; max and min
+  over size-1 axes always do. Unbroadcasts that do nothing always go.
+- `log(exp(x)) -> x`, `exp(log(x)) -> x`: wrong where exp overflows or x < 0.
 """
 
 from __future__ import annotations
@@ -22,12 +33,81 @@ def _is(node, value):
     return ops.is_const(node, value)
 
 
+def _zero(node, negative: bool) -> bool:
+    """A constant that is all +0 (`negative=False`) or all -0 (True).
+
+    Integer zeros count as +0: NumPy converts them to +0.0.
+    """
+    if not _is(node, 0):
+        return False
+    if node.dtype.kind != "f":
+        return not negative
+    return bool(np.all(np.signbit(node.value) == negative))
+
+
+# Ops whose result is never -0.0, for any input and on every target (exp of
+# -inf is +0.0, |-0.0| is +0.0, 1/(1+inf) is +0.0).
+_NO_NEGATIVE_ZERO = frozenset(("exp", "abs", "sigmoid"))
+# Ops whose result can be -0.0 only if an operand is: rounding to nearest
+# gives -0.0 from a sum only when both terms are -0.0, NumPy sums start from
+# +0.0 or the first element, and the rest move or select values.
+_ZERO_SIGN_FROM_OPERANDS = frozenset(
+    (
+        "sum",
+        "mean",
+        "max",
+        "min",
+        "maximum",
+        "minimum",
+        "where",
+        "reshape",
+        "transpose",
+        "broadcast_to",
+        "getitem",
+        "scatter",
+        "sqrt",
+        "tanh",
+    )
+)
+
+
+def _never_negative_zero(x, depth: int = 6) -> bool:
+    """True if `x` is provably never -0.0 (looking at most `depth` ops up)."""
+    if x.dtype.kind != "f":
+        return True  # integers and booleans have no -0
+    if x.op == "const":
+        return not bool(np.any(np.signbit(x.value) & (x.value == 0)))
+    if x.op in _NO_NEGATIVE_ZERO or (x.op == "mul" and x.inputs[0] is x.inputs[1]):
+        return True  # and x*x: (-0)*(-0) is +0
+    if x.op == "pow" and _even_power(x.inputs[1]):
+        return True  # x**2, x**4: an even power of -0 is +0 (C99 pow)
+    if depth == 0:
+        return False
+    if x.op == "add":  # a + b is -0 only if both are
+        return any(_never_negative_zero(i, depth - 1) for i in x.inputs)
+    if x.op == "sub":  # a - b is -0 only if a is -0 (and b is +0)
+        return _never_negative_zero(x.inputs[0], depth - 1)
+    if x.op in _ZERO_SIGN_FROM_OPERANDS:
+        return all(_never_negative_zero(i, depth - 1) for i in x.inputs)
+    return False
+
+
+def _even_power(b) -> bool:
+    if b.op != "const" or b.shape != ():
+        return False
+    v = b.value.item()
+    return v > 0 and float(v) % 2 == 0
+
+
+# ------------------------------------------------------------------ arithmetic
+
+
 def _add(node, a, b):
-    if _is(b, 0):  # x + 0 -> x
-        return _same(node, a)
-    if _is(a, 0):  # 0 + x -> x
-        return _same(node, b)
-    if b.op == "neg":  # x + (-y) -> x - y
+    if _zero(b, True) or (_zero(b, False) and _never_negative_zero(a)):
+        return _same(node, a)  # x + -0 -> x (exact); x + 0 -> x if x is never -0
+    if _zero(a, True) or (_zero(a, False) and _never_negative_zero(b)):
+        return _same(node, b)  # -0 + x -> x; 0 + x -> x if x is never -0
+    if b.op == "neg":  # x + (-y) -> x - y (IEEE defines x - y as x + (-y))
         return ops.sub(a, b.inputs[0])
     if a.op == "neg":  # (-x) + y -> y - x
         return ops.sub(b, a.inputs[0])
@@ -35,7 +115,7 @@ def _add(node, a, b):
 
 
 def _sub(node, a, b):
-    if _is(b, 0):  # x - 0 -> x
+    if _zero(b, False):  # x - 0 -> x (exact: -0 - 0 is -0)
         return _same(node, a)
     if b.op == "neg":  # x - (-y) -> x + y
         return ops.add(a, b.inputs[0])
@@ -47,22 +127,37 @@ def _mul(node, a, b):
         return _same(node, a)
     if _is(a, 1):  # 1 * x -> x
         return _same(node, b)
-    if _is(b, -1):  # x * -1 -> -x
+    if _is(b, -1):  # x * -1 -> -x (multiplying by -1 only flips the sign)
         return _same(node, ops.neg(a))
     if _is(a, -1):  # -1 * x -> -x
         return _same(node, ops.neg(b))
+    if a.op == "neg" and b.op == "neg":  # (-x) * (-y) -> x * y
+        return _same(node, ops.mul(a.inputs[0], b.inputs[0]))
     return None
 
 
 def _div(node, a, b):
     if _is(b, 1):  # x / 1 -> x
         return _same(node, a)
+    if _is(b, -1):  # x / -1 -> -x
+        return _same(node, ops.neg(a))
+    if a.op == "neg" and b.op == "neg" and a.dtype.kind == "f":  # (-x)/(-y) -> x/y
+        return _same(node, ops.div(a.inputs[0], b.inputs[0]))
     return None
 
 
 def _neg(node, a):
     if a.op == "neg":  # -(-x) -> x
         return a.inputs[0]
+    if a.op == "mul" or (a.op == "div" and a.inputs[0].dtype.kind == "f"):
+        # Rounding is symmetric in sign, so -((-x) * y) -> x * y and
+        # -((-x) / y) -> x / y (either operand). Integer division is left
+        # alone: -x wraps around for the most negative integer.
+        x, y = a.inputs
+        if x.op == "neg":
+            return _same(node, ops.apply(a.op, x.inputs[0], y))
+        if y.op == "neg":
+            return _same(node, ops.apply(a.op, x, y.inputs[0]))
     return None
 
 
@@ -70,6 +165,9 @@ def _pow(node, a, b):
     if _is(b, 1):  # x ** 1 -> x
         return _same(node, a)
     return None
+
+
+# ------------------------------------------------------------------ shapes
 
 
 def _reshape(node, a):
@@ -91,8 +189,10 @@ def _transpose(node, a):
 
 
 def _broadcast_to(node, a):
-    if a.shape == node.shape:  # broadcast to its own shape -> x
+    if a.shape == node.shape:  # broadcast to its own shape (an unbroadcast) -> x
         return a
+    if a.op == "broadcast_to":  # broadcast(broadcast(x)) -> broadcast(x)
+        return ops.broadcast_to(a.inputs[0], node.shape)
     if a.op == "const" and a.ndim > 0:  # broadcast of [c, c, ...] -> of c
         scalar = _uniform_scalar(a)
         return ops.broadcast_to(scalar, node.shape) if scalar is not None else None
@@ -101,15 +201,26 @@ def _broadcast_to(node, a):
 
 def _reduce(node, a):
     axes = node.attr("axes")
+    if node.dtype != a.dtype:
+        return None
     if axes == () or a.size == node.size:
-        # A sum over no axes, or over axes of size 1, only drops those axes.
-        return ops.reshape(a, node.shape) if node.dtype == a.dtype else None
+        # A reduction over axes of size 1 only drops those axes: exact for
+        # max and min; a sum (or mean) is x + 0.0 and needs x never -0.0.
+        if node.op in ("max", "min") or _never_negative_zero(a):
+            return ops.reshape(a, node.shape)
     return None
 
 
 def _where(node, c, a, b):
     if a is b:  # where(c, x, x) -> x
         return _same(node, a)
+    return None
+
+
+def _getitem(node, a):
+    if a.op == "scatter" and a.attr("index") == node.attr("index"):
+        # scatter(g, index)[index] -> g: the entries written are read back.
+        return _same(node, a.inputs[0])
     return None
 
 
@@ -128,6 +239,7 @@ _RULES = {
     "max": _reduce,
     "min": _reduce,
     "where": _where,
+    "getitem": _getitem,
 }
 
 
@@ -146,24 +258,81 @@ def _operands(node):
     # Elementwise ops broadcast their operands anyway, so an explicit
     # broadcast_to, or a constant array of one repeated value, can give way to
     # its smaller source as long as the result keeps its shape.
-    new = []
-    for x in node.inputs:
+    new = None
+    for i, x in enumerate(node.inputs):
         if x.op == "broadcast_to":
             x = x.inputs[0]
         elif x.op == "const" and x.ndim > 0:
             x = _uniform_scalar(x) or x
-        new.append(x)
-    if all(a is b for a, b in zip(new, node.inputs, strict=True)):
+        else:
+            continue
+        if new is None:
+            new = list(node.inputs)
+        new[i] = x
+    if new is None or all(a is b for a, b in zip(new, node.inputs, strict=True)):
         return None
     if np.broadcast_shapes(*(x.shape for x in new)) != node.shape:
         return None
     return _same(node, ops.apply(node.op, *new, **dict(node.attrs)))
 
 
+_ELEMENTWISE = frozenset(n for n, op in ops.OPS.items() if "elementwise" in op.flags)
+# Operand ops that some rule looks for; a node with none of them as operands
+# only needs its own op's rule when that rule looks at shapes alone.
+_INTERESTING = frozenset(("const", "neg", "broadcast_to", "scatter", "reshape"))
+_SHAPE_RULES = frozenset(("reshape", "transpose", "broadcast_to", "sum", "mean"))
+# Rules that look deeper or at identity: where(c, x, x), -((-x) * y), max/min.
+_OTHER = frozenset(("where", "neg", "max", "min"))
+
+
 def simplify_rule(node):
-    if "elementwise" in ops.OPS[node.op].flags:
+    op = node.op
+    interesting = False
+    for i in node.inputs:
+        if i.op in _INTERESTING:
+            interesting = True
+            break
+    if not interesting and op not in _SHAPE_RULES and op not in _OTHER:
+        return None
+    if op in _ELEMENTWISE:
         out = _operands(node)
         if out is not None:
             return out
-    rule = _RULES.get(node.op)
+    rule = _RULES.get(op)
     return rule(node, *node.inputs) if rule is not None else None
+
+
+# ------------------------------------------------------------------ unsafe
+
+
+def _zeros_like(node):
+    zero = ops.const(0, dtype=node.dtype)
+    return zero if not node.shape else ops.broadcast_to(zero, node.shape)
+
+
+def _ones_like(node):
+    one = ops.const(1, dtype=node.dtype)
+    return one if not node.shape else ops.broadcast_to(one, node.shape)
+
+
+def unsafe_rule(node):
+    """Rewrites that change results for inf, NaN or signed zeros. Off by default."""
+    a = node.inputs[0] if node.inputs else None
+    b = node.inputs[1] if len(node.inputs) > 1 else None
+    if node.op == "add" and _is(b, 0):  # x + 0 -> x (wrong for x = -0.0)
+        return _same(node, a)
+    if node.op == "add" and _is(a, 0):  # 0 + x -> x
+        return _same(node, b)
+    if node.op == "mul" and (_is(a, 0) or _is(b, 0)):  # 0 * x -> 0 (inf*0 is NaN)
+        return _zeros_like(node)
+    if node.op == "sub" and a is b:  # x - x -> 0 (inf-inf is NaN)
+        return _zeros_like(node)
+    if node.op == "div" and a is b:  # x / x -> 1 (0/0 and inf/inf are NaN)
+        return _ones_like(node)
+    if node.op in ("sum", "mean") and node.size == a.size and a.dtype == node.dtype:
+        return ops.reshape(a, node.shape)  # sum over size-1 axes -> x (sign of 0)
+    if node.op == "log" and a.op == "exp":  # log(exp(x)) -> x (exp overflows)
+        return _same(node, a.inputs[0])
+    if node.op == "exp" and a.op == "log":  # exp(log(x)) -> x (NaN for x < 0)
+        return _same(node, a.inputs[0])
+    return None
