@@ -8,18 +8,26 @@ value_and_grad(params, X, y) -> (value, gradient)
 import numpy as np
 
 
+@np.errstate(all="ignore")
 def forward(params, X, y):
     """The value of logistic_loss."""
-    w = np.asarray(params["w"], dtype=np.float64)
-    if w.shape != (3,):
-        raise ValueError("params['w'] must have shape (3,), got " + str(w.shape))
-    b = float(params["b"])
-    X = np.asarray(X, dtype=np.float64)
-    if X.shape != (200, 3):
-        raise ValueError("X must have shape (200, 3), got " + str(X.shape))
-    y = np.asarray(y, dtype=np.float64)
-    if y.shape != (200,):
-        raise ValueError("y must have shape (200,), got " + str(y.shape))
+    try:
+        if len(params) != 2:
+            raise TypeError
+        w = np.asarray(params["w"], dtype=np.float64)
+        if w.shape != (3,):
+            raise ValueError("params['w'] must have shape (3,), got " + str(w.shape))
+        b = np.float64(params["b"])
+        X = np.asarray(X, dtype=np.float64)
+        if X.shape != (200, 3):
+            raise ValueError("X must have shape (200, 3), got " + str(X.shape))
+        y = np.asarray(y, dtype=np.float64)
+        if y.shape != (200,):
+            raise ValueError("y must have shape (200,), got " + str(y.shape))
+    except (IndexError, KeyError, TypeError):
+        raise ValueError(
+            "the arguments do not have the structure this module was generated for: params = {'w': *, 'b': *}"
+        ) from None
 
     # z = X @ params["w"] + params["b"]  (logistic.py:29)
     t1 = X @ w
@@ -47,18 +55,26 @@ def gradient(params, X, y):
     return value_and_grad(params, X, y)[1]
 
 
+@np.errstate(all="ignore")
 def value_and_grad(params, X, y):
     """The value and the gradient."""
-    w = np.asarray(params["w"], dtype=np.float64)
-    if w.shape != (3,):
-        raise ValueError("params['w'] must have shape (3,), got " + str(w.shape))
-    b = float(params["b"])
-    X = np.asarray(X, dtype=np.float64)
-    if X.shape != (200, 3):
-        raise ValueError("X must have shape (200, 3), got " + str(X.shape))
-    y = np.asarray(y, dtype=np.float64)
-    if y.shape != (200,):
-        raise ValueError("y must have shape (200,), got " + str(y.shape))
+    try:
+        if len(params) != 2:
+            raise TypeError
+        w = np.asarray(params["w"], dtype=np.float64)
+        if w.shape != (3,):
+            raise ValueError("params['w'] must have shape (3,), got " + str(w.shape))
+        b = np.float64(params["b"])
+        X = np.asarray(X, dtype=np.float64)
+        if X.shape != (200, 3):
+            raise ValueError("X must have shape (200, 3), got " + str(X.shape))
+        y = np.asarray(y, dtype=np.float64)
+        if y.shape != (200,):
+            raise ValueError("y must have shape (200,), got " + str(y.shape))
+    except (IndexError, KeyError, TypeError):
+        raise ValueError(
+            "the arguments do not have the structure this module was generated for: params = {'w': *, 'b': *}"
+        ) from None
 
     # z = X @ params["w"] + params["b"]  (logistic.py:29)
     t1 = X @ w

@@ -8,44 +8,57 @@ value_and_grad(params, X, y) -> (value, gradient)
 import numpy as np
 
 
+@np.errstate(all="ignore")
 def forward(params, X, y):
     """The value of mlp_loss."""
-    params_0_0 = np.asarray(params[0][0], dtype=np.float64)
-    if params_0_0.shape != (16, 2):
+    try:
+        if (
+            len(params) != 3
+            or len(params[0]) != 2
+            or len(params[1]) != 2
+            or len(params[2]) != 2
+        ):
+            raise TypeError
+        params_0_0 = np.asarray(params[0][0], dtype=np.float64)
+        if params_0_0.shape != (16, 2):
+            raise ValueError(
+                "params[0][0] must have shape (16, 2), got " + str(params_0_0.shape)
+            )
+        params_0_1 = np.asarray(params[0][1], dtype=np.float64)
+        if params_0_1.shape != (16,):
+            raise ValueError(
+                "params[0][1] must have shape (16,), got " + str(params_0_1.shape)
+            )
+        params_1_0 = np.asarray(params[1][0], dtype=np.float64)
+        if params_1_0.shape != (16, 16):
+            raise ValueError(
+                "params[1][0] must have shape (16, 16), got " + str(params_1_0.shape)
+            )
+        params_1_1 = np.asarray(params[1][1], dtype=np.float64)
+        if params_1_1.shape != (16,):
+            raise ValueError(
+                "params[1][1] must have shape (16,), got " + str(params_1_1.shape)
+            )
+        params_2_0 = np.asarray(params[2][0], dtype=np.float64)
+        if params_2_0.shape != (1, 16):
+            raise ValueError(
+                "params[2][0] must have shape (1, 16), got " + str(params_2_0.shape)
+            )
+        params_2_1 = np.asarray(params[2][1], dtype=np.float64)
+        if params_2_1.shape != (1,):
+            raise ValueError(
+                "params[2][1] must have shape (1,), got " + str(params_2_1.shape)
+            )
+        X = np.asarray(X, dtype=np.float64)
+        if X.shape != (64, 2):
+            raise ValueError("X must have shape (64, 2), got " + str(X.shape))
+        y = np.asarray(y, dtype=np.float64)
+        if y.shape != (64,):
+            raise ValueError("y must have shape (64,), got " + str(y.shape))
+    except (IndexError, KeyError, TypeError):
         raise ValueError(
-            "params[0][0] must have shape (16, 2), got " + str(params_0_0.shape)
-        )
-    params_0_1 = np.asarray(params[0][1], dtype=np.float64)
-    if params_0_1.shape != (16,):
-        raise ValueError(
-            "params[0][1] must have shape (16,), got " + str(params_0_1.shape)
-        )
-    params_1_0 = np.asarray(params[1][0], dtype=np.float64)
-    if params_1_0.shape != (16, 16):
-        raise ValueError(
-            "params[1][0] must have shape (16, 16), got " + str(params_1_0.shape)
-        )
-    params_1_1 = np.asarray(params[1][1], dtype=np.float64)
-    if params_1_1.shape != (16,):
-        raise ValueError(
-            "params[1][1] must have shape (16,), got " + str(params_1_1.shape)
-        )
-    params_2_0 = np.asarray(params[2][0], dtype=np.float64)
-    if params_2_0.shape != (1, 16):
-        raise ValueError(
-            "params[2][0] must have shape (1, 16), got " + str(params_2_0.shape)
-        )
-    params_2_1 = np.asarray(params[2][1], dtype=np.float64)
-    if params_2_1.shape != (1,):
-        raise ValueError(
-            "params[2][1] must have shape (1,), got " + str(params_2_1.shape)
-        )
-    X = np.asarray(X, dtype=np.float64)
-    if X.shape != (64, 2):
-        raise ValueError("X must have shape (64, 2), got " + str(X.shape))
-    y = np.asarray(y, dtype=np.float64)
-    if y.shape != (64,):
-        raise ValueError("y must have shape (64,), got " + str(y.shape))
+            "the arguments do not have the structure this module was generated for: params = [(*, *), (*, *), (*, *)]"
+        ) from None
 
     # h = h @ W.T + b  (mlp.py:29)
     t1 = params_0_0.T
@@ -108,44 +121,57 @@ def gradient(params, X, y):
     return value_and_grad(params, X, y)[1]
 
 
+@np.errstate(all="ignore")
 def value_and_grad(params, X, y):
     """The value and the gradient."""
-    params_0_0 = np.asarray(params[0][0], dtype=np.float64)
-    if params_0_0.shape != (16, 2):
+    try:
+        if (
+            len(params) != 3
+            or len(params[0]) != 2
+            or len(params[1]) != 2
+            or len(params[2]) != 2
+        ):
+            raise TypeError
+        params_0_0 = np.asarray(params[0][0], dtype=np.float64)
+        if params_0_0.shape != (16, 2):
+            raise ValueError(
+                "params[0][0] must have shape (16, 2), got " + str(params_0_0.shape)
+            )
+        params_0_1 = np.asarray(params[0][1], dtype=np.float64)
+        if params_0_1.shape != (16,):
+            raise ValueError(
+                "params[0][1] must have shape (16,), got " + str(params_0_1.shape)
+            )
+        params_1_0 = np.asarray(params[1][0], dtype=np.float64)
+        if params_1_0.shape != (16, 16):
+            raise ValueError(
+                "params[1][0] must have shape (16, 16), got " + str(params_1_0.shape)
+            )
+        params_1_1 = np.asarray(params[1][1], dtype=np.float64)
+        if params_1_1.shape != (16,):
+            raise ValueError(
+                "params[1][1] must have shape (16,), got " + str(params_1_1.shape)
+            )
+        params_2_0 = np.asarray(params[2][0], dtype=np.float64)
+        if params_2_0.shape != (1, 16):
+            raise ValueError(
+                "params[2][0] must have shape (1, 16), got " + str(params_2_0.shape)
+            )
+        params_2_1 = np.asarray(params[2][1], dtype=np.float64)
+        if params_2_1.shape != (1,):
+            raise ValueError(
+                "params[2][1] must have shape (1,), got " + str(params_2_1.shape)
+            )
+        X = np.asarray(X, dtype=np.float64)
+        if X.shape != (64, 2):
+            raise ValueError("X must have shape (64, 2), got " + str(X.shape))
+        y = np.asarray(y, dtype=np.float64)
+        if y.shape != (64,):
+            raise ValueError("y must have shape (64,), got " + str(y.shape))
+    except (IndexError, KeyError, TypeError):
         raise ValueError(
-            "params[0][0] must have shape (16, 2), got " + str(params_0_0.shape)
-        )
-    params_0_1 = np.asarray(params[0][1], dtype=np.float64)
-    if params_0_1.shape != (16,):
-        raise ValueError(
-            "params[0][1] must have shape (16,), got " + str(params_0_1.shape)
-        )
-    params_1_0 = np.asarray(params[1][0], dtype=np.float64)
-    if params_1_0.shape != (16, 16):
-        raise ValueError(
-            "params[1][0] must have shape (16, 16), got " + str(params_1_0.shape)
-        )
-    params_1_1 = np.asarray(params[1][1], dtype=np.float64)
-    if params_1_1.shape != (16,):
-        raise ValueError(
-            "params[1][1] must have shape (16,), got " + str(params_1_1.shape)
-        )
-    params_2_0 = np.asarray(params[2][0], dtype=np.float64)
-    if params_2_0.shape != (1, 16):
-        raise ValueError(
-            "params[2][0] must have shape (1, 16), got " + str(params_2_0.shape)
-        )
-    params_2_1 = np.asarray(params[2][1], dtype=np.float64)
-    if params_2_1.shape != (1,):
-        raise ValueError(
-            "params[2][1] must have shape (1,), got " + str(params_2_1.shape)
-        )
-    X = np.asarray(X, dtype=np.float64)
-    if X.shape != (64, 2):
-        raise ValueError("X must have shape (64, 2), got " + str(X.shape))
-    y = np.asarray(y, dtype=np.float64)
-    if y.shape != (64,):
-        raise ValueError("y must have shape (64,), got " + str(y.shape))
+            "the arguments do not have the structure this module was generated for: params = [(*, *), (*, *), (*, *)]"
+        ) from None
 
     # h = h @ W.T + b  (mlp.py:29)
     t1 = params_0_0.T

@@ -132,14 +132,26 @@ def _matmul(a, b, m, k, n, batches=1):
 
 def forward(params, X, y):
     """The value of mlp_loss."""
-    params_0_0 = _array(params[0][0], (16, 2), "params[0][0]", float)
-    params_0_1 = _array(params[0][1], (16,), "params[0][1]", float)
-    params_1_0 = _array(params[1][0], (16, 16), "params[1][0]", float)
-    params_1_1 = _array(params[1][1], (16,), "params[1][1]", float)
-    params_2_0 = _array(params[2][0], (1, 16), "params[2][0]", float)
-    params_2_1 = _array(params[2][1], (1,), "params[2][1]", float)
-    X = _array(X, (64, 2), "X", float)
-    y = _array(y, (64,), "y", float)
+    try:
+        if (
+            len(params) != 3
+            or len(params[0]) != 2
+            or len(params[1]) != 2
+            or len(params[2]) != 2
+        ):
+            raise TypeError
+        params_0_0 = _array(params[0][0], (16, 2), "params[0][0]", float)
+        params_0_1 = _array(params[0][1], (16,), "params[0][1]", float)
+        params_1_0 = _array(params[1][0], (16, 16), "params[1][0]", float)
+        params_1_1 = _array(params[1][1], (16,), "params[1][1]", float)
+        params_2_0 = _array(params[2][0], (1, 16), "params[2][0]", float)
+        params_2_1 = _array(params[2][1], (1,), "params[2][1]", float)
+        X = _array(X, (64, 2), "X", float)
+        y = _array(y, (64,), "y", float)
+    except (IndexError, KeyError, TypeError):
+        raise ValueError(
+            "the arguments do not have the structure this module was generated for: params = [(*, *), (*, *), (*, *)]"
+        ) from None
 
     # h = h @ W.T + b  (mlp.py:29)
     t1 = _transpose(params_0_0, (16, 2), (1, 0))
@@ -204,14 +216,26 @@ def gradient(params, X, y):
 
 def value_and_grad(params, X, y):
     """The value and the gradient."""
-    params_0_0 = _array(params[0][0], (16, 2), "params[0][0]", float)
-    params_0_1 = _array(params[0][1], (16,), "params[0][1]", float)
-    params_1_0 = _array(params[1][0], (16, 16), "params[1][0]", float)
-    params_1_1 = _array(params[1][1], (16,), "params[1][1]", float)
-    params_2_0 = _array(params[2][0], (1, 16), "params[2][0]", float)
-    params_2_1 = _array(params[2][1], (1,), "params[2][1]", float)
-    X = _array(X, (64, 2), "X", float)
-    y = _array(y, (64,), "y", float)
+    try:
+        if (
+            len(params) != 3
+            or len(params[0]) != 2
+            or len(params[1]) != 2
+            or len(params[2]) != 2
+        ):
+            raise TypeError
+        params_0_0 = _array(params[0][0], (16, 2), "params[0][0]", float)
+        params_0_1 = _array(params[0][1], (16,), "params[0][1]", float)
+        params_1_0 = _array(params[1][0], (16, 16), "params[1][0]", float)
+        params_1_1 = _array(params[1][1], (16,), "params[1][1]", float)
+        params_2_0 = _array(params[2][0], (1, 16), "params[2][0]", float)
+        params_2_1 = _array(params[2][1], (1,), "params[2][1]", float)
+        X = _array(X, (64, 2), "X", float)
+        y = _array(y, (64,), "y", float)
+    except (IndexError, KeyError, TypeError):
+        raise ValueError(
+            "the arguments do not have the structure this module was generated for: params = [(*, *), (*, *), (*, *)]"
+        ) from None
 
     # h = h @ W.T + b  (mlp.py:29)
     t1 = _transpose(params_0_0, (16, 2), (1, 0))

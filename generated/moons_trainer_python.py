@@ -137,14 +137,26 @@ def _matmul(a, b, m, k, n, batches=1):
 
 def forward(params, X, y):
     """The value of loss."""
-    params_0_0 = _array(params[0][0], (16, 2), "params[0][0]", float)
-    params_0_1 = _array(params[0][1], (16,), "params[0][1]", float)
-    params_1_0 = _array(params[1][0], (16, 16), "params[1][0]", float)
-    params_1_1 = _array(params[1][1], (16,), "params[1][1]", float)
-    params_2_0 = _array(params[2][0], (1, 16), "params[2][0]", float)
-    params_2_1 = _array(params[2][1], (1,), "params[2][1]", float)
-    X = _array(X, (100, 2), "X", float)
-    y = _array(y, (100,), "y", float)
+    try:
+        if (
+            len(params) != 3
+            or len(params[0]) != 2
+            or len(params[1]) != 2
+            or len(params[2]) != 2
+        ):
+            raise TypeError
+        params_0_0 = _array(params[0][0], (16, 2), "params[0][0]", float)
+        params_0_1 = _array(params[0][1], (16,), "params[0][1]", float)
+        params_1_0 = _array(params[1][0], (16, 16), "params[1][0]", float)
+        params_1_1 = _array(params[1][1], (16,), "params[1][1]", float)
+        params_2_0 = _array(params[2][0], (1, 16), "params[2][0]", float)
+        params_2_1 = _array(params[2][1], (1,), "params[2][1]", float)
+        X = _array(X, (100, 2), "X", float)
+        y = _array(y, (100,), "y", float)
+    except (IndexError, KeyError, TypeError):
+        raise ValueError(
+            "the arguments do not have the structure this module was generated for: params = [(*, *), (*, *), (*, *)]"
+        ) from None
 
     # margins = symgrad.relu(1 + -y * scores(params, X))  (moons.py:74)
     t1 = [-_x for _x in y]
@@ -215,14 +227,26 @@ def gradient(params, X, y):
 
 def value_and_grad(params, X, y):
     """The value and the gradient."""
-    params_0_0 = _array(params[0][0], (16, 2), "params[0][0]", float)
-    params_0_1 = _array(params[0][1], (16,), "params[0][1]", float)
-    params_1_0 = _array(params[1][0], (16, 16), "params[1][0]", float)
-    params_1_1 = _array(params[1][1], (16,), "params[1][1]", float)
-    params_2_0 = _array(params[2][0], (1, 16), "params[2][0]", float)
-    params_2_1 = _array(params[2][1], (1,), "params[2][1]", float)
-    X = _array(X, (100, 2), "X", float)
-    y = _array(y, (100,), "y", float)
+    try:
+        if (
+            len(params) != 3
+            or len(params[0]) != 2
+            or len(params[1]) != 2
+            or len(params[2]) != 2
+        ):
+            raise TypeError
+        params_0_0 = _array(params[0][0], (16, 2), "params[0][0]", float)
+        params_0_1 = _array(params[0][1], (16,), "params[0][1]", float)
+        params_1_0 = _array(params[1][0], (16, 16), "params[1][0]", float)
+        params_1_1 = _array(params[1][1], (16,), "params[1][1]", float)
+        params_2_0 = _array(params[2][0], (1, 16), "params[2][0]", float)
+        params_2_1 = _array(params[2][1], (1,), "params[2][1]", float)
+        X = _array(X, (100, 2), "X", float)
+        y = _array(y, (100,), "y", float)
+    except (IndexError, KeyError, TypeError):
+        raise ValueError(
+            "the arguments do not have the structure this module was generated for: params = [(*, *), (*, *), (*, *)]"
+        ) from None
 
     # margins = symgrad.relu(1 + -y * scores(params, X))  (moons.py:74)
     t1 = [-_x for _x in y]
@@ -348,13 +372,25 @@ def value_and_grad(params, X, y):
 
 def predict(params, X):
     """The model: scores(params, X)."""
-    params_0_0 = _array(params[0][0], (16, 2), "params[0][0]", float)
-    params_0_1 = _array(params[0][1], (16,), "params[0][1]", float)
-    params_1_0 = _array(params[1][0], (16, 16), "params[1][0]", float)
-    params_1_1 = _array(params[1][1], (16,), "params[1][1]", float)
-    params_2_0 = _array(params[2][0], (1, 16), "params[2][0]", float)
-    params_2_1 = _array(params[2][1], (1,), "params[2][1]", float)
-    X = _array(X, (100, 2), "X", float)
+    try:
+        if (
+            len(params) != 3
+            or len(params[0]) != 2
+            or len(params[1]) != 2
+            or len(params[2]) != 2
+        ):
+            raise TypeError
+        params_0_0 = _array(params[0][0], (16, 2), "params[0][0]", float)
+        params_0_1 = _array(params[0][1], (16,), "params[0][1]", float)
+        params_1_0 = _array(params[1][0], (16, 16), "params[1][0]", float)
+        params_1_1 = _array(params[1][1], (16,), "params[1][1]", float)
+        params_2_0 = _array(params[2][0], (1, 16), "params[2][0]", float)
+        params_2_1 = _array(params[2][1], (1,), "params[2][1]", float)
+        X = _array(X, (100, 2), "X", float)
+    except (IndexError, KeyError, TypeError):
+        raise ValueError(
+            "the arguments do not have the structure this module was generated for: params = [(*, *), (*, *), (*, *)]"
+        ) from None
 
     # h = h @ W.T + b  (moons.py:65)
     t1 = _transpose(params_0_0, (16, 2), (1, 0))

@@ -8,13 +8,14 @@ value_and_grad(x1, x2, w1, w2, b) -> (value, gradient)
 import numpy as np
 
 
+@np.errstate(all="ignore")
 def forward(x1, x2, w1, w2, b):
     """The value of neuron."""
-    x1 = float(x1)
-    x2 = float(x2)
-    w1 = float(w1)
-    w2 = float(w2)
-    b = float(b)
+    x1 = np.float64(x1)
+    x2 = np.float64(x2)
+    w1 = np.float64(w1)
+    w2 = np.float64(w2)
+    b = np.float64(b)
 
     # n = x1 * w1 + x2 * w2 + b  (neuron.py:17)
     t1 = x1 * w1
@@ -33,13 +34,14 @@ def gradient(x1, x2, w1, w2, b):
     return value_and_grad(x1, x2, w1, w2, b)[1]
 
 
+@np.errstate(all="ignore")
 def value_and_grad(x1, x2, w1, w2, b):
     """The value and the gradient."""
-    x1 = float(x1)
-    x2 = float(x2)
-    w1 = float(w1)
-    w2 = float(w2)
-    b = float(b)
+    x1 = np.float64(x1)
+    x2 = np.float64(x2)
+    w1 = np.float64(w1)
+    w2 = np.float64(w2)
+    b = np.float64(b)
 
     # n = x1 * w1 + x2 * w2 + b  (neuron.py:17)
     t1 = x1 * w1

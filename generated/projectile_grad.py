@@ -8,11 +8,12 @@ value_and_grad(v, theta, h) -> (value, gradient)
 import numpy as np
 
 
+@np.errstate(all="ignore")
 def forward(v, theta, h):
     """The value of flight_range."""
-    v = float(v)
-    theta = float(theta)
-    h = float(h)
+    v = np.float64(v)
+    theta = np.float64(theta)
+    h = np.float64(h)
 
     # vx = v * np.cos(theta)  (projectile.py:24)
     t1 = np.cos(theta)
@@ -39,11 +40,12 @@ def gradient(v, theta, h):
     return value_and_grad(v, theta, h)[1]
 
 
+@np.errstate(all="ignore")
 def value_and_grad(v, theta, h):
     """The value and the gradient."""
-    v = float(v)
-    theta = float(theta)
-    h = float(h)
+    v = np.float64(v)
+    theta = np.float64(theta)
+    h = np.float64(h)
 
     # vx = v * np.cos(theta)  (projectile.py:24)
     t1 = np.cos(theta)

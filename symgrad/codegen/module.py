@@ -76,6 +76,34 @@ class Emitter:
     # ------------------------------------------------------------ pieces
 
     def entry_lines(self, nodes_used) -> list:
+        """Bind, convert and check every argument leaf the code uses.
+
+        Arguments that are lists, tuples or dicts first have their lengths
+        checked, and any lookup that fails turns into a ValueError that shows
+        the structure the module was generated for.
+        """
+        lines = self._leaf_lines(nodes_used)
+        checks, shapes = [], []
+        for pos, treedef in enumerate(self.program.treedef[2]):
+            if treedef is not None:
+                checks += _length_checks(treedef, self.args[pos])
+                shapes.append(f"{self.program.params[pos]} = {_describe(treedef)}")
+        if not checks:
+            return lines
+        message = literal(
+            "the arguments do not have the structure this module was generated "
+            "for: " + comment_safe("; ".join(shapes), 300)
+        )
+        return [
+            "try:",
+            f"    if {' or '.join(checks)}:",
+            "        raise TypeError",
+            *("    " + line for line in lines),
+            "except (IndexError, KeyError, TypeError):",
+            f"    raise ValueError({message}) from None",
+        ]
+
+    def _leaf_lines(self, nodes_used) -> list:
         lines = []
         for leaf in self.program.leaves:
             label = leaf_label(self.program, leaf)
@@ -151,6 +179,36 @@ def _tree_src(treedef, it) -> str:
     return _tuple_src(items)
 
 
+def _length_checks(treedef, access) -> list:
+    """`len(x) != n` for every container in an argument's structure."""
+    checks = []
+    stack = [(treedef, access)]
+    while stack:
+        node, where = stack.pop()
+        if node is None:
+            continue
+        kind, meta, children = node
+        checks.append(f"len({where}) != {len(children)}")
+        keys = meta if kind == "dict" else range(len(children))
+        for key, child in zip(keys, children, strict=True):
+            stack.append((child, f"{where}[{literal(key)}]"))
+    return sorted(checks, key=lambda c: (c.count("["), c))
+
+
+def _describe(treedef) -> str:
+    """A structure like `[(*, *), (*, *)]`, leaves shown as `*`."""
+    if treedef is None:
+        return "*"
+    kind, meta, children = treedef
+    items = [_describe(c) for c in children]
+    if kind == "dict":
+        pairs = zip(meta, items, strict=True)
+        return "{" + ", ".join(f"{k!r}: {v}" for k, v in pairs) + "}"
+    if kind == "list":
+        return "[" + ", ".join(items) + "]"
+    return "(" + ", ".join(items) + ("," if len(items) == 1 else "") + ")"
+
+
 def _checkable(value) -> bool:
     return value is None or type(value) in (int, bool, str)
 
@@ -162,8 +220,8 @@ def _comment(loc: ir.Loc) -> str:
     return f"# {prefix}{text}  ({where})"
 
 
-def function(name, args, doc, lines) -> list:
-    out = [f"def {name}({', '.join(args)}):", f'    """{doc}"""']
+def function(name, args, doc, lines, decorators=()) -> list:
+    out = [*decorators, f"def {name}({', '.join(args)}):", f'    """{doc}"""']
     for line in lines:
         out.append("    " + line if line else "")
     return out
@@ -208,7 +266,8 @@ def generate(
         "",
         *target.prelude(fwd + vag + [line for block in extra_blocks for line in block]),
     ]
-    functions = function("forward", args, f"The value of {fun}.", fwd)
+    quiet = target.DECORATORS
+    functions = function("forward", args, f"The value of {fun}.", fwd, quiet)
     for part in (
         function(
             "gradient",
@@ -216,7 +275,7 @@ def generate(
             "The gradient (same structure as the differentiated arguments).",
             [f"return value_and_grad({', '.join(args)})[1]"],
         ),
-        function("value_and_grad", args, "The value and the gradient.", vag),
+        function("value_and_grad", args, "The value and the gradient.", vag, quiet),
         *extra_blocks,
     ):
         functions += ["", ""] + part

@@ -17,6 +17,8 @@ from symgrad.codegen.naming import literal
 from symgrad.ops import OPS
 
 NAME = "numpy"
+# inf and NaN propagate as in NumPy, without a RuntimeWarning for each.
+DECORATORS = ['@np.errstate(all="ignore")']
 IMPORTS = ["import numpy as np"]
 
 
@@ -73,7 +75,9 @@ def entry(name: str, access: str, node, label: str) -> list:
     """Bind one argument leaf to `name`, converting and checking its shape."""
     if not node.shape:
         if node.dtype.kind == "f":
-            return [f"{name} = float({access})"]
+            # A NumPy scalar, not a Python float: 1/0, 0.0**-1 and overflow
+            # give inf and NaN as NumPy does instead of raising.
+            return [f"{name} = np.{node.dtype.name}({access})"]
         return [f"{name} = {access}"]
     dtype = "" if node.dtype.kind != "f" else f", dtype=np.{node.dtype.name}"
     message = literal(f"{label} must have shape {node.shape}, got ")

@@ -30,6 +30,7 @@ from symgrad.ops import OPS
 from symgrad.ops.structural import index_value
 
 NAME = "python"
+DECORATORS = []
 IMPORTS = ["import math"]
 NOTE = "# Arrays are flat lists in row-major order; shapes are fixed when generated."
 HELPERS_NOTE = (

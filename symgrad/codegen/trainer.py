@@ -152,7 +152,7 @@ def _predict(program, target) -> list:
     value = target.output(program.value, em.ref(program.value), False)
     lines += ["", f"return {value}"]
     doc = f"The model: {program.fun_name}({', '.join(program.params)})."
-    return function("predict", em.args, doc, lines)
+    return function("predict", em.args, doc, lines, target.DECORATORS)
 
 
 def _leaves_fn(loss, param_leaves) -> list:
