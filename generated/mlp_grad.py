@@ -243,8 +243,7 @@ def value_and_grad(params, X, y):
     score_bar = y * t7_bar
 
     # grad of: score = h[:, 0]  (mlp.py:32)
-    h_4_bar = np.zeros((64, 1))
-    h_4_bar[:, 0] = score_bar
+    h_4_bar = np.reshape(score_bar, (64, 1))
 
     # grad of: h = h @ W.T + b  (mlp.py:29)
     t37 = np.sum(h_4_bar, axis=0)

@@ -257,8 +257,7 @@ def value_and_grad(params, X, y):
     t8_bar = t1 * t10_bar
 
     # grad of: return h[:, 0]  (moons.py:68)
-    h_4_bar = np.zeros((100, 1))
-    h_4_bar[:, 0] = t8_bar
+    h_4_bar = np.reshape(t8_bar, (100, 1))
 
     # grad of: h = h @ W.T + b  (moons.py:65)
     t37 = np.sum(h_4_bar, axis=0)

@@ -302,3 +302,14 @@ def test_pipeline_runs_adjacent_rules_in_one_walk(monkeypatch):
     with ir.scope():
         optimize([ops.mul(_x(), 1.0)])
     assert len(walks) == 1
+
+
+def test_scatter_that_writes_everything_in_order_is_a_reshape():
+    with ir.scope():
+        g = ops.input_node(0, "g", (4,), np.float64)
+        full = ops.scatter(g, (4, 1), (("slice", None, None, None), 0))
+        (out,) = optimize([full])
+        assert out.op == "reshape"
+        backwards = ops.scatter(g, (4,), (("slice", None, None, -1),))
+        (out,) = optimize([backwards])
+        assert out.op == "scatter"  # reversed order: not a reshape

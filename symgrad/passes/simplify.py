@@ -224,6 +224,30 @@ def _getitem(node, a):
     return None
 
 
+def _in_order(shape, index) -> bool:
+    """Does basic `index` pick every element of `shape` in row-major order?"""
+    axis = 0
+    for item in index:
+        if item is None:
+            continue
+        n = shape[axis]
+        if isinstance(item, tuple):
+            if slice(*item[1:]).indices(n) != (0, n, 1):
+                return False
+        elif n != 1:  # an int keeps everything only on an axis of length 1
+            return False
+        axis += 1
+    return True
+
+
+def _scatter(node, g):
+    shape, index = node.attr("shape"), node.attr("index")
+    if g.size == node.size and _in_order(shape, index):
+        # zeros(shape)[index] = g writes every entry, in order: a reshape.
+        return _same(node, ops.reshape(g, shape))
+    return None
+
+
 _RULES = {
     "add": _add,
     "sub": _sub,
@@ -240,6 +264,7 @@ _RULES = {
     "min": _reduce,
     "where": _where,
     "getitem": _getitem,
+    "scatter": _scatter,
 }
 
 
@@ -282,7 +307,7 @@ _ELEMENTWISE = frozenset(n for n, op in ops.OPS.items() if "elementwise" in op.f
 _INTERESTING = frozenset(("const", "neg", "broadcast_to", "scatter", "reshape"))
 _SHAPE_RULES = frozenset(("reshape", "transpose", "broadcast_to", "sum", "mean"))
 # Rules that look deeper or at identity: where(c, x, x), -((-x) * y), max/min.
-_OTHER = frozenset(("where", "neg", "max", "min"))
+_OTHER = frozenset(("where", "neg", "max", "min", "scatter"))
 
 
 def simplify_rule(node):
