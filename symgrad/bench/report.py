@@ -69,6 +69,13 @@ def table(results) -> str:
     lines += ["", "Cheap-gradient ratio: value_and_grad time / forward time", ""]
     for target, entry in results["cheap_gradient"].items():
         lines.append(f"{target:<10}{entry['ratio']:.2f}")
+    if "entry" in results:
+        lines += ["", "Argument checks at entry (moons arguments) against one step", ""]
+        for target, entry in results["entry"].items():
+            lines.append(
+                f"{target:<10}{entry['entry_s'] * 1e6:8.1f} us  "
+                f"{entry['share']:.1%} of a value_and_grad step"
+            )
     return "\n".join(lines) + "\n"
 
 

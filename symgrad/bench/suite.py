@@ -6,7 +6,8 @@ Contract: `run(quick)` returns a JSON-ready dict with sections
 - `scaling`: the NumPy target against hand-written NumPy, PyTorch and JAX
   over hidden widths and batch sizes;
 - `compile`: compile seconds and module size against graph size;
-- `cheap_gradient`: value_and_grad time over forward time per target.
+- `cheap_gradient`: value_and_grad time over forward time per target;
+- `entry`: the cost of the generated modules' argument checks.
 `quick` uses fewer and smaller sizes (for CI smoke runs and tests).
 """
 
@@ -142,6 +143,30 @@ def cheap_gradient() -> dict:
     return out
 
 
+def _touch_every_leaf(p, X, y):
+    return sum(W[0, 0] + b[0] for W, b in p) + X[0, 0] + y[0]
+
+
+def entry_cost() -> dict:
+    """What the generated entry checks cost: a function with the moons MLP's
+    arguments that does almost nothing, against one full training step."""
+    params, X, y = peers.problem((2, 16, 16, 1), 100)
+    out = {}
+    for target in _targets():
+        trivial = api.compile(_touch_every_leaf, params, X, y, target=target)
+        args = (params, X, y)
+        if target != "numpy":
+            args = (
+                [(W.tolist(), b.tolist()) for W, b in params],
+                X.tolist(),
+                y.tolist(),
+            )
+        check = median_time(lambda c=trivial, a=args: c.forward(*a))
+        step = median_time(peers.make_symgrad(params, X, y, target))
+        out[target] = {"entry_s": check, "step_s": step, "share": check / step}
+    return out
+
+
 def machine() -> dict:
     return {
         "python": platform.python_version(),
@@ -159,6 +184,7 @@ def run(quick=False, progress=print) -> dict:
         ("scaling", lambda: scaling(quick)),
         ("compile", lambda: compile_cost(quick)),
         ("cheap_gradient", cheap_gradient),
+        ("entry", entry_cost),
     ):
         progress(f"measuring {name} ...")
         results[name] = fn()
