@@ -1,8 +1,10 @@
 """Expression swell: sympy.diff on a tanh MLP loss versus symgrad.from_sympy.
 
-Run it: python examples/sympy_swell.py            (small sizes, about a minute)
-        python examples/sympy_swell.py --full     (adds 2-16-16-1 on 8 samples:
-                                                   sympy.diff takes minutes)
+Run it: python examples/sympy_swell.py         (small sizes, about a minute)
+        python examples/sympy_swell.py --full  (adds 2-8-8-1 and 2-16-16-1 on 8
+                                                samples: sympy.diff then takes
+                                                minutes to hours)
+        python examples/sympy_swell.py H N     (one size: 2-H-H-1 on N samples)
 
 The loss is the mean squared error of a 2 -> H -> H -> 1 tanh MLP over N
 fixed samples, with every weight a SymPy symbol. SymPy differentiates the
@@ -79,6 +81,8 @@ def measure(hidden, samples, with_lambdify=True):
     t0 = time.perf_counter()
     derivatives = [sp.diff(loss, w) for w in weights]
     row["diff_s"] = time.perf_counter() - t0
+    if not with_lambdify:  # the long case: say where we are
+        print(f"  (sympy.diff took {row['diff_s']:.0f} s; counting)", flush=True)
     row["sympy_grad_ops"] = sum(sp.count_ops(d) for d in derivatives)
     if with_lambdify:
         t0 = time.perf_counter()
@@ -128,11 +132,16 @@ def main(full=False):
         rows.append(measure(hidden, samples))
         report(rows[-1])
     if full:
-        # lambdify on ~10 million operations is out of reach: diff only.
-        rows.append(measure(16, 8, with_lambdify=False))
-        report(rows[-1])
+        # lambdify on millions of operations is out of reach: diff only.
+        for hidden in (8, 16):
+            rows.append(measure(hidden, 8, with_lambdify=False))
+            report(rows[-1])
     return rows
 
 
 if __name__ == "__main__":
-    main(full="--full" in sys.argv[1:])
+    numbers = [int(a) for a in sys.argv[1:] if a.isdigit()]
+    if len(numbers) == 2:  # one size: python examples/sympy_swell.py 16 8
+        report(measure(*numbers, with_lambdify=numbers[0] < 8))
+    else:
+        main(full="--full" in sys.argv[1:])

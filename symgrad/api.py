@@ -310,7 +310,12 @@ def _load(source: str, program: Program):
 def compile(
     fun, *example_args, argnums=0, target="numpy", optimize=True
 ) -> Compiled:  # noqa: A001
-    """Compile `fun` for arguments shaped like `example_args`."""
+    """Compile `fun` for arguments shaped like `example_args`.
+
+    `optimize`: True runs the IEEE-exact passes (`symgrad.passes.PASSES`),
+    False none, "unsafe" also the rewrites that are wrong for inf, NaN or
+    signed zeros (`0*x -> 0`, `x/x -> 1`, `x + 0.0 -> x`).
+    """
     if target not in TARGETS:
         raise ArgumentError(f"unknown target {target!r}; choose one of {TARGETS}")
     with _gc_paused(), ir.scope():
@@ -461,6 +466,7 @@ def grad(fun=None, argnums=0, *, target="numpy", optimize=True):
 
     Use as `grad(f)`, `@grad` or `@grad(argnums=(0, 1))`. The gradient has the
     structure of the differentiated argument (a tuple of them for a tuple).
+    `optimize` is as for `compile`.
     """
     if fun is None:
         return lambda f: grad(f, argnums, target=target, optimize=optimize)

@@ -24,12 +24,13 @@ from dataclasses import dataclass, field
 import numpy as np
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Loc:
     """Where a node came from: a line of user source, or the gradient of one.
 
     `stmt` numbers the runs of consecutive operations recorded on one line, so
-    that two executions of a loop body are told apart.
+    that two executions of a loop body are told apart. (Slotted: a large trace
+    holds one per statement executed.)
     """
 
     file: str
@@ -37,14 +38,14 @@ class Loc:
     func: str
     stmt: int = 0
     grad: bool = False
+    # The gradient twin, made once: autodiff asks for it once per node.
+    _grad: Loc | None = field(default=None, compare=False, repr=False)
 
     def as_grad(self) -> Loc:
-        # Cached in the instance dict (which a frozen dataclass allows; it
-        # takes no part in equality or hashing): autodiff asks once per node.
-        cached = self.__dict__.get("_grad")
+        cached = self._grad
         if cached is None:
             cached = Loc(self.file, self.line, self.func, self.stmt, True)
-            self.__dict__["_grad"] = cached
+            object.__setattr__(self, "_grad", cached)
         return cached
 
 

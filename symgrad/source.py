@@ -59,6 +59,7 @@ class Recorder:
         # id(frame) -> (frame, line, offset, stmt); holding the frame keeps its
         # id from being reused while the trace runs.
         self.frames: dict = {}
+        self.last: ir.Loc | None = None
 
     def loc(self) -> ir.Loc | None:
         frame = user_frame()
@@ -73,7 +74,12 @@ class Recorder:
             stmt = self.stmt
         self.frames[id(frame)] = (frame, line, offset, stmt)
         code = frame.f_code
-        return ir.Loc(code.co_filename, line, code.co_name, stmt)
+        last = self.last
+        if last is not None and last.stmt == stmt and last.line == line:
+            if last.file == code.co_filename and last.func == code.co_name:
+                return last  # the statement's earlier operations share one Loc
+        self.last = ir.Loc(code.co_filename, line, code.co_name, stmt)
+        return self.last
 
 
 _ASSIGN = re.compile(r"\s*([A-Za-z_][A-Za-z0-9_]*)\s*(?:[-+*/@%]|\*\*|//)?=(?!=)")

@@ -111,3 +111,15 @@ def test_cheap_gradient_bound_on_an_unrolled_scalar_mlp(sizes):
     bumped[0][0][0][0] -= 2 * h
     down = _scalar_mlp(bumped, xs, ys)
     assert grads[0][0][0][0] == pytest.approx((up - down) / (2 * h), rel=1e-6)
+
+
+def test_the_benchmark_scripts_run():
+    # Tiny sizes: this checks the scripts work, not how fast anything is.
+    import bench_compile
+    import sympy_swell
+
+    rows = bench_compile.main((200, 400))
+    assert rows[400]["forward_ops"] == 400
+    row = sympy_swell.measure(1, 2)
+    assert row["max_rel_diff"] < 1e-12
+    assert row["ours_grad_ops"] <= 3 * row["ours_forward_ops"]
