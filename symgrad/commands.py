@@ -202,8 +202,23 @@ def dot_source(fun, example, argnums) -> str:
 # ------------------------------------------------------------------ demo
 
 
+# Every peer runs on one thread, as PyTorch is told to: BLAS thread pools on
+# a shared 2-core machine otherwise make NumPy timings erratic (and unfair).
+SINGLE_THREAD = {
+    "OPENBLAS_NUM_THREADS": "1",
+    "OMP_NUM_THREADS": "1",
+    "MKL_NUM_THREADS": "1",
+    "XLA_FLAGS": "--xla_cpu_multi_thread_eigen=false intra_op_parallelism_threads=1",
+}
+
+
 def bench(args) -> int:
     import json
+
+    if any(os.environ.get(k) != v for k, v in SINGLE_THREAD.items()):
+        # Thread pools are sized when NumPy loads: start again with the settings.
+        os.environ.update(SINGLE_THREAD)
+        os.execv(sys.executable, [sys.executable, "-m", "symgrad", *sys.argv[1:]])
 
     from symgrad.bench import report, suite
 
