@@ -13,7 +13,7 @@ Contract:
   `wrt` in order and returns `(value, tuple_of_gradients)`. Reverse mode on
   the graph keeps the gradient within a small factor of the expression,
   where `sympy.diff` of each symbol grows it without bound ("expression
-  swell"): see examples/sympy_swell.py.
+  swell"): see symgrad/bench/swell.py (part of `symgrad bench`).
 - `latex(compiled)` is a LaTeX block with the value and its derivatives.
 
 Both directions walk iteratively (SymPy itself may recurse when it builds or

@@ -115,11 +115,8 @@ def test_cheap_gradient_bound_on_an_unrolled_scalar_mlp(sizes):
 
 def test_the_benchmark_scripts_run():
     # Tiny sizes: this checks the scripts work, not how fast anything is.
-    import bench_compile
-    import sympy_swell
+    from symgrad.bench import swell
 
-    rows = bench_compile.main((200, 400))
-    assert rows[400]["forward_ops"] == 400
-    row = sympy_swell.measure(1, 2)
+    row = swell.measure(1, 2)
     assert row["max_rel_diff"] < 1e-12
     assert row["ours_grad_ops"] <= 3 * row["ours_forward_ops"]

@@ -69,6 +69,15 @@ def table(results) -> str:
     lines += ["", "Cheap-gradient ratio: value_and_grad time / forward time", ""]
     for target, entry in results["cheap_gradient"].items():
         lines.append(f"{target:<10}{entry['ratio']:.2f}")
+    if "sympy" in results:
+        lines += ["", "SymPy: sympy.diff + lambdify against symgrad.from_sympy", ""]
+        for name, row in results["sympy"].items():
+            swell = row["sympy_grad_ops"] / row["loss_ops"]
+            ours = row["ours_grad_ops"] / row["ours_forward_ops"]
+            lines.append(
+                f"{name:<16} sympy gradient {swell:6.0f}x the loss's ops, "
+                f"symgrad {ours:.2f}x; symgrad {row['speedup']:.0f}x faster"
+            )
     if "entry" in results:
         lines += ["", "Argument checks at entry (moons arguments) against one step", ""]
         for target, entry in results["entry"].items():

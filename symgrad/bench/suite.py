@@ -7,7 +7,8 @@ Contract: `run(quick)` returns a JSON-ready dict with sections
   over hidden widths and batch sizes;
 - `compile`: compile seconds and module size against graph size;
 - `cheap_gradient`: value_and_grad time over forward time per target;
-- `entry`: the cost of the generated modules' argument checks.
+- `entry`: the cost of the generated modules' argument checks;
+- `sympy`: sympy.diff + lambdify against `from_sympy` (op counts and time).
 `quick` uses fewer and smaller sizes (for CI smoke runs and tests).
 """
 
@@ -167,6 +168,15 @@ def entry_cost() -> dict:
     return out
 
 
+def sympy_swell(quick=False) -> dict:
+    """sympy.diff (+ lambdify) against from_sympy on a tanh MLP loss."""
+    from symgrad.bench import swell
+
+    sizes = [(2, 1), (2, 4)] if quick else [(2, 1), (2, 4), (2, 8), (4, 8)]
+    swell.measure(1, 1)  # warm up imports and caches on both sides
+    return {f"2-{h}-{h}-1 x {n}": swell.measure(h, n) for h, n in sizes}
+
+
 def machine() -> dict:
     return {
         "python": platform.python_version(),
@@ -185,6 +195,7 @@ def run(quick=False, progress=print) -> dict:
         ("compile", lambda: compile_cost(quick)),
         ("cheap_gradient", cheap_gradient),
         ("entry", entry_cost),
+        ("sympy", lambda: sympy_swell(quick)),
     ):
         progress(f"measuring {name} ...")
         results[name] = fn()

@@ -1,10 +1,11 @@
 """Expression swell: sympy.diff on a tanh MLP loss versus symgrad.from_sympy.
 
-Run it: python examples/sympy_swell.py         (small sizes, about a minute)
-        python examples/sympy_swell.py --full  (adds 2-8-8-1 and 2-16-16-1 on 8
-                                                samples: sympy.diff then takes
-                                                minutes to hours)
-        python examples/sympy_swell.py H N     (one size: 2-H-H-1 on N samples)
+Part of `symgrad bench` (its `sympy` section). Alone:
+    python -m symgrad.bench.swell          (small sizes, about a minute)
+    python -m symgrad.bench.swell --full   (adds 2-8-8-1 and 2-16-16-1 on 8
+                                            samples: sympy.diff then takes
+                                            minutes to hours)
+    python -m symgrad.bench.swell H N      (one size: 2-H-H-1 on N samples)
 
 The loss is the mean squared error of a 2 -> H -> H -> 1 tanh MLP over N
 fixed samples, with every weight a SymPy symbol. SymPy differentiates the
@@ -141,7 +142,7 @@ def main(full=False):
 
 if __name__ == "__main__":
     numbers = [int(a) for a in sys.argv[1:] if a.isdigit()]
-    if len(numbers) == 2:  # one size: python examples/sympy_swell.py 16 8
+    if len(numbers) == 2:  # one size: python -m symgrad.bench.swell 16 8
         report(measure(*numbers, with_lambdify=numbers[0] < 8))
     else:
         main(full="--full" in sys.argv[1:])
