@@ -76,24 +76,15 @@ def make_hand(params, X, y):
     return lambda: hand_value_and_grad(params, X, y)
 
 
-def make_symgrad(params, X, y, target="numpy"):
+def make_symgrad(params, X, y, target="numpy", function="value_and_grad"):
+    """symgrad's generated `function` (value_and_grad or forward) on `target`."""
     from symgrad import api
 
-    compiled = api.compile(loss, params, X, y, target=target)
+    run = getattr(api.compile(loss, params, X, y, target=target), function)
     if target == "numpy":
-        return lambda: compiled.value_and_grad(params, X, y)
+        return lambda: run(params, X, y)
     lists = ([(W.tolist(), b.tolist()) for W, b in params], X.tolist(), y.tolist())
-    return lambda: compiled.value_and_grad(*lists)
-
-
-def make_symgrad_forward(params, X, y, target="numpy"):
-    from symgrad import api
-
-    compiled = api.compile(loss, params, X, y, target=target)
-    if target == "numpy":
-        return lambda: compiled.forward(params, X, y)
-    lists = ([(W.tolist(), b.tolist()) for W, b in params], X.tolist(), y.tolist())
-    return lambda: compiled.forward(*lists)
+    return lambda: run(*lists)
 
 
 def make_torch(params, X, y):

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import builtins
 import keyword
+import math
 import re
 
 RESERVED = frozenset(
@@ -70,3 +71,18 @@ def literal(value) -> str:
     if isinstance(value, str) and text.startswith("'") and '"' not in value:
         text = '"' + text[1:-1].replace("\\'", "'") + '"'
     return text
+
+
+def scalar_literal(value, module: str) -> str:
+    """A literal for a Python number (as `ndarray.item()` gives); NaN and the
+    infinities as `module.nan`, `module.inf`, `-module.inf`."""
+    if isinstance(value, bool):
+        return "True" if value else "False"
+    if isinstance(value, int):
+        return str(value)
+    value = float(value)
+    if math.isnan(value):
+        return f"{module}.nan"
+    if math.isinf(value):
+        return f"{module}.inf" if value > 0 else f"-{module}.inf"
+    return repr(value)

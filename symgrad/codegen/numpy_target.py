@@ -9,11 +9,9 @@ table's NumPy printer; `constant(node)` is a literal for a constant node;
 
 from __future__ import annotations
 
-import math
-
 import numpy as np
 
-from symgrad.codegen.naming import literal
+from symgrad.codegen.naming import literal, scalar_literal
 from symgrad.ops import OPS
 
 NAME = "numpy"
@@ -33,16 +31,7 @@ def support(lines) -> list:
 
 
 def _scalar(value) -> str:
-    if isinstance(value, (bool, np.bool_)):
-        return "True" if value else "False"
-    if isinstance(value, (int, np.integer)):
-        return str(int(value))
-    value = float(value)
-    if math.isnan(value):
-        return "np.nan"
-    if math.isinf(value):
-        return "np.inf" if value > 0 else "-np.inf"
-    return repr(value)
+    return scalar_literal(value, "np")
 
 
 def constant(node) -> str:

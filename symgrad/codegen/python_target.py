@@ -25,7 +25,7 @@ import numpy as np
 
 from symgrad import ir
 from symgrad.codegen import python_helpers
-from symgrad.codegen.naming import literal
+from symgrad.codegen.naming import literal, scalar_literal
 from symgrad.ops import OPS
 from symgrad.ops.structural import index_value
 
@@ -44,16 +44,7 @@ _LOOP_VARS = ("_x", "_y", "_z")
 
 
 def _scalar(value) -> str:
-    if isinstance(value, (bool, np.bool_)):
-        return "True" if value else "False"
-    if isinstance(value, (int, np.integer)):
-        return str(int(value))
-    value = float(value)
-    if math.isnan(value):
-        return "math.nan"
-    if math.isinf(value):
-        return "math.inf" if value > 0 else "-math.inf"
-    return repr(value)
+    return scalar_literal(value, "math")
 
 
 def constant(node) -> str:
