@@ -123,18 +123,21 @@ def may_have_twins(nodes) -> bool:
     plain: set = set()  # ids of dtypes seen that are not a float other than f64
     doubled = False
     for node in nodes:
+        dt = node.dtype
+        if dt is f64 and node.inputs:
+            continue  # the common case, decided without further lookups
         if node.op == "const":
-            if node.dtype.kind not in "biuf":
+            if dt.kind not in "biuf":
                 return True
             with np.errstate(all="ignore"):
                 as_f64 = np.asarray(node.value, dtype=f64)
             key = (node.shape, as_f64.tobytes())
             doubled = doubled or values.setdefault(key, node) is not node
-        elif id(node.dtype) not in plain:
+        elif id(dt) not in plain:
             # (Dtype comparisons are slow; there are only a few dtype objects.)
-            if node.dtype.kind == "f" and node.dtype != f64:
+            if dt.kind == "f" and dt != f64:
                 return True
-            plain.add(id(node.dtype))
+            plain.add(id(dt))
     if not doubled:
         return False
     users: set = set()
