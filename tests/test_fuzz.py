@@ -4,8 +4,9 @@ A hypothesis strategy builds straight-line programs: a few inputs of shapes
 (), (3,) and (2, 3), then up to 30 steps, each applying a primitive (or a
 small composite that keeps values in a safe domain) to earlier values, reusing
 them freely, with NumPy broadcasting, reductions, matmul and indexing. The
-program runs as ordinary NumPy code (the oracle) and through symgrad; the
-value must agree and the gradient must match float64 central differences.
+program runs as ordinary NumPy code (the oracle) and through symgrad on both
+targets; the value must agree, the targets must agree with each other to
+1e-12, and the gradient must match float64 central differences.
 
 The normal suite runs a bounded number of examples; `-m slow` runs many more.
 """
@@ -163,6 +164,13 @@ def _check(program, optimize=True):
         *args
     )
     assert value == pytest.approx(float(reference), rel=1e-12, abs=1e-12)
+    # The pure-Python target computes the same program to rounding.
+    py_value, py_grads = symgrad.value_and_grad(
+        loss, argnums=argnums, optimize=optimize, target="python"
+    )(*args)
+    assert py_value == pytest.approx(value, rel=1e-12, abs=1e-12)
+    for ours, theirs in zip(py_grads, grads, strict=True):
+        np.testing.assert_allclose(ours, theirs, rtol=1e-12, atol=1e-12)
     fd = numeric_grad(loss, args, argnums)
     scale = max(1.0, max(float(np.max(np.abs(g))) for g in fd))
     for ours, theirs in zip(grads, fd, strict=True):
