@@ -82,10 +82,7 @@ def show(args) -> int:
         return 0
     compiled = api.compile(fun, *example, argnums=argnums, target=args.target)
     if args.stage == "latex":
-        latex = getattr(compiled, "latex", None)
-        if latex is None:
-            raise UserError("--stage latex needs the SymPy bridge, not in this version")
-        print(latex())
+        print(compiled.latex())
         return 0
     text = compiled.source
     print(highlight(text) if sys.stdout.isatty() else text, end="")

@@ -48,6 +48,11 @@ def test_show_stages(stage, capsys):
         assert text.startswith("graph(") and "tanh" in text
 
 
+def test_show_latex(capsys):
+    assert run("show", f"{NEURON}:neuron", "--stage", "latex") == 0
+    assert "\\frac{\\partial neuron}{\\partial x_{1}}" in capsys.readouterr().out
+
+
 def test_show_dot(tmp_path, capsys):
     assert run("show", f"{NEURON}:neuron", "--format", "dot") == 0
     dot = capsys.readouterr().out
