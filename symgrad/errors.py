@@ -21,3 +21,8 @@ class ShapeError(SymgradError, ValueError):
 
 class ArgumentError(SymgradError, ValueError):
     """Bad arguments to a symgrad entry point (argnums, structure, dtypes)."""
+
+
+class TracedAttributeError(TraceError, AttributeError):
+    """A traced value lacks an attribute (also an AttributeError, so that
+    `hasattr` and `getattr(x, name, default)` keep working)."""

@@ -23,6 +23,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from symgrad import dims
+
 
 @dataclass(frozen=True, slots=True)
 class Loc:
@@ -91,8 +93,9 @@ class Node:
         return len(self.shape)
 
     @property
-    def size(self) -> int:
-        return int(np.prod(self.shape, dtype=np.int64))
+    def size(self):
+        """The number of elements (an int, or a `Dim` for a symbolic shape)."""
+        return dims.prod(self.shape)
 
     def attr(self, name, default=None):
         for key, value in self.attrs:

@@ -8,6 +8,7 @@ Contract: `user_frame()` is the innermost frame outside symgrad and NumPy;
 
 from __future__ import annotations
 
+import importlib.util
 import linecache
 import os
 import re
@@ -18,9 +19,28 @@ import numpy as np
 from symgrad import ir
 from symgrad.errors import TraceError
 
-_SKIP_DIRS = (
-    os.path.dirname(os.path.abspath(__file__)) + os.sep,
-    os.path.dirname(os.path.abspath(np.__file__)) + os.sep,
+
+def _package_dir(name: str) -> str | None:
+    """The folder of an installed package, found without importing it."""
+    try:
+        spec = importlib.util.find_spec(name)
+    except (ImportError, ValueError):
+        return None
+    if spec is None or not spec.origin:
+        return None
+    return os.path.dirname(os.path.abspath(spec.origin)) + os.sep
+
+
+# Frames in these folders are library code: errors name the user's line that
+# called into them (also when the failure happens deep inside NumPy or SciPy).
+_SKIP_DIRS = tuple(
+    d
+    for d in (
+        os.path.dirname(os.path.abspath(__file__)) + os.sep,
+        os.path.dirname(os.path.abspath(np.__file__)) + os.sep,
+        _package_dir("scipy"),
+    )
+    if d
 )
 
 
@@ -41,7 +61,14 @@ def where_str() -> str:
 
 
 def fail(message: str, fix: str, cls=TraceError):
-    raise cls(f"{where_str()}: {message}. {fix}")
+    """Raise `cls` with the user's file:line, what went wrong and what to do.
+
+    The exception is marked `located` so that callers further up re-raise it
+    as it is instead of wrapping it again.
+    """
+    exc = cls(f"{where_str()}: {message}. {fix}")
+    exc.located = True
+    raise exc
 
 
 class Recorder:

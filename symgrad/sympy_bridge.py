@@ -156,23 +156,26 @@ def latex(compiled, simplify: bool = False) -> str:
 
 # ------------------------------------------------------------------ from SymPy
 
-_SUPPORTED = (
-    "numbers, symbols, +, *, ** (powers), exp, log, sin, cos, tanh, sqrt, Abs, "
-    "sign, Max, Min, Piecewise and comparisons (<, <=, >, >=, Eq, Ne)"
-)
 
-
-def _unary_builders():
+def _function_builders() -> dict:
+    """SymPy function class -> op, from the table's `sympy_function` fields."""
     sp = _sympy()
-    return {
-        sp.exp: ops.exp,
-        sp.log: ops.log,
-        sp.sin: ops.sin,
-        sp.cos: ops.cos,
-        sp.tanh: ops.tanh,
-        sp.Abs: ops.abs,
-        sp.sign: ops.sign,
-    }
+    out = {}
+    for op in ops.OPS.values():
+        if op.sympy_function is not None:
+            cls = getattr(sp, op.sympy_function)
+            if isinstance(cls, type):  # sympy.sqrt is a Pow, handled as a power
+                out[cls] = op
+    return out
+
+
+def supported() -> str:
+    """What `from_sympy` converts, for its error messages (from the table)."""
+    functions = sorted(cls.__name__ for cls in _function_builders())
+    return (
+        "numbers, symbols, +, *, ** (powers, sqrt), Max, Min, Piecewise, "
+        "comparisons (<, <=, >, >=, Eq, Ne) and " + ", ".join(functions)
+    )
 
 
 def _relations():
@@ -193,7 +196,7 @@ class _Converter:
     def __init__(self, inputs: dict):
         self.sp = _sympy()
         self.nodes: dict = dict(inputs)  # sympy expression -> node
-        self.unary = _unary_builders()
+        self.functions = _function_builders()
         self.relations = _relations()
 
     def convert(self, root) -> ir.Node:
@@ -250,9 +253,9 @@ class _Converter:
             return self.product(e)
         if e.is_Pow:
             return self.power(get(e.base), e.exp)
-        builder = self.unary.get(e.func)
-        if builder is not None and len(e.args) == 1:
-            return builder(get(e.args[0]))
+        op = self.functions.get(e.func)
+        if op is not None and op.nin == len(e.args):
+            return op.builder(*[get(a) for a in e.args])
         if e.func in (sp.Max, sp.Min):
             pick = ops.maximum if e.func is sp.Max else ops.minimum
             out = get(e.args[0])
@@ -268,7 +271,7 @@ class _Converter:
             return get(e.expr)  # read through by `piecewise`
         raise SymgradError(
             f"from_sympy does not support {e.func.__name__} (in {e}); supported: "
-            f"{_SUPPORTED}"
+            f"{supported()}"
         )
 
     def product(self, e) -> ir.Node:

@@ -1,14 +1,18 @@
 """The tracer: record what a Python function does into graph nodes.
 
 Contract:
-- `Tracer` wraps a node and behaves like a NumPy array or a micrograd `Value`:
-  Python operators on both sides, comparisons that give boolean nodes, methods
-  (`.tanh() .relu() .sum(axis) .T .reshape()` ...), indexing, and NumPy ufuncs
-  and functions through `__array_ufunc__` / `__array_function__`.
+- `Tracer` wraps a node and behaves like a NumPy array or a micrograd `Value`.
+  Its dispatch is derived from the op table (`ops.API`, `ops.METHODS`,
+  `ops.OPERATORS`, filled by the op records and by `symgrad.numpy_api`):
+  Python operators, methods (`.tanh() .sum(axis) .reshape()` ...), indexing,
+  and NumPy / SciPy callables through `__array_ufunc__` and
+  `__array_function__`. Handlers work on nodes: the tracer unwraps tracers in
+  the arguments (also inside lists and tuples), calls the handler under the
+  user's source location, and wraps the nodes it returns.
 - Every node recorded gets a `Loc`: the user's file, line and statement run.
-- Anything that would need a concrete value (`if`, `float()`, `math.*`, an
-  unsupported NumPy function) raises `TraceError` naming the user's file:line
-  and what to use instead.
+- Anything that would need a concrete value (`if`, `float()`, an unsupported
+  function or attribute) raises `TraceError` naming the user's file:line,
+  the real callable (`np.linalg.lstsq`) and what to use instead.
 - `trace(fun, args)` runs `fun` on arguments that contain tracers and names the
   recorded nodes after the variables the user assigned them to.
 """
@@ -16,11 +20,16 @@ Contract:
 from __future__ import annotations
 
 import contextvars
+import importlib
+import re
+import sys
+import threading
 
 import numpy as np
 
-from symgrad import ir, ops
-from symgrad.errors import ShapeError, TraceError
+from symgrad import ir, numpy_api, ops
+from symgrad.errors import ShapeError, TracedAttributeError, TraceError
+from symgrad.numpy_api.args import display
 from symgrad.pytree import flatten
 from symgrad.source import Recorder, fail, name_statements
 
@@ -28,126 +37,179 @@ _recorder: contextvars.ContextVar[Recorder | None] = contextvars.ContextVar(
     "symgrad_recorder", default=None
 )
 
+SUPPORTED = "see the README's 'Supported functions' section"
+
 
 def is_tracing() -> bool:
     return _recorder.get() is not None
 
 
+def _loc():
+    rec = _recorder.get()
+    return rec.loc() if rec is not None else None
+
+
 def _record(builder, *args, **attrs) -> Tracer:
     """Apply `builder` to node-ified `args` with the user's location attached."""
-    rec = _recorder.get()
-    loc = rec.loc() if rec is not None else None
+    loc = _loc()
     nodes = [_to_node(a) for a in args]
     try:
         with ir.annotate(loc):
             node = builder(*nodes, **attrs)
     except ShapeError as exc:
+        if getattr(exc, "located", False):
+            raise
         fail(str(exc), "Check the shapes of the operands on this line", ShapeError)
     return Tracer(node)
 
 
 def _to_node(x) -> ir.Node:
-    if isinstance(x, Tracer):
+    if type(x) is Tracer:
         return x.node
-    if isinstance(x, ir.Node):
-        return x
-    if isinstance(x, (bool, int, float, np.ndarray, np.generic)):
-        return ops.lift(x)
-    if isinstance(x, (list, tuple)):
-        if any(isinstance(i, Tracer) for i in _walk(x)):
-            fail(
-                "a list of traced values cannot be used as an array",
-                "Combine traced values with operators (sum(), +, *) instead",
-            )
-        return ops.const(np.asarray(x, dtype=np.float64))
-    fail(
-        f"cannot use a {type(x).__name__} in traced arithmetic",
-        "Use floats, ints or NumPy arrays",
-    )
+    return numpy_api.args.as_node(x)
 
 
-def _walk(items):
-    stack = list(items)
-    while stack:
-        item = stack.pop()
-        if isinstance(item, (list, tuple)):
-            stack.extend(item)
-        else:
-            yield item
+# ------------------------------------------------------------------ dispatch
 
 
-def _int(x, what: str) -> int:
-    if isinstance(x, Tracer):
-        fail(f"{what} must be a Python int, not a traced value", "Use a constant")
-    return int(x)
+def _unwrap(x):
+    """Arguments with every tracer replaced by its node (lists, tuples, dicts)."""
+    kind = type(x)
+    if kind is Tracer:
+        return x.node
+    if kind is list or kind is tuple:
+        return kind(_unwrap(i) for i in x)
+    if kind is dict:
+        return {k: _unwrap(v) for k, v in x.items()}
+    return x
 
 
-def _axes(axis, ndim):
-    if axis is None:
+def _wrap(x):
+    """Results with every node wrapped in a tracer."""
+    kind = type(x)
+    if kind is ir.Node:
+        return Tracer(x)
+    if kind is list or kind is tuple:
+        return kind(_wrap(i) for i in x)
+    return x
+
+
+_HANDLER_PREFIX = re.compile(r"^[A-Za-z_][A-Za-z0-9_.<>]*\(\) ")
+
+
+def call(entry: ops.Entry, args, kwargs):
+    """Run a table entry's handler on unwrapped arguments; wrap the result."""
+    loc = _loc()
+    args = _unwrap(args)
+    kwargs = _unwrap(kwargs) if kwargs else {}
+    try:
+        with ir.annotate(loc):
+            out = entry.handler(*args, **kwargs)
+    except ShapeError as exc:
+        if getattr(exc, "located", False):
+            raise
+        fail(
+            f"{display(entry.name)}: {exc}",
+            "Check the shapes of the operands",
+            ShapeError,
+        )
+    except TraceError:
+        raise
+    except TypeError as exc:
+        # A call NumPy would reject too (unknown keyword, missing operand):
+        # say it about the user's function, not about the handler.
+        text = _HANDLER_PREFIX.sub("", str(exc))
+        fail(f"{display(entry.name)}: {text}", "Check the arguments")
+    return _wrap(out)
+
+
+class _Resolver:
+    """Callable objects (np.exp, scipy.special.logsumexp) -> table entries.
+
+    Names resolve lazily, a module at a time, and only for modules already
+    imported: symgrad never imports SciPy itself, and a function the user
+    reaches through SciPy has made SciPy importable by then.
+    """
+
+    def __init__(self):
+        self.lock = threading.Lock()
+        self.by_object: dict = {}
+        self.done: set = set()
+        self.seen = 0
+
+    def lookup(self, obj):
+        entry = self.by_object.get(obj)
+        if entry is None and self._stale():
+            with self.lock:
+                self._refresh()
+            entry = self.by_object.get(obj)
+        return entry
+
+    def _stale(self) -> bool:
+        if len(ops.API) != self.seen:
+            return True
+        return any(m in sys.modules for m in self._pending_modules())
+
+    def _pending_modules(self):
+        for name in ops.API:
+            module = name.rpartition(".")[0]
+            if module not in self.done:
+                yield module
+
+    def _refresh(self):
+        self.seen = len(ops.API)
+        groups: dict = {}
+        for name, entry in ops.API.items():
+            module, _, attr = name.rpartition(".")
+            groups.setdefault(module, []).append((attr, entry))
+        for module, items in groups.items():
+            if module in self.done or module not in sys.modules:
+                continue
+            mod = importlib.import_module(module)
+            for attr, entry in items:
+                obj = getattr(mod, attr, None)
+                if obj is not None:
+                    self.by_object.setdefault(obj, entry)
+            self.done.add(module)
+
+
+RESOLVER = _Resolver()
+
+
+def entry_for(obj) -> ops.Entry | None:
+    """The table entry for a callable object, or None."""
+    try:
+        return RESOLVER.lookup(obj)
+    except TypeError:  # unhashable
         return None
-    axes = axis if isinstance(axis, (tuple, list)) else (axis,)
-    out = []
-    for a in axes:
-        a = _int(a, "axis")
-        if not -ndim <= a < ndim:
-            fail(f"axis {a} is out of range for {ndim} dimensions", "Pick a valid axis")
-        out.append(a % ndim)
-    return tuple(out)
 
 
-def _shape_arg(shape, size):
-    if len(shape) == 1 and isinstance(shape[0], (tuple, list)):
-        shape = tuple(shape[0])
-    shape = [_int(s, "a shape entry") for s in shape]
-    if shape.count(-1) > 1:
-        fail("only one -1 is allowed in a shape", "Give the other sizes")
-    if -1 in shape:
-        known = int(np.prod([s for s in shape if s != -1], dtype=np.int64))
-        shape[shape.index(-1)] = size // known if known else 0
-    return tuple(shape)
+def qualified_name(obj) -> str:
+    """How users write a callable: `np.linalg.lstsq`, `scipy.special.zeta`."""
+    if isinstance(obj, np.ufunc):
+        name = obj.__name__
+        if getattr(np, name, None) is obj:
+            return f"np.{name}"
+        special = sys.modules.get("scipy.special")
+        if special is not None and getattr(special, name, None) is obj:
+            return f"scipy.special.{name}"
+        return name
+    module = getattr(obj, "__module__", None) or ""
+    name = getattr(obj, "__qualname__", None) or getattr(obj, "__name__", repr(obj))
+    return display(f"{module}.{name}" if module else name)
 
 
-def _index(key, shape):
-    """Normalize a basic index into the hashable form ops use."""
-    items = key if isinstance(key, tuple) else (key,)
-    n_real = sum(1 for i in items if i is not None and i is not Ellipsis)
-    out = []
-    for item in items:
-        if item is Ellipsis:
-            out.extend([("slice", None, None, None)] * (len(shape) - n_real))
-        elif item is None:
-            out.append(None)
-        elif isinstance(item, slice):
-            parts = [item.start, item.stop, item.step]
-            for p in parts:
-                if p is not None and not isinstance(p, (int, np.integer)):
-                    fail("slice bounds must be Python ints", "Use constant bounds")
-            out.append(("slice",) + tuple(None if p is None else int(p) for p in parts))
-        elif isinstance(item, (bool, np.bool_)):
-            fail(
-                "boolean indexing is not supported", "Use np.where(mask, x, 0) instead"
-            )
-        elif isinstance(item, (int, np.integer)):
-            out.append(int(item))
-        elif isinstance(item, Tracer):
-            fail(
-                "indexing with a traced value is not supported",
-                "Index with Python ints or slices",
-            )
-        else:
-            fail(
-                f"indexing with {type(item).__name__} (advanced indexing) is not "
-                "supported",
-                "Index with Python ints, slices, None or ...",
-            )
-    return tuple(out)
+def _unsupported(obj):
+    fail(f"{qualified_name(obj)} is not supported by symgrad", SUPPORTED)
 
 
+# ------------------------------------------------------------------ the tracer
+
+_CONCRETE = "Use np.* functions or the methods (.tanh(), .exp(), .relu(), ...) instead"
 _CONTROL_FLOW = (
     "Use np.where(cond, a, b) for a choice, np.maximum/np.minimum for max/min, "
     "and Python ints for loop counts"
 )
-_CONCRETE = "Use np.* functions or the methods (.tanh(), .exp(), .relu(), ...) instead"
 
 
 class Tracer:
@@ -166,6 +228,10 @@ class Tracer:
     size = property(lambda self: self.node.size)
     dtype = property(lambda self: self.node.dtype)
 
+    @property
+    def T(self):
+        return self.transpose()
+
     def __repr__(self):
         return f"Tracer({ir.type_str(self.node)})"
 
@@ -178,6 +244,23 @@ class Tracer:
         if not self.node.shape:
             fail("iterating over a traced scalar", "A scalar has no items")
         return (self[i] for i in range(self.node.shape[0]))
+
+    def __getattr__(self, name):
+        entry = ops.METHODS.get(name)
+        if entry is None:
+            if name.startswith("__"):
+                raise AttributeError(name)
+            fail(
+                f"a traced array has no attribute .{name} that symgrad supports",
+                SUPPORTED,
+                TracedAttributeError,
+            )
+        node = self.node
+
+        def method(*args, **kwargs):
+            return call(entry, (node,) + args, kwargs)
+
+        return method
 
     # --- things that need a concrete value ---------------------------------
     def __bool__(self):
@@ -204,275 +287,102 @@ class Tracer:
     def item(self):
         fail(".item() on a traced value", _CONCRETE)
 
+    def tolist(self):
+        fail(".tolist() on a traced value", _CONCRETE)
+
     def __setitem__(self, key, value):
         fail(
             "in-place assignment into a traced array",
             "Build the new array with np.where or arithmetic instead",
         )
 
-    # --- arithmetic -----------------------------------------------------------
-    def __add__(self, o):
-        return _record(ops.add, self, o)
-
-    def __radd__(self, o):
-        return _record(ops.add, o, self)
-
-    def __sub__(self, o):
-        return _record(ops.sub, self, o)
-
-    def __rsub__(self, o):
-        return _record(ops.sub, o, self)
-
-    def __mul__(self, o):
-        return _record(ops.mul, self, o)
-
-    def __rmul__(self, o):
-        return _record(ops.mul, o, self)
-
-    def __truediv__(self, o):
-        return _record(ops.div, self, o)
-
-    def __rtruediv__(self, o):
-        return _record(ops.div, o, self)
-
-    def __pow__(self, o):
-        return _record(ops.pow, self, o)
-
-    def __rpow__(self, o):
-        return _record(ops.pow, o, self)
-
-    def __matmul__(self, o):
-        return _record(ops.matmul, self, o)
-
-    def __rmatmul__(self, o):
-        return _record(ops.matmul, o, self)
-
-    def __neg__(self):
-        return _record(ops.neg, self)
-
-    def __pos__(self):
-        return self
-
-    def __abs__(self):
-        return _record(ops.abs, self)
-
-    def __floordiv__(self, o):
-        fail("// on a traced value (its gradient is zero almost everywhere)", "Use /")
-
-    __rfloordiv__ = __mod__ = __rmod__ = __floordiv__
-
-    def __lt__(self, o):
-        return _record(ops.lt, self, o)
-
-    def __le__(self, o):
-        return _record(ops.le, self, o)
-
-    def __gt__(self, o):
-        return _record(ops.gt, self, o)
-
-    def __ge__(self, o):
-        return _record(ops.ge, self, o)
-
-    def __eq__(self, o):
-        return _record(ops.eq, self, o)
-
-    def __ne__(self, o):
-        return _record(ops.ne, self, o)
-
-    # --- micrograd-style methods ----------------------------------------------
-    def relu(self):
-        return _record(ops.relu, self)
-
-    def tanh(self):
-        return _record(ops.tanh, self)
-
-    def exp(self):
-        return _record(ops.exp, self)
-
-    def log(self):
-        return _record(ops.log, self)
-
-    def sigmoid(self):
-        return _record(ops.sigmoid, self)
-
-    # --- NumPy-style methods ----------------------------------------------------
-    def sum(self, axis=None, keepdims=False):
-        return _reduce("sum", self, axis, keepdims)
-
-    def mean(self, axis=None, keepdims=False):
-        return _reduce("mean", self, axis, keepdims)
-
-    def max(self, axis=None, keepdims=False):
-        return _reduce("max", self, axis, keepdims)
-
-    def min(self, axis=None, keepdims=False):
-        return _reduce("min", self, axis, keepdims)
-
-    @property
-    def T(self):
-        return self.transpose()
-
-    def transpose(self, *axes):
-        if len(axes) == 1 and isinstance(axes[0], (tuple, list)):
-            axes = tuple(axes[0])
-        axes = _axes(axes, self.ndim) if axes else tuple(reversed(range(self.ndim)))
-        if axes == tuple(range(self.ndim)):
-            return self
-        return _record(ops.transpose, self, axes=axes)
-
-    def reshape(self, *shape):
-        shape = _shape_arg(shape, self.size)
-        if shape == self.shape:
-            return self
-        return _record(ops.reshape, self, shape=shape)
-
-    def flatten(self):
-        return self.reshape(-1)
-
-    ravel = flatten
-
-    def dot(self, other):
-        return _dot(self, other)
-
-    def __getitem__(self, key):
-        index = _index(key, self.shape)
-        return _record(ops.getitem, self, index=index)
-
     # --- NumPy protocols ----------------------------------------------------------
     def __array__(self, dtype=None, copy=None):
         fail("a traced value was converted to a NumPy array", _CONCRETE)
 
     def __array_ufunc__(self, ufunc, method, *inputs, **kwargs):
-        name = f"np.{ufunc.__name__}"
+        entry = entry_for(ufunc)
+        if entry is None:
+            _unsupported(ufunc)
         if method != "__call__":
-            fail(f"{name}.{method} is not supported", "Call the function directly")
-        if kwargs:
             fail(
-                f"{name} with {', '.join(sorted(kwargs))}= is not supported",
-                "Call it with positional operands only",
+                f"{qualified_name(ufunc)}.{method} is not supported",
+                "Call the function directly (np.add.reduce(x) is np.sum(x))",
             )
-        builder = UFUNCS.get(ufunc.__name__)
-        if builder is None:
-            fail(f"{name} is not supported by symgrad", f"Supported: {_supported()}")
-        return _record(builder, *inputs)
+        out = kwargs.pop("out", None)
+        if out is not None or kwargs:
+            given = sorted(kwargs) + (["out"] if out is not None else [])
+            fail(
+                f"{qualified_name(ufunc)} with {', '.join(k + '=' for k in given)} "
+                "is not supported",
+                "Call it with its operands only",
+            )
+        return call(entry, inputs, None)
 
     def __array_function__(self, func, types, args, kwargs):
-        handler = FUNCTIONS.get(func)
-        if handler is None:
-            fail(
-                f"np.{func.__name__} is not supported by symgrad",
-                f"Supported: {_supported()}",
-            )
-        try:
-            return handler(*args, **kwargs)
-        except TypeError as exc:
-            if isinstance(exc, TraceError):
-                raise
-            fail(f"np.{func.__name__}: {exc}", "Check the arguments", TraceError)
+        entry = entry_for(func)
+        if entry is None:
+            _unsupported(func)
+        return call(entry, args, kwargs)
 
 
-def _reduce(name, x, axis, keepdims):
-    x = _tracer(x)
-    axes = _axes(axis, x.ndim)
-    return _record(
-        lambda n: ops.reduce(name, n, axes, keepdims=bool(keepdims)),
-        x,
-    )
+def _install_operators():
+    """Python operators on Tracer, from the table's `operators` entries."""
+    reflected = {
+        "__radd__",
+        "__rsub__",
+        "__rmul__",
+        "__rtruediv__",
+        "__rfloordiv__",
+        "__rmod__",
+        "__rpow__",
+        "__rmatmul__",
+    }
+    for dunder, entry in ops.OPERATORS.items():
+        if entry.op is not None and dunder != "__getitem__":
+            # Primitive operators take the fast path: no argument unwrapping.
+            builder = ops.OPS[entry.op].builder
+            if dunder in reflected:
+                method = _fast_reflected(builder)
+            else:
+                method = _fast(builder)
+        elif dunder in reflected:
+            method = _slow_reflected(entry)
+        else:
+            method = _slow(entry)
+        method.__name__ = dunder
+        setattr(Tracer, dunder, method)
 
 
-def _tracer(x) -> Tracer:
-    return x if isinstance(x, Tracer) else Tracer(_to_node(x))
+def _fast(builder):
+    def method(self, *others):
+        return _record(builder, self, *others)
+
+    return method
 
 
-def _dot(a, b):
-    a, b = _tracer(a), _tracer(b)
-    if a.ndim == 0 or b.ndim == 0:
-        return _record(ops.mul, a, b)
-    if a.ndim > 2 or b.ndim > 2:
-        fail("np.dot of arrays with more than 2 dimensions", "Use np.matmul or @")
-    return _record(ops.matmul, a, b)
+def _fast_reflected(builder):
+    def method(self, other):
+        return _record(builder, other, self)
+
+    return method
 
 
-def _np_reduce(name):
-    def handler(a, axis=None, keepdims=False):
-        return _reduce(name, a, axis, keepdims)
+def _slow(entry):
+    def method(self, *others):
+        return call(entry, (self,) + others, None)
 
-    return handler
-
-
-def _np_where(cond, a=None, b=None):
-    if a is None or b is None:
-        fail("np.where with one argument", "Use np.where(cond, a, b)")
-    return _record(ops.where, cond, a, b)
+    return method
 
 
-def _np_reshape(a, shape, order="C"):
-    if order != "C":
-        fail("np.reshape with order other than 'C'", "Use the default order")
-    return _tracer(a).reshape(shape)
+def _slow_reflected(entry):
+    def method(self, other):
+        return call(entry, (other, self), None)
+
+    return method
 
 
-def _np_transpose(a, axes=None):
-    return _tracer(a).transpose() if axes is None else _tracer(a).transpose(axes)
-
-
-def _np_broadcast_to(a, shape):
-    shape = tuple(_int(s, "a shape entry") for s in shape)
-    return _record(ops.broadcast_to, a, shape=shape)
-
-
-UFUNCS = {
-    "add": ops.add,
-    "subtract": ops.sub,
-    "multiply": ops.mul,
-    "divide": ops.div,
-    "true_divide": ops.div,
-    "negative": ops.neg,
-    "positive": lambda a: a,
-    "power": ops.pow,
-    "exp": ops.exp,
-    "log": ops.log,
-    "tanh": ops.tanh,
-    "sin": ops.sin,
-    "cos": ops.cos,
-    "sqrt": ops.sqrt,
-    "absolute": ops.abs,
-    "sign": ops.sign,
-    "maximum": ops.maximum,
-    "minimum": ops.minimum,
-    "greater": ops.gt,
-    "greater_equal": ops.ge,
-    "less": ops.lt,
-    "less_equal": ops.le,
-    "equal": ops.eq,
-    "not_equal": ops.ne,
-    "matmul": ops.matmul,
-    "square": lambda a: ops.mul(a, a),
-    "reciprocal": lambda a: ops.div(1.0, a),
-}
-
-FUNCTIONS = {
-    np.sum: _np_reduce("sum"),
-    np.mean: _np_reduce("mean"),
-    np.max: _np_reduce("max"),
-    np.min: _np_reduce("min"),
-    np.amax: _np_reduce("max"),
-    np.amin: _np_reduce("min"),
-    np.dot: _dot,
-    np.where: _np_where,
-    np.reshape: _np_reshape,
-    np.transpose: _np_transpose,
-    np.broadcast_to: _np_broadcast_to,
-    np.shape: lambda a: _tracer(a).shape,
-    np.ndim: lambda a: _tracer(a).ndim,
-    np.size: lambda a: _tracer(a).size,
-}
-
-
-def _supported() -> str:
-    names = sorted({f"np.{n}" for n in UFUNCS if n != "true_divide"})
-    names += sorted({f"np.{f.__name__}" for f in FUNCTIONS})
-    return ", ".join(sorted(set(names)))
+_install_operators()
 
 
 # ------------------------------------------------------------------ tracing a call
@@ -502,6 +412,11 @@ def output_node(value, fun_name: str, scalar: bool = True) -> ir.Node:
 
     With `scalar=False` any float array is accepted (a model's forward pass).
     """
+    if value is None:
+        raise TraceError(
+            f"{fun_name} returned None; a function under grad must return its "
+            "value (is a `return` statement missing?)"
+        )
     leaves, _, _ = flatten(value)
     if len(leaves) != 1 or isinstance(value, (list, tuple, dict)):
         raise TraceError(
@@ -509,7 +424,15 @@ def output_node(value, fun_name: str, scalar: bool = True) -> ir.Node:
             "must return a single scalar. Return the loss itself (add several "
             "terms into one)"
         )
-    node = _to_node(value) if not isinstance(value, Tracer) else value.node
+    if isinstance(value, Tracer):
+        node = value.node
+    elif isinstance(value, (bool, int, float, np.ndarray, np.generic)):
+        node = ops.lift(value)
+    else:
+        raise TraceError(
+            f"{fun_name} returned a {type(value).__name__}; a function under grad "
+            "must return a float or a NumPy array"
+        )
     if scalar and node.shape != ():
         raise TraceError(
             f"{fun_name} returned an array of shape {node.shape}; a function under "

@@ -135,7 +135,7 @@ def test_whole_module_is_black_formatted(target):
     params, X, y = _problem()
     src = symgrad.compile(mlp_loss, params, X, y, target=target).source
     assert black.format_str(src, mode=black.Mode()) == src
-    everything = python_target.support([" ".join(python_target._helper_sources())])
+    everything = python_target.support(list(python_target.helper_table()))
     text = "import math\n\n\n" + "\n\n\n".join(everything) + "\n"
     assert black.format_str(text, mode=black.Mode()) == text
 

@@ -50,9 +50,23 @@ def test_unsupported_numpy_function_is_named():
     )
     assert "np.concatenate" in msg
     msg = _raises(
-        TraceError, symgrad.grad(lambda x: np.sum(x, dtype=float)), np.ones(2)
+        TraceError, symgrad.grad(lambda x: np.sum(x, where=x > 0)), np.ones(2)
     )
-    assert "dtype" in msg
+    assert "np.sum with where=" in msg and HERE in msg
+
+
+def test_sum_with_dtype():
+    g = symgrad.grad(lambda x: np.sum(x * x, dtype=np.float64))(np.ones(2))
+    np.testing.assert_allclose(g, [2.0, 2.0])
+
+
+def test_missing_attribute_is_a_trace_error_naming_it():
+    msg = _raises(TraceError, symgrad.grad(lambda x: x.frobnicate()), np.ones(2))
+    assert ".frobnicate" in msg and HERE in msg
+    # Also an AttributeError, so hasattr keeps working on traced values.
+    assert symgrad.grad(lambda x: x.sum() * hasattr(x, "frobnicate"))(np.ones(2))[
+        0
+    ] == pytest.approx(0.0)
 
 
 def test_non_scalar_output():

@@ -1,6 +1,7 @@
 """Every primitive against float64 central finite differences.
 
-One row per op (or per variant of an op): the function written with NumPy or
+One row per op (or per variant of an op), in the `tests/rows_*.py` modules
+(see `tests/op_rows.py`): the function written with NumPy or
 operators, the domain each input is drawn from, and the shapes to try
 (scalars, vectors, matrices, broadcasting). First order checks `grad` against
 finite differences of the NumPy function itself; second order checks the
@@ -10,142 +11,14 @@ Both run on every code generation target.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import numpy as np
 import pytest
 
 import symgrad
 from symgrad.codegen import python_target
 from symgrad.ops import OPS
+from tests.op_rows import ROWS, TARGETS
 from tests.oracles import assert_close, numeric_grad
-
-
-@dataclass
-class Row:
-    ops: tuple  # the primitives this row exercises
-    fn: object
-    domains: tuple  # per input: "any", "pos", "away" (|x| >= 0.5)
-    shapes: tuple  # tuple of per-input shape tuples
-    second: bool = True
-
-
-UNARY = (((),), ((3,),), ((2, 3),))
-BINARY = (
-    ((), ()),
-    ((3,), (3,)),
-    ((2, 3), (2, 3)),
-    ((2, 3), (3,)),
-    ((2, 1), (1, 3)),
-    ((), (2, 3)),
-)
-MATRIX = (((2, 3),), ((4,),), ((2, 3, 2),))
-TARGETS = ("numpy", "python")
-
-ROWS = {
-    "add": Row(("add",), lambda a, b: a + b, ("any", "any"), BINARY),
-    "sub": Row(("sub",), lambda a, b: a - b, ("any", "any"), BINARY),
-    "mul": Row(("mul",), lambda a, b: a * b, ("any", "any"), BINARY),
-    "div": Row(("div",), lambda a, b: a / b, ("any", "away"), BINARY),
-    "neg": Row(("neg",), lambda a: -a, ("any",), UNARY),
-    "pow_const": Row(("pow",), lambda a: a**3, ("any",), UNARY),
-    "pow_frac": Row(("pow",), lambda a: a**-1.5, ("pos",), UNARY),
-    "pow_traced": Row(("pow",), lambda a, b: a**b, ("pos", "any"), BINARY),
-    "rpow": Row(("pow",), lambda b: 2.0**b, ("any",), UNARY),
-    "exp": Row(("exp",), np.exp, ("any",), UNARY),
-    "log": Row(("log",), np.log, ("pos",), UNARY),
-    "tanh": Row(("tanh",), np.tanh, ("any",), UNARY),
-    "sin": Row(("sin",), np.sin, ("any",), UNARY),
-    "cos": Row(("cos",), np.cos, ("any",), UNARY),
-    "sqrt": Row(("sqrt",), np.sqrt, ("pos",), UNARY),
-    "abs": Row(("abs", "sign"), np.abs, ("away",), UNARY),
-    "sign": Row(("sign",), lambda a: np.sign(a) * a * a, ("away",), UNARY),
-    "relu": Row(("relu", "gt"), lambda a: symgrad.relu(a) * a, ("away",), UNARY),
-    "sigmoid": Row(("sigmoid",), symgrad.sigmoid, ("any",), UNARY),
-    "maximum": Row(("maximum", "eq"), np.maximum, ("any", "any"), BINARY),
-    "minimum": Row(("minimum", "lt"), np.minimum, ("any", "any"), BINARY),
-    "where": Row(
-        ("where", "lt", "le", "gt", "ge", "eq", "ne"),
-        lambda a, b: np.where(a < b, a * b, np.where(a >= b, a - b, 0.0))
-        + np.where(a != b, a, b)
-        * np.where(a <= b, 2.0, 3.0)
-        * np.where(a > b, 1.0, 0.5)
-        + np.where(a == b, 5.0, b),
-        ("any", "any"),
-        BINARY,
-    ),
-    "sum": Row(("sum",), lambda a: np.sum(a * a), ("any",), MATRIX),
-    "sum_axis": Row(
-        ("sum",), lambda a: np.sum(np.tanh(a), axis=0) * 2.0, ("any",), MATRIX
-    ),
-    "sum_keep": Row(
-        ("sum",), lambda a: a * np.sum(a, axis=-1, keepdims=True), ("any",), MATRIX
-    ),
-    "mean": Row(
-        ("mean",), lambda a: np.mean(np.sin(a), axis=0) * a.mean(), ("any",), MATRIX
-    ),
-    "sum_axes": Row(
-        ("sum", "mean"),
-        lambda a: np.sum(a * a, axis=(0, 2)) + np.mean(np.cos(a), axis=(1, 2)).sum(),
-        ("any",),
-        (((2, 3, 2),),),
-    ),
-    "max": Row(("max",), lambda a: np.max(a * a, axis=0) + a.max(), ("any",), MATRIX),
-    "min": Row(("min",), lambda a: a.min(axis=-1, keepdims=True) * a, ("any",), MATRIX),
-    "matmul": Row(
-        ("matmul", "transpose"),
-        lambda a, b: np.tanh(a @ b),
-        ("any", "any"),
-        (
-            ((2, 3), (3, 4)),
-            ((3,), (3, 2)),
-            ((2, 3), (3,)),
-            ((3,), (3,)),
-            ((2, 2, 3), (3, 2)),
-            ((2, 3), (2, 3, 2)),
-            ((2, 1, 3), (2, 3, 2)),
-        ),
-    ),
-    "dot": Row(
-        ("matmul",),
-        lambda a, b: np.dot(a, b) * np.dot(b, a),
-        ("any", "any"),
-        (((3,), (3,)),),
-    ),
-    "transpose": Row(
-        ("transpose",),
-        lambda a: a.T * np.transpose(a, (1, 0, 2)).sum(),
-        ("any",),
-        (((2, 3, 4),),),
-    ),
-    "reshape": Row(
-        ("reshape",),
-        lambda a: np.sin(a.reshape(3, -1)) * a.reshape(-1)[0],
-        ("any",),
-        (((2, 3),),),
-    ),
-    "broadcast_to": Row(
-        ("broadcast_to",),
-        lambda a: np.broadcast_to(a, (2, 3)) * np.arange(6.0).reshape(2, 3),
-        ("any",),
-        (((3,),), ((2, 1),), ((),)),
-    ),
-    "getitem": Row(
-        ("getitem", "scatter"),
-        lambda a: (a[1:3] * a[0]).sum()
-        + a[..., 1:2] * a[:, None][-1]
-        + a[2, ::2].sum(),
-        ("any",),
-        (((4, 3),),),
-    ),
-    # Blocks that are not one evenly spaced run of the flat array.
-    "getitem_block": Row(
-        ("getitem", "scatter"),
-        lambda a: np.exp(a[1:3, ::2]) * a[::-2, 1:][0, 0] + a[3, 2],
-        ("any",),
-        (((4, 3),),),
-    ),
-}
 
 
 def _draw(domain, shape, rng):

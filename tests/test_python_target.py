@@ -258,3 +258,26 @@ def test_array_and_nested_helpers_round_trip():
     assert h._nested(flat, (2, 3, 4)) == a.tolist()
     assert h._nested([1, 2], (2,)) == [1.0, 2.0]
     assert h._array((True, 0, np.True_), (3,), "m", bool) == [True, False, True]
+
+
+def test_helpers_declare_what_they_call():
+    # The module copies a helper in with exactly what NEEDS declares, so a
+    # helper calling another one it does not declare would fail at run time.
+    import ast
+    import inspect
+
+    from symgrad.codegen import python_target
+
+    table = python_target.helper_table()
+    known = set(table) | set(python_target.IMPORT_LINES)
+    for module in python_target.HELPER_MODULES:
+        for name, (source, declared) in table.items():
+            if name not in vars(module):
+                continue
+            used = {
+                n.id
+                for n in ast.walk(ast.parse(source))
+                if isinstance(n, ast.Name) and n.id in known and n.id != name
+            }
+            assert used == set(declared), name
+            assert inspect.getsource(vars(module)[name]).rstrip("\n") == source

@@ -35,6 +35,9 @@ class Emitter:
         self.args = [self.namer.claim(sanitize(p, "arg")) for p in program.params]
         self.names: dict = {}
         self.temps = 0
+        # What the emitted code uses from the target's helpers and imports,
+        # as declared by each lowering (collected while emitting).
+        self.needs: set = set()
         for leaf in program.leaves:
             if leaf.node is not None and leaf.node not in self.names:
                 self.names[leaf.node] = self._leaf_name(leaf)
@@ -122,6 +125,7 @@ class Emitter:
                 continue
             name = self.names[leaf.node]
             lines.extend(self.target.entry(name, access, leaf.node, label))
+            self.needs.update(self.target.entry_needs(leaf.node))
         return lines
 
     def body_lines(self, nodes) -> list:
@@ -139,6 +143,7 @@ class Emitter:
                 last = key
             args = [self.ref(i) for i in node.inputs]
             lines.extend(self.target.statements(node, self.name(node), args))
+            self.needs.update(self.target.needs(node))
         return lines
 
     def grad_tree(self) -> str:
@@ -149,6 +154,7 @@ class Emitter:
             node = by_leaf.get(i)
             if node is not None:
                 sources.append(self.target.output(node, self.ref(node), leaf.pyfloat))
+                self.needs.update(self.target.output_needs(node, leaf.pyfloat))
             else:
                 sources.append(None)
         trees = []
@@ -228,12 +234,19 @@ def function(name, args, doc, lines, decorators=()) -> list:
 
 
 def generate(
-    program, target, whole: bool | None = None, extra_blocks=(), extra_doc=()
+    program,
+    target,
+    whole: bool | None = None,
+    extra_blocks=(),
+    extra_doc=(),
+    extra_needs=(),
 ) -> str:
     """Module source; `whole` forces (True) or skips (False) whole-module black.
 
-    `extra_blocks` (lists of lines: more top-level functions) are appended and
-    `extra_doc` lines added to the header docstring, as trainers do.
+    `extra_blocks` (lists of lines: more top-level functions) are appended,
+    `extra_doc` lines added to the header docstring and `extra_needs` (helpers
+    and imports those blocks use) added to what the module brings in, as
+    trainers do.
     """
     em = Emitter(program, target)
     fwd_nodes = ir.program_order([program.value])
@@ -264,7 +277,7 @@ def generate(
         *extra_doc,
         '"""',
         "",
-        *target.prelude(fwd + vag + [line for block in extra_blocks for line in block]),
+        *target.prelude(em.needs | set(extra_needs)),
     ]
     quiet = target.DECORATORS
     functions = function("forward", args, f"The value of {fun}.", fwd, quiet)
@@ -282,10 +295,9 @@ def generate(
     # Black formats top-level definitions independently, so the helpers a
     # target copies in (already black-formatted text) skip black: that halves
     # the time to generate a small module.
-    used = fwd + vag + [line for block in extra_blocks for line in block]
     stats = program.stats
     text = formatting.format_source("\n".join(header) + "\n", whole, stats)
-    for block in target.support(used):
+    for block in target.support(em.needs | set(extra_needs)):
         text += "\n\n" + block + "\n"
     body = formatting.format_source("\n".join(functions) + "\n", whole, stats)
     return text + "\n\n" + body

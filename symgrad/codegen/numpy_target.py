@@ -20,14 +20,29 @@ DECORATORS = ['@np.errstate(all="ignore")']
 IMPORTS = ["import numpy as np"]
 
 
-def prelude(lines) -> list:
-    """Lines before the functions: the import (`lines` are the functions' code)."""
-    return list(IMPORTS)
+def prelude(wanted) -> list:
+    """Lines before the functions: NumPy's import, and the imports the ops
+    used declare (`wanted`, from `needs`), such as `import scipy.special`."""
+    extra = sorted(w for w in wanted if w.startswith(("import ", "from ")))
+    return list(IMPORTS) + [line for line in extra if line not in IMPORTS]
 
 
-def support(lines) -> list:
+def support(wanted) -> list:
     """Helper definitions the module needs: none, NumPy has everything."""
     return []
+
+
+def needs(node) -> tuple:
+    """What the statements of `node` need: the imports its op declares."""
+    return OPS[node.op].numpy_imports
+
+
+def entry_needs(node) -> tuple:
+    return ()
+
+
+def output_needs(node, pyfloat: bool) -> tuple:
+    return ()
 
 
 def _scalar(value) -> str:

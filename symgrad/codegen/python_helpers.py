@@ -253,3 +253,16 @@ def _scatter(values, shape, index, zero):
     for i, x in zip(_positions(shape, index), values):  # noqa: B905
         out[i] = x
     return out
+
+
+# What each helper calls (other helpers, or `_mul`): the target copies these
+# in with it. A test checks this against the helpers' code.
+NEEDS = {
+    "_mean": ("_div",),
+    "_transpose": ("_strides",),
+    "_reduce": ("_transpose",),
+    "_matmul": ("_mul",),
+    "_positions": ("_strides",),
+    "_take": ("_positions",),
+    "_scatter": ("_positions",),
+}

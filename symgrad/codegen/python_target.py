@@ -7,11 +7,16 @@ Contract: the same interface as `numpy_target` (`constant`, `statements`,
 Values: a scalar is a Python float (or int or bool); an array is a flat list
 in row-major order. Shapes are static, so every lowering specializes on them
 and passes them to helpers as literals. Elementwise ops become one list
-comprehension around the op's scalar printer (`Op.python`); the ops whose
-lowering is more than a printer (reductions, matmul, shape ops, indexing) are
-in `LOWERINGS`, keyed by op name. Helpers from `python_helpers` are copied into
-a module only when it uses them. No statement mutates a list it did not just
-create, so reshapes and identity views may share lists safely.
+comprehension around the op's scalar printer (`Op.python`, which declares the
+helpers it calls in `Op.python_helpers`); the ops whose lowering is more than
+a printer (reductions, matmul, shape ops, indexing) register a `Lowering` in
+`LOWERINGS` with `@lowering(op, ..., helpers=(...))`. Helpers are top-level
+functions of the modules in `HELPER_MODULES`, each of which declares in its
+`NEEDS` what every helper calls (other helpers, or imports such as `_mul`).
+`needs(node)` says what a statement uses; the module copies in exactly those
+helpers and what they need, and nothing is found by scanning emitted text.
+No statement mutates a list it did not just create, so reshapes and identity
+views may share lists safely.
 """
 
 from __future__ import annotations
@@ -19,7 +24,8 @@ from __future__ import annotations
 import functools
 import inspect
 import math
-import re
+from collections.abc import Callable
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -78,11 +84,60 @@ def output(node, src: str, pyfloat: bool) -> str:
 # ------------------------------------------------------------------ statements
 
 
+@dataclass(frozen=True)
+class Lowering:
+    """An array lowering: `fn(node, out, args) -> lines`, and the helpers
+    (names in the helper modules) its lines call: a tuple, or a function of
+    the node returning one when that depends on the node."""
+
+    fn: Callable
+    helpers: tuple | Callable = ()
+
+
+LOWERINGS: dict[str, Lowering] = {}
+
+
+def lowering(*ops: str, helpers=()):
+    """Register `fn` as the lowering of `ops`, declaring the helpers it calls."""
+
+    def mark(fn):
+        for op in ops:
+            if op in LOWERINGS:
+                raise ValueError(f"op {op!r} has two pure-Python lowerings")
+            LOWERINGS[op] = Lowering(fn, helpers)
+        return fn
+
+    return mark
+
+
 def statements(node, out: str, args: list) -> list:
     lower = LOWERINGS.get(node.op)
     if lower is not None:
-        return lower(node, out, args)
+        return lower.fn(node, out, args)
     return _elementwise(node, out, args)
+
+
+def needs(node) -> tuple:
+    """The helpers the statements of `node` may call."""
+    lower = LOWERINGS.get(node.op)
+    helpers = lower.helpers if lower is not None else OPS[node.op].python_helpers
+    if callable(helpers):
+        helpers = tuple(helpers(node))
+    if (
+        lower is None
+        and node.shape
+        and any(i.shape != node.shape and i.shape for i in node.inputs)
+    ):
+        helpers = helpers + ("_broadcast",)
+    return helpers
+
+
+def entry_needs(node) -> tuple:
+    return ("_array",) if node.shape else ()
+
+
+def output_needs(node, pyfloat: bool) -> tuple:
+    return () if pyfloat or not node.shape else ("_nested",)
 
 
 def _elementwise(node, out, args) -> list:
@@ -108,13 +163,24 @@ def _elementwise(node, out, args) -> list:
 
 
 def _scalar_expr(node, op, args) -> str:
-    expr = op.python(*args)
+    expr = op.python(*args, **dict(node.attrs))
     if node.dtype.kind == "b" and "comparison" not in op.flags and op.name != "where":
         # NumPy keeps bool + bool a bool (logical or); Python would count.
         expr = f"bool({expr})"
     return expr
 
 
+def _reduction_helpers(node) -> tuple:
+    call = {"mean": ("_mean",), "max": ("_max",), "min": ("_min",)}.get(node.op, ())
+    a = node.inputs[0]
+    if not a.shape:
+        return call if node.op == "mean" else ()
+    if node.attr("axes") is None:
+        return () if node.op in ("sum", "mean") else call
+    return call + ("_reduce",)
+
+
+@lowering("sum", "mean", "max", "min", helpers=_reduction_helpers)
 def _reduction(node, out, args) -> list:
     (a,), (src,) = node.inputs, args
     axes = node.attr("axes")
@@ -128,6 +194,14 @@ def _reduction(node, out, args) -> list:
     return [f"{out} = _reduce({call}, {src}, {a.shape}, {tuple(axes)})"]
 
 
+def _matmul_helpers(node) -> tuple:
+    a, b = node.inputs
+    if a.ndim == 1 and b.ndim == 1:
+        return ("_mul",)
+    return ("_matmul", "_broadcast") if b.ndim > 2 else ("_matmul",)
+
+
+@lowering("matmul", helpers=_matmul_helpers)
 def _matmul(node, out, args) -> list:
     a, b = node.inputs
     sa, sb = args
@@ -153,6 +227,7 @@ def _same_list(out, src, shape) -> list:
     return [f"{out} = {src}  # the same flat list, as shape {shape}"]
 
 
+@lowering("transpose", helpers=("_transpose",))
 def _transpose(node, out, args) -> list:
     (a,), (src,) = node.inputs, args
     axes = node.attr("axes")
@@ -163,6 +238,7 @@ def _transpose(node, out, args) -> list:
     return [f"{out} = _transpose({src}, {a.shape}, {axes})"]
 
 
+@lowering("reshape")
 def _reshape(node, out, args) -> list:
     (a,), (src,) = node.inputs, args
     if a.shape == node.shape:
@@ -174,6 +250,7 @@ def _reshape(node, out, args) -> list:
     return _same_list(out, src, node.shape)
 
 
+@lowering("broadcast_to", helpers=("_broadcast",))
 def _broadcast_to(node, out, args) -> list:
     (a,), (src,) = node.inputs, args
     if a.shape == node.shape:
@@ -218,100 +295,113 @@ def _index_src(index) -> str:
     return "(" + ", ".join(items) + ("," if len(items) == 1 else "") + ")"
 
 
+def _getitem_run(node):
+    """How getitem reads its operand: "scalar", "all", a slice text, or None
+    (a block that is not one run: the `_take` helper)."""
+    a = node.inputs[0]
+    if not a.shape:
+        return "scalar"
+    positions = _picked(a.shape, node.attr("index"))
+    if not node.shape:
+        return str(positions[0])
+    if positions == list(range(a.size)):
+        return "all"
+    return _run(positions, a.size)
+
+
+@lowering("getitem", helpers=lambda node: () if _getitem_run(node) else ("_take",))
 def _getitem(node, out, args) -> list:
     (a,), (src,) = node.inputs, args
     index = node.attr("index")
-    if not a.shape:
+    run = _getitem_run(node)
+    if run == "scalar":
         return [f"{out} = [{src}]" if node.shape else f"{out} = {src}"]
     note = f"  # {src}[{ir.format_index(index)}]"
-    positions = _picked(a.shape, index)
-    if not node.shape:
-        return [f"{out} = {src}[{positions[0]}]{note}"]
-    if positions == list(range(a.size)):
+    if run == "all":
         return _same_list(out, src, node.shape)
-    run = _run(positions, a.size)
     if run is not None:
         return [f"{out} = {src}[{run}]{note}"]
     return [f"{out} = _take({src}, {a.shape}, {_index_src(index)})"]
 
 
+def _scatter_run(node):
+    """How scatter writes: "scalar", "all", a slice text, or None (`_scatter`)."""
+    g = node.inputs[0]
+    shape = node.attr("shape")
+    if not shape:
+        return "scalar"
+    size = _size(shape)
+    positions = _picked(shape, node.attr("index"))
+    if g.shape and positions == list(range(size)):
+        return "all"
+    return _run(positions, size) if g.shape else str(positions[0])
+
+
+@lowering("scatter", helpers=lambda node: () if _scatter_run(node) else ("_scatter",))
 def _scatter(node, out, args) -> list:
     (g,), (src,) = node.inputs, args
     shape, index = node.attr("shape"), node.attr("index")
-    if not shape:
+    run = _scatter_run(node)
+    if run == "scalar":
         return [f"{out} = {src}[0]" if g.shape else f"{out} = {src}"]
-    zero = _scalar(np.zeros((), node.dtype).item())
-    size = _size(shape)
-    positions = _picked(shape, index)
-    if g.shape and positions == list(range(size)):
+    if run == "all":
         return _same_list(out, src, shape)
-    run = _run(positions, size) if g.shape else str(positions[0])
+    zero = _scalar(np.zeros((), node.dtype).item())
     if run is None:
         return [f"{out} = _scatter({src}, {shape}, {_index_src(index)}, {zero})"]
     # Basic indices pick each position at most once: assignment is exact.
-    return [f"{out} = [{zero}] * {size}", f"{out}[{run}] = {src}"]
-
-
-LOWERINGS = {
-    "sum": _reduction,
-    "mean": _reduction,
-    "max": _reduction,
-    "min": _reduction,
-    "matmul": _matmul,
-    "transpose": _transpose,
-    "reshape": _reshape,
-    "broadcast_to": _broadcast_to,
-    "getitem": _getitem,
-    "scatter": _scatter,
-}
+    return [f"{out} = [{zero}] * {_size(shape)}", f"{out}[{run}] = {src}"]
 
 
 # ------------------------------------------------------------------ helpers
 
-_NAME = re.compile(r"\b_[a-z]+\b")
+HELPER_MODULES = (python_helpers,)
+# Imports a helper may rely on, by the name it uses.
+IMPORT_LINES = {"_mul": "from operator import mul as _mul"}
 
 
 @functools.lru_cache(maxsize=1)
-def _helper_sources() -> dict:
-    """Helper name -> (source, helpers it calls), in definition order."""
-    functions = {
-        name: fn
-        for name, fn in vars(python_helpers).items()
-        if inspect.isfunction(fn) and name.startswith("_")
-    }
+def helper_table() -> dict:
+    """Helper name -> (source, what it needs), in definition order."""
     out = {}
-    for name, fn in functions.items():
-        source = inspect.getsource(fn)
-        calls = [n for n in dict.fromkeys(_NAME.findall(source)) if n != name]
-        out[name] = (source.rstrip("\n"), [n for n in calls if n in functions])
+    for module in HELPER_MODULES:
+        declared = module.NEEDS
+        for name, fn in vars(module).items():
+            if inspect.isfunction(fn) and name.startswith("_"):
+                if fn.__module__ != module.__name__:
+                    continue
+                source = inspect.getsource(fn).rstrip("\n")
+                out[name] = (source, tuple(declared.get(name, ())))
     return out
 
 
-def _needed(lines) -> list:
-    """Names of the helpers the code calls, with the ones they call."""
-    sources = _helper_sources()
-    code = "\n".join(line for line in lines if not line.lstrip().startswith("#"))
-    wanted = [n for n in dict.fromkeys(_NAME.findall(code)) if n in sources]
+def _closure(wanted) -> list:
+    """`wanted` with everything the helpers in it need, in definition order."""
+    table = helper_table()
     needed = set()
-    while wanted:
-        name = wanted.pop()
-        if name not in needed:
-            needed.add(name)
-            wanted.extend(sources[name][1])
-    return [name for name in sources if name in needed]
+    stack = list(wanted)
+    while stack:
+        name = stack.pop()
+        if name in needed:
+            continue
+        needed.add(name)
+        if name in table:
+            stack.extend(table[name][1])
+        elif name not in IMPORT_LINES:
+            raise KeyError(f"unknown pure-Python helper {name!r}")
+    return [n for n in list(table) + list(IMPORT_LINES) if n in needed]
 
 
-def prelude(lines) -> list:
+def prelude(wanted) -> list:
     """Imports and a note on how arrays are represented."""
-    text = "\n".join(lines + support(lines))
-    imports = list(IMPORTS)
-    if re.search(r"\b_mul\b", text):
-        imports.append("from operator import mul as _mul")
-    notes = [NOTE, HELPERS_NOTE] if _needed(lines) else [NOTE]
+    names = _closure(wanted)
+    imports = list(IMPORTS) + [IMPORT_LINES[n] for n in names if n in IMPORT_LINES]
+    helpers = [n for n in names if n not in IMPORT_LINES]
+    notes = [NOTE, HELPERS_NOTE] if helpers else [NOTE]
     return imports + [""] + notes
 
 
-def support(lines) -> list:
-    """The source of each helper the code uses, black-formatted already."""
-    sources = _helper_sources()
-    return [sources[name][0] for name in _needed(lines)]
+def support(wanted) -> list:
+    """The source of each helper used, black-formatted already."""
+    table = helper_table()
+    return [table[n][0] for n in _closure(wanted) if n in table]

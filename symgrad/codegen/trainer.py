@@ -125,7 +125,10 @@ def generate_trainer(loss, predict, optimizer, target, initial) -> str:
         )
     lr, state, update = OPTIMIZERS[optimizer]
     param_leaves = [leaf for leaf in loss.leaves if leaf.path[0] == 0]
-    blocks = [_predict(predict, target)]
+    predict_block, needs = _predict(predict, target)
+    blocks = [predict_block]
+    if target.NAME == "python" and optimizer == "adam":
+        needs.add("_sqrt")  # the update's square root, NumPy-faithful
     blocks += _HELPERS[target.NAME]
     blocks.append(_leaves_fn(loss, param_leaves))
     blocks.append(_tree_fn(loss))
@@ -142,17 +145,18 @@ def generate_trainer(loss, predict, optimizer, target, initial) -> str:
         "save_params(params, path) / load_params(path) -> parameters as JSON",
         "python {this file} data.csv [--steps N] -> trains on a CSV file",
     ]
-    return generate(loss, target, extra_blocks=blocks, extra_doc=doc)
+    return generate(loss, target, extra_blocks=blocks, extra_doc=doc, extra_needs=needs)
 
 
-def _predict(program, target) -> list:
+def _predict(program, target) -> tuple:
     em = Emitter(program, target)
     nodes = ir.program_order([program.value])
     lines = em.entry_lines(dict.fromkeys(nodes)) + em.body_lines(nodes)
     value = target.output(program.value, em.ref(program.value), False)
     lines += ["", f"return {value}"]
+    em.needs.update(target.output_needs(program.value, False))
     doc = f"The model: {program.fun_name}({', '.join(program.params)})."
-    return function("predict", em.args, doc, lines, target.DECORATORS)
+    return function("predict", em.args, doc, lines, target.DECORATORS), em.needs
 
 
 def _leaves_fn(loss, param_leaves) -> list:

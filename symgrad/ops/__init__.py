@@ -6,10 +6,25 @@ rest of symgrad creates non-leaf nodes. `evaluate` runs a graph numerically
 with each op's NumPy evaluation (the reference interpreter used by tests).
 """
 
-from symgrad.ops.core import OPS, Op, apply, const, is_const, is_float, lift
+from symgrad.ops.core import (
+    API,
+    METHODS,
+    OPERATORS,
+    OPS,
+    Entry,
+    Op,
+    apply,
+    const,
+    implements,
+    is_const,
+    is_float,
+    lift,
+    register,
+)
 from symgrad.ops.elementwise import (
     abs,
     add,
+    cast,
     cos,
     div,
     eq,
@@ -49,12 +64,19 @@ from symgrad.ops.structural import (
 )
 
 __all__ = [
+    "API",
+    "Entry",
+    "METHODS",
+    "OPERATORS",
     "OPS",
+    "implements",
+    "register",
     "Op",
     "abs",
     "add",
     "apply",
     "broadcast_to",
+    "cast",
     "const",
     "cos",
     "div",

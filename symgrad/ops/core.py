@@ -1,15 +1,35 @@
 """The op record, the one op table, and the machinery every op shares.
 
 Contract:
-- `OPS` maps an op name to its `Op` record: shape rule, dtype rule, NumPy
-  evaluation, VJP rule, printers per target and SymPy mapping. Nothing outside
-  the records knows anything op-specific (targets whose lowering is too big for
-  a one-line printer keep their own table keyed by op name).
+- `OPS` maps an op name to its `Op` record, built by keywords: shape rule,
+  dtype rule, NumPy evaluation, VJP rule (and JVP rule), printers per target
+  (with the helpers each needs), SymPy mapping, algebraic flags used by the
+  passes, and the NumPy / SciPy / `math` callables, Tracer methods and Python
+  operators the op answers to. Nothing outside the records knows anything
+  op-specific: the tracer's dispatch, the SymPy bridge, the passes' facts and
+  the supported-functions page are all derived from this table.
+- `register(op)` adds a record; `implements(...)` adds a composite (a NumPy
+  function written in terms of builders, see `symgrad.numpy_api`). Both feed
+  the dispatch tables `API` (qualified callable name -> `Entry`), `METHODS`
+  (Tracer method name -> `Entry`) and `OPERATORS` (dunder name -> `Entry`).
 - `apply(name, *inputs, **attrs)` builds the interned node; `const` and
   `lift` turn Python numbers and NumPy arrays into constant nodes.
 - VJP rules have the signature `vjp(g, out, *inputs) -> tuple` with one entry
-  per input (None for no gradient). They build nodes and never compute numbers
-  from runtime values.
+  per input (None for no gradient); JVP rules `jvp(tangents, out, *inputs)`
+  with one tangent per input (None for zero). They build nodes and never
+  compute numbers from runtime values.
+
+Flags (the vocabulary passes and codegen read):
+- "elementwise": computes each element from the same element of its
+  (broadcast) operands; "commutative": f(a, b) == f(b, a) bit for bit;
+- "comparison": a boolean result of comparing its operands;
+- "view": moves or selects elements without arithmetic (reshape, getitem);
+- "reduction": reduces over `axes` with `keepdims`; "leaf": input or const;
+- "arithmetic": the result depends only on the operand values converted to
+  the result type (CSE may identify constants by their converted value);
+- "expensive": worth never evaluating twice (transcendental functions);
+- "no_negative_zero": the result is never -0.0;
+- "zero_sign_from_operands": the result is -0.0 only if some operand is.
 """
 
 from __future__ import annotations
@@ -20,36 +40,112 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from symgrad import ir
-from symgrad.errors import ShapeError
+from symgrad import dims, ir
 
 Printer = Callable[..., str]
 
+FLAGS = frozenset(
+    (
+        "elementwise",
+        "commutative",
+        "comparison",
+        "view",
+        "reduction",
+        "leaf",
+        "arithmetic",
+        "expensive",
+        "no_negative_zero",
+        "zero_sign_from_operands",
+    )
+)
 
-@dataclass(frozen=True)
+
+@dataclass(frozen=True, kw_only=True)
 class Op:
     """Everything symgrad knows about one primitive."""
 
     name: str
-    nin: int
+    nin: int | None  # number of operands (None: any number)
     shape: Callable  # (shapes: list[tuple], **attrs) -> tuple
     dtype: Callable  # (nodes: list[Node], **attrs) -> np.dtype
     eval: Callable  # (*arrays, **attrs) -> ndarray
-    vjp: Callable | None  # (g, out, *inputs) -> tuple[Node | None, ...]
-    numpy: Printer  # (*arg_sources, **attrs) -> expression source
-    python: Printer | None = None  # scalar lowering for the pure-Python target
-    sympy: Callable | None = None  # (*sympy_args, **attrs) -> sympy expression
-    # Algebraic and structural facts used by passes and codegen.
-    flags: frozenset = field(default_factory=frozenset)
-    # Statement-form lowering: (out_name, *arg_sources, **attrs) -> list of lines.
+    vjp: Callable | None = None  # (g, out, *inputs) -> tuple[Node | None, ...]
+    jvp: Callable | None = None  # (tangents, out, *inputs) -> Node | None
+    numpy: Printer | None = None  # (*arg_sources, **attrs) -> expression source
+    # Statement-form NumPy lowering: (out_name, *arg_sources, **attrs) -> lines.
     numpy_stmts: Callable | None = None
+    # What the NumPy target imports for this op besides numpy ("scipy.special").
+    numpy_imports: tuple = ()
+    python: Printer | None = None  # scalar lowering for the pure-Python target
+    # Helpers (from the pure-Python target's helper modules) the scalar
+    # printer calls: a tuple, or a function of the node returning one; the
+    # module copies exactly these in.
+    python_helpers: tuple | Callable = ()
+    sympy: Callable | None = None  # (*sympy_args, **attrs) -> sympy expression
+    # The SymPy function class of the same name (`sympy.exp`), if there is one:
+    # it gives the SymPy form above by default and lets `from_sympy` map the
+    # class back to this op.
+    sympy_function: str | None = None
+    flags: frozenset = field(default_factory=frozenset)
+    # Dispatch: qualified names of callables ("numpy.exp", "math.exp",
+    # "scipy.special.expit") that call `call` (default: the builder with the
+    # operands positionally), Tracer methods (`x.tanh()`) and operators.
+    answers: tuple = ()
+    methods: tuple = ()
+    operators: tuple = ()
+    call: Callable | None = None
+    doc: str = ""
+
+    def __post_init__(self):
+        unknown = set(self.flags) - FLAGS
+        if unknown:
+            raise ValueError(f"op {self.name!r}: unknown flags {sorted(unknown)}")
+        if self.sympy is None and self.sympy_function is not None:
+            object.__setattr__(self, "sympy", _sympy_call(self.sympy_function))
 
     @property
     def commutative(self) -> bool:
         return "commutative" in self.flags
 
+    @property
+    def elementwise(self) -> bool:
+        return "elementwise" in self.flags
+
+    def builder(self, *inputs, **attrs):
+        return apply(self.name, *inputs, **attrs)
+
+
+def _sympy_call(name: str):
+    def form(*args, **_attrs):
+        import sympy
+
+        return getattr(sympy, name)(*args)
+
+    form.__name__ = f"sympy_{name}"
+    return form
+
 
 OPS: dict[str, Op] = {}
+
+
+@dataclass(frozen=True)
+class Entry:
+    """One callable, method or operator the tracer understands."""
+
+    name: str  # "numpy.linalg.solve", "ndarray.sum", "__add__"
+    handler: Callable  # node-level function with the callable's signature
+    op: str | None = None  # the primitive it builds directly, or None (composite)
+
+
+API: dict[str, Entry] = {}
+METHODS: dict[str, Entry] = {}
+OPERATORS: dict[str, Entry] = {}
+
+
+def _add_entry(table: dict, key: str, entry: Entry):
+    if key in table:
+        raise ValueError(f"{key!r} is registered twice")
+    table[key] = entry
 
 
 def register(op: Op) -> Op:
@@ -58,7 +154,43 @@ def register(op: Op) -> Op:
     OPS[op.name] = op
     if op.commutative:
         _COMMUTATIVE.add(op.name)
+    handler = op.call or _positional(op)
+    for name in op.answers:
+        _add_entry(API, name, Entry(name, handler, op.name))
+    for name in op.methods:
+        _add_entry(METHODS, name, Entry(f"ndarray.{name}", handler, op.name))
+    for name in op.operators:
+        _add_entry(OPERATORS, name, Entry(name, handler, op.name))
     return op
+
+
+def _positional(op: Op):
+    name = op.name
+
+    def handler(*inputs):
+        return apply(name, *inputs)
+
+    handler.__name__ = name
+    return handler
+
+
+def implements(*names: str, methods=(), operators=()):
+    """Register a composite: a node-level function with a NumPy signature.
+
+    `names` are qualified callable names ("numpy.var"), `methods` Tracer
+    method names ("var"), `operators` dunder names ("__mod__").
+    """
+
+    def mark(fn):
+        for name in names:
+            _add_entry(API, name, Entry(name, fn))
+        for name in methods:
+            _add_entry(METHODS, name, Entry(f"ndarray.{name}", fn))
+        for name in operators:
+            _add_entry(OPERATORS, name, Entry(name, fn))
+        return fn
+
+    return mark
 
 
 _COMMUTATIVE: set = set()
@@ -148,26 +280,14 @@ def is_const(node: ir.Node, value=None) -> bool:
 def broadcast_shapes(*shapes) -> tuple:
     first = shapes[0]
     # Fast paths for the common cases (same shape, or scalars) keep tracing
-    # cheap; NumPy's rule handles everything else.
+    # cheap; `dims.broadcast_shapes` handles everything else.
     if len(shapes) == 2:
         second = shapes[1]
         if first == second or not second:
             return first
         if not first:
             return second
-    elif all(s == first or s == () for s in shapes):
-        return first if first or all(s == () for s in shapes) else _widest(shapes)
-    try:
-        return np.broadcast_shapes(*shapes)
-    except ValueError:
-        raise ShapeError(
-            "operands could not be broadcast together with shapes "
-            + " ".join(str(tuple(s)) for s in shapes)
-        ) from None
-
-
-def _widest(shapes):
-    return max(shapes, key=len)
+    return dims.broadcast_shapes(*shapes)
 
 
 def shape_broadcast(shapes, **_):

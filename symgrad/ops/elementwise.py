@@ -123,6 +123,10 @@ def minimum(a, b):
     return apply("minimum", a, b)
 
 
+def cast(a, dtype):
+    return apply("cast", a, dtype=np.dtype(dtype).str)
+
+
 def where(c, a, b):
     return apply("where", c, a, b)
 
@@ -154,38 +158,22 @@ def ne(a, b):
 # ------------------------------------------------------------------ records
 
 
-def _binary(
-    name, evaluate, vjp, numpy, python, sympy=None, dtype=dtype_promote, flags=()
-):
-    register(
-        Op(
-            name,
-            2,
-            shape_broadcast,
-            dtype,
-            evaluate,
-            vjp,
-            numpy,
-            python=python,
-            sympy=sympy,
-            flags=frozenset(("elementwise",) + tuple(flags)),
-        )
-    )
+def elementwise(name, nin, *, dtype=None, flags=(), **fields):
+    """Register an elementwise primitive (shape: NumPy broadcasting).
 
-
-def _unary(name, evaluate, vjp, numpy, python, sympy=None, dtype=dtype_float, flags=()):
-    register(
+    `dtype` defaults to float results for one operand (ints become float64)
+    and NumPy promotion for more.
+    """
+    if dtype is None:
+        dtype = dtype_float if nin == 1 else dtype_promote
+    return register(
         Op(
-            name,
-            1,
-            shape_same,
-            dtype,
-            evaluate,
-            vjp,
-            numpy,
-            python=python,
-            sympy=sympy,
+            name=name,
+            nin=nin,
+            shape=shape_same if nin == 1 else shape_broadcast,
+            dtype=dtype,
             flags=frozenset(("elementwise",) + tuple(flags)),
+            **fields,
         )
     )
 
@@ -206,6 +194,11 @@ def _pow_src(a: str, b: str) -> str:
 
 def _infix(symbol: str):
     return lambda a, b: f"{a} {symbol} {b}"
+
+
+def _call(fn: str):
+    """A printer `fn(a, b, ...)`."""
+    return lambda *args: f"{fn}({', '.join(args)})"
 
 
 def _number(src: str):
@@ -246,6 +239,23 @@ def _extreme_py(wins: str, loses: str):
     return printer
 
 
+def _literal_operand(node, i):
+    """The value of operand `i` if the printers see it as a number literal."""
+    x = node.inputs[i]
+    if x.op != "const" or x.shape != ():
+        return None
+    v = x.value.item()
+    return v if v == v and abs(v) != float("inf") else None
+
+
+def _div_helpers(node) -> tuple:
+    return () if _literal_operand(node, 1) else ("_div",)
+
+
+def _pow_helpers(node) -> tuple:
+    return ("_sqrt",) if _literal_operand(node, 1) == 0.5 else ("_pow",)
+
+
 def _pow_vjp(g, out, a, b):
     # d(a**b)/da = b * a**(b-1);  d(a**b)/db = a**b * log(a), taking log(a) as 0
     # where a == 0 so that 0**b (b > 0) gets the gradient 0 instead of NaN.
@@ -263,195 +273,296 @@ def _minmax_vjp(first_wins):
     return vjp
 
 
-_binary(
+# Arithmetic. "arithmetic": the result depends only on the operand values
+# converted to the result type (CSE reads constants that way).
+elementwise(
     "add",
-    np.add,
-    lambda g, out, a, b: (g, g),
-    _infix("+"),
-    _infix("+"),
-    lambda a, b: a + b,
-    flags=("commutative",),
+    2,
+    eval=np.add,
+    vjp=lambda g, out, a, b: (g, g),
+    numpy=_infix("+"),
+    python=_infix("+"),
+    sympy=lambda a, b: a + b,
+    flags=("commutative", "arithmetic"),
+    answers=("numpy.add",),
+    operators=("__add__", "__radd__"),
 )
-_binary(
+elementwise(
     "sub",
-    np.subtract,
-    lambda g, out, a, b: (g, neg(g)),
-    _infix("-"),
-    _infix("-"),
-    lambda a, b: a - b,
+    2,
+    eval=np.subtract,
+    vjp=lambda g, out, a, b: (g, neg(g)),
+    numpy=_infix("-"),
+    python=_infix("-"),
+    sympy=lambda a, b: a - b,
+    flags=("arithmetic",),
+    answers=("numpy.subtract",),
+    operators=("__sub__", "__rsub__"),
 )
-_binary(
+elementwise(
     "mul",
-    np.multiply,
-    lambda g, out, a, b: (mul(g, b), mul(a, g)),
-    _infix("*"),
-    _infix("*"),
-    lambda a, b: a * b,
-    flags=("commutative",),
+    2,
+    eval=np.multiply,
+    vjp=lambda g, out, a, b: (mul(g, b), mul(a, g)),
+    numpy=_infix("*"),
+    python=_infix("*"),
+    sympy=lambda a, b: a * b,
+    flags=("commutative", "arithmetic"),
+    answers=("numpy.multiply",),
+    operators=("__mul__", "__rmul__"),
 )
-_binary(
+elementwise(
     "div",
-    np.true_divide,
+    2,
+    eval=np.true_divide,
     # d(a/b)/db = -a/b**2 = -(a/b)/b, reusing the forward value.
-    lambda g, out, a, b: (div(g, b), neg(div(mul(g, out), b))),
-    lambda a, b: f"{a} / {b}",
-    _div_py,
-    lambda a, b: a / b,
+    vjp=lambda g, out, a, b: (div(g, b), neg(div(mul(g, out), b))),
+    numpy=_infix("/"),
+    python=_div_py,
+    python_helpers=_div_helpers,
+    sympy=lambda a, b: a / b,
     dtype=dtype_float,
+    flags=("arithmetic",),
+    answers=("numpy.true_divide", "numpy.divide"),
+    operators=("__truediv__", "__rtruediv__"),
 )
-_binary(
+elementwise(
     "pow",
-    np.power,
-    _pow_vjp,
-    _pow_src,
-    _pow_py,
-    lambda a, b: a**b,
+    2,
+    eval=np.power,
+    vjp=_pow_vjp,
+    numpy=_pow_src,
+    python=_pow_py,
+    python_helpers=_pow_helpers,
+    sympy=lambda a, b: a**b,
     dtype=dtype_float,
+    flags=("expensive",),
+    answers=("numpy.power",),
+    operators=("__pow__", "__rpow__"),
 )
-_binary(
+elementwise(
     "maximum",
-    np.maximum,
-    _minmax_vjp(gt),
-    lambda a, b: f"np.maximum({a}, {b})",
-    _extreme_py(">", "<="),
-    lambda a, b: _sympy().Max(a, b),
+    2,
+    eval=np.maximum,
+    vjp=_minmax_vjp(gt),
+    numpy=_call("np.maximum"),
+    python=_extreme_py(">", "<="),
+    sympy=lambda a, b: _sympy().Max(a, b),
+    flags=("arithmetic", "zero_sign_from_operands"),
+    answers=("numpy.maximum",),
 )
-_binary(
+elementwise(
     "minimum",
-    np.minimum,
-    _minmax_vjp(lt),
-    lambda a, b: f"np.minimum({a}, {b})",
-    _extreme_py("<", ">="),
-    lambda a, b: _sympy().Min(a, b),
+    2,
+    eval=np.minimum,
+    vjp=_minmax_vjp(lt),
+    numpy=_call("np.minimum"),
+    python=_extreme_py("<", ">="),
+    sympy=lambda a, b: _sympy().Min(a, b),
+    flags=("arithmetic", "zero_sign_from_operands"),
+    answers=("numpy.minimum",),
 )
 
-for _name, _fn, _sym in (
-    ("lt", np.less, "<"),
-    ("le", np.less_equal, "<="),
-    ("gt", np.greater, ">"),
-    ("ge", np.greater_equal, ">="),
-    ("eq", np.equal, "=="),
-    ("ne", np.not_equal, "!="),
+for _name, _fn, _sym, _ufunc, _dunder in (
+    ("lt", np.less, "<", "less", "__lt__"),
+    ("le", np.less_equal, "<=", "less_equal", "__le__"),
+    ("gt", np.greater, ">", "greater", "__gt__"),
+    ("ge", np.greater_equal, ">=", "greater_equal", "__ge__"),
+    ("eq", np.equal, "==", "equal", "__eq__"),
+    ("ne", np.not_equal, "!=", "not_equal", "__ne__"),
 ):
-    _binary(
+    elementwise(
         _name,
-        _fn,
-        lambda g, out, a, b: (None, None),
-        _infix(_sym),
-        _infix(_sym),
+        2,
+        eval=_fn,
+        vjp=lambda g, out, a, b: (None, None),
+        numpy=_infix(_sym),
+        python=_infix(_sym),
         dtype=dtype_bool,
         flags=("comparison",),
         sympy=_sympy_relation(_name),
+        answers=(f"numpy.{_ufunc}",),
+        operators=(_dunder,),
     )
 
 register(
     Op(
-        "where",
-        3,
-        shape_broadcast,
-        lambda nodes, **_: dtype_promote(nodes[1:]),
-        np.where,
-        lambda g, out, c, a, b: (None, where(c, g, 0.0), where(c, 0.0, g)),
-        lambda c, a, b: f"np.where({c}, {a}, {b})",
+        name="where",
+        nin=3,
+        shape=shape_broadcast,
+        dtype=lambda nodes, **_: dtype_promote(nodes[1:]),
+        eval=np.where,
+        vjp=lambda g, out, c, a, b: (None, where(c, g, 0.0), where(c, 0.0, g)),
+        numpy=_call("np.where"),
         python=lambda c, a, b: f"{a} if {c} else {b}",
         sympy=lambda c, a, b: _sympy().Piecewise((a, c), (b, True)),
-        flags=frozenset(("elementwise",)),
+        flags=frozenset(("elementwise", "zero_sign_from_operands")),
     )
 )
 
-_unary(
+elementwise(
     "neg",
-    np.negative,
-    lambda g, out, a: (neg(g),),
-    lambda a: f"-{a}",
-    lambda a: f"-{a}",
-    lambda a: -a,
+    1,
+    eval=np.negative,
+    vjp=lambda g, out, a: (neg(g),),
+    numpy=lambda a: f"-{a}",
+    python=lambda a: f"-{a}",
+    sympy=lambda a: -a,
     dtype=dtype_promote,
+    answers=("numpy.negative",),
+    operators=("__neg__",),
 )
-_unary(
+elementwise(
     "exp",
-    np.exp,
-    lambda g, out, a: (mul(g, out),),
-    lambda a: f"np.exp({a})",
-    lambda a: f"_exp({a})",
-    lambda a: _sympy().exp(a),
+    1,
+    eval=np.exp,
+    vjp=lambda g, out, a: (mul(g, out),),
+    numpy=_call("np.exp"),
+    python=_call("_exp"),
+    python_helpers=("_exp",),
+    sympy_function="exp",
+    flags=("expensive", "no_negative_zero"),
+    answers=("numpy.exp",),
+    methods=("exp",),
 )
-_unary(
+elementwise(
     "log",
-    np.log,
-    lambda g, out, a: (div(g, a),),
-    lambda a: f"np.log({a})",
-    lambda a: f"_log({a})",
-    lambda a: _sympy().log(a),
+    1,
+    eval=np.log,
+    vjp=lambda g, out, a: (div(g, a),),
+    numpy=_call("np.log"),
+    python=_call("_log"),
+    python_helpers=("_log",),
+    sympy_function="log",
+    flags=("expensive",),
+    answers=("numpy.log",),
+    methods=("log",),
 )
-_unary(
+elementwise(
     "tanh",
-    np.tanh,
+    1,
+    eval=np.tanh,
     # tanh' = 1 - tanh**2, from the forward output.
-    lambda g, out, a: (mul(g, sub(1.0, mul(out, out))),),
-    lambda a: f"np.tanh({a})",
-    lambda a: f"math.tanh({a})",
-    lambda a: _sympy().tanh(a),
+    vjp=lambda g, out, a: (mul(g, sub(1.0, mul(out, out))),),
+    numpy=_call("np.tanh"),
+    python=_call("math.tanh"),
+    sympy_function="tanh",
+    flags=("expensive", "zero_sign_from_operands"),
+    answers=("numpy.tanh",),
+    methods=("tanh",),
 )
-_unary(
+elementwise(
     "sin",
-    np.sin,
-    lambda g, out, a: (mul(g, cos(a)),),
-    lambda a: f"np.sin({a})",
-    lambda a: f"_sin({a})",
-    lambda a: _sympy().sin(a),
+    1,
+    eval=np.sin,
+    vjp=lambda g, out, a: (mul(g, cos(a)),),
+    numpy=_call("np.sin"),
+    python=_call("_sin"),
+    python_helpers=("_sin",),
+    sympy_function="sin",
+    flags=("expensive",),
+    answers=("numpy.sin",),
 )
-_unary(
+elementwise(
     "cos",
-    np.cos,
-    lambda g, out, a: (neg(mul(g, sin(a))),),
-    lambda a: f"np.cos({a})",
-    lambda a: f"_cos({a})",
-    lambda a: _sympy().cos(a),
+    1,
+    eval=np.cos,
+    vjp=lambda g, out, a: (neg(mul(g, sin(a))),),
+    numpy=_call("np.cos"),
+    python=_call("_cos"),
+    python_helpers=("_cos",),
+    sympy_function="cos",
+    flags=("expensive",),
+    answers=("numpy.cos",),
 )
-_unary(
+elementwise(
     "sqrt",
-    np.sqrt,
+    1,
+    eval=np.sqrt,
     # sqrt' = 1 / (2 sqrt(a)), from the forward output.
-    lambda g, out, a: (div(mul(g, 0.5), out),),
-    lambda a: f"np.sqrt({a})",
-    lambda a: f"_sqrt({a})",
-    lambda a: _sympy().sqrt(a),
+    vjp=lambda g, out, a: (div(mul(g, 0.5), out),),
+    numpy=_call("np.sqrt"),
+    python=_call("_sqrt"),
+    python_helpers=("_sqrt",),
+    sympy_function="sqrt",
+    flags=("expensive", "zero_sign_from_operands"),
+    answers=("numpy.sqrt",),
 )
-_unary(
+elementwise(
     "abs",
-    np.abs,
-    lambda g, out, a: (mul(g, sign(a)),),
-    lambda a: f"np.abs({a})",
-    lambda a: f"abs({a})",
-    lambda a: _sympy().Abs(a),
+    1,
+    eval=np.abs,
+    vjp=lambda g, out, a: (mul(g, sign(a)),),
+    numpy=_call("np.abs"),
+    python=_call("abs"),
+    sympy_function="Abs",
     dtype=dtype_promote,
+    flags=("no_negative_zero",),
+    answers=("numpy.absolute",),
+    operators=("__abs__",),
 )
-_unary(
+elementwise(
     "sign",
-    np.sign,
+    1,
+    eval=np.sign,
     # sign is flat almost everywhere: its derivative is zero.
-    lambda g, out, a: (None,),
-    lambda a: f"np.sign({a})",
-    lambda a: f"_sign({a})",
-    lambda a: _sympy().sign(a),
+    vjp=lambda g, out, a: (None,),
+    numpy=_call("np.sign"),
+    python=_call("_sign"),
+    python_helpers=("_sign",),
+    sympy_function="sign",
     dtype=dtype_promote,
+    answers=("numpy.sign",),
 )
-_unary(
+elementwise(
     "relu",
-    lambda a: np.maximum(a, 0.0),
-    lambda g, out, a: (where(gt(a, 0.0), g, 0.0),),
-    lambda a: f"np.maximum({a}, 0.0)",
+    1,
+    eval=lambda a: np.maximum(a, 0.0),
+    vjp=lambda g, out, a: (where(gt(a, 0.0), g, 0.0),),
+    numpy=lambda a: f"np.maximum({a}, 0.0)",
     # As np.maximum(a, 0.0): nan stays nan, and -0.0 gives 0.0.
-    lambda a: f"0.0 if {a} <= 0.0 else {a}",
-    lambda a: _sympy().Max(a, 0),
+    python=lambda a: f"0.0 if {a} <= 0.0 else {a}",
+    sympy=lambda a: _sympy().Max(a, 0),
+    methods=("relu",),
 )
-_unary(
+elementwise(
     "sigmoid",
-    lambda a: 1.0 / (1.0 + np.exp(-a)),
+    1,
+    eval=lambda a: 1.0 / (1.0 + np.exp(-a)),
     # sigmoid' = s * (1 - s), from the forward output.
-    lambda g, out, a: (mul(g, mul(out, sub(1.0, out))),),
-    lambda a: f"1.0 / (1.0 + np.exp(-{a}))",
-    lambda a: f"1.0 / (1.0 + _exp(-{a}))",
-    lambda a: 1 / (1 + _sympy().exp(-a)),
+    vjp=lambda g, out, a: (mul(g, mul(out, sub(1.0, out))),),
+    numpy=lambda a: f"1.0 / (1.0 + np.exp(-{a}))",
+    python=lambda a: f"1.0 / (1.0 + _exp(-{a}))",
+    python_helpers=("_exp",),
+    sympy=lambda a: 1 / (1 + _sympy().exp(-a)),
+    flags=("expensive", "no_negative_zero"),
+    methods=("sigmoid",),
+)
+
+
+def _cast_numpy(a, dtype):
+    return f"{a}.astype(np.{np.dtype(dtype).name})"
+
+
+def _cast_python(a, dtype):
+    kind = np.dtype(dtype).kind
+    return {"f": f"float({a})", "b": f"bool({a})"}.get(kind, f"int({a})")
+
+
+def _cast_vjp(g, out, a):
+    # Only float-to-float conversions carry a gradient (autodiff skips the
+    # rest): the cotangent goes back in the operand's precision.
+    return (cast(g, a.dtype) if g.dtype != a.dtype else g,)
+
+
+elementwise(
+    "cast",
+    1,
+    eval=lambda a, dtype: np.asarray(a).astype(np.dtype(dtype)),
+    vjp=_cast_vjp,
+    numpy=_cast_numpy,
+    python=_cast_python,
+    sympy=lambda a, dtype: a,
+    dtype=lambda nodes, dtype: np.dtype(dtype),
+    flags=("zero_sign_from_operands",),
 )

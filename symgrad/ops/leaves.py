@@ -24,16 +24,23 @@ def _no_eval(*_args, **_attrs):
     raise RuntimeError("leaves are bound by the evaluator, not evaluated")
 
 
-register(Op("input", 0, lambda shapes, **_: (), None, _no_eval, None, None))
 register(
     Op(
-        "const",
-        0,
-        lambda shapes, **_: (),
-        None,
-        _no_eval,
-        None,
-        None,
+        name="input",
+        nin=0,
+        shape=lambda shapes, **_: (),
+        dtype=None,
+        eval=_no_eval,
+        flags=frozenset(("leaf",)),
+    )
+)
+register(
+    Op(
+        name="const",
+        nin=0,
+        shape=lambda shapes, **_: (),
+        dtype=None,
+        eval=_no_eval,
         flags=frozenset(("leaf",)),
     )
 )

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from symgrad import ir
+from symgrad import dims, ir
 from symgrad.errors import ShapeError
 from symgrad.ops.core import (
     Op,
@@ -21,6 +21,7 @@ from symgrad.ops.core import (
     dtype_first,
     dtype_float,
     dtype_promote,
+    lift,
     register,
 )
 from symgrad.ops.elementwise import div, eq, where
@@ -127,9 +128,17 @@ def _sum_vjp(g, out, a, axes, keepdims):
     return (broadcast_to(_expand(g, a, axes, keepdims), a.shape),)
 
 
+def size_node(count) -> ir.Node:
+    """A float constant for an element count (static counts only, for now)."""
+    if not isinstance(count, int):
+        raise ShapeError(f"a count of {count!r} elements is symbolic")
+    return lift(float(count))
+
+
 def _mean_vjp(g, out, a, axes, keepdims):
-    count = int(np.prod([a.shape[i] for i in _all(a.ndim, axes)], dtype=np.int64))
-    return (broadcast_to(_expand(div(g, float(count)), a, axes, keepdims), a.shape),)
+    count = dims.prod([a.shape[i] for i in _all(a.ndim, axes)])
+    share = div(g, size_node(count))
+    return (broadcast_to(_expand(share, a, axes, keepdims), a.shape),)
 
 
 def _extreme_vjp(g, out, a, axes, keepdims):
@@ -143,15 +152,17 @@ def _extreme_vjp(g, out, a, axes, keepdims):
 def _register_reduction(name, fn, vjp, dtype):
     register(
         Op(
-            name,
-            1,
-            _reduce_shape,
-            dtype,
-            lambda a, axes, keepdims: fn(a, axis=axes, keepdims=keepdims),
-            lambda g, out, a: vjp(g, out, a, **dict(out.attrs)),
-            _reduction_src(name),
+            name=name,
+            nin=1,
+            shape=_reduce_shape,
+            dtype=dtype,
+            eval=lambda a, axes, keepdims: fn(a, axis=axes, keepdims=keepdims),
+            vjp=lambda g, out, a: vjp(g, out, a, **dict(out.attrs)),
+            numpy=_reduction_src(name),
             sympy=_scalar_identity,
-            flags=frozenset(("reduction",)),
+            # NumPy sums start from +0.0 or the first element, and max/min
+            # select: the result is -0.0 only if an element is.
+            flags=frozenset(("reduction", "zero_sign_from_operands")),
         )
     )
 
@@ -166,8 +177,11 @@ _register_reduction("min", np.min, _extreme_vjp, dtype_first)
 
 
 def _reshape_shape(shapes, shape):
-    if int(np.prod(shapes[0], dtype=np.int64)) != int(np.prod(shape, dtype=np.int64)):
-        raise ShapeError(f"cannot reshape an array of shape {shapes[0]} into {shape}")
+    if dims.prod(shapes[0]) != dims.prod(shape):
+        raise ShapeError(
+            f"cannot reshape an array of shape {dims.shape_str(shapes[0])} into "
+            f"{dims.shape_str(shape)}"
+        )
     return shape
 
 
@@ -178,11 +192,11 @@ def _transpose_shape(shapes, axes):
 
 
 def _broadcast_shape(shapes, shape):
-    try:
-        np.broadcast_shapes(shapes[0], shape)
-        np.broadcast_to(np.empty(shapes[0], dtype=np.bool_), shape)
-    except ValueError:
-        raise ShapeError(f"cannot broadcast shape {shapes[0]} to {shape}") from None
+    if not dims.can_broadcast_to(shapes[0], shape):
+        raise ShapeError(
+            f"cannot broadcast shape {dims.shape_str(shapes[0])} to "
+            f"{dims.shape_str(shape)}"
+        )
     return shape
 
 
@@ -194,41 +208,46 @@ def _transpose_src(a, axes):
 
 register(
     Op(
-        "reshape",
-        1,
-        _reshape_shape,
-        dtype_first,
-        lambda a, shape: np.reshape(a, shape),
-        lambda g, out, a: (reshape(g, a.shape),),
-        lambda a, shape: f"np.reshape({a}, {shape})",
+        name="reshape",
+        nin=1,
+        shape=_reshape_shape,
+        dtype=dtype_first,
+        eval=lambda a, shape: np.reshape(a, shape),
+        vjp=lambda g, out, a: (reshape(g, a.shape),),
+        numpy=lambda a, shape: f"np.reshape({a}, {shape})",
         sympy=_scalar_identity,
-        flags=frozenset(("view",)),
+        # Moves or selects elements: the result is -0.0 only where one was.
+        flags=frozenset(("view", "zero_sign_from_operands")),
     )
 )
 register(
     Op(
-        "transpose",
-        1,
-        _transpose_shape,
-        dtype_first,
-        lambda a, axes: np.transpose(a, axes),
-        lambda g, out, a: (transpose(g, tuple(np.argsort(out.attr("axes")).tolist())),),
-        _transpose_src,
+        name="transpose",
+        nin=1,
+        shape=_transpose_shape,
+        dtype=dtype_first,
+        eval=lambda a, axes: np.transpose(a, axes),
+        vjp=lambda g, out, a: (
+            transpose(g, tuple(np.argsort(out.attr("axes")).tolist())),
+        ),
+        numpy=_transpose_src,
         sympy=_scalar_identity,
-        flags=frozenset(("view",)),
+        # Moves or selects elements: the result is -0.0 only where one was.
+        flags=frozenset(("view", "zero_sign_from_operands")),
     )
 )
 register(
     Op(
-        "broadcast_to",
-        1,
-        _broadcast_shape,
-        dtype_first,
-        lambda a, shape: np.broadcast_to(a, shape),
-        lambda g, out, a: (sum_to(g, a.shape),),
-        lambda a, shape: f"np.broadcast_to({a}, {shape})",
+        name="broadcast_to",
+        nin=1,
+        shape=_broadcast_shape,
+        dtype=dtype_first,
+        eval=lambda a, shape: np.broadcast_to(a, shape),
+        vjp=lambda g, out, a: (sum_to(g, a.shape),),
+        numpy=lambda a, shape: f"np.broadcast_to({a}, {shape})",
         sympy=_scalar_identity,
-        flags=frozenset(("view",)),
+        # Moves or selects elements: the result is -0.0 only where one was.
+        flags=frozenset(("view", "zero_sign_from_operands")),
     )
 )
 
@@ -243,9 +262,10 @@ def _matmul_shape(shapes):
     b2 = b if len(b) > 1 else b + (1,)
     if a2[-1] != b2[-2]:
         raise ShapeError(
-            f"matmul: shapes {a} and {b} do not align ({a2[-1]} != {b2[-2]})"
+            f"matmul: shapes {dims.shape_str(a)} and {dims.shape_str(b)} do not "
+            f"align ({a2[-1]!r} != {b2[-2]!r})"
         )
-    batch = np.broadcast_shapes(a2[:-2], b2[:-2])
+    batch = dims.broadcast_shapes(a2[:-2], b2[:-2])
     out = batch + a2[-2:-1] * (len(a) > 1) + b2[-1:] * (len(b) > 1)
     return out
 
@@ -261,7 +281,7 @@ def _matmul_vjp(g, out, a, b):
     # dA = G @ B^T and dB = A^T @ G; autodiff sums broadcast batch axes away.
     a2 = a if a.ndim > 1 else reshape(a, (1,) + a.shape)
     b2 = b if b.ndim > 1 else reshape(b, b.shape + (1,))
-    batch = np.broadcast_shapes(a2.shape[:-2], b2.shape[:-2])
+    batch = dims.broadcast_shapes(a2.shape[:-2], b2.shape[:-2])
     g2 = reshape(g, batch + (a2.shape[-2], b2.shape[-1]))
     ga = sum_to(matmul(g2, _swap_last(b2)), a2.shape)
     gb = sum_to(matmul(_swap_last(a2), g2), b2.shape)
@@ -270,13 +290,15 @@ def _matmul_vjp(g, out, a, b):
 
 register(
     Op(
-        "matmul",
-        2,
-        _matmul_shape,
-        dtype_promote,
-        np.matmul,
-        _matmul_vjp,
-        lambda a, b: f"{a} @ {b}",
+        name="matmul",
+        nin=2,
+        shape=_matmul_shape,
+        dtype=dtype_promote,
+        eval=np.matmul,
+        vjp=_matmul_vjp,
+        numpy=lambda a, b: f"{a} @ {b}",
+        operators=("__matmul__", "__rmatmul__"),
+        answers=("numpy.matmul",),
     )
 )
 
@@ -288,27 +310,66 @@ def index_value(index):
     return tuple(slice(*i[1:]) if isinstance(i, tuple) else i for i in index)
 
 
+def slice_length(start, stop, step, n):
+    """How many elements `[start:stop:step]` picks from an axis of length `n`."""
+    if isinstance(n, int):
+        return len(range(*slice(start, stop, step).indices(n)))
+    # A symbolic length: the forms whose length is a dimension expression.
+    step = 1 if step is None else step
+    if step != 1:
+        raise ShapeError(
+            f"a slice with step {step} of the symbolic axis {n!r} has a length "
+            "symgrad cannot express; use step 1"
+        )
+
+    def bound(b, default):
+        if b is None:
+            return default
+        return b if b >= 0 else n + b
+
+    start, stop = bound(start, 0), bound(stop, n)
+    if stop is n and isinstance(start, int):
+        return n - start
+    if isinstance(stop, int) and isinstance(start, int):
+        return max(stop - start, 0)
+    return stop - start
+
+
 def _getitem_shape(shapes, index):
-    probe = np.lib.stride_tricks.as_strided(
-        np.zeros(1), shapes[0], [0] * len(shapes[0])
-    )
-    try:
-        return probe[index_value(index)].shape
-    except IndexError as exc:
-        raise ShapeError(f"index out of range for shape {shapes[0]}: {exc}") from None
+    (shape,) = shapes
+    out = []
+    axis = 0
+    for item in index:
+        if item is None:
+            out.append(1)
+            continue
+        if axis >= len(shape):
+            raise ShapeError(
+                f"too many indices for an array of shape {dims.shape_str(shape)}"
+            )
+        n = shape[axis]
+        if isinstance(item, tuple):
+            out.append(slice_length(*item[1:], n))
+        elif isinstance(n, int) and not -n <= item < n:
+            raise ShapeError(
+                f"index {item} is out of bounds for axis {axis} with size {n}"
+            )
+        axis += 1
+    return tuple(out) + tuple(shape[axis:])
 
 
 register(
     Op(
-        "getitem",
-        1,
-        _getitem_shape,
-        dtype_first,
-        lambda a, index: a[index_value(index)],
-        lambda g, out, a: (scatter(g, a.shape, out.attr("index")),),
-        lambda a, index: f"{a}[{ir.format_index(index)}]",
+        name="getitem",
+        nin=1,
+        shape=_getitem_shape,
+        dtype=dtype_first,
+        eval=lambda a, index: a[index_value(index)],
+        vjp=lambda g, out, a: (scatter(g, a.shape, out.attr("index")),),
+        numpy=lambda a, index: f"{a}[{ir.format_index(index)}]",
         sympy=_scalar_identity,
-        flags=frozenset(("view",)),
+        # Moves or selects elements: the result is -0.0 only where one was.
+        flags=frozenset(("view", "zero_sign_from_operands")),
     )
 )
 
@@ -321,19 +382,19 @@ def _scatter_eval(g, shape, index):
 
 def _zeros_src(shape, dtype):
     suffix = "" if dtype == np.float64 else f", dtype=np.{dtype.name}"
-    return f"np.zeros({shape}{suffix})"
+    return f"np.zeros({dims.shape_str(shape)}{suffix})"
 
 
 register(
     Op(
-        "scatter",
-        1,
-        lambda shapes, shape, index: shape,
-        dtype_first,
-        _scatter_eval,
-        lambda g, out, a: (getitem(g, out.attr("index")),),
-        None,
+        name="scatter",
+        nin=1,
+        shape=lambda shapes, shape, index: shape,
+        dtype=dtype_first,
+        eval=_scatter_eval,
+        vjp=lambda g, out, a: (getitem(g, out.attr("index")),),
         sympy=_scalar_identity,
+        flags=frozenset(("zero_sign_from_operands",)),
         # Basic indices select each element at most once, so assignment into
         # zeros is exact (no accumulation is needed).
         numpy_stmts=lambda out, g, shape, index, dtype: [

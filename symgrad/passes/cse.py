@@ -24,15 +24,17 @@ from symgrad import ir
 from symgrad.ops import OPS
 from symgrad.passes.rewrite import substitute
 
-# Ops whose result depends only on operand values converted to the result
-# type. Comparisons, `where` and `pow` are left out: an int compared with a
-# float, a condition and an integer exponent are not plain converted values.
-_ARITHMETIC = frozenset(("add", "sub", "mul", "div", "maximum", "minimum"))
+
+def _arithmetic(op: str) -> bool:
+    # Ops flagged "arithmetic" compute from operand values converted to the
+    # result type. Comparisons, `where` and `pow` are not: an int compared with
+    # a float, a condition and an integer exponent are not converted values.
+    return "arithmetic" in OPS[op].flags
 
 
 def _const_key(const, node):
     value = const.value
-    if node.op in _ARITHMETIC and node.dtype.kind == "f":
+    if _arithmetic(node.op) and node.dtype.kind == "f":
         if all(i.dtype.kind == "f" for i in node.inputs if i is not const):
             # The arithmetic runs in the result's float type, so the constant
             # takes part as its value converted to that type, however spelled.
@@ -57,7 +59,7 @@ def value_key(node, ids: dict, cache: dict | None = None):
         else:
             # A constant's key depends on it and on the consumer only through
             # these three facts.
-            arith = node.op in _ARITHMETIC and node.dtype.kind == "f"
+            arith = _arithmetic(node.op) and node.dtype.kind == "f"
             if arith:
                 arith = all(j.dtype.kind == "f" for j in node.inputs if j is not i)
             ck = (i, node.dtype if arith else None)

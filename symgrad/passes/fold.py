@@ -36,9 +36,6 @@ def _const_source(x):
     return None
 
 
-_ELEMENTWISE = frozenset(n for n, op in ops.OPS.items() if "elementwise" in op.flags)
-
-
 def fold_rule(node):
     inputs = node.inputs
     if not inputs:
@@ -52,7 +49,7 @@ def fold_rule(node):
         return None
     if node.op == "where":
         return _pick_branch(node, *inputs)
-    if node.op not in _ELEMENTWISE:
+    if not ops.OPS[node.op].elementwise:
         return None
     # elementwise(broadcast(c1), c2) -> broadcast(elementwise(c1, c2)): an
     # elementwise op computes each element alone, so it commutes with

@@ -4,7 +4,7 @@ Contract: `reuse_forward_values(outputs, forward=1)`, where the first
 `forward` outputs are forward values and the rest their gradients, returns
 outputs in which no gradient node computes a value the forward part already
 computes: such a node becomes the forward node. `recomputed(outputs)` lists
-the expensive ones (exp, log, tanh, sigmoid, sqrt, sin, cos, pow) it finds.
+the expensive ones (flagged "expensive" in the op table) it finds.
 
 Most of the reuse happens before this pass runs, and the pass checks it:
 - VJP rules write derivatives through the forward output `out` wherever the
@@ -23,11 +23,14 @@ at their forward twin before CSE merges whatever is left.
 from __future__ import annotations
 
 from symgrad import ir
+from symgrad.ops import OPS
 from symgrad.passes.cse import equivalents
 from symgrad.passes.rewrite import substitute
 
-# The functions worth not evaluating twice (everything else is one flop).
-EXPENSIVE = frozenset(("exp", "log", "tanh", "sigmoid", "sqrt", "sin", "cos", "pow"))
+
+def expensive(op: str) -> bool:
+    """Worth not evaluating twice: ops flagged "expensive" in the table."""
+    return "expensive" in OPS[op].flags
 
 
 def _to_forward(outputs, forward: int) -> dict:
@@ -45,7 +48,7 @@ def _to_forward(outputs, forward: int) -> dict:
 def recomputed(outputs, forward: int = 1) -> dict:
     """{gradient node: its forward twin} for the expensive functions."""
     mapping = _to_forward(list(outputs), forward)
-    return {n: t for n, t in mapping.items() if n.op in EXPENSIVE}
+    return {n: t for n, t in mapping.items() if expensive(n.op)}
 
 
 def reuse_forward_values(outputs, forward: int = 1) -> list:

@@ -23,6 +23,7 @@ from __future__ import annotations
 import numpy as np
 
 from symgrad import ops
+from symgrad.ops import OPS
 
 
 def _same(node, repl):
@@ -45,39 +46,14 @@ def _zero(node, negative: bool) -> bool:
     return bool(np.all(np.signbit(node.value) == negative))
 
 
-# Ops whose result is never -0.0, for any input and on every target (exp of
-# -inf is +0.0, |-0.0| is +0.0, 1/(1+inf) is +0.0).
-_NO_NEGATIVE_ZERO = frozenset(("exp", "abs", "sigmoid"))
-# Ops whose result can be -0.0 only if an operand is: rounding to nearest
-# gives -0.0 from a sum only when both terms are -0.0, NumPy sums start from
-# +0.0 or the first element, and the rest move or select values.
-_ZERO_SIGN_FROM_OPERANDS = frozenset(
-    (
-        "sum",
-        "mean",
-        "max",
-        "min",
-        "maximum",
-        "minimum",
-        "where",
-        "reshape",
-        "transpose",
-        "broadcast_to",
-        "getitem",
-        "scatter",
-        "sqrt",
-        "tanh",
-    )
-)
-
-
 def _never_negative_zero(x, depth: int = 6) -> bool:
     """True if `x` is provably never -0.0 (looking at most `depth` ops up)."""
     if x.dtype.kind != "f":
         return True  # integers and booleans have no -0
     if x.op == "const":
         return not bool(np.any(np.signbit(x.value) & (x.value == 0)))
-    if x.op in _NO_NEGATIVE_ZERO or (x.op == "mul" and x.inputs[0] is x.inputs[1]):
+    flags = OPS[x.op].flags
+    if "no_negative_zero" in flags or (x.op == "mul" and x.inputs[0] is x.inputs[1]):
         return True  # and x*x: (-0)*(-0) is +0
     if x.op == "pow" and _even_power(x.inputs[1]):
         return True  # x**2, x**4: an even power of -0 is +0 (C99 pow)
@@ -87,7 +63,7 @@ def _never_negative_zero(x, depth: int = 6) -> bool:
         return any(_never_negative_zero(i, depth - 1) for i in x.inputs)
     if x.op == "sub":  # a - b is -0 only if a is -0 (and b is +0)
         return _never_negative_zero(x.inputs[0], depth - 1)
-    if x.op in _ZERO_SIGN_FROM_OPERANDS:
+    if "zero_sign_from_operands" in flags:
         return all(_never_negative_zero(i, depth - 1) for i in x.inputs)
     return False
 
@@ -301,7 +277,6 @@ def _operands(node):
     return _same(node, ops.apply(node.op, *new, **dict(node.attrs)))
 
 
-_ELEMENTWISE = frozenset(n for n, op in ops.OPS.items() if "elementwise" in op.flags)
 # Operand ops that some rule looks for; a node with none of them as operands
 # only needs its own op's rule when that rule looks at shapes alone.
 _INTERESTING = frozenset(("const", "neg", "broadcast_to", "scatter", "reshape"))
@@ -319,7 +294,7 @@ def simplify_rule(node):
             break
     if not interesting and op not in _SHAPE_RULES and op not in _OTHER:
         return None
-    if op in _ELEMENTWISE:
+    if OPS[op].elementwise:
         out = _operands(node)
         if out is not None:
             return out
