@@ -26,7 +26,7 @@ import types
 
 import numpy as np
 
-from symgrad import autodiff, ir, ops, tracing
+from symgrad import autodiff, frontend, ir, ops, tracing
 from symgrad.codegen import TARGETS as _CODEGEN_TARGETS
 from symgrad.codegen import generate
 from symgrad.codegen.naming import comment_safe
@@ -168,7 +168,7 @@ def build_program(fun, args, argnums=0, optimize=True) -> Program:
         else:
             program_leaves.append(Leaf(path, None, value=leaf))
             call_leaves.append(leaf)
-    out = tracing.trace(fun, unflatten(treedef, call_leaves))
+    out = tracing.trace(frontend.convert(fun), unflatten(treedef, call_leaves))
     value = tracing.output_node(out, name, scalar=bool(argnums))
     stats["trace_s"] = time.perf_counter() - t0
     diff = [i for i, p in enumerate(paths) if p[0] in argnums]
@@ -424,7 +424,7 @@ def _inline(fun, args, argnums, with_value):
         fresh.append(stand_in)
         mapping[stand_in] = node
         call_leaves.append(tracing.Tracer(stand_in))
-    out = tracing.trace(fun, unflatten(treedef, call_leaves))
+    out = tracing.trace(frontend.convert(fun), unflatten(treedef, call_leaves))
     value = tracing.output_node(out, name)
     grads = autodiff.gradients(value, fresh)
     value, *grads = substitute([value] + grads, mapping)

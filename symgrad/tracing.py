@@ -157,7 +157,14 @@ class _Resolver:
                 yield module
 
     def _refresh(self):
-        self.seen = len(ops.API)
+        # Built aside and swapped in whole: lookups read `by_object` unlocked.
+        if len(ops.API) != self.seen:
+            # Entries were added or removed: resolve everything again.
+            self.seen = len(ops.API)
+            self.done = set()
+            table = {}
+        else:
+            table = dict(self.by_object)
         groups: dict = {}
         for name, entry in ops.API.items():
             module, _, attr = name.rpartition(".")
@@ -169,8 +176,9 @@ class _Resolver:
             for attr, entry in items:
                 obj = getattr(mod, attr, None)
                 if obj is not None:
-                    self.by_object.setdefault(obj, entry)
+                    table.setdefault(obj, entry)
             self.done.add(module)
+        self.by_object = table
 
 
 RESOLVER = _Resolver()

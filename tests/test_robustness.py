@@ -82,3 +82,23 @@ def test_nan_and_inf_arrays(target):
     assert np.isnan(grad[0]) and grad[4] == pytest.approx(
         1 + np.tanh(1) + 1 - np.tanh(1) ** 2
     )
+
+
+@pytest.mark.parametrize("target", ["numpy", "python"])
+def test_big_python_ints_are_used_as_floats(target):
+    # NumPy multiplies a float array by 2**64 as a float; so does symgrad
+    # (it used to raise a bare TypeError).
+    g = symgrad.grad(lambda x: (x * 2**64).sum(), target=target)(np.ones(2))
+    np.testing.assert_allclose(g, [2.0**64, 2.0**64])
+
+
+@pytest.mark.parametrize("target", ["numpy", "python"])
+def test_mean_of_an_empty_array_is_nan_without_a_warning(target):
+    import warnings
+
+    f = symgrad.value_and_grad(lambda x, e: x.sum() + np.mean(e), target=target)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        value, g = f(np.ones(2), np.zeros(0))
+    assert np.isnan(value)
+    np.testing.assert_allclose(g, [1.0, 1.0])

@@ -47,7 +47,24 @@ def _extreme(op: str, qualname: str):
 
 
 implements("numpy.sum", methods=("sum",))(_reducer("sum", "numpy.sum"))
-implements("numpy.mean", methods=("mean",))(_reducer("mean", "numpy.mean"))
+
+
+@implements("numpy.mean", methods=("mean",))
+def mean(a, axis=None, dtype=None, out=None, keepdims=False, **rest):
+    unsupported("numpy.mean", out=out, **rest)
+    a = as_node(a)
+    if dtype is not None:
+        a = astype(a, dtype)
+    axes_ = axes(axis, a.ndim)
+    kept = range(a.ndim) if axes_ is None else axes_
+    if any(a.shape[i] == 0 for i in kept):
+        # The mean of nothing is nan; written as 0/0 it needs no NumPy call
+        # that warns ("Mean of empty slice") despite np.errstate.
+        total = ops.reduce("sum", astype(a, np.float64), axes_, bool(keepdims))
+        return ops.div(total, 0.0)
+    return ops.reduce("mean", a, axes_, keepdims=bool(keepdims))
+
+
 implements("numpy.max", "numpy.amax", methods=("max",))(_extreme("max", "numpy.max"))
 implements("numpy.min", "numpy.amin", methods=("min",))(_extreme("min", "numpy.min"))
 

@@ -238,12 +238,15 @@ def const(value, dtype=None, weak=False) -> ir.Node:
     return ir.make("const", (), (), arr.shape, arr.dtype, arr, weak, key)
 
 
+_INT64_MIN, _INT64_MAX = -(2**63), 2**63 - 1
+
+
 def lift(x) -> ir.Node:
     """Nodes pass through; Python scalars become weak constants."""
     if isinstance(x, ir.Node):
         return x
     kind = type(x)
-    if kind is float or kind is int:
+    if kind is float or (kind is int and _INT64_MIN <= x <= _INT64_MAX):
         # A loop like `x = x * 0.999` lifts the same number again and again:
         # remember its node per scope. The sign is part of the key because
         # 0.0 == -0.0 (NaN never matches itself, so it is simply not reused).
@@ -256,6 +259,10 @@ def lift(x) -> ir.Node:
     if isinstance(x, bool):
         return const(x)
     if isinstance(x, int):
+        if not _INT64_MIN <= x <= _INT64_MAX:
+            # Beyond 64 bits NumPy can only use the value as a float (as it
+            # does when it meets float operands); take it as one.
+            return const(float(x), weak=True)
         return const(x, weak=True)
     if isinstance(x, float):
         return const(x, weak=True)

@@ -1,0 +1,252 @@
+"""Known callables, resolved through the user's globals and closures.
+
+Contract:
+- `convert(fun)` returns a copy of a user function whose global names and
+  closure cells that hold a known module (numpy, numpy.linalg, scipy.special,
+  math, ... and `jax.numpy` / `autograd.numpy`, which read as numpy) see a
+  `Namespace` proxy, and whose names that hold a known callable (one with an
+  entry in the op table's `API`) see a `wrapper`; user functions it
+  references are converted the same way (recursion and mutual references are
+  handled by a memo). Everything else is left as it is.
+- A wrapper calls the table's handler when a traced value is among its
+  arguments, and the original callable otherwise, so code on plain values
+  behaves exactly as before.
+- Library code (NumPy, SciPy, the standard library, site-packages, symgrad)
+  is never converted.
+"""
+
+from __future__ import annotations
+
+import functools
+import os
+import site
+import sys
+import sysconfig
+import types
+
+from symgrad import ops
+
+# Module names the front end maps onto a proxy of the real module it names.
+ALIASES = {
+    "jax.numpy": "numpy",
+    "autograd.numpy": "numpy",
+    "jax.scipy.special": "scipy.special",
+    "autograd.scipy.special": "scipy.special",
+}
+
+
+def _library_dirs() -> tuple:
+    paths = {sysconfig.get_paths()[k] for k in ("stdlib", "platstdlib")}
+    paths.update(p for p in sysconfig.get_paths().values() if "site-packages" in p)
+    try:
+        paths.update(site.getsitepackages())
+    except AttributeError:  # some virtualenvs
+        pass
+    paths.add(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+    return tuple(os.path.abspath(p) + os.sep for p in paths if p)
+
+
+_LIBRARY = _library_dirs()
+
+
+def is_user_function(obj) -> bool:
+    """A plain Python function whose code is not in a library folder."""
+    if not isinstance(obj, types.FunctionType):
+        return False
+    filename = obj.__code__.co_filename
+    if filename.startswith("<") and filename != "<stdin>":
+        # exec'd or generated code (a REPL cell, a lambda from eval) counts
+        # as the user's own unless it says it is a library.
+        return "site-packages" not in filename
+    return not os.path.abspath(filename).startswith(_LIBRARY)
+
+
+class Namespace:
+    """A module as a traced function sees it: known callables are wrapped,
+    submodules are proxies too, and every other attribute is the real one."""
+
+    __slots__ = ("_module", "_name", "_cache")
+
+    def __init__(self, module, name: str):
+        object.__setattr__(self, "_module", module)
+        object.__setattr__(self, "_name", name)
+        object.__setattr__(self, "_cache", {})
+
+    def __getattr__(self, attr):
+        cache = self._cache
+        if attr in cache:
+            return cache[attr]
+        value = getattr(self._module, attr)
+        out = _substitute(value, self._name + "." + attr)
+        cache[attr] = out
+        return out
+
+    def __setattr__(self, attr, value):
+        setattr(self._module, attr, value)
+
+    def __dir__(self):
+        return dir(self._module)
+
+    def __repr__(self):
+        return f"<symgrad view of module {self._name!r}>"
+
+
+def _known_module_name(module) -> str | None:
+    """The (aliased) name of a module some table entry lives in, or None."""
+    name = getattr(module, "__name__", None)
+    if not isinstance(name, str):
+        return None
+    name = ALIASES.get(name, name)
+    return name if name + "." in _prefixes(len(ops.API)) else None
+
+
+@functools.lru_cache(maxsize=4)
+def _prefixes(count: int) -> frozenset:
+    """Every module path ("numpy.", "numpy.linalg.") holding an entry; keyed
+    by the table's size so that entries registered later are seen."""
+    names = set()
+    for name in ops.API:
+        parts = name.split(".")[:-1]
+        for i in range(1, len(parts) + 1):
+            names.add(".".join(parts[:i]) + ".")
+    return frozenset(names)
+
+
+def _proxy(module) -> Namespace | None:
+    name = _known_module_name(module)
+    if name is None:
+        return None
+    real = sys.modules.get(name)
+    if real is None:
+        try:
+            real = __import__(name, fromlist=["_"])
+        except ImportError:
+            return None
+    return _NAMESPACES.setdefault(name, Namespace(real, name))
+
+
+_NAMESPACES: dict = {}
+
+
+def _substitute(value, qualname: str | None = None):
+    """symgrad's version of one global value, or the value itself."""
+    if isinstance(value, types.ModuleType):
+        return _proxy(value) or value
+    entry = _entry(value, qualname)
+    if entry is not None:
+        return _wrapper(value, entry)
+    return value
+
+
+def _entry(value, qualname):
+    from symgrad import tracing
+
+    if not callable(value):
+        return None
+    entry = tracing.entry_for(value)
+    if entry is None and qualname is not None:
+        entry = ops.API.get(qualname)
+    return entry
+
+
+def _wrapper(original, entry):
+    from symgrad import tracing
+
+    def wrapper(*args, **kwargs):
+        if _has_tracer(args) or (kwargs and _has_tracer(tuple(kwargs.values()))):
+            return tracing.call(entry, args, kwargs)
+        return original(*args, **kwargs)
+
+    wrapper.__name__ = getattr(original, "__name__", entry.name)
+    wrapper.__qualname__ = wrapper.__name__
+    wrapper.__doc__ = getattr(original, "__doc__", None)
+    wrapper.__wrapped__ = original
+    return wrapper
+
+
+def _has_tracer(items) -> bool:
+    from symgrad.tracing import Tracer
+
+    stack = list(items)
+    while stack:
+        item = stack.pop()
+        kind = type(item)
+        if kind is Tracer:
+            return True
+        if kind is list or kind is tuple:
+            stack.extend(item)
+        elif kind is dict:
+            stack.extend(item.values())
+    return False
+
+
+def _global_names(code) -> set:
+    """Names a code object (and the code nested in it) may read as globals."""
+    names = set()
+    stack = [code]
+    while stack:
+        c = stack.pop()
+        names.update(c.co_names)
+        stack.extend(k for k in c.co_consts if isinstance(k, types.CodeType))
+    return names
+
+
+def convert(fun, memo: dict | None = None):
+    """`fun` with known callables and modules resolved (see the module doc)."""
+    if isinstance(fun, types.MethodType):
+        inner = convert(fun.__func__, memo)
+        return fun if inner is fun.__func__ else types.MethodType(inner, fun.__self__)
+    if not is_user_function(fun):
+        return fun
+    memo = {} if memo is None else memo
+    if fun in memo:
+        return memo[fun]
+    # While `fun` is converted, functions it reaches that refer back to it
+    # (recursion) keep the original: recursion on traced values is not traced.
+    memo[fun] = fun
+    old_globals = fun.__globals__
+    changes = {}
+    for name in _global_names(fun.__code__):
+        if name in old_globals:
+            value = old_globals[name]
+            new = _resolve(value, memo)
+            if new is not value:
+                changes[name] = new
+    cells = fun.__closure__
+    new_cells = cells
+    if cells:
+        replaced = []
+        for cell in cells:
+            try:
+                value = cell.cell_contents
+            except ValueError:  # an empty cell (a name assigned later)
+                replaced.append(cell)
+                continue
+            new = _resolve(value, memo)
+            replaced.append(cell if new is value else types.CellType(new))
+        if any(a is not b for a, b in zip(replaced, cells, strict=True)):
+            new_cells = tuple(replaced)
+    if not changes and new_cells is cells:
+        return fun
+    new_globals = old_globals
+    if changes:
+        new_globals = dict(old_globals)
+        new_globals.update(changes)
+    out = types.FunctionType(
+        fun.__code__, new_globals, fun.__name__, fun.__defaults__, new_cells
+    )
+    out.__kwdefaults__ = fun.__kwdefaults__
+    out.__qualname__ = fun.__qualname__
+    out.__dict__.update(fun.__dict__)
+    out.__wrapped_by_symgrad__ = fun
+    memo[fun] = out
+    return out
+
+
+def _resolve(value, memo):
+    if is_user_function(value):
+        return convert(value, memo)
+    try:
+        return _substitute(value)
+    except Exception:  # an exotic object whose callability or hash misbehaves
+        return value

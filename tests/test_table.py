@@ -1,0 +1,88 @@
+"""The op table is the one source: dispatch, SymPy and the docs derive from it.
+
+Adding a record (or a composite) must be enough for the tracer, the front end
+(names reached through the user's globals), the SymPy bridge and the
+supported-functions page, with no list elsewhere to update.
+"""
+
+import numpy as np
+import pytest
+import sympy
+
+import symgrad
+from symgrad import ops, supported
+from symgrad.ops.elementwise import elementwise
+
+
+def cube_function(x):
+    """A stand-in library function (this module is importable, like numpy)."""
+    return x**3
+
+
+def plain_scale(x, factor=2.0):
+    return x * factor
+
+
+@pytest.fixture
+def registered():
+    elementwise(
+        "test_cube",
+        1,
+        eval=lambda a: a**3,
+        vjp=lambda g, out, a: (ops.mul(g, ops.mul(3.0, ops.mul(a, a))),),
+        numpy=lambda a: f"{a} ** 3",
+        python=lambda a: f"{a} ** 3",
+        sympy_function="Heaviside",  # any SymPy class: only the mapping is tested
+        answers=(f"{__name__}.cube_function",),
+        methods=("cube",),
+    )
+    ops.implements(f"{__name__}.plain_scale", methods=("scale",))(
+        lambda x, factor=2.0: ops.mul(x, factor)
+    )
+    try:
+        yield
+    finally:
+        ops.OPS.pop("test_cube")
+        for table in (ops.API, ops.METHODS):
+            for key in [k for k, e in table.items() if "cube" in k or "scale" in k]:
+                table.pop(key)
+
+
+def test_a_record_is_enough_for_the_tracer(registered):
+    def f(x):
+        return cube_function(x).sum() + x.cube().sum() + plain_scale(x, 3.0).sum()
+
+    x = np.array([0.5, -1.5])
+    g = symgrad.grad(f)(x)
+    np.testing.assert_allclose(g, 6 * x**2 + 3.0, rtol=1e-12)
+
+
+def test_a_record_is_enough_for_the_page_and_sympy(registered):
+    page = supported.page()
+    assert f"{__name__}.cube_function" not in page  # not a NumPy/SciPy name
+    assert "`.cube()`" in page and "`.scale()`" in page
+    from symgrad.sympy_bridge import _function_builders
+
+    assert _function_builders()[sympy.Heaviside].name == "test_cube"
+
+
+def test_readme_supported_section_is_current():
+    with open(supported.readme_path(), encoding="utf-8") as f:
+        text = f.read()
+    assert (
+        supported.section(text) == supported.page()
+    ), "run: python -m symgrad.supported"
+
+
+def test_every_entry_resolves_to_a_real_callable():
+    # A typo in `answers` would silently never dispatch.
+    import importlib
+
+    for name in ops.API:
+        module, _, attr = name.rpartition(".")
+        if module.startswith("scipy"):
+            pytest.importorskip("scipy")
+        if module.startswith("tests."):
+            continue
+        mod = importlib.import_module(module)
+        assert callable(getattr(mod, attr, None)), name
