@@ -4,6 +4,10 @@ Contract: the same interface as `numpy_target` (`constant`, `statements`,
 `entry`, `output`, `prelude`, `support`); generated code imports only `math`
 (and `operator.mul` where it multiplies matrices).
 
+Areas add lowerings in modules `python_lower_<area>.py` (registered with
+`@lowering`) and helpers in `python_helpers_<area>.py` (with their `NEEDS`);
+both are found by name, so adding an area touches no list here.
+
 Values: a scalar is a Python float (or int or bool); an array is a flat list
 in row-major order. Shapes are static, so every lowering specializes on them
 and passes them to helpers as literals. Elementwise ops become one list
@@ -22,18 +26,19 @@ views may share lists safely.
 from __future__ import annotations
 
 import functools
+import importlib
 import inspect
 import math
+import pkgutil
 from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
 
 from symgrad import ir
-from symgrad.codegen import python_helpers
 from symgrad.codegen.naming import literal, scalar_literal
 from symgrad.ops import OPS
-from symgrad.ops.structural import index_value
+from symgrad.ops.indexing import index_value
 
 NAME = "python"
 DECORATORS = []
@@ -355,7 +360,21 @@ def _scatter(node, out, args) -> list:
 
 # ------------------------------------------------------------------ helpers
 
-HELPER_MODULES = (python_helpers,)
+
+def _area_modules(prefix: str) -> list:
+    """The modules `symgrad.codegen.<prefix>*`, imported, sorted by name."""
+    from symgrad import codegen
+
+    names = sorted(
+        info.name
+        for info in pkgutil.iter_modules(codegen.__path__)
+        if info.name.startswith(prefix)
+    )
+    return [importlib.import_module(f"symgrad.codegen.{n}") for n in names]
+
+
+# Helper modules: python_helpers.py and every python_helpers_<area>.py.
+HELPER_MODULES = tuple(_area_modules("python_helpers"))
 # Imports a helper may rely on, by the name it uses.
 IMPORT_LINES = {"_mul": "from operator import mul as _mul"}
 
@@ -405,3 +424,7 @@ def support(wanted) -> list:
     """The source of each helper used, black-formatted already."""
     table = helper_table()
     return [table[n][0] for n in _closure(wanted) if n in table]
+
+
+# Lowerings of other areas register themselves when imported.
+_area_modules("python_lower_")

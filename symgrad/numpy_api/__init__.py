@@ -2,9 +2,21 @@
 
 Contract: importing this package registers, through `ops.core.implements`,
 every NumPy-signature function the tracer dispatches to besides the op
-records' own `answers`. A function here has no VJP of its own: it builds
-primitive nodes, and reverse mode differentiates those. Keep a primitive (an
-op record) where numerics or readable output need it.
+records' own `answers`: every module of this package is imported (sorted by
+name), so an area only has to exist to be registered. A function here has no
+VJP of its own: it builds primitive nodes, and reverse mode differentiates
+those. Keep a primitive (an op record) where numerics or readable output need
+it. Functions take and return graph nodes; `args` has the shared argument
+handling.
 """
 
-from symgrad.numpy_api import basics  # noqa: F401 - registers its functions
+import importlib
+import pkgutil
+
+
+def _register_areas():
+    for info in sorted(pkgutil.iter_modules(__path__), key=lambda m: m.name):
+        importlib.import_module(f"{__name__}.{info.name}")
+
+
+_register_areas()

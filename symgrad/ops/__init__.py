@@ -1,9 +1,11 @@
 """The op table (`OPS`) and the builder functions that make nodes from it.
 
-Contract: importing this package registers every primitive. `OPS` is the one
-table; builders such as `add`, `tanh`, `reduce`, `getitem` are the only way the
-rest of symgrad creates non-leaf nodes. `evaluate` runs a graph numerically
-with each op's NumPy evaluation (the reference interpreter used by tests).
+Contract: importing this package registers every primitive: the modules
+imported below and every other module of this package (an area such as
+`linalg` only has to exist to be registered). `OPS` is the one table;
+builders such as `add`, `tanh`, `reduce`, `getitem` are the only way the rest
+of symgrad creates non-leaf nodes. `evaluate` runs a graph numerically with
+each op's NumPy evaluation (the reference interpreter used by tests).
 """
 
 from symgrad.ops.core import (
@@ -50,18 +52,11 @@ from symgrad.ops.elementwise import (
     where,
 )
 from symgrad.ops.evaluate import evaluate
+from symgrad.ops.indexing import getitem, index_value, scatter
 from symgrad.ops.leaves import input_node
-from symgrad.ops.structural import (
-    broadcast_to,
-    getitem,
-    index_value,
-    matmul,
-    reduce,
-    reshape,
-    scatter,
-    sum_to,
-    transpose,
-)
+from symgrad.ops.products import matmul
+from symgrad.ops.reductions import reduce
+from symgrad.ops.shapes import broadcast_to, reshape, sum_to, transpose
 
 __all__ = [
     "API",
@@ -115,3 +110,14 @@ __all__ = [
     "transpose",
     "where",
 ]
+
+
+def _register_areas():
+    import importlib
+    import pkgutil
+
+    for info in sorted(pkgutil.iter_modules(__path__), key=lambda m: m.name):
+        importlib.import_module(f"{__name__}.{info.name}")
+
+
+_register_areas()
