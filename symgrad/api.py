@@ -173,7 +173,8 @@ def build_program(fun, args, argnums=0, optimize=True) -> Program:
     stats["trace_s"] = time.perf_counter() - t0
     diff = [i for i, p in enumerate(paths) if p[0] in argnums]
     t0 = time.perf_counter()
-    grads = autodiff.gradients(value, [program_leaves[i].node for i in diff])
+    wrt = [program_leaves[i].node for i in diff]
+    value, grads = autodiff.value_and_grad(value, wrt)
     stats["differentiate_s"] = time.perf_counter() - t0
     t0 = time.perf_counter()
     if optimize:
@@ -426,7 +427,7 @@ def _inline(fun, args, argnums, with_value):
         call_leaves.append(tracing.Tracer(stand_in))
     out = tracing.trace(frontend.convert(fun), unflatten(treedef, call_leaves))
     value = tracing.output_node(out, name)
-    grads = autodiff.gradients(value, fresh)
+    value, grads = autodiff.value_and_grad(value, fresh)
     value, *grads = substitute([value] + grads, mapping)
     grad_leaves = iter(tracing.Tracer(g) for g in grads)
     trees = [

@@ -51,6 +51,66 @@ class Loc:
         return cached
 
 
+@dataclass(frozen=True)
+class ArrayType:
+    """An array (or scalar) value: what most nodes hold."""
+
+    shape: tuple
+    dtype: np.dtype
+
+    def __str__(self):
+        return _type_str(self.shape, self.dtype)
+
+
+@dataclass(frozen=True)
+class StackType:
+    """A stack (a Python list in generated code) of values of one array type,
+    pushed in a loop's forward sweep and popped in its reverse sweep."""
+
+    elem: ArrayType
+
+    def __str__(self):
+        return f"stack<{self.elem}>"
+
+
+@dataclass(frozen=True)
+class TupleType:
+    """The results of an op with several (cond, while, pop, slogdet)."""
+
+    items: tuple
+
+    def __str__(self):
+        return "(" + ", ".join(str(t) for t in self.items) + ")"
+
+
+def type_of(node) -> ArrayType | StackType | TupleType:
+    """The value type of a node."""
+    return node.vtype or ArrayType(node.shape, node.dtype)
+
+
+class Region:
+    """A nested graph: the body of a branch or a loop.
+
+    `params` are the region's own input nodes (op "param"), one per operand
+    the region node passes in; `results` are nodes computed from params and
+    constants only (regions are closed: outer values come in as operands).
+    Compared by identity, so two region nodes never intern together.
+    """
+
+    __slots__ = ("params", "results", "__weakref__")
+
+    def __init__(self, params, results):
+        self.params = tuple(params)
+        self.results = tuple(results)
+
+    def nodes(self) -> list:
+        """The body: every node the results need, params and constants too."""
+        return toposort(self.results)
+
+    def __repr__(self):
+        return f"<Region {len(self.params)} params -> {len(self.results)} results>"
+
+
 class Node:
     """One SSA value: `op(*inputs, **attrs)` with a static shape and dtype.
 
@@ -72,6 +132,7 @@ class Node:
         "hint",
         "adjoint_of",
         "order",
+        "vtype",
     )
 
     def __init__(self, op, inputs, attrs, shape, dtype, value, weak, id_):
@@ -87,6 +148,9 @@ class Node:
         self.hint = None
         self.adjoint_of = None
         self.order = id_
+        # None for an array; a `StackType` or `TupleType` for the values of
+        # stacks (lists pushed in a loop) and of ops with several results.
+        self.vtype = None
 
     @property
     def ndim(self) -> int:
@@ -180,7 +244,16 @@ def find(op, inputs, attrs) -> Node | None:
 
 
 def make(
-    op, inputs, attrs, shape, dtype, value=None, weak=False, key=None, same_as=None
+    op,
+    inputs,
+    attrs,
+    shape,
+    dtype,
+    value=None,
+    weak=False,
+    key=None,
+    same_as=None,
+    vtype=None,
 ) -> Node:
     """The interned node for this structure (created if it does not exist yet).
 
@@ -196,6 +269,7 @@ def make(
         if type(dtype) is not np.dtype:
             dtype = np.dtype(dtype)
         node = Node(op, inputs, attrs, shape, dtype, value, weak, sc.counter)
+        node.vtype = vtype
         node.loc = sc.loc
         if sc.order is not None:
             node.order = sc.order
@@ -260,11 +334,17 @@ def program_order(outputs) -> list[Node]:
 
 def type_str(node: Node) -> str:
     """Short type like `f64[3,4]` used in dumps and error messages."""
-    dt = node.dtype
+    if node.vtype is not None:
+        return str(node.vtype)
+    return _type_str(node.shape, node.dtype)
+
+
+def _type_str(shape, dtype) -> str:
+    dt = np.dtype(dtype)
     short = {"f": "f", "i": "i", "u": "u", "b": "bool"}.get(dt.kind, dt.kind)
     if short != "bool":
         short += str(dt.itemsize * 8)
-    return f"{short}[{','.join(str(d) for d in node.shape)}]"
+    return f"{short}[{','.join(str(d) for d in shape)}]"
 
 
 @dataclass
@@ -284,7 +364,11 @@ class Graph:
 
 
 def _fmt_attr(key, value) -> str:
-    return format_index(value) if key == "index" else repr(value)
+    return (
+        format_index(value)
+        if key == "index" and isinstance(value, tuple)
+        else repr(value)
+    )
 
 
 def format_index(index) -> str:

@@ -372,7 +372,7 @@ def from_sympy(expr, wrt, target: str = "numpy", optimize=True):
             value = _as_float(value)
         stats["trace_s"] = time.perf_counter() - t0
         t0 = time.perf_counter()
-        grads = autodiff.gradients(value, inputs)
+        value, grads = autodiff.value_and_grad(value, inputs)
         stats["differentiate_s"] = time.perf_counter() - t0
         t0 = time.perf_counter()
         if optimize:

@@ -15,7 +15,7 @@ import linecache
 import os
 
 from symgrad import __version__, ir
-from symgrad.codegen import formatting
+from symgrad.codegen import formatting, regions
 from symgrad.codegen.naming import Namer, comment_safe, doc_safe, literal, sanitize
 
 
@@ -128,11 +128,21 @@ class Emitter:
             self.needs.update(self.target.entry_needs(leaf.node))
         return lines
 
-    def body_lines(self, nodes) -> list:
+    def fresh(self, hint=None) -> str:
+        """A new variable name (from `hint` if given) for no node in particular."""
+        return self.namer.claim(hint) if hint else self._temp()
+
+    def body_lines(self, nodes, siblings=None) -> list:
+        """The statements computing `nodes` (in order), with a comment over
+        each run from one source line. `siblings`: the nodes at this level
+        (default `nodes`), where several-result ops find their `item`s."""
+        siblings = nodes if siblings is None else siblings
         lines = []
         last = None
         for node in nodes:
             if node.op in ("input", "const"):
+                continue
+            if regions.handles(node) and node.op in ("item", "param", "undef"):
                 continue
             loc = node.loc
             # One comment per run of nodes from the same source line.
@@ -141,6 +151,9 @@ class Emitter:
                 lines.append("")
                 lines.append(_comment(loc))
                 last = key
+            if regions.handles(node):
+                lines.extend(regions.statements(self, node, siblings))
+                continue
             args = [self.ref(i) for i in node.inputs]
             lines.extend(self.target.statements(node, self.name(node), args))
             self.needs.update(self.target.needs(node))

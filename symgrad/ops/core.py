@@ -29,7 +29,10 @@ Flags (the vocabulary passes and codegen read):
   the result type (CSE may identify constants by their converted value);
 - "expensive": worth never evaluating twice (transcendental functions);
 - "no_negative_zero": the result is never -0.0;
-- "zero_sign_from_operands": the result is -0.0 only if some operand is.
+- "zero_sign_from_operands": the result is -0.0 only if some operand is;
+- "region": holds nested graphs (`ir.Region` attributes: cond, while);
+- "effect": must run in program order where written (stack push and pop):
+  never folded, merged or moved.
 """
 
 from __future__ import annotations
@@ -56,6 +59,8 @@ FLAGS = frozenset(
         "expensive",
         "no_negative_zero",
         "zero_sign_from_operands",
+        "region",
+        "effect",
     )
 )
 
@@ -66,9 +71,12 @@ class Op:
 
     name: str
     nin: int | None  # number of operands (None: any number)
-    shape: Callable  # (shapes: list[tuple], **attrs) -> tuple
-    dtype: Callable  # (nodes: list[Node], **attrs) -> np.dtype
-    eval: Callable  # (*arrays, **attrs) -> ndarray
+    shape: Callable | None = None  # (shapes: list[tuple], **attrs) -> tuple
+    dtype: Callable | None = None  # (nodes: list[Node], **attrs) -> np.dtype
+    eval: Callable | None = None  # (*arrays, **attrs) -> ndarray
+    # For ops whose value is not one array (several results, a stack):
+    # (nodes, **attrs) -> ir.TupleType / ir.StackType, instead of shape/dtype.
+    result_type: Callable | None = None
     vjp: Callable | None = None  # (g, out, *inputs) -> tuple[Node | None, ...]
     jvp: Callable | None = None  # (tangents, out, *inputs) -> Node | None
     numpy: Printer | None = None  # (*arg_sources, **attrs) -> expression source
@@ -218,10 +226,20 @@ def apply(name: str, *inputs: ir.Node, **attrs) -> ir.Node:
         # Shape and dtype follow from the structure, so an existing node
         # needs no inference.
         return node
+    same_as = key if key is not inputs else None
+    if op.result_type is not None:
+        vtype = op.result_type(inputs, **attrs)
+        if isinstance(vtype, ir.ArrayType):
+            return ir.make(
+                name, inputs, frozen, vtype.shape, vtype.dtype, same_as=same_as
+            )
+        return ir.make(name, inputs, frozen, (), OBJECT, same_as=same_as, vtype=vtype)
     shape = op.shape([x.shape for x in inputs], **attrs)
     dtype = op.dtype(inputs, **attrs)
-    same_as = key if key is not inputs else None
     return ir.make(name, inputs, frozen, tuple(shape), dtype, same_as=same_as)
+
+
+OBJECT = np.dtype(object)
 
 
 # ----------------------------------------------------------------- constants

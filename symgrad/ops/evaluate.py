@@ -1,8 +1,10 @@
 """Reference interpreter: run a graph with each op's NumPy evaluation.
 
 Contract: `evaluate(graph, values)` binds `graph.inputs` to `values` in order
-and returns the output values. It is the oracle that generated code is
-compared against, so it shares no code with codegen.
+and returns the output values; `run_region(region, args)` runs a region body
+(the evaluation of cond and while calls it). It is the oracle that generated
+code is compared against, so it shares no code with codegen. Stacks are
+lists and tuples are tuples.
 """
 
 from __future__ import annotations
@@ -18,14 +20,24 @@ def evaluate(graph: ir.Graph, values) -> list:
     for node, value in zip(graph.inputs, values, strict=True):
         env[node] = np.asarray(value, dtype=node.dtype)
     with np.errstate(all="ignore"):
-        for node in graph.nodes:
-            if node in env:
-                continue
-            if node.op == "const":
-                env[node] = node.value
-                continue
-            if node.op == "input":
-                raise ValueError(f"graph input {node.hint!r} was not given a value")
-            args = [env[i] for i in node.inputs]
-            env[node] = np.asarray(OPS[node.op].eval(*args, **dict(node.attrs)))
-    return [env[n] for n in graph.outputs]
+        return _run(graph.outputs, graph.nodes, env)
+
+
+def run_region(region: ir.Region, args) -> list:
+    env = dict(zip(region.params, args, strict=True))
+    return _run(region.results, region.nodes(), env)
+
+
+def _run(outputs, nodes, env) -> list:
+    for node in nodes:
+        if node in env:
+            continue
+        if node.op == "const":
+            env[node] = node.value
+            continue
+        if node.op in ("input", "param"):
+            raise ValueError(f"graph input {node.hint!r} was not given a value")
+        args = [env[i] for i in node.inputs]
+        value = OPS[node.op].eval(*args, **dict(node.attrs))
+        env[node] = value if node.vtype is not None else np.asarray(value)
+    return [env[n] for n in outputs]

@@ -38,7 +38,9 @@ def _const_source(x):
 
 def fold_rule(node):
     inputs = node.inputs
-    if not inputs:
+    if not inputs or node.vtype is not None or node.op == "item":
+        # Only array values fold: regions, stacks and several-result ops
+        # are not constants even when their operands are.
         return None
     for i in inputs:
         if i.op != "const":

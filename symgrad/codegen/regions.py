@@ -1,0 +1,256 @@
+"""Code for control flow: real `if` / `while` statements and loop stacks.
+
+Contract: `statements(emitter, node, siblings)` returns the lines of a node
+whose op is written as a statement rather than by a printer: `cond` (an
+if/else), `while` (a while loop), the stack ops (`s = []`, `s.append(x)`,
+`x = s.pop()`), several-result ops (`a, b = f(x)`), and the bookkeeping ops
+that write nothing (`item`, `param`, `undef`). `siblings` is the list of
+nodes emitted at the same level (to find the `item`s of a node).
+
+Names do the plumbing, so the code reads like a person's: a region's params
+are the names of the values passed in, a branch assigns its results to the
+variables the `if` defines (computing them under those names where that is
+safe), a loop keeps each value in one variable that its body reassigns, and
+a pushed or popped stack keeps its list's name. Both targets share this; only
+the zeros and sums of stacks (second derivatives) differ per target.
+"""
+
+from __future__ import annotations
+
+from symgrad import ir
+
+# Ops written here (as statements or as nothing).
+HANDLED = frozenset(
+    (
+        "cond",
+        "while",
+        "item",
+        "param",
+        "undef",
+        "stack_new",
+        "push",
+        "pop",
+        "nonempty",
+        "stack_zeros",
+        "stack_add",
+    )
+)
+INDENT = "    "
+
+
+def handles(node) -> bool:
+    return node.op in HANDLED or node.vtype is not None
+
+
+def _items(node, siblings) -> dict:
+    """{index: item node} for the results of `node` that are used."""
+    out = {}
+    for s in siblings:
+        if s.op == "item" and s.inputs[0] is node:
+            out[s.attr("index")] = s
+    return out
+
+
+def statements(em, node, siblings) -> list:
+    op = node.op
+    if op in ("item", "param", "undef"):
+        return []  # named by their producer / the region node; never computed
+    if op == "cond":
+        return _cond(em, node, siblings)
+    if op == "while":
+        return _while(em, node, siblings)
+    if op == "stack_new":
+        return [f"{em.name(node)} = []"]
+    if op == "push":
+        stack, x = node.inputs
+        em.names[node] = em.ref(stack)  # the same list, one value longer
+        return [f"{em.ref(stack)}.append({em.ref(x)})"]
+    if op == "pop":
+        (stack,) = node.inputs
+        parts = _items(node, siblings)
+        if 0 in parts:
+            em.names[parts[0]] = em.ref(stack)
+        if 1 not in parts:
+            return [f"{em.ref(stack)}.pop()"]
+        return [f"{em.name(parts[1])} = {em.ref(stack)}.pop()"]
+    if op == "nonempty":
+        return [f"{em.name(node)} = len({em.ref(node.inputs[0])}) > 0"]
+    if op == "stack_zeros":
+        return [f"{em.name(node)} = {_stack_zeros(em, node)}"]
+    if op == "stack_add":
+        return [f"{em.name(node)} = {_stack_add(em, node)}"]
+    return _several(em, node, siblings)
+
+
+def _several(em, node, siblings) -> list:
+    """An op with several results: `a, b = expr`."""
+    parts = _items(node, siblings)
+    count = len(node.vtype.items)
+    targets = [em.name(parts[i]) if i in parts else "_" for i in range(count)]
+    args = [em.ref(i) for i in node.inputs]
+    (line,) = em.target.statements(node, "__RESULT__", args)
+    expr = line.split(" = ", 1)[1]
+    em.needs.update(em.target.needs(node))
+    return [f"{', '.join(targets)} = {expr}"]
+
+
+def _stack_zeros(em, node) -> str:
+    (stack,) = node.inputs
+    elem = node.vtype.elem
+    src = em.ref(stack)
+    if em.target.NAME == "numpy":
+        return f"[np.zeros_like(v) for v in {src}]"
+    if not elem.shape:
+        return f"[0.0 for _ in {src}]"
+    return f"[[0.0] * len(v) for v in {src}]"
+
+
+def _stack_add(em, node) -> str:
+    a, b = (em.ref(i) for i in node.inputs)
+    if em.target.NAME == "numpy" or not node.vtype.elem.shape:
+        return f"[u + v for u, v in zip({a}, {b})]"
+    return f"[[p + q for p, q in zip(u, v)] for u, v in zip({a}, {b})]"
+
+
+# ------------------------------------------------------------------ regions
+
+
+def _body(region) -> list:
+    """A region's nodes to emit, in program order."""
+    return [
+        n
+        for n in ir.program_order(list(region.results))
+        if n.op not in ("param", "const", "undef")
+    ]
+
+
+def _reads_after(nodes, start: int, target) -> bool:
+    """Whether any node after position `start` reads `target`."""
+    return any(target in n.inputs for n in nodes[start + 1 :])
+
+
+def _claim_results(em, region, body, variables):
+    """Compute each result under its variable's name where that is safe: the
+    result is made in this body, is no other result, and the param holding
+    the variable's old value (if any) is not read after it is made."""
+    holder = {em.names.get(p): p for p in region.params}
+    taken = set()
+    for r, var in zip(region.results, variables, strict=True):
+        if r in em.names or r.op in ("param", "const", "undef") or r in taken:
+            continue
+        if r not in body:
+            continue
+        old = holder.get(var)
+        if old is not None and _reads_after(body, body.index(r), old):
+            continue
+        if sum(1 for x in region.results if x is r) > 1:
+            continue
+        em.names[r] = var
+        taken.add(r)
+
+
+def _assign(em, region, variables) -> list:
+    """`var = result` for results not computed under their variable's name;
+    one tuple assignment when several change (old values are read first)."""
+    pairs = []
+    for r, var in zip(region.results, variables, strict=True):
+        if r.op == "undef":
+            continue
+        src = em.ref(r)
+        if src != var:
+            pairs.append((var, src))
+    if not pairs:
+        return []
+    if len(pairs) == 1:
+        return [f"{pairs[0][0]} = {pairs[0][1]}"]
+    return [", ".join(v for v, _ in pairs) + " = " + ", ".join(s for _, s in pairs)]
+
+
+def _indented(lines) -> list:
+    return [INDENT + line if line else "" for line in lines] or [INDENT + "pass"]
+
+
+def _cond(em, node, siblings) -> list:
+    pred, *operands = node.inputs
+    parts = _items(node, siblings)
+    true, false = node.attr("branches")
+    count = len(true.results)
+    variables = [em.name(parts[i]) if i in parts else None for i in range(count)]
+    used = [v if v is not None else em.fresh() for v in variables]
+    lines = []
+    blocks = []
+    for region in (true, false):
+        for p, x in zip(region.params, operands, strict=True):
+            em.names[p] = em.ref(x)
+        body = _body(region)
+        _claim_results(em, region, body, used)
+        inner = em.body_lines(body, body)
+        inner += _assign(em, region, used)
+        blocks.append([line for line in inner if line != ""] or ["pass"])
+    test = em.ref(pred)
+    lines.append(f"if {test}:")
+    lines += _indented(blocks[0])
+    if blocks[1] != ["pass"]:
+        lines.append("else:")
+        lines += _indented(blocks[1])
+    return lines
+
+
+def _while(em, node, siblings) -> list:
+    k = node.attr("ncarry")
+    test_r, body_r = node.attr("cond"), node.attr("body")
+    carries, invariants = node.inputs[:k], node.inputs[k:]
+    parts = _items(node, siblings)
+    variables = []
+    for i in range(k):
+        if i in parts:
+            variables.append(em.name(parts[i]))
+        else:
+            hint = body_r.params[i].hint or carries[i].hint
+            variables.append(em.fresh(hint))
+    lines = []
+    for var, init in zip(variables, carries, strict=True):
+        src = em.ref(init)
+        if src != var:
+            lines.append(f"{var} = {src}")
+    for region in (test_r, body_r):
+        for p, var in zip(region.params[:k], variables, strict=True):
+            em.names[p] = var
+        for p, x in zip(region.params[k:], invariants, strict=True):
+            em.names[p] = em.ref(x)
+    test_body = _body(test_r)
+    (result,) = test_r.results
+    inline = None
+    if not test_body:
+        inline = em.ref(result)
+    elif test_body == [result]:
+        inline = _expression(em, result)
+    if inline is not None:
+        test_lines = []
+        head = f"while {inline}:"
+    else:
+        flag = em.fresh("going")
+        em.names[result] = flag
+        test_lines = [
+            line for line in em.body_lines(test_body, test_body) if line != ""
+        ]
+        head = f"while {flag}:"
+    body = _body(body_r)
+    _claim_results(em, body_r, body, variables)
+    inner = [line for line in em.body_lines(body, body) if line != ""]
+    inner += _assign(em, body_r, variables)
+    return lines + test_lines + [head] + _indented(inner + test_lines)
+
+
+def _expression(em, node) -> str | None:
+    """The source of a one-line statement's right-hand side, or None."""
+    if node.op in HANDLED and node.op != "nonempty":
+        return None
+    if node.op == "nonempty":
+        return em.ref(node.inputs[0])  # a list is true while it is not empty
+    args = [em.ref(i) for i in node.inputs]
+    lines = em.target.statements(node, "__RESULT__", args)
+    if len(lines) != 1 or not lines[0].startswith("__RESULT__ = "):
+        return None
+    em.needs.update(em.target.needs(node))
+    return lines[0][len("__RESULT__ = ") :]
