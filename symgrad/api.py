@@ -39,6 +39,7 @@ from symgrad.codegen.constants import Constants
 from symgrad.codegen.naming import comment_safe
 from symgrad.codegen.trainer import generate_trainer
 from symgrad.errors import ArgumentError
+from symgrad.export import function_name
 from symgrad.files import write_atomic
 from symgrad.passes import optimize as run_passes
 from symgrad.passes.rewrite import substitute
@@ -146,9 +147,13 @@ def _check_diff_leaves(leaves, paths, argnums, params):
 
 def _source_file(fun) -> str:
     try:
-        return inspect.getsourcefile(fun) or fun.__code__.co_filename
-    except (TypeError, AttributeError):
-        return "<unknown>"
+        name = inspect.getsourcefile(fun) or fun.__code__.co_filename
+    except Exception:  # noqa: BLE001 - not a function, or a file name with NUL
+        try:
+            name = fun.__code__.co_filename
+        except AttributeError:
+            return "<unknown>"
+    return name if isinstance(name, str) else "<unknown>"
 
 
 def build_program(fun, args, argnums=0, optimize=True) -> Program:
@@ -157,7 +162,7 @@ def build_program(fun, args, argnums=0, optimize=True) -> Program:
     With `argnums=None` nothing is differentiated and `fun` may return an
     array: the program of a model's forward pass (`predict`).
     """
-    name = getattr(fun, "__name__", type(fun).__name__)
+    name = function_name(fun)
     params = _param_names(fun, len(args))
     if argnums is None:
         argnums, single = (), True
@@ -317,7 +322,8 @@ def _load(source: str, program: Program, constants: Constants | None = None):
     serial = next(_module_serials)
     # One linecache entry per loaded module: two specializations (or two
     # lambdas of one file) must not show each other's lines in tracebacks.
-    filename = comment_safe(f"<symgrad {base}:{program.fun_name} #{serial}>", 200)
+    where = comment_safe(f"{base}:{program.fun_name}").replace(">", ")")
+    filename = f"<symgrad #{serial} {where}>"
     module = types.ModuleType("symgrad_generated")
     module.__file__ = filename
     text = source
@@ -329,7 +335,9 @@ def _load(source: str, program: Program, constants: Constants | None = None):
     # entry goes when the module does (its functions keep it alive through
     # `__symgrad_module__` in their globals), so evicted specializations do
     # not pile up in linecache.
-    linecache.cache[filename] = (len(source), None, source.splitlines(True), filename)
+    # (The text registered is the one executed: stored constants are blank
+    # lines in it, so it stays small and every line number matches.)
+    linecache.cache[filename] = (len(text), None, text.splitlines(True), filename)
     module.__dict__["__symgrad_module__"] = module
     weakref.finalize(module, linecache.cache.pop, filename, None)
     exec(builtins.compile(text, filename, "exec"), module.__dict__)
@@ -422,8 +430,8 @@ class _Transformed:
     def __call__(self, *args, **kwargs):
         if kwargs:
             raise ArgumentError(
-                f"{self.__name__} got keyword arguments {sorted(kwargs)}; pass "
-                "arguments positionally (or bind them with functools.partial)"
+                f"{function_name(self.fun)} got keyword arguments {sorted(kwargs)}; "
+                "pass arguments positionally (or bind them with functools.partial)"
             )
         if tracing.is_tracing() or _has_tracer(args):
             return _inline(self.fun, args, self.argnums, self.with_value)
@@ -460,7 +468,7 @@ def _has_tracer(args) -> bool:
 
 def _inline(fun, args, argnums, with_value):
     """Differentiate symbolically inside an outer trace and return tracers."""
-    name = getattr(fun, "__name__", "function")
+    name = function_name(fun)
     params = _param_names(fun, len(args))
     argnums, single = _argnums(argnums, len(args), name)
     leaves, paths, treedef = flatten(tuple(args))

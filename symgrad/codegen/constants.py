@@ -79,7 +79,7 @@ class Constants:
     def __init__(self, target_name: str):
         self.target = target_name
         self.entries: list = []  # (name, array), in order of first use
-        self._names: dict = {}  # (dtype, shape, bytes) -> name
+        self._names: dict = {}  # node, or (dtype, shape, bytes) -> name
         self._texts: dict = {}  # name -> its assignment (base64 made once)
 
     def stores(self, array) -> bool:
@@ -92,7 +92,12 @@ class Constants:
 
     def ref(self, node) -> str:
         """The name of a constant node's stored array."""
-        return self.add(node.value)
+        # Nodes are interned (equal constants are one node), so the node
+        # itself is the key: no need to hash megabytes of bytes again.
+        name = self._names.get(node)
+        if name is None:
+            name = self._names[node] = self.add(node.value)
+        return name
 
     def add(self, array) -> str:
         array = np.asarray(array)
@@ -149,13 +154,19 @@ class Constants:
 
     def exec_source(self, source: str) -> str:
         """`source` with each stored assignment replaced by blank lines."""
+        pieces, start = [], 0
         for name, array in self.entries:
             text = self._assignment(name, array)
-            head = text.index(f"{name} = _constant(")
-            assignment = text[head:]
-            blank = "\n" * assignment.count("\n")
-            source = source.replace(assignment, blank, 1)
-        return source
+            assignment = text[text.index(f"{name} = _constant(") :]
+            # Find it by its short first line, then compare in place: a search
+            # for the whole multi-megabyte text is far slower.
+            at = source.find("\n" + assignment.split("\n", 1)[0] + "\n", start) + 1
+            if at == 0 or not source.startswith(assignment, at):
+                continue  # not in this text: leave it to be decoded
+            pieces += [source[start:at], "\n" * assignment.count("\n")]
+            start = at + len(assignment)
+        pieces.append(source[start:])
+        return "".join(pieces)
 
     def bindings(self) -> dict:
         """name -> value the module would decode: the array (numpy target) or

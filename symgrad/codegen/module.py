@@ -16,7 +16,6 @@ arrays in-process, see `api`).
 
 from __future__ import annotations
 
-import linecache
 import os
 
 from symgrad import __version__, ir
@@ -30,6 +29,7 @@ from symgrad.codegen.naming import (
     literal,
     sanitize,
 )
+from symgrad.source import source_line
 
 
 def leaf_label(program, leaf) -> str:
@@ -245,28 +245,27 @@ def _tree_src(treedef, it, where) -> str:
 def _structure_checks(treedef, access) -> list:
     """Conditions that are true when an argument does not have the structure
     of the example: `len(x) != n` for every container, and for a dict read by
-    position its keys' type names (and those of its keys that have literals).
-    Outer containers come first, so `or` never indexes into a wrong one."""
+    position one condition on its keys (a dict, the keys' type names, then
+    those of its keys that have literals). Outer containers come first, so
+    `or` never indexes into a wrong one."""
     checks = []
     for depth, node, where in walk(treedef, access):
         if node is None:
             continue
         kind, meta, children = node
-        checks.append((depth, f"len({where}) != {len(children)}"))
+        checks.append((depth, 0, f"len({where}) != {len(children)}"))
         if kind == "dict" and keys.dict_literals(meta) is None:
             names = literal([keys.type_name(k) for k in meta])
-            checks.append(
-                (
-                    depth,
-                    f"not isinstance({where}, dict) or "
-                    f"[type(k).__name__ for k in {where}] != {names}",
-                )
-            )
+            parts = [
+                f"not isinstance({where}, dict)",
+                f"[type(k).__name__ for k in {where}] != {names}",
+            ]
             for i, key in enumerate(meta):
                 text = keys.literal_of(key)
                 if text is not None:
-                    checks.append((depth, f"list({where})[{i}] != {text}"))
-    return [text for _, text in sorted(checks)]
+                    parts.append(f"list({where})[{i}] != {text}")
+            checks.append((depth, 1, " or ".join(parts)))
+    return [text for _, _, text in sorted(checks)]
 
 
 def _describe(treedef) -> str:
@@ -286,7 +285,7 @@ def _describe(treedef) -> str:
 def _comment(loc: ir.Loc) -> str:
     # Without the source line (a function made by exec, a deleted file) the
     # comment names the code object, which is user text like any other.
-    text = comment_safe(linecache.getline(loc.file, loc.line)) or comment_safe(loc.func)
+    text = comment_safe(source_line(loc.file, loc.line)) or comment_safe(loc.func)
     where = comment_safe(f"{os.path.basename(loc.file)}:{loc.line}")
     prefix = "grad of: " if loc.grad else ""
     return f"# {prefix}{text}  ({where})"

@@ -125,7 +125,7 @@ def literal(value) -> str:
             return 'float("nan")'
         if value in (math.inf, -math.inf):
             return 'float("inf")' if value > 0 else '-float("inf")'
-        return float.__repr__(value)
+        return _float_text(value)
     if kind is tuple:
         items = [literal(v) for v in value]
         return "(" + ", ".join(items) + ("," if len(items) == 1 else "") + ")"
@@ -165,4 +165,9 @@ def scalar_literal(value, module: str) -> str:
         return f"{module}.nan"
     if math.isinf(value):
         return f"{module}.inf" if value > 0 else f"-{module}.inf"
-    return repr(value)
+    return _float_text(value)
+
+
+def _float_text(value: float) -> str:
+    # repr, with black's spelling of exponents (1e16, not 1e+16).
+    return float.__repr__(value).replace("e+", "e")

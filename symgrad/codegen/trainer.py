@@ -339,7 +339,8 @@ def _initial_fn(initial, constants) -> list:
 
 def _files_fns(loss, param_leaves) -> list:
     records = [
-        (leaf_label(loss, leaf), tuple(leaf.node.shape)) for leaf in param_leaves
+        (leaf_label(loss, leaf), tuple(int(n) for n in leaf.node.shape))
+        for leaf in param_leaves
     ]
     table = [
         "# The parameter records of this model, in file order: (name, shape).",
