@@ -269,3 +269,65 @@ def test_trainers_write_converted_keys(target):
         X, y = X.tolist(), y.tolist()
     trained, history = namespace["train"](start, X, y, 2)
     assert list(trained) == ["w", "b"] and len(history) == 2
+
+
+writable_key = st.one_of(
+    text,
+    text.map(EvilStr),
+    text.map(np.str_),
+    st.integers(-(10**30), 10**30),
+    st.integers(-5, 5).map(np.int64),
+    st.floats(allow_nan=False),
+    st.binary(max_size=6),
+    st.tuples(text, st.integers(-3, 3)),
+    st.none(),
+)
+
+
+@settings(max_examples=10, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    st.lists(writable_key, min_size=1, max_size=3),
+    st.sampled_from(TARGETS),
+    st.text(
+        alphabet=st.characters(blacklist_characters="/\x00", codec="utf-8"),
+        min_size=1,
+        max_size=12,
+    ),
+)
+def test_trainers_with_hostile_keys_and_file_names(key_list, target, stem):
+    X = np.array([[1.0, 2.0], [-1.0, 0.5], [0.5, -1.5], [2.0, 1.0]])
+    y = np.array([1.0, -1.0, -1.0, 1.0])
+    extra = {}
+    for i, key in enumerate(key_list):
+        extra[key] = np.full(2, 0.1 * (i + 1))
+    params = {"w": np.array([0.1, -0.2]), "b": 0.05, "extra": extra}
+
+    def loss(p, X, y):
+        penalty = 0.0
+        for v in p["extra"].values():
+            penalty = penalty + (v * v).sum()
+        return _tiny_loss(p, X, y) + 1e-3 * penalty
+
+    def predict(p, X):
+        return X @ p["w"] + p["b"]
+
+    source = api.trainer_source(loss, predict, (params, X, y), target=target)
+    ast.parse(source)
+    namespace = {}
+    exec(compile(source, "<trainer>", "exec"), namespace)
+    start = namespace["initial_params"]()
+    assert list(start["extra"]) == list(extra)  # equal keys, in order
+    if target == "python":
+        X, y = X.tolist(), y.tolist()
+    trained, history = namespace["train"](start, X, y, 2)
+    want = symgrad.value_and_grad(loss)(params, np.asarray(X), np.asarray(y))[0]
+    assert history[0][1] == pytest.approx(want, rel=1e-12)
+    if stem in (".", ".."):
+        stem += "x"
+    with tempfile.TemporaryDirectory() as folder:
+        path = os.path.join(folder, stem + ".json")
+        namespace["save_params"](trained, path)
+        back = namespace["load_params"](path)
+        assert list(back["extra"]) == list(extra)
+        np.testing.assert_array_equal(back["w"], trained["w"])
+    assert not os.path.exists(FLAG)
