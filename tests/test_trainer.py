@@ -261,3 +261,11 @@ def test_trainer_command_line_errors_are_one_line(target, tmp_path):
         if code:
             assert "Traceback" not in out.stderr
             assert out.stderr.strip().splitlines()[-1].startswith("tiny_trainer.py: ")
+
+
+def test_python_trainer_needs_nothing_newer_than_python_3_8():
+    import ast
+
+    path = os.path.join(ROOT, "generated", "moons_trainer_python.py")
+    with open(path, encoding="utf-8") as f:
+        ast.parse(f.read(), feature_version=(3, 8))
