@@ -10,7 +10,28 @@ save_params(params, path) / load_params(path) -> parameters as JSON
 python {this file} data.csv [--steps N] -> trains on a CSV file
 """
 
+import base64
 import numpy as np
+
+
+def _constant(dtype, shape, data):
+    """An array stored as base64 of its little-endian bytes (read-only)."""
+    return np.frombuffer(base64.b64decode(data), dtype=dtype).reshape(shape)
+
+
+# float64 array of shape (16, 2)
+_const_1 = _constant(
+    "<f8",
+    (16, 2),
+    "aPydHQ0lzj9wrG5tLwixPyhF3YbhK9G/sK5r9yj2xT8kZMwpYWXlv3KNqRqKwuQ/6Byvi4XFzb+a9uA6BIniP/oU9y+R/eo/rDS8GXif2L+as5Pd+YDvP6hf6Ckq4uK/eD/SzecA1D+KQuvyNWPqP+6ZmDxrAem/bOIU1QyC5D/gKTLDPOzJv4D09Atr0eu/2KCwmqh/2T9QZclBZXHTv7CYF9N8rsi/sH3mtZ5N4z/wnnxiRDTjP5ADSTC59dQ/mkrTeslH5T/QDstDUi7IPwBNOzCAALS/PKde8bdI7T/GlNCuFO3iP4i9IaXD19e/xJa/3qhj2D9oNNaU/5DqPw==",
+)
+
+# float64 array of shape (16, 16)
+_const_2 = _constant(
+    "<f8",
+    (16, 16),
+    "EKhh2XDvtb9Y2iJDMRnev0wxnoMeI+O/oKjkMlqx67/gGxh81w2qPwBsCD9eYc4/KI7A+MjJwz+aDmw/EDHtv0AnM8ELsMe/QCNuHvmS0z8I/rjhpKfOPyA1RiAGetY/eCwmU5xH0T+SzCmf/WPjv2zU2tyMh9u/YI8OEHBouL/4Sv/fcKjqPzSnjExYFuM//PDM35PF178ItX6P9OfiPxDJrCryXMw/sEixLWRdwb/gl9SpXZbiP7Dr7gJiZrk/bEnUl+6p4T/Ap39uuV68Pxiy6rQnqNI/iJshj6xM5j+i2BvbjFPiv0JEcrGRXe4/gFtrQwzGrT/gqq2XfyGtP+IUTT3dnuE/ZnIHiq/F7L8AlbyX2t+Fv8gUVzmYRd4/cOGzAe3xtr+GTjIYxIXpP0SrLbzwhOM/AAsqdc9rmb9+zju9uyPgP3CB7V6jS90/3Ko+1LXd0r9Q4xhz9uO9PxgZoTRiqME/cMDPuzIR37+ad1TyvbnrvyjUaigLpue/bF3FcPw67L+CvXjd1Bzlv6ydoPiNeuQ/5vx7zHm44792zVI8ffjsPwo+BmJ9WOU/+N9tmFEq6D+A7phJDuy7P0gw07R6rMK/MGXxFo88yz+89EDfhmToP37CVzjRles/KMTMVifvwb+ogoofxtvePyBnjYc7C+a/XI9hd0wk0T9otOkJqovTv74pVcYun+u/fEN8pdnj0r+IxkzKc6PWP8jvb0iM2Mk/5IdrYwfT2z9uM+mWG77jv6AC103iUKC/4D6/bdn4zD8gAi8QZgu7P7B7OjYLx+W/5JXcfxAP2z+UhauKbu7lP/AwBQyZZ8u/co2V0ciM47/OVqmHkNDgP6ANv91c+c8/EL4Zwuocxb+IuUGSbNHlv+AXY7Bjh6+/kBsR2sFM2T+AuV5fcdPWv3QmrtuaEO6/+NglhhOWyT/I7f/2URbSPyDEyUMwtti/ipis37dZ7D8wHivUIZ23P4YbOIOm+OE/Epve2o7v5z8edqkIDJjhvxDhuqGn7Ni/sALf2r2vvr9YFBlBIPbOv8hTFVZ0etE/pLsCc5HH5r/2fjRCnYDkP5ho+J1YzuA/zqfqhLfZ4L9gt6p1BgrkPxBWUIy9geq/0MkLUCvW2D+YnqAeBCnUv0Q/dL841+U/iOUhaO3F3L+AEeZoCdCrP8i2EL0bHcg/QNQcYGF6zL+27LM/xBHnv+TFix869+Y/gMeNKWGFgT9YAL7Z8wfPv0jnG2fj2tE/mv2pEme56L968pZFRHLgv7AdEXzkp+y/fGG8nZic4j9Anicl52biv4BeBBVd57E/atE2Mpxz6z9QTgQf4njEP3DmjeoKaem/jGNiZcPP5j+QZzj5AdHsPwBOaIqn2Ic/kLZ9lQVJxz8kC7EAPHbSP2SK93i2D9I/AEeg0HaWfr8Wf8/2afzuv0rQRdz8hOa/ioWkQA2U7j8gZ/z2t5LqP7wMupthHNM/2DilLzuCzT/4EaljFI3rPzwnjKuzGt4/FguZjkuq7r943YrBP5viP2CGGh54nOW/RFfIwdod4D+USa3gnerSP7A6HyqC/do/oHaGw3om4z9Q7GTSNv2zv96SPzsqiOM/HBvpNF4s1j/iqIBaXibgPypqeKp0Ze6/2J+z1ELfwr96uAr1rLPiP4pZuLFXcem/NMBZf1og5b/42D6QTd/bP1TkZOIEFuo/KNqN2tCq0D9+yIzJ9vfmP4Klhkr59OW/GM4lz9xm47/Ka7kOUP3qv4D/Hik2n7k/PMs8Q7Re6j94jA/zbdXDP2SwnVg5SeC/DEgol4SE6j+aEo58ezvsvzQxjmrgceG/zlpTIzFw4j+IQWAiTvrVv1D5ix0sa7o/QC6yIOuPq7/os2iXpJLjv0R8dc9MR+u/3iIyJZ5J5j/Isi2y8KbUP5yzoXvgzdG/2N4dDGyOxD8Sr/9fSjruv3T7dwak+es/vOqansDs1j+60vT53e/sP9BTrmMeNuy/kPy7Ox21uT8kKj3pwqLov7RIkz/7ddM/UD9UAT8Myr+IpaW3Q1/cv9BvqTor1L8/GFyBfYBB2784jrKOIELYP/KPPJndjO+/BIhQK6995j9sfDh4ma3Zv/CYYV8PcNC/zlFQbTkc4T9UM8tvKrvWv5Kb0hy4Y+A/nlBJzxxh7L+KcFWOHZvgP6RDcKnWkey/PiH+curB4D8IBX3T/UHjPxi/fq0riM8/GPvbkLZRyr9qY+dvoeHkvwDmTiEsu3q/fH2nHaBb1j/s3XtmUz3kv5x7mXQcTOu/1oFLJy/m4786yWcc3tjtP+gnXuh04dE/LA13hpQ04j9OKKis4ePlv+iR69CmyeG/kDbget5byj+su1joOdrqv04F/ZMWsuG/oGKBLL4X5L/sUZlEPLLuv8D8mX+Lbe0/gFz5xbZ7pz/qk3F6R2jgP3YCSvo7U+m/bBUQ7VEp6z/o5n5LTtzWvwqaBojgsOy/TJ4J/v7S2j8AMBqiXUuTv84+9xd08uQ/qMSaf8pN1r+04OKidr3hP2iK7FICocU/4AVi8cuv1b8UFHVD82zZP6x41QhmYOm/8Ki+Abi5sz9AfTIv1DDZP+BVyASJCey/LDl1qNg92D8Yb6vAwQjKvzjQlwFriu2/+AD/377byb988CbNL73uP4jEkhouYu2/cKwJnxhXzT/4te2ohePAv3AOujotSLa/MCySMpN97z8o68Hwmd3IP4C1Vs6lXc0/IB+24A5+vz8=",
+)
 
 
 @np.errstate(all="ignore")
@@ -391,17 +412,251 @@ _sqrt = np.sqrt
 
 
 def _tolist(x):
-    return np.asarray(x).tolist()
+    return np.asarray(x, dtype=np.float64).tolist()
 
 
-def _fromlist(x):
-    return np.asarray(x, dtype=np.float64) if isinstance(x, list) else float(x)
+def _shaped(flat, shape):
+    """A float array of `shape` (a float for shape ()) from flat numbers."""
+    if not shape:
+        return float(flat[0])
+    return np.array(flat, dtype=np.float64).reshape(shape)
 
 
 def load_csv(path):
-    """Features in every column but the last; the -1/+1 label last."""
-    data = np.loadtxt(path, delimiter=',', ndmin=2)
-    return data[:, :-1], data[:, -1]
+    """(X, y) from a CSV file: features in every column but the last, the
+    label last (-1/+1, or 0/1 read as -1/+1); a header row is skipped."""
+    features, labels = _read_csv(path)
+    return np.array(features), np.array(labels)
+
+
+def _portable(value):
+    """A number or nested lists of numbers as JSON can hold them: floats, with
+    nan, inf and -inf as the strings "nan", "inf" and "-inf"."""
+    if isinstance(value, list):
+        return [_portable(v) for v in value]
+    value = float(value)
+    if value - value == 0:  # finite (inf - inf and nan - nan are nan)
+        return value
+    if value != value:
+        return "nan"
+    return "inf" if value > 0 else "-inf"
+
+
+def _shown(value):
+    """A JSON value for an error message, cut short."""
+    text = repr(value)
+    return text if len(text) <= 40 else text[:37] + "..."
+
+
+def _record_values(values, shape, where):
+    """The numbers of one record as a flat row-major list of floats, after
+    checking they are nested lists of exactly `shape` holding only numbers or
+    the strings "nan", "inf", "-inf"."""
+    items = [values]
+    for axis, n in enumerate(shape):
+        for item in items:
+            if not isinstance(item, list) or len(item) != n:
+                raise ValueError(
+                    f"{where}: the values do not have shape {list(shape)} "
+                    f"(at axis {axis}: {_shown(item)})"
+                )
+        items = [x for item in items for x in item]
+    out = []
+    for x in items:
+        if type(x) is str and x in ("nan", "inf", "-inf"):
+            out.append(float(x))
+            continue
+        if type(x) not in (int, float):  # bool and numeric strings are not numbers
+            raise ValueError(
+                f'{where}: {_shown(x)} is not a number (numbers, or "nan", "inf", '
+                '"-inf")'
+            )
+        try:
+            out.append(float(x))
+        except OverflowError:
+            raise ValueError(f"{where}: {_shown(x)} is too large for a float") from None
+    return out
+
+
+def _read_params(path, records):
+    """Flat lists of floats, one per `(name, shape)` of `records`, read from a
+    parameter file; a ValueError names the first record that does not fit
+    (missing, extra, renamed, out of order, of another shape, not numbers)."""
+    import json
+
+    with open(path, encoding="utf-8") as f:
+        try:
+            data = json.load(f)
+        except ValueError as exc:
+            raise ValueError(f"{path}: not a parameter file ({exc})") from None
+    found = data.get("format") if isinstance(data, dict) else None
+    if found != FORMAT:
+        raise ValueError(
+            f"{path}: not a parameter file: format is {_shown(found)}, "
+            f"expected {FORMAT!r}"
+        )
+    leaves = data.get("leaves")
+    if not isinstance(leaves, list):
+        raise ValueError(f"{path}: 'leaves' must be a list of records")
+    names = [name for name, _ in records]
+    out = []
+    for i, (name, shape) in enumerate(records):
+        if i >= len(leaves):
+            raise ValueError(
+                f"{path}: record {name!r} is missing (the file has {len(leaves)} "
+                f"records, the model {len(records)})"
+            )
+        record = leaves[i]
+        if not isinstance(record, dict) or not {"name", "shape", "values"} <= set(
+            record
+        ):
+            raise ValueError(
+                f"{path}: record {i} ({name!r}) needs 'name', 'shape' and 'values'"
+            )
+        got = record["name"]
+        if got != name:
+            why = (
+                "the records are out of order"
+                if got in names
+                else "renamed, or a file of another model"
+            )
+            raise ValueError(
+                f"{path}: record {i} is named {_shown(got)}, but the model's record "
+                f"{i} is {name!r} ({why})"
+            )
+        if record["shape"] != list(shape):
+            raise ValueError(
+                f"{path}: record {name!r} has shape {_shown(record['shape'])}, the "
+                f"model needs {list(shape)}"
+            )
+        where = f"{path}: record {name!r}"
+        out.append(_record_values(record["values"], shape, where))
+    if len(leaves) > len(records):
+        raise ValueError(
+            f"{path}: {len(leaves) - len(records)} extra record(s) after the "
+            f"model's {len(records)} (the first is {_shown(leaves[len(records)])})"
+        )
+    return out
+
+
+def _read_csv(path):
+    """`(features, labels)` from a CSV file: one sample per row, features in
+    every column but the last, the label last; as lists of floats.
+
+    A first row that is not all numbers is a header and skipped; a UTF-8 byte
+    order mark and blank lines are ignored. Every row must have as many fields
+    as the first. Labels must be -1/+1, or 0/1 (read as -1/+1)."""
+    import csv
+
+    rows = []
+    with open(path, newline="", encoding="utf-8-sig") as f:
+        reader = csv.reader(f)
+        for row in reader:
+            if any(field.strip() for field in row):
+                rows.append((reader.line_num, row))
+    if rows and not all(_is_number(field) for field in rows[0][1]):
+        rows = rows[1:]  # a header
+    if not rows:
+        raise ValueError(f"{path}: no data rows")
+    first, width = rows[0][0], len(rows[0][1])
+    if width < 2:
+        raise ValueError(
+            f"{path}: line {first} has one field; a row needs features and a label"
+        )
+    features, labels = [], []
+    for line, row in rows:
+        if len(row) != width:
+            raise ValueError(
+                f"{path}: line {line} has {len(row)} fields, line {first} has {width}"
+            )
+        for field in row:
+            if not _is_number(field):
+                raise ValueError(
+                    f"{path}: line {line}: {_shown(field)} is not a number"
+                )
+        values = [float(field) for field in row]
+        features.append(values[:-1])
+        labels.append(values[-1])
+    # Labels are -1/+1 (sign agreement is the accuracy), or all 0/1.
+    zero_one = 0.0 in labels
+    allowed = (0.0, 1.0) if zero_one else (-1.0, 1.0)
+    for (line, _), label in zip(rows, labels):  # noqa: B905 - Python 3.8
+        if label not in allowed:
+            raise ValueError(
+                f"{path}: line {line}: the label {label!r} is not "
+                + ("0/1 like the others" if zero_one else "-1/+1 (or 0/1)")
+            )
+    if zero_one:
+        labels = [2.0 * label - 1.0 for label in labels]
+    return features, labels
+
+
+def _is_number(field):
+    try:
+        float(field)
+    except ValueError:
+        return False
+    return True
+
+
+def _write_file(path, text):
+    """Replace the file `path` with `text` (UTF-8) atomically and durably.
+
+    The text goes to a new temporary file in the same folder, created with
+    mode 0o666 so the umask applies as for open() (or given the mode of the
+    file it replaces), is flushed and fsynced, then renamed over `path`. A
+    failure part-way leaves the old file as it was and no temporary file.
+    """
+    import os
+
+    path = os.path.realpath(os.fspath(path))  # through a symlink, as open()
+    folder = os.path.dirname(path)
+    try:
+        mode = os.stat(path).st_mode & 0o7777
+    except FileNotFoundError:
+        mode = None
+    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0)
+    for _ in range(100):
+        tmp = os.path.join(folder, ".symgrad-" + os.urandom(6).hex() + ".tmp")
+        try:
+            fd = os.open(tmp, flags, 0o666)
+        except FileExistsError:
+            continue
+        break
+    else:
+        raise FileExistsError("no free temporary file name in " + folder)
+    try:
+        with os.fdopen(fd, "wb") as f:
+            f.write(text.encode("utf-8"))
+            f.flush()
+            os.fsync(f.fileno())
+        if mode is not None:
+            try:
+                os.chmod(tmp, mode)
+            except OSError:
+                pass  # a file system without modes: the data matters more
+        os.replace(tmp, path)
+    except BaseException:
+        try:
+            os.unlink(tmp)
+        except OSError:
+            pass
+        raise
+    if hasattr(os, "O_DIRECTORY"):
+        # Make the rename itself durable (POSIX; best effort).
+        try:
+            dir_fd = os.open(folder, os.O_RDONLY | os.O_DIRECTORY)
+        except OSError:
+            return
+        try:
+            os.fsync(dir_fd)
+        except OSError:
+            pass
+        finally:
+            os.close(dir_fd)
+
+
+FORMAT = "symgrad-params/1"
 
 
 def _leaves(params):
@@ -452,26 +707,8 @@ def initial_params():
     """The example parameters the module was compiled with (a starting point)."""
     return _tree(
         [
-            _fromlist(x)
-            for x in [
-                [
-                    [0.23550571390294128, 0.06653114721000164],
-                    [-0.26830328150124894, 0.1715747078045431],
-                    [-0.6686254326224383, 0.6487474938152629],
-                    [-0.23259038277158273, 0.5792256498313748],
-                    [0.8434530197925192, -0.3847332240409951],
-                    [0.9844941451716409, -0.5901079958448365],
-                    [0.31255526637777775, 0.8246106857787521],
-                    [-0.7814232047574572, 0.6408752595662697],
-                    [-0.20252189189007108, -0.8693137391598071],
-                    [0.39841666323128555, -0.3037961142013801],
-                    [-0.19282493884310759, 0.6032250931493106],
-                    [0.6001302646227185, 0.32749776568749045],
-                    [0.6650130652363544, 0.1889136153241595],
-                    [-0.07813264062433589, 0.9151267732861252],
-                    [0.5914405264235476, -0.3725442040076463],
-                    [0.3810827422406471, 0.8301999957053683],
-                ],
+            _shaped(_const_1, (16, 2)),
+            _shaped(
                 [
                     0.0,
                     0.0,
@@ -490,296 +727,10 @@ def initial_params():
                     0.0,
                     0.0,
                 ],
-                [
-                    [
-                        -0.08568482691922008,
-                        -0.4702876239420326,
-                        -0.598037011209763,
-                        -0.8653994554527067,
-                        0.05088685407468296,
-                        0.23734644010332318,
-                        0.15459549089529045,
-                        -0.9122391928398941,
-                        -0.18505999501786086,
-                        0.30584552737905213,
-                        0.23949109098065002,
-                        0.35119774963171047,
-                        0.26999576683073867,
-                        -0.6059558972032326,
-                        -0.4301483303818887,
-                        -0.09534359352124744,
-                    ],
-                    [
-                        0.833061635489087,
-                        0.5964776511293395,
-                        -0.37143418174288434,
-                        0.5908148577342738,
-                        0.22158648570764017,
-                        -0.1356625769718156,
-                        0.5808552090645627,
-                        0.09921848842252134,
-                        0.5519936528601597,
-                        0.11082037875863104,
-                        0.2915133730664663,
-                        0.6968596263439943,
-                        -0.572699001261544,
-                        0.94892201097003,
-                        0.05815161059370322,
-                        0.05689619757216291,
-                    ],
-                    [
-                        0.5506426045691593,
-                        -0.8991315551643992,
-                        -0.01068087363780501,
-                        0.47299771880745967,
-                        -0.08962899486130538,
-                        0.797578856715021,
-                        0.6099780726775426,
-                        -0.024825326467644793,
-                        0.5043619819611675,
-                        0.45774158735550596,
-                        -0.29478212096243595,
-                        0.11675968465796172,
-                        0.1379511601427985,
-                        -0.48542469349832285,
-                        -0.8664235814101062,
-                        -0.7390189923668276,
-                    ],
-                    [
-                        -0.8822004511411428,
-                        -0.6597694707506181,
-                        0.6399602752689382,
-                        -0.6162690156778836,
-                        0.9053331545059524,
-                        0.667051974729419,
-                        0.7551658608563221,
-                        0.10907067581950436,
-                        -0.14588865117400673,
-                        0.2127856122995495,
-                        0.7622713432716846,
-                        0.8620382404752289,
-                        -0.1401108907535058,
-                        0.48216393547230973,
-                        -0.6888711593157701,
-                        0.2678404966193193,
-                    ],
-                    [
-                        -0.3053994271093132,
-                        -0.8631814836201597,
-                        -0.29515687142070823,
-                        0.35372633701181444,
-                        0.20192101990676137,
-                        0.43475517949093345,
-                        -0.6169565150718037,
-                        -0.03186709594911474,
-                        0.22634427889578657,
-                        0.10564268012149869,
-                        -0.6805473384045992,
-                        0.422794461121468,
-                        0.6853554447554182,
-                        -0.21409905516555439,
-                        -0.6109356015626146,
-                        0.5254595422399804,
-                    ],
-                    [
-                        0.24979744746643195,
-                        -0.16494497754636983,
-                        -0.6818144661499881,
-                        -0.06157981422579417,
-                        0.3953098897513252,
-                        -0.3566554480884392,
-                        -0.9395269671087605,
-                        0.19989246416270823,
-                        0.28261231537882425,
-                        -0.3861199056619302,
-                        0.8859519356381196,
-                        0.09224139623540206,
-                        0.5616028368830122,
-                        0.7479929232402773,
-                        -0.5498104256800536,
-                        -0.38944426340050686,
-                    ],
-                    [
-                        -0.11986910432370723,
-                        -0.2418861692296186,
-                        0.27309902578900536,
-                        -0.7118613477995166,
-                        0.640699986750376,
-                        0.5251887402876205,
-                        -0.5265767665889542,
-                        0.6262237833195563,
-                        -0.8283374538902439,
-                        0.38807184998509303,
-                        -0.315003423604574,
-                        0.6825221766793921,
-                        -0.44958052796535997,
-                        0.054321569495217936,
-                        0.18838831645682874,
-                        -0.22248475258825984,
-                    ],
-                    [
-                        -0.7209187740512764,
-                        0.7176790825016579,
-                        0.008555182533857453,
-                        -0.24243019229834561,
-                        0.27898488110769337,
-                        -0.7726321568042522,
-                        -0.5139485701725583,
-                        -0.8954946921521039,
-                        0.581615741803986,
-                        -0.5750613904646755,
-                        0.06993657839881884,
-                        0.8578625660652908,
-                        0.15993906511777078,
-                        -0.7940725880755064,
-                        0.7128617267763828,
-                        0.9005136363586974,
-                    ],
-                    [
-                        0.01164370432983386,
-                        0.18191594886177542,
-                        0.28846645419632666,
-                        0.28220903218440285,
-                        -0.007467712517625236,
-                        -0.9683122463720533,
-                        -0.703733854503761,
-                        0.9555727255393986,
-                        0.8304099868721302,
-                        0.29860725600901694,
-                        0.23053684069095115,
-                        0.8609716364376814,
-                        0.470379750754194,
-                        -0.958287981521013,
-                        0.5814512996793573,
-                        -0.6753502452813329,
-                    ],
-                    [
-                        0.5036443505111738,
-                        0.2955698675260916,
-                        0.4217229281756927,
-                        0.5984472102024547,
-                        -0.07808249126985456,
-                        0.6103717000192679,
-                        0.34645800749824374,
-                        0.504683663142057,
-                        -0.9498847321986592,
-                        -0.14743838678191312,
-                        0.5844330583547752,
-                        -0.7950857611747761,
-                        -0.6601994025531952,
-                        0.43550433241342956,
-                        0.8151878759155218,
-                        0.2604257711713296,
-                    ],
-                    [
-                        0.7177690445444254,
-                        -0.686154027517816,
-                        -0.6063064618924185,
-                        -0.843421963461304,
-                        0.10008562568600432,
-                        0.8240605653030353,
-                        0.15495085113716178,
-                        -0.5089384775906294,
-                        0.8286765053073863,
-                        -0.8822610314096722,
-                        -0.5451509553109077,
-                        0.5761953058198175,
-                        -0.3434024177268147,
-                        0.10319781991345178,
-                        -0.05383238577004734,
-                        -0.6116507489401757,
-                    ],
-                    [
-                        -0.8524536182338882,
-                        0.6964865423661555,
-                        0.32268922233815234,
-                        -0.2781907279339124,
-                        0.16059637633929102,
-                        -0.9446155428863412,
-                        0.8742237211553019,
-                        0.3582002209547388,
-                        0.9042806512794279,
-                        -0.8816062876600146,
-                        0.10041983326299175,
-                        -0.7698683314750423,
-                        0.30407601555374275,
-                        -0.20349872174164796,
-                        -0.4433144849231998,
-                        0.12433118993925452,
-                    ],
-                    [
-                        -0.4258729196203048,
-                        0.3790360826044181,
-                        -0.9859455101873194,
-                        0.7028423162448694,
-                        -0.40122067203805645,
-                        -0.25683960260938843,
-                        0.5346953520807405,
-                        -0.35517369191511716,
-                        0.5121727526610462,
-                        -0.8868545578539118,
-                        0.518934991832354,
-                        -0.8928025540682154,
-                        0.5236713643981046,
-                        0.6018056040412896,
-                        0.24634309741440386,
-                        -0.20561868737419142,
-                    ],
-                    [
-                        -0.652542799532154,
-                        -0.0065261577446391605,
-                        0.3493423738090866,
-                        -0.6324860574376863,
-                        -0.8530409123740017,
-                        -0.6218486564139833,
-                        0.9327230982583281,
-                        0.2793857831208002,
-                        0.5689184786100774,
-                        -0.6840675708965678,
-                        -0.5558656769249497,
-                        0.20592862129017364,
-                        -0.8391389406223104,
-                        -0.5529892816922855,
-                        -0.6278982991453468,
-                        -0.9592572536299122,
-                    ],
-                    [
-                        0.9196221821038293,
-                        0.045865737597233114,
-                        0.5127293960073278,
-                        -0.7914104355296121,
-                        0.848793948186239,
-                        -0.3571964013350297,
-                        -0.8965914398912116,
-                        0.4191281777225171,
-                        -0.01884218503850832,
-                        0.6545963733751365,
-                        -0.3484979864252389,
-                        0.554377859246435,
-                        0.1689761071111946,
-                        -0.3388547761206535,
-                        0.397274795414263,
-                        -0.7930174038445066,
-                    ],
-                    [
-                        0.077052593637436,
-                        0.3936052761946094,
-                        -0.8761639684113867,
-                        0.37877479983298445,
-                        -0.20339223773668702,
-                        -0.9231467276681604,
-                        -0.2020186036807059,
-                        0.9605940825345125,
-                        -0.9182348746309268,
-                        0.22922046437756505,
-                        -0.13194342373337498,
-                        -0.08703882869490953,
-                        0.984078978320559,
-                        0.19426273589837106,
-                        0.2294204003823488,
-                        0.12301724420660465,
-                    ],
-                ],
+                (16,),
+            ),
+            _shaped(_const_2, (16, 16)),
+            _shaped(
                 [
                     0.0,
                     0.0,
@@ -798,77 +749,80 @@ def initial_params():
                     0.0,
                     0.0,
                 ],
+                (16,),
+            ),
+            _shaped(
                 [
-                    [
-                        0.9128783824023976,
-                        -0.820982404658368,
-                        0.9648285595338895,
-                        0.3470665940198512,
-                        0.5436156893249604,
-                        0.49097996014038525,
-                        -0.9353940167321961,
-                        -0.707696853463387,
-                        -0.543868634071563,
-                        0.24162175370353833,
-                        -0.6723901907230767,
-                        -0.5973053326809556,
-                        0.6457663814022516,
-                        -0.2271549182489696,
-                        -0.3223491002609964,
-                        -0.2532524374373504,
-                    ]
+                    0.9128783824023976,
+                    -0.820982404658368,
+                    0.9648285595338895,
+                    0.3470665940198512,
+                    0.5436156893249604,
+                    0.49097996014038525,
+                    -0.9353940167321961,
+                    -0.707696853463387,
+                    -0.543868634071563,
+                    0.24162175370353833,
+                    -0.6723901907230767,
+                    -0.5973053326809556,
+                    0.6457663814022516,
+                    -0.2271549182489696,
+                    -0.3223491002609964,
+                    -0.2532524374373504,
                 ],
-                [0.0],
-            ]
+                (1, 16),
+            ),
+            _shaped([0.0], (1,)),
         ]
     )
 
 
+# The parameter records of this model, in file order: (name, shape).
+_RECORDS = [
+    ("params[0][0]", (16, 2)),
+    ("params[0][1]", (16,)),
+    ("params[1][0]", (16, 16)),
+    ("params[1][1]", (16,)),
+    ("params[2][0]", (1, 16)),
+    ("params[2][1]", (1,)),
+]
+
+
 def save_params(params, path):
-    """Write the parameters as JSON: a list of {name, shape, values}."""
+    """Write the parameters to `path` as JSON (atomically: the old file stays
+    whole until the new one is complete): a list of {name, shape, values}
+    records; NaN and infinities are written as the strings nan, inf and -inf.
+    """
     import json
 
-    names = [
-        "params[0][0]",
-        "params[0][1]",
-        "params[1][0]",
-        "params[1][1]",
-        "params[2][0]",
-        "params[2][1]",
-    ]
-    leaves = [_tolist(p) for p in _leaves(params)]
-    records = [
-        {'name': n, 'shape': list(_shape(v)), 'values': v}
-        for n, v in zip(names, leaves)
-    ]
-    with open(path, 'w', encoding='utf-8') as f:
-        json.dump({'format': 'symgrad-params/1', 'leaves': records}, f)
-
-
-def _shape(value):
-    """The shape of a nested list."""
-    shape = []
-    while isinstance(value, list):
-        shape.append(len(value))
-        value = value[0] if value else None
-    return tuple(shape)
+    records = []
+    for (name, shape), value in zip(_RECORDS, _leaves(params)):
+        value = _portable(_tolist(value))
+        _record_values(value, shape, f"parameter {name}")  # as load checks
+        records.append({"name": name, "shape": list(shape), "values": value})
+    data = {"format": FORMAT, "leaves": records}
+    _write_file(path, json.dumps(data, allow_nan=False) + "\n")
 
 
 def load_params(path):
-    """Read parameters written by save_params."""
-    import json
-
-    with open(path, encoding='utf-8') as f:
-        records = json.load(f)['leaves']
-    return _tree([_fromlist(r['values']) for r in records])
+    """Read parameters written by save_params. A ValueError names the first
+    record that is missing, extra, renamed, out of order, of another shape
+    or not numbers.
+    """
+    flat = _read_params(path, _RECORDS)
+    return _tree([_shaped(v, s) for v, (_, s) in zip(flat, _RECORDS)])
 
 
 def main(argv=None):
-    """Train on a CSV file from the command line, printing every step."""
+    """Train on a CSV file from the command line, printing every step.
+
+    Bad input (a file that cannot be read, a bad CSV or parameter file, data
+    of the wrong shape) ends with a one-line error and exit status 2.
+    """
     import argparse
 
     parser = argparse.ArgumentParser(
-        description='Train loss with sgd on a CSV file (features, then a -1/+1 label).'
+        description="%(prog)s: train loss with sgd on a CSV file (features, then a -1/+1 or 0/1 label per row)."
     )
     parser.add_argument('csv', help='training data, one sample per row')
     parser.add_argument('--steps', type=int, default=100)
@@ -876,15 +830,22 @@ def main(argv=None):
     parser.add_argument('--params', help='initial parameters (JSON)')
     parser.add_argument('--save', help='write trained parameters (JSON)')
     args = parser.parse_args(argv)
-    X, y = load_csv(args.csv)
-    params = load_params(args.params) if args.params else initial_params()
+    if args.steps < 0:
+        parser.error('--steps must be 0 or more')
 
     def report(k, loss, acc):
         print(f'step {k} loss {loss!r}, accuracy {acc * 100}%')
 
-    params, _ = train(params, X, y, args.steps, args.lr, callback=report)
-    if args.save:
-        save_params(params, args.save)
+    try:
+        X, y = load_csv(args.csv)
+        params = initial_params()
+        if args.params:
+            params = load_params(args.params)
+        params, _ = train(params, X, y, args.steps, args.lr, callback=report)
+        if args.save:
+            save_params(params, args.save)
+    except (OSError, ValueError) as exc:
+        parser.exit(2, f'{parser.prog}: error: {exc}\n')
 
 
 if __name__ == "__main__":

@@ -5,7 +5,10 @@ Contract:
   symbolically, optimizes the graph, generates a module and loads it.
 - `grad` / `value_and_grad` wrap a function (as decorators or calls): the first
   call with a given argument signature (structure, shapes, dtypes, static
-  values) compiles, later calls with the same signature reuse the module.
+  values) compiles, later calls with the same signature reuse the module. The
+  cache keeps the `cache_size` most recently used specializations.
+- Compiling is thread-safe: each compilation has its own scope, and the lazy
+  imports and process-wide state it touches are guarded by locks.
 - Inside a trace (nested `grad`, or `grad` used by a function being compiled)
   they do not run code: they differentiate symbolically and return tracers, so
   higher-order derivatives compose.
@@ -21,16 +24,22 @@ import inspect
 import itertools
 import linecache
 import os
+import threading
 import time
 import types
+import weakref
+from collections import OrderedDict
 
 import numpy as np
 
 from symgrad import autodiff, frontend, ir, ops, tracing
 from symgrad.codegen import TARGETS as _CODEGEN_TARGETS
-from symgrad.codegen import generate
+from symgrad.codegen import generate, keys
+from symgrad.codegen.constants import Constants
 from symgrad.codegen.naming import comment_safe
+from symgrad.codegen.trainer import generate_trainer
 from symgrad.errors import ArgumentError
+from symgrad.export import function_name
 from symgrad.files import write_atomic
 from symgrad.passes import optimize as run_passes
 from symgrad.passes.rewrite import substitute
@@ -39,6 +48,10 @@ from symgrad.pytree import flatten, unflatten
 
 TARGETS = tuple(_CODEGEN_TARGETS)
 _nested_tags = itertools.count(1)
+# Every loaded module gets its own linecache file name (next() on a count is
+# atomic under the GIL, so threads never share one).
+_module_serials = itertools.count(1)
+DEFAULT_CACHE_SIZE = 64
 
 
 # ------------------------------------------------------------------ arguments
@@ -118,7 +131,7 @@ def signature(args):
 def _check_diff_leaves(leaves, paths, argnums, params):
     for leaf, path in zip(leaves, paths, strict=True):
         if path[0] in argnums and not _is_float_leaf(leaf):
-            label = params[path[0]] + "".join(f"[{k!r}]" for k in path[1:])
+            label = keys.label(params[path[0]], path[1:])
             kind = type(leaf).__name__
             if isinstance(leaf, np.ndarray):
                 kind = f"array of dtype {leaf.dtype}"
@@ -134,9 +147,13 @@ def _check_diff_leaves(leaves, paths, argnums, params):
 
 def _source_file(fun) -> str:
     try:
-        return inspect.getsourcefile(fun) or fun.__code__.co_filename
-    except (TypeError, AttributeError):
-        return "<unknown>"
+        name = inspect.getsourcefile(fun) or fun.__code__.co_filename
+    except Exception:  # noqa: BLE001 - not a function, or a file name with NUL
+        try:
+            name = fun.__code__.co_filename
+        except AttributeError:
+            return "<unknown>"
+    return name if isinstance(name, str) else "<unknown>"
 
 
 def build_program(fun, args, argnums=0, optimize=True) -> Program:
@@ -145,7 +162,7 @@ def build_program(fun, args, argnums=0, optimize=True) -> Program:
     With `argnums=None` nothing is differentiated and `fun` may return an
     array: the program of a model's forward pass (`predict`).
     """
-    name = getattr(fun, "__name__", type(fun).__name__)
+    name = function_name(fun)
     params = _param_names(fun, len(args))
     if argnums is None:
         argnums, single = (), True
@@ -214,10 +231,11 @@ def count_ops(outputs) -> int:
 
 
 def _leaf_hint(params, path) -> str:
-    pos, *keys = path
-    if keys and isinstance(keys[0], str):
-        return "_".join(str(k) for k in keys)
-    return "_".join([params[pos]] + [str(k) for k in keys])
+    pos, *path_keys = path
+    texts = [keys.hint_text(k) for k in path_keys]
+    if path_keys and isinstance(path_keys[0], str):
+        return "_".join(texts)
+    return "_".join([params[pos]] + texts)
 
 
 class Compiled:
@@ -239,7 +257,10 @@ class Compiled:
         self.program = program
         self.target = target
         t0 = time.perf_counter()
-        self.source = generate(program, target)
+        # Large constant arrays: stored compactly in `source`, bound directly
+        # into the module loaded here (never decoded in-process).
+        self._constants = Constants(target)
+        self.source = generate(program, target, constants=self._constants)
         # Formatting happens inside generate and reports its own time.
         program.stats["codegen_s"] = (
             time.perf_counter() - t0 - program.stats.get("format_s", 0.0)
@@ -253,7 +274,7 @@ class Compiled:
         if self._module is None:
             t0 = time.perf_counter()
             with _gc_paused():
-                self._module = _load(self.source, self.program)
+                self._module = _load(self.source, self.program, self._constants)
             self.stats["load_s"] = time.perf_counter() - t0
         return self._module
 
@@ -297,14 +318,30 @@ class Compiled:
         return f"<Compiled {self.program.fun_name} target={self.target}>"
 
 
-def _load(source: str, program: Program):
+def _load(source: str, program: Program, constants: Constants | None = None):
     base = os.path.basename(program.filename)
-    filename = comment_safe(f"<symgrad {base}:{program.fun_name}>")
+    serial = next(_module_serials)
+    # One linecache entry per loaded module: two specializations (or two
+    # lambdas of one file) must not show each other's lines in tracebacks.
+    where = comment_safe(f"{base}:{program.fun_name}").replace(">", ")")
+    filename = f"<symgrad #{serial} {where}>"
     module = types.ModuleType("symgrad_generated")
     module.__file__ = filename
-    # Registering the text lets tracebacks show the generated lines.
-    linecache.cache[filename] = (len(source), None, source.splitlines(True), filename)
-    exec(builtins.compile(source, filename, "exec"), module.__dict__)
+    text = source
+    if constants is not None and constants.entries:
+        # Same line numbers, but the stored arrays are bound, not decoded.
+        text = constants.exec_source(source)
+        module.__dict__.update(constants.bindings())
+    # Registering the text lets tracebacks show the generated lines. The
+    # entry goes when the module does (its functions keep it alive through
+    # `__symgrad_module__` in their globals), so evicted specializations do
+    # not pile up in linecache.
+    # (The text registered is the one executed: stored constants are blank
+    # lines in it, so it stays small and every line number matches.)
+    linecache.cache[filename] = (len(text), None, text.splitlines(True), filename)
+    module.__dict__["__symgrad_module__"] = module
+    weakref.finalize(module, linecache.cache.pop, filename, None)
+    exec(builtins.compile(text, filename, "exec"), module.__dict__)
     return module
 
 
@@ -324,6 +361,10 @@ def compile(
         return Compiled(program, target)
 
 
+_gc_lock = threading.Lock()
+_gc_state = {"depth": 0, "was_enabled": False}
+
+
 @contextlib.contextmanager
 def _gc_paused():
     """Pause the cyclic garbage collector while compiling.
@@ -333,14 +374,23 @@ def _gc_paused():
     chain spend about a fifth of its time in the collector and grow faster
     than linearly. Nothing here creates cycles that need collecting, and the
     collector's previous state is restored afterwards.
+
+    The collector is process-wide: with threads compiling at once, the first
+    to enter records its state and the last to leave restores it (a plain
+    save/restore per thread could leave it disabled for good).
     """
-    was_enabled = gc.isenabled()
-    gc.disable()
+    with _gc_lock:
+        if _gc_state["depth"] == 0:
+            _gc_state["was_enabled"] = gc.isenabled()
+            gc.disable()
+        _gc_state["depth"] += 1
     try:
         yield
     finally:
-        if was_enabled:
-            gc.enable()
+        with _gc_lock:
+            _gc_state["depth"] -= 1
+            if _gc_state["depth"] == 0 and _gc_state["was_enabled"]:
+                gc.enable()
 
 
 # ------------------------------------------------------------------ grad
@@ -349,16 +399,28 @@ def _gc_paused():
 class _Transformed:
     """The callable `grad(fun)` / `value_and_grad(fun)` returns."""
 
-    def __init__(self, fun, argnums, with_value, target, optimize):
+    def __init__(self, fun, argnums, with_value, target, optimize, cache_size):
         if not callable(fun):
             raise ArgumentError(f"grad needs a function, got {type(fun).__name__}")
+        if (
+            not isinstance(cache_size, (int, np.integer))
+            or isinstance(cache_size, bool)
+            or cache_size < 0
+        ):
+            raise ArgumentError(
+                f"cache_size={cache_size!r}: use an int >= 0 (how many "
+                "specializations to keep; 0 compiles on every call)"
+            )
         functools.update_wrapper(self, fun)
         self.fun = fun
         self.argnums = argnums
         self.with_value = with_value
         self.target = target
         self.optimize = optimize
-        self._cache: dict = {}
+        self.cache_size = int(cache_size)
+        # signature -> Compiled, least recently used first.
+        self._cache: OrderedDict = OrderedDict()
+        self._lock = threading.Lock()
         self.compiled: Compiled | None = None
 
     @property
@@ -369,14 +431,19 @@ class _Transformed:
     def __call__(self, *args, **kwargs):
         if kwargs:
             raise ArgumentError(
-                f"{self.__name__} got keyword arguments {sorted(kwargs)}; pass "
-                "arguments positionally (or bind them with functools.partial)"
+                f"{function_name(self.fun)} got keyword arguments {sorted(kwargs)}; "
+                "pass arguments positionally (or bind them with functools.partial)"
             )
         if tracing.is_tracing() or _has_tracer(args):
             return _inline(self.fun, args, self.argnums, self.with_value)
         key, _, _, _ = signature(args)
-        compiled = self._cache.get(key)
+        with self._lock:
+            compiled = self._cache.get(key)
+            if compiled is not None:
+                self._cache.move_to_end(key)
         if compiled is None:
+            # Compiled outside the lock: another thread may compile the same
+            # signature at the same time; both results are identical.
             compiled = compile(
                 self.fun,
                 *args,
@@ -384,7 +451,11 @@ class _Transformed:
                 target=self.target,
                 optimize=self.optimize,
             )
-            self._cache[key] = compiled
+            with self._lock:
+                if self.cache_size:
+                    self._cache[key] = compiled
+                    while len(self._cache) > self.cache_size:
+                        self._cache.popitem(last=False)
         self.compiled = compiled
         if self.with_value:
             return compiled.value_and_grad(*args)
@@ -398,7 +469,7 @@ def _has_tracer(args) -> bool:
 
 def _inline(fun, args, argnums, with_value):
     """Differentiate symbolically inside an outer trace and return tracers."""
-    name = getattr(fun, "__name__", "function")
+    name = function_name(fun)
     params = _param_names(fun, len(args))
     argnums, single = _argnums(argnums, len(args), name)
     leaves, paths, treedef = flatten(tuple(args))
@@ -445,9 +516,6 @@ def flat_leaves(args) -> list:
 
 def trainer_source(loss, predict, example, optimizer="sgd", target="numpy") -> str:
     """The trainer module for `loss(params, X, y)` and `predict(params, X)`."""
-    from symgrad.codegen import TARGETS as CODEGEN
-    from symgrad.codegen.trainer import generate_trainer
-
     if target not in TARGETS:
         raise ArgumentError(f"unknown target {target!r}; choose one of {TARGETS}")
     if len(example) != 3:
@@ -458,27 +526,46 @@ def trainer_source(loss, predict, example, optimizer="sgd", target="numpy") -> s
         predict_program = build_program(predict, (params, X), argnums=None)
         initial = flat_leaves((params,))
         return generate_trainer(
-            loss_program, predict_program, optimizer, CODEGEN[target], initial
+            loss_program, predict_program, optimizer, _CODEGEN_TARGETS[target], initial
         )
 
 
-def grad(fun=None, argnums=0, *, target="numpy", optimize=True):
+def grad(
+    fun=None,
+    argnums=0,
+    *,
+    target="numpy",
+    optimize=True,
+    cache_size=DEFAULT_CACHE_SIZE,
+):
     """The gradient of scalar-valued `fun` with respect to argument(s) `argnums`.
 
     Use as `grad(f)`, `@grad` or `@grad(argnums=(0, 1))`. The gradient has the
     structure of the differentiated argument (a tuple of them for a tuple).
-    `optimize` is as for `compile`.
+    `optimize` is as for `compile`. Each new argument signature compiles once;
+    the `cache_size` most recently used compilations are kept (0: none).
     """
     if fun is None:
-        return lambda f: grad(f, argnums, target=target, optimize=optimize)
-    return _Transformed(fun, argnums, False, target, optimize)
+        return lambda f: grad(
+            f, argnums, target=target, optimize=optimize, cache_size=cache_size
+        )
+    return _Transformed(fun, argnums, False, target, optimize, cache_size)
 
 
-def value_and_grad(fun=None, argnums=0, *, target="numpy", optimize=True):
+def value_and_grad(
+    fun=None,
+    argnums=0,
+    *,
+    target="numpy",
+    optimize=True,
+    cache_size=DEFAULT_CACHE_SIZE,
+):
     """Like `grad`, but the call returns `(value, gradient)`."""
     if fun is None:
-        return lambda f: value_and_grad(f, argnums, target=target, optimize=optimize)
-    return _Transformed(fun, argnums, True, target, optimize)
+        return lambda f: value_and_grad(
+            f, argnums, target=target, optimize=optimize, cache_size=cache_size
+        )
+    return _Transformed(fun, argnums, True, target, optimize, cache_size)
 
 
 __all__ = ["Compiled", "build_program", "compile", "grad", "value_and_grad"]

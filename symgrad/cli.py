@@ -1,9 +1,11 @@
 """The `symgrad` command: compile, show and demo.
 
 Contract: `main(argv)` parses the command line and returns an exit code: 0 on
-success, 2 for a user error (missing file, function or example inputs; a
-file it will not overwrite), with a one-line `symgrad: ...` message on stderr
-saying what to do. Files are written atomically (temporary file, rename).
+success, 2 for a user error (missing or non-Python file, a file that fails to
+import, missing function or example inputs, a file it will not overwrite or
+cannot write, a bad option value), with a one-line `symgrad: ...` message on
+stderr saying what to do. Files are written atomically (temporary file,
+rename).
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ import argparse
 import importlib.util
 import os
 import sys
+import traceback
 
 from symgrad import __version__
 from symgrad.errors import SymgradError
@@ -143,9 +146,31 @@ def main(argv=None) -> int:
 
     try:
         return getattr(commands, args.command)(args)
-    except (UserError, SymgradError) as exc:
-        print(f"symgrad: {exc}", file=sys.stderr)
+    except (UserError, SymgradError, OSError) as exc:
+        print(f"symgrad: {_one_line(exc)}", file=sys.stderr)
         return 2
+
+
+def _one_line(exc) -> str:
+    return " ".join(str(exc).split()) or type(exc).__name__
+
+
+def user_code(what: str, fn, *args):
+    """Run the user's code (`fn(*args)`); an exception in it becomes a
+    UserError saying `what` failed, where, and why."""
+    try:
+        return fn(*args)
+    except (UserError, SymgradError):
+        raise
+    except SyntaxError as exc:
+        where = f"{exc.filename}:{exc.lineno}" if exc.lineno else exc.filename
+        raise UserError(f"{what} failed: syntax error at {where}: {exc.msg}") from exc
+    except Exception as exc:  # noqa: BLE001 - any error of the user's code
+        frames = traceback.extract_tb(exc.__traceback__)
+        where = f" at {frames[-1].filename}:{frames[-1].lineno}" if frames else ""
+        raise UserError(
+            f"{what} failed{where}: {type(exc).__name__}: {_one_line(exc)}"
+        ) from exc
 
 
 def load_function(spec: str):
@@ -160,10 +185,14 @@ def load_function(spec: str):
     folder = os.path.dirname(os.path.abspath(path))
     module_name = "symgrad_user_" + os.path.splitext(os.path.basename(path))[0]
     spec_obj = importlib.util.spec_from_file_location(module_name, path)
+    if spec_obj is None or spec_obj.loader is None:
+        raise UserError(
+            f"{path} is not a Python source file; give FILE.py:FUNC with a .py file"
+        )
     module = importlib.util.module_from_spec(spec_obj)
     sys.path.insert(0, folder)  # so the file can import its neighbours
     try:
-        spec_obj.loader.exec_module(module)
+        user_code(f"importing {path}", spec_obj.loader.exec_module, module)
     finally:
         sys.path.remove(folder)
     fun = getattr(module, name, None)

@@ -52,6 +52,8 @@ class _Progress:
 
 
 def run_demo(out=None, steps=100) -> int:
+    if isinstance(steps, bool) or not isinstance(steps, int) or steps < 1:
+        raise UserError(f"--steps must be 1 or more, got {steps!r}")
     if not os.path.isfile(EXAMPLE):
         raise UserError(
             f"the demo needs {EXAMPLE} from a checkout of the symgrad repository "

@@ -5,7 +5,8 @@ that `symgrad compile FILE.py:FUNC` and `symgrad show` can find what to trace
 it with. `example` is a tuple of arguments or a zero-argument callable that
 returns one (so data is only made when needed); `predict`, optional, is the
 model function `predict(params, X)` a generated trainer exposes. The decorated
-function itself is returned unchanged.
+function itself is returned unchanged. `function_name(fun)` is a callable's
+name as text, also for a `functools.partial` or a callable instance.
 """
 
 from __future__ import annotations
@@ -28,8 +29,8 @@ class Export:
         args = self.example() if callable(self.example) else self.example
         if not isinstance(args, tuple):
             raise ArgumentError(
-                f"the example of {self.fun.__name__} must be a tuple of arguments "
-                f"(or a function returning one), not {type(args).__name__}"
+                f"the example of {function_name(self.fun)} must be a tuple of "
+                f"arguments (or a function returning one), not {type(args).__name__}"
             )
         return args
 
@@ -46,3 +47,17 @@ def export(fun=None, *, example, argnums=0, predict=None):
 
 def exported(fun) -> Export | None:
     return getattr(fun, ATTRIBUTE, None)
+
+
+def function_name(fun) -> str:
+    """`fun.__name__` if it is a str; the wrapped function's for a
+    functools.partial; else the callable's type name."""
+    for _ in range(100):  # partials of partials
+        name = getattr(fun, "__name__", None)
+        if isinstance(name, str):
+            return str.__str__(name)
+        inner = getattr(fun, "func", None)
+        if inner is None or not callable(inner):
+            break
+        fun = inner
+    return type(fun).__name__

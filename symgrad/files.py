@@ -1,16 +1,23 @@
 """Writing files safely.
 
 Contract: `write_atomic(path, text)` writes to a temporary file in the target
-folder and renames it over `path`, so readers see the old file or the whole
-new one, never a partial one; on failure no stray file is left. A missing
-folder is a `SymgradError`. `is_generated(path)` tells whether a file was
-written by symgrad (its first line says so).
+folder, flushes and fsyncs it, and renames it over `path`, so readers (and a
+crash or `kill -9` at any moment) see the old file or the whole new one, never
+a partial one; on failure no stray file is left. The new file gets the mode
+of the file it replaces, or for a new file what `open()` would give under the
+current umask (never mkstemp's 0600). A symlink is written through, as
+`open()` does. Any failure is a `SymgradError` naming the path.
+`is_generated(path)` tells whether a file was written by symgrad (its first
+line says so).
+
+`_write_file` is written to stand alone (standard library only, imports
+inside, Python 3.8): generated trainers carry a copy of its source for
+`save_params`, so both write files the same way.
 """
 
 from __future__ import annotations
 
 import os
-import tempfile
 
 from symgrad.errors import SymgradError
 
@@ -22,16 +29,69 @@ def write_atomic(path, text: str) -> str:
     folder = os.path.dirname(os.path.abspath(path))
     if not os.path.isdir(folder):
         raise SymgradError(f"cannot write {path}: the folder {folder} does not exist")
-    fd, tmp = tempfile.mkstemp(prefix=".symgrad-", suffix=".tmp", dir=folder)
     try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as f:
-            f.write(text)
+        _write_file(path, text)
+    except OSError as exc:
+        reason = exc.strerror or str(exc)
+        raise SymgradError(f"cannot write {path}: {reason}") from exc
+    return path
+
+
+def _write_file(path, text):
+    """Replace the file `path` with `text` (UTF-8) atomically and durably.
+
+    The text goes to a new temporary file in the same folder, created with
+    mode 0o666 so the umask applies as for open() (or given the mode of the
+    file it replaces), is flushed and fsynced, then renamed over `path`. A
+    failure part-way leaves the old file as it was and no temporary file.
+    """
+    import os
+
+    path = os.path.realpath(os.fspath(path))  # through a symlink, as open()
+    folder = os.path.dirname(path)
+    try:
+        mode = os.stat(path).st_mode & 0o7777
+    except FileNotFoundError:
+        mode = None
+    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0)
+    for _ in range(100):
+        tmp = os.path.join(folder, ".symgrad-" + os.urandom(6).hex() + ".tmp")
+        try:
+            fd = os.open(tmp, flags, 0o666)
+        except FileExistsError:
+            continue
+        break
+    else:
+        raise FileExistsError("no free temporary file name in " + folder)
+    try:
+        with os.fdopen(fd, "wb") as f:
+            f.write(text.encode("utf-8"))
+            f.flush()
+            os.fsync(f.fileno())
+        if mode is not None:
+            try:
+                os.chmod(tmp, mode)
+            except OSError:
+                pass  # a file system without modes: the data matters more
         os.replace(tmp, path)
     except BaseException:
-        if os.path.exists(tmp):
+        try:
             os.unlink(tmp)
+        except OSError:
+            pass
         raise
-    return path
+    if hasattr(os, "O_DIRECTORY"):
+        # Make the rename itself durable (POSIX; best effort).
+        try:
+            dir_fd = os.open(folder, os.O_RDONLY | os.O_DIRECTORY)
+        except OSError:
+            return
+        try:
+            os.fsync(dir_fd)
+        except OSError:
+            pass
+        finally:
+            os.close(dir_fd)
 
 
 def is_generated(path) -> bool:

@@ -3,7 +3,9 @@
 Contract: `user_frame()` is the innermost frame outside symgrad and NumPy;
 `fail` raises a symgrad error prefixed with that frame's `file:line`;
 `Recorder` turns frames into `ir.Loc`s numbered by statement execution;
-`name_statements` names the value of each traced assignment after its target.
+`name_statements` names the value of each traced assignment after its target;
+`source_line(file, line)` is a line of the user's source, or "" when there is
+none (also for file names that cannot name a file: NUL, lone surrogates).
 """
 
 from __future__ import annotations
@@ -58,6 +60,15 @@ def where_str() -> str:
     if frame is None:
         return "<unknown>"
     return f"{frame.f_code.co_filename}:{frame.f_lineno}"
+
+
+def source_line(file: str, line: int) -> str:
+    """`linecache.getline`, but "" instead of an error for a code object whose
+    file name the OS cannot even look up (`co_filename` is user data)."""
+    try:
+        return linecache.getline(file, line)
+    except (OSError, ValueError):  # UnicodeEncodeError is a ValueError
+        return ""
 
 
 def fail(message: str, fix: str, cls=TraceError):
@@ -127,6 +138,6 @@ def name_statements(nodes) -> None:
             last[(loc.file, loc.stmt)] = node
     for (file, _), node in last.items():
         if node.hint is None:
-            match = _ASSIGN.match(linecache.getline(file, node.loc.line))
+            match = _ASSIGN.match(source_line(file, node.loc.line))
             if match:
                 node.hint = match.group(1)

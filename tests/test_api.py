@@ -178,3 +178,69 @@ def test_integer_data_arrays_are_inputs():
     np.testing.assert_array_equal(g(np.ones(3), np.array([1, -1, 1])), [1, -1, 1])
     np.testing.assert_array_equal(g(np.ones(3), np.array([2, 2, 2])), [2, 2, 2])
     assert len(g._cache) == 1
+
+
+def test_specialization_cache_is_a_bounded_lru():
+    calls = []
+
+    def f(x):
+        calls.append(x.shape)
+        return (x * x).sum()
+
+    g = symgrad.grad(f, cache_size=2)
+    for n in (1, 2, 1, 3, 1):  # 3 evicts 2 (least recently used), keeps 1
+        g(np.ones(n))
+    assert calls == [(1,), (2,), (3,)]
+    g(np.ones(2))
+    assert calls[-1] == (2,) and len(calls) == 4
+    assert len(g._cache) == 2
+    none = symgrad.value_and_grad(f, cache_size=0)
+    none(np.ones(1))
+    none(np.ones(1))
+    assert len(calls) == 6 and len(none._cache) == 0
+    assert symgrad.grad(f)._cache is not None
+    for bad in (-1, 1.5, "3", True):
+        with pytest.raises(symgrad.ArgumentError, match="cache_size"):
+            symgrad.grad(f, cache_size=bad)
+
+
+def test_each_specialization_has_its_own_traceback_lines():
+    import traceback
+
+    def boom(x):
+        return (x * x).sum()
+
+    first = symgrad.compile(boom, np.ones(2))
+    second = symgrad.compile(boom, np.ones(5))  # same file, same name
+    files = {first.module.__file__, second.module.__file__}
+    assert len(files) == 2
+    for c, n, wrong in ((first, 2, np.ones(3)), (second, 5, np.ones(4))):
+        with pytest.raises(ValueError) as info:
+            c.forward(wrong)
+        frame = traceback.extract_tb(info.value.__traceback__)[-1]
+        assert frame.filename == c.module.__file__
+        assert f"must have shape ({n},)" in frame.line
+
+
+def test_evicted_modules_leave_linecache():
+    import gc
+    import linecache
+
+    g = symgrad.grad(lambda x: (x * x).sum(), cache_size=1)
+    g(np.ones(1))
+    name = g.compiled.module.__file__
+    assert name in linecache.cache
+    g(np.ones(2))  # evicts the first specialization
+    gc.collect()
+    assert name not in linecache.cache
+
+
+def test_large_closed_over_arrays_compile_fast_and_small():
+    big = np.arange(90_000.0).reshape(300, 300) / 90_000.0
+
+    def f(x):
+        return (big @ x).sum()
+
+    c = symgrad.compile(f, np.ones(300))
+    assert len(c.source) < 3 * big.nbytes  # base64, not 90,000 literals
+    np.testing.assert_allclose(c.gradient(np.ones(300)), big.sum(axis=0))

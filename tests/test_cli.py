@@ -110,3 +110,105 @@ def test_python_dash_m_and_help():
         check=True,
     ).stdout
     assert "example:" in out and "@symgrad.export" in out
+
+
+USER_FILE = """\
+import functools
+import numpy as np
+import symgrad
+
+def f(x, s):
+    return (x * x).sum() * s
+
+part = symgrad.export(example=lambda: (np.ones(3),))(functools.partial(f, s=2.0))
+
+class Model:
+    def __call__(self, x):
+        return (x * x).sum()
+
+model = symgrad.export(example=(np.ones(3),))(Model())
+anon = symgrad.export(example=(np.ones(3),))(lambda x: (x * x).sum())
+evil = symgrad.export(example=(np.ones(3),))(lambda x: (x * x).sum())
+evil.__name__ = "../../escaped"
+broken = symgrad.export(example=lambda: 1 / 0)(lambda x: x)
+"""
+
+
+@pytest.fixture
+def user_file(tmp_path, monkeypatch):
+    path = tmp_path / "user.py"
+    path.write_text(USER_FILE)
+    monkeypatch.chdir(tmp_path)
+    return path
+
+
+@pytest.mark.parametrize(
+    "name, output",
+    [
+        ("part", "f_grad.py"),
+        ("model", "Model_grad.py"),
+        ("anon", "lambda__grad.py"),
+        ("evil", "escaped_grad.py"),
+    ],
+)
+def test_default_output_names_are_sanitized(name, output, user_file, capsys):
+    assert run("compile", f"{user_file}:{name}") == 0
+    assert (user_file.parent / output).exists()
+    assert capsys.readouterr().out == f"wrote {output}\n"
+    assert not (user_file.parent.parent.parent / "escaped_grad.py").exists()
+
+
+def one_line_error(capsys) -> str:
+    err = capsys.readouterr().err
+    assert "Traceback" not in err and err.count("\n") == 1, err
+    assert err.startswith("symgrad: ")
+    return err
+
+
+def test_user_mistakes_are_one_line_errors(user_file, tmp_path, capsys):
+    text = tmp_path / "notes.txt"
+    text.write_text(USER_FILE)
+    assert run("compile", f"{text}:part") == 2
+    assert "not a Python source file" in one_line_error(capsys)
+    assert run("compile", f"{user_file}:broken") == 2
+    err = one_line_error(capsys)
+    assert "example inputs of <lambda> failed" in err and "ZeroDivisionError" in err
+    bad = tmp_path / "bad.py"
+    bad.write_text("import symgrad\nx = undefined_name\n")
+    assert run("compile", f"{bad}:f") == 2
+    assert f"importing {bad} failed at {bad}:2: NameError" in one_line_error(capsys)
+    bad.write_text("def f(:\n")
+    assert run("compile", f"{bad}:f") == 2
+    assert "syntax error" in one_line_error(capsys)
+    assert run("demo", "--steps", "0", "--out", str(tmp_path / "d")) == 2
+    assert "--steps must be 1 or more" in one_line_error(capsys)
+
+
+def test_unwritable_output_is_a_one_line_error(
+    user_file, tmp_path, capsys, monkeypatch
+):
+    real_open = os.open
+
+    def denied(path, flags, mode=0o777, **kw):
+        if str(path).endswith(".tmp"):
+            raise PermissionError(13, "Permission denied", path)
+        return real_open(path, flags, mode, **kw)
+
+    monkeypatch.setattr(os, "open", denied)
+    assert run("compile", f"{user_file}:part", "-o", str(tmp_path / "out.py")) == 2
+    assert "cannot write" in one_line_error(capsys)
+
+
+@pytest.mark.skipif(
+    not hasattr(os, "geteuid") or os.geteuid() == 0,
+    reason="needs a user that file modes apply to",
+)
+def test_read_only_folder(user_file, tmp_path, capsys):
+    folder = tmp_path / "ro"
+    folder.mkdir()
+    folder.chmod(0o555)
+    try:
+        assert run("compile", f"{user_file}:part", "-o", str(folder / "x.py")) == 2
+        assert "Permission denied" in one_line_error(capsys)
+    finally:
+        folder.chmod(0o755)

@@ -7,11 +7,13 @@ import importlib.util
 import json
 import os
 import random
+import subprocess
 import sys
 
 import numpy as np
 import pytest
 
+import symgrad
 from symgrad import api
 from tests.test_codegen import BLOCKED, run_isolated
 
@@ -142,3 +144,128 @@ def test_first_steps_match_micrograd_itself():
         for p in model.parameters():
             p.data -= (1.0 - 0.9 * k / 3) * p.grad
         assert history[k][1] == pytest.approx(total.data, rel=1e-12)
+
+
+def _tiny_loss(params, X, y):
+    scores = X @ params["w"] + params["b"]
+    return np.maximum(1.0 - y * scores, 0.0).mean()
+
+
+def _tiny_predict(params, X):
+    return X @ params["w"] + params["b"]
+
+
+def _tiny(target, n=4):
+    X = np.linspace(-1.0, 1.0, 2 * n).reshape(n, 2)
+    y = np.where(np.arange(n) % 2 == 0, 1.0, -1.0)
+    params = {"w": np.array([0.5, -0.5]), "b": 0.0}
+    source = api.trainer_source(
+        _tiny_loss, _tiny_predict, (params, X, y), "sgd", target
+    )
+    namespace = {}
+    exec(compile(source, f"<tiny {target}>", "exec"), namespace)
+    return namespace, source
+
+
+@pytest.mark.parametrize("shape", [(4, 1), (1, 4), (2, 2), ()])
+def test_predict_must_give_one_score_per_sample(shape):
+    X = np.ones((4, 2))
+    y = np.ones(4)
+    params = {"w": np.ones(2), "b": 0.0}
+
+    def predict(p, X):
+        scores = X @ p["w"] + p["b"]
+        return scores.reshape(shape) if shape else scores.sum()
+
+    with pytest.raises(symgrad.ArgumentError, match="one score per sample") as info:
+        api.trainer_source(_tiny_loss, predict, (params, X, y))
+    assert "shape (4,), like y" in str(info.value)
+    if shape == (4, 1):
+        assert "scores[:, 0]" in str(info.value)
+
+
+CSV_CASES = {
+    "plain": ("1,2,1\n3,4,-1\n5,6,1\n7,8,-1\n", [1.0, -1.0, 1.0, -1.0]),
+    "header and BOM": (
+        "\ufeffx1,x2,label\n1,2,1\n3,4,-1\n\n5,6,1\n7,8,-1\n",
+        [1.0, -1.0, 1.0, -1.0],
+    ),
+    "0/1 labels": ("1,2,1\n3,4,0\n5,6,1\n7,8,0\n", [1.0, -1.0, 1.0, -1.0]),
+    "ragged": ("1,2,1\n3,4,-1\n5,6\n7,8,-1\n", "line 3 has 2 fields, line 1 has 3"),
+    "text": ("1,2,1\n3,x,-1\n5,6,1\n7,8,-1\n", "line 2: 'x' is not a number"),
+    "labels": ("1,2,1\n3,4,2\n5,6,1\n7,8,-1\n", "line 2: the label 2.0 is not -1/+1"),
+    "mixed labels": (
+        "1,2,1\n3,4,0\n5,6,-1\n7,8,1\n",
+        "line 3: the label -1.0 is not 0/1",
+    ),
+    "empty": ("a,b,c\n\n", "no data rows"),
+    "one column": ("1\n2\n", "line 1 has one field"),
+}
+
+
+@pytest.mark.parametrize("case", sorted(CSV_CASES))
+def test_csv_files_read_the_same_on_both_targets(case, tmp_path):
+    text, want = CSV_CASES[case]
+    path = tmp_path / "data.csv"
+    path.write_bytes(text.encode("utf-8"))
+    results = []
+    for target in ("numpy", "python"):
+        module, _ = _tiny(target)
+        if isinstance(want, str):
+            with pytest.raises(ValueError) as info:
+                module["load_csv"](str(path))
+            results.append(str(info.value))
+        else:
+            X, y = module["load_csv"](str(path))
+            assert np.asarray(X).tolist() == [[1, 2], [3, 4], [5, 6], [7, 8]]
+            assert list(np.asarray(y)) == want
+            results.append(repr(np.asarray(y).tolist()))
+    assert results[0] == results[1]
+    if isinstance(want, str):
+        assert results[0] == f"{path}: {want}" or results[0].startswith(
+            f"{path}: {want}"
+        )
+
+
+@pytest.mark.parametrize("target", ["numpy", "python"])
+def test_trainer_command_line_errors_are_one_line(target, tmp_path):
+    _, source = _tiny(target)
+    module = tmp_path / "tiny_trainer.py"
+    module.write_text(source)
+    good = tmp_path / "good.csv"
+    good.write_text("x1,x2,y\n1,2,1\n3,4,0\n5,6,1\n7,8,0\n")
+    cases = [
+        ([str(good), "--steps", "2"], 0, "step 1 loss"),
+        ([str(tmp_path / "missing.csv")], 2, "No such file"),
+        ([str(good), "--params", str(good)], 2, "not a parameter file"),
+        ([str(good), "--steps", "-1"], 2, "--steps must be 0 or more"),
+    ]
+    ragged = tmp_path / "ragged.csv"
+    ragged.write_text("1,2,1\n3,4\n")
+    cases.append(([str(ragged)], 2, "line 2 has 2 fields"))
+    wide = tmp_path / "wide.csv"
+    wide.write_text("1,2,1\n3,4,-1\n")
+    cases.append(([str(wide)], 2, "must have shape (4, 2)"))
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
+    for argv, code, text in cases:
+        out = subprocess.run(
+            [sys.executable, str(module), *argv],
+            capture_output=True,
+            text=True,
+            env=env,
+            check=False,
+        )
+        assert out.returncode == code, (argv, out.stderr)
+        shown = out.stdout if code == 0 else out.stderr
+        assert text in shown, (argv, shown)
+        if code:
+            assert "Traceback" not in out.stderr
+            assert out.stderr.strip().splitlines()[-1].startswith("tiny_trainer.py: ")
+
+
+def test_python_trainer_needs_nothing_newer_than_python_3_8():
+    import ast
+
+    path = os.path.join(ROOT, "generated", "moons_trainer_python.py")
+    with open(path, encoding="utf-8") as f:
+        ast.parse(f.read(), feature_version=(3, 8))

@@ -85,6 +85,10 @@ def table(results) -> str:
                 f"{target:<10}{entry['entry_s'] * 1e6:8.1f} us  "
                 f"{entry['share']:.1%} of a value_and_grad step"
             )
+    if "constants" in results:
+        from symgrad.bench import constants
+
+        lines += ["", *constants.table(results["constants"]).rstrip("\n").split("\n")]
     return "\n".join(lines) + "\n"
 
 

@@ -8,6 +8,8 @@ Contract: `run(quick)` returns a JSON-ready dict with sections
 - `compile`: compile seconds and module size against graph size;
 - `cheap_gradient`: value_and_grad time over forward time per target;
 - `entry`: the cost of the generated modules' argument checks;
+- `constants`: compiling with a large array closed over against passing it in
+  (`bench.constants`);
 - `sympy`: sympy.diff + lambdify against `from_sympy` (op counts and time).
 `quick` uses fewer and smaller sizes (for CI smoke runs and tests).
 """
@@ -19,7 +21,7 @@ import platform
 import numpy as np
 
 from symgrad import api
-from symgrad.bench import peers
+from symgrad.bench import constants, peers
 from symgrad.bench.timing import median_single, median_time, once
 
 
@@ -195,6 +197,7 @@ def run(quick=False, progress=print) -> dict:
         ("compile", lambda: compile_cost(quick)),
         ("cheap_gradient", cheap_gradient),
         ("entry", entry_cost),
+        ("constants", lambda: constants.run(300 if quick else 1000)),
         ("sympy", lambda: sympy_swell(quick)),
     ):
         progress(f"measuring {name} ...")

@@ -11,8 +11,12 @@ from symgrad.codegen.module import generate as _generate
 TARGETS = {"numpy": numpy_target, "python": python_target}
 
 
-def generate(program, target: str = "numpy", whole: bool | None = None) -> str:
-    return _generate(program, TARGETS[target], whole)
+def generate(
+    program, target: str = "numpy", whole: bool | None = None, constants=None
+) -> str:
+    """The module's source. Large constant arrays are stored compactly; pass a
+    `constants.Constants` table to get them back (to bind them in-process)."""
+    return _generate(program, TARGETS[target], whole, constants=constants)
 
 
 __all__ = ["TARGETS", "generate"]

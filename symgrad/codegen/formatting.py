@@ -7,11 +7,15 @@ would change (long ones) go through black; a test checks that this equals
 formatting the whole module, on every op. Whole-module black (about 0.6 ms a
 line) runs only when asked for (`whole=True`): even a 60-line module took
 longer to format that way than to trace, differentiate and optimize.
+
+Thread-safe: black is imported lazily (it is slow to import and most modules
+never need it) under a lock, because threads importing it at once see a
+half-initialised module (`module 'black' has no attribute 'Mode'`).
 """
 
 from __future__ import annotations
 
-import functools
+import threading
 import time
 
 # Modules up to this many lines go through whole-module black by default.
@@ -19,16 +23,29 @@ WHOLE_MODULE_LINES = 0
 MAX_LINE = 88
 
 
-@functools.lru_cache(maxsize=1)
+_lock = threading.Lock()
+_black_module = None
+_modes: dict = {}  # line length -> black.Mode
+
+
 def _black():
-    import black
+    global _black_module
+    if _black_module is None:
+        with _lock:
+            if _black_module is None:
+                import black
 
-    return black
+                _black_module = black
+    return _black_module
 
 
-@functools.lru_cache(maxsize=16)
 def _mode(line_length: int):
-    return _black().Mode(line_length=line_length)
+    black = _black()
+    with _lock:
+        mode = _modes.get(line_length)
+        if mode is None:
+            mode = _modes[line_length] = black.Mode(line_length=line_length)
+    return mode
 
 
 def format_source(src: str, whole: bool | None = None, stats=None) -> str:
@@ -49,11 +66,20 @@ def _format(src: str, whole: bool | None) -> str:
     out = []
     in_string = False
     for line in lines:
-        # Lines of a multi-line string (the module docstring) are text, not
-        # statements: black keeps them as they are.
-        opens_or_closes = line.count('"""') % 2 == 1
-        if in_string or opens_or_closes:
-            in_string = in_string != opens_or_closes
+        # Lines of a multi-line docstring are text, not statements: black
+        # keeps them as they are. Docstrings are the only multi-line strings
+        # emitted; they open on a line starting with `"""` and close on one
+        # ending with it (user text inside can hold no `"`), so a `"""` in a
+        # comment or a string literal does not count.
+        stripped = line.strip()
+        if in_string:
+            in_string = not stripped.endswith('"""')
+            out.append(line)
+            continue
+        if stripped.startswith('"""') and (
+            stripped == '"""' or not stripped[3:].endswith('"""')
+        ):
+            in_string = True
             out.append(line)
             continue
         if len(line) <= MAX_LINE:

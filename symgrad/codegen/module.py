@@ -7,32 +7,86 @@ the user's argument structure, after the target's `prelude` (imports) and
 program order (`ir.program_order`), named after the user's names where known,
 with a comment over each block pointing back to the user's source line. The text
 depends only on the program, so identical input gives identical bytes.
+
+User text (names, keys, docstrings, file names) enters only through the
+`naming` printers and `keys`; large constant arrays go to a `constants.Constants`
+table (pass one in to share it between the parts of a module, or to bind the
+arrays in-process, see `api`).
 """
 
 from __future__ import annotations
 
-import linecache
 import os
 
 from symgrad import __version__, ir
-from symgrad.codegen import formatting, regions
-from symgrad.codegen.naming import Namer, comment_safe, doc_safe, literal, sanitize
+from symgrad.codegen import formatting, keys, regions
+from symgrad.codegen.constants import Constants
+from symgrad.codegen.naming import (
+    Namer,
+    comment_safe,
+    doc_safe,
+    docstring,
+    literal,
+    sanitize,
+)
+from symgrad.source import source_line
 
 
 def leaf_label(program, leaf) -> str:
-    """How the user would write this leaf: `params[0]['W']`."""
-    pos, *keys = leaf.path
-    return program.params[pos] + "".join(f"[{k!r}]" for k in keys)
+    """How the user would write this leaf: `params[0]['W']` (for messages)."""
+    pos, *path = leaf.path
+    return keys.label(program.params[pos], path)
+
+
+def walk(treedef, expr) -> list:
+    """`(depth, treedef node, access expression)` for an argument and every
+    container and leaf inside it, in pre-order (leaves in flatten order).
+
+    A dict whose keys all have literals is indexed by key; one with a key
+    that has none is read by position (`list(d.values())[i]`), see `keys`.
+    """
+    out = []
+    stack = [(0, treedef, expr)]
+    while stack:
+        depth, node, where = stack.pop()
+        out.append((depth, node, where))
+        if node is None:
+            continue
+        kind, meta, children = node
+        exprs = _child_exprs(kind, meta, where, len(children))
+        for child, e in reversed(list(zip(children, exprs, strict=True))):
+            stack.append((depth + 1, child, e))
+    return out
+
+
+def _child_exprs(kind, meta, where, n) -> list:
+    if kind != "dict":
+        return [f"{where}[{i}]" for i in range(n)]
+    lits = keys.dict_literals(meta)
+    if lits is None:
+        return [f"list({where}.values())[{i}]" for i in range(n)]
+    return [f"{where}[{lit}]" for lit in lits]
+
+
+def leaf_accesses(treedef, expr) -> list:
+    """The access expression of each leaf of an argument, in flatten order."""
+    return [where for _, node, where in walk(treedef, expr) if node is None]
 
 
 class Emitter:
-    def __init__(self, program, target):
+    def __init__(self, program, target, constants: Constants | None = None):
         self.program = program
         self.target = target
+        self.constants = constants if constants is not None else Constants(target.NAME)
         # Parameters are claimed first: distinct user names that clean up to
         # the same identifier (`mul`, `_mul`, `ü`, `é`) must stay distinct.
         self.namer = Namer()
         self.args = [self.namer.claim(sanitize(p, "arg")) for p in program.params]
+        self.access = [
+            where
+            for pos, treedef in enumerate(program.treedef[2])
+            for where in leaf_accesses(treedef, self.args[pos])
+        ]
         self.names: dict = {}
         self.temps = 0
         # What the emitted code uses from the target's helpers and imports,
@@ -73,6 +127,8 @@ class Emitter:
 
     def ref(self, node) -> str:
         if node.op == "const":
+            if self.constants.stores(node.value):
+                return self.constants.ref(node)
             return self.target.constant(node)
         return self.name(node)
 
@@ -89,7 +145,7 @@ class Emitter:
         checks, shapes = [], []
         for pos, treedef in enumerate(self.program.treedef[2]):
             if treedef is not None:
-                checks += _length_checks(treedef, self.args[pos])
+                checks += _structure_checks(treedef, self.args[pos])
                 shapes.append(f"{self.program.params[pos]} = {_describe(treedef)}")
         if not checks:
             return lines
@@ -108,17 +164,18 @@ class Emitter:
 
     def _leaf_lines(self, nodes_used) -> list:
         lines = []
-        for leaf in self.program.leaves:
+        for leaf, access in zip(self.program.leaves, self.access, strict=True):
             label = leaf_label(self.program, leaf)
-            pos, *keys = leaf.path
-            access = self.args[pos] + "".join(f"[{literal(k)}]" for k in keys)
             if leaf.node is None:
-                if _checkable(leaf.value):
+                # A static value (an int, a str, np.int64(3)...) is baked into
+                # the code: calling with another one must fail, not reuse it.
+                value = keys.literal_of(leaf.value)
+                if value is not None:
                     message = literal(
-                        f"{label} was {leaf.value!r} when this module was generated; "
-                        "generate it again for another value"
+                        f"{label} was {comment_safe(value)} when this module was "
+                        "generated; generate it again for another value"
                     )
-                    lines.append(f"if {access} != {literal(leaf.value)}:")
+                    lines.append(f"if {access} != {value}:")
                     lines.append(f"    raise ValueError({message})")
                 continue
             if leaf.node not in nodes_used:
@@ -177,7 +234,7 @@ class Emitter:
                 for leaf, s in zip(program.leaves, sources, strict=True)
                 if leaf.path[0] == a
             ]
-            trees.append(_tree_src(program.treedef[2][a], iter(mine)))
+            trees.append(_tree_src(program.treedef[2][a], iter(mine), self.args[a]))
         return trees[0] if program.single else _tuple_src(trees)
 
 
@@ -185,33 +242,49 @@ def _tuple_src(items) -> str:
     return "(" + ", ".join(items) + ("," if len(items) == 1 else "") + ")"
 
 
-def _tree_src(treedef, it) -> str:
+def _tree_src(treedef, it, where) -> str:
+    """The gradient in the argument's structure; `where` is the argument's own
+    expression (a dict read by position takes its keys from the caller's)."""
     if treedef is None:
         return next(it)
     kind, meta, children = treedef
-    items = [_tree_src(c, it) for c in children]
+    exprs = _child_exprs(kind, meta, where, len(children))
+    items = [_tree_src(c, it, e) for c, e in zip(children, exprs, strict=True)]
     if kind == "dict":
-        pairs = zip(meta, items, strict=True)
-        return "{" + ", ".join(f"{literal(k)}: {v}" for k, v in pairs) + "}"
+        lits = keys.dict_literals(meta)
+        if lits is None:
+            return f"dict(zip({where}, [{', '.join(items)}]))"
+        pairs = zip(lits, items, strict=True)
+        return "{" + ", ".join(f"{k}: {v}" for k, v in pairs) + "}"
     if kind == "list":
         return "[" + ", ".join(items) + "]"
     return _tuple_src(items)
 
 
-def _length_checks(treedef, access) -> list:
-    """`len(x) != n` for every container in an argument's structure."""
+def _structure_checks(treedef, access) -> list:
+    """Conditions that are true when an argument does not have the structure
+    of the example: `len(x) != n` for every container, and for a dict read by
+    position one condition on its keys (a dict, the keys' type names, then
+    those of its keys that have literals). Outer containers come first, so
+    `or` never indexes into a wrong one."""
     checks = []
-    stack = [(treedef, access)]
-    while stack:
-        node, where = stack.pop()
+    for depth, node, where in walk(treedef, access):
         if node is None:
             continue
         kind, meta, children = node
-        checks.append(f"len({where}) != {len(children)}")
-        keys = meta if kind == "dict" else range(len(children))
-        for key, child in zip(keys, children, strict=True):
-            stack.append((child, f"{where}[{literal(key)}]"))
-    return sorted(checks, key=lambda c: (c.count("["), c))
+        checks.append((depth, 0, f"len({where}) != {len(children)}"))
+        if kind == "dict" and keys.dict_literals(meta) is None:
+            names = literal([keys.type_name(k) for k in meta])
+            parts = [
+                f"not isinstance({where}, dict)",
+                f"[type(k).__name__ for k in {where}] != {names}",
+            ]
+            for i, key in enumerate(meta):
+                text = keys.literal_of(key)
+                if text is not None:
+                    parts.append(f"list({where})[{i}] != {text}")
+            checks.append((depth, 1, " or ".join(parts)))
+    return [text for _, _, text in sorted(checks)]
 
 
 def _describe(treedef) -> str:
@@ -222,28 +295,37 @@ def _describe(treedef) -> str:
     items = [_describe(c) for c in children]
     if kind == "dict":
         pairs = zip(meta, items, strict=True)
-        return "{" + ", ".join(f"{k!r}: {v}" for k, v in pairs) + "}"
+        return "{" + ", ".join(f"{keys.key_text(k)}: {v}" for k, v in pairs) + "}"
     if kind == "list":
         return "[" + ", ".join(items) + "]"
     return "(" + ", ".join(items) + ("," if len(items) == 1 else "") + ")"
 
 
-def _checkable(value) -> bool:
-    return value is None or type(value) in (int, bool, str)
-
-
 def _comment(loc: ir.Loc) -> str:
-    text = comment_safe(linecache.getline(loc.file, loc.line)) or loc.func
+    # Without the source line (a function made by exec, a deleted file) the
+    # comment names the code object, which is user text like any other.
+    text = comment_safe(source_line(loc.file, loc.line)) or comment_safe(loc.func)
     where = comment_safe(f"{os.path.basename(loc.file)}:{loc.line}")
     prefix = "grad of: " if loc.grad else ""
     return f"# {prefix}{text}  ({where})"
 
 
 def function(name, args, doc, lines, decorators=()) -> list:
-    out = [*decorators, f"def {name}({', '.join(args)}):", f'    """{doc}"""']
+    """A top-level function; `doc` (lines separated by newlines) goes through
+    the docstring writer, so it may hold user text."""
+    out = [*decorators, f"def {name}({', '.join(args)}):", *docstring(doc, "    ")]
     for line in lines:
         out.append("    " + line if line else "")
     return out
+
+
+def _imports(extra, prelude) -> list:
+    """The target's prelude with the `extra` imports sorted into its leading
+    `import ...` lines."""
+    n = 0
+    while n < len(prelude) and prelude[n].startswith("import "):
+        n += 1
+    return sorted(set(extra) | set(prelude[:n])) + list(prelude[n:])
 
 
 def generate(
@@ -253,15 +335,18 @@ def generate(
     extra_blocks=(),
     extra_doc=(),
     extra_needs=(),
+    constants: Constants | None = None,
 ) -> str:
     """Module source; `whole` forces (True) or skips (False) whole-module black.
 
     `extra_blocks` (lists of lines: more top-level functions) are appended,
     `extra_doc` lines added to the header docstring and `extra_needs` (helpers
     and imports those blocks use) added to what the module brings in, as
-    trainers do.
+    trainers do. Stored constants go into `constants` (a fresh table if None).
     """
-    em = Emitter(program, target)
+    if constants is None:
+        constants = Constants(target.NAME)
+    em = Emitter(program, target, constants)
     fwd_nodes = ir.program_order([program.value])
     all_nodes = ir.program_order([program.value] + list(program.grads))
     # Name every node in program order first so both functions agree.
@@ -281,16 +366,18 @@ def generate(
     wrt = ", ".join(program.params[a] for a in program.argnums)
     fun = doc_safe(program.fun_name)
     src = doc_safe(os.path.basename(program.filename))
-    header = [
-        '"""Generated by symgrad ' + __version__ + f" from {src}:{fun}. Do not edit.",
+    doc = [
+        "Generated by symgrad " + __version__ + f" from {src}:{fun}. Do not edit.",
         "",
         f"forward({', '.join(args)}) -> value of {fun}",
         f"gradient({', '.join(args)}) -> its gradient with respect to {doc_safe(wrt)}",
         f"value_and_grad({', '.join(args)}) -> (value, gradient)",
         *extra_doc,
-        '"""',
+    ]
+    header = [
+        *docstring("\n".join(doc)),
         "",
-        *target.prelude(em.needs | set(extra_needs)),
+        *_imports(constants.imports(), target.prelude(em.needs | set(extra_needs))),
     ]
     quiet = target.DECORATORS
     functions = function("forward", args, f"The value of {fun}.", fwd, quiet)
@@ -312,5 +399,8 @@ def generate(
     text = formatting.format_source("\n".join(header) + "\n", whole, stats)
     for block in target.support(em.needs | set(extra_needs)):
         text += "\n\n" + block + "\n"
+    # Stored constants are one long line each that black must not see.
+    if constants.entries:
+        text += "\n\n" + constants.block() + "\n"
     body = formatting.format_source("\n".join(functions) + "\n", whole, stats)
     return text + "\n\n" + body

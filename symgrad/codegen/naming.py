@@ -2,9 +2,15 @@
 
 Contract: `sanitize(text)` turns any string into an ASCII identifier that is
 not a keyword, builtin or a name the module itself uses; `Namer` hands out
-unique names in the order asked (deterministic); `comment_safe` and
-`literal` make user text safe inside comments, docstrings and string literals.
-User strings never reach generated code any other way.
+unique names in the order asked (deterministic). User text reaches generated
+code only through these functions:
+- `literal(value)`, THE literal printer: exact `str`, `bytes`, `int`, `float`,
+  `bool`, `None` and tuples/lists of them, written as black writes them; any
+  other type is refused with a TypeError (convert first, see `keys.plain`), so
+  no user `__repr__` ever runs to produce code;
+- `comment_safe(text)`: one line of printable characters, for comments;
+- `doc_safe(text)` / `docstring(lines, indent)`: text that cannot end or
+  escape a triple-quoted docstring.
 """
 
 from __future__ import annotations
@@ -53,24 +59,98 @@ class Namer:
         return name
 
 
-def comment_safe(text: str, limit: int = 100) -> str:
-    """`text` on one line with no control characters, cut to `limit`."""
-    clean = "".join(c if c.isprintable() else " " for c in str(text)).strip()
+def comment_safe(text, limit: int = 100) -> str:
+    """`text` on one line with no control characters, cut to `limit`.
+
+    Every character that is not printable (newlines, NUL, U+2028, lone
+    surrogates, ...) becomes a space, so the text cannot end a comment or
+    move later lines of a module.
+    """
+    clean = "".join(c if c.isprintable() else " " for c in _plain_str(text)).strip()
     return clean if len(clean) <= limit else clean[: limit - 3] + "..."
 
 
-def doc_safe(text: str) -> str:
-    """`text` safe inside a triple-quoted docstring."""
-    return comment_safe(text).replace("\\", "/").replace('"', "'")
+def doc_safe(text, limit: int = 100) -> str:
+    """`text` safe inside a triple-quoted docstring: one printable line without
+    double quotes or backslashes (they become `'` and `/`), so it can neither
+    close the string nor start an escape sequence."""
+    return comment_safe(text, limit).replace("\\", "/").replace('"', "'")
+
+
+def docstring(text, indent: str = "") -> list:
+    """The lines of a docstring holding `text` (a str, lines separated by
+    newlines); each line is cleaned by `doc_safe`, its leading spaces kept."""
+    lines = _plain_str(text).split("\n")
+    out = []
+    for line in lines:
+        body = line.lstrip(" ")
+        lead = " " * (len(line) - len(body)) if body else ""
+        out.append(lead + doc_safe(body, 1000) if body else "")
+    out[0] = indent + '"""' + out[0]
+    if len(out) == 1:
+        out[0] += '"""'
+    else:
+        out = [out[0]] + [indent + line if line else "" for line in out[1:]]
+        out.append(indent + '"""')
+    return out
+
+
+def _plain_str(text) -> str:
+    """The characters of a str (also of a str subclass, without calling any of
+    its methods); other objects through str()."""
+    if isinstance(text, str):
+        return str.__str__(text)
+    text = str(text)
+    return str.__str__(text) if isinstance(text, str) else ""
 
 
 def literal(value) -> str:
-    """A Python literal for a str (double quotes, as black writes them) or other
-    simple constant."""
-    text = repr(value)
-    if isinstance(value, str) and text.startswith("'") and '"' not in value:
-        text = '"' + text[1:-1].replace("\\'", "'") + '"'
-    return text
+    """Python source for a plain constant, as black would write it.
+
+    Accepts exact `str`, `bytes`, `int`, `float`, `bool`, `None`, and exact
+    tuples and lists of them. Anything else (str subclasses included) raises
+    TypeError: this printer never calls a user-defined `__repr__`.
+    """
+    kind = type(value)
+    if value is None or kind is bool:
+        return repr(value)
+    if kind is str:
+        return _quoted(value, _str_escape)
+    if kind is bytes:
+        return "b" + _quoted(value.decode("latin-1"), _bytes_escape)
+    if kind is int:
+        return int.__repr__(value)
+    if kind is float:
+        if value != value:
+            return 'float("nan")'
+        if value in (math.inf, -math.inf):
+            return 'float("inf")' if value > 0 else '-float("inf")'
+        return _float_text(value)
+    if kind is tuple:
+        items = [literal(v) for v in value]
+        return "(" + ", ".join(items) + ("," if len(items) == 1 else "") + ")"
+    if kind is list:
+        return "[" + ", ".join(literal(v) for v in value) + "]"
+    raise TypeError(f"no safe literal for a {kind.__name__}; convert it first")
+
+
+def _quoted(text: str, escape) -> str:
+    # Black's choice: double quotes, unless single quotes need fewer escapes.
+    quote = "'" if text.count('"') > text.count("'") else '"'
+    body = "".join("\\" + c if c == quote or c == "\\" else escape(c) for c in text)
+    return quote + body + quote
+
+
+def _str_escape(c: str) -> str:
+    # A non-printable character as Python's repr escapes it (\n, \x00, \u2028).
+    return c if c.isprintable() else repr(c)[1:-1]
+
+
+def _bytes_escape(c: str) -> str:
+    # Bytes arrive as latin-1 characters: ASCII printables stay, the rest \xNN.
+    if " " <= c <= "~":
+        return c
+    return {"\t": "\\t", "\n": "\\n", "\r": "\\r"}.get(c, f"\\x{ord(c):02x}")
 
 
 def scalar_literal(value, module: str) -> str:
@@ -85,4 +165,9 @@ def scalar_literal(value, module: str) -> str:
         return f"{module}.nan"
     if math.isinf(value):
         return f"{module}.inf" if value > 0 else f"-{module}.inf"
-    return repr(value)
+    return _float_text(value)
+
+
+def _float_text(value: float) -> str:
+    # repr, with black's spelling of exponents (1e16, not 1e+16).
+    return float.__repr__(value).replace("e+", "e")

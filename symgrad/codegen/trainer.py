@@ -4,18 +4,39 @@ files and a command line, all runnable without symgrad.
 Contract: `generate_trainer(loss, predict, optimizer, target, initial)` returns
 one formatted module. `loss` is the program of `loss(params, X, y)`
 differentiated with respect to `params`; `predict` the forward-only program of
-`predict(params, X)`; `optimizer` one of `OPTIMIZERS`, written out inline in
-`train`; `initial` the example parameters, embedded as the default start for
-the module's command line (never used by the compiled functions themselves).
-Accuracy assumes labels of -1 / +1 (sign agreement), as micrograd's demo.
+`predict(params, X)`, which must return one score per sample; `optimizer` one
+of `OPTIMIZERS`, written out inline in `train`; `initial` the example
+parameters, embedded (large arrays stored compactly, see `constants`) as the
+default start for the module's command line (never used by the compiled
+functions themselves). Accuracy assumes labels of -1 / +1 (sign agreement),
+as micrograd's demo; CSV files may also hold 0/1 labels.
+
+A trainer writes its parameters' structure into the module (`initial_params`,
+`load_params`), so every dict key in the parameters must have a literal (see
+`keys`); other keys are refused with an `ArgumentError`. Parameter files and
+CSV files are read by the functions of `trainer_helpers` (and written by
+`files._write_file`), copied into the module, so both targets accept and
+reject the same files with the same messages.
 """
 
 from __future__ import annotations
 
+import inspect
+
 import numpy as np
 
-from symgrad import ir
-from symgrad.codegen.module import Emitter, function, generate, leaf_label
+from symgrad import files, ir
+from symgrad.codegen import keys, trainer_helpers
+from symgrad.codegen.constants import Constants
+from symgrad.codegen.module import (
+    Emitter,
+    function,
+    generate,
+    leaf_accesses,
+    leaf_label,
+    walk,
+)
+from symgrad.codegen.naming import comment_safe, doc_safe, literal
 from symgrad.errors import ArgumentError
 
 # name -> (default learning rate, state initialisation, update lines)
@@ -56,8 +77,8 @@ OPTIMIZERS = {
 SCHEDULE = "micrograd's schedule lr * (1 - 0.9 * k / steps)"
 
 # Target-specific helpers: elementwise map over a parameter, square root,
-# conversion to JSON-ready lists, and CSV loading. (The pure-Python target
-# brings its own NumPy-faithful `_sqrt` among its helpers.)
+# conversion to and from lists of floats, and CSV loading. (The pure-Python
+# target brings its own NumPy-faithful `_sqrt` among its helpers.)
 _HELPERS = {
     "numpy": [
         [
@@ -68,18 +89,22 @@ _HELPERS = {
         ["_sqrt = np.sqrt"],
         [
             "def _tolist(x):",
-            "    return np.asarray(x).tolist()",
+            "    return np.asarray(x, dtype=np.float64).tolist()",
         ],
         [
-            "def _fromlist(x):",
-            "    return np.asarray(x, dtype=np.float64) if isinstance(x, list) "
-            "else float(x)",
+            "def _shaped(flat, shape):",
+            '    """A float array of `shape` (a float for shape ()) from flat '
+            'numbers."""',
+            "    if not shape:",
+            "        return float(flat[0])",
+            "    return np.array(flat, dtype=np.float64).reshape(shape)",
         ],
         [
             "def load_csv(path):",
-            '    """Features in every column but the last; the -1/+1 label last."""',
-            "    data = np.loadtxt(path, delimiter=',', ndmin=2)",
-            "    return data[:, :-1], data[:, -1]",
+            '    """(X, y) from a CSV file: features in every column but the last, the',
+            '    label last (-1/+1, or 0/1 read as -1/+1); a header row is skipped."""',
+            "    features, labels = _read_csv(path)",
+            "    return np.array(features), np.array(labels)",
         ],
     ],
     "python": [
@@ -92,23 +117,40 @@ _HELPERS = {
         ],
         [
             "def _tolist(x):",
-            "    return x",
+            '    return x.tolist() if hasattr(x, "tolist") else x',
         ],
         [
-            "def _fromlist(x):",
-            "    return x if isinstance(x, list) else float(x)",
+            "def _shaped(flat, shape):",
+            '    """Nested lists of floats of `shape` (a float for shape ()) from flat',
+            '    numbers in row-major order."""',
+            "    out = [float(x) for x in flat]",
+            "    if not shape:",
+            "        return out[0]",
+            "    rows = len(out)",
+            "    for n in reversed(shape[1:]):",
+            "        rows //= n",
+            "        out = [out[i * n : (i + 1) * n] for i in range(rows)]",
+            "    return out",
         ],
         [
             "def load_csv(path):",
-            '    """Features in every column but the last; the -1/+1 label last."""',
-            "    import csv",
-            "",
-            "    with open(path, newline='') as f:",
-            "        rows = [[float(v) for v in row] for row in csv.reader(f) if row]",
-            "    return [row[:-1] for row in rows], [row[-1] for row in rows]",
+            '    """(X, y) from a CSV file: features in every column but the last, the',
+            '    label last (-1/+1, or 0/1 read as -1/+1); a header row is skipped."""',
+            "    return _read_csv(path)",
         ],
     ],
 }
+
+# Functions copied as they are into every trainer (same text on both targets).
+_COPIED = [
+    trainer_helpers._portable,
+    trainer_helpers._shown,
+    trainer_helpers._record_values,
+    trainer_helpers._read_params,
+    trainer_helpers._read_csv,
+    trainer_helpers._is_number,
+    files._write_file,
+]
 
 
 def generate_trainer(loss, predict, optimizer, target, initial) -> str:
@@ -120,36 +162,81 @@ def generate_trainer(loss, predict, optimizer, target, initial) -> str:
         raise ArgumentError(f"trainers are not available for the {target.NAME} target")
     if len(loss.params) != 3 or loss.argnums != (0,) or not loss.single:
         raise ArgumentError(
-            f"a trainer needs {loss.fun_name}(params, X, y) differentiated with "
-            "respect to params (argnums=0)"
+            f"a trainer needs {comment_safe(loss.fun_name)}(params, X, y) "
+            "differentiated with respect to params (argnums=0)"
         )
+    _check_keys(loss)
+    _check_predict(loss, predict)
     lr, state, update = OPTIMIZERS[optimizer]
     param_leaves = [leaf for leaf in loss.leaves if leaf.path[0] == 0]
-    predict_block, needs = _predict(predict, target)
+    constants = Constants(target.NAME)
+    predict_block, needs = _predict(predict, target, constants)
     blocks = [predict_block]
     if target.NAME == "python" and optimizer == "adam":
         needs.add("_sqrt")  # the update's square root, NumPy-faithful
     blocks += _HELPERS[target.NAME]
-    blocks.append(_leaves_fn(loss, param_leaves))
+    blocks += [inspect.getsource(fn).rstrip("\n").split("\n") for fn in _COPIED]
+    blocks.append(["FORMAT = " + literal(trainer_helpers.FORMAT)])
+    blocks.append(_leaves_fn(loss))
     blocks.append(_tree_fn(loss))
     blocks.append(_accuracy_fn())
     blocks.append(_train_fn(optimizer, lr, state, update))
-    blocks.append(_initial_fn(initial))
+    blocks.append(_initial_fn(initial, constants))
     blocks += _files_fns(loss, param_leaves)
     blocks.append(_main_fn(loss, optimizer, lr))
     blocks.append(['if __name__ == "__main__":', "    main()"])
     doc = [
-        f"predict(params, X) -> scores of {predict.fun_name}",
+        f"predict(params, X) -> scores of {doc_safe(predict.fun_name)}",
         f"train(params, X, y, steps, lr) -> (params, history), {optimizer} with",
         f"    {SCHEDULE}",
         "save_params(params, path) / load_params(path) -> parameters as JSON",
         "python {this file} data.csv [--steps N] -> trains on a CSV file",
     ]
-    return generate(loss, target, extra_blocks=blocks, extra_doc=doc, extra_needs=needs)
+    return generate(
+        loss,
+        target,
+        extra_blocks=blocks,
+        extra_doc=doc,
+        extra_needs=needs,
+        constants=constants,
+    )
 
 
-def _predict(program, target) -> tuple:
-    em = Emitter(program, target)
+def _check_keys(loss):
+    """Refuse parameter dicts whose keys the module could not write."""
+    for _, node, _ in walk(loss.treedef[2][0], "params"):
+        if node is not None and node[0] == "dict":
+            if keys.dict_literals(node[1]) is None:
+                shown = ", ".join(keys.key_text(k) for k in node[1])
+                raise ArgumentError(
+                    f"a trainer writes the structure of its parameters into the "
+                    f"module, but a dict in them has keys it cannot write "
+                    f"({comment_safe(shown, 200)}); use str, int, float, bool, "
+                    "None, bytes or tuples of them as keys"
+                )
+
+
+def _check_predict(loss, predict):
+    """`predict` must give one score per sample, shaped like the labels."""
+    shape = predict.value.shape
+    labels = [leaf for leaf in loss.leaves if leaf.path == (2,) and leaf.node]
+    want = labels[0].node.shape if labels else None
+    if len(shape) == 1 and (want is None or shape == want):
+        return
+    need = f"shape {want}, like y" if want is not None else "a 1-d array"
+    fix = (
+        "; return scores[:, 0] or scores.ravel()"
+        if len(shape) == 2 and shape[-1] == 1
+        else ""
+    )
+    raise ArgumentError(
+        f"a trainer's predict must return one score per sample ({need}), but "
+        f"{comment_safe(predict.fun_name)} returns shape {shape}{fix}"
+    )
+
+
+def _predict(program, target, constants) -> tuple:
+    em = Emitter(program, target, constants)
     nodes = ir.program_order([program.value])
     lines = em.entry_lines(dict.fromkeys(nodes)) + em.body_lines(nodes)
     value = target.output(program.value, em.ref(program.value), False)
@@ -159,10 +246,8 @@ def _predict(program, target) -> tuple:
     return function("predict", em.args, doc, lines, target.DECORATORS), em.needs
 
 
-def _leaves_fn(loss, param_leaves) -> list:
-    items = ", ".join(
-        "params" + "".join(f"[{k!r}]" for k in leaf.path[1:]) for leaf in param_leaves
-    )
+def _leaves_fn(loss) -> list:
+    items = ", ".join(leaf_accesses(loss.treedef[2][0], "params"))
     return function(
         "_leaves", ["params"], "The parameters as a flat list.", [f"return [{items}]"]
     )
@@ -185,10 +270,9 @@ def _tree_literal(treedef, counter) -> str:
     kind, meta, children = treedef
     items = [_tree_literal(c, counter) for c in children]
     if kind == "dict":
+        lits = keys.dict_literals(meta)  # never None: _check_keys ran
         return (
-            "{"
-            + ", ".join(f"{k!r}: {v}" for k, v in zip(meta, items, strict=True))
-            + "}"
+            "{" + ", ".join(f"{k}: {v}" for k, v in zip(lits, items, strict=True)) + "}"
         )
     if kind == "list":
         return "[" + ", ".join(items) + "]"
@@ -226,98 +310,122 @@ def _train_fn(optimizer, lr, state, update) -> list:
     ]
     doc = (
         f"Full-batch {optimizer} for `steps` steps with {SCHEDULE}.\n\n"
-        "    Returns the trained parameters and a history of (step, loss, accuracy),\n"
-        "    the loss and accuracy measured before each step's update.\n    "
+        "Returns the trained parameters and a history of (step, loss, accuracy),\n"
+        "the loss and accuracy measured before each step's update."
     )
-    args = ["params", "X", "y", "steps=100", f"lr={lr!r}", "callback=None"]
+    args = [
+        "params",
+        "X",
+        "y",
+        "steps=100",
+        f"lr={literal(float(lr))}",
+        "callback=None",
+    ]
     return function("train", args, doc, body)
 
 
-def _initial_fn(initial) -> list:
-    values = [
-        np.asarray(v).tolist() if isinstance(v, np.ndarray) else float(v)
-        for v in initial
-    ]
+def _initial_fn(initial, constants) -> list:
+    """`initial_params()`: every leaf from its flat numbers (large arrays
+    stored compactly as module constants), as the module's own arrays."""
+    items = []
+    for value in initial:
+        array = np.asarray(value, dtype=np.float64)
+        if not array.shape:
+            items.append(literal(float(array)))
+            continue
+        if constants.stores(array):
+            flat = constants.add(array)
+        else:
+            flat = literal([float(x) for x in array.ravel().tolist()])
+        items.append(f"_shaped({flat}, {literal(tuple(array.shape))})")
     return function(
         "initial_params",
         [],
         "The example parameters the module was compiled with (a starting point).",
-        [f"return _tree([_fromlist(x) for x in {values!r}])"],
+        [f"return _tree([{', '.join(items)}])"],
     )
 
 
 def _files_fns(loss, param_leaves) -> list:
-    names = [leaf_label(loss, leaf) for leaf in param_leaves]
+    records = [
+        (leaf_label(loss, leaf), tuple(int(n) for n in leaf.node.shape))
+        for leaf in param_leaves
+    ]
+    table = [
+        "# The parameter records of this model, in file order: (name, shape).",
+        "_RECORDS = " + literal(records),
+    ]
     save = function(
         "save_params",
         ["params", "path"],
-        "Write the parameters as JSON: a list of {name, shape, values}.",
+        "Write the parameters to `path` as JSON (atomically: the old file stays\n"
+        "whole until the new one is complete): a list of {name, shape, values}\n"
+        "records; NaN and infinities are written as the strings nan, inf and -inf.",
         [
             "import json",
             "",
-            f"names = {names!r}",
-            "leaves = [_tolist(p) for p in _leaves(params)]",
-            "records = [",
-            "    {'name': n, 'shape': list(_shape(v)), 'values': v}",
-            "    for n, v in zip(names, leaves)",
-            "]",
-            "with open(path, 'w', encoding='utf-8') as f:",
-            "    json.dump({'format': 'symgrad-params/1', 'leaves': records}, f)",
-        ],
-    )
-    shape = function(
-        "_shape",
-        ["value"],
-        "The shape of a nested list.",
-        [
-            "shape = []",
-            "while isinstance(value, list):",
-            "    shape.append(len(value))",
-            "    value = value[0] if value else None",
-            "return tuple(shape)",
+            "records = []",
+            "for (name, shape), value in zip(_RECORDS, _leaves(params)):",
+            "    value = _portable(_tolist(value))",
+            '    _record_values(value, shape, f"parameter {name}")  # as load checks',
+            '    records.append({"name": name, "shape": list(shape), "values": value})',
+            'data = {"format": FORMAT, "leaves": records}',
+            '_write_file(path, json.dumps(data, allow_nan=False) + "\\n")',
         ],
     )
     load = function(
         "load_params",
         ["path"],
-        "Read parameters written by save_params.",
+        "Read parameters written by save_params. A ValueError names the first\n"
+        "record that is missing, extra, renamed, out of order, of another shape\n"
+        "or not numbers.",
         [
-            "import json",
-            "",
-            "with open(path, encoding='utf-8') as f:",
-            "    records = json.load(f)['leaves']",
-            "return _tree([_fromlist(r['values']) for r in records])",
+            "flat = _read_params(path, _RECORDS)",
+            "return _tree([_shaped(v, s) for v, (_, s) in zip(flat, _RECORDS)])",
         ],
     )
-    return [save, shape, load]
+    return [table, save, load]
 
 
 def _main_fn(loss, optimizer, lr) -> list:
+    # argparse %-formats a description holding "%(prog)": this one always
+    # does, so a "%" in the function's name is doubled to stay text.
+    name = comment_safe(loss.fun_name).replace("%", "%%")
+    description = literal(
+        f"%(prog)s: train {name} with {optimizer} on a CSV file (features, then "
+        "a -1/+1 or 0/1 label per row)."
+    )
     return function(
         "main",
         ["argv=None"],
-        "Train on a CSV file from the command line, printing every step.",
+        "Train on a CSV file from the command line, printing every step.\n\n"
+        "Bad input (a file that cannot be read, a bad CSV or parameter file, data\n"
+        "of the wrong shape) ends with a one-line error and exit status 2.",
         [
             "import argparse",
             "",
-            "parser = argparse.ArgumentParser(",
-            f"    description='Train {loss.fun_name} with {optimizer} on a CSV file "
-            "(features, then a -1/+1 label).'",
-            ")",
+            f"parser = argparse.ArgumentParser(description={description})",
             "parser.add_argument('csv', help='training data, one sample per row')",
             "parser.add_argument('--steps', type=int, default=100)",
-            f"parser.add_argument('--lr', type=float, default={lr!r})",
+            f"parser.add_argument('--lr', type=float, default={literal(float(lr))})",
             "parser.add_argument('--params', help='initial parameters (JSON)')",
             "parser.add_argument('--save', help='write trained parameters (JSON)')",
             "args = parser.parse_args(argv)",
-            "X, y = load_csv(args.csv)",
-            "params = load_params(args.params) if args.params else initial_params()",
+            "if args.steps < 0:",
+            "    parser.error('--steps must be 0 or more')",
             "",
             "def report(k, loss, acc):",
             "    print(f'step {k} loss {loss!r}, accuracy {acc * 100}%')",
             "",
-            "params, _ = train(params, X, y, args.steps, args.lr, callback=report)",
-            "if args.save:",
-            "    save_params(params, args.save)",
+            "try:",
+            "    X, y = load_csv(args.csv)",
+            "    params = initial_params()",
+            "    if args.params:",
+            "        params = load_params(args.params)",
+            "    params, _ = train(params, X, y, args.steps, args.lr, callback=report)",
+            "    if args.save:",
+            "        save_params(params, args.save)",
+            "except (OSError, ValueError) as exc:",
+            "    parser.exit(2, f'{parser.prog}: error: {exc}\\n')",
         ],
     )

@@ -1,0 +1,183 @@
+"""Large constant arrays in generated modules: stored compactly, bound in-process.
+
+Contract: a `Constants` table belongs to one module being generated.
+- `stores(array)` tells whether an array is stored rather than printed: more
+  than `SMALL` numbers of a bool, int, uint or float dtype. Smaller ones stay
+  literals (the target's `constant`), which reads better.
+- `ref(node)` / `add(array)` give the module-level name of a stored array
+  (`_const_1`, ...), the same name for equal arrays, numbered in order of
+  first use (so the text is deterministic).
+- `imports()` and `block()` are what the written module needs: the standard
+  library imports and one decoder function plus one assignment per array,
+  holding the array's little-endian bytes as one base64 string. The numpy
+  target decodes with `np.frombuffer` (a read-only array of the original
+  dtype and shape); the python target with `struct` (a flat row-major list of
+  floats, ints or bools, as its other arrays). Both are exact.
+- In-process, nothing is decoded: `exec_source(source)` blanks the stored
+  assignments (keeping line numbers) and `bindings()` gives the values to put
+  into the module's namespace before it runs.
+
+Why: printing a 300x300 array element by element and running black over it
+took 81 s; base64 of the bytes is one line that black leaves alone.
+"""
+
+from __future__ import annotations
+
+import base64
+
+import numpy as np
+
+SMALL = 16
+
+# dtype (little-endian) -> struct format character, for the python target.
+_STRUCT = {
+    "<f8": "d",
+    "<f4": "f",
+    "<f2": "e",
+    "<i8": "q",
+    "<i4": "i",
+    "<i2": "h",
+    "|i1": "b",
+    "<u8": "Q",
+    "<u4": "I",
+    "<u2": "H",
+    "|u1": "B",
+    "|b1": "?",
+}
+
+_DECODERS = {
+    "numpy": (
+        ["import base64"],
+        [
+            "def _constant(dtype, shape, data):",
+            '    """An array stored as base64 of its little-endian bytes '
+            '(read-only)."""',
+            "    return np.frombuffer(base64.b64decode(data), dtype=dtype)"
+            ".reshape(shape)",
+        ],
+    ),
+    "python": (
+        ["import base64", "import struct"],
+        [
+            "def _constant(code, size, data):",
+            '    """A flat list of `size` numbers stored as base64 of little-endian',
+            '    bytes, `code` being their struct format character."""',
+            '    return list(struct.unpack("<%d%s" % (size, code), '
+            "base64.b64decode(data)))",
+        ],
+    ),
+}
+
+
+def _little(dtype: np.dtype) -> np.dtype:
+    return dtype.newbyteorder("<") if dtype.byteorder not in ("|", "<") else dtype
+
+
+class Constants:
+    """The stored arrays of one generated module."""
+
+    def __init__(self, target_name: str):
+        self.target = target_name
+        self.entries: list = []  # (name, array), in order of first use
+        self._names: dict = {}  # node, or (dtype, shape, bytes) -> name
+        self._texts: dict = {}  # name -> its assignment (base64 made once)
+
+    def stores(self, array) -> bool:
+        array = np.asarray(array)
+        return (
+            self.target in _DECODERS
+            and array.size > SMALL
+            and _little(array.dtype).str in _STRUCT
+        )
+
+    def ref(self, node) -> str:
+        """The name of a constant node's stored array."""
+        # Nodes are interned (equal constants are one node), so the node
+        # itself is the key: no need to hash megabytes of bytes again.
+        name = self._names.get(node)
+        if name is None:
+            name = self._names[node] = self.add(node.value)
+        return name
+
+    def add(self, array) -> str:
+        array = np.asarray(array)
+        key = (array.dtype.str, array.shape, array.tobytes())
+        name = self._names.get(key)
+        if name is None:
+            name = f"_const_{len(self.entries) + 1}"
+            self._names[key] = name
+            frozen = np.array(array)  # a private copy, read-only
+            frozen.flags.writeable = False
+            self.entries.append((name, frozen))
+        return name
+
+    # ------------------------------------------------------------ written form
+
+    def imports(self) -> list:
+        return list(_DECODERS[self.target][0]) if self.entries else []
+
+    def block(self) -> str:
+        """The decoder and the assignments, already in black's style ('' if
+        nothing is stored)."""
+        if not self.entries:
+            return ""
+        parts = ["\n".join(_DECODERS[self.target][1])]
+        parts += [self._assignment(name, array) for name, array in self.entries]
+        return "\n\n\n".join(parts[:1] + ["\n\n".join(parts[1:])])
+
+    def _assignment(self, name, array) -> str:
+        text = self._texts.get(name)
+        if text is None:
+            text = self._texts[name] = self._write(name, array)
+        return text
+
+    def _write(self, name, array) -> str:
+        little = _little(array.dtype)
+        data = base64.b64encode(
+            np.ascontiguousarray(array, dtype=little).tobytes()
+        ).decode("ascii")
+        if self.target == "numpy":
+            meta = [f'"{little.str}"', _shape(array.shape)]
+            note = f"# {array.dtype.name} array of shape {_shape(array.shape)}"
+        else:
+            meta = [f'"{_STRUCT[little.str]}"', str(array.size)]
+            note = (
+                f"# {array.dtype.name} array of shape {_shape(array.shape)}, "
+                "a flat row-major list"
+            )
+        # One argument per line with a trailing comma: what black makes of a
+        # call too long for one line, so black leaves it as it is.
+        args = [f"    {m}," for m in meta] + [f'    "{data}",']
+        return "\n".join([note, f"{name} = _constant(", *args, ")"])
+
+    # ------------------------------------------------------------ in-process
+
+    def exec_source(self, source: str) -> str:
+        """`source` with each stored assignment replaced by blank lines."""
+        pieces, start = [], 0
+        for name, array in self.entries:
+            text = self._assignment(name, array)
+            assignment = text[text.index(f"{name} = _constant(") :]
+            # Find it by its short first line, then compare in place: a search
+            # for the whole multi-megabyte text is far slower.
+            at = source.find("\n" + assignment.split("\n", 1)[0] + "\n", start) + 1
+            if at == 0 or not source.startswith(assignment, at):
+                continue  # not in this text: leave it to be decoded
+            pieces += [source[start:at], "\n" * assignment.count("\n")]
+            start = at + len(assignment)
+        pieces.append(source[start:])
+        return "".join(pieces)
+
+    def bindings(self) -> dict:
+        """name -> value the module would decode: the array (numpy target) or
+        its flat list (python target)."""
+        if self.target == "numpy":
+            return dict(self.entries)
+        return {name: array.ravel().tolist() for name, array in self.entries}
+
+
+def _shape(shape) -> str:
+    return "(" + ", ".join(map(str, shape)) + ("," if len(shape) == 1 else "") + ")"
+
+
+__all__ = ["SMALL", "Constants"]
