@@ -119,7 +119,8 @@ def test_equal_constants_are_stored_once():
         return (A @ x).sum() + (B @ x).sum()
 
     src = symgrad.compile(f, np.ones(40)).source
-    assert src.count(" = _constant(") == len({"_const_1", "_const_2"})  # A, A.T
+    # A once; its transpose (in the gradient) is a view, not a second copy.
+    assert src.count(" = _constant(") == 1 and "_const_1.T" in src
 
 
 def test_the_threshold():

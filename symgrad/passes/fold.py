@@ -36,6 +36,10 @@ def _const_source(x):
     return None
 
 
+_VIEWS = frozenset(("view",))
+_SMALL = 16  # constants up to this size are written out as literals anyway
+
+
 def fold_rule(node):
     inputs = node.inputs
     if not inputs or node.vtype is not None or node.op == "item":
@@ -46,6 +50,10 @@ def fold_rule(node):
         if i.op != "const":
             break
     else:
+        if ops.OPS[node.op].flags & _VIEWS and node.size > _SMALL:
+            # A transpose or slice of a large constant costs nothing at run
+            # time but would store the array a second time in the module.
+            return None
         if node.size <= max(i.size for i in inputs):
             return _evaluate(node, inputs)
         return None
