@@ -191,14 +191,19 @@ def build_program(fun, args, argnums=0, optimize=True) -> Program:
     diff = [i for i, p in enumerate(paths) if p[0] in argnums]
     t0 = time.perf_counter()
     wrt = [program_leaves[i].node for i in diff]
+    # The value as traced serves `forward`; reverse mode may replace it by
+    # one that also keeps what its sweep needs (loop stacks, branch values).
+    traced = value
     value, grads = autodiff.value_and_grad(value, wrt)
     stats["differentiate_s"] = time.perf_counter() - t0
     t0 = time.perf_counter()
     if optimize:
         unsafe = optimize == "unsafe"
-        value, *grads = run_passes([value] + grads, forward=1, unsafe=unsafe)
+        traced, value, *grads = run_passes(
+            [traced, value] + grads, forward=2, unsafe=unsafe
+        )
     stats["passes_s"] = time.perf_counter() - t0
-    stats["forward_ops"] = count_ops([value])
+    stats["forward_ops"] = count_ops([traced])
     stats["value_and_grad_ops"] = count_ops([value] + grads)
     return Program(
         fun_name=name,
@@ -212,6 +217,7 @@ def build_program(fun, args, argnums=0, optimize=True) -> Program:
         grads=grads,
         diff=diff,
         stats=stats,
+        forward=traced if traced is not value else None,
     )
 
 

@@ -171,14 +171,10 @@ def value_and_grad(output: ir.Node, wrt, seed: ir.Node | None = None, adjoints=N
 def apply_replacements(outputs, replace: dict) -> list:
     """`outputs` with every replaced node swapped for its replacement, also
     inside replacements (a region's augmented VJP may read values of another
-    augmented region), until none is left."""
-    from symgrad.passes.rewrite import substitute
+    augmented region)."""
+    from symgrad.passes.rewrite import replace_all
 
-    for _ in range(len(replace) + 1):
-        outputs = substitute(outputs, replace)
-        if not any(n in replace for n in ir.toposort(outputs)):
-            return outputs
-    raise AssertionError("replacements of region nodes form a cycle")
+    return replace_all(outputs, replace)
 
 
 def gradients(output: ir.Node, wrt, seed: ir.Node | None = None, adjoints=None):

@@ -34,13 +34,20 @@ class Program:
     grads: list  # gradient node per differentiated leaf, in leaf order
     diff: list  # indices of the differentiated leaves
     stats: dict = field(default_factory=dict)
+    # The value as `forward` computes it, when it differs from `value` (which
+    # then also keeps what the reverse sweep reads: loop stacks, branch values).
+    forward: ir.Node | None = None
+
+    @property
+    def forward_value(self) -> ir.Node:
+        return self.value if self.forward is None else self.forward
 
     @property
     def inputs(self) -> list:
         return [leaf.node for leaf in self.leaves if leaf.node is not None]
 
     def forward_graph(self) -> ir.Graph:
-        return ir.Graph(self.inputs, [self.value])
+        return ir.Graph(self.inputs, [self.forward_value])
 
     def grad_graph(self) -> ir.Graph:
         return ir.Graph(self.inputs, [self.value] + list(self.grads))

@@ -41,6 +41,7 @@ def test_pipeline_lists_one_pass_per_module_in_order():
         "simplify",
         "reuse_forward_values",
         "eliminate_common_subexpressions",
+        "prune_regions",
         "eliminate_dead_code",
     ]
     assert UNSAFE not in PASSES

@@ -347,10 +347,10 @@ def generate(
     if constants is None:
         constants = Constants(target.NAME)
     em = Emitter(program, target, constants)
-    fwd_nodes = ir.program_order([program.value])
+    fwd_nodes = ir.program_order([program.forward_value])
     all_nodes = ir.program_order([program.value] + list(program.grads))
     # Name every node in program order first so both functions agree.
-    for node in all_nodes:
+    for node in fwd_nodes + all_nodes:
         if node.op != "const":
             em.name(node)
     fwd_used = dict.fromkeys(fwd_nodes)
@@ -358,7 +358,7 @@ def generate(
     value = em.ref(program.value)
 
     fwd = em.entry_lines(fwd_used) + em.body_lines(fwd_nodes)
-    fwd += ["", f"return float({value})"]
+    fwd += ["", f"return float({em.ref(program.forward_value)})"]
     vag = em.entry_lines(all_used) + em.body_lines(all_nodes)
     vag += ["", f"return float({value}), {em.grad_tree()}"]
 

@@ -203,13 +203,21 @@ def _while(em, node, siblings) -> list:
     parts = _items(node, siblings)
     variables = []
     for i in range(k):
-        if i in parts:
-            variables.append(em.name(parts[i]))
+        init = carries[i]
+        if isinstance(init.vtype, ir.StackType) and _only_user(init, node, siblings):
+            # A stack lives in one list from push to pop: keep its name.
+            var = em.ref(init)
+            if i in parts:
+                em.names[parts[i]] = var
+        elif i in parts:
+            var = em.name(parts[i])
         else:
-            hint = body_r.params[i].hint or carries[i].hint
-            variables.append(em.fresh(hint))
+            var = em.fresh(body_r.params[i].hint or init.hint)
+        variables.append(var)
     lines = []
     for var, init in zip(variables, carries, strict=True):
+        if init.op == "undef":
+            continue  # a loop value nothing reads (pruned)
         src = em.ref(init)
         if src != var:
             lines.append(f"{var} = {src}")
@@ -240,6 +248,10 @@ def _while(em, node, siblings) -> list:
     inner = [line for line in em.body_lines(body, body) if line != ""]
     inner += _assign(em, body_r, variables)
     return lines + test_lines + [head] + _indented(inner + test_lines)
+
+
+def _only_user(value, user, siblings) -> bool:
+    return sum(n.inputs.count(value) for n in siblings) == 1 and value in user.inputs
 
 
 def _expression(em, node) -> str | None:

@@ -20,8 +20,9 @@ from dataclasses import dataclass
 from symgrad.passes.cse import eliminate_common_subexpressions
 from symgrad.passes.dce import eliminate_dead_code
 from symgrad.passes.fold import fold_rule
+from symgrad.passes.prune import prune_regions
 from symgrad.passes.reuse import reuse_forward_values
-from symgrad.passes.rewrite import rewrite
+from symgrad.passes.rewrite import in_regions, rewrite
 from symgrad.passes.simplify import simplify_rule, unsafe_rule
 
 
@@ -35,11 +36,15 @@ class Pass:
 FOLD = Pass("fold_constants", rule=fold_rule)
 SIMPLIFY = Pass("simplify", rule=simplify_rule)
 REUSE = Pass("reuse_forward_values", run=reuse_forward_values)
-CSE = Pass("eliminate_common_subexpressions", run=eliminate_common_subexpressions)
+CSE = Pass(
+    "eliminate_common_subexpressions",
+    run=in_regions(eliminate_common_subexpressions),
+)
 DCE = Pass("eliminate_dead_code", run=eliminate_dead_code)
+PRUNE = Pass("prune_regions", run=prune_regions)
 UNSAFE = Pass("simplify_unsafe", rule=unsafe_rule)
 
-PASSES = (FOLD, SIMPLIFY, REUSE, CSE, DCE)
+PASSES = (FOLD, SIMPLIFY, REUSE, CSE, PRUNE, DCE)
 
 
 def _first_of(rules):

@@ -7,6 +7,10 @@ None. Rebuilt nodes inherit the source location, name hint and adjoint link of
 the node they replace, so generated code keeps its names and comments.
 Rebuilding goes through the intern table, so two nodes that become equal
 after a rewrite become one node (common subexpressions stay merged).
+
+`in_regions(pass_fn)` makes a whole-graph pass also run on every region body
+(branches and loop bodies, nested ones too); `rewrite` with a rule does that
+by itself. Region nodes whose bodies change are rebuilt with new regions.
 """
 
 from __future__ import annotations
@@ -15,9 +19,18 @@ from symgrad import ir, ops
 
 _MAX_STEPS = 16
 _LEAVES = ("input", "const")
+_REGION_OPS = frozenset(n for n, op in ops.OPS.items() if "region" in op.flags)
 
 
-def rewrite(outputs, rule=None, mapping=None) -> list[ir.Node]:
+def rewrite(outputs, rule=None, mapping=None, bodies=None) -> list[ir.Node]:
+    """Rebuild `outputs` (see the module doc). `bodies(results) -> results`,
+    if given, rewrites the bodies of region nodes (default: `rule` applied
+    there too)."""
+    if bodies is None and rule is not None:
+
+        def bodies(results):
+            return rewrite(results, rule)
+
     new = dict(mapping or {})
     sc = ir.current_scope()
     watermark = sc.counter
@@ -39,6 +52,8 @@ def rewrite(outputs, rule=None, mapping=None) -> list[ir.Node]:
             sc.loc, sc.order = node.loc, node.order
             if changed:
                 out = ops.apply(node.op, *inputs, **dict(node.attrs))
+            if bodies is not None and out.op in _REGION_OPS:
+                out = map_bodies(out, bodies)
             for _ in steps:
                 step = rule(out)
                 if step is None or step is out:
@@ -62,3 +77,57 @@ def rewrite(outputs, rule=None, mapping=None) -> list[ir.Node]:
 def substitute(outputs, mapping) -> list[ir.Node]:
     """`outputs` with each key of `mapping` replaced by its value."""
     return rewrite(outputs, None, mapping)
+
+
+def replace_all(outputs, replace: dict) -> list:
+    """`outputs` with every key of `replace` swapped for its value, also
+    inside the values (a replacement may read another replaced node), until
+    none is left."""
+    for _ in range(len(replace) + 1):
+        outputs = substitute(outputs, replace)
+        if not any(n in replace for n in ir.toposort(outputs)):
+            return outputs
+    raise AssertionError("the replacements form a cycle")
+
+
+def map_bodies(node: ir.Node, fn) -> ir.Node:
+    """`node` with `fn(results) -> results` applied to each of its regions'
+    results (the node itself if nothing changed)."""
+    attrs = dict(node.attrs)
+    changed = False
+    for key, value in node.attrs:
+        if isinstance(value, ir.Region):
+            new = _map_region(value, fn)
+        elif isinstance(value, tuple) and value and isinstance(value[0], ir.Region):
+            new = tuple(_map_region(r, fn) for r in value)
+        else:
+            continue
+        if new is not value and new != value:
+            attrs[key] = new
+            changed = True
+    if not changed:
+        return node
+    out = ops.apply(node.op, *node.inputs, **attrs)
+    out.hint = out.hint or node.hint
+    return out
+
+
+def _map_region(region: ir.Region, fn):
+    results = fn(list(region.results))
+    if all(a is b for a, b in zip(results, region.results, strict=True)):
+        return region
+    return ir.Region(region.params, results)
+
+
+def in_regions(pass_fn):
+    """`pass_fn(outputs) -> outputs`, also applied inside every region body."""
+
+    def run(outputs, **kwargs):
+        outputs = pass_fn(outputs, **kwargs)
+        if not any(n.op in _REGION_OPS for n in ir.toposort(outputs)):
+            return outputs
+        return rewrite(outputs, bodies=run)
+
+    run.__name__ = getattr(pass_fn, "__name__", "pass")
+    run.__doc__ = pass_fn.__doc__
+    return run
