@@ -22,7 +22,10 @@ def display(name: str) -> str:
         return "np." + name[len("numpy.") :]
     if name.startswith("ndarray."):
         return "." + name[len("ndarray.") :] + "()"
-    return name
+    return _OPERATOR_NAMES.get(name, name)
+
+
+_OPERATOR_NAMES = {"__getitem__": "x[...]", "__setitem__": "x[...] = v"}
 
 
 def unsupported(fname: str, **given):

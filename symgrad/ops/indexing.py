@@ -372,7 +372,7 @@ def array_src(shape, values) -> str:
     if not shape:
         return str(values[0])
     if len(shape) == 1:
-        if values and list(values) == list(range(len(values))):
+        if len(values) > 2 and list(values) == list(range(len(values))):
             return f"np.arange({len(values)})"
         return _nested(values, shape)
     if not values:

@@ -3,7 +3,7 @@
 Contract: one `Op` record per primitive plus a builder of the same name; the
 axis attribute counts from the end (-1 is the last axis), which is how the
 printers write it (`np.sort(x)`, `np.sort(x, axis=-2)`); builders take any
-valid axis. Both sort NaN last and are stable: equal values
+valid axis. Both print `kind="stable"`. Both sort NaN last and are stable: equal values
 (0.0 and -0.0 too) keep their order, so `argsort` is NumPy's with
 `kind="stable"` whatever kind the user asked for (NumPy's default kind does
 not promise an order for ties). `argsort` is an integer result with no
@@ -61,7 +61,9 @@ register(
         dtype=dtype_first,
         eval=lambda a, axis: np.sort(a, axis=axis, kind="stable"),
         vjp=_sort_vjp,
-        numpy=lambda a, axis: f"np.sort({a}{_axis_src(axis)})",
+        # Stable, as everywhere: NumPy's default kind may order 0.0 and -0.0
+        # either way, and the targets must agree on the sign of every zero.
+        numpy=lambda a, axis: f'np.sort({a}{_axis_src(axis)}, kind="stable")',
         # Moves elements: the result is -0.0 only where one was.
         flags=frozenset(("expensive", "zero_sign_from_operands")),
     )
