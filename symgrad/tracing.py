@@ -374,7 +374,7 @@ _SUBSCRIPT = re.compile(r"\s*([A-Za-z_][A-Za-z0-9_]*)\s*\[")
 def _write(tracer: Tracer, node: ir.Node):
     """Rebind `tracer` to `node`, write it through to the arrays it is a view
     of, and read the views of those arrays again."""
-    if node.hint is None and node.op not in ("input", "const"):
+    if node.hint is None and node.op == "setitem":
         node.hint = _assigned_name() or tracer.node.hint
     tracer.node = node
     path = [tracer]
@@ -383,7 +383,7 @@ def _write(tracer: Tracer, node: ir.Node):
         parent, index = base
         old = parent.node
         parent.node = numpy_api.indexing.write(old, index, path[-1].node)
-        if parent.node.hint is None and parent.node is not old:
+        if parent.node.hint is None and parent.node.op == "setitem":
             parent.node.hint = old.hint
         path.append(parent)
         base = getattr(parent, "_base", None)

@@ -267,9 +267,8 @@ def layout(shape, index, operand_shapes=()):
             if item[0] == "array" and item[2]:
                 _check_bound(min(item[2]), n, axis)
                 _check_bound(max(item[2]), n, axis)
-            elif item[0] == "iota" and isinstance(n, int) and isinstance(item[1], int):
-                if item[1] > n:
-                    _check_bound(item[1] - 1, n, axis)
+            elif item[0] == "iota" and isinstance(item[1], int) and item[1]:
+                _check_bound(item[1] - 1, n, axis)
             bshapes.append(tuple(_item_shape(item, operand_shapes)))
         if at is None:
             at = len(out)
@@ -295,7 +294,7 @@ def read_shape(shape, index, operand_shapes=()):
     return _getitem_shape([shape], index)
 
 
-def index_eval(index, operands, shape) -> tuple:
+def index_eval(index, operands=()) -> tuple:
     """The Python index object for a template (operands: NumPy arrays)."""
     items = []
     for item in index:
@@ -322,30 +321,64 @@ def positions(shape, index):
     if any(type(i) is tuple and i[0] == "index" for i in index):
         return None
     grid = np.arange(dims.prod(shape), dtype=np.int64).reshape(shape)
-    return grid[index_eval(index, (), shape)].ravel()
+    return grid[index_eval(index)].ravel()
+
+
+def _block_keys(shape, index):
+    """One key per entry of the index arrays' broadcast shape: which position
+    the advanced items pick together (slices and None never pick a position
+    twice). None when an index operand or a symbolic axis is involved."""
+    arrays, lengths = [], []
+    axis = 0
+    for item in index:
+        if item is None or item == "...":
+            continue
+        n = shape[axis]
+        axis += 1
+        if type(item) is tuple and item[0] == "slice":
+            continue
+        if (type(item) is tuple and item[0] == "index") or not isinstance(n, int):
+            return None
+        if type(item) is int:
+            arr = np.array(item)
+        elif item[0] == "array":
+            arr = np.array(item[2], dtype=np.int64).reshape(item[1])
+        else:
+            arr = np.arange(item[1]).reshape(iota_shape(item))
+        arrays.append(arr % max(n, 1))  # in bounds (checked by `layout`)
+        lengths.append(max(n, 1))
+    arrays = np.broadcast_arrays(*arrays)
+    return np.ravel_multi_index(arrays, lengths).ravel(), arrays[0].shape
 
 
 def distinct_positions(shape, index) -> bool:
     """True if the index provably picks each position at most once."""
     if not is_advanced(index):
         return True
-    picked = positions(shape, index)
-    return picked is not None and np.unique(picked).size == picked.size
+    block = _block_keys(shape, index)
+    return block is not None and np.unique(block[0]).size == block[0].size
 
 
 def last_writes(shape, index):
-    """For a constant index that repeats positions: a boolean array of the
-    read shape, True where a write is the last one to its position (the one
-    NumPy keeps). None when no position repeats or the index is not constant."""
-    picked = positions(shape, index)
-    if picked is None or np.unique(picked).size == picked.size:
+    """For a constant index that repeats positions: a boolean array that
+    broadcasts to the read shape, True where a write is the last one to its
+    position (the one NumPy keeps). None when no position repeats or the
+    index is not constant."""
+    block = _block_keys(shape, index)
+    if block is None:
+        return None
+    keys, bshape = block
+    if np.unique(keys).size == keys.size:
         return None
     last = {}
-    for k, p in enumerate(picked.tolist()):
-        last[p] = k
-    keep = np.zeros(picked.size, dtype=bool)
+    for k, key in enumerate(keys.tolist()):
+        last[key] = k
+    keep = np.zeros(keys.size, dtype=bool)
     keep[list(last.values())] = True
-    return keep.reshape(read_shape(shape, index))
+    out, _, front, at = layout(shape, index)
+    pos = 0 if front else at
+    rest = len(out) - len(bshape)
+    return keep.reshape((1,) * pos + tuple(bshape) + (1,) * (rest - pos))
 
 
 # --------------------------------------------------------------- NumPy source
@@ -429,7 +462,7 @@ register(
         nin=None,
         shape=lambda shapes, index: layout(shapes[0], index, shapes[1:])[0],
         dtype=dtype_first,
-        eval=lambda a, *idx, index: a[index_eval(index, idx, a.shape)],
+        eval=lambda a, *idx, index: a[index_eval(index, idx)],
         vjp=lambda g, out, a, *idx: (
             scatter_add(g, *idx, shape=a.shape, index=out.attr("index")),
         )
@@ -453,7 +486,7 @@ def _scatter_add_shape(shapes, shape, index, unique):
 
 def _scatter_add_eval(g, *idx, shape, index, unique):
     out = np.zeros(shape, dtype=np.result_type(g))
-    key = index_eval(index, idx, shape)
+    key = index_eval(index, idx)
     if unique:
         out[key] = g
     else:
@@ -508,7 +541,7 @@ def _setitem_shape(shapes, index):
 
 def _setitem_eval(x, v, *idx, index):
     out = np.array(x, copy=True)
-    out[index_eval(index, idx, out.shape)] = v
+    out[index_eval(index, idx)] = v
     return out
 
 
