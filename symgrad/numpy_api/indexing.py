@@ -78,11 +78,13 @@ def _covers_all(shape, template) -> bool:
     for item in template:
         if item is None:
             continue
+        n = shape[axis]
         if type(item) is int:
-            if shape[axis] != 1:
+            if n != 1:
                 return False
-        elif item[1:] not in ((None, None, None), (None, None, 1), (0, None, None)):
-            return False
+        elif item[1:] != (None, None, None):
+            if not isinstance(n, int) or slice(*item[1:]).indices(n) != (0, n, 1):
+                return False
         axis += 1
     return True
 
@@ -134,6 +136,10 @@ def take(a, indices, axis=None, out=None, mode="raise"):
         axis = 0
     else:
         axis = one_axis(axis, a.ndim)
+    if is_node(indices) and indices.dtype.kind == "b":
+        indices = ops.cast(indices, np.intp)  # np.take reads booleans as 0 and 1
+    elif not is_node(indices) and np.asarray(indices).dtype.kind == "b":
+        indices = np.asarray(indices).astype(np.intp)
     if mode not in ("raise", None):
         indices = _wrap_or_clip(indices, a.shape[axis], mode)
     key = (slice(None),) * axis + (indices,)
