@@ -250,3 +250,17 @@ def test_views_of_an_array_are_forgotten_when_dropped():
 
     symgrad.grad(f)(np.ones(3))
     assert seen["views"] < 64
+
+
+def test_a_mask_computed_from_constants_is_a_constant():
+    # A traced operation on constants only (no argument involved) gives a
+    # mask whose value is known while tracing: it indexes like NumPy's.
+    from symgrad import ir, ops
+    from symgrad.numpy_api.indexing import getitem
+
+    with ir.scope():
+        x = ops.input_node(0, "x", (4,), np.dtype(np.float64))
+        mask = ops.gt(ops.const(np.array([1.0, -1.0, 2.0, 0.0])), 0.0)
+        out = getitem(x, mask)
+        assert out.op == "gather" and out.shape == (2,)
+        assert out.attr("index") == (("array", (2,), (0, 2)),)
