@@ -21,9 +21,11 @@ from __future__ import annotations
 
 import contextvars
 import importlib
+import linecache
 import re
 import sys
 import threading
+import weakref
 
 import numpy as np
 
@@ -223,7 +225,9 @@ _CONTROL_FLOW = (
 class Tracer:
     """A value being traced; wraps one graph node."""
 
-    __slots__ = ("node",)
+    # `_base` and `_views` (set only by indexing) link NumPy views to the
+    # array they look into; see `__getitem__` and `__setitem__`.
+    __slots__ = ("node", "_base", "_views", "__weakref__")
     __array_priority__ = 1000
     __hash__ = None  # like arrays: == is elementwise, so not hashable
 
@@ -298,11 +302,32 @@ class Tracer:
     def tolist(self):
         fail(".tolist() on a traced value", _CONCRETE)
 
+    # --- indexing: views and writes ----------------------------------------
+    def __getitem__(self, key):
+        out = call(ops.OPERATORS["__getitem__"], (self, key), None)
+        node = out.node
+        if type(out) is Tracer and node.op == "getitem" and node.inputs[0] is self.node:
+            index = node.attr("index")
+            if len(index) != self.node.ndim or not all(type(i) is int for i in index):
+                # A basic index gives a view in NumPy (not a scalar): writes
+                # into the view reach this array, and writes into this array
+                # show in the view.
+                out._base = (self, index)
+                _add_view(self, out)
+        return out
+
     def __setitem__(self, key, value):
-        fail(
-            "in-place assignment into a traced array",
-            "Build the new array with np.where or arithmetic instead",
-        )
+        """`x[key] = value`: `x` becomes the updated array (a new node).
+
+        Every name bound to this Tracer sees the update (`y = x` aliases, as
+        in NumPy). A view made by basic indexing (`row = x[0]`) writes
+        through to the array it looks into, and views of an array that is
+        written are read again, as NumPy's share memory. The generated code
+        never writes into its arguments: it copies first.
+        """
+        new = call(ops.OPERATORS["__setitem__"], (self, key, value), None).node
+        with ir.annotate(_loc()):
+            _write(self, new)
 
     # --- NumPy protocols ----------------------------------------------------------
     def __array__(self, dtype=None, copy=None):
@@ -334,6 +359,57 @@ class Tracer:
         return call(entry, args, kwargs)
 
 
+def _add_view(base: Tracer, view: Tracer):
+    views = getattr(base, "_views", None)
+    if views is None:
+        base._views = views = []
+    elif len(views) >= 8 and len(views) & (len(views) - 1) == 0:
+        views[:] = [ref for ref in views if ref() is not None]
+    views.append(weakref.ref(view))
+
+
+_SUBSCRIPT = re.compile(r"\s*([A-Za-z_][A-Za-z0-9_]*)\s*\[")
+
+
+def _write(tracer: Tracer, node: ir.Node):
+    """Rebind `tracer` to `node`, write it through to the arrays it is a view
+    of, and read the views of those arrays again."""
+    if node.hint is None and node.op == "setitem":
+        node.hint = _assigned_name() or tracer.node.hint
+    tracer.node = node
+    path = [tracer]
+    base = getattr(tracer, "_base", None)
+    while base is not None:
+        parent, index = base
+        old = parent.node
+        parent.node = numpy_api.indexing.write(old, index, path[-1].node)
+        if parent.node.hint is None and parent.node.op == "setitem":
+            parent.node.hint = old.hint
+        path.append(parent)
+        base = getattr(parent, "_base", None)
+    written = {id(t) for t in path}
+    stack = [path[-1]]
+    while stack:
+        t = stack.pop()
+        for ref in getattr(t, "_views", ()):
+            view = ref()
+            if view is None:
+                continue
+            if id(view) not in written:
+                view.node = ops.getitem(t.node, view._base[1])
+            stack.append(view)
+
+
+def _assigned_name():
+    """`x` for a statement `x[...] = ...` (the name generated code gives the
+    updated array)."""
+    loc = _loc()
+    if loc is None:
+        return None
+    match = _SUBSCRIPT.match(linecache.getline(loc.file, loc.line))
+    return match.group(1) if match else None
+
+
 def _install_operators():
     """Python operators on Tracer, from the table's `operators` entries."""
     reflected = {
@@ -347,7 +423,9 @@ def _install_operators():
         "__rmatmul__",
     }
     for dunder, entry in ops.OPERATORS.items():
-        if entry.op is not None and dunder != "__getitem__":
+        if dunder in ("__getitem__", "__setitem__"):
+            continue  # defined on Tracer: indexing keeps track of views
+        if entry.op is not None:
             # Primitive operators take the fast path: no argument unwrapping.
             builder = ops.OPS[entry.op].builder
             if dunder in reflected:

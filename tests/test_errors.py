@@ -95,9 +95,11 @@ def test_shape_error_reports_both_shapes_and_line():
     assert "(2, 3)" in msg
 
 
-def test_in_place_assignment():
+def test_assignment_through_a_traced_mask_needs_a_scalar():
+    # x[0] = 1.0 works (tests/test_setitem.py); which entries a traced mask
+    # selects is only known at run time, so v must fill them all alike.
     def f(x):
-        x[0] = 1.0
+        x[x > 0] = x[:2]
         return x.sum()
 
     _raises(TraceError, symgrad.grad(f), np.ones(3), match="np.where")

@@ -35,10 +35,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from symgrad import ir
 from symgrad.codegen.naming import literal, scalar_literal
 from symgrad.ops import OPS
-from symgrad.ops.indexing import index_value
 
 NAME = "python"
 DECORATORS = []
@@ -265,97 +263,6 @@ def _broadcast_to(node, out, args) -> list:
     if a.size == node.size:
         return _same_list(out, src, node.shape)
     return [f"{out} = _broadcast({src}, {a.shape}, {node.shape})"]
-
-
-# ------------------------------------------------------------------ indexing
-
-
-def _picked(shape, index) -> list:
-    """The flat positions a basic index selects, in row-major order."""
-    grid = np.arange(_size(shape), dtype=np.int64).reshape(shape)
-    return grid[index_value(index)].ravel().tolist()
-
-
-def _run(positions, size) -> str | None:
-    """`positions` as slice text (`3:9:2`) if they are evenly spaced, else None."""
-    start = positions[0]
-    step = positions[1] - start if len(positions) > 1 else 1
-    if step == 0 or any(
-        q - p != step for p, q in zip(positions, positions[1:], strict=False)
-    ):
-        return None
-    stop = positions[-1] + step
-    text = f"{start or ''}:{'' if stop < 0 or stop >= size else stop}"
-    return text + (f":{step}" if step != 1 else "")
-
-
-def _index_src(index) -> str:
-    items = []
-    for item in index_value(index):
-        if isinstance(item, slice):
-            parts = [item.start, item.stop] + ([item.step] if item.step else [])
-            items.append(f"slice({', '.join(repr(p) for p in parts)})")
-        else:
-            items.append(repr(item))
-    return "(" + ", ".join(items) + ("," if len(items) == 1 else "") + ")"
-
-
-def _getitem_run(node):
-    """How getitem reads its operand: "scalar", "all", a slice text, or None
-    (a block that is not one run: the `_take` helper)."""
-    a = node.inputs[0]
-    if not a.shape:
-        return "scalar"
-    positions = _picked(a.shape, node.attr("index"))
-    if not node.shape:
-        return str(positions[0])
-    if positions == list(range(a.size)):
-        return "all"
-    return _run(positions, a.size)
-
-
-@lowering("getitem", helpers=lambda node: () if _getitem_run(node) else ("_take",))
-def _getitem(node, out, args) -> list:
-    (a,), (src,) = node.inputs, args
-    index = node.attr("index")
-    run = _getitem_run(node)
-    if run == "scalar":
-        return [f"{out} = [{src}]" if node.shape else f"{out} = {src}"]
-    note = f"  # {src}[{ir.format_index(index)}]"
-    if run == "all":
-        return _same_list(out, src, node.shape)
-    if run is not None:
-        return [f"{out} = {src}[{run}]{note}"]
-    return [f"{out} = _take({src}, {a.shape}, {_index_src(index)})"]
-
-
-def _scatter_run(node):
-    """How scatter writes: "scalar", "all", a slice text, or None (`_scatter`)."""
-    g = node.inputs[0]
-    shape = node.attr("shape")
-    if not shape:
-        return "scalar"
-    size = _size(shape)
-    positions = _picked(shape, node.attr("index"))
-    if g.shape and positions == list(range(size)):
-        return "all"
-    return _run(positions, size) if g.shape else str(positions[0])
-
-
-@lowering("scatter", helpers=lambda node: () if _scatter_run(node) else ("_scatter",))
-def _scatter(node, out, args) -> list:
-    (g,), (src,) = node.inputs, args
-    shape, index = node.attr("shape"), node.attr("index")
-    run = _scatter_run(node)
-    if run == "scalar":
-        return [f"{out} = {src}[0]" if g.shape else f"{out} = {src}"]
-    if run == "all":
-        return _same_list(out, src, shape)
-    zero = _scalar(np.zeros((), node.dtype).item())
-    if run is None:
-        return [f"{out} = _scatter({src}, {shape}, {_index_src(index)}, {zero})"]
-    # Basic indices pick each position at most once: assignment is exact.
-    return [f"{out} = [{zero}] * {_size(shape)}", f"{out}[{run}] = {src}"]
 
 
 # ------------------------------------------------------------------ helpers

@@ -8,6 +8,8 @@ file:line) for arguments symgrad cannot honour.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 
 from symgrad import dims, ir, ops
@@ -20,7 +22,10 @@ def display(name: str) -> str:
         return "np." + name[len("numpy.") :]
     if name.startswith("ndarray."):
         return "." + name[len("ndarray.") :] + "()"
-    return name
+    return _OPERATOR_NAMES.get(name, name)
+
+
+_OPERATOR_NAMES = {"__getitem__": "x[...]", "__setitem__": "x[...] = v"}
 
 
 def unsupported(fname: str, **given):
@@ -94,44 +99,192 @@ def shape_arg(shape, size=None) -> tuple:
     return tuple(out)
 
 
+_MASK_FIX = (
+    "Keep the shape instead: np.where(mask, x, 0.0) (or x * mask) for a read, "
+    "x[mask] = v with a scalar v for a write"
+)
+
+
+@dataclass(frozen=True)
+class Index:
+    """A normalized NumPy index: the op template, the index operands it
+    refers to as ("index", j), and whether it is advanced (a copy in NumPy)
+    or basic (a view)."""
+
+    template: tuple
+    operands: tuple
+    advanced: bool
+
+    @property
+    def scalar_read(self) -> bool:
+        """Ints on every axis and nothing else: NumPy returns a scalar copy."""
+        return not self.advanced and all(type(i) is int for i in self.template)
+
+
+def parse_index(key, shape) -> Index:
+    """Normalize any NumPy index into the op form (`symgrad.ops.indexing`).
+
+    Constant boolean masks become integer arrays (`np.nonzero`); traced
+    integer arrays become index operands; a traced boolean mask is refused
+    (the result's shape would depend on the data).
+    """
+    items = key if type(key) is tuple else (key,)
+    parts = [_classify(item) for item in items]
+    if sum(1 for kind, _ in parts if kind == "ellipsis") > 1:
+        fail("an index can only have a single ellipsis ('...')", "Use one '...'")
+    used = sum(_axes_used(kind, value) for kind, value in parts)
+    ndim = len(shape)
+    if used > ndim:
+        fail(
+            f"too many indices for an array with {ndim} dimensions ({used} were "
+            "indexed)",
+            "Index at most one entry per axis",
+        )
+    advanced = any(kind in ("array", "mask", "node") for kind, _ in parts)
+    template, operands = [], []
+    axis = 0
+    for kind, value in parts:
+        if kind == "ellipsis":
+            n = ndim - used
+            template += [("slice", None, None, None)] * n
+            if n == 0 and advanced:
+                template.append("...")  # it still separates advanced indices
+            axis += n
+        elif kind == "none":
+            template.append(None)
+        elif kind in ("int", "slice"):
+            template.append(value)
+            axis += 1
+        elif kind == "array":
+            values = tuple(int(v) for v in value.ravel().tolist())
+            template.append(("array", value.shape, values))
+            axis += 1
+        elif kind == "node":
+            template.append(("index", len(operands)))
+            operands.append(value)
+            axis += 1
+        else:  # a constant mask: the integer arrays np.nonzero gives
+            _check_mask(value, shape[axis : axis + value.ndim], axis)
+            for picks in np.nonzero(value):
+                values = tuple(int(v) for v in picks.tolist())
+                template.append(("array", (len(values),), values))
+            axis += value.ndim
+    return Index(tuple(template), tuple(operands), advanced)
+
+
+def _axes_used(kind, value) -> int:
+    if kind in ("int", "slice", "array", "node"):
+        return 1
+    return value.ndim if kind == "mask" else 0
+
+
+def _check_mask(mask, dims_, axis):
+    for k, (m, n) in enumerate(zip(mask.shape, dims_, strict=True)):
+        if not dims.known_equal(m, n):
+            fail(
+                f"boolean index did not match indexed array along axis {axis + k}; "
+                f"size of axis is {n!r} but size of corresponding boolean axis is {m}",
+                "Use a mask with the shape of the axes it indexes",
+            )
+
+
+def _classify(item):
+    """(kind, value) for one item of an index."""
+    if item is Ellipsis:
+        return "ellipsis", None
+    if item is None:
+        return "none", None
+    if isinstance(item, slice):
+        parts = [item.start, item.stop, item.step]
+        for p in parts:
+            if p is not None and not isinstance(p, (int, np.integer)):
+                fail(
+                    "slice bounds must be Python ints, not traced values",
+                    "Use constant bounds, or an integer index array",
+                )
+        if item.step == 0:
+            fail("slice step cannot be zero", "Use a nonzero step")
+        return "slice", ("slice",) + tuple(None if p is None else int(p) for p in parts)
+    if isinstance(item, (bool, np.bool_)):
+        fail(
+            "indexing with a single True or False is not supported",
+            "Use None to add an axis",
+        )
+    if isinstance(item, (int, np.integer)):
+        return "int", int(item)
+    if is_node(item):
+        return _classify_node(item)
+    if isinstance(item, (list, tuple)):
+        if any(is_node(i) for i in walk(item)):
+            fail(
+                "a list of traced values cannot be used as an index",
+                "Make an integer array of them with np.stack first",
+            )
+        arr = np.asarray(item)
+        if arr.size == 0:
+            arr = arr.astype(np.intp)  # NumPy reads an empty list as integers
+        return _classify_array(arr)
+    if isinstance(item, (np.ndarray, np.generic)):
+        return _classify_array(np.asarray(item))
+    fail(
+        f"indexing with a {type(item).__name__} is not supported",
+        "Index with ints, slices, None, ..., integer arrays or constant boolean "
+        "masks",
+    )
+
+
+def _classify_array(arr):
+    if arr.dtype.kind == "b":
+        if arr.ndim == 0:
+            fail(
+                "indexing with a single True or False is not supported",
+                "Use None to add an axis",
+            )
+        return "mask", arr
+    if arr.dtype.kind not in "iu":
+        fail(
+            f"arrays used as indices must be of integer (or boolean) type, not "
+            f"{arr.dtype}",
+            "Convert the index with .astype(int)",
+        )
+    return "array", arr
+
+
+def _classify_node(node):
+    if node.op == "const":
+        return _classify_array(node.value)
+    if node.dtype.kind == "b":
+        value = _constant_value(node)
+        if value is None:
+            fail(
+                "indexing with a boolean mask computed from traced values: the "
+                "result's shape would depend on the data",
+                _MASK_FIX,
+            )
+        return _classify_array(value)
+    if node.dtype.kind not in "iu":
+        fail(
+            f"arrays used as indices must be of integer (or boolean) type, not "
+            f"{node.dtype}",
+            "Convert the index with .astype(int)",
+        )
+    return "node", node
+
+
+def _constant_value(node):
+    """The value of a node computed from constants only, or None."""
+    nodes = ir.toposort([node])
+    if any(n.op == "input" for n in nodes):
+        return None
+    return ops.evaluate(ir.Graph([], [node], nodes), [])[0]
+
+
 def basic_index(key, shape) -> tuple:
     """Normalize a basic index (ints, slices, None, ...) into the op form."""
-    items = key if isinstance(key, tuple) else (key,)
-    n_real = sum(1 for i in items if i is not None and i is not Ellipsis)
-    if sum(1 for i in items if i is Ellipsis) > 1:
-        fail("an index can only have a single ellipsis ('...')", "Use one '...'")
-    out = []
-    for item in items:
-        if item is Ellipsis:
-            out.extend([("slice", None, None, None)] * (len(shape) - n_real))
-        elif item is None:
-            out.append(None)
-        elif isinstance(item, slice):
-            parts = [item.start, item.stop, item.step]
-            for p in parts:
-                if p is not None and not isinstance(p, (int, np.integer)):
-                    fail("slice bounds must be Python ints", "Use constant bounds")
-            if item.step == 0:
-                fail("slice step cannot be zero", "Use a nonzero step")
-            out.append(("slice",) + tuple(None if p is None else int(p) for p in parts))
-        elif isinstance(item, (bool, np.bool_)):
-            fail(
-                "boolean indexing is not supported", "Use np.where(mask, x, 0) instead"
-            )
-        elif isinstance(item, (int, np.integer)):
-            out.append(int(item))
-        elif is_node(item):
-            fail(
-                "indexing with a traced value is not supported",
-                "Index with Python ints or slices",
-            )
-        else:
-            fail(
-                f"indexing with {type(item).__name__} (advanced indexing) is not "
-                "supported",
-                "Index with Python ints, slices, None or ...",
-            )
-    return tuple(out)
+    index = parse_index(key, shape)
+    if index.advanced:
+        fail("an advanced index is not supported here", "Index with ints or slices")
+    return index.template
 
 
 def as_node(x) -> ir.Node:

@@ -1,8 +1,26 @@
-"""Indexing: basic getitem and its adjoint, scatter into zeros.
+"""Indexing: basic and advanced reads, their adjoints, and functional writes.
 
 Contract: one `Op` record per primitive plus a builder of the same name.
-Indices are normalized tuples of ints, `("slice", start, stop, step)` and
-None; shapes are computed from them (`slice_length`), never probed.
+
+- `getitem` (a basic index: a NumPy view) and `scatter`, its adjoint, which
+  writes into zeros by assignment (a basic index picks each element once).
+- `gather` (an advanced index, NumPy's integer-array indexing with its exact
+  rules) and `scatter_add`, its adjoint: `np.add.at` into zeros, so that
+  repeated indices add up (assignment where the positions are known to be
+  distinct).
+- `setitem`: `x[index] = v` as a new array (JAX's `.at[index].set(v)`), for
+  basic and advanced indices; repeated positions keep the last write, as in
+  NumPy.
+
+Indices are normalized tuples ("templates"). A basic one holds ints,
+`("slice", start, stop, step)` and None. An advanced one may also hold
+`("array", shape, values)` (a constant integer index array, values flat and
+as the user wrote them), `("iota", n, ndim, pos)` (`np.arange(n)` laid along
+axis `pos` of `ndim` axes, as `np.take_along_axis` builds them),
+`("index", j)` (the j-th index operand: an integer node that stays an input
+of the generated code) and "..." (an Ellipsis standing for no axes, kept
+because it separates advanced indices). Shapes are computed from templates
+(`read_shape`, `slice_length`, `symgrad.dims`), never probed.
 """
 
 from __future__ import annotations
@@ -14,10 +32,12 @@ from symgrad.errors import ShapeError
 from symgrad.ops.core import (
     Op,
     apply,
+    const,
     dtype_first,
     register,
 )
-from symgrad.ops.shapes import scalar_identity
+from symgrad.ops.elementwise import eq, where
+from symgrad.ops.shapes import broadcast_to, scalar_identity
 
 
 def getitem(a, index):
@@ -124,5 +144,449 @@ register(
             f"{out} = {_zeros_src(shape, dtype)}",
             f"{out}[{ir.format_index(index)}] = {g}",
         ],
+    )
+)
+
+
+# ------------------------------------------------------------------ advanced
+
+
+def gather(a, *indices, index):
+    """`a[index]` for an advanced index (`indices`: its index operands)."""
+    return apply("gather", a, *indices, index=index)
+
+
+def scatter_add(g, *indices, shape, index, unique=None):
+    """Zeros of `shape` with `g` added at `index` (`np.add.at`).
+
+    `unique` says that the index picks each position at most once (then it is
+    an assignment); None works it out for constant indices.
+    """
+    if unique is None:
+        unique = not indices and distinct_positions(shape, index)
+    return apply(
+        "scatter_add", g, *indices, shape=tuple(shape), index=index, unique=unique
+    )
+
+
+def setitem(x, v, *indices, index):
+    """A copy of `x` with `v` written at `index` (basic or advanced)."""
+    return apply("setitem", x, v, *indices, index=index)
+
+
+def read(a, *indices, index):
+    """`a[index]` with the op the index needs: `getitem` or `gather`."""
+    if is_advanced(index):
+        return gather(a, *indices, index=index)
+    return getitem(a, index)
+
+
+_ADVANCED = ("array", "iota", "index")
+
+
+def is_advanced(index) -> bool:
+    return any(type(i) is tuple and i[0] in _ADVANCED for i in index)
+
+
+def along(shape, axis: int, j: int = 0) -> tuple:
+    """The index `np.take_along_axis` uses on `axis` (index operand `j`)."""
+    nd = len(shape)
+    return tuple(
+        ("index", j) if k == axis else ("iota", shape[k], nd, k) for k in range(nd)
+    )
+
+
+def along_axis(index):
+    """The axis of an index built by `along` for two or more axes, or None."""
+    nd = len(index)
+    if nd < 2:
+        return None  # a[i]: a 1-d take_along_axis is plain indexing
+    found = None
+    for k, item in enumerate(index):
+        if type(item) is tuple and item[0] == "iota" and item[2:] == (nd, k):
+            continue
+        if item == ("index", 0) and found is None:
+            found = k
+            continue
+        return None
+    return found
+
+
+def iota_shape(item) -> tuple:
+    _, n, nd, pos = item
+    return (1,) * pos + (n,) + (1,) * (nd - pos - 1)
+
+
+def _item_shape(item, operand_shapes):
+    kind = item[0]
+    if kind == "array":
+        return item[1]
+    if kind == "iota":
+        return iota_shape(item)
+    return operand_shapes[item[1]]
+
+
+def _check_bound(i, n, axis):
+    if isinstance(n, int) and not -n <= i < n:
+        raise ShapeError(f"index {i} is out of bounds for axis {axis} with size {n}")
+
+
+def layout(shape, index, operand_shapes=()):
+    """NumPy's rule for an advanced index into `shape`.
+
+    Returns `(out_shape, bshape, front, at)`: the result's shape, the
+    broadcast shape of the index arrays (ints count as arrays of shape ()),
+    whether their axes go first (advanced indices separated by a slice, None
+    or an Ellipsis) and otherwise where in the result they go. Constant
+    indices are checked against the axis lengths.
+    """
+    out = []
+    bshapes = []
+    at = None
+    gap = front = False
+    axis = 0
+    for item in index:
+        if item is None or item == "...":
+            out += [1] if item is None else []
+            gap = at is not None
+            continue
+        if axis >= len(shape):
+            raise ShapeError(
+                f"too many indices for an array of shape {dims.shape_str(shape)}"
+            )
+        n = shape[axis]
+        if type(item) is tuple and item[0] == "slice":
+            out.append(slice_length(*item[1:], n))
+            gap = at is not None
+            axis += 1
+            continue
+        if type(item) is int:
+            _check_bound(item, n, axis)
+            bshapes.append(())
+        else:
+            if item[0] == "array" and item[2]:
+                _check_bound(min(item[2]), n, axis)
+                _check_bound(max(item[2]), n, axis)
+            elif item[0] == "iota" and isinstance(item[1], int) and item[1]:
+                _check_bound(item[1] - 1, n, axis)
+            bshapes.append(tuple(_item_shape(item, operand_shapes)))
+        if at is None:
+            at = len(out)
+        elif gap:
+            front = True
+        axis += 1
+    try:
+        bshape = dims.broadcast_shapes(*bshapes) if bshapes else ()
+    except ShapeError:
+        raise ShapeError(
+            "shape mismatch: indexing arrays could not be broadcast together with "
+            "shapes " + " ".join(dims.shape_str(s) for s in bshapes)
+        ) from None
+    out += list(shape[axis:])
+    pos = 0 if front else at
+    return tuple(out[:pos]) + tuple(bshape) + tuple(out[pos:]), bshape, front, at
+
+
+def read_shape(shape, index, operand_shapes=()):
+    """The shape of `a[index]` for `a` of `shape` (basic or advanced)."""
+    if is_advanced(index):
+        return layout(shape, index, operand_shapes)[0]
+    return _getitem_shape([shape], index)
+
+
+def index_eval(index, operands=()) -> tuple:
+    """The Python index object for a template (operands: NumPy arrays)."""
+    items = []
+    for item in index:
+        if item is None or type(item) is int:
+            items.append(item)
+        elif item == "...":
+            items.append(Ellipsis)
+        elif item[0] == "slice":
+            items.append(slice(*item[1:]))
+        elif item[0] == "array":
+            items.append(np.array(item[2], dtype=np.intp).reshape(item[1]))
+        elif item[0] == "iota":
+            items.append(np.arange(item[1]).reshape(iota_shape(item)))
+        else:
+            items.append(np.asarray(operands[item[1]]))
+    return tuple(items)
+
+
+def positions(shape, index):
+    """The flat positions a constant index picks from a static `shape`, in the
+    result's order (None when they depend on index operands or symbols)."""
+    if not dims.is_static(shape):
+        return None
+    if any(type(i) is tuple and i[0] == "index" for i in index):
+        return None
+    grid = np.arange(dims.prod(shape), dtype=np.int64).reshape(shape)
+    return grid[index_eval(index)].ravel()
+
+
+def _block_keys(shape, index):
+    """One key per entry of the index arrays' broadcast shape: which position
+    the advanced items pick together (slices and None never pick a position
+    twice). None when an index operand or a symbolic axis is involved."""
+    arrays, lengths = [], []
+    axis = 0
+    for item in index:
+        if item is None or item == "...":
+            continue
+        n = shape[axis]
+        axis += 1
+        if type(item) is tuple and item[0] == "slice":
+            continue
+        if (type(item) is tuple and item[0] == "index") or not isinstance(n, int):
+            return None
+        if type(item) is int:
+            arr = np.array(item)
+        elif item[0] == "array":
+            arr = np.array(item[2], dtype=np.int64).reshape(item[1])
+        else:
+            arr = np.arange(item[1]).reshape(iota_shape(item))
+        arrays.append(arr % max(n, 1))  # in bounds (checked by `layout`)
+        lengths.append(max(n, 1))
+    arrays = np.broadcast_arrays(*arrays)
+    return np.ravel_multi_index(arrays, lengths).ravel(), arrays[0].shape
+
+
+def distinct_positions(shape, index) -> bool:
+    """True if the index provably picks each position at most once."""
+    if not is_advanced(index):
+        return True
+    block = _block_keys(shape, index)
+    return block is not None and np.unique(block[0]).size == block[0].size
+
+
+def last_writes(shape, index):
+    """For a constant index that repeats positions: a boolean array that
+    broadcasts to the read shape, True where a write is the last one to its
+    position (the one NumPy keeps). None when no position repeats or the
+    index is not constant."""
+    block = _block_keys(shape, index)
+    if block is None:
+        return None
+    keys, bshape = block
+    if np.unique(keys).size == keys.size:
+        return None
+    last = {}
+    for k, key in enumerate(keys.tolist()):
+        last[key] = k
+    keep = np.zeros(keys.size, dtype=bool)
+    keep[list(last.values())] = True
+    out, _, front, at = layout(shape, index)
+    pos = 0 if front else at
+    rest = len(out) - len(bshape)
+    return keep.reshape((1,) * pos + tuple(bshape) + (1,) * (rest - pos))
+
+
+# --------------------------------------------------------------- NumPy source
+
+
+def _slice_src(item) -> str:
+    start, stop, step = item[1:]
+    text = f"{'' if start is None else start}:{'' if stop is None else stop}"
+    return text + (f":{step}" if step is not None else "")
+
+
+def _nested(values, shape) -> str:
+    if not shape:
+        return str(values[0])
+    step = len(values) // shape[0] if shape[0] else 0
+    rows = [
+        _nested(values[i * step : (i + 1) * step], shape[1:]) for i in range(shape[0])
+    ]
+    return "[" + ", ".join(rows) + "]"
+
+
+def array_src(shape, values) -> str:
+    """A constant index array as a person writes it: `np.arange(3)`, `[2, 0]`."""
+    if not shape:
+        return str(values[0])
+    if len(shape) == 1:
+        if len(values) > 2 and list(values) == list(range(len(values))):
+            return f"np.arange({len(values)})"
+        return _nested(values, shape)
+    if not values:
+        return f"np.zeros({dims.shape_str(shape)}, dtype=int)"
+    return f"np.array({_nested(values, shape)})"
+
+
+def iota_src(item) -> str:
+    _, n, nd, pos = item
+    if nd == 1:
+        return f"np.arange({n!r})"
+    axes = ", ".join(":" if k == pos else "None" for k in range(nd))
+    return f"np.arange({n!r})[{axes}]"
+
+
+def index_src(index, operands) -> str:
+    """A template as NumPy source inside `[...]` (operands: their sources)."""
+    parts = []
+    for item in index:
+        if item is None:
+            parts.append("None")
+        elif item == "...":
+            parts.append("...")
+        elif type(item) is int:
+            parts.append(str(item))
+        elif item[0] == "slice":
+            parts.append(_slice_src(item))
+        elif item[0] == "array":
+            parts.append(array_src(item[1], item[2]))
+        elif item[0] == "iota":
+            parts.append(iota_src(item))
+        else:
+            parts.append(operands[item[1]])
+    return ", ".join(parts) if parts else "()"
+
+
+# ------------------------------------------------------------------ records
+
+
+def _gather_numpy(a, *indices, index):
+    axis = along_axis(index)
+    if axis is not None:
+        return f"np.take_along_axis({a}, {indices[0]}, axis={axis})"
+    return f"{a}[{index_src(index, indices)}]"
+
+
+def _no_index_grads(n):
+    return (None,) * n
+
+
+register(
+    Op(
+        name="gather",
+        nin=None,
+        shape=lambda shapes, index: layout(shapes[0], index, shapes[1:])[0],
+        dtype=dtype_first,
+        eval=lambda a, *idx, index: a[index_eval(index, idx)],
+        vjp=lambda g, out, a, *idx: (
+            scatter_add(g, *idx, shape=a.shape, index=out.attr("index")),
+        )
+        + _no_index_grads(len(idx)),
+        numpy=_gather_numpy,
+        # Selects elements: the result is -0.0 only where one was.
+        flags=frozenset(("view", "zero_sign_from_operands")),
+    )
+)
+
+
+def _scatter_add_shape(shapes, shape, index, unique):
+    expected = layout(shape, index, shapes[1:])[0]
+    if tuple(shapes[0]) != tuple(expected):
+        raise ShapeError(
+            f"scatter_add of shape {dims.shape_str(shapes[0])} into the index "
+            f"{dims.shape_str(expected)}"
+        )
+    return shape
+
+
+def _scatter_add_eval(g, *idx, shape, index, unique):
+    out = np.zeros(shape, dtype=np.result_type(g))
+    key = index_eval(index, idx)
+    if unique:
+        out[key] = g
+    else:
+        np.add.at(out, key, g)
+    return out
+
+
+def _scatter_add_numpy(out, g, *indices, shape, index, unique, dtype):
+    lines = [f"{out} = {_zeros_src(shape, dtype)}"]
+    axis = along_axis(index)
+    if unique and axis is not None:
+        lines.append(f"np.put_along_axis({out}, {indices[0]}, {g}, axis={axis})")
+    elif unique:
+        lines.append(f"{out}[{index_src(index, indices)}] = {g}")
+    else:
+        key = index_src(index, indices)
+        if any(type(i) is tuple and i[0] == "slice" for i in index):
+            key = f"np.s_[{key}]"  # slices are only written so inside [...]
+        elif len(index) != 1:
+            key = f"({key})"
+        lines.append(f"np.add.at({out}, {key}, {g})")
+    return lines
+
+
+register(
+    Op(
+        name="scatter_add",
+        nin=None,
+        shape=_scatter_add_shape,
+        dtype=dtype_first,
+        eval=_scatter_add_eval,
+        vjp=lambda g, out, a, *idx: (gather(g, *idx, index=out.attr("index")),)
+        + _no_index_grads(len(idx)),
+        numpy_stmts=_scatter_add_numpy,
+        # Zeros plus the operand (+0.0 + -0.0 is +0.0), or the operand
+        # assigned: -0.0 only where the operand has one.
+        flags=frozenset(("zero_sign_from_operands",)),
+    )
+)
+
+
+def _setitem_shape(shapes, index):
+    x, v = shapes[0], shapes[1]
+    target = read_shape(x, index, shapes[2:])
+    if not dims.can_broadcast_to(v, target):
+        raise ShapeError(
+            f"could not broadcast input array from shape {dims.shape_str(v)} into "
+            f"shape {dims.shape_str(target)}"
+        )
+    return x
+
+
+def _setitem_eval(x, v, *idx, index):
+    out = np.array(x, copy=True)
+    out[index_eval(index, idx)] = v
+    return out
+
+
+def _setitem_numpy(out, x, v, *indices, index, dtype):
+    copy = x if x.startswith("np.array(") else f"{x}.copy()"
+    return [f"{out} = {copy}", f"{out}[{index_src(index, indices)}] = {v}"]
+
+
+def _winners(x, index, idx, target):
+    """True where a write through `index` is the one NumPy keeps (the last to
+    its position), or None if no two writes can meet."""
+    if not is_advanced(index):
+        return None
+    if not idx:
+        keep = last_writes(x.shape, index)
+        return None if keep is None else const(keep)
+    # Index operands: write each write's number, read back who won.
+    count = dims.prod(target)
+    numbers = const(np.arange(count, dtype=np.int64).reshape(target))
+    board = broadcast_to(const(np.int64(-1)), x.shape)
+    won = gather(setitem(board, numbers, *idx, index=index), *idx, index=index)
+    return eq(won, numbers)
+
+
+def _setitem_vjp(g, out, x, v, *idx):
+    index = out.attr("index")
+    zero = const(0, dtype=g.dtype)
+    dx = setitem(g, zero, *idx, index=index)
+    dv = read(g, *idx, index=index)
+    keep = _winners(x, index, idx, dv.shape)
+    if keep is not None:
+        dv = where(keep, dv, zero)
+    return (dx, dv) + _no_index_grads(len(idx))
+
+
+register(
+    Op(
+        name="setitem",
+        nin=None,
+        shape=_setitem_shape,
+        dtype=dtype_first,
+        eval=_setitem_eval,
+        vjp=_setitem_vjp,
+        numpy_stmts=_setitem_numpy,
+        # Each element is one of the operands' elements.
+        flags=frozenset(("zero_sign_from_operands",)),
     )
 )
