@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from symgrad import dims
+
 from symgrad.codegen.naming import literal, scalar_literal
 from symgrad.ops import OPS
 
@@ -54,11 +56,20 @@ def constant(node) -> str:
     if value.ndim == 0:
         text = _scalar(value.item())
         if not node.weak and value.dtype not in (np.float64, np.int64, np.bool_):
-            return f"np.{value.dtype.name}({text})"
+            return f"{dtype_name(value.dtype)}({text})"
         return text
-    body = _nested(value)
-    suffix = "" if value.dtype == np.float64 else f", dtype=np.{value.dtype.name}"
-    return f"np.array({body}{suffix})"
+    suffix = "" if value.dtype == np.float64 else f", dtype={dtype_name(value.dtype)}"
+    if value.size == 0:
+        # Nested lists cannot say the shape of an empty array.
+        return f"np.zeros({dims.shape_str(value.shape)}{suffix})"
+    return f"np.array({_nested(value)}{suffix})"
+
+
+def dtype_name(dtype) -> str:
+    """How generated code names a dtype (`np.float32`, `np.bool_`: valid on
+    NumPy 1.24 and 2.x alike)."""
+    dtype = np.dtype(dtype)
+    return "np.bool_" if dtype.kind == "b" else f"np.{dtype.name}"
 
 
 def _nested(value) -> str:

@@ -541,7 +541,9 @@ elementwise(
 
 
 def _cast_numpy(a, dtype):
-    return f"{a}.astype(np.{np.dtype(dtype).name})"
+    dtype = np.dtype(dtype)
+    # np.bool_ names the boolean type on NumPy 1.x and 2.x alike.
+    return f"{a}.astype({'np.bool_' if dtype.kind == 'b' else 'np.' + dtype.name})"
 
 
 def _cast_python(a, dtype):
