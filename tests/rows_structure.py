@@ -116,4 +116,19 @@ ROWS = {
         ("any",),
         (((3,),), ((2, 3),)),
     ),
+    "more_structure": Row(
+        ("concatenate", "getitem", "transpose", "cumsum", "cumprod"),
+        lambda a: np.sin(np.block([[a, a[:, :1]], [np.cos(a), a[:, 2:] * 2]])).sum()
+        + np.sum(np.rot90(a) * np.rot90(a, -1) + np.rot90(a, 2).T)
+        + np.sum(np.rollaxis(a[None], 2, 1) * np.permute_dims(a, (1, 0))[None])
+        + np.unstack(a, axis=1)[1] * np.ediff1d(a, to_begin=0.5)[:2]
+        + np.cumulative_sum(a, axis=1, include_initial=True).sum(1)
+        * np.cumulative_prod(a[0]).sum()
+        + np.sin(np.concat((a, a * a), axis=1)).sum()
+        + np.sum(np.dsplit(a[:, None, :] * a[:, :, None], 3)[1] ** 2)
+        + np.asanyarray([a.sum(), 1.0]) * np.ascontiguousarray(a[0, 0])
+        + np.where(np.all(a > -5, axis=1), a[:, 0], 2.0) * np.atleast_1d(a[1, 1]),
+        ("any",),
+        (((2, 3),),),
+    ),
 }

@@ -135,7 +135,8 @@ VALUES = {
         lambda a: np.all(a > -3, axis=(0, 1)) * 1.0
         + np.any(a[:, :0] > 0, axis=1) * 2.0
         + np.all(a[:0]) * 4.0
-        + np.count_nonzero(a > 0.2),
+        + np.count_nonzero(a > 0.2)
+        + (a > 0).any(0).sum(0) * 8.0,
         (T,),
     ),
     "nan_reductions": (
@@ -152,6 +153,20 @@ VALUES = {
         (A,),
     ),
     "append": (lambda a: np.append(a, a[:1], axis=0) * 2, (A,)),
+    "row_stack": (lambda a: np.row_stack([a, a[0] * 2]), (A,)),
+    "block_3d": (lambda a: np.block([[[a[0]], [a[1]]], [[a[0]], [a[1]]]]), (V,)),
+    "rot90_3d": (
+        lambda a: np.rot90(a, 3, axes=(2, 0))
+        + np.rot90(a, axes=(1, 2)).sum(0)[None, :3, :2]
+        + np.rot90(a, 1, (0, 2)).sum(),
+        (T,),
+    ),
+    "rollaxis": (lambda a: np.rollaxis(a, 0, 3) + np.rollaxis(a, -1, 1).sum(), (T,)),
+    "cumulative": (
+        lambda a: np.cumulative_prod(a, axis=0, include_initial=True)[1:]
+        + np.cumulative_sum(a, axis=-1, dtype=float)[..., :3].sum(),
+        (A,),
+    ),
 }
 
 
@@ -160,6 +175,7 @@ def test_values_match_numpy(name):
     fun, args = VALUES[name]
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)
+        warnings.simplefilter("ignore", DeprecationWarning)  # np.row_stack
         expected = fun(*args)
     got = _forward(fun, *args)
     assert got.shape == np.shape(expected)
@@ -247,6 +263,27 @@ def test_cumprod_gradient_at_zeros(target):
         x = np.array(x)
         g = symgrad.grad(f, target=target)(x)
         np.testing.assert_allclose(g, _cumprod_gradient(x, w), rtol=1e-14)
+
+
+def test_cumprod_second_derivatives_at_a_zero():
+    # Pinned: away from zeros cumprod's second derivatives are exact (the op
+    # rows check them); at a zero, the gradient of an entry after the first
+    # zero is 0 as a function (it is exactly 0 there), so its derivative with
+    # respect to that zero comes out 0 rather than the product of the rest.
+    w = np.array([0.5, -1.0, 2.0, 1.5])
+    f = lambda x: np.sum(np.cumprod(x) * w)  # noqa: E731
+    x = np.array([2.0, 0.0, 3.0, -4.0])
+    h = _hessian(f, x, "numpy")
+    exact = np.array(
+        [
+            [0.0, -13.0, 0.0, 0.0],
+            [-13.0, 0.0, -8.0, 9.0],
+            [0.0, -8.0, 0.0, 0.0],
+            [0.0, 9.0, 0.0, 0.0],
+        ]
+    )
+    np.testing.assert_array_equal(h[:2], exact[:2])  # rows of the first zero and before
+    np.testing.assert_array_equal(h[2:], 0.0)  # rows after it
 
 
 # ------------------------------------------------------------------ generated code

@@ -17,6 +17,7 @@ from symgrad.numpy_api.args import (
 from symgrad.numpy_api.elementwise import astype
 from symgrad.ops.core import implements
 from symgrad.ops.reductions import argextreme, cumprod, cumsum
+from symgrad.ops.structure import concatenate
 from symgrad.source import fail
 
 
@@ -216,6 +217,38 @@ def _scan(build, qualname):
 
 implements("numpy.cumsum", methods=("cumsum",))(_scan(cumsum, "numpy.cumsum"))
 implements("numpy.cumprod", methods=("cumprod",))(_scan(cumprod, "numpy.cumprod"))
+
+
+def _cumulative(build, qualname, start):
+    # The array API's versions: a 1-D array may leave out the axis, and
+    # `include_initial` puts the empty sum (product) first.
+    def cumulative(x, /, *, axis=None, dtype=None, out=None, include_initial=False):
+        unsupported(qualname, out=out)
+        x = as_node(x)
+        if axis is None:
+            if x.ndim != 1:
+                fail(
+                    f"{qualname.replace('numpy.', 'np.')} of an array with "
+                    f"{x.ndim} dimensions needs axis=",
+                    "Give the axis",
+                )
+            axis = 0
+        axis = one_axis(axis, x.ndim)
+        if dtype is not None:
+            x = astype(x, dtype)
+        out = build(x, axis)
+        if not include_initial:
+            return out
+        shape = out.shape[:axis] + (1,) + out.shape[axis + 1 :]
+        first = ops.broadcast_to(ops.const(start, dtype=out.dtype), shape)
+        return concatenate([first, out], axis)
+
+    cumulative.__name__ = qualname.rpartition(".")[2]
+    return cumulative
+
+
+implements("numpy.cumulative_sum")(_cumulative(cumsum, "numpy.cumulative_sum", 0))
+implements("numpy.cumulative_prod")(_cumulative(cumprod, "numpy.cumulative_prod", 1))
 
 
 def _arg(name):

@@ -55,6 +55,11 @@ def _np_transpose(a, axes=None):
     return transpose(a, axes)
 
 
+@implements("numpy.permute_dims")
+def _permute_dims(a, /, axes=None):
+    return transpose(a, axes)
+
+
 @implements(methods=("transpose",))
 def _transpose_method(a, *axes_):
     if len(axes_) == 1 and isinstance(axes_[0], (tuple, list)):

@@ -96,6 +96,63 @@ def concatenate(arrays, axis=0, out=None, *, dtype=None, casting="same_kind"):
     return join(parts, one_axis(axis, parts[0].ndim))
 
 
+@implements("numpy.concat")
+def concat(arrays, /, axis=0, out=None, *, dtype=None, casting="same_kind"):
+    return concatenate(arrays, axis, out, dtype=dtype, casting=casting)
+
+
+@implements("numpy.block")
+def block(arrays):
+    """Nested lists joined from the inside out: the innermost lists along the
+    last axis, their parents along the one before, and so on."""
+
+    def depth(x):
+        if isinstance(x, (list, tuple)):
+            if not x:
+                fail("np.block with an empty list", "Give every list an array")
+            inner = {depth(i) for i in x}
+            if len(inner) != 1:
+                fail(
+                    "np.block: the lists are nested to different depths", "Nest evenly"
+                )
+            return 1 + inner.pop()
+        return 0
+
+    levels = depth(arrays)
+    leaves = [as_node(x) for x in _leaves(arrays)]
+    ndim = max([levels] + [x.ndim for x in leaves])
+
+    def build(x, level):
+        if not isinstance(x, (list, tuple)):
+            x = as_node(x)
+            return reshape(x, (1,) * (ndim - x.ndim) + x.shape)
+        parts = [build(i, level + 1) for i in x]
+        return join(parts, ndim - levels + level)
+
+    if not isinstance(arrays, (list, tuple)):
+        return as_node(arrays)
+    return build(arrays, 0)
+
+
+def _leaves(x):
+    if isinstance(x, (list, tuple)):
+        for i in x:
+            yield from _leaves(i)
+    else:
+        yield x
+
+
+@implements("numpy.unstack")
+def unstack(x, /, *, axis=0):
+    x = as_node(x)
+    if x.ndim == 0:
+        fail("np.unstack of a 0-d array", "Pass an array")
+    axis = one_axis(axis, x.ndim)
+    n = _static(x.shape[axis], "np.unstack")
+    whole = ("slice", None, None, None)
+    return tuple(ops.getitem(x, (whole,) * axis + (i,)) for i in range(n))
+
+
 @implements("numpy.stack")
 def stack(arrays, axis=0, out=None, *, dtype=None, casting="same_kind"):
     unsupported("numpy.stack", out=out)
@@ -107,6 +164,11 @@ def stack(arrays, axis=0, out=None, *, dtype=None, casting="same_kind"):
 def hstack(tup, *, dtype=None, casting="same_kind"):
     parts = _with_dtype([atleast_1d(p) for p in _sequence(tup, "np.hstack")], dtype)
     return join(parts, 0 if parts[0].ndim == 1 else 1)
+
+
+@implements("numpy.row_stack")
+def row_stack(tup, *, dtype=None, casting="same_kind"):
+    return vstack(tup, dtype=dtype, casting=casting)
 
 
 @implements("numpy.vstack")
@@ -158,6 +220,11 @@ def _pieces(a, bounds, axis):
         stop = min(max(stop, start), n)
         if start == 0 and stop == n:
             out.append(a)
+            continue
+        if start == stop:
+            # An empty piece: nothing of `a` is in it.
+            empty = a.shape[:axis] + (0,) + a.shape[axis + 1 :]
+            out.append(ops.broadcast_to(ops.const(0, dtype=a.dtype), empty))
             continue
         out.append(
             slice_axis(a, axis, start if start else None, stop if stop != n else None)
@@ -266,6 +333,43 @@ def flipud(m):
     if m.ndim < 1:
         fail("np.flipud needs an array with at least 1 dimension", "Use np.flip")
     return _flip_axes(m, (0,))
+
+
+@implements("numpy.rot90")
+def rot90(m, k=1, axes=(0, 1)):
+    m = as_node(m)
+    if m.ndim < 2:
+        fail("np.rot90 needs an array with at least 2 dimensions", "Pass a matrix")
+    first, second = (one_axis(a, m.ndim) for a in axes)
+    if first == second:
+        fail("np.rot90: the axes must be different", "Name two axes")
+    k = static_int(k, "k") % 4
+    if k == 0:
+        return m
+    if k == 2:
+        return _flip_axes(m, (first, second))
+    perm = list(range(m.ndim))
+    perm[first], perm[second] = perm[second], perm[first]
+    if k == 1:
+        return ops.transpose(_flip_axes(m, (second,)), perm)
+    return _flip_axes(ops.transpose(m, perm), (second,))
+
+
+@implements("numpy.rollaxis")
+def rollaxis(a, axis, start=0):
+    a = as_node(a)
+    axis = one_axis(axis, a.ndim)
+    start = static_int(start, "start")
+    if not -a.ndim <= start <= a.ndim:
+        fail(f"start {start} is out of range", "Pick a valid position")
+    start %= a.ndim + 1
+    if axis < start:
+        start -= 1
+    if axis == start:
+        return a
+    order = [i for i in range(a.ndim) if i != axis]
+    order.insert(start, axis)
+    return ops.transpose(a, order)
 
 
 @implements("numpy.roll")
@@ -561,6 +665,18 @@ def diag(v, k=0):
         fail("np.diag needs a 1-D or 2-D array", "Pass a vector or a matrix")
     n = v.shape[0] + abs(k)
     return embed_diagonal(v, n, n, k)
+
+
+@implements("numpy.ediff1d")
+def ediff1d(ary, to_end=None, to_begin=None):
+    a = reshape(as_node(ary), (-1,))
+    out = ops.sub(slice_axis(a, 0, 1), slice_axis(a, 0, None, -1))
+    parts = [out]
+    if to_begin is not None:
+        parts.insert(0, reshape(_fill(to_begin, a.dtype), (-1,)))
+    if to_end is not None:
+        parts.append(reshape(_fill(to_end, a.dtype), (-1,)))
+    return join(parts, 0)
 
 
 # ------------------------------------------------------------------ diff, cross, select

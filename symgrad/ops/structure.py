@@ -68,7 +68,7 @@ def _concatenate_shape(shapes, axis):
             f"axis {axis} is out of bounds for arrays of dimension {len(first)}"
         )
     out = list(first)
-    for shape in shapes[1:]:
+    for k, shape in enumerate(shapes[1:], 1):
         if len(shape) != len(first):
             raise ShapeError(
                 "all the input arrays must have the same number of dimensions, "
@@ -77,8 +77,13 @@ def _concatenate_shape(shapes, axis):
         for i, n in enumerate(shape):
             if i == axis:
                 out[i] = out[i] + n
-            else:
-                out[i] = dims.same(out[i], n, f"concatenate: sizes along axis {i}")
+            elif not dims.known_equal(out[i], n):
+                raise ShapeError(
+                    "all the input array dimensions except for the concatenation "
+                    f"axis must match exactly, but along dimension {i}, the array "
+                    f"at index 0 has size {out[i]!r} and the array at index {k} "
+                    f"has size {n!r}"
+                )
     return tuple(out)
 
 
@@ -104,9 +109,12 @@ def _concatenate_vjp(g, out, *parts):
     start = 0
     for part in parts:
         stop = start + part.shape[axis]
-        lo = _slice_bound(start, total, False)
-        hi = _slice_bound(stop, total, True)
-        cotangents.append(slice_axis(g, axis, lo, hi))
+        if dims.known_equal(part.size, 0):
+            cotangents.append(None)  # nothing to carry back
+        else:
+            lo = _slice_bound(start, total, False)
+            hi = _slice_bound(stop, total, True)
+            cotangents.append(slice_axis(g, axis, lo, hi))
         start = stop
     return tuple(cotangents)
 
@@ -158,6 +166,8 @@ def _stack_shape(shapes, axis):
 
 def _stack_vjp(g, out, *parts):
     axis = out.attr("axis")
+    if dims.known_equal(g.size, 0):
+        return (None,) * len(parts)  # nothing to carry back
     return tuple(getitem(g, (_ALL,) * axis + (i,)) for i in range(len(parts)))
 
 
