@@ -34,21 +34,8 @@ from symgrad.numpy_api.shapes import (
     moveaxis,
     reshape,
 )
+from symgrad.ops import structure as prim
 from symgrad.ops.core import implements
-from symgrad.ops.structure import (
-    concatenate as _concat,
-)
-from symgrad.ops.structure import (
-    diagonal as _diagonal,
-)
-from symgrad.ops.structure import (
-    embed_diagonal,
-    slice_axis,
-    triangle,
-)
-from symgrad.ops.structure import (
-    stack as _stack,
-)
 from symgrad.source import fail
 
 # ------------------------------------------------------------------ joining
@@ -81,7 +68,7 @@ def _with_dtype(parts, dtype):
 
 def join(parts, axis: int):
     """`parts` concatenated along `axis` (non-negative), or the one part."""
-    return parts[0] if len(parts) == 1 else _concat(parts, axis)
+    return parts[0] if len(parts) == 1 else prim.concatenate(parts, axis)
 
 
 @implements("numpy.concatenate")
@@ -157,7 +144,7 @@ def unstack(x, /, *, axis=0):
 def stack(arrays, axis=0, out=None, *, dtype=None, casting="same_kind"):
     unsupported("numpy.stack", out=out)
     parts = _with_dtype(_sequence(arrays, "np.stack"), dtype)
-    return _stack(parts, one_axis(axis, parts[0].ndim + 1))
+    return prim.stack(parts, one_axis(axis, parts[0].ndim + 1))
 
 
 @implements("numpy.hstack")
@@ -227,7 +214,9 @@ def _pieces(a, bounds, axis):
             out.append(ops.broadcast_to(ops.const(0, dtype=a.dtype), empty))
             continue
         out.append(
-            slice_axis(a, axis, start if start else None, stop if stop != n else None)
+            prim.slice_axis(
+                a, axis, start if start else None, stop if stop != n else None
+            )
         )
     return out
 
@@ -396,8 +385,12 @@ def roll(a, shift, axis=None):
         k = s % n if n else 0
         if k:
             # The last k entries come first.
-            out = _concat(
-                [slice_axis(out, ax, n - k), slice_axis(out, ax, None, n - k)], ax
+            out = prim.concatenate(
+                [
+                    prim.slice_axis(out, ax, n - k),
+                    prim.slice_axis(out, ax, None, n - k),
+                ],
+                ax,
             )
     return out
 
@@ -538,7 +531,9 @@ def _gather_runs(a, axis, indices):
             j += 1
         last = indices[j - 1]
         if step == -1:
-            parts.append(slice_axis(a, axis, first, last - 1 if last else None, -1))
+            parts.append(
+                prim.slice_axis(a, axis, first, last - 1 if last else None, -1)
+            )
         elif step == 1:
             parts.append(_pieces(a, [first, last + 1], axis)[0])
         else:
@@ -618,7 +613,7 @@ def _triangle(m, k, name):
     if m.ndim == 1:
         # NumPy reads a vector as the rows of a square matrix.
         m = ops.broadcast_to(m, m.shape * 2)
-    return triangle(name, m, static_int(k, "k"))
+    return prim.triangle(name, m, static_int(k, "k"))
 
 
 @implements("numpy.triu")
@@ -638,7 +633,7 @@ def diagonal(a, offset=0, axis1=0, axis2=1):
     i, j = one_axis(axis1, a.ndim), one_axis(axis2, a.ndim)
     if i == j:
         fail("axis1 and axis2 cannot be the same", "Name two different axes")
-    return _diagonal(a, static_int(offset, "offset"), i, j)
+    return prim.diagonal(a, static_int(offset, "offset"), i, j)
 
 
 @implements("numpy.diagonal", methods=("diagonal",))
@@ -660,17 +655,17 @@ def diag(v, k=0):
     v = as_node(v)
     k = static_int(k, "k")
     if v.ndim == 2:
-        return _diagonal(v, k, 0, 1)
+        return prim.diagonal(v, k, 0, 1)
     if v.ndim != 1:
         fail("np.diag needs a 1-D or 2-D array", "Pass a vector or a matrix")
     n = v.shape[0] + abs(k)
-    return embed_diagonal(v, n, n, k)
+    return prim.embed_diagonal(v, n, n, k)
 
 
 @implements("numpy.ediff1d")
 def ediff1d(ary, to_end=None, to_begin=None):
     a = reshape(as_node(ary), (-1,))
-    out = ops.sub(slice_axis(a, 0, 1), slice_axis(a, 0, None, -1))
+    out = ops.sub(prim.slice_axis(a, 0, 1), prim.slice_axis(a, 0, None, -1))
     parts = [out]
     if to_begin is not None:
         parts.insert(0, reshape(_fill(to_begin, a.dtype), (-1,)))
@@ -717,7 +712,7 @@ def diff(a, n=1, axis=-1, prepend=_NO_VALUE, append=_NO_VALUE):
     out = join(parts, axis)
     sub = ops.ne if out.dtype.kind == "b" else ops.sub
     for _ in range(n):
-        out = sub(slice_axis(out, axis, 1), slice_axis(out, axis, None, -1))
+        out = sub(prim.slice_axis(out, axis, 1), prim.slice_axis(out, axis, None, -1))
     return out
 
 
@@ -761,7 +756,7 @@ def cross(a, b, axisa=-1, axisb=-1, axisc=-1, axis=None):
         y = ops.mul(a2, b0)
     shape = dims.broadcast_shapes(x.shape, y.shape, z.shape)
     parts = [p if p.shape == shape else ops.broadcast_to(p, shape) for p in (x, y, z)]
-    out = _stack(parts, len(shape))
+    out = prim.stack(parts, len(shape))
     return moveaxis(out, -1, axisc)
 
 
