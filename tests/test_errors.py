@@ -45,10 +45,8 @@ def test_float_and_math_on_traced_value():
 def test_unsupported_numpy_function_is_named():
     msg = _raises(TraceError, symgrad.grad(lambda x: np.arctan2(x, 1.0)), 1.0)
     assert "np.arctan2" in msg and HERE in msg
-    msg = _raises(
-        TraceError, symgrad.grad(lambda x: np.concatenate([x, x]).sum()), np.ones(2)
-    )
-    assert "np.concatenate" in msg
+    msg = _raises(TraceError, symgrad.grad(lambda x: np.fft.rfft(x).sum()), np.ones(2))
+    assert "np.fft.rfft" in msg
     msg = _raises(
         TraceError, symgrad.grad(lambda x: np.sum(x, where=x > 0)), np.ones(2)
     )

@@ -12,7 +12,6 @@ from __future__ import annotations
 import numpy as np
 
 from symgrad import dims
-
 from symgrad.codegen.naming import literal, scalar_literal
 from symgrad.ops import OPS
 

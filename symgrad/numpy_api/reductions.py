@@ -1,17 +1,24 @@
-"""NumPy reductions: sum, mean, max, min (functions and methods)."""
+"""NumPy reductions (functions and methods): sum, mean, max, min, prod, var,
+std, average, ptp, cumsum, cumprod, argmax, argmin, any, all,
+count_nonzero, nansum, nanmean."""
 
 from __future__ import annotations
 
 import numpy as np
 
-from symgrad import ops
+from symgrad import dims, ops
+from symgrad.errors import ShapeError
 from symgrad.numpy_api.args import (
     as_node,
     axes,
+    one_axis,
     unsupported,
 )
 from symgrad.numpy_api.elementwise import astype
 from symgrad.ops.core import implements
+from symgrad.ops.reductions import argextreme, cumprod, cumsum
+from symgrad.ops.structure import concatenate
+from symgrad.source import fail
 
 
 def _reducer(op: str, qualname: str):
@@ -57,3 +64,277 @@ def mean(a, axis=None, dtype=None, out=None, keepdims=False, **rest):
 
 implements("numpy.max", "numpy.amax", methods=("max",))(_extreme("max", "numpy.max"))
 implements("numpy.min", "numpy.amin", methods=("min",))(_extreme("min", "numpy.min"))
+
+
+@implements("numpy.prod", methods=("prod",))
+def prod(a, axis=None, dtype=None, out=None, keepdims=False, initial=None, where=None):
+    unsupported("numpy.prod", out=out, where=where)
+    a = as_node(a)
+    if dtype is not None:
+        a = astype(a, dtype)
+    result = ops.reduce("prod", a, axes(axis, a.ndim), keepdims=bool(keepdims))
+    return result if initial is None else ops.mul(result, as_node(initial))
+
+
+def _count(a, axes_):
+    """How many entries each reduction over `axes_` sees."""
+    return dims.prod([a.shape[i] for i in (range(a.ndim) if axes_ is None else axes_)])
+
+
+def _as_float(a):
+    return a if a.dtype.kind == "f" else astype(a, np.float64)
+
+
+def _ddof(ddof, correction):
+    if correction is not None:
+        if ddof != 0:
+            fail("np.var with both ddof= and correction=", "Give only one")
+        ddof = correction
+    if isinstance(ddof, (int, float, np.integer, np.floating)):
+        return ddof
+    fail("ddof must be a number, not a traced value", "Use a constant")
+
+
+@implements("numpy.var", methods=("var",))
+def var(
+    a,
+    axis=None,
+    dtype=None,
+    out=None,
+    ddof=0,
+    keepdims=False,
+    *,
+    where=None,
+    mean=None,
+    correction=None,
+):
+    unsupported("numpy.var", out=out, where=where, mean=mean)
+    a = as_node(a)
+    if dtype is not None:
+        a = astype(a, dtype)
+    a = _as_float(a)
+    ddof = _ddof(ddof, correction)
+    axes_ = axes(axis, a.ndim)
+    # NumPy's own steps: the mean with kept axes, squared deviations, their
+    # sum, divided by max(n - ddof, 0).
+    center = ops.reduce("mean", a, axes_, keepdims=True)
+    deviation = ops.sub(a, center)
+    total = ops.reduce("sum", ops.mul(deviation, deviation), axes_, bool(keepdims))
+    count = _count(a, axes_)
+    if not isinstance(count, int):
+        fail(
+            f"np.var over the symbolic size {count!r}",
+            "Reduce over static axes",
+            ShapeError,
+        )
+    return ops.div(total, float(max(count - ddof, 0)))
+
+
+@implements("numpy.std", methods=("std",))
+def std(
+    a,
+    axis=None,
+    dtype=None,
+    out=None,
+    ddof=0,
+    keepdims=False,
+    *,
+    where=None,
+    mean=None,
+    correction=None,
+):
+    unsupported("numpy.std", out=out, where=where, mean=mean)
+    v = var(a, axis, dtype, None, ddof, keepdims, correction=correction)
+    return ops.sqrt(v)
+
+
+@implements("numpy.average")
+def average(a, axis=None, weights=None, returned=False, *, keepdims=False):
+    if returned:
+        fail(
+            "np.average with returned=True is not supported",
+            "Compute the sum of the weights with np.sum",
+        )
+    a = _as_float(as_node(a))
+    if weights is None:
+        return mean(a, axis, keepdims=keepdims)
+    w = as_node(weights)
+    axes_ = axes(axis, a.ndim)
+    if w.shape != a.shape:
+        if axes_ is None:
+            fail(
+                "np.average: weights of another shape than the array need axis=",
+                "Give axis= (or weights of the array's shape)",
+            )
+        if w.ndim != len(axes_) or any(
+            not dims.known_equal(w.shape[k], a.shape[i]) for k, i in enumerate(axes_)
+        ):
+            fail(
+                f"np.average: weights of shape {dims.shape_str(w.shape)} do not "
+                f"match the axes {axes_} of an array of shape "
+                f"{dims.shape_str(a.shape)}",
+                "Give weights of the array's shape or of the reduced axes' shape",
+            )
+        # NumPy lines the weights up with the reduced axes.
+        order = sorted(range(len(axes_)), key=lambda k: axes_[k])
+        if order != list(range(len(order))):
+            w = ops.transpose(w, order)
+        shape = tuple(n if i in axes_ else 1 for i, n in enumerate(a.shape))
+        w = ops.reshape(w, shape)
+    scale = ops.reduce("sum", w, axes_, bool(keepdims))
+    total = ops.reduce("sum", ops.mul(a, w), axes_, bool(keepdims))
+    return ops.div(total, scale)
+
+
+@implements("numpy.ptp", methods=("ptp",))
+def ptp(a, axis=None, out=None, keepdims=False):
+    unsupported("numpy.ptp", out=out)
+    a = as_node(a)
+    axes_ = axes(axis, a.ndim)
+    high = ops.reduce("max", a, axes_, bool(keepdims))
+    low = ops.reduce("min", a, axes_, bool(keepdims))
+    return ops.sub(high, low)
+
+
+def _scan(build, qualname):
+    def scan(a, axis=None, dtype=None, out=None):
+        unsupported(qualname, out=out)
+        a = as_node(a)
+        if dtype is not None:
+            a = astype(a, dtype)
+        if axis is None:
+            # NumPy runs over the flattened array.
+            if a.ndim != 1:
+                a = ops.reshape(a, (a.size,))
+            return build(a, 0)
+        if a.ndim == 0:
+            fail("an axis of a 0-d array", "Use axis=None")
+        return build(a, one_axis(axis, a.ndim))
+
+    scan.__name__ = qualname.rpartition(".")[2]
+    return scan
+
+
+implements("numpy.cumsum", methods=("cumsum",))(_scan(cumsum, "numpy.cumsum"))
+implements("numpy.cumprod", methods=("cumprod",))(_scan(cumprod, "numpy.cumprod"))
+
+
+def _cumulative(build, qualname, start):
+    # The array API's versions: a 1-D array may leave out the axis, and
+    # `include_initial` puts the empty sum (product) first.
+    def cumulative(x, /, *, axis=None, dtype=None, out=None, include_initial=False):
+        unsupported(qualname, out=out)
+        x = as_node(x)
+        if axis is None:
+            if x.ndim != 1:
+                fail(
+                    f"{qualname.replace('numpy.', 'np.')} of an array with "
+                    f"{x.ndim} dimensions needs axis=",
+                    "Give the axis",
+                )
+            axis = 0
+        axis = one_axis(axis, x.ndim)
+        if dtype is not None:
+            x = astype(x, dtype)
+        out = build(x, axis)
+        if not include_initial:
+            return out
+        shape = out.shape[:axis] + (1,) + out.shape[axis + 1 :]
+        first = ops.broadcast_to(ops.const(start, dtype=out.dtype), shape)
+        return concatenate([first, out], axis)
+
+    cumulative.__name__ = qualname.rpartition(".")[2]
+    return cumulative
+
+
+implements("numpy.cumulative_sum")(_cumulative(cumsum, "numpy.cumulative_sum", 0))
+implements("numpy.cumulative_prod")(_cumulative(cumprod, "numpy.cumulative_prod", 1))
+
+
+def _arg(name):
+    qualname = f"numpy.{name}"
+
+    def arg(a, axis=None, out=None, *, keepdims=False):
+        unsupported(qualname, out=out)
+        a = as_node(a)
+        if axis is None:
+            return argextreme(name, a, None, keepdims)
+        if a.ndim == 0:
+            fail(f"np.{name} of a 0-d array along an axis", "Use axis=None")
+        return argextreme(name, a, one_axis(axis, a.ndim), keepdims)
+
+    arg.__name__ = name
+    return arg
+
+
+implements("numpy.argmax", methods=("argmax",))(_arg("argmax"))
+implements("numpy.argmin", methods=("argmin",))(_arg("argmin"))
+
+
+def _truth(a):
+    """`a != 0` (a itself for booleans)."""
+    return a if a.dtype.kind == "b" else ops.ne(a, 0)
+
+
+def _logical(op, empty, qualname):
+    def reduction(a, axis=None, out=None, keepdims=False, *, where=None):
+        unsupported(qualname, out=out, where=where)
+        a = as_node(a)
+        axes_ = axes(axis, a.ndim)
+        if dims.known_equal(_count(a, axes_), 0):
+            # Nothing to look at: any() is False and all() is True.
+            gone = range(a.ndim) if axes_ is None else axes_
+            shape = tuple(
+                1 if i in gone else n
+                for i, n in enumerate(a.shape)
+                if keepdims or i not in gone
+            )
+            value = ops.const(empty)
+            return ops.broadcast_to(value, shape) if shape else value
+        return ops.reduce(op, _truth(a), axes_, bool(keepdims))
+
+    reduction.__name__ = qualname.rpartition(".")[2]
+    return reduction
+
+
+implements("numpy.any", methods=("any",))(_logical("max", False, "numpy.any"))
+implements("numpy.all", methods=("all",))(_logical("min", True, "numpy.all"))
+
+
+@implements("numpy.count_nonzero")
+def count_nonzero(a, axis=None, *, keepdims=False):
+    a = as_node(a)
+    return ops.reduce("sum", _truth(a), axes(axis, a.ndim), bool(keepdims))
+
+
+def _not_nan(a):
+    return ops.eq(a, a)  # false exactly at nan
+
+
+@implements("numpy.nansum")
+def nansum(
+    a, axis=None, dtype=None, out=None, keepdims=False, initial=None, where=None
+):
+    unsupported("numpy.nansum", out=out, initial=initial, where=where)
+    a = as_node(a)
+    if dtype is not None:
+        a = astype(a, dtype)
+    if a.dtype.kind == "f":
+        a = ops.where(_not_nan(a), a, 0)
+    return ops.reduce("sum", a, axes(axis, a.ndim), bool(keepdims))
+
+
+@implements("numpy.nanmean")
+def nanmean(a, axis=None, dtype=None, out=None, keepdims=False, *, where=None):
+    unsupported("numpy.nanmean", out=out, where=where)
+    a = as_node(a)
+    if dtype is not None:
+        a = astype(a, dtype)
+    if a.dtype.kind != "f":
+        return mean(a, axis, keepdims=keepdims)
+    axes_ = axes(axis, a.ndim)
+    keep = _not_nan(a)
+    total = ops.reduce("sum", ops.where(keep, a, 0), axes_, bool(keepdims))
+    count = ops.reduce("sum", keep, axes_, bool(keepdims))
+    # All nan: 0 / 0 is nan, as NumPy's value (without its warning).
+    return ops.div(total, count)

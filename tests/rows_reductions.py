@@ -1,0 +1,69 @@
+"""Op test rows: prod, the running cumsum/cumprod, argmax/argmin, and the
+reduction composites (var, std, average, ptp, any, all, count_nonzero,
+nansum, nanmean)."""
+
+import numpy as np
+
+from tests.op_rows import Row
+
+ROWS = {
+    "prod": Row(
+        ("prod",),
+        lambda a: np.prod(a, axis=-1, keepdims=True) * a + np.prod(a) + a.prod(0).sum(),
+        ("away",),
+        (((2, 3),), ((4,),)),
+    ),
+    "prod_axes": Row(
+        ("prod",),
+        lambda a: np.prod(a, axis=(0, 2)) + np.prod(a, axis=(2, 0), keepdims=True),
+        ("away",),
+        (((2, 3, 2),),),
+    ),
+    "cumsum": Row(
+        ("cumsum",),
+        lambda a: np.cumsum(a, axis=0) * a + np.sin(np.cumsum(a)).sum() + a.cumsum(-1),
+        ("any",),
+        (((2, 3),), ((4,),)),
+    ),
+    "cumprod": Row(
+        ("cumprod",),
+        lambda a: np.cumprod(a, axis=-1) * a + np.cumprod(a).sum() + a.cumprod(0),
+        ("away",),
+        (((2, 3),), ((4,),)),
+    ),
+    "argmax": Row(
+        ("argmax", "argmin"),
+        lambda a: a * np.argmax(a, axis=0)
+        + a.argmin()
+        + np.argmin(a, axis=-1, keepdims=True) * a.argmax(),
+        ("any",),
+        (((2, 3),), ((4,),)),
+    ),
+    "var_std": Row(
+        ("mean", "sum", "sqrt"),
+        lambda a: np.var(a, axis=0) * a.std()
+        + a.var(ddof=1, axis=-1, keepdims=True)
+        + np.std(a, axis=(0, -1), ddof=1),
+        ("any",),
+        (((2, 3),), ((4, 2),)),
+    ),
+    "average_ptp": Row(
+        ("sum", "max", "min"),
+        lambda a, w: np.average(a, axis=-1, weights=w)
+        + np.average(a)
+        + np.average(a * a, weights=a * a + w)
+        + np.ptp(a, axis=-1) * np.ptp(a),
+        ("any", "pos"),
+        (((2, 3), (3,)), ((4,), (4,))),
+    ),
+    "any_all_nan": Row(
+        ("max", "min", "sum", "where", "ne", "eq"),
+        lambda a: np.where(np.any(a > 0.5, axis=0), a, 2.0 * a)
+        + np.where(a.all(), 1.0, a)
+        + np.count_nonzero(a > 0, axis=-1, keepdims=True) * a
+        + np.nansum(np.where(a > 1.0, np.nan, a * a))
+        * np.nanmean(np.where(a < -1.0, np.nan, np.sin(a)), axis=0),
+        ("any",),
+        (((2, 3),),),
+    ),
+}
