@@ -256,6 +256,8 @@ def _lgamma(x):
     """scipy.special.gammaln (log|gamma(x)|): inf at the poles, -inf at -inf."""
     if x == -math.inf:
         return -math.inf
+    if x == 0 or 1.0 / abs(x) == math.inf:  # SciPy's 1/x overflows to inf
+        return math.inf
     try:
         return math.lgamma(x)
     except (ValueError, OverflowError):
