@@ -85,14 +85,12 @@ _SAME = {
     "erfc": ("erfc", "erfc"),
     "lgamma": ("gammaln", "gammaln"),
     "gamma": ("gamma", "gamma"),
-    # Python 3.11+ only.
-    "cbrt": ("cbrt", "cbrt"),
-    "exp2": ("exp2", None),
+    # (math.cbrt and math.exp2 are left out: they exist from Python 3.11 on,
+    # and the table, like the supported-functions page, is the same on all.)
 }
 
 for _name, (_numpy, _opname) in _SAME.items():
-    if hasattr(math, _name):
-        _register(_name, _numpy, _op(_opname) if _opname else lambda x: ops.pow(2.0, x))
+    _register(_name, _numpy, _op(_opname))
 
 
 @implements("math.log")
