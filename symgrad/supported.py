@@ -52,6 +52,7 @@ _OPERATOR_TEXT = {
     "__or__": "|",
     "__xor__": "^",
     "__invert__": "~",
+    "__divmod__": "divmod()",
 }
 
 

@@ -35,7 +35,7 @@ def test_if_on_traced_value_names_line_and_fix():
 def test_float_and_math_on_traced_value():
     msg = _raises(TraceError, symgrad.grad(lambda x: float(x) * 2), 1.0)
     assert HERE in msg and "np." in msg
-    msg = _raises(TraceError, symgrad.grad(lambda x: math.tanh(x)), 1.0)
+    msg = _raises(TraceError, symgrad.grad(lambda x: math.frexp(x)[0]), 1.0)
     assert HERE in msg and ".tanh()" in msg
     _raises(TraceError, symgrad.grad(lambda x: int(x) * x), 1.0)
     _raises(TraceError, symgrad.grad(lambda x: len(x) * x), 1.0)
@@ -43,8 +43,8 @@ def test_float_and_math_on_traced_value():
 
 
 def test_unsupported_numpy_function_is_named():
-    msg = _raises(TraceError, symgrad.grad(lambda x: np.arctan2(x, 1.0)), 1.0)
-    assert "np.arctan2" in msg and HERE in msg
+    msg = _raises(TraceError, symgrad.grad(lambda x: np.frexp(x)[0]), 1.0)
+    assert "np.frexp" in msg and HERE in msg
     msg = _raises(TraceError, symgrad.grad(lambda x: np.fft.rfft(x).sum()), np.ones(2))
     assert "np.fft.rfft" in msg
     msg = _raises(

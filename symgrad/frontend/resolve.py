@@ -13,6 +13,13 @@ Contract:
   behaves exactly as before.
 - Library code (NumPy, SciPy, the standard library, site-packages, symgrad)
   is never converted.
+- An object that table entries are methods of (`scipy.stats.norm`, an
+  instance, with the entry "scipy.stats.norm.logpdf") is seen through an
+  `ObjectView`, reached as an attribute of a proxy or as a global (`from
+  scipy.stats import norm`). In SciPy's namespaces, a Python function or
+  method without an entry becomes a wrapper that names it (`scipy.stats.t.cdf
+  is not supported`) when called on traced values, instead of failing deep
+  inside SciPy.
 """
 
 from __future__ import annotations
@@ -32,7 +39,15 @@ ALIASES = {
     "autograd.numpy": "numpy",
     "jax.scipy.special": "scipy.special",
     "autograd.scipy.special": "scipy.special",
+    "jax.scipy.stats": "scipy.stats",
+    "autograd.scipy.stats": "scipy.stats",
 }
+# JAX and autograd have a module per distribution where SciPy has an object.
+for _dist in ("norm", "t", "gamma", "beta", "poisson", "bernoulli"):
+    for _lib in ("jax", "autograd"):
+        ALIASES[f"{_lib}.scipy.stats.{_dist}"] = f"scipy.stats.{_dist}"
+ALIASES["jax.scipy.stats.multivariate_normal"] = "scipy.stats.multivariate_normal"
+ALIASES["autograd.scipy.stats.multivariate_normal"] = "scipy.stats.multivariate_normal"
 
 
 def _library_dirs() -> tuple:
@@ -112,6 +127,30 @@ def _prefixes(count: int) -> frozenset:
     return frozenset(names)
 
 
+class ObjectView(Namespace):
+    """An object whose methods are table entries (`scipy.stats.norm`), as a
+    traced function sees it. Calling it (freezing a distribution) is left to
+    the object, except on traced values."""
+
+    __slots__ = ()
+
+    def __call__(self, *args, **kwargs):
+        if _has_tracer(args) or (kwargs and _has_tracer(tuple(kwargs.values()))):
+            from symgrad.source import fail
+            from symgrad.tracing import SUPPORTED
+
+            fail(
+                f"{self._name}(...) with traced parameters (a frozen distribution) "
+                "is not supported",
+                f"Call the method with the parameters instead, as "
+                f"{self._name}.logpdf(x, loc, scale); {SUPPORTED}",
+            )
+        return self._module(*args, **kwargs)
+
+    def __repr__(self):
+        return f"<symgrad view of {self._name!r}>"
+
+
 def _proxy(module) -> Namespace | None:
     name = _known_module_name(module)
     if name is None:
@@ -121,11 +160,35 @@ def _proxy(module) -> Namespace | None:
         try:
             real = __import__(name, fromlist=["_"])
         except ImportError:
-            return None
+            # An alias of an object (jax.scipy.stats.norm is SciPy's norm).
+            parent, _, attr = name.rpartition(".")
+            try:
+                real = getattr(__import__(parent, fromlist=["_"]), attr)
+            except (ImportError, AttributeError):
+                return None
+            return _view(real, name)
     return _NAMESPACES.setdefault(name, Namespace(real, name))
 
 
+def _view(obj, name: str) -> ObjectView:
+    view = _NAMESPACES.get(name)
+    if view is None or view._module is not obj:
+        view = _NAMESPACES[name] = ObjectView(obj, name)
+    return view
+
+
 _NAMESPACES: dict = {}
+
+
+def _object_name(value) -> str | None:
+    """The path ("scipy.stats.norm") of an object that holds table entries,
+    if `value` is that object (looked up in modules already imported)."""
+    for prefix in _prefixes(len(ops.API)):
+        parent, _, attr = prefix[:-1].rpartition(".")
+        module = sys.modules.get(parent)
+        if module is not None and getattr(module, attr, None) is value:
+            return prefix[:-1]
+    return None
 
 
 def _substitute(value, qualname: str | None = None):
@@ -135,7 +198,18 @@ def _substitute(value, qualname: str | None = None):
     entry = _entry(value, qualname)
     if entry is not None:
         return _wrapper(value, entry)
-    return value
+    if isinstance(value, type) or not callable(value):
+        return value
+    if qualname is not None:
+        if qualname + "." in _prefixes(len(ops.API)):
+            return _view(value, qualname)
+        if qualname.startswith("scipy.") and isinstance(
+            value, (types.FunctionType, types.MethodType)
+        ):
+            return _refusing(value, qualname)
+        return value
+    name = _object_name(value)
+    return value if name is None else _view(value, name)
 
 
 def _entry(value, qualname):
@@ -158,6 +232,24 @@ def _wrapper(original, entry):
         return original(*args, **kwargs)
 
     wrapper.__name__ = getattr(original, "__name__", entry.name)
+    wrapper.__qualname__ = wrapper.__name__
+    wrapper.__doc__ = getattr(original, "__doc__", None)
+    wrapper.__wrapped__ = original
+    return wrapper
+
+
+def _refusing(original, qualname: str):
+    """A SciPy function without an entry: named in the error on traced values."""
+
+    def wrapper(*args, **kwargs):
+        if _has_tracer(args) or (kwargs and _has_tracer(tuple(kwargs.values()))):
+            from symgrad.source import fail
+            from symgrad.tracing import SUPPORTED
+
+            fail(f"{qualname} is not supported by symgrad", SUPPORTED)
+        return original(*args, **kwargs)
+
+    wrapper.__name__ = getattr(original, "__name__", qualname)
     wrapper.__qualname__ = wrapper.__name__
     wrapper.__doc__ = getattr(original, "__doc__", None)
     wrapper.__wrapped__ = original

@@ -1,14 +1,22 @@
 """NumPy elementwise functions that are compositions: positive, square,
-reciprocal, where, and dtype conversion (`astype`)."""
+reciprocal, where, dtype conversion (`astype`), exp2, float_power, fabs,
+deg2rad/rad2deg, clip, round, fix, sinc, nan_to_num, divmod, and the logical
+functions and operators (&, |, ^, ~ on booleans)."""
 
 from __future__ import annotations
+
+import math
 
 import numpy as np
 
 from symgrad import ops
 from symgrad.numpy_api.args import (
     as_node,
+    is_node,
+    static_int,
+    unsupported,
 )
+from symgrad.ops import elementwise as _ew
 from symgrad.ops.core import implements
 from symgrad.source import fail
 
@@ -56,3 +64,208 @@ def where(condition, x=None, y=None, /):
             "Use np.where(cond, a, b) to choose values",
         )
     return ops.where(as_node(condition), as_node(x), as_node(y))
+
+
+# ------------------------------------------------------------------ more ufuncs
+
+
+@implements("numpy.exp2")
+def exp2(x, /):
+    return ops.pow(2.0, as_node(x))
+
+
+@implements("numpy.float_power")
+def float_power(x1, x2, /):
+    # NumPy computes in float64 whatever the operands' types.
+    return ops.pow(astype(as_node(x1), np.float64), astype(as_node(x2), np.float64))
+
+
+@implements("numpy.fabs")
+def fabs(x, /):
+    x = as_node(x)
+    return ops.abs(x if x.dtype.kind == "f" else astype(x, np.float64))
+
+
+@implements("numpy.deg2rad", "numpy.radians")
+def deg2rad(x, /):
+    # The same product np.deg2rad computes: x * (pi / 180).
+    return ops.mul(as_node(x), math.pi / 180.0)
+
+
+@implements("numpy.rad2deg", "numpy.degrees")
+def rad2deg(x, /):
+    return ops.mul(as_node(x), 180.0 / math.pi)
+
+
+@implements("numpy.clip", methods=("clip",))
+def clip(
+    a, a_min=None, a_max=None, out=None, *, min=None, max=None, **kwargs
+):  # noqa: A002
+    """np.clip(a, lo, hi) = np.minimum(np.maximum(a, lo), hi), as NumPy 2
+    defines it (a bound may be None); at a bound the gradient is shared
+    half and half with the bound, as for np.maximum."""
+    unsupported("numpy.clip", out=out, **kwargs)
+    lo = a_min if min is None else min
+    hi = a_max if max is None else max
+    a = as_node(a)
+    if lo is not None:
+        a = ops.maximum(a, as_node(lo))
+    if hi is not None:
+        a = ops.minimum(a, as_node(hi))
+    return a
+
+
+def _power_of_ten(n: int) -> float:
+    # As NumPy's np.round makes its scale: exact up to 1e22, then by products.
+    if n < 9:
+        return float(10**n)
+    scale = 1e9
+    for _ in range(n - 9):
+        scale *= 10.0
+    return scale
+
+
+@implements("numpy.round", "numpy.around", methods=("round",))
+def round_(a, decimals=0, out=None):
+    """NumPy's rounding: rint(a * 10**d) / 10**d (half to even); zero gradient."""
+    unsupported("numpy.round", out=out)
+    a = as_node(a)
+    d = static_int(decimals, "decimals")
+    if a.dtype.kind in "biu":
+        if d >= 0:
+            return a
+        fail(
+            "np.round of integers with negative decimals is not supported",
+            "Round a float array",
+        )
+    if d == 0:
+        return _ew.rint(a)
+    scale = _power_of_ten(abs(d))
+    if d > 0:
+        return ops.div(_ew.rint(ops.mul(a, scale)), scale)
+    return ops.mul(_ew.rint(ops.div(a, scale)), scale)
+
+
+@implements("numpy.fix")
+def fix(x, out=None):
+    unsupported("numpy.fix", out=out)
+    return ops.apply("trunc", as_node(x))
+
+
+@implements("numpy.sinc")
+def sinc(x):
+    """sin(pi x) / (pi x) as NumPy computes it, with pi x replaced by eps at
+    0: sinc(0) = 1 and its gradient there is 0 (the second derivative at 0
+    comes out 0 too, where it is -pi**2 / 3)."""
+    y = ops.mul(math.pi, as_node(x))
+    if y.dtype.kind != "f":
+        y = astype(y, np.float64)
+    y = ops.where(ops.ne(y, 0.0), y, float(np.finfo(y.dtype).eps))
+    return ops.div(ops.sin(y), y)
+
+
+@implements("numpy.nan_to_num")
+def nan_to_num(x, copy=True, nan=0.0, posinf=None, neginf=None):
+    x = as_node(x)
+    if x.dtype.kind != "f":
+        return x
+    big = float(np.finfo(x.dtype).max)
+    values = {}
+    for key, value, default in (
+        ("nan", nan, 0.0),
+        ("posinf", posinf, big),
+        ("neginf", neginf, -big),
+    ):
+        if value is None:
+            value = default
+        if is_node(value):
+            fail(f"np.nan_to_num with a traced {key}=", "Pass a number")
+        values[key] = float(value)
+    return ops.apply("nan_to_num", x, **values)
+
+
+@implements("numpy.divmod", operators=("__divmod__",))
+def divmod_(x1, x2, /):
+    a, b = as_node(x1), as_node(x2)
+    return _ew.floor_divide(a, b), ops.apply("remainder", a, b)
+
+
+@implements(operators=("__rdivmod__",))
+def _rdivmod(x1, x2):
+    return divmod_(x2, x1)
+
+
+# ------------------------------------------------------------------ logic
+
+
+def _truth(x):
+    """A boolean operand as NumPy's logical functions read it: x != 0."""
+    x = as_node(x)
+    return x if x.dtype.kind == "b" else ops.ne(x, 0)
+
+
+@implements("numpy.logical_and")
+def logical_and(x1, x2, /):
+    return _ew.logical_and(_truth(x1), _truth(x2))
+
+
+@implements("numpy.logical_or")
+def logical_or(x1, x2, /):
+    return _ew.logical_or(_truth(x1), _truth(x2))
+
+
+@implements("numpy.logical_xor")
+def logical_xor(x1, x2, /):
+    return _ew.logical_xor(_truth(x1), _truth(x2))
+
+
+@implements("numpy.logical_not")
+def logical_not(x, /):
+    return _ew.logical_not(_truth(x))
+
+
+def _booleans(symbol: str, *xs):
+    """Operands of &, |, ^, ~: booleans only (on numbers they are bitwise)."""
+    nodes = [as_node(x) for x in xs]
+    if any(n.dtype.kind != "b" for n in nodes):
+        fail(
+            f"{symbol} on traced numbers (bitwise arithmetic) is not supported",
+            "Use it on booleans (comparisons), or np.logical_and / np.logical_or",
+        )
+    return nodes
+
+
+@implements("numpy.bitwise_and", operators=("__and__",))
+def bitwise_and(x1, x2, /):
+    return _ew.logical_and(*_booleans("&", x1, x2))
+
+
+@implements("numpy.bitwise_or", operators=("__or__",))
+def bitwise_or(x1, x2, /):
+    return _ew.logical_or(*_booleans("|", x1, x2))
+
+
+@implements("numpy.bitwise_xor", operators=("__xor__",))
+def bitwise_xor(x1, x2, /):
+    return _ew.logical_xor(*_booleans("^", x1, x2))
+
+
+@implements("numpy.invert", "numpy.bitwise_not", operators=("__invert__",))
+def invert(x, /):
+    return _ew.logical_not(*_booleans("~", x))
+
+
+# The tracer calls reflected operators with the traced operand first.
+@implements(operators=("__rand__",))
+def _rand(x1, x2):
+    return bitwise_and(x2, x1)
+
+
+@implements(operators=("__ror__",))
+def _ror(x1, x2):
+    return bitwise_or(x2, x1)
+
+
+@implements(operators=("__rxor__",))
+def _rxor(x1, x2):
+    return bitwise_xor(x2, x1)

@@ -257,9 +257,16 @@ def _pow_helpers(node) -> tuple:
 
 
 def _pow_vjp(g, out, a, b):
-    # d(a**b)/da = b * a**(b-1);  d(a**b)/db = a**b * log(a), taking log(a) as 0
-    # where a == 0 so that 0**b (b > 0) gets the gradient 0 instead of NaN.
-    ga = mul(g, mul(b, pow(a, sub(b, 1.0))))
+    # d(a**b)/da = b * a**(b-1), and 0 where b == 0: a**0 is 1 for every a, so
+    # x**0.0 has the gradient 0 also at x = 0 (and nan), as in autograd and
+    # PyTorch, where b * a**(b-1) would be 0 * inf. An exponent that is a
+    # constant without zeros keeps the plain rule.
+    da = mul(b, pow(a, sub(b, 1.0)))
+    if not (b.op == "const" and bool(np.all(b.value != 0))):
+        da = where(eq(b, 0.0), 0.0, da)
+    ga = mul(g, da)
+    # d(a**b)/db = a**b * log(a), taking log(a) as 0 where a == 0 so that 0**b
+    # (b > 0) gets the gradient 0 instead of NaN.
     gb = mul(mul(g, out), log(where(eq(a, 0.0), 1.0, a)))
     return ga, gb
 
@@ -567,4 +574,499 @@ elementwise(
     sympy=lambda a, dtype: a,
     dtype=lambda nodes, dtype: np.dtype(dtype),
     flags=("zero_sign_from_operands",),
+)
+
+
+# ------------------------------------------------------------------ more functions
+# Trigonometric, hyperbolic, logarithmic and rounding functions, and the
+# NumPy ufuncs that need a primitive for their numerics (log1p, expm1, hypot,
+# logaddexp) or for code that reads as written (np.arctan(x), x % y). Their
+# pure-Python printers call helpers in `codegen/python_helpers_special.py`
+# where the math module raises. Kinks and edges:
+# - x % y (np.remainder) has d/dx = 1 and d/dy = -(x // y) (NumPy's floor
+#   division, the quotient np.remainder uses); np.fmod has d/dy = -trunc(x/y).
+# - floor, ceil, rint, trunc, floor_divide, sign, copysign's second operand
+#   and the boolean functions have a zero gradient (None).
+# - hypot'(0, 0) = (0, 0); copysign(a, b) has d/da = sign(a) * copysign(1, b)
+#   (0 at a = 0, as abs); nan_to_num passes the gradient where x is finite.
+
+_LN2 = 0.6931471805599453
+_LN10 = 2.302585092994046
+
+
+def tan(a):
+    return apply("tan", a)
+
+
+def sinh(a):
+    return apply("sinh", a)
+
+
+def cosh(a):
+    return apply("cosh", a)
+
+
+def floor_divide(a, b):
+    return apply("floor_divide", a, b)
+
+
+def rint(a):
+    return apply("rint", a)
+
+
+def copysign(a, b):
+    return apply("copysign", a, b)
+
+
+def isfinite(a):
+    return apply("isfinite", a)
+
+
+def isnan(a):
+    return apply("isnan", a)
+
+
+def logical_and(a, b):
+    return apply("logical_and", a, b)
+
+
+def logical_or(a, b):
+    return apply("logical_or", a, b)
+
+
+def logical_xor(a, b):
+    return apply("logical_xor", a, b)
+
+
+def logical_not(a):
+    return apply("logical_not", a)
+
+
+def _unary(name, fn, vjp, python, helpers=(), flags=("expensive",), **fields):
+    """A float function of one operand, printed `np.<ufunc>(x)`."""
+    elementwise(
+        name,
+        1,
+        eval=fn,
+        vjp=vjp,
+        numpy=_call(f"np.{fn.__name__}"),
+        python=_call(python),
+        python_helpers=helpers,
+        flags=flags,
+        answers=(f"numpy.{fn.__name__}",),
+        **fields,
+    )
+
+
+def _one_minus_square(a):
+    # 1 - a*a as (1 - a) * (1 + a): no cancellation near |a| = 1.
+    return mul(sub(1.0, a), add(1.0, a))
+
+
+_unary(
+    "tan",
+    np.tan,
+    # tan' = 1 + tan**2, from the forward output.
+    lambda g, out, a: (mul(g, add(1.0, mul(out, out))),),
+    "_tan",
+    ("_tan",),
+    flags=("expensive", "zero_sign_from_operands"),
+    sympy_function="tan",
+)
+_unary(
+    "arcsin",
+    np.arcsin,
+    lambda g, out, a: (div(g, sqrt(_one_minus_square(a))),),
+    "_asin",
+    ("_asin",),
+    flags=("expensive", "zero_sign_from_operands"),
+    sympy_function="asin",
+)
+_unary(
+    "arccos",
+    np.arccos,
+    lambda g, out, a: (neg(div(g, sqrt(_one_minus_square(a)))),),
+    "_acos",
+    ("_acos",),
+    flags=("expensive", "no_negative_zero"),
+    sympy_function="acos",
+)
+_unary(
+    "arctan",
+    np.arctan,
+    lambda g, out, a: (div(g, add(1.0, mul(a, a))),),
+    "math.atan",
+    flags=("expensive", "zero_sign_from_operands"),
+    sympy_function="atan",
+)
+_unary(
+    "sinh",
+    np.sinh,
+    lambda g, out, a: (mul(g, cosh(a)),),
+    "_sinh",
+    ("_sinh",),
+    flags=("expensive", "zero_sign_from_operands"),
+    sympy_function="sinh",
+)
+_unary(
+    "cosh",
+    np.cosh,
+    lambda g, out, a: (mul(g, sinh(a)),),
+    "_cosh",
+    ("_cosh",),
+    flags=("expensive", "no_negative_zero"),
+    sympy_function="cosh",
+)
+_unary(
+    "arcsinh",
+    np.arcsinh,
+    lambda g, out, a: (div(g, sqrt(add(mul(a, a), 1.0))),),
+    "math.asinh",
+    flags=("expensive", "zero_sign_from_operands"),
+    sympy_function="asinh",
+)
+_unary(
+    "arccosh",
+    np.arccosh,
+    # 1 / sqrt(a*a - 1), with a*a - 1 as (a - 1) * (a + 1) (exact near 1).
+    lambda g, out, a: (div(g, sqrt(mul(sub(a, 1.0), add(a, 1.0)))),),
+    "_acosh",
+    ("_acosh",),
+    flags=("expensive", "no_negative_zero"),
+    sympy_function="acosh",
+)
+_unary(
+    "arctanh",
+    np.arctanh,
+    lambda g, out, a: (div(g, _one_minus_square(a)),),
+    "_atanh",
+    ("_atanh",),
+    flags=("expensive", "zero_sign_from_operands"),
+    sympy_function="atanh",
+)
+_unary(
+    "log2",
+    np.log2,
+    lambda g, out, a: (div(g, mul(a, _LN2)),),
+    "_log2",
+    ("_log2",),
+    sympy=lambda a: _sympy().log(a, 2),
+)
+_unary(
+    "log10",
+    np.log10,
+    lambda g, out, a: (div(g, mul(a, _LN10)),),
+    "_log10",
+    ("_log10",),
+    sympy=lambda a: _sympy().log(a, 10),
+)
+_unary(
+    "log1p",
+    np.log1p,
+    lambda g, out, a: (div(g, add(1.0, a)),),
+    "_log1p",
+    ("_log1p",),
+    flags=("expensive", "zero_sign_from_operands"),
+    sympy=lambda a: _sympy().log(1 + a),
+)
+_unary(
+    "expm1",
+    np.expm1,
+    # exp(a), not out + 1: for a << 0, out + 1 has lost every digit.
+    lambda g, out, a: (mul(g, exp(a)),),
+    "_expm1",
+    ("_expm1",),
+    flags=("expensive", "zero_sign_from_operands"),
+    sympy=lambda a: _sympy().exp(a) - 1,
+)
+_unary(
+    "cbrt",
+    np.cbrt,
+    # cbrt' = 1 / (3 cbrt**2), from the forward output.
+    lambda g, out, a: (div(g, mul(3.0, mul(out, out))),),
+    "_cbrt",
+    ("_cbrt",),
+    flags=("expensive", "zero_sign_from_operands"),
+    sympy=lambda a: _sympy().real_root(a, 3),
+)
+
+
+def _zero_gradient(*_):
+    return (None,)
+
+
+def _rounding(name, fn, helper, flags=(), dtype=None, **fields):
+    # Flat almost everywhere: the gradient is zero (None).
+    elementwise(
+        name,
+        1,
+        eval=fn,
+        vjp=_zero_gradient,
+        numpy=_call(f"np.{fn.__name__}"),
+        python=_call(helper),
+        python_helpers=(helper,),
+        # NumPy 2 keeps integers integers under floor, ceil and trunc.
+        dtype=dtype or dtype_promote,
+        flags=flags,
+        answers=(f"numpy.{fn.__name__}",),
+        **fields,
+    )
+
+
+_rounding(
+    "floor", np.floor, "_floor", ("zero_sign_from_operands",), sympy_function="floor"
+)
+_rounding("ceil", np.ceil, "_ceil", sympy_function="ceiling")
+_rounding(
+    "trunc",
+    np.trunc,
+    "_trunc",
+    sympy=lambda a: _sympy().sign(a) * _sympy().floor(abs(a)),
+)
+_rounding("rint", np.rint, "_rint", dtype=dtype_float)
+
+
+def _literal_divisor(symbol: str, helper: str):
+    # A nonzero literal divisor cannot raise ZeroDivisionError, and Python's
+    # float % and // compute what np.remainder and np.floor_divide do.
+    def printer(a: str, b: str) -> str:
+        if _number(b):
+            return f"{a} {symbol} {b}"
+        return f"{helper}({a}, {b})"
+
+    def helpers(node) -> tuple:
+        return () if _literal_operand(node, 1) else (helper,)
+
+    return printer, helpers
+
+
+def _remainder_vjp(g, out, a, b):
+    return g, neg(mul(g, floor_divide(a, b)))
+
+
+def _fmod_vjp(g, out, a, b):
+    # The quotient trunc(a / b), read exactly from the result: (a - out) / b
+    # is an integer up to rounding, which rint removes.
+    return g, neg(mul(g, rint(div(sub(a, out), b))))
+
+
+_mod_py, _mod_helpers = _literal_divisor("%", "_mod")
+_floordiv_py, _floordiv_helpers = _literal_divisor("//", "_floordiv")
+elementwise(
+    "remainder",
+    2,
+    eval=np.remainder,
+    vjp=_remainder_vjp,
+    numpy=_infix("%"),
+    python=_mod_py,
+    python_helpers=_mod_helpers,
+    sympy=lambda a, b: _sympy().Mod(a, b),
+    answers=("numpy.remainder", "numpy.mod"),
+    operators=("__mod__", "__rmod__"),
+)
+elementwise(
+    "floor_divide",
+    2,
+    eval=np.floor_divide,
+    vjp=lambda g, out, a, b: (None, None),
+    numpy=_infix("//"),
+    python=_floordiv_py,
+    python_helpers=_floordiv_helpers,
+    sympy=lambda a, b: _sympy().floor(a / b),
+    answers=("numpy.floor_divide",),
+    operators=("__floordiv__", "__rfloordiv__"),
+)
+elementwise(
+    "fmod",
+    2,
+    eval=np.fmod,
+    vjp=_fmod_vjp,
+    numpy=_call("np.fmod"),
+    python=_call("_fmod"),
+    python_helpers=("_fmod",),
+    answers=("numpy.fmod",),
+)
+
+
+def _hypot_vjp(g, out, a, b):
+    # a / hypot(a, b), with the gradient 0 at the origin (as abs'(0) = 0).
+    r = where(eq(out, 0.0), 1.0, out)
+    return mul(g, div(a, r)), mul(g, div(b, r))
+
+
+def _arctan2_vjp(g, out, y, x):
+    # d atan2(y, x) = (x dy - y dx) / (x*x + y*y).
+    r2 = add(mul(x, x), mul(y, y))
+    return div(mul(g, x), r2), neg(div(mul(g, y), r2))
+
+
+def _logaddexp_vjp(g, out, a, b):
+    # The weights exp(a - out) and exp(b - out): never overflow.
+    return mul(g, exp(sub(a, out))), mul(g, exp(sub(b, out)))
+
+
+def _logaddexp2_vjp(g, out, a, b):
+    return mul(g, pow(2.0, sub(a, out))), mul(g, pow(2.0, sub(b, out)))
+
+
+elementwise(
+    "arctan2",
+    2,
+    eval=np.arctan2,
+    vjp=_arctan2_vjp,
+    numpy=_call("np.arctan2"),
+    python=_call("math.atan2"),
+    sympy_function="atan2",
+    dtype=dtype_float,
+    flags=("expensive",),
+    answers=("numpy.arctan2",),
+)
+elementwise(
+    "hypot",
+    2,
+    eval=np.hypot,
+    vjp=_hypot_vjp,
+    numpy=_call("np.hypot"),
+    python=_call("math.hypot"),
+    sympy=lambda a, b: _sympy().sqrt(a * a + b * b),
+    dtype=dtype_float,
+    flags=("expensive", "commutative", "no_negative_zero"),
+    answers=("numpy.hypot",),
+)
+elementwise(
+    "logaddexp",
+    2,
+    eval=np.logaddexp,
+    vjp=_logaddexp_vjp,
+    numpy=_call("np.logaddexp"),
+    python=_call("_logaddexp"),
+    python_helpers=("_logaddexp",),
+    sympy=lambda a, b: _sympy().log(_sympy().exp(a) + _sympy().exp(b)),
+    dtype=dtype_float,
+    flags=("expensive", "commutative"),
+    answers=("numpy.logaddexp",),
+)
+elementwise(
+    "logaddexp2",
+    2,
+    eval=np.logaddexp2,
+    vjp=_logaddexp2_vjp,
+    numpy=_call("np.logaddexp2"),
+    python=_call("_logaddexp2"),
+    python_helpers=("_logaddexp2",),
+    sympy=lambda a, b: _sympy().log(2**a + 2**b, 2),
+    dtype=dtype_float,
+    flags=("expensive", "commutative"),
+    answers=("numpy.logaddexp2",),
+)
+elementwise(
+    "copysign",
+    2,
+    eval=np.copysign,
+    vjp=lambda g, out, a, b: (mul(g, mul(sign(a), copysign(1.0, b))), None),
+    numpy=_call("np.copysign"),
+    python=_call("math.copysign"),
+    sympy=lambda a, b: abs(a) * _sympy().sign(b),
+    dtype=dtype_float,
+    answers=("numpy.copysign",),
+)
+elementwise(
+    "heaviside",
+    2,
+    eval=np.heaviside,
+    vjp=lambda g, out, x, h: (None, where(eq(x, 0.0), g, 0.0)),
+    numpy=_call("np.heaviside"),
+    python=_call("_heaviside"),
+    python_helpers=("_heaviside",),
+    sympy_function="Heaviside",
+    dtype=dtype_float,
+    answers=("numpy.heaviside",),
+)
+
+
+def _float_literal(value: float, module: str) -> str:
+    if value != value:
+        return f"{module}.nan"
+    if value in (float("inf"), float("-inf")):
+        return f"{'-' if value < 0 else ''}{module}.inf"
+    return repr(float(value)).replace("e+", "e")  # as black writes it
+
+
+def _nan_to_num_numpy(a, nan, posinf, neginf):
+    args = [a]
+    big = np.finfo(np.float64).max
+    for key, value, default in (
+        ("nan", nan, 0.0),
+        ("posinf", posinf, big),
+        ("neginf", neginf, -big),
+    ):
+        if not (value == default and np.signbit(value) == np.signbit(default)):
+            args.append(f"{key}={_float_literal(value, 'np')}")
+    return f"np.nan_to_num({', '.join(args)})"
+
+
+elementwise(
+    "nan_to_num",
+    1,
+    eval=lambda a, nan, posinf, neginf: np.nan_to_num(
+        a, nan=nan, posinf=posinf, neginf=neginf
+    ),
+    vjp=lambda g, out, a: (where(isfinite(a), g, 0.0),),
+    numpy=_nan_to_num_numpy,
+    python=lambda a, nan, posinf, neginf: (
+        f"_nan_to_num({a}, {_float_literal(nan, 'math')}, "
+        f"{_float_literal(posinf, 'math')}, {_float_literal(neginf, 'math')})"
+    ),
+    python_helpers=("_nan_to_num",),
+    dtype=dtype_promote,
+)
+
+# Boolean functions: no gradient. "comparison": the scalar printers give a
+# bool already.
+for _name, _fn, _python in (
+    ("isfinite", np.isfinite, "math.isfinite"),
+    ("isnan", np.isnan, "math.isnan"),
+    ("isinf", np.isinf, "math.isinf"),
+):
+    elementwise(
+        _name,
+        1,
+        eval=_fn,
+        vjp=_zero_gradient,
+        numpy=_call(f"np.{_name}"),
+        python=_call(_python),
+        dtype=dtype_bool,
+        flags=("comparison",),
+        answers=(f"numpy.{_name}",),
+    )
+
+# Logical functions of booleans (numpy_api.elementwise turns numbers into
+# booleans first, as NumPy does: x != 0). The NumPy printers use the bool
+# operators; `~` is not one for Python's own bools (~True is -2).
+for _name, _fn, _numpy, _python, _sympy_name in (
+    ("logical_and", np.logical_and, _infix("&"), "{} and {}", "And"),
+    ("logical_or", np.logical_or, _infix("|"), "{} or {}", "Or"),
+    ("logical_xor", np.logical_xor, _infix("^"), "{} != {}", "Xor"),
+):
+    elementwise(
+        _name,
+        2,
+        eval=_fn,
+        vjp=lambda g, out, a, b: (None, None),
+        numpy=_numpy,
+        python=_python.format,
+        sympy_function=_sympy_name,
+        dtype=dtype_bool,
+        flags=("comparison", "commutative"),
+    )
+elementwise(
+    "logical_not",
+    1,
+    eval=np.logical_not,
+    vjp=_zero_gradient,
+    numpy=_call("np.logical_not"),
+    python=lambda a: f"not {a}",
+    sympy_function="Not",
+    dtype=dtype_bool,
+    flags=("comparison",),
 )

@@ -1,0 +1,344 @@
+"""Special functions (SciPy's `scipy.special`, and `math.erf`, `math.lgamma`).
+
+Contract: one `Op` record per primitive, as in `elementwise`. The NumPy
+target prints `scipy.special.<name>(...)` and declares `import scipy.special`
+(`numpy_imports`), so a module imports SciPy only when it uses one of these;
+the pure-Python target calls `math.erf` / `math.erfc` or the helpers in
+`codegen/python_helpers_special.py`. Evaluation (constant folding, the
+reference interpreter) imports SciPy lazily; erf, erfc, gamma and gammaln
+fall back on the math module without it.
+
+`logsumexp` is a reduction primitive (a readable
+`scipy.special.logsumexp(x, axis=1)`, and a VJP that is SciPy's softmax from
+the output: exp(x - out)), with an optional second operand, the weights `b`.
+Its pure-Python lowering is in `codegen/python_lower_special.py`.
+
+Gradients: erf, erfc, ndtr and log_ndtr through exp (log_ndtr' =
+exp(-x*x/2 - out) / sqrt(2 pi), never 0/0 in the tails); gammaln' = digamma,
+gamma' = gamma * digamma, digamma' = polygamma(1, x), polygamma(n)' =
+polygamma(n + 1). xlogy(x, y) has d/dx = log(y) and d/dy = x / y, 0 where
+x == 0 (so 0 * log(0) is differentiable in y, as the value is); xlog1py alike.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from symgrad.ops.core import (
+    Op,
+    apply,
+    broadcast_shapes,
+    dtype_float,
+    register,
+)
+from symgrad.ops.elementwise import (
+    _call,
+    add,
+    div,
+    elementwise,
+    eq,
+    exp,
+    log,
+    mul,
+    neg,
+    sub,
+    where,
+)
+from symgrad.ops.reductions import _kept, _reduce_shape
+from symgrad.ops.shapes import broadcast_to, reshape
+
+IMPORTS = ("import scipy.special",)
+
+
+def _sympy():
+    import sympy
+
+    return sympy
+
+
+def _scipy_eval(name, fallback=None):
+    """Evaluate with scipy.special.<name>; without SciPy, with `fallback`
+    (a math function) elementwise, if there is one."""
+
+    def run(*args):
+        try:
+            import scipy.special
+        except ImportError:
+            if fallback is None:
+                raise
+            return np.vectorize(fallback, otypes=[np.float64])(*args)
+        return getattr(scipy.special, name)(*args)
+
+    run.__name__ = name
+    return run
+
+
+def _special(
+    name, nin, *, vjp, python, helpers=(), flags=("expensive",), numpy=None, **fields
+):
+    elementwise(
+        name,
+        nin,
+        vjp=vjp,
+        numpy=numpy or _call(f"scipy.special.{name}"),
+        numpy_imports=IMPORTS,
+        python=python,
+        python_helpers=helpers,
+        dtype=dtype_float,
+        flags=flags,
+        **fields,
+    )
+
+
+# ------------------------------------------------------------------ builders
+
+
+def digamma(a):
+    return apply("digamma", a)
+
+
+def polygamma(n: int, a):
+    return apply("polygamma", a, n=int(n))
+
+
+def logsumexp(a, b=None, axes=None, keepdims=False):
+    """log(sum(b * exp(a))) over `axes` (None: all), stably."""
+    full = a.shape if b is None else broadcast_shapes(a.shape, b.shape)
+    if axes is not None:
+        axes = tuple(sorted(axes))
+        if axes == tuple(range(len(full))):
+            axes = None
+    inputs = (a,) if b is None else (a, b)
+    return apply("logsumexp", *inputs, axes=axes, keepdims=bool(keepdims))
+
+
+# ------------------------------------------------------------------ records
+
+_TWO_OVER_SQRT_PI = 2.0 / math.sqrt(math.pi)
+_ONE_OVER_SQRT_2PI = 1.0 / math.sqrt(2.0 * math.pi)
+
+
+def _gaussian(a):
+    """exp(-a*a) (the erf family's derivative, up to a factor)."""
+    return exp(neg(mul(a, a)))
+
+
+_special(
+    "erf",
+    1,
+    eval=_scipy_eval("erf", math.erf),
+    vjp=lambda g, out, a: (mul(g, mul(_TWO_OVER_SQRT_PI, _gaussian(a))),),
+    python=_call("math.erf"),
+    sympy_function="erf",
+    flags=("expensive", "zero_sign_from_operands"),
+    answers=("scipy.special.erf",),
+)
+_special(
+    "erfc",
+    1,
+    eval=_scipy_eval("erfc", math.erfc),
+    vjp=lambda g, out, a: (neg(mul(g, mul(_TWO_OVER_SQRT_PI, _gaussian(a)))),),
+    python=_call("math.erfc"),
+    sympy_function="erfc",
+    flags=("expensive", "no_negative_zero"),
+    answers=("scipy.special.erfc",),
+)
+
+
+def _lgamma_fallback(x):
+    try:
+        return math.lgamma(x)
+    except (ValueError, OverflowError):
+        return math.inf
+
+
+def _gamma_fallback(x):
+    try:
+        return math.gamma(x)
+    except ValueError:
+        return math.copysign(math.inf, x) if x == 0 else math.nan
+    except OverflowError:
+        return math.inf
+
+
+_special(
+    "gammaln",
+    1,
+    eval=_scipy_eval("gammaln", _lgamma_fallback),
+    vjp=lambda g, out, a: (mul(g, digamma(a)),),
+    python=_call("_lgamma"),
+    helpers=("_lgamma",),
+    sympy_function="loggamma",
+    answers=("scipy.special.gammaln",),
+)
+_special(
+    "gamma",
+    1,
+    eval=_scipy_eval("gamma", _gamma_fallback),
+    vjp=lambda g, out, a: (mul(g, mul(out, digamma(a))),),
+    python=_call("_gamma"),
+    helpers=("_gamma",),
+    sympy_function="gamma",
+    answers=("scipy.special.gamma",),
+)
+_special(
+    "digamma",
+    1,
+    eval=_scipy_eval("digamma"),
+    vjp=lambda g, out, a: (mul(g, polygamma(1, a)),),
+    python=_call("_digamma"),
+    helpers=("_digamma",),
+    sympy_function="digamma",
+    answers=("scipy.special.digamma", "scipy.special.psi"),
+)
+
+
+def _polygamma_eval(a, n):
+    import scipy.special
+
+    return scipy.special.polygamma(n, a)
+
+
+_special(
+    "polygamma",
+    1,
+    eval=_polygamma_eval,
+    vjp=lambda g, out, a: (mul(g, polygamma(out.attr("n") + 1, a)),),
+    numpy=lambda a, n: f"scipy.special.polygamma({n}, {a})",
+    python=lambda a, n: f"_polygamma({n}, {a})",
+    helpers=("_polygamma",),
+    sympy=lambda a, n: _sympy().polygamma(n, a),
+)
+_special(
+    "ndtr",
+    1,
+    eval=_scipy_eval("ndtr"),
+    vjp=lambda g, out, a: (mul(g, mul(_ONE_OVER_SQRT_2PI, exp(mul(-0.5, mul(a, a))))),),
+    python=_call("_ndtr"),
+    helpers=("_ndtr",),
+    sympy=lambda a: (1 + _sympy().erf(a / _sympy().sqrt(2))) / 2,
+    flags=("expensive", "no_negative_zero"),
+    answers=("scipy.special.ndtr",),
+)
+_special(
+    "log_ndtr",
+    1,
+    eval=_scipy_eval("log_ndtr"),
+    # pdf / cdf = exp(-a*a/2 - log_ndtr(a)) / sqrt(2 pi): finite in both tails.
+    vjp=lambda g, out, a: (
+        mul(g, mul(_ONE_OVER_SQRT_2PI, exp(sub(mul(-0.5, mul(a, a)), out)))),
+    ),
+    python=_call("_log_ndtr"),
+    helpers=("_log_ndtr",),
+    sympy=lambda a: _sympy().log((1 + _sympy().erf(a / _sympy().sqrt(2))) / 2),
+    answers=("scipy.special.log_ndtr",),
+)
+_special(
+    "logit",
+    1,
+    eval=_scipy_eval("logit"),
+    vjp=lambda g, out, p: (div(g, mul(p, sub(1.0, p))),),
+    python=_call("_logit"),
+    helpers=("_logit",),
+    sympy=lambda p: _sympy().log(p / (1 - p)),
+    answers=("scipy.special.logit",),
+)
+
+
+def _xlogy_vjp(g, out, x, y):
+    return mul(g, log(y)), where(eq(x, 0.0), 0.0, div(mul(g, x), y))
+
+
+def _xlog1py_vjp(g, out, x, y):
+    return (
+        mul(g, apply("log1p", y)),
+        where(eq(x, 0.0), 0.0, div(mul(g, x), add(1.0, y))),
+    )
+
+
+_special(
+    "xlogy",
+    2,
+    eval=_scipy_eval("xlogy"),
+    vjp=_xlogy_vjp,
+    python=_call("_xlogy"),
+    helpers=("_xlogy",),
+    sympy=lambda x, y: x * _sympy().log(y),
+    answers=("scipy.special.xlogy",),
+)
+_special(
+    "xlog1py",
+    2,
+    eval=_scipy_eval("xlog1py"),
+    vjp=_xlog1py_vjp,
+    python=_call("_xlog1py"),
+    helpers=("_xlog1py",),
+    sympy=lambda x, y: x * _sympy().log(1 + y),
+    answers=("scipy.special.xlog1py",),
+)
+
+
+# ------------------------------------------------------------------ logsumexp
+
+
+def _lse_full_shape(shapes):
+    return broadcast_shapes(*shapes) if len(shapes) > 1 else shapes[0]
+
+
+def _lse_eval(a, b=None, *, axes, keepdims):
+    import scipy.special
+
+    return scipy.special.logsumexp(a, axis=axes, b=b, keepdims=keepdims)
+
+
+def _lse_numpy(a, b=None, *, axes, keepdims):
+    args = [a]
+    if axes is not None:
+        args.append(f"axis={axes[0] if len(axes) == 1 else axes}")
+    if b is not None:
+        args.append(f"b={b}")
+    if keepdims:
+        args.append("keepdims=True")
+    return f"scipy.special.logsumexp({', '.join(args)})"
+
+
+def _lse_vjp(g, out, a, *weights):
+    # d/da = b * exp(a - out) (SciPy's softmax, from the output), d/db =
+    # exp(a - out), in the broadcast shape of a and b.
+    axes = out.attr("axes")
+    full = _lse_full_shape([a.shape] + [w.shape for w in weights])
+    kept = _kept(full, axes)
+    if g.shape != kept:
+        g, out = reshape(g, kept), reshape(out, kept)
+    share = exp(sub(a, out))
+    if share.shape != full:
+        share = broadcast_to(share, full)
+    if not weights:
+        return (mul(g, share),)
+    (b,) = weights
+    return mul(g, mul(b, share)), mul(g, share)
+
+
+def _lse_sympy(a, b=None, **_attrs):
+    # Scalars only (as the whole SymPy bridge): log(b * exp(a)).
+    return a if b is None else a + _sympy().log(b)
+
+
+register(
+    Op(
+        name="logsumexp",
+        nin=None,
+        shape=lambda shapes, axes, keepdims: _reduce_shape(
+            [_lse_full_shape(shapes)], axes, keepdims
+        ),
+        dtype=dtype_float,
+        eval=_lse_eval,
+        vjp=_lse_vjp,
+        numpy=_lse_numpy,
+        numpy_imports=IMPORTS,
+        sympy=_lse_sympy,
+        flags=frozenset(("reduction", "expensive")),
+    )
+)
