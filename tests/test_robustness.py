@@ -102,3 +102,17 @@ def test_mean_of_an_empty_array_is_nan_without_a_warning(target):
         value, g = f(np.ones(2), np.zeros(0))
     assert np.isnan(value)
     np.testing.assert_allclose(g, [1.0, 1.0])
+
+
+@pytest.mark.parametrize("target", ["numpy", "python"])
+def test_empty_selection(target):
+    g = symgrad.grad(lambda x: x[:, :0].sum() + x.sum(), target=target)(np.ones((2, 3)))
+    np.testing.assert_allclose(g, np.ones((2, 3)))
+
+
+def test_cast_of_a_literal_is_valid_code():
+    from symgrad.ops.elementwise import _cast_numpy
+
+    assert _cast_numpy("0", "float64") == "np.float64(0)"
+    assert _cast_numpy("True", "bool") == "np.bool_(True)"
+    assert _cast_numpy("x", "float32") == "x.astype(np.float32)"

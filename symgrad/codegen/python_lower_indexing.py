@@ -34,6 +34,8 @@ def _picked(shape, index) -> list:
 
 def _run(positions, size) -> str | None:
     """`positions` as slice text (`3:9:2`) if they are evenly spaced, else None."""
+    if not positions:
+        return "0:0"  # an empty selection
     start = positions[0]
     step = positions[1] - start if len(positions) > 1 else 1
     if step == 0 or any(

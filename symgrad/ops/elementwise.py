@@ -550,7 +550,10 @@ elementwise(
 def _cast_numpy(a, dtype):
     dtype = np.dtype(dtype)
     # np.bool_ names the boolean type on NumPy 1.x and 2.x alike.
-    return f"{a}.astype({'np.bool_' if dtype.kind == 'b' else 'np.' + dtype.name})"
+    name = "np.bool_" if dtype.kind == "b" else "np." + dtype.name
+    if _number(a) is not None or a in ("True", "False"):
+        return f"{name}({a})"  # a literal has no .astype
+    return f"{a}.astype({name})"
 
 
 def _cast_python(a, dtype):
