@@ -26,6 +26,14 @@ MODULES = {
     "mlp_grad_python.py": ("mlp.py", "mlp_loss", "python", None),
     "moons_trainer.py": ("moons.py", "loss", "numpy", "sgd"),
     "moons_trainer_python.py": ("moons.py", "loss", "python", "sgd"),
+    "softmax_regression_grad.py": (
+        "softmax_regression.py",
+        "cross_entropy",
+        "numpy",
+        None,
+    ),
+    "mixture_grad.py": ("mixture.py", "mixture_nll", "numpy", None),
+    "rnn_grad.py": ("rnn.py", "rnn_loss", "numpy", None),
 }
 
 

@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from symgrad import ops
+from symgrad import dims, ops
 from symgrad.ops import OPS
 
 
@@ -257,11 +257,14 @@ def _uniform_scalar(x):
 
 def _operands(node):
     # Elementwise ops broadcast their operands anyway, so an explicit
-    # broadcast_to, or a constant array of one repeated value, can give way to
-    # its smaller source as long as the result keeps its shape.
+    # broadcast_to, a reshape that only adds leading axes of length 1, or a
+    # constant array of one repeated value can give way to its smaller source
+    # as long as the result keeps its shape.
     new = None
     for i, x in enumerate(node.inputs):
         if x.op == "broadcast_to":
+            x = x.inputs[0]
+        elif x.op == "reshape" and _adds_leading_ones(x):
             x = x.inputs[0]
         elif x.op == "const" and x.ndim > 0:
             x = _uniform_scalar(x) or x
@@ -272,9 +275,16 @@ def _operands(node):
         new[i] = x
     if new is None or all(a is b for a, b in zip(new, node.inputs, strict=True)):
         return None
-    if np.broadcast_shapes(*(x.shape for x in new)) != node.shape:
+    if dims.broadcast_shapes(*(x.shape for x in new)) != node.shape:
         return None
     return _same(node, ops.apply(node.op, *new, **dict(node.attrs)))
+
+
+def _adds_leading_ones(x) -> bool:
+    """reshape(a, (1, ..., 1) + a.shape): broadcasting adds those axes anyway."""
+    a = x.inputs[0]
+    lead = x.ndim - a.ndim
+    return lead > 0 and x.shape[lead:] == a.shape and all(d == 1 for d in x.shape[:lead])
 
 
 # Operand ops that some rule looks for; a node with none of them as operands
