@@ -284,7 +284,9 @@ def _adds_leading_ones(x) -> bool:
     """reshape(a, (1, ..., 1) + a.shape): broadcasting adds those axes anyway."""
     a = x.inputs[0]
     lead = x.ndim - a.ndim
-    return lead > 0 and x.shape[lead:] == a.shape and all(d == 1 for d in x.shape[:lead])
+    if lead <= 0 or x.shape[lead:] != a.shape:
+        return False
+    return all(d == 1 for d in x.shape[:lead])
 
 
 # Operand ops that some rule looks for; a node with none of them as operands
