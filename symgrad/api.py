@@ -38,7 +38,7 @@ from symgrad.codegen import generate, keys
 from symgrad.codegen.constants import Constants
 from symgrad.codegen.naming import comment_safe
 from symgrad.codegen.trainer import generate_trainer
-from symgrad.errors import ArgumentError
+from symgrad.errors import ArgumentError, ConcretizationError
 from symgrad.export import function_name
 from symgrad.files import write_atomic
 from symgrad.passes import optimize as run_passes
@@ -103,13 +103,20 @@ def _is_float_leaf(x) -> bool:
     return isinstance(x, np.ndarray) and x.dtype.kind == "f"
 
 
-def _is_dynamic(x) -> bool:
-    """Leaves that become graph inputs: floats and numeric NumPy arrays."""
-    return _is_float_leaf(x) or (isinstance(x, np.ndarray) and x.dtype.kind in "biuf")
+def _is_int_scalar(x) -> bool:
+    return isinstance(x, (int, np.integer)) and not isinstance(x, (bool, np.bool_))
 
 
-def _leaf_spec(x):
-    if _is_dynamic(x):
+def _is_dynamic(x, ints: bool = False) -> bool:
+    """Leaves that become graph inputs: floats and numeric NumPy arrays, and
+    int scalars unless ints are static (`ints=False`)."""
+    if _is_float_leaf(x) or (isinstance(x, np.ndarray) and x.dtype.kind in "biuf"):
+        return True
+    return ints and _is_int_scalar(x)
+
+
+def _leaf_spec(x, ints: bool = False):
+    if _is_dynamic(x, ints):
         arr = np.asarray(x)
         return ("in", arr.shape, arr.dtype.str, type(x) is float)
     try:
@@ -122,10 +129,27 @@ def _leaf_spec(x):
     return ("static", type(x).__name__, x)
 
 
-def signature(args):
-    """The cache key of a call: structure, shapes, dtypes and static values."""
+def signature(args, static=(), ints: bool = False):
+    """The cache key of a call: structure, shapes, dtypes and static values.
+
+    Leaves of the arguments in `static` (positions) are static values; int
+    scalars are inputs when `ints` is true.
+    """
     leaves, paths, treedef = flatten(tuple(args))
-    return (treedef, tuple(_leaf_spec(x) for x in leaves)), leaves, paths, treedef
+    specs = tuple(
+        _leaf_spec(x, ints) if p[0] not in static else _leaf_spec_static(x)
+        for x, p in zip(leaves, paths, strict=True)
+    )
+    return (treedef, specs, tuple(static), ints), leaves, paths, treedef
+
+
+def _leaf_spec_static(x):
+    if isinstance(x, np.ndarray):
+        raise ArgumentError(
+            "a NumPy array cannot be a static argument (static_argnums); pass it "
+            "as a normal argument"
+        )
+    return _leaf_spec(x, False) if not _is_float_leaf(x) else ("static", "float", x)
 
 
 def _check_diff_leaves(leaves, paths, argnums, params):
@@ -156,12 +180,44 @@ def _source_file(fun) -> str:
     return name if isinstance(name, str) else "<unknown>"
 
 
-def build_program(fun, args, argnums=0, optimize=True) -> Program:
+def build_program(
+    fun, args, argnums=0, optimize=True, static_argnums=(), ints=True
+) -> Program:
     """Trace, differentiate and optimize `fun` at `args` (no code generation).
 
     With `argnums=None` nothing is differentiated and `fun` may return an
     array: the program of a model's forward pass (`predict`).
+
+    Int scalars are inputs of the generated code (`ints=True`) unless the
+    function needs one concretely (a size, an index, a `range` bound): then
+    it is traced again with ints as static values, and `Program.static_ints`
+    says so. Arguments at `static_argnums` are always static.
     """
+    static = _static_positions(static_argnums, len(args))
+    if ints and any(_is_int_scalar(x) for x in flatten(tuple(args))[0]):
+        try:
+            return _build(fun, args, argnums, optimize, static, True)
+        except ConcretizationError:
+            pass  # an int is needed as a Python int: make ints static
+    program = _build(fun, args, argnums, optimize, static, False)
+    program.static_ints = True
+    return program
+
+
+def _static_positions(static_argnums, nargs) -> frozenset:
+    nums = (static_argnums,) if isinstance(static_argnums, int) else static_argnums
+    out = set()
+    for n in nums:
+        if not isinstance(n, (int, np.integer)) or not -nargs <= n < nargs:
+            raise ArgumentError(
+                f"static_argnums={n!r} is not the position of an argument "
+                f"(there are {nargs})"
+            )
+        out.add(int(n) % nargs)
+    return frozenset(out)
+
+
+def _build(fun, args, argnums, optimize, static, ints) -> Program:
     name = function_name(fun)
     params = _param_names(fun, len(args))
     if argnums is None:
@@ -169,14 +225,14 @@ def build_program(fun, args, argnums=0, optimize=True) -> Program:
     else:
         argnums, single = _argnums(argnums, len(args), name)
     _check_optimize(optimize)
-    _, leaves, paths, treedef = signature(args)
+    _, leaves, paths, treedef = signature(args, static, ints)
     _check_diff_leaves(leaves, paths, argnums, params)
     stats = {}
     t0 = time.perf_counter()
     program_leaves = []
     call_leaves = []
     for i, (leaf, path) in enumerate(zip(leaves, paths, strict=True)):
-        if _is_dynamic(leaf):
+        if path[0] not in static and _is_dynamic(leaf, ints):
             arr = np.asarray(leaf)
             label = _leaf_hint(params, path)
             node = ops.input_node(i, label, arr.shape, arr.dtype)
@@ -352,18 +408,22 @@ def _load(source: str, program: Program, constants: Constants | None = None):
 
 
 def compile(
-    fun, *example_args, argnums=0, target="numpy", optimize=True
+    fun, *example_args, argnums=0, target="numpy", optimize=True, static_argnums=()
 ) -> Compiled:  # noqa: A001
     """Compile `fun` for arguments shaped like `example_args`.
 
     `optimize`: True runs the IEEE-exact passes (`symgrad.passes.PASSES`),
     False none, "unsafe" also the rewrites that are wrong for inf, NaN or
-    signed zeros (`0*x -> 0`, `x/x -> 1`, `x + 0.0 -> x`).
+    signed zeros (`0*x -> 0`, `x/x -> 1`, `x + 0.0 -> x`). Int scalars are
+    inputs of the module unless the function needs them as Python ints;
+    arguments at `static_argnums` are always fixed at their example values.
     """
     if target not in TARGETS:
         raise ArgumentError(f"unknown target {target!r}; choose one of {TARGETS}")
     with _gc_paused(), ir.scope():
-        program = build_program(fun, example_args, argnums, optimize)
+        program = build_program(
+            fun, example_args, argnums, optimize, static_argnums=static_argnums
+        )
         return Compiled(program, target)
 
 
@@ -405,7 +465,9 @@ def _gc_paused():
 class _Transformed:
     """The callable `grad(fun)` / `value_and_grad(fun)` returns."""
 
-    def __init__(self, fun, argnums, with_value, target, optimize, cache_size):
+    def __init__(
+        self, fun, argnums, with_value, target, optimize, cache_size, static_argnums
+    ):
         if not callable(fun):
             raise ArgumentError(f"grad needs a function, got {type(fun).__name__}")
         if (
@@ -424,6 +486,10 @@ class _Transformed:
         self.target = target
         self.optimize = optimize
         self.cache_size = int(cache_size)
+        self.static_argnums = static_argnums
+        # Int arguments are inputs until one compilation needs them as Python
+        # ints; from then on they are part of the signature.
+        self.ints = True
         # signature -> Compiled, least recently used first.
         self._cache: OrderedDict = OrderedDict()
         self._lock = threading.Lock()
@@ -442,7 +508,8 @@ class _Transformed:
             )
         if tracing.is_tracing() or _has_tracer(args):
             return _inline(self.fun, args, self.argnums, self.with_value)
-        key, _, _, _ = signature(args)
+        static = _static_positions(self.static_argnums, len(args))
+        key, _, _, _ = signature(args, static, self.ints)
         with self._lock:
             compiled = self._cache.get(key)
             if compiled is not None:
@@ -456,7 +523,11 @@ class _Transformed:
                 argnums=self.argnums,
                 target=self.target,
                 optimize=self.optimize,
+                static_argnums=self.static_argnums,
             )
+            if compiled.program.static_ints and self.ints:
+                self.ints = False
+                key, _, _, _ = signature(args, static, False)
             with self._lock:
                 if self.cache_size:
                     self._cache[key] = compiled
@@ -543,19 +614,31 @@ def grad(
     target="numpy",
     optimize=True,
     cache_size=DEFAULT_CACHE_SIZE,
+    static_argnums=(),
 ):
     """The gradient of scalar-valued `fun` with respect to argument(s) `argnums`.
 
     Use as `grad(f)`, `@grad` or `@grad(argnums=(0, 1))`. The gradient has the
     structure of the differentiated argument (a tuple of them for a tuple).
-    `optimize` is as for `compile`. Each new argument signature compiles once;
-    the `cache_size` most recently used compilations are kept (0: none).
+    `optimize` and `static_argnums` are as for `compile`. Each new argument
+    signature compiles once; the `cache_size` most recently used compilations
+    are kept (0: none). An int argument (an iteration counter) is an input of
+    the compiled code, so new values do not recompile, unless the function
+    needs it as a Python int (a size, an index, a `range` bound): then each
+    value compiles once, as for static_argnums.
     """
     if fun is None:
         return lambda f: grad(
-            f, argnums, target=target, optimize=optimize, cache_size=cache_size
+            f,
+            argnums,
+            target=target,
+            optimize=optimize,
+            cache_size=cache_size,
+            static_argnums=static_argnums,
         )
-    return _Transformed(fun, argnums, False, target, optimize, cache_size)
+    return _Transformed(
+        fun, argnums, False, target, optimize, cache_size, static_argnums
+    )
 
 
 def value_and_grad(
@@ -565,13 +648,21 @@ def value_and_grad(
     target="numpy",
     optimize=True,
     cache_size=DEFAULT_CACHE_SIZE,
+    static_argnums=(),
 ):
     """Like `grad`, but the call returns `(value, gradient)`."""
     if fun is None:
         return lambda f: value_and_grad(
-            f, argnums, target=target, optimize=optimize, cache_size=cache_size
+            f,
+            argnums,
+            target=target,
+            optimize=optimize,
+            cache_size=cache_size,
+            static_argnums=static_argnums,
         )
-    return _Transformed(fun, argnums, True, target, optimize, cache_size)
+    return _Transformed(
+        fun, argnums, True, target, optimize, cache_size, static_argnums
+    )
 
 
 __all__ = ["Compiled", "build_program", "compile", "grad", "value_and_grad"]

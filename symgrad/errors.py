@@ -26,3 +26,9 @@ class ArgumentError(SymgradError, ValueError):
 class TracedAttributeError(TraceError, AttributeError):
     """A traced value lacks an attribute (also an AttributeError, so that
     `hasattr` and `getattr(x, name, default)` keep working)."""
+
+
+class ConcretizationError(TraceError):
+    """A traced value was used where Python needs a concrete one (a size, an
+    index, a `range` bound, `int()`). When the value came from an int
+    argument, symgrad retraces with ints as static values (as before)."""

@@ -37,6 +37,9 @@ class Program:
     # The value as `forward` computes it, when it differs from `value` (which
     # then also keeps what the reverse sweep reads: loop stacks, branch values).
     forward: ir.Node | None = None
+    # Int arguments were static values (a function needed one as a Python
+    # int); otherwise int scalars are inputs of the generated code.
+    static_ints: bool = False
 
     @property
     def forward_value(self) -> ir.Node:

@@ -30,7 +30,12 @@ import weakref
 import numpy as np
 
 from symgrad import ir, numpy_api, ops
-from symgrad.errors import ShapeError, TracedAttributeError, TraceError
+from symgrad.errors import (
+    ConcretizationError,
+    ShapeError,
+    TracedAttributeError,
+    TraceError,
+)
 from symgrad.numpy_api.args import display
 from symgrad.pytree import flatten
 from symgrad.source import Recorder, fail, name_statements
@@ -279,18 +284,20 @@ class Tracer:
         fail(
             "Python control flow (if, while, and/or, bool(), max()) on a traced value",
             _CONTROL_FLOW,
+            ConcretizationError,
         )
 
     def __float__(self):
         fail("float() or math.* on a traced value", _CONCRETE)
 
     def __int__(self):
-        fail("int() on a traced value", _CONCRETE)
+        fail("int() on a traced value", _CONCRETE, ConcretizationError)
 
     def __index__(self):
         fail(
             "a traced value used as an index or size",
             "Use Python ints for sizes and indices",
+            ConcretizationError,
         )
 
     def __complex__(self):

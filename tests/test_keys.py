@@ -228,12 +228,28 @@ def test_numpy_int_static_argument_error_matches_python_int():
 
     messages = []
     for static in (3, np.int64(3)):
-        c = symgrad.compile(f, np.ones(2), static)
+        c = symgrad.compile(f, np.ones(2), static, static_argnums=1)
         with pytest.raises(ValueError) as info:
             c.forward(np.ones(2), 5)
         messages.append(str(info.value))
     want = "n was 3 when this module was generated; generate it again for another value"
     assert messages == [want, want]
+
+
+def test_int_arguments_are_inputs_unless_needed_concretely():
+    def f(x, n):
+        return (x * x).sum() * n
+
+    c = symgrad.compile(f, np.ones(2), 3)
+    assert c.forward(np.ones(2), 5) == pytest.approx(10.0)  # no recompile needed
+
+    def g(x, n):
+        return (x[:n] ** 2).sum()  # n is a slice bound: it must be static
+
+    c = symgrad.compile(g, np.ones(4), 3)
+    assert c.program.static_ints
+    with pytest.raises(ValueError, match="n was 3"):
+        c.forward(np.ones(4), 2)
 
 
 def _tiny_loss(params, X, y):

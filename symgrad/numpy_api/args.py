@@ -13,6 +13,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from symgrad import dims, ir, ops
+from symgrad.errors import ConcretizationError
 from symgrad.source import fail
 
 
@@ -47,13 +48,21 @@ def static_int(x, what: str) -> int:
     if is_node(x):
         if x.op == "const" and x.shape == () and x.dtype.kind in "iub":
             return int(x.value)
-        fail(f"{what} must be a Python int, not a traced value", "Use a constant")
+        fail(
+            f"{what} must be a Python int, not a traced value",
+            "Use a constant",
+            ConcretizationError,
+        )
     if isinstance(x, (bool, np.bool_)):
         return int(x)
     try:
         return int(np.asarray(x).item()) if isinstance(x, np.generic) else int(x)
     except (TypeError, ValueError):
-        fail(f"{what} must be an int, got {type(x).__name__}", "Use a Python int")
+        fail(
+            f"{what} must be an int, got {type(x).__name__}",
+            "Use a Python int",
+            ConcretizationError,
+        )
 
 
 def axes(axis, ndim: int):
@@ -201,6 +210,7 @@ def _classify(item):
                 fail(
                     "slice bounds must be Python ints, not traced values",
                     "Use constant bounds, or an integer index array",
+                    ConcretizationError,
                 )
         if item.step == 0:
             fail("slice step cannot be zero", "Use a nonzero step")

@@ -17,7 +17,7 @@ from __future__ import annotations
 import numpy as np
 
 from symgrad import dims, ops
-from symgrad.errors import ShapeError
+from symgrad.errors import ConcretizationError, ShapeError
 from symgrad.numpy_api.args import (
     as_node,
     axes,
@@ -446,7 +446,11 @@ def repeat(a, repeats, axis=None):
     else:
         axis = one_axis(axis, a.ndim)
     if is_node(repeats):
-        fail("np.repeat with traced repeat counts", "Use Python ints")
+        fail(
+            "np.repeat with traced repeat counts",
+            "Use Python ints",
+            ConcretizationError,
+        )
     counts = [static_int(r, "a repeat count") for r in np.asarray(repeats).ravel()]
     if any(c < 0 for c in counts):
         fail("np.repeat: negative repeat counts", "Use counts >= 0")
