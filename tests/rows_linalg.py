@@ -152,7 +152,7 @@ ROWS = {
         ("qr_q", "qr_r", "tril", "solve"),
         lambda m: np.sin(np.linalg.qr(m)[0]) @ np.linalg.qr(m, mode="r") ** 2,
         ("any",),
-        (((3, 2),), ((2, 3, 3),)),
+        (((3, 2),), ((2, 3),), ((2, 3, 3),)),
         targets=NUMPY,
     ),
     "pinv": Row(

@@ -9,6 +9,7 @@ SymgradError that names the NumPy function and suggests target="numpy".
 from __future__ import annotations
 
 import math
+import os
 
 from symgrad import dims
 from symgrad.codegen.python_target import lowering
@@ -124,9 +125,11 @@ _REFUSED = {
 
 
 def _refuse(node, out, args):
+    loc = node.loc
+    where = f" (used at {os.path.basename(loc.file)}:{loc.line})" if loc else ""
     raise SymgradError(
-        f"{_REFUSED[node.op]} is not supported by the pure-Python target (it "
-        "implements inv, solve, det, slogdet, cholesky and norm). "
+        f"{_REFUSED[node.op]}{where} is not supported by the pure-Python target "
+        "(it implements inv, solve, det, slogdet, cholesky and norm). "
         'Compile with target="numpy".'
     )
 

@@ -17,9 +17,8 @@ Conventions (documented in the README, pinned by tests):
 - eigh and svd need distinct eigenvalues (singular values); repeated ones give
   a zero coupling term (not infinities) where their difference is exactly 0.
 - the 2-norm and Frobenius norm have gradient 0 at 0 (as PyTorch).
-- svd gradients need full_matrices=False (or square matrices) and nonzero
-  singular values; qr gradients a matrix with at least as many rows as
-  columns.
+- svd gradients need nonzero singular values, and full_matrices=False where
+  it changes the result (the extra singular vectors are not unique).
 """
 
 from __future__ import annotations
@@ -223,8 +222,12 @@ def _solve_shape(shapes):
 def _solve_vjp(g, out, a, b):
     # x = A^-1 b: bbar = A^-T G, Abar = -bbar x^T.
     if b.ndim == 1:
+        if g.ndim == 1:
+            gb = solve(mT(a), g)
+            return neg(mul(_column(gb), out)), gb
+        # A stack of solutions: solve each cotangent as a one-column matrix.
         gb = reshape(solve(mT(a), _column(g)), g.shape)
-        return neg(matmul(_column(gb), _row(out))), gb
+        return neg(mul(_column(gb), _row(out))), gb
     gb = solve(mT(a), g)
     return neg(matmul(gb, mT(out))), gb
 
@@ -534,26 +537,53 @@ def _copyltu(m):
     return add(tril(m), mT(tril(m, -1)))
 
 
+def _qr_square_vjp(q, r, gq, gr):
+    """The cotangent of A from those of Q and R (either may be None) where A
+    has at least as many rows as columns (Walter and Lehmann; Seeger et al.
+    2017): M = R Rbar^T - Qbar^T Q, Abar = (Qbar + Q copyltu(M)) R^-T."""
+    if gr is None:
+        mm = neg(matmul(mT(gq), q))
+    elif gq is None:
+        mm = matmul(r, mT(gr))
+    else:
+        mm = sub(matmul(r, mT(gr)), matmul(mT(gq), q))
+    left = matmul(q, _copyltu(mm))
+    return _solve_right(left if gq is None else add(gq, left), r)
+
+
+def _columns(x, start, stop):
+    """x[..., start:stop]."""
+    index = (("slice", None, None, None),) * (x.ndim - 1)
+    return apply("getitem", x, index=index + (("slice", start, stop, None),))
+
+
 def _qr_vjp(part):
-    # For m >= n (Walter and Lehmann; Seeger et al. 2017):
-    # M = R Rbar^T - Qbar^T Q,  Abar = (Qbar + Q copyltu(M)) R^-T.
     def vjp(g, out, a):
         m, n = a.shape[-2:]
-        if isinstance(m, int) and isinstance(n, int) and m < n:
-            _refuse_gradient(
-                "np.linalg.qr of a matrix with fewer rows than columns",
-                "Differentiate qr of its transpose, or of a tall matrix.",
-            )
         q, r = apply("qr_q", a), apply("qr_r", a)
-        if part == "q":
-            mm = neg(matmul(mT(g), q))
-            q_plus = add(g, matmul(q, _copyltu(mm)))
-        else:
-            mm = matmul(r, mT(g))
-            q_plus = matmul(q, _copyltu(mm))
-        return (_solve_right(q_plus, r),)
+        gq, gr = (g, None) if part == "q" else (None, g)
+        if not (isinstance(m, int) and isinstance(n, int) and m < n):
+            return (_qr_square_vjp(q, r, gq, gr),)
+        # A wide matrix A = [X | Y] with X square: Q R_X = X and R = [R_X | V]
+        # with V = Q^T Y. Then Ybar = Q Vbar, and X's cotangent is the square
+        # case's with Qbar + Y Vbar^T for Qbar.
+        if gr is None:
+            gx = _qr_square_vjp(q, _columns(r, 0, m), gq, None)
+            return (_put_columns(gx, a.shape, 0, m),)
+        gv, y = _columns(gr, m, n), _columns(a, m, n)
+        gq = matmul(y, mT(gv))
+        gx = _qr_square_vjp(q, _columns(r, 0, m), gq, _columns(gr, 0, m))
+        gy = matmul(q, gv)
+        return (add(_put_columns(gx, a.shape, 0, m), _put_columns(gy, a.shape, m, n)),)
 
     return vjp
+
+
+def _put_columns(x, shape, start, stop):
+    """An array of `shape`, zero except `x` in columns start:stop."""
+    index = (("slice", None, None, None),) * (len(shape) - 1)
+    index += (("slice", start, stop, None),)
+    return apply("scatter", x, shape=tuple(shape), index=index)
 
 
 _record(
