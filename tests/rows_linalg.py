@@ -12,6 +12,11 @@ import numpy as np
 
 from tests.op_rows import Row
 
+try:
+    import scipy.linalg
+except ImportError:  # SciPy is optional
+    scipy = None
+
 NUMPY = ("numpy",)
 
 
@@ -163,3 +168,25 @@ ROWS = {
         targets=NUMPY,
     ),
 }
+
+if scipy is not None:
+
+    def _scipy_linalg(m, b):
+        k = _spd(m)
+        c = scipy.linalg.cho_factor(k, lower=True)
+        upper = scipy.linalg.cholesky(k)
+        return (
+            np.sin(scipy.linalg.cho_solve(c, b))
+            + scipy.linalg.cho_solve((upper, False), b) ** 2
+            + scipy.linalg.solve_triangular(upper, b, trans="T")
+            + scipy.linalg.solve_triangular(c[0], b, lower=True) ** 3
+            + scipy.linalg.solve(_shift(m), b, transposed=True)
+            + scipy.linalg.inv(_shift(m))[0] * scipy.linalg.det(_shift(m))
+        )
+
+    ROWS["scipy_linalg"] = Row(
+        ("solve", "tril", "cholesky", "inv", "det"),
+        _scipy_linalg,
+        ("any", "any"),
+        (((3, 3), (3,)),),
+    )

@@ -50,7 +50,7 @@ def test_generated_numpy_code_calls_numpy_by_name():
     assert "cholesky" not in src
     # Gradients read like the math: solve with the transpose, einsum again.
     assert "np.linalg.solve(t" in src
-    assert 'np.einsum("ij,ik->jk", a, t' in src
+    assert 'np.einsum("ik,ij->jk", ' in src
     python = symgrad.compile(nll, K, y, a, b, argnums=(0, 1), target="python").source
     assert "_solve(K, " in python and "_slogdet(K, 3)[1]" in python
 
@@ -128,6 +128,28 @@ def test_norm_gradient_is_zero_at_zero(target):
     # Second order stays finite too.
     hess = symgrad.grad(lambda x: np.sum(symgrad.grad(norms)(x)), target=target)
     assert np.all(np.isfinite(hess(zero)))
+    # Orders below 1 have an infinite slope at a zero entry: nan.
+    for order in (0.5, -1.5):
+        g = symgrad.grad(
+            lambda x, order=order: np.linalg.norm(x, order), target=target
+        )(zero)
+        assert np.all(np.isnan(g))
+
+
+@pytest.mark.parametrize("target", TARGETS)
+def test_vector_norms_of_special_values_are_numpys(target):
+    orders = (None, 1, 2, 3, 0.5, -1.5, 0, np.inf, -np.inf)
+    for x in ([np.inf, -1.0], [0.0, -0.0], [np.nan, 1.0], [2.0, -3.0]):
+        x = np.array(x)
+        for order in orders:
+            with np.errstate(all="ignore"):
+                want = np.linalg.norm(x, order)
+                c = symgrad.compile(
+                    lambda x, order=order: np.linalg.norm(x, order), x, target=target
+                )
+                got = c.forward(x)
+            # (To rounding: NumPy's pow on arrays and on scalars differ.)
+            assert got == pytest.approx(want, rel=1e-14, nan_ok=True), (x, order)
 
 
 @pytest.mark.parametrize("target", TARGETS)

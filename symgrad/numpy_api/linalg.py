@@ -72,11 +72,13 @@ def vector_norm_of(x, axes_, ord_, keepdims):
         return ops.reduce("sum", ops.abs(x), axes_, keepdims)
     p = float(ord_)
     total = ops.reduce("sum", ops.pow(ops.abs(x), ord_), axes_, keepdims)
+    if p < 0:
+        return ops.pow(total, 1.0 / p)
     # At x = 0 the value is 0 with gradient 0 (the root's derivative is
     # infinite there; its operand is made safe so that no 0 * inf appears).
     zero = ops.eq(total, 0.0)
     root = ops.pow(ops.where(zero, 1.0, total), 1.0 / p)
-    return ops.where(zero, 0.0, root) if p > 0 else root
+    return ops.where(zero, 0.0, root)
 
 
 def _matrix_norm_of(x, row, col, ord_, keepdims):
@@ -266,3 +268,87 @@ def qr(a, mode="reduced"):
         fail(f"np.linalg.qr with mode={mode!r}", "Use mode='reduced' or 'r'")
     q, r = linalg.qr(a)
     return r if mode == "r" else (q, r)
+
+
+# ------------------------------------------------------------------ scipy.linalg
+# The common SciPy spellings, on single matrices; the generated code calls
+# NumPy (`np.linalg.solve(np.tril(L), b)`), so it never imports SciPy.
+
+
+def _scipy_matrix(a, name):
+    a = _matrix(a, name)
+    if a.ndim != 2:
+        fail(f"scipy.linalg.{name} of a stack of matrices", "Use np.linalg")
+    return a
+
+
+def _triangle(a, lower):
+    """The lower or upper triangle of `a` (NumPy's tril, triu)."""
+    return linalg.tril(a) if lower else linalg.mT(linalg.tril(linalg.mT(a)))
+
+
+@implements("scipy.linalg.cholesky")
+def _scipy_cholesky(a, lower=False, overwrite_a=False, check_finite=True):
+    return linalg.cholesky(_scipy_matrix(a, "cholesky"), upper=not lower)
+
+
+@implements("scipy.linalg.cho_factor")
+def _scipy_cho_factor(a, lower=False, overwrite_a=False, check_finite=True):
+    # SciPy leaves the other triangle of c unspecified; here it is zero.
+    return _scipy_cholesky(a, lower), bool(lower)
+
+
+@implements("scipy.linalg.cho_solve")
+def _scipy_cho_solve(c_and_lower, b, overwrite_b=False, check_finite=True):
+    c, lower = c_and_lower
+    factor = _triangle(_scipy_matrix(c, "cho_solve"), bool(lower))
+    b = _float(b)
+    if lower:  # A = L L^T
+        return linalg.solve(linalg.mT(factor), linalg.solve(factor, b))
+    return linalg.solve(factor, linalg.solve(linalg.mT(factor), b))  # A = U^T U
+
+
+@implements("scipy.linalg.solve_triangular")
+def _scipy_solve_triangular(
+    a,
+    b,
+    trans=0,
+    lower=False,
+    unit_diagonal=False,
+    overwrite_b=False,
+    check_finite=True,
+):
+    if unit_diagonal:
+        fail("scipy.linalg.solve_triangular with unit_diagonal=True", "Leave it out")
+    factor = _triangle(_scipy_matrix(a, "solve_triangular"), bool(lower))
+    if trans in (1, 2, "T", "C"):
+        factor = linalg.mT(factor)
+    elif trans not in (0, "N"):
+        fail(f"solve_triangular with trans={trans!r}", "Use 0, 1, 'N' or 'T'")
+    return linalg.solve(factor, _float(b))
+
+
+@implements("scipy.linalg.solve")
+def _scipy_solve(
+    a,
+    b,
+    lower=False,
+    overwrite_a=False,
+    overwrite_b=False,
+    check_finite=True,
+    assume_a=None,
+    transposed=False,
+):
+    # Every assume_a solves the same system (to rounding).
+    a = _scipy_matrix(a, "solve")
+    return linalg.solve(linalg.mT(a) if transposed else a, _float(b))
+
+
+@implements("scipy.linalg.inv")
+def _scipy_inv(a, overwrite_a=False, check_finite=True, *, assume_a=None, lower=False):
+    return linalg.inv(_scipy_matrix(a, "inv"))
+
+
+@implements("scipy.linalg.det")
+def _scipy_det(a, overwrite_a=False, check_finite=True):
+    return linalg.det(_scipy_matrix(a, "det"))

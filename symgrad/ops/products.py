@@ -183,12 +183,18 @@ def _einsum_vjp(g, out, *operands):
         # The cotangent of operand k contracts the cotangent with every other
         # operand onto operand k's labels.
         others = [j for j in range(len(operands)) if j != k]
-        subs = tuple(subscripts[j] for j in others) + (output,)
-        args = [operands[j] for j in others] + [g]
+        subs = (output,) + tuple(subscripts[j] for j in others)
+        args = [g] + [operands[j] for j in others]
+        scale = not output and others
+        if scale:
+            # A scalar cotangent scales the contraction of the others.
+            subs, args = subs[1:], args[1:]
         seen = set("".join(subs))
         distinct = "".join(dict.fromkeys(labels))
         kept = "".join(label for label in distinct if label in seen)
         part = einsum(subs, kept, *args, optimize=optimize)
+        if scale:
+            part = mul(part, g)
         if kept != distinct:
             # Labels only operand k has were summed over: the cotangent is
             # the same along them.
