@@ -71,23 +71,10 @@ def _slogdet(node, out, args) -> list:
     return _one(node, out, f"_slogdet({args[0]}, {n}{_count(batches)})[{part}]")
 
 
-def _cholesky_helpers(node) -> tuple:
-    return ("_cholesky", "_transpose") if node.attr("upper") else ("_cholesky",)
-
-
-@lowering("cholesky", helpers=_cholesky_helpers)
+@lowering("cholesky", helpers=("_cholesky",))
 def _cholesky(node, out, args) -> list:
-    a, src = node.inputs[0], args[0]
-    n, batches = _stack(a)
-    if not node.attr("upper"):
-        return [f"{out} = _cholesky({src}, {n}{_count(batches)})"]
-    # The upper factor of a is the transpose of the lower factor of a^T.
-    perm = tuple(range(a.ndim - 2)) + (a.ndim - 1, a.ndim - 2)
-    return [
-        f"{out} = _transpose({src}, {a.shape}, {perm})",
-        f"{out} = _cholesky({out}, {n}{_count(batches)})",
-        f"{out} = _transpose({out}, {a.shape}, {perm})",
-    ]
+    n, batches = _stack(node.inputs[0])
+    return [f"{out} = _cholesky({args[0]}, {n}{_count(batches)})"]
 
 
 def _norm_helpers(node) -> tuple:

@@ -53,7 +53,11 @@ def slogdet(a):
 
 
 def cholesky(a, upper=False):
-    return apply("cholesky", a, upper=bool(upper))
+    """The lower factor L (A = L L^T), or the upper one as the transpose of
+    the lower factor of A^T (NumPy's upper=True reads the upper triangle)."""
+    if upper:
+        return mT(apply("cholesky", mT(a)))
+    return apply("cholesky", a)
 
 
 def tril(a, k=0):
@@ -306,25 +310,18 @@ def _cholesky_vjp(g, out, a):
     # Iain Murray's formula ("Differentiation of the Cholesky decomposition",
     # 2016), symmetrized: with P = Phi(L^T Lbar) (the lower triangle with the
     # diagonal halved), Abar = sym(L^-T P L^-1).
-    upper = out.attr("upper")
-    low, g = (mT(out), mT(g)) if upper else (out, g)
-    x = matmul(mT(low), g)
+    x = matmul(mT(out), g)
     phi = mul(add(tril(x), tril(x, -1)), 0.5)
-    s = solve(mT(low), mT(solve(mT(low), mT(phi))))
+    s = solve(mT(out), mT(solve(mT(out), mT(phi))))
     return (_sym(s),)
-
-
-def _cholesky_src(a, upper):
-    extra = ", upper=True" if upper else ""
-    return f"np.linalg.cholesky({a}{extra})"
 
 
 _record(
     "cholesky",
-    shape=lambda shapes, upper: _square(shapes, "np.linalg.cholesky"),
-    eval=lambda a, upper: np.linalg.cholesky(a, upper=upper),
+    shape=lambda shapes: _square(shapes, "np.linalg.cholesky"),
+    eval=np.linalg.cholesky,
     vjp=_cholesky_vjp,
-    numpy=_cholesky_src,
+    numpy=lambda a: f"np.linalg.cholesky({a})",
 )
 
 
@@ -500,7 +497,6 @@ _record(
     eval=lambda a: np.linalg.svd(a, compute_uv=False),
     vjp=_svdvals_vjp,
     numpy=lambda a: f"np.linalg.svd({a}, compute_uv=False)",
-    flags=("expensive", "no_negative_zero"),
 )
 _record(
     "svd_u",
