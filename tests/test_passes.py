@@ -261,7 +261,14 @@ def _compare(loss, args):
     assert on.stats["value_and_grad_ops"] <= off.stats["value_and_grad_ops"]
     with warnings.catch_warnings(), np.errstate(all="ignore"):
         warnings.simplefilter("ignore")
-        got, want = on.value_and_grad(*args), off.value_and_grad(*args)
+        try:
+            want = off.value_and_grad(*args)
+        except Exception as exc:  # noqa: BLE001 - e.g. LinAlgError on nan input
+            # What NumPy refuses, it refuses with the passes on too.
+            with pytest.raises(type(exc)):
+                on.value_and_grad(*args)
+            return
+        got = on.value_and_grad(*args)
     _identical(got[0], want[0])
     for a, b in zip(got[1], want[1], strict=True):
         _identical(a, b)
