@@ -22,6 +22,7 @@ EXAMPLES = [
     ("softmax_regression.py", "cross_entropy", ("numpy", "python")),
     ("mixture.py", "mixture_nll", ("numpy", "python")),
     ("rnn.py", "rnn_loss", ("numpy", "python")),
+    ("gaussian_process.py", "gp_nll", ("numpy", "python")),
 ]
 
 
