@@ -107,3 +107,15 @@ def test_generated_module_checks_shapes():
     c = symgrad.compile(lambda W: (W * W).sum(), np.ones((2, 3)))
     with pytest.raises(ValueError, match=r"W must have shape \(2, 3\)"):
         c.gradient(np.ones((3, 2)))
+
+
+def test_failures_inside_numpy_name_the_users_line():
+    # The shape error is found inside NumPy's solve signature handling; the
+    # message still points at this file.
+    A = np.eye(3)
+    msg = _raises(
+        symgrad.ShapeError,
+        symgrad.grad(lambda b: np.linalg.solve(A, b).sum()),
+        np.ones(4),
+    )
+    assert HERE in msg
