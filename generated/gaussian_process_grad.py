@@ -22,9 +22,8 @@ _const_1 = _constant(
 )
 
 
-@np.errstate(all="ignore")
-def forward(log_params, x, y):
-    """The value of gp_nll."""
+def _arguments(log_params, x, y):
+    """Check the arguments and return their leaves as the functions use them."""
     log_params = np.asarray(log_params, dtype=np.float64)
     if log_params.shape != (3,):
         raise ValueError(
@@ -36,6 +35,14 @@ def forward(log_params, x, y):
     y = np.asarray(y, dtype=np.float64)
     if y.shape != (30,):
         raise ValueError("y must have shape (30,), got " + str(y.shape))
+
+    return log_params, x, y
+
+
+@np.errstate(all="ignore")
+def forward(log_params, x, y):
+    """The value of gp_nll."""
+    log_params, x, y = _arguments(log_params, x, y)
 
     # length, scale, noise = np.exp(log_params)  (gaussian_process.py:35)
     t1 = np.exp(log_params)
@@ -89,17 +96,7 @@ def gradient(log_params, x, y):
 @np.errstate(all="ignore")
 def value_and_grad(log_params, x, y):
     """The value and the gradient."""
-    log_params = np.asarray(log_params, dtype=np.float64)
-    if log_params.shape != (3,):
-        raise ValueError(
-            "log_params must have shape (3,), got " + str(log_params.shape)
-        )
-    x = np.asarray(x, dtype=np.float64)
-    if x.shape != (30,):
-        raise ValueError("x must have shape (30,), got " + str(x.shape))
-    y = np.asarray(y, dtype=np.float64)
-    if y.shape != (30,):
-        raise ValueError("y must have shape (30,), got " + str(y.shape))
+    log_params, x, y = _arguments(log_params, x, y)
 
     # length, scale, noise = np.exp(log_params)  (gaussian_process.py:35)
     t1 = np.exp(log_params)
@@ -202,4 +199,4 @@ def value_and_grad(log_params, x, y):
     t1_bar = t56 + t55
     log_params_bar = t1_bar * t1
 
-    return float(t23), log_params_bar
+    return (float(t23), log_params_bar)

@@ -8,9 +8,8 @@ value_and_grad(params, xs, ys) -> (value, gradient)
 import numpy as np
 
 
-@np.errstate(all="ignore")
-def forward(params, xs, ys):
-    """The value of loss."""
+def _arguments(params, xs, ys):
+    """Check the arguments and return their leaves as the functions use them."""
     try:
         if (
             len(params) != 3
@@ -104,6 +103,130 @@ def forward(params, xs, ys):
         raise ValueError(
             "the arguments do not have the structure this module was generated for: params = [[([*, *, *], *), ([*, *, *], *), ([*, *, *], *), ([*, *, *], *)], [([*, *, *, *], *), ([*, *, *, *], *), ([*, *, *, *], *), ([*, *, *, *], *)], [([*, *, *, *], *)]]; xs = [[*, *, *], [*, *, *], [*, *, *], [*, *, *]]; ys = [*, *, *, *]"
         ) from None
+
+    return (
+        params_0_0_0_0,
+        params_0_0_0_1,
+        params_0_0_0_2,
+        params_0_0_1,
+        params_0_1_0_0,
+        params_0_1_0_1,
+        params_0_1_0_2,
+        params_0_1_1,
+        params_0_2_0_0,
+        params_0_2_0_1,
+        params_0_2_0_2,
+        params_0_2_1,
+        params_0_3_0_0,
+        params_0_3_0_1,
+        params_0_3_0_2,
+        params_0_3_1,
+        params_1_0_0_0,
+        params_1_0_0_1,
+        params_1_0_0_2,
+        params_1_0_0_3,
+        params_1_0_1,
+        params_1_1_0_0,
+        params_1_1_0_1,
+        params_1_1_0_2,
+        params_1_1_0_3,
+        params_1_1_1,
+        params_1_2_0_0,
+        params_1_2_0_1,
+        params_1_2_0_2,
+        params_1_2_0_3,
+        params_1_2_1,
+        params_1_3_0_0,
+        params_1_3_0_1,
+        params_1_3_0_2,
+        params_1_3_0_3,
+        params_1_3_1,
+        params_2_0_0_0,
+        params_2_0_0_1,
+        params_2_0_0_2,
+        params_2_0_0_3,
+        params_2_0_1,
+        xs_0_0,
+        xs_0_1,
+        xs_0_2,
+        xs_1_0,
+        xs_1_1,
+        xs_1_2,
+        xs_2_0,
+        xs_2_1,
+        xs_2_2,
+        xs_3_0,
+        xs_3_1,
+        xs_3_2,
+        ys_0,
+        ys_1,
+        ys_2,
+        ys_3,
+    )
+
+
+@np.errstate(all="ignore")
+def forward(params, xs, ys):
+    """The value of loss."""
+    (
+        params_0_0_0_0,
+        params_0_0_0_1,
+        params_0_0_0_2,
+        params_0_0_1,
+        params_0_1_0_0,
+        params_0_1_0_1,
+        params_0_1_0_2,
+        params_0_1_1,
+        params_0_2_0_0,
+        params_0_2_0_1,
+        params_0_2_0_2,
+        params_0_2_1,
+        params_0_3_0_0,
+        params_0_3_0_1,
+        params_0_3_0_2,
+        params_0_3_1,
+        params_1_0_0_0,
+        params_1_0_0_1,
+        params_1_0_0_2,
+        params_1_0_0_3,
+        params_1_0_1,
+        params_1_1_0_0,
+        params_1_1_0_1,
+        params_1_1_0_2,
+        params_1_1_0_3,
+        params_1_1_1,
+        params_1_2_0_0,
+        params_1_2_0_1,
+        params_1_2_0_2,
+        params_1_2_0_3,
+        params_1_2_1,
+        params_1_3_0_0,
+        params_1_3_0_1,
+        params_1_3_0_2,
+        params_1_3_0_3,
+        params_1_3_1,
+        params_2_0_0_0,
+        params_2_0_0_1,
+        params_2_0_0_2,
+        params_2_0_0_3,
+        params_2_0_1,
+        xs_0_0,
+        xs_0_1,
+        xs_0_2,
+        xs_1_0,
+        xs_1_1,
+        xs_1_2,
+        xs_2_0,
+        xs_2_1,
+        xs_2_2,
+        xs_3_0,
+        xs_3_1,
+        xs_3_2,
+        ys_0,
+        ys_1,
+        ys_2,
+        ys_3,
+    ) = _arguments(params, xs, ys)
 
     # np.tanh(sum(wi * xi for wi, xi in zip(w, x, strict=True)) + b)  (lecture_mlp.py:35)
     t1 = params_0_0_0_0 * xs_0_0
@@ -459,99 +582,65 @@ def gradient(params, xs, ys):
 @np.errstate(all="ignore")
 def value_and_grad(params, xs, ys):
     """The value and the gradient."""
-    try:
-        if (
-            len(params) != 3
-            or len(params[0]) != 4
-            or len(params[1]) != 4
-            or len(params[2]) != 1
-            or len(params[0][0]) != 2
-            or len(params[0][1]) != 2
-            or len(params[0][2]) != 2
-            or len(params[0][3]) != 2
-            or len(params[1][0]) != 2
-            or len(params[1][1]) != 2
-            or len(params[1][2]) != 2
-            or len(params[1][3]) != 2
-            or len(params[2][0]) != 2
-            or len(params[0][0][0]) != 3
-            or len(params[0][1][0]) != 3
-            or len(params[0][2][0]) != 3
-            or len(params[0][3][0]) != 3
-            or len(params[1][0][0]) != 4
-            or len(params[1][1][0]) != 4
-            or len(params[1][2][0]) != 4
-            or len(params[1][3][0]) != 4
-            or len(params[2][0][0]) != 4
-            or len(xs) != 4
-            or len(xs[0]) != 3
-            or len(xs[1]) != 3
-            or len(xs[2]) != 3
-            or len(xs[3]) != 3
-            or len(ys) != 4
-        ):
-            raise TypeError
-        params_0_0_0_0 = np.float64(params[0][0][0][0])
-        params_0_0_0_1 = np.float64(params[0][0][0][1])
-        params_0_0_0_2 = np.float64(params[0][0][0][2])
-        params_0_0_1 = np.float64(params[0][0][1])
-        params_0_1_0_0 = np.float64(params[0][1][0][0])
-        params_0_1_0_1 = np.float64(params[0][1][0][1])
-        params_0_1_0_2 = np.float64(params[0][1][0][2])
-        params_0_1_1 = np.float64(params[0][1][1])
-        params_0_2_0_0 = np.float64(params[0][2][0][0])
-        params_0_2_0_1 = np.float64(params[0][2][0][1])
-        params_0_2_0_2 = np.float64(params[0][2][0][2])
-        params_0_2_1 = np.float64(params[0][2][1])
-        params_0_3_0_0 = np.float64(params[0][3][0][0])
-        params_0_3_0_1 = np.float64(params[0][3][0][1])
-        params_0_3_0_2 = np.float64(params[0][3][0][2])
-        params_0_3_1 = np.float64(params[0][3][1])
-        params_1_0_0_0 = np.float64(params[1][0][0][0])
-        params_1_0_0_1 = np.float64(params[1][0][0][1])
-        params_1_0_0_2 = np.float64(params[1][0][0][2])
-        params_1_0_0_3 = np.float64(params[1][0][0][3])
-        params_1_0_1 = np.float64(params[1][0][1])
-        params_1_1_0_0 = np.float64(params[1][1][0][0])
-        params_1_1_0_1 = np.float64(params[1][1][0][1])
-        params_1_1_0_2 = np.float64(params[1][1][0][2])
-        params_1_1_0_3 = np.float64(params[1][1][0][3])
-        params_1_1_1 = np.float64(params[1][1][1])
-        params_1_2_0_0 = np.float64(params[1][2][0][0])
-        params_1_2_0_1 = np.float64(params[1][2][0][1])
-        params_1_2_0_2 = np.float64(params[1][2][0][2])
-        params_1_2_0_3 = np.float64(params[1][2][0][3])
-        params_1_2_1 = np.float64(params[1][2][1])
-        params_1_3_0_0 = np.float64(params[1][3][0][0])
-        params_1_3_0_1 = np.float64(params[1][3][0][1])
-        params_1_3_0_2 = np.float64(params[1][3][0][2])
-        params_1_3_0_3 = np.float64(params[1][3][0][3])
-        params_1_3_1 = np.float64(params[1][3][1])
-        params_2_0_0_0 = np.float64(params[2][0][0][0])
-        params_2_0_0_1 = np.float64(params[2][0][0][1])
-        params_2_0_0_2 = np.float64(params[2][0][0][2])
-        params_2_0_0_3 = np.float64(params[2][0][0][3])
-        params_2_0_1 = np.float64(params[2][0][1])
-        xs_0_0 = np.float64(xs[0][0])
-        xs_0_1 = np.float64(xs[0][1])
-        xs_0_2 = np.float64(xs[0][2])
-        xs_1_0 = np.float64(xs[1][0])
-        xs_1_1 = np.float64(xs[1][1])
-        xs_1_2 = np.float64(xs[1][2])
-        xs_2_0 = np.float64(xs[2][0])
-        xs_2_1 = np.float64(xs[2][1])
-        xs_2_2 = np.float64(xs[2][2])
-        xs_3_0 = np.float64(xs[3][0])
-        xs_3_1 = np.float64(xs[3][1])
-        xs_3_2 = np.float64(xs[3][2])
-        ys_0 = np.float64(ys[0])
-        ys_1 = np.float64(ys[1])
-        ys_2 = np.float64(ys[2])
-        ys_3 = np.float64(ys[3])
-    except (IndexError, KeyError, TypeError):
-        raise ValueError(
-            "the arguments do not have the structure this module was generated for: params = [[([*, *, *], *), ([*, *, *], *), ([*, *, *], *), ([*, *, *], *)], [([*, *, *, *], *), ([*, *, *, *], *), ([*, *, *, *], *), ([*, *, *, *], *)], [([*, *, *, *], *)]]; xs = [[*, *, *], [*, *, *], [*, *, *], [*, *, *]]; ys = [*, *, *, *]"
-        ) from None
+    (
+        params_0_0_0_0,
+        params_0_0_0_1,
+        params_0_0_0_2,
+        params_0_0_1,
+        params_0_1_0_0,
+        params_0_1_0_1,
+        params_0_1_0_2,
+        params_0_1_1,
+        params_0_2_0_0,
+        params_0_2_0_1,
+        params_0_2_0_2,
+        params_0_2_1,
+        params_0_3_0_0,
+        params_0_3_0_1,
+        params_0_3_0_2,
+        params_0_3_1,
+        params_1_0_0_0,
+        params_1_0_0_1,
+        params_1_0_0_2,
+        params_1_0_0_3,
+        params_1_0_1,
+        params_1_1_0_0,
+        params_1_1_0_1,
+        params_1_1_0_2,
+        params_1_1_0_3,
+        params_1_1_1,
+        params_1_2_0_0,
+        params_1_2_0_1,
+        params_1_2_0_2,
+        params_1_2_0_3,
+        params_1_2_1,
+        params_1_3_0_0,
+        params_1_3_0_1,
+        params_1_3_0_2,
+        params_1_3_0_3,
+        params_1_3_1,
+        params_2_0_0_0,
+        params_2_0_0_1,
+        params_2_0_0_2,
+        params_2_0_0_3,
+        params_2_0_1,
+        xs_0_0,
+        xs_0_1,
+        xs_0_2,
+        xs_1_0,
+        xs_1_1,
+        xs_1_2,
+        xs_2_0,
+        xs_2_1,
+        xs_2_2,
+        xs_3_0,
+        xs_3_1,
+        xs_3_2,
+        ys_0,
+        ys_1,
+        ys_2,
+        ys_3,
+    ) = _arguments(params, xs, ys)
 
     # np.tanh(sum(wi * xi for wi, xi in zip(w, x, strict=True)) + b)  (lecture_mlp.py:35)
     t1 = params_0_0_0_0 * xs_0_0
@@ -1391,88 +1480,91 @@ def value_and_grad(params, xs, ys):
     t717 = t716 + t561
     params_0_0_0_0_bar = t717 + t635
 
-    return float(t339), [
+    return (
+        float(t339),
         [
-            (
-                [
-                    float(params_0_0_0_0_bar),
-                    float(params_0_0_0_1_bar),
-                    float(params_0_0_0_2_bar),
-                ],
-                float(params_0_0_1_bar),
-            ),
-            (
-                [
-                    float(params_0_1_0_0_bar),
-                    float(params_0_1_0_1_bar),
-                    float(params_0_1_0_2_bar),
-                ],
-                float(params_0_1_1_bar),
-            ),
-            (
-                [
-                    float(params_0_2_0_0_bar),
-                    float(params_0_2_0_1_bar),
-                    float(params_0_2_0_2_bar),
-                ],
-                float(params_0_2_1_bar),
-            ),
-            (
-                [
-                    float(params_0_3_0_0_bar),
-                    float(params_0_3_0_1_bar),
-                    float(params_0_3_0_2_bar),
-                ],
-                float(params_0_3_1_bar),
-            ),
+            [
+                (
+                    [
+                        float(params_0_0_0_0_bar),
+                        float(params_0_0_0_1_bar),
+                        float(params_0_0_0_2_bar),
+                    ],
+                    float(params_0_0_1_bar),
+                ),
+                (
+                    [
+                        float(params_0_1_0_0_bar),
+                        float(params_0_1_0_1_bar),
+                        float(params_0_1_0_2_bar),
+                    ],
+                    float(params_0_1_1_bar),
+                ),
+                (
+                    [
+                        float(params_0_2_0_0_bar),
+                        float(params_0_2_0_1_bar),
+                        float(params_0_2_0_2_bar),
+                    ],
+                    float(params_0_2_1_bar),
+                ),
+                (
+                    [
+                        float(params_0_3_0_0_bar),
+                        float(params_0_3_0_1_bar),
+                        float(params_0_3_0_2_bar),
+                    ],
+                    float(params_0_3_1_bar),
+                ),
+            ],
+            [
+                (
+                    [
+                        float(params_1_0_0_0_bar),
+                        float(params_1_0_0_1_bar),
+                        float(params_1_0_0_2_bar),
+                        float(params_1_0_0_3_bar),
+                    ],
+                    float(params_1_0_1_bar),
+                ),
+                (
+                    [
+                        float(params_1_1_0_0_bar),
+                        float(params_1_1_0_1_bar),
+                        float(params_1_1_0_2_bar),
+                        float(params_1_1_0_3_bar),
+                    ],
+                    float(params_1_1_1_bar),
+                ),
+                (
+                    [
+                        float(params_1_2_0_0_bar),
+                        float(params_1_2_0_1_bar),
+                        float(params_1_2_0_2_bar),
+                        float(params_1_2_0_3_bar),
+                    ],
+                    float(params_1_2_1_bar),
+                ),
+                (
+                    [
+                        float(params_1_3_0_0_bar),
+                        float(params_1_3_0_1_bar),
+                        float(params_1_3_0_2_bar),
+                        float(params_1_3_0_3_bar),
+                    ],
+                    float(params_1_3_1_bar),
+                ),
+            ],
+            [
+                (
+                    [
+                        float(params_2_0_0_0_bar),
+                        float(params_2_0_0_1_bar),
+                        float(params_2_0_0_2_bar),
+                        float(params_2_0_0_3_bar),
+                    ],
+                    float(params_2_0_1_bar),
+                )
+            ],
         ],
-        [
-            (
-                [
-                    float(params_1_0_0_0_bar),
-                    float(params_1_0_0_1_bar),
-                    float(params_1_0_0_2_bar),
-                    float(params_1_0_0_3_bar),
-                ],
-                float(params_1_0_1_bar),
-            ),
-            (
-                [
-                    float(params_1_1_0_0_bar),
-                    float(params_1_1_0_1_bar),
-                    float(params_1_1_0_2_bar),
-                    float(params_1_1_0_3_bar),
-                ],
-                float(params_1_1_1_bar),
-            ),
-            (
-                [
-                    float(params_1_2_0_0_bar),
-                    float(params_1_2_0_1_bar),
-                    float(params_1_2_0_2_bar),
-                    float(params_1_2_0_3_bar),
-                ],
-                float(params_1_2_1_bar),
-            ),
-            (
-                [
-                    float(params_1_3_0_0_bar),
-                    float(params_1_3_0_1_bar),
-                    float(params_1_3_0_2_bar),
-                    float(params_1_3_0_3_bar),
-                ],
-                float(params_1_3_1_bar),
-            ),
-        ],
-        [
-            (
-                [
-                    float(params_2_0_0_0_bar),
-                    float(params_2_0_0_1_bar),
-                    float(params_2_0_0_2_bar),
-                    float(params_2_0_0_3_bar),
-                ],
-                float(params_2_0_1_bar),
-            )
-        ],
-    ]
+    )

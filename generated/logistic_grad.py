@@ -8,9 +8,8 @@ value_and_grad(params, X, y) -> (value, gradient)
 import numpy as np
 
 
-@np.errstate(all="ignore")
-def forward(params, X, y):
-    """The value of logistic_loss."""
+def _arguments(params, X, y):
+    """Check the arguments and return their leaves as the functions use them."""
     try:
         if len(params) != 2:
             raise TypeError
@@ -28,6 +27,14 @@ def forward(params, X, y):
         raise ValueError(
             "the arguments do not have the structure this module was generated for: params = {'w': *, 'b': *}"
         ) from None
+
+    return w, b, X, y
+
+
+@np.errstate(all="ignore")
+def forward(params, X, y):
+    """The value of logistic_loss."""
+    w, b, X, y = _arguments(params, X, y)
 
     # z = X @ params["w"] + params["b"]  (logistic.py:29)
     t1 = X @ w
@@ -58,23 +65,7 @@ def gradient(params, X, y):
 @np.errstate(all="ignore")
 def value_and_grad(params, X, y):
     """The value and the gradient."""
-    try:
-        if len(params) != 2:
-            raise TypeError
-        w = np.asarray(params["w"], dtype=np.float64)
-        if w.shape != (3,):
-            raise ValueError("params['w'] must have shape (3,), got " + str(w.shape))
-        b = np.float64(params["b"])
-        X = np.asarray(X, dtype=np.float64)
-        if X.shape != (200, 3):
-            raise ValueError("X must have shape (200, 3), got " + str(X.shape))
-        y = np.asarray(y, dtype=np.float64)
-        if y.shape != (200,):
-            raise ValueError("y must have shape (200,), got " + str(y.shape))
-    except (IndexError, KeyError, TypeError):
-        raise ValueError(
-            "the arguments do not have the structure this module was generated for: params = {'w': *, 'b': *}"
-        ) from None
+    w, b, X, y = _arguments(params, X, y)
 
     # z = X @ params["w"] + params["b"]  (logistic.py:29)
     t1 = X @ w
@@ -108,4 +99,4 @@ def value_and_grad(params, X, y):
     t13 = z_bar @ X
     w_bar = t12 + t13
 
-    return float(t10), {"w": w_bar, "b": float(b_bar)}
+    return (float(t10), {"w": w_bar, "b": float(b_bar)})

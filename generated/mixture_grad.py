@@ -9,9 +9,8 @@ import numpy as np
 import scipy.special
 
 
-@np.errstate(all="ignore")
-def forward(params, x):
-    """The value of mixture_nll."""
+def _arguments(params, x):
+    """Check the arguments and return their leaves as the functions use them."""
     try:
         if len(params) != 3:
             raise TypeError
@@ -38,6 +37,14 @@ def forward(params, x):
         raise ValueError(
             "the arguments do not have the structure this module was generated for: params = {'logits': *, 'means': *, 'log_scales': *}"
         ) from None
+
+    return logits, means, log_scales, x
+
+
+@np.errstate(all="ignore")
+def forward(params, x):
+    """The value of mixture_nll."""
+    logits, means, log_scales, x = _arguments(params, x)
 
     # log_weights = params["logits"] - logsumexp(params["logits"])  (mixture.py:35)
     t1 = scipy.special.logsumexp(logits)
@@ -74,32 +81,7 @@ def gradient(params, x):
 @np.errstate(all="ignore")
 def value_and_grad(params, x):
     """The value and the gradient."""
-    try:
-        if len(params) != 3:
-            raise TypeError
-        logits = np.asarray(params["logits"], dtype=np.float64)
-        if logits.shape != (2,):
-            raise ValueError(
-                "params['logits'] must have shape (2,), got " + str(logits.shape)
-            )
-        means = np.asarray(params["means"], dtype=np.float64)
-        if means.shape != (2,):
-            raise ValueError(
-                "params['means'] must have shape (2,), got " + str(means.shape)
-            )
-        log_scales = np.asarray(params["log_scales"], dtype=np.float64)
-        if log_scales.shape != (2,):
-            raise ValueError(
-                "params['log_scales'] must have shape (2,), got "
-                + str(log_scales.shape)
-            )
-        x = np.asarray(x, dtype=np.float64)
-        if x.shape != (200,):
-            raise ValueError("x must have shape (200,), got " + str(x.shape))
-    except (IndexError, KeyError, TypeError):
-        raise ValueError(
-            "the arguments do not have the structure this module was generated for: params = {'logits': *, 'means': *, 'log_scales': *}"
-        ) from None
+    logits, means, log_scales, x = _arguments(params, x)
 
     # log_weights = params["logits"] - logsumexp(params["logits"])  (mixture.py:35)
     t1 = scipy.special.logsumexp(logits)
@@ -161,8 +143,7 @@ def value_and_grad(params, x):
     log_scales_bar = t16 + t22
     logits_bar = log_weights_bar + t25
 
-    return float(t10), {
-        "logits": logits_bar,
-        "means": means_bar,
-        "log_scales": log_scales_bar,
-    }
+    return (
+        float(t10),
+        {"logits": logits_bar, "means": means_bar, "log_scales": log_scales_bar},
+    )

@@ -8,9 +8,8 @@ value_and_grad(params, X, y) -> (value, gradient)
 import numpy as np
 
 
-@np.errstate(all="ignore")
-def forward(params, X, y):
-    """The value of mlp_loss."""
+def _arguments(params, X, y):
+    """Check the arguments and return their leaves as the functions use them."""
     try:
         if (
             len(params) != 3
@@ -59,6 +58,16 @@ def forward(params, X, y):
         raise ValueError(
             "the arguments do not have the structure this module was generated for: params = [(*, *), (*, *), (*, *)]"
         ) from None
+
+    return params_0_0, params_0_1, params_1_0, params_1_1, params_2_0, params_2_1, X, y
+
+
+@np.errstate(all="ignore")
+def forward(params, X, y):
+    """The value of mlp_loss."""
+    params_0_0, params_0_1, params_1_0, params_1_1, params_2_0, params_2_1, X, y = (
+        _arguments(params, X, y)
+    )
 
     # h = h @ W.T + b  (mlp.py:29)
     t1 = params_0_0.T
@@ -124,54 +133,9 @@ def gradient(params, X, y):
 @np.errstate(all="ignore")
 def value_and_grad(params, X, y):
     """The value and the gradient."""
-    try:
-        if (
-            len(params) != 3
-            or len(params[0]) != 2
-            or len(params[1]) != 2
-            or len(params[2]) != 2
-        ):
-            raise TypeError
-        params_0_0 = np.asarray(params[0][0], dtype=np.float64)
-        if params_0_0.shape != (16, 2):
-            raise ValueError(
-                "params[0][0] must have shape (16, 2), got " + str(params_0_0.shape)
-            )
-        params_0_1 = np.asarray(params[0][1], dtype=np.float64)
-        if params_0_1.shape != (16,):
-            raise ValueError(
-                "params[0][1] must have shape (16,), got " + str(params_0_1.shape)
-            )
-        params_1_0 = np.asarray(params[1][0], dtype=np.float64)
-        if params_1_0.shape != (16, 16):
-            raise ValueError(
-                "params[1][0] must have shape (16, 16), got " + str(params_1_0.shape)
-            )
-        params_1_1 = np.asarray(params[1][1], dtype=np.float64)
-        if params_1_1.shape != (16,):
-            raise ValueError(
-                "params[1][1] must have shape (16,), got " + str(params_1_1.shape)
-            )
-        params_2_0 = np.asarray(params[2][0], dtype=np.float64)
-        if params_2_0.shape != (1, 16):
-            raise ValueError(
-                "params[2][0] must have shape (1, 16), got " + str(params_2_0.shape)
-            )
-        params_2_1 = np.asarray(params[2][1], dtype=np.float64)
-        if params_2_1.shape != (1,):
-            raise ValueError(
-                "params[2][1] must have shape (1,), got " + str(params_2_1.shape)
-            )
-        X = np.asarray(X, dtype=np.float64)
-        if X.shape != (64, 2):
-            raise ValueError("X must have shape (64, 2), got " + str(X.shape))
-        y = np.asarray(y, dtype=np.float64)
-        if y.shape != (64,):
-            raise ValueError("y must have shape (64,), got " + str(y.shape))
-    except (IndexError, KeyError, TypeError):
-        raise ValueError(
-            "the arguments do not have the structure this module was generated for: params = [(*, *), (*, *), (*, *)]"
-        ) from None
+    params_0_0, params_0_1, params_1_0, params_1_1, params_2_0, params_2_1, X, y = (
+        _arguments(params, X, y)
+    )
 
     # h = h @ W.T + b  (mlp.py:29)
     t1 = params_0_0.T
@@ -291,8 +255,11 @@ def value_and_grad(params, X, y):
     t59 = t33 + t33
     params_0_0_bar = t59 + t53
 
-    return float(t27), [
-        (params_0_0_bar, params_0_1_bar),
-        (params_1_0_bar, params_1_1_bar),
-        (params_2_0_bar, params_2_1_bar),
-    ]
+    return (
+        float(t27),
+        [
+            (params_0_0_bar, params_0_1_bar),
+            (params_1_0_bar, params_1_1_bar),
+            (params_2_0_bar, params_2_1_bar),
+        ],
+    )

@@ -130,8 +130,8 @@ def _matmul(a, b, m, k, n, batches=1):
     return out
 
 
-def forward(params, X, y):
-    """The value of mlp_loss."""
+def _arguments(params, X, y):
+    """Check the arguments and return their leaves as the functions use them."""
     try:
         if (
             len(params) != 3
@@ -152,6 +152,15 @@ def forward(params, X, y):
         raise ValueError(
             "the arguments do not have the structure this module was generated for: params = [(*, *), (*, *), (*, *)]"
         ) from None
+
+    return params_0_0, params_0_1, params_1_0, params_1_1, params_2_0, params_2_1, X, y
+
+
+def forward(params, X, y):
+    """The value of mlp_loss."""
+    params_0_0, params_0_1, params_1_0, params_1_1, params_2_0, params_2_1, X, y = (
+        _arguments(params, X, y)
+    )
 
     # h = h @ W.T + b  (mlp.py:29)
     t1 = _transpose(params_0_0, (16, 2), (1, 0))
@@ -216,26 +225,9 @@ def gradient(params, X, y):
 
 def value_and_grad(params, X, y):
     """The value and the gradient."""
-    try:
-        if (
-            len(params) != 3
-            or len(params[0]) != 2
-            or len(params[1]) != 2
-            or len(params[2]) != 2
-        ):
-            raise TypeError
-        params_0_0 = _array(params[0][0], (16, 2), "params[0][0]", float)
-        params_0_1 = _array(params[0][1], (16,), "params[0][1]", float)
-        params_1_0 = _array(params[1][0], (16, 16), "params[1][0]", float)
-        params_1_1 = _array(params[1][1], (16,), "params[1][1]", float)
-        params_2_0 = _array(params[2][0], (1, 16), "params[2][0]", float)
-        params_2_1 = _array(params[2][1], (1,), "params[2][1]", float)
-        X = _array(X, (64, 2), "X", float)
-        y = _array(y, (64,), "y", float)
-    except (IndexError, KeyError, TypeError):
-        raise ValueError(
-            "the arguments do not have the structure this module was generated for: params = [(*, *), (*, *), (*, *)]"
-        ) from None
+    params_0_0, params_0_1, params_1_0, params_1_1, params_2_0, params_2_1, X, y = (
+        _arguments(params, X, y)
+    )
 
     # h = h @ W.T + b  (mlp.py:29)
     t1 = _transpose(params_0_0, (16, 2), (1, 0))
@@ -355,8 +347,11 @@ def value_and_grad(params, X, y):
     t59 = [_x + _x for _x in t33]
     params_0_0_bar = [_x + _y for _x, _y in zip(t59, t53)]
 
-    return float(t27), [
-        (_nested(params_0_0_bar, (16, 2)), _nested(params_0_1_bar, (16,))),
-        (_nested(params_1_0_bar, (16, 16)), _nested(params_1_1_bar, (16,))),
-        (_nested(params_2_0_bar, (1, 16)), _nested(params_2_1_bar, (1,))),
-    ]
+    return (
+        float(t27),
+        [
+            (_nested(params_0_0_bar, (16, 2)), _nested(params_0_1_bar, (16,))),
+            (_nested(params_1_0_bar, (16, 16)), _nested(params_1_1_bar, (16,))),
+            (_nested(params_2_0_bar, (1, 16)), _nested(params_2_1_bar, (1,))),
+        ],
+    )

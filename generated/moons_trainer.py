@@ -3,7 +3,7 @@
 forward(params, X, y) -> value of loss
 gradient(params, X, y) -> its gradient with respect to params
 value_and_grad(params, X, y) -> (value, gradient)
-predict(params, X) -> scores of scores
+predict(params_1, X_1) -> scores of scores
 train(params, X, y, steps, lr) -> (params, history), sgd with
     micrograd's schedule lr * (1 - 0.9 * k / steps)
 save_params(params, path) / load_params(path) -> parameters as JSON
@@ -34,9 +34,8 @@ _const_2 = _constant(
 )
 
 
-@np.errstate(all="ignore")
-def forward(params, X, y):
-    """The value of loss."""
+def _arguments(params, X, y):
+    """Check the arguments and return their leaves as the functions use them."""
     try:
         if (
             len(params) != 3
@@ -85,6 +84,67 @@ def forward(params, X, y):
         raise ValueError(
             "the arguments do not have the structure this module was generated for: params = [(*, *), (*, *), (*, *)]"
         ) from None
+
+    return params_0_0, params_0_1, params_1_0, params_1_1, params_2_0, params_2_1, X, y
+
+
+def _arguments_2(params_1, X_1):
+    """Check the arguments and return their leaves as the functions use them."""
+    try:
+        if (
+            len(params_1) != 3
+            or len(params_1[0]) != 2
+            or len(params_1[1]) != 2
+            or len(params_1[2]) != 2
+        ):
+            raise TypeError
+        params_0_0 = np.asarray(params_1[0][0], dtype=np.float64)
+        if params_0_0.shape != (16, 2):
+            raise ValueError(
+                "params[0][0] must have shape (16, 2), got " + str(params_0_0.shape)
+            )
+        params_0_1 = np.asarray(params_1[0][1], dtype=np.float64)
+        if params_0_1.shape != (16,):
+            raise ValueError(
+                "params[0][1] must have shape (16,), got " + str(params_0_1.shape)
+            )
+        params_1_0 = np.asarray(params_1[1][0], dtype=np.float64)
+        if params_1_0.shape != (16, 16):
+            raise ValueError(
+                "params[1][0] must have shape (16, 16), got " + str(params_1_0.shape)
+            )
+        params_1_1 = np.asarray(params_1[1][1], dtype=np.float64)
+        if params_1_1.shape != (16,):
+            raise ValueError(
+                "params[1][1] must have shape (16,), got " + str(params_1_1.shape)
+            )
+        params_2_0 = np.asarray(params_1[2][0], dtype=np.float64)
+        if params_2_0.shape != (1, 16):
+            raise ValueError(
+                "params[2][0] must have shape (1, 16), got " + str(params_2_0.shape)
+            )
+        params_2_1 = np.asarray(params_1[2][1], dtype=np.float64)
+        if params_2_1.shape != (1,):
+            raise ValueError(
+                "params[2][1] must have shape (1,), got " + str(params_2_1.shape)
+            )
+        X = np.asarray(X_1, dtype=np.float64)
+        if X.shape != (100, 2):
+            raise ValueError("X must have shape (100, 2), got " + str(X.shape))
+    except (IndexError, KeyError, TypeError):
+        raise ValueError(
+            "the arguments do not have the structure this module was generated for: params = [(*, *), (*, *), (*, *)]"
+        ) from None
+
+    return params_0_0, params_0_1, params_1_0, params_1_1, params_2_0, params_2_1, X
+
+
+@np.errstate(all="ignore")
+def forward(params, X, y):
+    """The value of loss."""
+    params_0_0, params_0_1, params_1_0, params_1_1, params_2_0, params_2_1, X, y = (
+        _arguments(params, X, y)
+    )
 
     # margins = symgrad.relu(1 + -y * scores(params, X))  (moons.py:74)
     t1 = -y
@@ -156,54 +216,9 @@ def gradient(params, X, y):
 @np.errstate(all="ignore")
 def value_and_grad(params, X, y):
     """The value and the gradient."""
-    try:
-        if (
-            len(params) != 3
-            or len(params[0]) != 2
-            or len(params[1]) != 2
-            or len(params[2]) != 2
-        ):
-            raise TypeError
-        params_0_0 = np.asarray(params[0][0], dtype=np.float64)
-        if params_0_0.shape != (16, 2):
-            raise ValueError(
-                "params[0][0] must have shape (16, 2), got " + str(params_0_0.shape)
-            )
-        params_0_1 = np.asarray(params[0][1], dtype=np.float64)
-        if params_0_1.shape != (16,):
-            raise ValueError(
-                "params[0][1] must have shape (16,), got " + str(params_0_1.shape)
-            )
-        params_1_0 = np.asarray(params[1][0], dtype=np.float64)
-        if params_1_0.shape != (16, 16):
-            raise ValueError(
-                "params[1][0] must have shape (16, 16), got " + str(params_1_0.shape)
-            )
-        params_1_1 = np.asarray(params[1][1], dtype=np.float64)
-        if params_1_1.shape != (16,):
-            raise ValueError(
-                "params[1][1] must have shape (16,), got " + str(params_1_1.shape)
-            )
-        params_2_0 = np.asarray(params[2][0], dtype=np.float64)
-        if params_2_0.shape != (1, 16):
-            raise ValueError(
-                "params[2][0] must have shape (1, 16), got " + str(params_2_0.shape)
-            )
-        params_2_1 = np.asarray(params[2][1], dtype=np.float64)
-        if params_2_1.shape != (1,):
-            raise ValueError(
-                "params[2][1] must have shape (1,), got " + str(params_2_1.shape)
-            )
-        X = np.asarray(X, dtype=np.float64)
-        if X.shape != (100, 2):
-            raise ValueError("X must have shape (100, 2), got " + str(X.shape))
-        y = np.asarray(y, dtype=np.float64)
-        if y.shape != (100,):
-            raise ValueError("y must have shape (100,), got " + str(y.shape))
-    except (IndexError, KeyError, TypeError):
-        raise ValueError(
-            "the arguments do not have the structure this module was generated for: params = [(*, *), (*, *), (*, *)]"
-        ) from None
+    params_0_0, params_0_1, params_1_0, params_1_1, params_2_0, params_2_1, X, y = (
+        _arguments(params, X, y)
+    )
 
     # margins = symgrad.relu(1 + -y * scores(params, X))  (moons.py:74)
     t1 = -y
@@ -320,87 +335,48 @@ def value_and_grad(params, X, y):
     t53 = t35 + t35
     params_0_0_bar = t53 + t47
 
-    return float(t29), [
-        (params_0_0_bar, params_0_1_bar),
-        (params_1_0_bar, params_1_1_bar),
-        (params_2_0_bar, params_2_1_bar),
-    ]
+    return (
+        float(t29),
+        [
+            (params_0_0_bar, params_0_1_bar),
+            (params_1_0_bar, params_1_1_bar),
+            (params_2_0_bar, params_2_1_bar),
+        ],
+    )
 
 
 @np.errstate(all="ignore")
-def predict(params, X):
+def predict(params_1, X_1):
     """The model: scores(params, X)."""
-    try:
-        if (
-            len(params) != 3
-            or len(params[0]) != 2
-            or len(params[1]) != 2
-            or len(params[2]) != 2
-        ):
-            raise TypeError
-        params_0_0 = np.asarray(params[0][0], dtype=np.float64)
-        if params_0_0.shape != (16, 2):
-            raise ValueError(
-                "params[0][0] must have shape (16, 2), got " + str(params_0_0.shape)
-            )
-        params_0_1 = np.asarray(params[0][1], dtype=np.float64)
-        if params_0_1.shape != (16,):
-            raise ValueError(
-                "params[0][1] must have shape (16,), got " + str(params_0_1.shape)
-            )
-        params_1_0 = np.asarray(params[1][0], dtype=np.float64)
-        if params_1_0.shape != (16, 16):
-            raise ValueError(
-                "params[1][0] must have shape (16, 16), got " + str(params_1_0.shape)
-            )
-        params_1_1 = np.asarray(params[1][1], dtype=np.float64)
-        if params_1_1.shape != (16,):
-            raise ValueError(
-                "params[1][1] must have shape (16,), got " + str(params_1_1.shape)
-            )
-        params_2_0 = np.asarray(params[2][0], dtype=np.float64)
-        if params_2_0.shape != (1, 16):
-            raise ValueError(
-                "params[2][0] must have shape (1, 16), got " + str(params_2_0.shape)
-            )
-        params_2_1 = np.asarray(params[2][1], dtype=np.float64)
-        if params_2_1.shape != (1,):
-            raise ValueError(
-                "params[2][1] must have shape (1,), got " + str(params_2_1.shape)
-            )
-        X = np.asarray(X, dtype=np.float64)
-        if X.shape != (100, 2):
-            raise ValueError("X must have shape (100, 2), got " + str(X.shape))
-    except (IndexError, KeyError, TypeError):
-        raise ValueError(
-            "the arguments do not have the structure this module was generated for: params = [(*, *), (*, *), (*, *)]"
-        ) from None
+    params_0_0, params_0_1, params_1_0, params_1_1, params_2_0, params_2_1, X = (
+        _arguments_2(params_1, X_1)
+    )
 
     # h = h @ W.T + b  (moons.py:65)
-    t1 = params_0_0.T
-    t2 = X @ t1
-    h = t2 + params_0_1
+    t2 = params_0_0.T
+    t3 = X @ t2
+    h = t3 + params_0_1
 
     # h = symgrad.relu(h)  (moons.py:67)
     h_1 = np.maximum(h, 0.0)
 
     # h = h @ W.T + b  (moons.py:65)
-    t3 = params_1_0.T
-    t4 = h_1 @ t3
-    h_2 = t4 + params_1_1
+    t4 = params_1_0.T
+    t5 = h_1 @ t4
+    h_2 = t5 + params_1_1
 
     # h = symgrad.relu(h)  (moons.py:67)
     h_3 = np.maximum(h_2, 0.0)
 
     # h = h @ W.T + b  (moons.py:65)
-    t5 = params_2_0.T
-    t6 = h_3 @ t5
-    h_4 = t6 + params_2_1
+    t6 = params_2_0.T
+    t7 = h_3 @ t6
+    h_4 = t7 + params_2_1
 
     # return h[:, 0]  (moons.py:68)
-    t7 = h_4[:, 0]
+    t8 = h_4[:, 0]
 
-    return np.array(t7)
+    return np.array(t8)
 
 
 def _map(fn, *arrays):

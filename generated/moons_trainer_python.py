@@ -3,7 +3,7 @@
 forward(params, X, y) -> value of loss
 gradient(params, X, y) -> its gradient with respect to params
 value_and_grad(params, X, y) -> (value, gradient)
-predict(params, X) -> scores of scores
+predict(params_1, X_1) -> scores of scores
 train(params, X, y, steps, lr) -> (params, history), sgd with
     micrograd's schedule lr * (1 - 0.9 * k / steps)
 save_params(params, path) / load_params(path) -> parameters as JSON
@@ -158,8 +158,8 @@ _const_2 = _constant(
 )
 
 
-def forward(params, X, y):
-    """The value of loss."""
+def _arguments(params, X, y):
+    """Check the arguments and return their leaves as the functions use them."""
     try:
         if (
             len(params) != 3
@@ -180,6 +180,40 @@ def forward(params, X, y):
         raise ValueError(
             "the arguments do not have the structure this module was generated for: params = [(*, *), (*, *), (*, *)]"
         ) from None
+
+    return params_0_0, params_0_1, params_1_0, params_1_1, params_2_0, params_2_1, X, y
+
+
+def _arguments_2(params_1, X_1):
+    """Check the arguments and return their leaves as the functions use them."""
+    try:
+        if (
+            len(params_1) != 3
+            or len(params_1[0]) != 2
+            or len(params_1[1]) != 2
+            or len(params_1[2]) != 2
+        ):
+            raise TypeError
+        params_0_0 = _array(params_1[0][0], (16, 2), "params[0][0]", float)
+        params_0_1 = _array(params_1[0][1], (16,), "params[0][1]", float)
+        params_1_0 = _array(params_1[1][0], (16, 16), "params[1][0]", float)
+        params_1_1 = _array(params_1[1][1], (16,), "params[1][1]", float)
+        params_2_0 = _array(params_1[2][0], (1, 16), "params[2][0]", float)
+        params_2_1 = _array(params_1[2][1], (1,), "params[2][1]", float)
+        X = _array(X_1, (100, 2), "X", float)
+    except (IndexError, KeyError, TypeError):
+        raise ValueError(
+            "the arguments do not have the structure this module was generated for: params = [(*, *), (*, *), (*, *)]"
+        ) from None
+
+    return params_0_0, params_0_1, params_1_0, params_1_1, params_2_0, params_2_1, X
+
+
+def forward(params, X, y):
+    """The value of loss."""
+    params_0_0, params_0_1, params_1_0, params_1_1, params_2_0, params_2_1, X, y = (
+        _arguments(params, X, y)
+    )
 
     # margins = symgrad.relu(1 + -y * scores(params, X))  (moons.py:74)
     t1 = [-_x for _x in y]
@@ -250,26 +284,9 @@ def gradient(params, X, y):
 
 def value_and_grad(params, X, y):
     """The value and the gradient."""
-    try:
-        if (
-            len(params) != 3
-            or len(params[0]) != 2
-            or len(params[1]) != 2
-            or len(params[2]) != 2
-        ):
-            raise TypeError
-        params_0_0 = _array(params[0][0], (16, 2), "params[0][0]", float)
-        params_0_1 = _array(params[0][1], (16,), "params[0][1]", float)
-        params_1_0 = _array(params[1][0], (16, 16), "params[1][0]", float)
-        params_1_1 = _array(params[1][1], (16,), "params[1][1]", float)
-        params_2_0 = _array(params[2][0], (1, 16), "params[2][0]", float)
-        params_2_1 = _array(params[2][1], (1,), "params[2][1]", float)
-        X = _array(X, (100, 2), "X", float)
-        y = _array(y, (100,), "y", float)
-    except (IndexError, KeyError, TypeError):
-        raise ValueError(
-            "the arguments do not have the structure this module was generated for: params = [(*, *), (*, *), (*, *)]"
-        ) from None
+    params_0_0, params_0_1, params_1_0, params_1_1, params_2_0, params_2_1, X, y = (
+        _arguments(params, X, y)
+    )
 
     # margins = symgrad.relu(1 + -y * scores(params, X))  (moons.py:74)
     t1 = [-_x for _x in y]
@@ -386,60 +403,47 @@ def value_and_grad(params, X, y):
     t53 = [_x + _x for _x in t35]
     params_0_0_bar = [_x + _y for _x, _y in zip(t53, t47)]
 
-    return float(t29), [
-        (_nested(params_0_0_bar, (16, 2)), _nested(params_0_1_bar, (16,))),
-        (_nested(params_1_0_bar, (16, 16)), _nested(params_1_1_bar, (16,))),
-        (_nested(params_2_0_bar, (1, 16)), _nested(params_2_1_bar, (1,))),
-    ]
+    return (
+        float(t29),
+        [
+            (_nested(params_0_0_bar, (16, 2)), _nested(params_0_1_bar, (16,))),
+            (_nested(params_1_0_bar, (16, 16)), _nested(params_1_1_bar, (16,))),
+            (_nested(params_2_0_bar, (1, 16)), _nested(params_2_1_bar, (1,))),
+        ],
+    )
 
 
-def predict(params, X):
+def predict(params_1, X_1):
     """The model: scores(params, X)."""
-    try:
-        if (
-            len(params) != 3
-            or len(params[0]) != 2
-            or len(params[1]) != 2
-            or len(params[2]) != 2
-        ):
-            raise TypeError
-        params_0_0 = _array(params[0][0], (16, 2), "params[0][0]", float)
-        params_0_1 = _array(params[0][1], (16,), "params[0][1]", float)
-        params_1_0 = _array(params[1][0], (16, 16), "params[1][0]", float)
-        params_1_1 = _array(params[1][1], (16,), "params[1][1]", float)
-        params_2_0 = _array(params[2][0], (1, 16), "params[2][0]", float)
-        params_2_1 = _array(params[2][1], (1,), "params[2][1]", float)
-        X = _array(X, (100, 2), "X", float)
-    except (IndexError, KeyError, TypeError):
-        raise ValueError(
-            "the arguments do not have the structure this module was generated for: params = [(*, *), (*, *), (*, *)]"
-        ) from None
+    params_0_0, params_0_1, params_1_0, params_1_1, params_2_0, params_2_1, X = (
+        _arguments_2(params_1, X_1)
+    )
 
     # h = h @ W.T + b  (moons.py:65)
-    t1 = _transpose(params_0_0, (16, 2), (1, 0))
-    t2 = _matmul(X, t1, 100, 2, 16)
-    h = [_x + _y for _x, _y in zip(t2, _broadcast(params_0_1, (16,), (100, 16)))]
+    t2 = _transpose(params_0_0, (16, 2), (1, 0))
+    t3 = _matmul(X, t2, 100, 2, 16)
+    h = [_x + _y for _x, _y in zip(t3, _broadcast(params_0_1, (16,), (100, 16)))]
 
     # h = symgrad.relu(h)  (moons.py:67)
     h_1 = [0.0 if _x <= 0.0 else _x for _x in h]
 
     # h = h @ W.T + b  (moons.py:65)
-    t3 = _transpose(params_1_0, (16, 16), (1, 0))
-    t4 = _matmul(h_1, t3, 100, 16, 16)
-    h_2 = [_x + _y for _x, _y in zip(t4, _broadcast(params_1_1, (16,), (100, 16)))]
+    t4 = _transpose(params_1_0, (16, 16), (1, 0))
+    t5 = _matmul(h_1, t4, 100, 16, 16)
+    h_2 = [_x + _y for _x, _y in zip(t5, _broadcast(params_1_1, (16,), (100, 16)))]
 
     # h = symgrad.relu(h)  (moons.py:67)
     h_3 = [0.0 if _x <= 0.0 else _x for _x in h_2]
 
     # h = h @ W.T + b  (moons.py:65)
-    t5 = params_2_0  # the same flat list, as shape (16, 1)
-    t6 = _matmul(h_3, t5, 100, 16, 1)
-    h_4 = [_x + _y for _x, _y in zip(t6, _broadcast(params_2_1, (1,), (100, 1)))]
+    t6 = params_2_0  # the same flat list, as shape (16, 1)
+    t7 = _matmul(h_3, t6, 100, 16, 1)
+    h_4 = [_x + _y for _x, _y in zip(t7, _broadcast(params_2_1, (1,), (100, 1)))]
 
     # return h[:, 0]  (moons.py:68)
-    t7 = h_4  # the same flat list, as shape (100,)
+    t8 = h_4  # the same flat list, as shape (100,)
 
-    return _nested(t7, (100,))
+    return _nested(t8, (100,))
 
 
 def _map(fn, *trees):

@@ -8,14 +8,21 @@ value_and_grad(x1, x2, w1, w2, b) -> (value, gradient)
 import numpy as np
 
 
-@np.errstate(all="ignore")
-def forward(x1, x2, w1, w2, b):
-    """The value of neuron."""
+def _arguments(x1, x2, w1, w2, b):
+    """Check the arguments and return their leaves as the functions use them."""
     x1 = np.float64(x1)
     x2 = np.float64(x2)
     w1 = np.float64(w1)
     w2 = np.float64(w2)
     b = np.float64(b)
+
+    return x1, x2, w1, w2, b
+
+
+@np.errstate(all="ignore")
+def forward(x1, x2, w1, w2, b):
+    """The value of neuron."""
+    x1, x2, w1, w2, b = _arguments(x1, x2, w1, w2, b)
 
     # n = x1 * w1 + x2 * w2 + b  (neuron.py:17)
     t1 = x1 * w1
@@ -37,11 +44,7 @@ def gradient(x1, x2, w1, w2, b):
 @np.errstate(all="ignore")
 def value_and_grad(x1, x2, w1, w2, b):
     """The value and the gradient."""
-    x1 = np.float64(x1)
-    x2 = np.float64(x2)
-    w1 = np.float64(w1)
-    w2 = np.float64(w2)
-    b = np.float64(b)
+    x1, x2, w1, w2, b = _arguments(x1, x2, w1, w2, b)
 
     # n = x1 * w1 + x2 * w2 + b  (neuron.py:17)
     t1 = x1 * w1
@@ -62,4 +65,4 @@ def value_and_grad(x1, x2, w1, w2, b):
     x1_bar = n_bar * w1
     w1_bar = x1 * n_bar
 
-    return float(o), (float(x1_bar), float(x2_bar), float(w1_bar), float(w2_bar))
+    return (float(o), (float(x1_bar), float(x2_bar), float(w1_bar), float(w2_bar)))

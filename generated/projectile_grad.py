@@ -8,12 +8,19 @@ value_and_grad(v, theta, h) -> (value, gradient)
 import numpy as np
 
 
-@np.errstate(all="ignore")
-def forward(v, theta, h):
-    """The value of flight_range."""
+def _arguments(v, theta, h):
+    """Check the arguments and return their leaves as the functions use them."""
     v = np.float64(v)
     theta = np.float64(theta)
     h = np.float64(h)
+
+    return v, theta, h
+
+
+@np.errstate(all="ignore")
+def forward(v, theta, h):
+    """The value of flight_range."""
+    v, theta, h = _arguments(v, theta, h)
 
     # vx = v * np.cos(theta)  (projectile.py:24)
     t1 = np.cos(theta)
@@ -43,9 +50,7 @@ def gradient(v, theta, h):
 @np.errstate(all="ignore")
 def value_and_grad(v, theta, h):
     """The value and the gradient."""
-    v = np.float64(v)
-    theta = np.float64(theta)
-    h = np.float64(h)
+    v, theta, h = _arguments(v, theta, h)
 
     # vx = v * np.cos(theta)  (projectile.py:24)
     t1 = np.cos(theta)
@@ -85,4 +90,4 @@ def value_and_grad(v, theta, h):
     theta_bar = t14 - t16
     v_bar = t13 + t15
 
-    return float(t9), (float(v_bar), float(theta_bar), float(h_bar))
+    return (float(t9), (float(v_bar), float(theta_bar), float(h_bar)))

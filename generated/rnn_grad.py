@@ -22,9 +22,8 @@ _const_1 = _constant(
 )
 
 
-@np.errstate(all="ignore")
-def forward(params, xs, target):
-    """The value of rnn_loss."""
+def _arguments(params, xs, target):
+    """Check the arguments and return their leaves as the functions use them."""
     try:
         if len(params) != 3:
             raise TypeError
@@ -47,6 +46,14 @@ def forward(params, xs, target):
         raise ValueError(
             "the arguments do not have the structure this module was generated for: params = {'W': *, 'b': *, 'V': *}"
         ) from None
+
+    return W, b, V, xs, target
+
+
+@np.errstate(all="ignore")
+def forward(params, xs, target):
+    """The value of rnn_loss."""
+    W, b, V, xs, target = _arguments(params, xs, target)
 
     # for x in xs:  (rnn.py:34)
     t1 = xs[0]
@@ -121,28 +128,7 @@ def gradient(params, xs, target):
 @np.errstate(all="ignore")
 def value_and_grad(params, xs, target):
     """The value and the gradient."""
-    try:
-        if len(params) != 3:
-            raise TypeError
-        W = np.asarray(params["W"], dtype=np.float64)
-        if W.shape != (11, 8):
-            raise ValueError("params['W'] must have shape (11, 8), got " + str(W.shape))
-        b = np.asarray(params["b"], dtype=np.float64)
-        if b.shape != (8,):
-            raise ValueError("params['b'] must have shape (8,), got " + str(b.shape))
-        V = np.asarray(params["V"], dtype=np.float64)
-        if V.shape != (8, 1):
-            raise ValueError("params['V'] must have shape (8, 1), got " + str(V.shape))
-        xs = np.asarray(xs, dtype=np.float64)
-        if xs.shape != (6, 4, 3):
-            raise ValueError("xs must have shape (6, 4, 3), got " + str(xs.shape))
-        target = np.asarray(target, dtype=np.float64)
-        if target.shape != (4, 1):
-            raise ValueError("target must have shape (4, 1), got " + str(target.shape))
-    except (IndexError, KeyError, TypeError):
-        raise ValueError(
-            "the arguments do not have the structure this module was generated for: params = {'W': *, 'b': *, 'V': *}"
-        ) from None
+    W, b, V, xs, target = _arguments(params, xs, target)
 
     # for x in xs:  (rnn.py:34)
     t1 = xs[0]
@@ -275,4 +261,4 @@ def value_and_grad(params, xs, target):
     t69 = t68 + t56
     W_bar = t69 + t61
 
-    return float(t27), {"W": W_bar, "b": b_bar, "V": V_bar}
+    return (float(t27), {"W": W_bar, "b": b_bar, "V": V_bar})

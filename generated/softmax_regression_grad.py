@@ -8,9 +8,8 @@ value_and_grad(params, X, y) -> (value, gradient)
 import numpy as np
 
 
-@np.errstate(all="ignore")
-def forward(params, X, y):
-    """The value of cross_entropy."""
+def _arguments(params, X, y):
+    """Check the arguments and return their leaves as the functions use them."""
     try:
         if len(params) != 2:
             raise TypeError
@@ -30,6 +29,14 @@ def forward(params, X, y):
         raise ValueError(
             "the arguments do not have the structure this module was generated for: params = {'W': *, 'b': *}"
         ) from None
+
+    return W, b, X, y
+
+
+@np.errstate(all="ignore")
+def forward(params, X, y):
+    """The value of cross_entropy."""
+    W, b, X, y = _arguments(params, X, y)
 
     # log_probs = log_softmax(X @ params["W"] + params["b"])  (softmax_regression.py:37)
     t1 = X @ W
@@ -66,25 +73,7 @@ def gradient(params, X, y):
 @np.errstate(all="ignore")
 def value_and_grad(params, X, y):
     """The value and the gradient."""
-    try:
-        if len(params) != 2:
-            raise TypeError
-        W = np.asarray(params["W"], dtype=np.float64)
-        if W.shape != (4, 3):
-            raise ValueError("params['W'] must have shape (4, 3), got " + str(W.shape))
-        b = np.asarray(params["b"], dtype=np.float64)
-        if b.shape != (3,):
-            raise ValueError("params['b'] must have shape (3,), got " + str(b.shape))
-        X = np.asarray(X, dtype=np.float64)
-        if X.shape != (150, 4):
-            raise ValueError("X must have shape (150, 4), got " + str(X.shape))
-        y = np.asarray(y)
-        if y.shape != (150,):
-            raise ValueError("y must have shape (150,), got " + str(y.shape))
-    except (IndexError, KeyError, TypeError):
-        raise ValueError(
-            "the arguments do not have the structure this module was generated for: params = {'W': *, 'b': *}"
-        ) from None
+    W, b, X, y = _arguments(params, X, y)
 
     # log_probs = log_softmax(X @ params["W"] + params["b"])  (softmax_regression.py:37)
     t1 = X @ W
@@ -143,4 +132,4 @@ def value_and_grad(params, X, y):
     t25 = t24 @ log_probs_bar
     W_bar = t14 + t25
 
-    return float(t12), {"W": W_bar, "b": b_bar}
+    return (float(t12), {"W": W_bar, "b": b_bar})

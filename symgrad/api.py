@@ -579,7 +579,7 @@ def _inline(fun, args, argnums, with_value):
     value, *grads = substitute([value] + grads, mapping)
     grad_leaves = iter(tracing.Tracer(g) for g in grads)
     trees = [
-        unflatten(treedef[2][a], [next(grad_leaves) for p in paths if p[0] == a])
+        unflatten(treedef.children[a], [next(grad_leaves) for p in paths if p[0] == a])
         for a in argnums
     ]
     result = trees[0] if single else tuple(trees)

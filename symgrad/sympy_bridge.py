@@ -133,7 +133,7 @@ def to_sympy(compiled, real: bool = False):
         mine = [
             by_leaf[i] for i, leaf in enumerate(program.leaves) if leaf.path[0] == a
         ]
-        trees.append(unflatten(program.treedef[2][a], mine))
+        trees.append(unflatten(program.treedef.children[a], mine))
     return value, trees[0] if program.single else tuple(trees)
 
 

@@ -1,12 +1,17 @@
-"""Module assembly: header, imports, entry checks and the three functions.
+"""Module assembly: header, imports, argument checks and the functions.
 
 Contract: `generate(program, target)` returns the source of a standalone module
-defining `forward(*args)`, `gradient(*args)` and `value_and_grad(*args)` with
-the user's argument structure, after the target's `prelude` (imports) and
-`support` (helper definitions it copies in). Nodes are emitted one per line in
-program order (`ir.program_order`), named after the user's names where known,
-with a comment over each block pointing back to the user's source line. The text
-depends only on the program, so identical input gives identical bytes.
+holding the program's functions (`program.functions`: by default `forward`,
+`gradient` and `value_and_grad`; transforms add `hessian`, `hvp`, `jvp`, ...;
+trainers add `predict`), after the target's `prelude` (imports) and `support`
+(helper definitions it copies in). Each function maps its arguments (the
+user's argument structure) to an output pytree of nodes. The argument checks
+are written once per argument signature, in a helper (`_arguments`) every
+function with that signature calls. Nodes are emitted one per line in program
+order (`ir.program_order`), named after the user's names where known (one
+name per node across the module, so all functions read alike), with a comment
+over each block pointing back to the user's source line. The text depends only
+on the program, so identical input gives identical bytes.
 
 User text (names, keys, docstrings, file names) enters only through the
 `naming` printers and `keys`; large constant arrays go to a `constants.Constants`
@@ -50,19 +55,19 @@ def walk(treedef, expr) -> list:
     while stack:
         depth, node, where = stack.pop()
         out.append((depth, node, where))
-        if node is None:
+        if node.is_leaf:
             continue
-        kind, meta, children = node
-        exprs = _child_exprs(kind, meta, where, len(children))
-        for child, e in reversed(list(zip(children, exprs, strict=True))):
+        exprs = _child_exprs(node, where)
+        for child, e in reversed(list(zip(node.children, exprs, strict=True))):
             stack.append((depth + 1, child, e))
     return out
 
 
-def _child_exprs(kind, meta, where, n) -> list:
-    if kind != "dict":
+def _child_exprs(node, where) -> list:
+    n = len(node.children)
+    if node.kind != "dict":
         return [f"{where}[{i}]" for i in range(n)]
-    lits = keys.dict_literals(meta)
+    lits = keys.dict_literals(node.keys)
     if lits is None:
         return [f"list({where}.values())[{i}]" for i in range(n)]
     return [f"{where}[{lit}]" for lit in lits]
@@ -70,10 +75,13 @@ def _child_exprs(kind, meta, where, n) -> list:
 
 def leaf_accesses(treedef, expr) -> list:
     """The access expression of each leaf of an argument, in flatten order."""
-    return [where for _, node, where in walk(treedef, expr) if node is None]
+    return [where for _, node, where in walk(treedef, expr) if node.is_leaf]
 
 
 class Emitter:
+    """Names and lines for one module: one name per node across all its
+    functions, the helpers and imports the code needs, stored constants."""
+
     def __init__(self, program, target, constants: Constants | None = None):
         self.program = program
         self.target = target
@@ -81,27 +89,30 @@ class Emitter:
         # Parameters are claimed first: distinct user names that clean up to
         # the same identifier (`mul`, `_mul`, `ü`, `é`) must stay distinct.
         self.namer = Namer()
-        self.args = [self.namer.claim(sanitize(p, "arg")) for p in program.params]
-        self.access = [
-            where
-            for pos, treedef in enumerate(program.treedef[2])
-            for where in leaf_accesses(treedef, self.args[pos])
-        ]
         self.names: dict = {}
         self.temps = 0
         # What the emitted code uses from the target's helpers and imports,
         # as declared by each lowering (collected while emitting).
         self.needs: set = set()
-        for leaf in program.leaves:
-            if leaf.node is not None and leaf.node not in self.names:
-                self.names[leaf.node] = self._leaf_name(leaf)
+        self.args: dict = {}  # Signature -> argument names
+        for fn in program.functions:
+            self.arguments(fn.signature)
 
-    def _leaf_name(self, leaf):
-        pos, *keys = leaf.path
-        if not keys:
-            # A leaf that is a whole argument keeps the parameter's name.
-            return self.args[pos]
-        return self.namer.claim(leaf.node.hint)
+    def arguments(self, sig) -> list:
+        """The argument names of a signature (claimed once, leaves named)."""
+        names = self.args.get(id(sig))
+        if names is not None:
+            return names
+        names = [self.namer.claim(sanitize(p, "arg")) for p in sig.params]
+        self.args[id(sig)] = names
+        for leaf in sig.leaves:
+            if leaf.node is not None and leaf.node not in self.names:
+                pos, *path = leaf.path
+                # A leaf that is a whole argument keeps the parameter's name.
+                self.names[leaf.node] = (
+                    names[pos] if not path else self.namer.claim(leaf.node.hint)
+                )
+        return names
 
     def name(self, node) -> str:
         name = self.names.get(node)
@@ -125,6 +136,10 @@ class Emitter:
                 self.namer.taken.add(name)
                 return name
 
+    def fresh(self, hint=None) -> str:
+        """A new variable name (from `hint` if given) for no node in particular."""
+        return self.namer.claim(hint) if hint else self._temp()
+
     def ref(self, node) -> str:
         if node.op == "const":
             if self.constants.stores(node.value):
@@ -132,40 +147,25 @@ class Emitter:
             return self.target.constant(node)
         return self.name(node)
 
-    # ------------------------------------------------------------ pieces
+    # ------------------------------------------------------------ arguments
 
-    def entry_lines(self, nodes_used) -> list:
-        """Bind, convert and check every argument leaf the code uses.
+    def checks_helper(self, sig, helper: str) -> list:
+        """`def _arguments(x, y)`: bind, convert and check every argument leaf
+        and return the dynamic ones in order.
 
         Arguments that are lists, tuples or dicts first have their lengths
         checked, and any lookup that fails turns into a ValueError that shows
         the structure the module was generated for.
         """
-        lines = self._leaf_lines(nodes_used)
-        checks, shapes = [], []
-        for pos, treedef in enumerate(self.program.treedef[2]):
-            if treedef is not None:
-                checks += _structure_checks(treedef, self.args[pos])
-                shapes.append(f"{self.program.params[pos]} = {_describe(treedef)}")
-        if not checks:
-            return lines
-        message = literal(
-            "the arguments do not have the structure this module was generated "
-            "for: " + comment_safe("; ".join(shapes), 300)
-        )
-        return [
-            "try:",
-            f"    if {' or '.join(checks)}:",
-            "        raise TypeError",
-            *("    " + line for line in lines),
-            "except (IndexError, KeyError, TypeError):",
-            f"    raise ValueError({message}) from None",
-        ]
-
-    def _leaf_lines(self, nodes_used) -> list:
+        args = self.arguments(sig)
         lines = []
-        for leaf, access in zip(self.program.leaves, self.access, strict=True):
-            label = leaf_label(self.program, leaf)
+        accesses = [
+            where
+            for pos, treedef in enumerate(sig.treedef.children)
+            for where in leaf_accesses(treedef, args[pos])
+        ]
+        for leaf, access in zip(sig.leaves, accesses, strict=True):
+            label = keys.label(sig.params[leaf.path[0]], leaf.path[1:])
             if leaf.node is None:
                 # A static value (an int, a str, np.int64(3)...) is baked into
                 # the code: calling with another one must fail, not reuse it.
@@ -178,16 +178,53 @@ class Emitter:
                     lines.append(f"if {access} != {value}:")
                     lines.append(f"    raise ValueError({message})")
                 continue
-            if leaf.node not in nodes_used:
-                continue
             name = self.names[leaf.node]
             lines.extend(self.target.entry(name, access, leaf.node, label))
             self.needs.update(self.target.entry_needs(leaf.node))
-        return lines
+        checks, shapes = [], []
+        for pos, treedef in enumerate(sig.treedef.children):
+            if not treedef.is_leaf:
+                checks += _structure_checks(treedef, args[pos])
+                shapes.append(
+                    f"{sig.params[pos]} = {treedef.describe(key_text=keys.key_text)}"
+                )
+        if checks:
+            message = literal(
+                "the arguments do not have the structure this module was generated "
+                "for: " + comment_safe("; ".join(shapes), 300)
+            )
+            lines = [
+                "try:",
+                f"    if {' or '.join(checks)}:",
+                "        raise TypeError",
+                *("    " + line for line in lines),
+                "except (IndexError, KeyError, TypeError):",
+                f"    raise ValueError({message}) from None",
+            ]
+        bound = self._bound(sig)
+        returned = ", ".join(bound) if len(bound) > 1 else _tuple_src(bound)
+        lines += ["", f"return {returned}"]
+        return function(
+            helper,
+            args,
+            "Check the arguments and return their leaves as the functions use them.",
+            lines,
+        )
 
-    def fresh(self, hint=None) -> str:
-        """A new variable name (from `hint` if given) for no node in particular."""
-        return self.namer.claim(hint) if hint else self._temp()
+    def _bound(self, sig) -> list:
+        return [self.names[leaf.node] for leaf in sig.leaves if leaf.node is not None]
+
+    def bind_line(self, sig, helper: str) -> list:
+        """The first line of a function: its leaves from the checks helper."""
+        bound = self._bound(sig)
+        call = f"{helper}({', '.join(self.arguments(sig))})"
+        if not bound:
+            return [call]
+        if len(bound) == 1:
+            return [f"{bound[0]} = {call}[0]"]
+        return [f"{', '.join(bound)} = {call}"]
+
+    # ------------------------------------------------------------ bodies
 
     def body_lines(self, nodes, siblings=None) -> list:
         """The statements computing `nodes` (in order), with a comment over
@@ -216,47 +253,49 @@ class Emitter:
             self.needs.update(self.target.needs(node))
         return lines
 
-    def grad_tree(self) -> str:
-        program = self.program
-        by_leaf = dict(zip(program.diff, program.grads, strict=True))
+    def returned(self, fn) -> str:
+        """The return expression of `fn`: its output tree over its leaves."""
         sources = []
-        for i, leaf in enumerate(program.leaves):
-            node = by_leaf.get(i)
-            if node is not None:
-                sources.append(self.target.output(node, self.ref(node), leaf.pyfloat))
-                self.needs.update(self.target.output_needs(node, leaf.pyfloat))
-            else:
-                sources.append(None)
-        trees = []
-        for a in program.argnums:
-            mine = [
-                s
-                for leaf, s in zip(program.leaves, sources, strict=True)
-                if leaf.path[0] == a
-            ]
-            trees.append(_tree_src(program.treedef[2][a], iter(mine), self.args[a]))
-        return trees[0] if program.single else _tuple_src(trees)
+        for node, as_float in zip(fn.outputs, fn.floats, strict=True):
+            sources.append(self.target.output(node, self.ref(node), as_float))
+            self.needs.update(self.target.output_needs(node, as_float))
+        arg_exprs = self._container_exprs(fn.signature)
+        return _tree_src(fn.tree, iter(sources), arg_exprs)
+
+    def _container_exprs(self, sig) -> dict:
+        """{id(argument subtree): its access expression} (a dict read by
+        position takes the caller's own keys for the structure it returns)."""
+        out = {}
+        for pos, treedef in enumerate(sig.treedef.children):
+            for _, node, where in walk(treedef, self.arguments(sig)[pos]):
+                out[id(node)] = where
+        return out
 
 
 def _tuple_src(items) -> str:
     return "(" + ", ".join(items) + ("," if len(items) == 1 else "") + ")"
 
 
-def _tree_src(treedef, it, where) -> str:
-    """The gradient in the argument's structure; `where` is the argument's own
-    expression (a dict read by position takes its keys from the caller's)."""
-    if treedef is None:
+def _tree_src(treedef, it, arg_exprs: dict) -> str:
+    """Source building `treedef` from leaf sources; a dict that is (a part of)
+    an argument with keys that have no literal is rebuilt from the caller's
+    keys (`arg_exprs`)."""
+    if treedef.is_leaf:
         return next(it)
-    kind, meta, children = treedef
-    exprs = _child_exprs(kind, meta, where, len(children))
-    items = [_tree_src(c, it, e) for c, e in zip(children, exprs, strict=True)]
-    if kind == "dict":
-        lits = keys.dict_literals(meta)
+    items = [_tree_src(c, it, arg_exprs) for c in treedef.children]
+    if treedef.kind == "dict":
+        lits = keys.dict_literals(treedef.keys)
         if lits is None:
+            where = arg_exprs.get(id(treedef))
+            if where is None:
+                raise ValueError(
+                    "a returned dict has keys that cannot be written in the module: "
+                    + comment_safe(", ".join(map(keys.key_text, treedef.keys)), 200)
+                )
             return f"dict(zip({where}, [{', '.join(items)}]))"
         pairs = zip(lits, items, strict=True)
         return "{" + ", ".join(f"{k}: {v}" for k, v in pairs) + "}"
-    if kind == "list":
+    if treedef.kind == "list":
         return "[" + ", ".join(items) + "]"
     return _tuple_src(items)
 
@@ -269,36 +308,21 @@ def _structure_checks(treedef, access) -> list:
     `or` never indexes into a wrong one."""
     checks = []
     for depth, node, where in walk(treedef, access):
-        if node is None:
+        if node.is_leaf:
             continue
-        kind, meta, children = node
-        checks.append((depth, 0, f"len({where}) != {len(children)}"))
-        if kind == "dict" and keys.dict_literals(meta) is None:
-            names = literal([keys.type_name(k) for k in meta])
+        checks.append((depth, 0, f"len({where}) != {len(node.children)}"))
+        if node.kind == "dict" and keys.dict_literals(node.keys) is None:
+            names = literal([keys.type_name(k) for k in node.keys])
             parts = [
                 f"not isinstance({where}, dict)",
                 f"[type(k).__name__ for k in {where}] != {names}",
             ]
-            for i, key in enumerate(meta):
+            for i, key in enumerate(node.keys):
                 text = keys.literal_of(key)
                 if text is not None:
                     parts.append(f"list({where})[{i}] != {text}")
             checks.append((depth, 1, " or ".join(parts)))
     return [text for _, _, text in sorted(checks)]
-
-
-def _describe(treedef) -> str:
-    """A structure like `[(*, *), (*, *)]`, leaves shown as `*`."""
-    if treedef is None:
-        return "*"
-    kind, meta, children = treedef
-    items = [_describe(c) for c in children]
-    if kind == "dict":
-        pairs = zip(meta, items, strict=True)
-        return "{" + ", ".join(f"{keys.key_text(k)}: {v}" for k, v in pairs) + "}"
-    if kind == "list":
-        return "[" + ", ".join(items) + "]"
-    return "(" + ", ".join(items) + ("," if len(items) == 1 else "") + ")"
 
 
 def _comment(loc: ir.Loc) -> str:
@@ -328,6 +352,19 @@ def _imports(extra, prelude) -> list:
     return sorted(set(extra) | set(prelude[:n])) + list(prelude[n:])
 
 
+def _function_lines(em, fn, helpers: dict) -> list:
+    args = em.arguments(fn.signature)
+    if fn.delegate is not None:
+        target, index = fn.delegate
+        body = [f"return {target}({', '.join(args)})[{index}]"]
+        return function(fn.name, args, fn.doc, body)
+    nodes = ir.program_order(list(fn.outputs))
+    lines = em.bind_line(fn.signature, helpers[id(fn.signature)])
+    lines += em.body_lines(nodes)
+    lines += ["", f"return {em.returned(fn)}"]
+    return function(fn.name, args, fn.doc, lines, em.target.DECORATORS)
+
+
 def generate(
     program,
     target,
@@ -347,51 +384,42 @@ def generate(
     if constants is None:
         constants = Constants(target.NAME)
     em = Emitter(program, target, constants)
-    fwd_nodes = ir.program_order([program.forward_value])
-    all_nodes = ir.program_order([program.value] + list(program.grads))
-    # Name every node in program order first so both functions agree.
-    for node in fwd_nodes + all_nodes:
-        if node.op != "const":
-            em.name(node)
-    fwd_used = dict.fromkeys(fwd_nodes)
-    all_used = dict.fromkeys(all_nodes)
-    value = em.ref(program.value)
+    # Name every node in program order first, function by function, so that
+    # a value has one name in every function that computes it.
+    for fn in program.functions:
+        for node in ir.program_order(list(fn.outputs)):
+            if node.op != "const":
+                em.name(node)
+    helpers: dict = {}
+    blocks = []
+    for fn in program.functions:
+        sig = fn.signature
+        if fn.delegate is None and id(sig) not in helpers:
+            helpers[id(sig)] = "_arguments" + (
+                f"_{len(helpers) + 1}" if helpers else ""
+            )
+            blocks.append(em.checks_helper(sig, helpers[id(sig)]))
+    for fn in program.functions:
+        blocks.append(_function_lines(em, fn, helpers))
 
-    fwd = em.entry_lines(fwd_used) + em.body_lines(fwd_nodes)
-    fwd += ["", f"return float({em.ref(program.forward_value)})"]
-    vag = em.entry_lines(all_used) + em.body_lines(all_nodes)
-    vag += ["", f"return float({value}), {em.grad_tree()}"]
-
-    args = em.args
-    wrt = ", ".join(program.params[a] for a in program.argnums)
     fun = doc_safe(program.fun_name)
     src = doc_safe(os.path.basename(program.filename))
     doc = [
         "Generated by symgrad " + __version__ + f" from {src}:{fun}. Do not edit.",
         "",
-        f"forward({', '.join(args)}) -> value of {fun}",
-        f"gradient({', '.join(args)}) -> its gradient with respect to {doc_safe(wrt)}",
-        f"value_and_grad({', '.join(args)}) -> (value, gradient)",
-        *extra_doc,
     ]
+    for fn in program.functions:
+        args = ", ".join(em.arguments(fn.signature))
+        doc.append(f"{fn.name}({args}) -> {fn.summary}")
+    doc += list(extra_doc)
     header = [
         *docstring("\n".join(doc)),
         "",
         *_imports(constants.imports(), target.prelude(em.needs | set(extra_needs))),
     ]
-    quiet = target.DECORATORS
-    functions = function("forward", args, f"The value of {fun}.", fwd, quiet)
-    for part in (
-        function(
-            "gradient",
-            args,
-            "The gradient (same structure as the differentiated arguments).",
-            [f"return value_and_grad({', '.join(args)})[1]"],
-        ),
-        function("value_and_grad", args, "The value and the gradient.", vag, quiet),
-        *extra_blocks,
-    ):
-        functions += ["", ""] + part
+    functions = []
+    for part in [*blocks, *extra_blocks]:
+        functions += (["", ""] if functions else []) + part
     # Black formats top-level definitions independently, so the helpers a
     # target copies in (already black-formatted text) skip black: that halves
     # the time to generate a small module.

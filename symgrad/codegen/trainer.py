@@ -21,23 +21,19 @@ reject the same files with the same messages.
 
 from __future__ import annotations
 
+import dataclasses
 import inspect
 
 import numpy as np
 
-from symgrad import files, ir
+from symgrad import files
 from symgrad.codegen import keys, trainer_helpers
 from symgrad.codegen.constants import Constants
-from symgrad.codegen.module import (
-    Emitter,
-    function,
-    generate,
-    leaf_accesses,
-    leaf_label,
-    walk,
-)
+from symgrad.codegen.module import function, generate, leaf_accesses, leaf_label
 from symgrad.codegen.naming import comment_safe, doc_safe, literal
 from symgrad.errors import ArgumentError
+from symgrad.program import Function
+from symgrad.pytree import LEAF
 
 # name -> (default learning rate, state initialisation, update lines)
 OPTIMIZERS = {
@@ -170,11 +166,11 @@ def generate_trainer(loss, predict, optimizer, target, initial) -> str:
     lr, state, update = OPTIMIZERS[optimizer]
     param_leaves = [leaf for leaf in loss.leaves if leaf.path[0] == 0]
     constants = Constants(target.NAME)
-    predict_block, needs = _predict(predict, target, constants)
-    blocks = [predict_block]
+    needs = set()
     if target.NAME == "python" and optimizer == "adam":
         needs.add("_sqrt")  # the update's square root, NumPy-faithful
-    blocks += _HELPERS[target.NAME]
+    loss = dataclasses.replace(loss, functions=loss.functions + [_predict(predict)])
+    blocks = list(_HELPERS[target.NAME])
     blocks += [inspect.getsource(fn).rstrip("\n").split("\n") for fn in _COPIED]
     blocks.append(["FORMAT = " + literal(trainer_helpers.FORMAT)])
     blocks.append(_leaves_fn(loss))
@@ -186,7 +182,6 @@ def generate_trainer(loss, predict, optimizer, target, initial) -> str:
     blocks.append(_main_fn(loss, optimizer, lr))
     blocks.append(['if __name__ == "__main__":', "    main()"])
     doc = [
-        f"predict(params, X) -> scores of {doc_safe(predict.fun_name)}",
         f"train(params, X, y, steps, lr) -> (params, history), {optimizer} with",
         f"    {SCHEDULE}",
         "save_params(params, path) / load_params(path) -> parameters as JSON",
@@ -204,10 +199,10 @@ def generate_trainer(loss, predict, optimizer, target, initial) -> str:
 
 def _check_keys(loss):
     """Refuse parameter dicts whose keys the module could not write."""
-    for _, node, _ in walk(loss.treedef[2][0], "params"):
-        if node is not None and node[0] == "dict":
-            if keys.dict_literals(node[1]) is None:
-                shown = ", ".join(keys.key_text(k) for k in node[1])
+    for _, node in loss.treedef.children[0].subtrees():
+        if node.kind == "dict":
+            if keys.dict_literals(node.keys) is None:
+                shown = ", ".join(keys.key_text(k) for k in node.keys)
                 raise ArgumentError(
                     f"a trainer writes the structure of its parameters into the "
                     f"module, but a dict in them has keys it cannot write "
@@ -235,19 +230,22 @@ def _check_predict(loss, predict):
     )
 
 
-def _predict(program, target, constants) -> tuple:
-    em = Emitter(program, target, constants)
-    nodes = ir.program_order([program.value])
-    lines = em.entry_lines(dict.fromkeys(nodes)) + em.body_lines(nodes)
-    value = target.output(program.value, em.ref(program.value), False)
-    lines += ["", f"return {value}"]
-    em.needs.update(target.output_needs(program.value, False))
-    doc = f"The model: {program.fun_name}({', '.join(program.params)})."
-    return function("predict", em.args, doc, lines, target.DECORATORS), em.needs
+def _predict(program) -> Function:
+    """`predict(params, X)`: the model's forward pass, its own signature."""
+    fun = doc_safe(program.fun_name)
+    return Function(
+        "predict",
+        program.signature,
+        [program.value],
+        LEAF,
+        [False],
+        doc=f"The model: {fun}({', '.join(program.params)}).",
+        summary=f"scores of {fun}",
+    )
 
 
 def _leaves_fn(loss) -> list:
-    items = ", ".join(leaf_accesses(loss.treedef[2][0], "params"))
+    items = ", ".join(leaf_accesses(loss.treedef.children[0], "params"))
     return function(
         "_leaves", ["params"], "The parameters as a flat list.", [f"return [{items}]"]
     )
@@ -255,7 +253,7 @@ def _leaves_fn(loss) -> list:
 
 def _tree_fn(loss) -> list:
     counter = iter(range(len(loss.leaves)))
-    body = _tree_literal(loss.treedef[2][0], counter)
+    body = _tree_literal(loss.treedef.children[0], counter)
     return function(
         "_tree",
         ["leaves"],
@@ -265,12 +263,12 @@ def _tree_fn(loss) -> list:
 
 
 def _tree_literal(treedef, counter) -> str:
-    if treedef is None:
+    if treedef.is_leaf:
         return f"leaves[{next(counter)}]"
-    kind, meta, children = treedef
-    items = [_tree_literal(c, counter) for c in children]
+    kind = treedef.kind
+    items = [_tree_literal(c, counter) for c in treedef.children]
     if kind == "dict":
-        lits = keys.dict_literals(meta)  # never None: _check_keys ran
+        lits = keys.dict_literals(treedef.keys)  # never None: _check_keys ran
         return (
             "{" + ", ".join(f"{k}: {v}" for k, v in zip(lits, items, strict=True)) + "}"
         )
