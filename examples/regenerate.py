@@ -35,6 +35,7 @@ MODULES = {
     "mixture_grad.py": ("mixture.py", "mixture_nll", "numpy", None),
     "rnn_grad.py": ("rnn.py", "rnn_loss", "numpy", None),
     "gaussian_process_grad.py": ("gaussian_process.py", "gp_nll", "numpy", None),
+    "newton_logistic_trainer.py": ("newton_logistic.py", "loss", "numpy", "newton"),
 }
 
 

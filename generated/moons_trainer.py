@@ -3,7 +3,7 @@
 forward(params, X, y) -> value of loss
 gradient(params, X, y) -> its gradient with respect to params
 value_and_grad(params, X, y) -> (value, gradient)
-predict(params_1, X_1) -> scores of scores
+predict(params, X) -> scores of scores
 train(params, X, y, steps, lr) -> (params, history), sgd with
     micrograd's schedule lr * (1 - 0.9 * k / steps)
 save_params(params, path) / load_params(path) -> parameters as JSON
@@ -88,47 +88,47 @@ def _arguments(params, X, y):
     return params_0_0, params_0_1, params_1_0, params_1_1, params_2_0, params_2_1, X, y
 
 
-def _arguments_2(params_1, X_1):
+def _arguments_2(params, X):
     """Check the arguments and return their leaves as the functions use them."""
     try:
         if (
-            len(params_1) != 3
-            or len(params_1[0]) != 2
-            or len(params_1[1]) != 2
-            or len(params_1[2]) != 2
+            len(params) != 3
+            or len(params[0]) != 2
+            or len(params[1]) != 2
+            or len(params[2]) != 2
         ):
             raise TypeError
-        params_0_0 = np.asarray(params_1[0][0], dtype=np.float64)
+        params_0_0 = np.asarray(params[0][0], dtype=np.float64)
         if params_0_0.shape != (16, 2):
             raise ValueError(
                 "params[0][0] must have shape (16, 2), got " + str(params_0_0.shape)
             )
-        params_0_1 = np.asarray(params_1[0][1], dtype=np.float64)
+        params_0_1 = np.asarray(params[0][1], dtype=np.float64)
         if params_0_1.shape != (16,):
             raise ValueError(
                 "params[0][1] must have shape (16,), got " + str(params_0_1.shape)
             )
-        params_1_0 = np.asarray(params_1[1][0], dtype=np.float64)
+        params_1_0 = np.asarray(params[1][0], dtype=np.float64)
         if params_1_0.shape != (16, 16):
             raise ValueError(
                 "params[1][0] must have shape (16, 16), got " + str(params_1_0.shape)
             )
-        params_1_1 = np.asarray(params_1[1][1], dtype=np.float64)
+        params_1_1 = np.asarray(params[1][1], dtype=np.float64)
         if params_1_1.shape != (16,):
             raise ValueError(
                 "params[1][1] must have shape (16,), got " + str(params_1_1.shape)
             )
-        params_2_0 = np.asarray(params_1[2][0], dtype=np.float64)
+        params_2_0 = np.asarray(params[2][0], dtype=np.float64)
         if params_2_0.shape != (1, 16):
             raise ValueError(
                 "params[2][0] must have shape (1, 16), got " + str(params_2_0.shape)
             )
-        params_2_1 = np.asarray(params_1[2][1], dtype=np.float64)
+        params_2_1 = np.asarray(params[2][1], dtype=np.float64)
         if params_2_1.shape != (1,):
             raise ValueError(
                 "params[2][1] must have shape (1,), got " + str(params_2_1.shape)
             )
-        X = np.asarray(X_1, dtype=np.float64)
+        X = np.asarray(X, dtype=np.float64)
         if X.shape != (100, 2):
             raise ValueError("X must have shape (100, 2), got " + str(X.shape))
     except (IndexError, KeyError, TypeError):
@@ -346,10 +346,10 @@ def value_and_grad(params, X, y):
 
 
 @np.errstate(all="ignore")
-def predict(params_1, X_1):
+def predict(params, X):
     """The model: scores(params, X)."""
     params_0_0, params_0_1, params_1_0, params_1_1, params_2_0, params_2_1, X = (
-        _arguments_2(params_1, X_1)
+        _arguments_2(params, X)
     )
 
     # h = h @ W.T + b  (moons.py:65)
@@ -385,6 +385,11 @@ def _map(fn, *arrays):
 
 
 _sqrt = np.sqrt
+
+
+def _own(x):
+    """A parameter as the trainer keeps it: a float array or a float."""
+    return np.array(x, dtype=np.float64) if np.ndim(x) else float(x)
 
 
 def _tolist(x):
@@ -665,7 +670,7 @@ def train(params, X, y, steps=100, lr=1.0, callback=None):
     Returns the trained parameters and a history of (step, loss, accuracy),
     the loss and accuracy measured before each step's update.
     """
-    leaves = _leaves(params)
+    leaves = [_own(p) for p in _leaves(params)]
     history = []
     for k in range(steps):
         loss, grads = value_and_grad(_tree(leaves), X, y)

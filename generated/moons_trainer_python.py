@@ -3,7 +3,7 @@
 forward(params, X, y) -> value of loss
 gradient(params, X, y) -> its gradient with respect to params
 value_and_grad(params, X, y) -> (value, gradient)
-predict(params_1, X_1) -> scores of scores
+predict(params, X) -> scores of scores
 train(params, X, y, steps, lr) -> (params, history), sgd with
     micrograd's schedule lr * (1 - 0.9 * k / steps)
 save_params(params, path) / load_params(path) -> parameters as JSON
@@ -184,23 +184,23 @@ def _arguments(params, X, y):
     return params_0_0, params_0_1, params_1_0, params_1_1, params_2_0, params_2_1, X, y
 
 
-def _arguments_2(params_1, X_1):
+def _arguments_2(params, X):
     """Check the arguments and return their leaves as the functions use them."""
     try:
         if (
-            len(params_1) != 3
-            or len(params_1[0]) != 2
-            or len(params_1[1]) != 2
-            or len(params_1[2]) != 2
+            len(params) != 3
+            or len(params[0]) != 2
+            or len(params[1]) != 2
+            or len(params[2]) != 2
         ):
             raise TypeError
-        params_0_0 = _array(params_1[0][0], (16, 2), "params[0][0]", float)
-        params_0_1 = _array(params_1[0][1], (16,), "params[0][1]", float)
-        params_1_0 = _array(params_1[1][0], (16, 16), "params[1][0]", float)
-        params_1_1 = _array(params_1[1][1], (16,), "params[1][1]", float)
-        params_2_0 = _array(params_1[2][0], (1, 16), "params[2][0]", float)
-        params_2_1 = _array(params_1[2][1], (1,), "params[2][1]", float)
-        X = _array(X_1, (100, 2), "X", float)
+        params_0_0 = _array(params[0][0], (16, 2), "params[0][0]", float)
+        params_0_1 = _array(params[0][1], (16,), "params[0][1]", float)
+        params_1_0 = _array(params[1][0], (16, 16), "params[1][0]", float)
+        params_1_1 = _array(params[1][1], (16,), "params[1][1]", float)
+        params_2_0 = _array(params[2][0], (1, 16), "params[2][0]", float)
+        params_2_1 = _array(params[2][1], (1,), "params[2][1]", float)
+        X = _array(X, (100, 2), "X", float)
     except (IndexError, KeyError, TypeError):
         raise ValueError(
             "the arguments do not have the structure this module was generated for: params = [(*, *), (*, *), (*, *)]"
@@ -413,10 +413,10 @@ def value_and_grad(params, X, y):
     )
 
 
-def predict(params_1, X_1):
+def predict(params, X):
     """The model: scores(params, X)."""
     params_0_0, params_0_1, params_1_0, params_1_1, params_2_0, params_2_1, X = (
-        _arguments_2(params_1, X_1)
+        _arguments_2(params, X)
     )
 
     # h = h @ W.T + b  (moons.py:65)
@@ -454,6 +454,11 @@ def _map(fn, *trees):
 
 
 def _tolist(x):
+    return x.tolist() if hasattr(x, "tolist") else x
+
+
+def _own(x):
+    """A parameter as the trainer keeps it: nested lists or a float."""
     return x.tolist() if hasattr(x, "tolist") else x
 
 
@@ -736,7 +741,7 @@ def train(params, X, y, steps=100, lr=1.0, callback=None):
     Returns the trained parameters and a history of (step, loss, accuracy),
     the loss and accuracy measured before each step's update.
     """
-    leaves = _leaves(params)
+    leaves = [_own(p) for p in _leaves(params)]
     history = []
     for k in range(steps):
         loss, grads = value_and_grad(_tree(leaves), X, y)

@@ -7,6 +7,7 @@ mode, simplify it, and generate a standalone module with its gradient.
 __version__ = "0.1.0"
 
 from symgrad.api import Compiled, compile, grad, value_and_grad  # noqa: E402
+from symgrad.custom import custom_jvp, custom_vjp, stop_gradient  # noqa: E402
 from symgrad.errors import (  # noqa: E402
     ArgumentError,
     ShapeError,
@@ -16,6 +17,16 @@ from symgrad.errors import (  # noqa: E402
 from symgrad.export import export  # noqa: E402
 from symgrad.sympy_bridge import from_sympy  # noqa: E402
 from symgrad.tracing import relu, sigmoid  # noqa: E402
+from symgrad.transforms_api import (  # noqa: E402
+    hessian,
+    hvp,
+    jacfwd,
+    jacobian,
+    jacrev,
+    jvp,
+    linearize,
+    vjp,
+)
 
 __all__ = [
     "ArgumentError",
@@ -25,10 +36,21 @@ __all__ = [
     "TraceError",
     "__version__",
     "compile",
+    "custom_jvp",
+    "custom_vjp",
     "export",
     "from_sympy",
     "grad",
+    "hessian",
+    "hvp",
+    "jacfwd",
+    "jacobian",
+    "jacrev",
+    "jvp",
+    "linearize",
     "relu",
     "sigmoid",
+    "stop_gradient",
     "value_and_grad",
+    "vjp",
 ]

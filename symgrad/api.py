@@ -20,7 +20,6 @@ import builtins
 import contextlib
 import functools
 import gc
-import inspect
 import itertools
 import linecache
 import os
@@ -34,16 +33,28 @@ import numpy as np
 
 from symgrad import autodiff, frontend, ir, ops, tracing
 from symgrad.codegen import TARGETS as _CODEGEN_TARGETS
-from symgrad.codegen import generate, keys
+from symgrad.codegen import generate
 from symgrad.codegen.constants import Constants
 from symgrad.codegen.naming import comment_safe
 from symgrad.codegen.trainer import generate_trainer
-from symgrad.errors import ArgumentError, ConcretizationError
+from symgrad.compiler import (  # noqa: F401 - part of the API
+    _argnums,
+    _check_diff_leaves,
+    _check_optimize,
+    _is_float_leaf,
+    _leaf_hint,
+    _param_names,
+    _static_positions,
+    build_functions,
+    build_program,
+    count_ops,
+    signature,
+)
+from symgrad.errors import ArgumentError
 from symgrad.export import function_name
 from symgrad.files import write_atomic
-from symgrad.passes import optimize as run_passes
 from symgrad.passes.rewrite import substitute
-from symgrad.program import Leaf, Program
+from symgrad.program import Program
 from symgrad.pytree import flatten, unflatten
 
 TARGETS = tuple(_CODEGEN_TARGETS)
@@ -52,252 +63,6 @@ _nested_tags = itertools.count(1)
 # atomic under the GIL, so threads never share one).
 _module_serials = itertools.count(1)
 DEFAULT_CACHE_SIZE = 64
-
-
-# ------------------------------------------------------------------ arguments
-
-
-def _param_names(fun, nargs: int) -> list:
-    try:
-        params = list(inspect.signature(fun).parameters.values())
-    except (TypeError, ValueError):
-        params = []
-    names = []
-    for p in params:
-        if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD):
-            names.append(p.name)
-        elif p.kind == p.VAR_POSITIONAL:
-            names.extend(f"{p.name}_{i}" for i in range(nargs - len(names)))
-            break
-    names += [f"arg{i}" for i in range(len(names), nargs)]
-    return names[:nargs]
-
-
-def _argnums(argnums, nargs: int, fun_name: str):
-    single = isinstance(argnums, (int, np.integer))
-    nums = (argnums,) if single else tuple(argnums)
-    if not nums:
-        raise ArgumentError(
-            "argnums is empty; name at least one argument to differentiate"
-        )
-    out = []
-    for n in nums:
-        if not isinstance(n, (int, np.integer)) or isinstance(n, bool):
-            raise ArgumentError(f"argnums must be ints, got {n!r}")
-        if not -nargs <= n < nargs:
-            raise ArgumentError(
-                f"argnums={n} is out of range: {fun_name} was called with "
-                f"{nargs} positional argument{'s' if nargs != 1 else ''}"
-            )
-        out.append(int(n) % nargs)
-    if len(set(out)) != len(out):
-        raise ArgumentError(f"argnums {nums} names an argument twice")
-    return tuple(out), single
-
-
-def _is_float_leaf(x) -> bool:
-    if isinstance(x, bool):
-        return False
-    if isinstance(x, (float, np.floating)):
-        return True
-    return isinstance(x, np.ndarray) and x.dtype.kind == "f"
-
-
-def _is_int_scalar(x) -> bool:
-    return isinstance(x, (int, np.integer)) and not isinstance(x, (bool, np.bool_))
-
-
-def _is_dynamic(x, ints: bool = False) -> bool:
-    """Leaves that become graph inputs: floats and numeric NumPy arrays, and
-    int scalars unless ints are static (`ints=False`)."""
-    if _is_float_leaf(x) or (isinstance(x, np.ndarray) and x.dtype.kind in "biuf"):
-        return True
-    return ints and _is_int_scalar(x)
-
-
-def _leaf_spec(x, ints: bool = False):
-    if _is_dynamic(x, ints):
-        arr = np.asarray(x)
-        return ("in", arr.shape, arr.dtype.str, type(x) is float)
-    try:
-        hash(x)
-    except TypeError:
-        raise ArgumentError(
-            f"an argument of type {type(x).__name__} is neither an array nor "
-            "hashable; pass data as NumPy arrays, floats, or lists/tuples/dicts of them"
-        ) from None
-    return ("static", type(x).__name__, x)
-
-
-def signature(args, static=(), ints: bool = False):
-    """The cache key of a call: structure, shapes, dtypes and static values.
-
-    Leaves of the arguments in `static` (positions) are static values; int
-    scalars are inputs when `ints` is true.
-    """
-    leaves, paths, treedef = flatten(tuple(args))
-    specs = tuple(
-        _leaf_spec(x, ints) if p[0] not in static else _leaf_spec_static(x)
-        for x, p in zip(leaves, paths, strict=True)
-    )
-    return (treedef, specs, tuple(static), ints), leaves, paths, treedef
-
-
-def _leaf_spec_static(x):
-    if isinstance(x, np.ndarray):
-        raise ArgumentError(
-            "a NumPy array cannot be a static argument (static_argnums); pass it "
-            "as a normal argument"
-        )
-    return _leaf_spec(x, False) if not _is_float_leaf(x) else ("static", "float", x)
-
-
-def _check_diff_leaves(leaves, paths, argnums, params):
-    for leaf, path in zip(leaves, paths, strict=True):
-        if path[0] in argnums and not _is_float_leaf(leaf):
-            label = keys.label(params[path[0]], path[1:])
-            kind = type(leaf).__name__
-            if isinstance(leaf, np.ndarray):
-                kind = f"array of dtype {leaf.dtype}"
-            raise ArgumentError(
-                f"cannot differentiate with respect to {label}: it is {kind}, and "
-                "gradients need floats. Pass a float (3.0, not 3) or a float array "
-                "(np.asarray(x, dtype=float)), or leave it out of argnums"
-            )
-
-
-# ------------------------------------------------------------------ building
-
-
-def _source_file(fun) -> str:
-    try:
-        name = inspect.getsourcefile(fun) or fun.__code__.co_filename
-    except Exception:  # noqa: BLE001 - not a function, or a file name with NUL
-        try:
-            name = fun.__code__.co_filename
-        except AttributeError:
-            return "<unknown>"
-    return name if isinstance(name, str) else "<unknown>"
-
-
-def build_program(
-    fun, args, argnums=0, optimize=True, static_argnums=(), ints=True
-) -> Program:
-    """Trace, differentiate and optimize `fun` at `args` (no code generation).
-
-    With `argnums=None` nothing is differentiated and `fun` may return an
-    array: the program of a model's forward pass (`predict`).
-
-    Int scalars are inputs of the generated code (`ints=True`) unless the
-    function needs one concretely (a size, an index, a `range` bound): then
-    it is traced again with ints as static values, and `Program.static_ints`
-    says so. Arguments at `static_argnums` are always static.
-    """
-    static = _static_positions(static_argnums, len(args))
-    if ints and any(_is_int_scalar(x) for x in flatten(tuple(args))[0]):
-        try:
-            return _build(fun, args, argnums, optimize, static, True)
-        except ConcretizationError:
-            pass  # an int is needed as a Python int: make ints static
-    program = _build(fun, args, argnums, optimize, static, False)
-    program.static_ints = True
-    return program
-
-
-def _static_positions(static_argnums, nargs) -> frozenset:
-    nums = (static_argnums,) if isinstance(static_argnums, int) else static_argnums
-    out = set()
-    for n in nums:
-        if not isinstance(n, (int, np.integer)) or not -nargs <= n < nargs:
-            raise ArgumentError(
-                f"static_argnums={n!r} is not the position of an argument "
-                f"(there are {nargs})"
-            )
-        out.add(int(n) % nargs)
-    return frozenset(out)
-
-
-def _build(fun, args, argnums, optimize, static, ints) -> Program:
-    name = function_name(fun)
-    params = _param_names(fun, len(args))
-    if argnums is None:
-        argnums, single = (), True
-    else:
-        argnums, single = _argnums(argnums, len(args), name)
-    _check_optimize(optimize)
-    _, leaves, paths, treedef = signature(args, static, ints)
-    _check_diff_leaves(leaves, paths, argnums, params)
-    stats = {}
-    t0 = time.perf_counter()
-    program_leaves = []
-    call_leaves = []
-    for i, (leaf, path) in enumerate(zip(leaves, paths, strict=True)):
-        if path[0] not in static and _is_dynamic(leaf, ints):
-            arr = np.asarray(leaf)
-            label = _leaf_hint(params, path)
-            node = ops.input_node(i, label, arr.shape, arr.dtype)
-            program_leaves.append(Leaf(path, node, pyfloat=type(leaf) is float))
-            call_leaves.append(tracing.Tracer(node))
-        else:
-            program_leaves.append(Leaf(path, None, value=leaf))
-            call_leaves.append(leaf)
-    out = tracing.trace(frontend.convert(fun), unflatten(treedef, call_leaves))
-    value = tracing.output_node(out, name, scalar=bool(argnums))
-    stats["trace_s"] = time.perf_counter() - t0
-    diff = [i for i, p in enumerate(paths) if p[0] in argnums]
-    t0 = time.perf_counter()
-    wrt = [program_leaves[i].node for i in diff]
-    # The value as traced serves `forward`; reverse mode may replace it by
-    # one that also keeps what its sweep needs (loop stacks, branch values).
-    traced = value
-    value, grads = autodiff.value_and_grad(value, wrt)
-    stats["differentiate_s"] = time.perf_counter() - t0
-    t0 = time.perf_counter()
-    if optimize:
-        unsafe = optimize == "unsafe"
-        traced, value, *grads = run_passes(
-            [traced, value] + grads, forward=2, unsafe=unsafe
-        )
-    stats["passes_s"] = time.perf_counter() - t0
-    stats["forward_ops"] = count_ops([traced])
-    stats["value_and_grad_ops"] = count_ops([value] + grads)
-    return Program(
-        fun_name=name,
-        filename=_source_file(fun),
-        params=params,
-        treedef=treedef,
-        leaves=program_leaves,
-        argnums=argnums,
-        single=single,
-        value=value,
-        grads=grads,
-        diff=diff,
-        stats=stats,
-        forward=traced if traced is not value else None,
-    )
-
-
-def _check_optimize(optimize):
-    if optimize not in (True, False, "unsafe"):
-        raise ArgumentError(
-            f"optimize={optimize!r}: use True (the IEEE-exact passes), False (none) "
-            'or "unsafe" (also rewrites like 0*x -> 0 that are wrong for inf/NaN)'
-        )
-    return optimize
-
-
-def count_ops(outputs) -> int:
-    """Operations (nodes other than inputs and constants) computing `outputs`:
-    the statements codegen emits for a function returning them."""
-    return sum(1 for n in ir.toposort(outputs) if n.op not in ("input", "const"))
-
-
-def _leaf_hint(params, path) -> str:
-    pos, *path_keys = path
-    texts = [keys.hint_text(k) for k in path_keys]
-    if path_keys and isinstance(path_keys[0], str):
-        return "_".join(texts)
-    return "_".join([params[pos]] + texts)
 
 
 class Compiled:
@@ -351,6 +116,17 @@ class Compiled:
     @property
     def value_and_grad(self):
         return self.module.value_and_grad
+
+    def __getattr__(self, name):
+        # The other functions the module holds (hessian, hvp, jvp, ...).
+        if name.startswith("_") or self.__dict__.get("program") is None:
+            raise AttributeError(name)
+        if self.program.function(name) is None:
+            raise AttributeError(
+                f"the module has no function {name!r}; it holds "
+                + ", ".join(fn.name for fn in self.program.functions)
+            )
+        return getattr(self.module, name)
 
     @property
     def graph(self) -> ir.Graph:
@@ -408,7 +184,13 @@ def _load(source: str, program: Program, constants: Constants | None = None):
 
 
 def compile(
-    fun, *example_args, argnums=0, target="numpy", optimize=True, static_argnums=()
+    fun,
+    *example_args,
+    argnums=0,
+    target="numpy",
+    optimize=True,
+    static_argnums=(),
+    functions=None,
 ) -> Compiled:  # noqa: A001
     """Compile `fun` for arguments shaped like `example_args`.
 
@@ -417,13 +199,28 @@ def compile(
     signed zeros (`0*x -> 0`, `x/x -> 1`, `x + 0.0 -> x`). Int scalars are
     inputs of the module unless the function needs them as Python ints;
     arguments at `static_argnums` are always fixed at their example values.
+    `functions` chooses what the module holds, from `compiler.FUNCTIONS`
+    (default: forward, gradient, value_and_grad), e.g.
+    `functions=("value_and_grad", "hessian", "hvp")`.
     """
     if target not in TARGETS:
         raise ArgumentError(f"unknown target {target!r}; choose one of {TARGETS}")
     with _gc_paused(), ir.scope():
-        program = build_program(
-            fun, example_args, argnums, optimize, static_argnums=static_argnums
-        )
+        if functions is None:
+            program = build_program(
+                fun, example_args, argnums, optimize, static_argnums=static_argnums
+            )
+        else:
+            if isinstance(functions, str):
+                functions = (functions,)
+            program = build_functions(
+                fun,
+                example_args,
+                tuple(functions),
+                argnums,
+                optimize,
+                static_argnums=static_argnums,
+            )
         return Compiled(program, target)
 
 
@@ -599,7 +396,12 @@ def trainer_source(loss, predict, example, optimizer="sgd", target="numpy") -> s
         raise ArgumentError("a trainer's example must be (params, X, y)")
     params, X, _ = example
     with ir.scope():
-        loss_program = build_program(loss, example, argnums=0)
+        if optimizer == "newton":
+            loss_program = build_functions(
+                loss, example, ("forward", "gradient", "value_and_grad", "hessian")
+            )
+        else:
+            loss_program = build_program(loss, example, argnums=0)
         predict_program = build_program(predict, (params, X), argnums=None)
         initial = flat_leaves((params,))
         return generate_trainer(

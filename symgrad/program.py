@@ -42,6 +42,9 @@ class Signature:
     params: list  # a name per positional argument
     treedef: TreeDef  # pytree structure of the argument tuple
     leaves: list  # Leaf per flat leaf
+    # The signature this one extends with more arguments (a cotangent, a
+    # tangent), whose leaves are the first ones here.
+    base: Signature | None = None
 
     @property
     def inputs(self) -> list:

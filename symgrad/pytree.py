@@ -125,3 +125,17 @@ def _describe(treedef, leaf, key_text) -> str:
     if treedef.kind == "list":
         return "[" + ", ".join(items) + "]"
     return "(" + ", ".join(items) + ("," if len(items) == 1 else "") + ")"
+
+
+def graft(outer: TreeDef, inner) -> TreeDef:
+    """`outer` with its k-th leaf replaced by the tree `inner(k)` (JAX's
+    layout of Jacobians: the output's structure around the input's)."""
+    counter = iter(range(outer.num_leaves))
+
+    def build(node):
+        if node.is_leaf:
+            return inner(next(counter))
+        children = [build(c) for c in node.children]
+        return TreeDef(node.kind, node.keys, children, node.path)
+
+    return build(outer)

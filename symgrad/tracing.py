@@ -500,6 +500,19 @@ def trace(fun, args):
     return out
 
 
+def output_leaf(value, fun_name: str) -> ir.Node:
+    """One leaf of a traced function's output pytree, as a node."""
+    if isinstance(value, Tracer):
+        return value.node
+    if isinstance(value, (bool, int, float, np.ndarray, np.generic)):
+        return ops.lift(value)
+    what = "None" if value is None else f"a {type(value).__name__}"
+    raise TraceError(
+        f"{fun_name} returned {what} among its results; return numbers, arrays, "
+        "or lists/tuples/dicts of them"
+    )
+
+
 def output_node(value, fun_name: str, scalar: bool = True) -> ir.Node:
     """The scalar node a function under `grad` returned, or a clear error.
 

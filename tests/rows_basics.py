@@ -26,6 +26,14 @@ ROWS = {
     "sign": Row(("sign",), lambda a: np.sign(a) * a * a, ("away",), UNARY),
     "relu": Row(("relu", "gt"), lambda a: symgrad.relu(a) * a, ("away",), UNARY),
     "sigmoid": Row(("sigmoid",), symgrad.sigmoid, ("any",), UNARY),
+    # Its gradient is checked in test_transforms; here only that the op
+    # lowers and evaluates like its operand on both targets.
+    "stop_gradient": Row(
+        ("stop_gradient",),
+        lambda a: a * a + 0.0 * symgrad.stop_gradient(a),
+        ("any",),
+        UNARY,
+    ),
     "cast": Row(
         ("cast", "gt"), lambda a: a * np.greater(a, 0).astype(float), ("away",), UNARY
     ),

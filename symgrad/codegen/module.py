@@ -94,7 +94,8 @@ class Emitter:
         # What the emitted code uses from the target's helpers and imports,
         # as declared by each lowering (collected while emitting).
         self.needs: set = set()
-        self.args: dict = {}  # Signature -> argument names
+        self.args: dict = {}  # id(Signature) -> argument names
+        self.params: dict = {}  # a user's parameter name -> its identifier
         for fn in program.functions:
             self.arguments(fn.signature)
 
@@ -103,7 +104,13 @@ class Emitter:
         names = self.args.get(id(sig))
         if names is not None:
             return names
-        names = [self.namer.claim(sanitize(p, "arg")) for p in sig.params]
+        # One identifier per user name across the module: functions whose
+        # arguments extend another's (vjp's ct) read the same leaves.
+        names = []
+        for p in sig.params:
+            if p not in self.params:
+                self.params[p] = self.namer.claim(sanitize(p, "arg"))
+            names.append(self.params[p])
         self.args[id(sig)] = names
         for leaf in sig.leaves:
             if leaf.node is not None and leaf.node not in self.names:
@@ -149,7 +156,7 @@ class Emitter:
 
     # ------------------------------------------------------------ arguments
 
-    def checks_helper(self, sig, helper: str) -> list:
+    def checks_helper(self, sig, helper: str, base_helper: str | None = None):
         """`def _arguments(x, y)`: bind, convert and check every argument leaf
         and return the dynamic ones in order.
 
@@ -159,12 +166,18 @@ class Emitter:
         """
         args = self.arguments(sig)
         lines = []
+        first = 0
+        if sig.base is not None and base_helper is not None:
+            # The base signature's arguments are checked by its own helper.
+            lines = self.bind_line(sig.base, base_helper)
+            first = len(sig.base.params)
         accesses = [
             where
             for pos, treedef in enumerate(sig.treedef.children)
             for where in leaf_accesses(treedef, args[pos])
         ]
-        for leaf, access in zip(sig.leaves, accesses, strict=True):
+        skip = len(sig.base.leaves) if first else 0
+        for leaf, access in zip(sig.leaves[skip:], accesses[skip:], strict=True):
             label = keys.label(sig.params[leaf.path[0]], leaf.path[1:])
             if leaf.node is None:
                 # A static value (an int, a str, np.int64(3)...) is baked into
@@ -183,7 +196,7 @@ class Emitter:
             self.needs.update(self.target.entry_needs(leaf.node))
         checks, shapes = [], []
         for pos, treedef in enumerate(sig.treedef.children):
-            if not treedef.is_leaf:
+            if pos >= first and not treedef.is_leaf:
                 checks += _structure_checks(treedef, args[pos])
                 shapes.append(
                     f"{sig.params[pos]} = {treedef.describe(key_text=keys.key_text)}"
@@ -193,7 +206,10 @@ class Emitter:
                 "the arguments do not have the structure this module was generated "
                 "for: " + comment_safe("; ".join(shapes), 300)
             )
-            lines = [
+            head = []
+            if first:  # the base helper's line stays outside the try
+                head, lines = lines[:1], lines[1:]
+            lines = head + [
                 "try:",
                 f"    if {' or '.join(checks)}:",
                 "        raise TypeError",
@@ -352,6 +368,20 @@ def _imports(extra, prelude) -> list:
     return sorted(set(extra) | set(prelude[:n])) + list(prelude[n:])
 
 
+def _helper_name(helpers: dict, sig) -> str:
+    """`_arguments`, then `_arguments_ct` for a signature extending it with
+    `ct` (numbered if that is taken too)."""
+    name = "_arguments"
+    if sig.base is not None:
+        name += "_" + sanitize(sig.params[-1], "more")
+    taken = set(helpers.values())
+    k, base = 1, name
+    while name in taken:
+        k += 1
+        name = f"{base}_{k}"
+    return name
+
+
 def _function_lines(em, fn, helpers: dict) -> list:
     args = em.arguments(fn.signature)
     if fn.delegate is not None:
@@ -394,11 +424,15 @@ def generate(
     blocks = []
     for fn in program.functions:
         sig = fn.signature
-        if fn.delegate is None and id(sig) not in helpers:
-            helpers[id(sig)] = "_arguments" + (
-                f"_{len(helpers) + 1}" if helpers else ""
-            )
-            blocks.append(em.checks_helper(sig, helpers[id(sig)]))
+        if fn.delegate is not None or id(sig) in helpers:
+            continue
+        base = sig.base
+        if base is not None and id(base) not in helpers:
+            helpers[id(base)] = _helper_name(helpers, base)
+            blocks.append(em.checks_helper(base, helpers[id(base)]))
+        helpers[id(sig)] = _helper_name(helpers, sig)
+        base_helper = helpers.get(id(base)) if base is not None else None
+        blocks.append(em.checks_helper(sig, helpers[id(sig)], base_helper))
     for fn in program.functions:
         blocks.append(_function_lines(em, fn, helpers))
 

@@ -33,6 +33,7 @@ HANDLED = frozenset(
         "nonempty",
         "stack_zeros",
         "stack_add",
+        "custom_vjp",
     )
 )
 INDENT = "    "
@@ -59,6 +60,13 @@ def statements(em, node, siblings) -> list:
         return _cond(em, node, siblings)
     if op == "while":
         return _while(em, node, siblings)
+    if op == "custom_vjp":
+        # Its results are the forward outputs it passes through (the rule
+        # only matters to reverse mode): the same variables.
+        nargs = node.attr("nargs")
+        for i, item_node in _items(node, siblings).items():
+            em.names[item_node] = em.ref(node.inputs[nargs + i])
+        return []
     if op == "stack_new":
         return [f"{em.name(node)} = []"]
     if op == "push":
@@ -204,7 +212,7 @@ def _while(em, node, siblings) -> list:
     variables = []
     for i in range(k):
         init = carries[i]
-        if isinstance(init.vtype, ir.StackType) and _only_user(init, node, siblings):
+        if isinstance(init.vtype, ir.StackType) and _owned(init, node, siblings):
             # A stack lives in one list from push to pop: keep its name.
             var = em.ref(init)
             if i in parts:
@@ -219,7 +227,12 @@ def _while(em, node, siblings) -> list:
         if init.op == "undef":
             continue  # a loop value nothing reads (pruned)
         src = em.ref(init)
-        if src != var:
+        if isinstance(init.vtype, ir.StackType) and not _owned(init, node, siblings):
+            # The loop pops from its list; a list this loop does not own (an
+            # operand of an enclosing loop, read again on its next iteration,
+            # or read elsewhere) is copied first.
+            lines.append(f"{var} = list({src})")
+        elif src != var:
             lines.append(f"{var} = {src}")
     for region in (test_r, body_r):
         for p, var in zip(region.params[:k], variables, strict=True):
@@ -248,6 +261,11 @@ def _while(em, node, siblings) -> list:
     inner = [line for line in em.body_lines(body, body) if line != ""]
     inner += _assign(em, body_r, variables)
     return lines + test_lines + [head] + _indented(inner + test_lines)
+
+
+def _owned(stack, user, siblings) -> bool:
+    """Whether `user` is the only reader of `stack` and may change it."""
+    return stack.op != "param" and _only_user(stack, user, siblings)
 
 
 def _only_user(value, user, siblings) -> bool:

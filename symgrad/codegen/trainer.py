@@ -70,7 +70,74 @@ OPTIMIZERS = {
     ),
 }
 
+# Newton's method: whole-vector steps with the generated Hessian (small models).
+NEWTON = (1.0, [], [])
+OPTIMIZERS["newton"] = NEWTON
+
 SCHEDULE = "micrograd's schedule lr * (1 - 0.9 * k / steps)"
+
+# Newton's step s = (H + 1e-9 I)^-1 g over all parameters, in their structure.
+_NEWTON_HELPERS = {
+    "numpy": [
+        "def _newton_step(hess, grads):",
+        '    """Solve (H + 1e-9 I) s = g over all parameters (H in blocks)."""',
+        "    g = [np.asarray(x, dtype=np.float64) for x in _leaves(grads)]",
+        "    H = np.block(",
+        "        [",
+        "            [np.reshape(b, (a.size, c.size)) for b, c in zip(_leaves(r), g)]",
+        "            for r, a in zip(_leaves(hess), g)",
+        "        ]",
+        "    )",
+        "    flat = np.concatenate([x.ravel() for x in g])",
+        "    s = np.linalg.solve(H + 1e-9 * np.eye(flat.size), flat)",
+        "    out, start = [], 0",
+        "    for x in g:",
+        "        piece = s[start : start + x.size]",
+        "        out.append(piece.reshape(x.shape) if x.shape else float(piece[0]))",
+        "        start += x.size",
+        "    return out",
+    ],
+    "python": [
+        "def _newton_step(hess, grads):",
+        '    """Solve (H + 1e-9 I) s = g over all parameters (H in blocks)."""',
+        "    g = [_flat(x) for x in _leaves(grads)]",
+        "    n = sum(len(x) for x in g)",
+        "    H = [0.0] * (n * n)",
+        "    row = 0",
+        "    for r, a in zip(_leaves(hess), g):",
+        "        col = 0",
+        "        for b, c in zip(_leaves(r), g):",
+        "            block = _flat(b)",
+        "            for i in range(len(a)):",
+        "                for j in range(len(c)):",
+        "                    H[(row + i) * n + col + j] = block[i * len(c) + j]",
+        "            col += len(c)",
+        "        row += len(a)",
+        "    for i in range(n):",
+        "        H[i * n + i] += 1e-9",
+        "    s = _solve(H, [v for x in g for v in x], n, 1)",
+        "    out, start = [], 0",
+        "    for x, shape in zip(g, [_shape_of(v) for v in _leaves(grads)]):",
+        "        out.append(_shaped(s[start : start + len(x)], shape))",
+        "        start += len(x)",
+        "    return out",
+        "",
+        "",
+        "def _flat(x):",
+        '    """Nested lists (or a number) as one flat list, row-major."""',
+        "    if not isinstance(x, list):",
+        "        return [float(x)]",
+        "    return [v for item in x for v in _flat(item)]",
+        "",
+        "",
+        "def _shape_of(x):",
+        "    shape = []",
+        "    while isinstance(x, list):",
+        "        shape.append(len(x))",
+        "        x = x[0] if x else None",
+        "    return tuple(shape)",
+    ],
+}
 
 # Target-specific helpers: elementwise map over a parameter, square root,
 # conversion to and from lists of floats, and CSV loading. (The pure-Python
@@ -83,6 +150,11 @@ _HELPERS = {
             "    return fn(*arrays)",
         ],
         ["_sqrt = np.sqrt"],
+        [
+            "def _own(x):",
+            '    """A parameter as the trainer keeps it: a float array or a float."""',
+            "    return np.array(x, dtype=np.float64) if np.ndim(x) else float(x)",
+        ],
         [
             "def _tolist(x):",
             "    return np.asarray(x, dtype=np.float64).tolist()",
@@ -113,6 +185,11 @@ _HELPERS = {
         ],
         [
             "def _tolist(x):",
+            '    return x.tolist() if hasattr(x, "tolist") else x',
+        ],
+        [
+            "def _own(x):",
+            '    """A parameter as the trainer keeps it: nested lists or a float."""',
             '    return x.tolist() if hasattr(x, "tolist") else x',
         ],
         [
@@ -169,8 +246,15 @@ def generate_trainer(loss, predict, optimizer, target, initial) -> str:
     needs = set()
     if target.NAME == "python" and optimizer == "adam":
         needs.add("_sqrt")  # the update's square root, NumPy-faithful
+    if optimizer == "newton":
+        if loss.function("hessian") is None:
+            raise ArgumentError("a newton trainer needs the loss's hessian function")
+        if target.NAME == "python":
+            needs.add("_solve")
     loss = dataclasses.replace(loss, functions=loss.functions + [_predict(predict)])
     blocks = list(_HELPERS[target.NAME])
+    if optimizer == "newton":
+        blocks.append(_NEWTON_HELPERS[target.NAME])
     blocks += [inspect.getsource(fn).rstrip("\n").split("\n") for fn in _COPIED]
     blocks.append(["FORMAT = " + literal(trainer_helpers.FORMAT)])
     blocks.append(_leaves_fn(loss))
@@ -182,8 +266,15 @@ def generate_trainer(loss, predict, optimizer, target, initial) -> str:
     blocks.append(_main_fn(loss, optimizer, lr))
     blocks.append(['if __name__ == "__main__":', "    main()"])
     doc = [
-        f"train(params, X, y, steps, lr) -> (params, history), {optimizer} with",
-        f"    {SCHEDULE}",
+        *(
+            ["train(params, X, y, steps, lr) -> (params, history), Newton's method"]
+            if optimizer == "newton"
+            else [
+                f"train(params, X, y, steps, lr) -> (params, history), {optimizer} "
+                "with",
+                f"    {SCHEDULE}",
+            ]
+        ),
         "save_params(params, path) / load_params(path) -> parameters as JSON",
         "python {this file} data.csv [--steps N] -> trains on a CSV file",
     ]
@@ -291,8 +382,10 @@ def _accuracy_fn() -> list:
 
 
 def _train_fn(optimizer, lr, state, update) -> list:
+    if optimizer == "newton":
+        return _newton_train_fn()
     body = [
-        "leaves = _leaves(params)",
+        "leaves = [_own(p) for p in _leaves(params)]",
         *state,
         "history = []",
         "for k in range(steps):",
@@ -319,6 +412,32 @@ def _train_fn(optimizer, lr, state, update) -> list:
         f"lr={literal(float(lr))}",
         "callback=None",
     ]
+    return function("train", args, doc, body)
+
+
+def _newton_train_fn() -> list:
+    body = [
+        "leaves = [_own(p) for p in _leaves(params)]",
+        "history = []",
+        "for k in range(steps):",
+        "    loss, grads = value_and_grad(_tree(leaves), X, y)",
+        "    acc = accuracy(_tree(leaves), X, y)",
+        "    history.append((k, loss, acc))",
+        "    if callback is not None:",
+        "        callback(k, loss, acc)",
+        "    step = _newton_step(hessian(_tree(leaves), X, y), grads)",
+        "    leaves = [",
+        "        _map(lambda p, s: p - lr * s, p, s) for p, s in zip(leaves, step)",
+        "    ]",
+        "return _tree(leaves), history",
+    ]
+    doc = (
+        "Newton's method for `steps` steps: each step solves (H + 1e-9 I) s = g\n"
+        "with the generated Hessian H and moves by lr * s (lr = 1: full steps).\n\n"
+        "Returns the trained parameters and a history of (step, loss, accuracy),\n"
+        "the loss and accuracy measured before each step's update."
+    )
+    args = ["params", "X", "y", "steps=10", "lr=1.0", "callback=None"]
     return function("train", args, doc, body)
 
 

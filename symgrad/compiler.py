@@ -1,0 +1,348 @@
+"""The compiler stage: from a user function and example arguments to a Program.
+
+Contract: `build_program(fun, args, argnums, ...)` traces `fun` (after the
+front end converts it) at arguments shaped like `args`, differentiates the
+value with respect to the `argnums` arguments, runs the passes and returns the
+`Program` of `forward`, `gradient` and `value_and_grad`. `trace_function`
+stops after tracing (any output pytree), for the transforms
+(`symgrad.transforms_api`) that build other functions from it. This is the one
+glue between the stages: `api`, the transforms, `sympy_bridge.from_sympy` and
+the command line call it, and it calls down into frontend, tracing,
+autodiff, passes. Argument handling (which leaves are graph inputs and which
+are static, the cache signature) lives here too.
+"""
+
+from __future__ import annotations
+
+import inspect
+import time
+
+import numpy as np
+
+from symgrad import autodiff, frontend, ir, ops, tracing
+from symgrad.codegen import keys
+from symgrad.errors import ArgumentError, ConcretizationError
+from symgrad.export import function_name
+from symgrad.passes import optimize as run_passes
+from symgrad.program import Leaf, Program
+from symgrad.pytree import flatten, unflatten
+
+
+def _param_names(fun, nargs: int) -> list:
+    try:
+        params = list(inspect.signature(fun).parameters.values())
+    except (TypeError, ValueError):
+        params = []
+    names = []
+    for p in params:
+        if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD):
+            names.append(p.name)
+        elif p.kind == p.VAR_POSITIONAL:
+            names.extend(f"{p.name}_{i}" for i in range(nargs - len(names)))
+            break
+    names += [f"arg{i}" for i in range(len(names), nargs)]
+    return names[:nargs]
+
+
+def _argnums(argnums, nargs: int, fun_name: str):
+    single = isinstance(argnums, (int, np.integer))
+    nums = (argnums,) if single else tuple(argnums)
+    if not nums:
+        raise ArgumentError(
+            "argnums is empty; name at least one argument to differentiate"
+        )
+    out = []
+    for n in nums:
+        if not isinstance(n, (int, np.integer)) or isinstance(n, bool):
+            raise ArgumentError(f"argnums must be ints, got {n!r}")
+        if not -nargs <= n < nargs:
+            raise ArgumentError(
+                f"argnums={n} is out of range: {fun_name} was called with "
+                f"{nargs} positional argument{'s' if nargs != 1 else ''}"
+            )
+        out.append(int(n) % nargs)
+    if len(set(out)) != len(out):
+        raise ArgumentError(f"argnums {nums} names an argument twice")
+    return tuple(out), single
+
+
+def _is_float_leaf(x) -> bool:
+    if isinstance(x, bool):
+        return False
+    if isinstance(x, (float, np.floating)):
+        return True
+    return isinstance(x, np.ndarray) and x.dtype.kind == "f"
+
+
+def _is_int_scalar(x) -> bool:
+    return isinstance(x, (int, np.integer)) and not isinstance(x, (bool, np.bool_))
+
+
+def _is_dynamic(x, ints: bool = False) -> bool:
+    """Leaves that become graph inputs: floats and numeric NumPy arrays, and
+    int scalars unless ints are static (`ints=False`)."""
+    if _is_float_leaf(x) or (isinstance(x, np.ndarray) and x.dtype.kind in "biuf"):
+        return True
+    return ints and _is_int_scalar(x)
+
+
+def _leaf_spec(x, ints: bool = False):
+    if _is_dynamic(x, ints):
+        arr = np.asarray(x)
+        return ("in", arr.shape, arr.dtype.str, type(x) is float)
+    try:
+        hash(x)
+    except TypeError:
+        raise ArgumentError(
+            f"an argument of type {type(x).__name__} is neither an array nor "
+            "hashable; pass data as NumPy arrays, floats, or lists/tuples/dicts of them"
+        ) from None
+    return ("static", type(x).__name__, x)
+
+
+def signature(args, static=(), ints: bool = False):
+    """The cache key of a call: structure, shapes, dtypes and static values.
+
+    Leaves of the arguments in `static` (positions) are static values; int
+    scalars are inputs when `ints` is true.
+    """
+    leaves, paths, treedef = flatten(tuple(args))
+    specs = tuple(
+        _leaf_spec(x, ints) if p[0] not in static else _leaf_spec_static(x)
+        for x, p in zip(leaves, paths, strict=True)
+    )
+    return (treedef, specs, tuple(static), ints), leaves, paths, treedef
+
+
+def _leaf_spec_static(x):
+    if isinstance(x, np.ndarray):
+        raise ArgumentError(
+            "a NumPy array cannot be a static argument (static_argnums); pass it "
+            "as a normal argument"
+        )
+    return _leaf_spec(x, False) if not _is_float_leaf(x) else ("static", "float", x)
+
+
+def _check_diff_leaves(leaves, paths, argnums, params):
+    for leaf, path in zip(leaves, paths, strict=True):
+        if path[0] in argnums and not _is_float_leaf(leaf):
+            label = keys.label(params[path[0]], path[1:])
+            kind = type(leaf).__name__
+            if isinstance(leaf, np.ndarray):
+                kind = f"array of dtype {leaf.dtype}"
+            raise ArgumentError(
+                f"cannot differentiate with respect to {label}: it is {kind}, and "
+                "gradients need floats. Pass a float (3.0, not 3) or a float array "
+                "(np.asarray(x, dtype=float)), or leave it out of argnums"
+            )
+
+
+# ------------------------------------------------------------------ building
+
+
+def _source_file(fun) -> str:
+    try:
+        name = inspect.getsourcefile(fun) or fun.__code__.co_filename
+    except Exception:  # noqa: BLE001 - not a function, or a file name with NUL
+        try:
+            name = fun.__code__.co_filename
+        except AttributeError:
+            return "<unknown>"
+    return name if isinstance(name, str) else "<unknown>"
+
+
+def build_program(
+    fun, args, argnums=0, optimize=True, static_argnums=(), ints=True
+) -> Program:
+    """Trace, differentiate and optimize `fun` at `args` (no code generation).
+
+    With `argnums=None` nothing is differentiated and `fun` may return an
+    array: the program of a model's forward pass (`predict`).
+
+    Int scalars are inputs of the generated code (`ints=True`) unless the
+    function needs one concretely (a size, an index, a `range` bound): then
+    it is traced again with ints as static values, and `Program.static_ints`
+    says so. Arguments at `static_argnums` are always static.
+    """
+    static = _static_positions(static_argnums, len(args))
+    if ints and any(_is_int_scalar(x) for x in flatten(tuple(args))[0]):
+        try:
+            return _build(fun, args, argnums, optimize, static, True)
+        except ConcretizationError:
+            pass  # an int is needed as a Python int: make ints static
+    program = _build(fun, args, argnums, optimize, static, False)
+    program.static_ints = True
+    return program
+
+
+def _static_positions(static_argnums, nargs) -> frozenset:
+    nums = (static_argnums,) if isinstance(static_argnums, int) else static_argnums
+    out = set()
+    for n in nums:
+        if not isinstance(n, (int, np.integer)) or not -nargs <= n < nargs:
+            raise ArgumentError(
+                f"static_argnums={n!r} is not the position of an argument "
+                f"(there are {nargs})"
+            )
+        out.add(int(n) % nargs)
+    return frozenset(out)
+
+
+def _build(fun, args, argnums, optimize, static, ints) -> Program:
+    name = function_name(fun)
+    params = _param_names(fun, len(args))
+    if argnums is None:
+        argnums, single = (), True
+    else:
+        argnums, single = _argnums(argnums, len(args), name)
+    _check_optimize(optimize)
+    _, leaves, paths, treedef = signature(args, static, ints)
+    _check_diff_leaves(leaves, paths, argnums, params)
+    stats = {}
+    t0 = time.perf_counter()
+    program_leaves = []
+    call_leaves = []
+    for i, (leaf, path) in enumerate(zip(leaves, paths, strict=True)):
+        if path[0] not in static and _is_dynamic(leaf, ints):
+            arr = np.asarray(leaf)
+            label = _leaf_hint(params, path)
+            node = ops.input_node(i, label, arr.shape, arr.dtype)
+            program_leaves.append(Leaf(path, node, pyfloat=type(leaf) is float))
+            call_leaves.append(tracing.Tracer(node))
+        else:
+            program_leaves.append(Leaf(path, None, value=leaf))
+            call_leaves.append(leaf)
+    out = tracing.trace(frontend.convert(fun), unflatten(treedef, call_leaves))
+    value = tracing.output_node(out, name, scalar=bool(argnums))
+    stats["trace_s"] = time.perf_counter() - t0
+    diff = [i for i, p in enumerate(paths) if p[0] in argnums]
+    t0 = time.perf_counter()
+    wrt = [program_leaves[i].node for i in diff]
+    # The value as traced serves `forward`; reverse mode may replace it by
+    # one that also keeps what its sweep needs (loop stacks, branch values).
+    traced = value
+    value, grads = autodiff.value_and_grad(value, wrt)
+    stats["differentiate_s"] = time.perf_counter() - t0
+    t0 = time.perf_counter()
+    if optimize:
+        unsafe = optimize == "unsafe"
+        traced, value, *grads = run_passes(
+            [traced, value] + grads, forward=2, unsafe=unsafe
+        )
+    stats["passes_s"] = time.perf_counter() - t0
+    stats["forward_ops"] = count_ops([traced])
+    stats["value_and_grad_ops"] = count_ops([value] + grads)
+    return Program(
+        fun_name=name,
+        filename=_source_file(fun),
+        params=params,
+        treedef=treedef,
+        leaves=program_leaves,
+        argnums=argnums,
+        single=single,
+        value=value,
+        grads=grads,
+        diff=diff,
+        stats=stats,
+        forward=traced if traced is not value else None,
+    )
+
+
+def _check_optimize(optimize):
+    if optimize not in (True, False, "unsafe"):
+        raise ArgumentError(
+            f"optimize={optimize!r}: use True (the IEEE-exact passes), False (none) "
+            'or "unsafe" (also rewrites like 0*x -> 0 that are wrong for inf/NaN)'
+        )
+    return optimize
+
+
+def count_ops(outputs) -> int:
+    """Operations (nodes other than inputs and constants) computing `outputs`:
+    the statements codegen emits for a function returning them."""
+    return sum(1 for n in ir.toposort(outputs) if n.op not in ("input", "const"))
+
+
+def _leaf_hint(params, path) -> str:
+    pos, *path_keys = path
+    texts = [keys.hint_text(k) for k in path_keys]
+    if path_keys and isinstance(path_keys[0], str):
+        return "_".join(texts)
+    return "_".join([params[pos]] + texts)
+
+
+# ------------------------------------------------------------------ transforms
+
+# Functions a module can hold, for `compile(..., functions=...)`.
+FUNCTIONS = (
+    "forward",
+    "gradient",
+    "value_and_grad",
+    "vjp",
+    "jvp",
+    "jacobian",
+    "jacfwd",
+    "jacrev",
+    "hessian",
+    "hvp",
+)
+
+
+def trace_function(fun, args, static=frozenset(), ints=False):
+    """Trace `fun` at `args`: (signature parts, output nodes, output tree, stats)."""
+    name = function_name(fun)
+    params = _param_names(fun, len(args))
+    _, leaves, paths, treedef = signature(args, static, ints)
+    t0 = time.perf_counter()
+    program_leaves, call_leaves = [], []
+    for i, (leaf, path) in enumerate(zip(leaves, paths, strict=True)):
+        if path[0] not in static and _is_dynamic(leaf, ints):
+            arr = np.asarray(leaf)
+            node = ops.input_node(i, _leaf_hint(params, path), arr.shape, arr.dtype)
+            program_leaves.append(Leaf(path, node, pyfloat=type(leaf) is float))
+            call_leaves.append(tracing.Tracer(node))
+        else:
+            program_leaves.append(Leaf(path, None, value=leaf))
+            call_leaves.append(leaf)
+    out = tracing.trace(frontend.convert(fun), unflatten(treedef, call_leaves))
+    out_leaves, _, out_tree = flatten(out)
+    outputs = [tracing.output_leaf(x, name) for x in out_leaves]
+    stats = {"trace_s": time.perf_counter() - t0}
+    return name, params, treedef, program_leaves, outputs, out_tree, stats
+
+
+def build_functions(
+    fun,
+    args,
+    functions,
+    argnums=0,
+    optimize=True,
+    static_argnums=(),
+    ints=True,
+) -> Program:
+    """The Program of `functions` (names from `FUNCTIONS`) of `fun` at `args`.
+
+    `argnums` names what the derivatives are taken with respect to; int
+    arguments behave as in `build_program`.
+    """
+    from symgrad import transforms_build
+
+    unknown = [f for f in functions if f not in FUNCTIONS]
+    if unknown or not functions:
+        raise ArgumentError(
+            f"unknown functions {unknown}; a module can hold {', '.join(FUNCTIONS)}"
+        )
+    _check_optimize(optimize)
+    static = _static_positions(static_argnums, len(args))
+    if ints and any(_is_int_scalar(x) for x in flatten(tuple(args))[0]):
+        try:
+            return transforms_build.build(
+                fun, args, functions, argnums, optimize, static, True
+            )
+        except ConcretizationError:
+            pass
+    program = transforms_build.build(
+        fun, args, functions, argnums, optimize, static, False
+    )
+    program.static_ints = True
+    return program
