@@ -181,12 +181,17 @@ class custom_vjp:  # noqa: N801 - JAX's name
             )
         out, res = pair
         outs, out_tree = _nodes(out, self.__name__)
-        residuals, res_tree = _nodes(res, self.__name__)
+        res_nodes, res_tree = _nodes(res, self.__name__)
+        # None residuals (nothing kept) are passed back to bwd as None.
+        residuals = [r for r in res_nodes if r is not None]
         bwd = self.bwd
         nres = len(residuals)
 
         def rule(*params):
-            r = unflatten(res_tree, params[:nres])
+            given = iter(params[:nres])
+            r = unflatten(
+                res_tree, [None if x is None else next(given) for x in res_nodes]
+            )
             g = unflatten(out_tree, params[nres:])
             cts = bwd(r, g)
             if not isinstance(cts, tuple):

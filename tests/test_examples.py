@@ -57,3 +57,19 @@ def test_example_gradient_matches_finite_differences(spec):
             np.testing.assert_allclose(
                 np.asarray(g, dtype=float), e, rtol=1e-6, atol=1e-8
             )
+
+
+def test_newton_trainer_converges_in_fewer_than_10_steps():
+    import importlib.util
+
+    path = os.path.join(HERE, "..", "generated", "newton_logistic_trainer.py")
+    spec = importlib.util.spec_from_file_location("newton_trainer", path)
+    trainer = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(trainer)
+    _, record = load_function(os.path.join(HERE, "newton_logistic.py") + ":loss")
+    params, X, y = record.example_args()
+    params, history = trainer.train(params, X, y, steps=7)
+    _, grads = trainer.value_and_grad(params, X, y)
+    assert np.linalg.norm(grads["w"]) < 1e-8 and abs(grads["b"]) < 1e-8
+    losses = [loss for _, loss, _ in history]
+    assert all(a > b for a, b in zip(losses, losses[1:], strict=False))

@@ -89,6 +89,37 @@ def test_second_order(name, shapes, target):
         assert_close(a, b, rtol=1e-5, atol=1e-7)
 
 
+def _first_shapes():
+    for name, row in ROWS.items():
+        shapes = row.shapes[-1]  # the largest: scalars, vectors or matrices
+        yield pytest.param(name, shapes, id=f"{name}-{'x'.join(map(str, shapes))}")
+
+
+@pytest.mark.parametrize("target", TARGETS)
+@pytest.mark.parametrize("name,shapes", list(_first_shapes()))
+def test_forward_mode(name, shapes, target):
+    # symgrad.jvp (forward mode, derived from the VJP rules) against the
+    # central difference along a random tangent, for every primitive.
+    if target not in ROWS[name].targets:
+        pytest.skip(f"{name} is not implemented on the {target} target")
+    row, args, loss = _setup(name, shapes, seed=3)
+    rng = np.random.default_rng(4)
+    tangents = [rng.normal(size=np.shape(a)) for a in args]
+    tangents = [float(t) if np.ndim(t) == 0 else t for t in tangents]
+    value, ours = symgrad.jvp(loss, tuple(args), tuple(tangents), target=target)
+    h = 1e-6 * max(1.0, max(float(np.max(np.abs(a))) for a in args))
+
+    def moved(sign):
+        return [
+            a + sign * h * t if np.ndim(a) else float(a + sign * h * t)
+            for a, t in zip(args, tangents, strict=True)
+        ]
+
+    theirs = (loss(*moved(1)) - loss(*moved(-1))) / (2 * h)
+    assert value == pytest.approx(loss(*args), rel=1e-12, abs=1e-12)
+    assert_close(ours, theirs, rtol=1e-5, atol=1e-7)
+
+
 def test_every_op_has_everything():
     covered = {op for row in ROWS.values() for op in row.ops} | {"input", "const"}
     # Control flow and its stacks are written as statements and tested by
