@@ -75,6 +75,12 @@ def _parser() -> argparse.ArgumentParser:
     comp.add_argument("--target", choices=_targets(), default="numpy")
     comp.add_argument("--argnums", help="comma-separated argument positions, e.g. 0,1")
     comp.add_argument("--trainer", choices=_optimizers(), help="also write a trainer")
+    comp.add_argument(
+        "--functions",
+        help="comma-separated functions the module holds (default: forward,"
+        "gradient,value_and_grad; also vjp, jvp, jacobian, jacfwd, jacrev, "
+        "hessian, hvp)",
+    )
     comp.add_argument("--force", action="store_true", help="overwrite any file")
 
     show = sub.add_parser(

@@ -70,7 +70,12 @@ def compile(args) -> int:  # noqa: A001 - the subcommand's name
         )
     else:
         argnums = _argnums(args.argnums, record.argnums)
-        source = api.compile(fun, *example, argnums=argnums, target=args.target).source
+        functions = None
+        if getattr(args, "functions", None):
+            functions = tuple(f.strip() for f in args.functions.split(",") if f.strip())
+        source = api.compile(
+            fun, *example, argnums=argnums, target=args.target, functions=functions
+        ).source
     write_atomic(out, source)
     print(f"wrote {out}")
     return 0
