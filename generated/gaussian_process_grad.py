@@ -172,17 +172,17 @@ def value_and_grad(log_params, x, y):
     # grad of: K = scale**2 * np.exp(-0.5 * sq_dist / length**2) + noise**2 * np.eye(len(x))  (gaussian_process.py:37)
     K_bar = t26 + t44
     t45 = K_bar * _const_1
-    t14_bar = np.sum(t45)
+    t14_bar = np.add.reduce(t45, axis=None)
     t46 = 2 * t4
     t4_bar = t14_bar * t46
     t47 = K_bar * t12
     t12_bar = t8 * K_bar
-    t8_bar = np.sum(t47)
+    t8_bar = np.add.reduce(t47, axis=None)
     t11_bar = t12_bar * t12
     t48 = t11_bar * t11
     t49 = t48 / t10
     t50 = -t49
-    t10_bar = np.sum(t50)
+    t10_bar = np.add.reduce(t50, axis=None)
     t51 = 2 * t2
     t2_bar = t10_bar * t51
     t52 = 2 * t3

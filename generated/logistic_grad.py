@@ -50,7 +50,7 @@ def forward(params, X, y):
 
     # return data + 1e-3 * (params["w"] ** 2).sum()  (logistic.py:31)
     t7 = w**2
-    t8 = np.sum(t7)
+    t8 = np.add.reduce(t7, axis=None)
     t9 = 0.001 * t8
     t10 = data + t9
 
@@ -81,7 +81,7 @@ def value_and_grad(params, X, y):
 
     # return data + 1e-3 * (params["w"] ** 2).sum()  (logistic.py:31)
     t7 = w**2
-    t8 = np.sum(t7)
+    t8 = np.add.reduce(t7, axis=None)
     t9 = 0.001 * t8
     t10 = data + t9
 
@@ -95,8 +95,10 @@ def value_and_grad(params, X, y):
     z_bar = t2 * t3_bar
 
     # grad of: z = X @ params["w"] + params["b"]  (logistic.py:29)
-    b_bar = np.sum(z_bar)
+    b_bar = np.add.reduce(z_bar, axis=None)
     t13 = z_bar @ X
+
+    # total gradient of w: the sum over its uses
     w_bar = t12 + t13
 
     return (float(t10), {"w": w_bar, "b": float(b_bar)})

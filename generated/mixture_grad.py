@@ -114,11 +114,11 @@ def value_and_grad(params, x):
     t13 = t7 - t12
     t14 = np.exp(t13)
     t7_bar = t11 * t14
-    log_weights_bar = np.sum(t7_bar, axis=0)
+    log_weights_bar = np.add.reduce(t7_bar, axis=0)
 
     # grad of: log_normal = -0.5 * z**2 - params["log_scales"] - 0.5 * np.log(2 * np.pi)  (mixture.py:38)
     t15 = -t7_bar
-    t16 = np.sum(t15, axis=0)
+    t16 = np.add.reduce(t15, axis=0)
     t4_bar = -0.5 * t7_bar
     t17 = 2 * z
     z_bar = t4_bar * t17
@@ -128,19 +128,23 @@ def value_and_grad(params, x):
     t18 = z_bar * z
     t19 = t18 / scales
     t20 = -t19
-    scales_bar = np.sum(t20, axis=0)
+    scales_bar = np.add.reduce(t20, axis=0)
     t21 = -t3_bar
-    means_bar = np.sum(t21, axis=0)
+    means_bar = np.add.reduce(t21, axis=0)
 
     # grad of: scales = np.exp(params["log_scales"])  (mixture.py:36)
     t22 = scales_bar * scales
 
     # grad of: log_weights = params["logits"] - logsumexp(params["logits"])  (mixture.py:35)
     t23 = -log_weights_bar
-    t1_bar = np.sum(t23)
+    t1_bar = np.add.reduce(t23, axis=None)
     t24 = np.exp(log_weights)
     t25 = t1_bar * t24
+
+    # total gradient of log_scales: the sum over its uses
     log_scales_bar = t16 + t22
+
+    # total gradient of logits: the sum over its uses
     logits_bar = log_weights_bar + t25
 
     return (

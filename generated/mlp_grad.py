@@ -101,21 +101,27 @@ def forward(params, X, y):
 
     # reg_loss = 1e-4 * sum((W * W).sum() + (b * b).sum() for W, b in params)  (mlp.py:34)
     t10 = params_0_0 * params_0_0
-    t11 = np.sum(t10)
+    t11 = np.add.reduce(t10, axis=None)
     t12 = params_0_1 * params_0_1
-    t13 = np.sum(t12)
+    t13 = np.add.reduce(t12, axis=None)
     t14 = t11 + t13
     t15 = params_1_0 * params_1_0
-    t16 = np.sum(t15)
+    t16 = np.add.reduce(t15, axis=None)
     t17 = params_1_1 * params_1_1
-    t18 = np.sum(t17)
+    t18 = np.add.reduce(t17, axis=None)
     t19 = t16 + t18
+
+    # reg_loss = 1e-4 * sum((W * W).sum() + (b * b).sum() for W, b in params)  (mlp.py:34)
     t20 = t14 + t19
+
+    # reg_loss = 1e-4 * sum((W * W).sum() + (b * b).sum() for W, b in params)  (mlp.py:34)
     t21 = params_2_0 * params_2_0
-    t22 = np.sum(t21)
+    t22 = np.add.reduce(t21, axis=None)
     t23 = params_2_1 * params_2_1
     t24 = np.reshape(t23, ())
     t25 = t22 + t24
+
+    # reg_loss = 1e-4 * sum((W * W).sum() + (b * b).sum() for W, b in params)  (mlp.py:34)
     t26 = t20 + t25
     reg_loss = 0.0001 * t26
 
@@ -169,21 +175,27 @@ def value_and_grad(params, X, y):
 
     # reg_loss = 1e-4 * sum((W * W).sum() + (b * b).sum() for W, b in params)  (mlp.py:34)
     t10 = params_0_0 * params_0_0
-    t11 = np.sum(t10)
+    t11 = np.add.reduce(t10, axis=None)
     t12 = params_0_1 * params_0_1
-    t13 = np.sum(t12)
+    t13 = np.add.reduce(t12, axis=None)
     t14 = t11 + t13
     t15 = params_1_0 * params_1_0
-    t16 = np.sum(t15)
+    t16 = np.add.reduce(t15, axis=None)
     t17 = params_1_1 * params_1_1
-    t18 = np.sum(t17)
+    t18 = np.add.reduce(t17, axis=None)
     t19 = t16 + t18
+
+    # reg_loss = 1e-4 * sum((W * W).sum() + (b * b).sum() for W, b in params)  (mlp.py:34)
     t20 = t14 + t19
+
+    # reg_loss = 1e-4 * sum((W * W).sum() + (b * b).sum() for W, b in params)  (mlp.py:34)
     t21 = params_2_0 * params_2_0
-    t22 = np.sum(t21)
+    t22 = np.add.reduce(t21, axis=None)
     t23 = params_2_1 * params_2_1
     t24 = np.reshape(t23, ())
     t25 = t22 + t24
+
+    # reg_loss = 1e-4 * sum((W * W).sum() + (b * b).sum() for W, b in params)  (mlp.py:34)
     t26 = t20 + t25
     reg_loss = 0.0001 * t26
 
@@ -199,10 +211,8 @@ def value_and_grad(params, X, y):
     t33 = 0.0001 * params_0_0
 
     # grad of: data_loss = np.maximum(1 - y * score, 0).mean()  (mlp.py:33)
-    t34 = t8 == 0
-    t35 = np.where(t34, 0.0078125, 0.0)
-    t36 = t8 > 0
-    t8_bar = np.where(t36, 0.015625, t35)
+    t34 = t8 > 0
+    t8_bar = np.where(t34, 0.015625, 0.0)
     t7_bar = -t8_bar
     score_bar = y * t7_bar
 
@@ -210,50 +220,56 @@ def value_and_grad(params, X, y):
     h_4_bar = np.reshape(score_bar, (64, 1))
 
     # grad of: h = h @ W.T + b  (mlp.py:29)
-    t37 = np.sum(h_4_bar, axis=0)
+    t35 = np.add.reduce(h_4_bar, axis=0)
     h_3_bar = h_4_bar @ params_2_0
-    t38 = h_3.T
-    t5_bar = t38 @ h_4_bar
-    t39 = t5_bar.T
+    t36 = h_3.T
+    t5_bar = t36 @ h_4_bar
+    t37 = t5_bar.T
 
     # grad of: h = np.maximum(h, 0)  (mlp.py:31)
-    t40 = h_2 == 0
-    t41 = h_3_bar * 0.5
-    t42 = np.where(t40, t41, 0.0)
-    t43 = h_2 > 0
-    h_2_bar = np.where(t43, h_3_bar, t42)
+    t38 = h_2 > 0
+    h_2_bar = np.where(t38, h_3_bar, 0.0)
 
     # grad of: h = h @ W.T + b  (mlp.py:29)
-    t44 = np.sum(h_2_bar, axis=0)
+    t39 = np.add.reduce(h_2_bar, axis=0)
     h_1_bar = h_2_bar @ params_1_0
-    t45 = h_1.T
-    t3_bar = t45 @ h_2_bar
-    t46 = t3_bar.T
+    t40 = h_1.T
+    t3_bar = t40 @ h_2_bar
+    t41 = t3_bar.T
 
     # grad of: h = np.maximum(h, 0)  (mlp.py:31)
-    t47 = h == 0
-    t48 = h_1_bar * 0.5
-    t49 = np.where(t47, t48, 0.0)
-    t50 = h > 0
-    h_bar = np.where(t50, h_1_bar, t49)
+    t42 = h > 0
+    h_bar = np.where(t42, h_1_bar, 0.0)
 
     # grad of: h = h @ W.T + b  (mlp.py:29)
-    t51 = np.sum(h_bar, axis=0)
-    t52 = X.T
-    t1_bar = t52 @ h_bar
-    t53 = t1_bar.T
-    t54 = t28 + t28
-    params_2_1_bar = t54 + t37
-    t55 = t29 + t29
-    params_2_0_bar = t55 + t39
-    t56 = t30 + t30
-    params_1_1_bar = t56 + t44
-    t57 = t31 + t31
-    params_1_0_bar = t57 + t46
-    t58 = t32 + t32
-    params_0_1_bar = t58 + t51
-    t59 = t33 + t33
-    params_0_0_bar = t59 + t53
+    t43 = np.add.reduce(h_bar, axis=0)
+    t44 = X.T
+    t1_bar = t44 @ h_bar
+    t45 = t1_bar.T
+
+    # total gradient of params_2_1: the sum over its uses
+    t46 = t28 + t28
+    params_2_1_bar = t46 + t35
+
+    # total gradient of params_2_0: the sum over its uses
+    t47 = t29 + t29
+    params_2_0_bar = t47 + t37
+
+    # total gradient of params_1_1: the sum over its uses
+    t48 = t30 + t30
+    params_1_1_bar = t48 + t39
+
+    # total gradient of params_1_0: the sum over its uses
+    t49 = t31 + t31
+    params_1_0_bar = t49 + t41
+
+    # total gradient of params_0_1: the sum over its uses
+    t50 = t32 + t32
+    params_0_1_bar = t50 + t43
+
+    # total gradient of params_0_0: the sum over its uses
+    t51 = t33 + t33
+    params_0_0_bar = t51 + t45
 
     return (
         float(t27),

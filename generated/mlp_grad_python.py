@@ -203,12 +203,18 @@ def forward(params, X, y):
     t17 = [_x * _x for _x in params_1_1]
     t18 = sum(t17)
     t19 = t16 + t18
+
+    # reg_loss = 1e-4 * sum((W * W).sum() + (b * b).sum() for W, b in params)  (mlp.py:34)
     t20 = t14 + t19
+
+    # reg_loss = 1e-4 * sum((W * W).sum() + (b * b).sum() for W, b in params)  (mlp.py:34)
     t21 = [_x * _x for _x in params_2_0]
     t22 = sum(t21)
     t23 = [_x * _x for _x in params_2_1]
     t24 = t23[0]
     t25 = t22 + t24
+
+    # reg_loss = 1e-4 * sum((W * W).sum() + (b * b).sum() for W, b in params)  (mlp.py:34)
     t26 = t20 + t25
     reg_loss = 0.0001 * t26
 
@@ -270,12 +276,18 @@ def value_and_grad(params, X, y):
     t17 = [_x * _x for _x in params_1_1]
     t18 = sum(t17)
     t19 = t16 + t18
+
+    # reg_loss = 1e-4 * sum((W * W).sum() + (b * b).sum() for W, b in params)  (mlp.py:34)
     t20 = t14 + t19
+
+    # reg_loss = 1e-4 * sum((W * W).sum() + (b * b).sum() for W, b in params)  (mlp.py:34)
     t21 = [_x * _x for _x in params_2_0]
     t22 = sum(t21)
     t23 = [_x * _x for _x in params_2_1]
     t24 = t23[0]
     t25 = t22 + t24
+
+    # reg_loss = 1e-4 * sum((W * W).sum() + (b * b).sum() for W, b in params)  (mlp.py:34)
     t26 = t20 + t25
     reg_loss = 0.0001 * t26
 
@@ -291,10 +303,8 @@ def value_and_grad(params, X, y):
     t33 = [0.0001 * _x for _x in params_0_0]
 
     # grad of: data_loss = np.maximum(1 - y * score, 0).mean()  (mlp.py:33)
-    t34 = [_x == 0 for _x in t8]
-    t35 = [0.0078125 if _x else 0.0 for _x in t34]
-    t36 = [_x > 0 for _x in t8]
-    t8_bar = [0.015625 if _x else _y for _x, _y in zip(t36, t35)]
+    t34 = [_x > 0 for _x in t8]
+    t8_bar = [0.015625 if _x else 0.0 for _x in t34]
     t7_bar = [-_x for _x in t8_bar]
     score_bar = [_x * _y for _x, _y in zip(y, t7_bar)]
 
@@ -302,50 +312,56 @@ def value_and_grad(params, X, y):
     h_4_bar = score_bar  # the same flat list, as shape (64, 1)
 
     # grad of: h = h @ W.T + b  (mlp.py:29)
-    t37 = _reduce(sum, h_4_bar, (64, 1), (0,))
+    t35 = _reduce(sum, h_4_bar, (64, 1), (0,))
     h_3_bar = _matmul(h_4_bar, params_2_0, 64, 1, 16)
-    t38 = _transpose(h_3, (64, 16), (1, 0))
-    t5_bar = _matmul(t38, h_4_bar, 16, 64, 1)
-    t39 = t5_bar  # the same flat list, as shape (1, 16)
+    t36 = _transpose(h_3, (64, 16), (1, 0))
+    t5_bar = _matmul(t36, h_4_bar, 16, 64, 1)
+    t37 = t5_bar  # the same flat list, as shape (1, 16)
 
     # grad of: h = np.maximum(h, 0)  (mlp.py:31)
-    t40 = [_x == 0 for _x in h_2]
-    t41 = [_x * 0.5 for _x in h_3_bar]
-    t42 = [_y if _x else 0.0 for _x, _y in zip(t40, t41)]
-    t43 = [_x > 0 for _x in h_2]
-    h_2_bar = [_y if _x else _z for _x, _y, _z in zip(t43, h_3_bar, t42)]
+    t38 = [_x > 0 for _x in h_2]
+    h_2_bar = [_y if _x else 0.0 for _x, _y in zip(t38, h_3_bar)]
 
     # grad of: h = h @ W.T + b  (mlp.py:29)
-    t44 = _reduce(sum, h_2_bar, (64, 16), (0,))
+    t39 = _reduce(sum, h_2_bar, (64, 16), (0,))
     h_1_bar = _matmul(h_2_bar, params_1_0, 64, 16, 16)
-    t45 = _transpose(h_1, (64, 16), (1, 0))
-    t3_bar = _matmul(t45, h_2_bar, 16, 64, 16)
-    t46 = _transpose(t3_bar, (16, 16), (1, 0))
+    t40 = _transpose(h_1, (64, 16), (1, 0))
+    t3_bar = _matmul(t40, h_2_bar, 16, 64, 16)
+    t41 = _transpose(t3_bar, (16, 16), (1, 0))
 
     # grad of: h = np.maximum(h, 0)  (mlp.py:31)
-    t47 = [_x == 0 for _x in h]
-    t48 = [_x * 0.5 for _x in h_1_bar]
-    t49 = [_y if _x else 0.0 for _x, _y in zip(t47, t48)]
-    t50 = [_x > 0 for _x in h]
-    h_bar = [_y if _x else _z for _x, _y, _z in zip(t50, h_1_bar, t49)]
+    t42 = [_x > 0 for _x in h]
+    h_bar = [_y if _x else 0.0 for _x, _y in zip(t42, h_1_bar)]
 
     # grad of: h = h @ W.T + b  (mlp.py:29)
-    t51 = _reduce(sum, h_bar, (64, 16), (0,))
-    t52 = _transpose(X, (64, 2), (1, 0))
-    t1_bar = _matmul(t52, h_bar, 2, 64, 16)
-    t53 = _transpose(t1_bar, (2, 16), (1, 0))
-    t54 = [_x + _x for _x in t28]
-    params_2_1_bar = [_x + _y for _x, _y in zip(t54, t37)]
-    t55 = [_x + _x for _x in t29]
-    params_2_0_bar = [_x + _y for _x, _y in zip(t55, t39)]
-    t56 = [_x + _x for _x in t30]
-    params_1_1_bar = [_x + _y for _x, _y in zip(t56, t44)]
-    t57 = [_x + _x for _x in t31]
-    params_1_0_bar = [_x + _y for _x, _y in zip(t57, t46)]
-    t58 = [_x + _x for _x in t32]
-    params_0_1_bar = [_x + _y for _x, _y in zip(t58, t51)]
-    t59 = [_x + _x for _x in t33]
-    params_0_0_bar = [_x + _y for _x, _y in zip(t59, t53)]
+    t43 = _reduce(sum, h_bar, (64, 16), (0,))
+    t44 = _transpose(X, (64, 2), (1, 0))
+    t1_bar = _matmul(t44, h_bar, 2, 64, 16)
+    t45 = _transpose(t1_bar, (2, 16), (1, 0))
+
+    # total gradient of params_2_1: the sum over its uses
+    t46 = [_x + _x for _x in t28]
+    params_2_1_bar = [_x + _y for _x, _y in zip(t46, t35)]
+
+    # total gradient of params_2_0: the sum over its uses
+    t47 = [_x + _x for _x in t29]
+    params_2_0_bar = [_x + _y for _x, _y in zip(t47, t37)]
+
+    # total gradient of params_1_1: the sum over its uses
+    t48 = [_x + _x for _x in t30]
+    params_1_1_bar = [_x + _y for _x, _y in zip(t48, t39)]
+
+    # total gradient of params_1_0: the sum over its uses
+    t49 = [_x + _x for _x in t31]
+    params_1_0_bar = [_x + _y for _x, _y in zip(t49, t41)]
+
+    # total gradient of params_0_1: the sum over its uses
+    t50 = [_x + _x for _x in t32]
+    params_0_1_bar = [_x + _y for _x, _y in zip(t50, t43)]
+
+    # total gradient of params_0_0: the sum over its uses
+    t51 = [_x + _x for _x in t33]
+    params_0_0_bar = [_x + _y for _x, _y in zip(t51, t45)]
 
     return (
         float(t27),

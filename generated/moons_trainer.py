@@ -179,26 +179,32 @@ def forward(params, X, y):
     margins = np.maximum(t10, 0.0)
 
     # data_loss = margins.sum() * (1.0 / len(margins))  (moons.py:75)
-    t11 = np.sum(margins)
+    t11 = np.add.reduce(margins, axis=None)
     data_loss = t11 * 0.01
 
     # reg_loss = 1e-4 * sum((W * W).sum() + (b * b).sum() for W, b in params)  (moons.py:76)
     t12 = params_0_0 * params_0_0
-    t13 = np.sum(t12)
+    t13 = np.add.reduce(t12, axis=None)
     t14 = params_0_1 * params_0_1
-    t15 = np.sum(t14)
+    t15 = np.add.reduce(t14, axis=None)
     t16 = t13 + t15
     t17 = params_1_0 * params_1_0
-    t18 = np.sum(t17)
+    t18 = np.add.reduce(t17, axis=None)
     t19 = params_1_1 * params_1_1
-    t20 = np.sum(t19)
+    t20 = np.add.reduce(t19, axis=None)
     t21 = t18 + t20
+
+    # reg_loss = 1e-4 * sum((W * W).sum() + (b * b).sum() for W, b in params)  (moons.py:76)
     t22 = t16 + t21
+
+    # reg_loss = 1e-4 * sum((W * W).sum() + (b * b).sum() for W, b in params)  (moons.py:76)
     t23 = params_2_0 * params_2_0
-    t24 = np.sum(t23)
+    t24 = np.add.reduce(t23, axis=None)
     t25 = params_2_1 * params_2_1
     t26 = np.reshape(t25, ())
     t27 = t24 + t26
+
+    # reg_loss = 1e-4 * sum((W * W).sum() + (b * b).sum() for W, b in params)  (moons.py:76)
     t28 = t22 + t27
     reg_loss = 0.0001 * t28
 
@@ -253,26 +259,32 @@ def value_and_grad(params, X, y):
     margins = np.maximum(t10, 0.0)
 
     # data_loss = margins.sum() * (1.0 / len(margins))  (moons.py:75)
-    t11 = np.sum(margins)
+    t11 = np.add.reduce(margins, axis=None)
     data_loss = t11 * 0.01
 
     # reg_loss = 1e-4 * sum((W * W).sum() + (b * b).sum() for W, b in params)  (moons.py:76)
     t12 = params_0_0 * params_0_0
-    t13 = np.sum(t12)
+    t13 = np.add.reduce(t12, axis=None)
     t14 = params_0_1 * params_0_1
-    t15 = np.sum(t14)
+    t15 = np.add.reduce(t14, axis=None)
     t16 = t13 + t15
     t17 = params_1_0 * params_1_0
-    t18 = np.sum(t17)
+    t18 = np.add.reduce(t17, axis=None)
     t19 = params_1_1 * params_1_1
-    t20 = np.sum(t19)
+    t20 = np.add.reduce(t19, axis=None)
     t21 = t18 + t20
+
+    # reg_loss = 1e-4 * sum((W * W).sum() + (b * b).sum() for W, b in params)  (moons.py:76)
     t22 = t16 + t21
+
+    # reg_loss = 1e-4 * sum((W * W).sum() + (b * b).sum() for W, b in params)  (moons.py:76)
     t23 = params_2_0 * params_2_0
-    t24 = np.sum(t23)
+    t24 = np.add.reduce(t23, axis=None)
     t25 = params_2_1 * params_2_1
     t26 = np.reshape(t25, ())
     t27 = t24 + t26
+
+    # reg_loss = 1e-4 * sum((W * W).sum() + (b * b).sum() for W, b in params)  (moons.py:76)
     t28 = t22 + t27
     reg_loss = 0.0001 * t28
 
@@ -296,7 +308,7 @@ def value_and_grad(params, X, y):
     h_4_bar = np.reshape(t8_bar, (100, 1))
 
     # grad of: h = h @ W.T + b  (moons.py:65)
-    t37 = np.sum(h_4_bar, axis=0)
+    t37 = np.add.reduce(h_4_bar, axis=0)
     h_3_bar = h_4_bar @ params_2_0
     t38 = h_3.T
     t6_bar = t38 @ h_4_bar
@@ -307,7 +319,7 @@ def value_and_grad(params, X, y):
     h_2_bar = np.where(t40, h_3_bar, 0.0)
 
     # grad of: h = h @ W.T + b  (moons.py:65)
-    t41 = np.sum(h_2_bar, axis=0)
+    t41 = np.add.reduce(h_2_bar, axis=0)
     h_1_bar = h_2_bar @ params_1_0
     t42 = h_1.T
     t4_bar = t42 @ h_2_bar
@@ -318,20 +330,32 @@ def value_and_grad(params, X, y):
     h_bar = np.where(t44, h_1_bar, 0.0)
 
     # grad of: h = h @ W.T + b  (moons.py:65)
-    t45 = np.sum(h_bar, axis=0)
+    t45 = np.add.reduce(h_bar, axis=0)
     t46 = X.T
     t2_bar = t46 @ h_bar
     t47 = t2_bar.T
+
+    # total gradient of params_2_1: the sum over its uses
     t48 = t30 + t30
     params_2_1_bar = t48 + t37
+
+    # total gradient of params_2_0: the sum over its uses
     t49 = t31 + t31
     params_2_0_bar = t49 + t39
+
+    # total gradient of params_1_1: the sum over its uses
     t50 = t32 + t32
     params_1_1_bar = t50 + t41
+
+    # total gradient of params_1_0: the sum over its uses
     t51 = t33 + t33
     params_1_0_bar = t51 + t43
+
+    # total gradient of params_0_1: the sum over its uses
     t52 = t34 + t34
     params_0_1_bar = t52 + t45
+
+    # total gradient of params_0_0: the sum over its uses
     t53 = t35 + t35
     params_0_0_bar = t53 + t47
 

@@ -262,12 +262,18 @@ def forward(params, X, y):
     t19 = [_x * _x for _x in params_1_1]
     t20 = sum(t19)
     t21 = t18 + t20
+
+    # reg_loss = 1e-4 * sum((W * W).sum() + (b * b).sum() for W, b in params)  (moons.py:76)
     t22 = t16 + t21
+
+    # reg_loss = 1e-4 * sum((W * W).sum() + (b * b).sum() for W, b in params)  (moons.py:76)
     t23 = [_x * _x for _x in params_2_0]
     t24 = sum(t23)
     t25 = [_x * _x for _x in params_2_1]
     t26 = t25[0]
     t27 = t24 + t26
+
+    # reg_loss = 1e-4 * sum((W * W).sum() + (b * b).sum() for W, b in params)  (moons.py:76)
     t28 = t22 + t27
     reg_loss = 0.0001 * t28
 
@@ -335,12 +341,18 @@ def value_and_grad(params, X, y):
     t19 = [_x * _x for _x in params_1_1]
     t20 = sum(t19)
     t21 = t18 + t20
+
+    # reg_loss = 1e-4 * sum((W * W).sum() + (b * b).sum() for W, b in params)  (moons.py:76)
     t22 = t16 + t21
+
+    # reg_loss = 1e-4 * sum((W * W).sum() + (b * b).sum() for W, b in params)  (moons.py:76)
     t23 = [_x * _x for _x in params_2_0]
     t24 = sum(t23)
     t25 = [_x * _x for _x in params_2_1]
     t26 = t25[0]
     t27 = t24 + t26
+
+    # reg_loss = 1e-4 * sum((W * W).sum() + (b * b).sum() for W, b in params)  (moons.py:76)
     t28 = t22 + t27
     reg_loss = 0.0001 * t28
 
@@ -390,16 +402,28 @@ def value_and_grad(params, X, y):
     t46 = _transpose(X, (100, 2), (1, 0))
     t2_bar = _matmul(t46, h_bar, 2, 100, 16)
     t47 = _transpose(t2_bar, (2, 16), (1, 0))
+
+    # total gradient of params_2_1: the sum over its uses
     t48 = [_x + _x for _x in t30]
     params_2_1_bar = [_x + _y for _x, _y in zip(t48, t37)]
+
+    # total gradient of params_2_0: the sum over its uses
     t49 = [_x + _x for _x in t31]
     params_2_0_bar = [_x + _y for _x, _y in zip(t49, t39)]
+
+    # total gradient of params_1_1: the sum over its uses
     t50 = [_x + _x for _x in t32]
     params_1_1_bar = [_x + _y for _x, _y in zip(t50, t41)]
+
+    # total gradient of params_1_0: the sum over its uses
     t51 = [_x + _x for _x in t33]
     params_1_0_bar = [_x + _y for _x, _y in zip(t51, t43)]
+
+    # total gradient of params_0_1: the sum over its uses
     t52 = [_x + _x for _x in t34]
     params_0_1_bar = [_x + _y for _x, _y in zip(t52, t45)]
+
+    # total gradient of params_0_0: the sum over its uses
     t53 = [_x + _x for _x in t35]
     params_0_0_bar = [_x + _y for _x, _y in zip(t53, t47)]
 

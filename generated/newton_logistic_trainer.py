@@ -73,7 +73,7 @@ def forward(params, X, y):
     t4 = np.logaddexp(0.0, t3)
     t5 = np.mean(t4)
     t6 = w**2
-    t7 = np.sum(t6)
+    t7 = np.add.reduce(t6, axis=None)
     t8 = 0.001 * t7
     t9 = t5 + t8
 
@@ -102,7 +102,7 @@ def value_and_grad(params, X, y):
     t4 = np.logaddexp(0.0, t3)
     t5 = np.mean(t4)
     t6 = w**2
-    t7 = np.sum(t6)
+    t7 = np.add.reduce(t6, axis=None)
     t8 = 0.001 * t7
     t9 = t5 + t8
 
@@ -118,8 +118,10 @@ def value_and_grad(params, X, y):
     t2_bar = y * margins_bar
 
     # grad of: return X @ params["w"] + params["b"]  (newton_logistic.py:30)
-    b_bar = np.sum(t2_bar)
+    b_bar = np.add.reduce(t2_bar, axis=None)
     t14 = t2_bar @ X
+
+    # total gradient of w: the sum over its uses
     w_bar = t11 + t14
 
     return (float(t9), {"w": w_bar, "b": float(b_bar)})
@@ -148,6 +150,8 @@ def hessian(params, X, y):
     t13 = np.exp(t12)
     t15 = np.broadcast_to(0.0, (3,))
     t16 = w**0.0
+
+    # total gradient of : the sum over its uses
     t17 = np.broadcast_to(1.0, (2,))
     t18 = np.broadcast_to(0.0, (3, 3))
     i = 0
@@ -158,6 +162,7 @@ def hessian(params, X, y):
         t29[i] = 1.0
         t30 = t29[0:2]
         t31 = t29[2:3]
+        # total gradient of : the sum over its uses
         t32 = t17 * t30
         # grad of: return X @ params["w"] + params["b"]  (newton_logistic.py:30)
         t33 = X @ t32
@@ -176,9 +181,10 @@ def hessian(params, X, y):
         # grad of: margins = y * scores(params, X)  (newton_logistic.py:35)
         t44 = y * t43
         # grad of: return X @ params["w"] + params["b"]  (newton_logistic.py:30)
-        u_bar = np.sum(t44)
+        u_bar = np.add.reduce(t44, axis=None)
         t45 = np.reshape(u_bar, (1,))
         t46 = t44 @ X
+        # total gradient of u: the sum over its uses
         u_bar_1 = t38 + t46
         t47 = np.concatenate([u_bar_1, t45])
         t20 = t20.copy()

@@ -87,7 +87,11 @@ def value_and_grad(v, theta, h):
     t15 = vx_bar * t1
     t1_bar = v * vx_bar
     t16 = t1_bar * t2
+
+    # total gradient of theta: the sum over its uses
     theta_bar = t14 - t16
+
+    # total gradient of v: the sum over its uses
     v_bar = t13 + t15
 
     return (float(t9), (float(v_bar), float(theta_bar), float(h_bar)))

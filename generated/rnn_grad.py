@@ -206,7 +206,7 @@ def value_and_grad(params, xs, target):
     t31 = h_5 * h_5
     t32 = 1.0 - t31
     t24_bar = h_5_bar * t32
-    t33 = np.sum(t24_bar, axis=0)
+    t33 = np.add.reduce(t24_bar, axis=0)
     t34 = W.T
     t22_bar = t24_bar @ t34
     t35 = t22.T
@@ -215,7 +215,7 @@ def value_and_grad(params, xs, target):
     t37 = h_4 * h_4
     t38 = 1.0 - t37
     t20_bar = h_4_bar * t38
-    t39 = np.sum(t20_bar, axis=0)
+    t39 = np.add.reduce(t20_bar, axis=0)
     t18_bar = t20_bar @ t34
     t40 = t18.T
     t41 = t40 @ t20_bar
@@ -223,7 +223,7 @@ def value_and_grad(params, xs, target):
     t42 = h_3 * h_3
     t43 = 1.0 - t42
     t16_bar = h_3_bar * t43
-    t44 = np.sum(t16_bar, axis=0)
+    t44 = np.add.reduce(t16_bar, axis=0)
     t14_bar = t16_bar @ t34
     t45 = t14.T
     t46 = t45 @ t16_bar
@@ -231,7 +231,7 @@ def value_and_grad(params, xs, target):
     t47 = h_2 * h_2
     t48 = 1.0 - t47
     t12_bar = h_2_bar * t48
-    t49 = np.sum(t12_bar, axis=0)
+    t49 = np.add.reduce(t12_bar, axis=0)
     t10_bar = t12_bar @ t34
     t50 = t10.T
     t51 = t50 @ t12_bar
@@ -239,7 +239,7 @@ def value_and_grad(params, xs, target):
     t52 = h_1 * h_1
     t53 = 1.0 - t52
     t8_bar = h_1_bar * t53
-    t54 = np.sum(t8_bar, axis=0)
+    t54 = np.add.reduce(t8_bar, axis=0)
     t6_bar = t8_bar @ t34
     t55 = t6.T
     t56 = t55 @ t8_bar
@@ -247,14 +247,18 @@ def value_and_grad(params, xs, target):
     t57 = h * h
     t58 = 1.0 - t57
     t4_bar = h_bar * t58
-    t59 = np.sum(t4_bar, axis=0)
+    t59 = np.add.reduce(t4_bar, axis=0)
     t60 = t2.T
     t61 = t60 @ t4_bar
+
+    # total gradient of b: the sum over its uses
     t62 = t33 + t39
     t63 = t62 + t44
     t64 = t63 + t49
     t65 = t64 + t54
     b_bar = t65 + t59
+
+    # total gradient of W: the sum over its uses
     t66 = t36 + t41
     t67 = t66 + t46
     t68 = t67 + t51

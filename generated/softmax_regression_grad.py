@@ -43,12 +43,12 @@ def forward(params, X, y):
     log_probs = t1 + b
 
     # z = z - z.max(axis=1, keepdims=True)  (softmax_regression.py:31)
-    t2 = np.max(log_probs, axis=1, keepdims=True)
+    t2 = np.maximum.reduce(log_probs, axis=1, keepdims=True)
     z = log_probs - t2
 
     # return z - np.log(np.exp(z).sum(axis=1, keepdims=True))  (softmax_regression.py:32)
     t3 = np.exp(z)
-    t4 = np.sum(t3, axis=1, keepdims=True)
+    t4 = np.add.reduce(t3, axis=1, keepdims=True)
     t5 = np.log(t4)
     t6 = z - t5
 
@@ -58,7 +58,7 @@ def forward(params, X, y):
 
     # return nll + 1e-3 * np.sum(params["W"] ** 2)  (softmax_regression.py:40)
     t9 = W**2
-    t10 = np.sum(t9)
+    t10 = np.add.reduce(t9, axis=None)
     t11 = 0.001 * t10
     t12 = t11 - t8
 
@@ -80,12 +80,12 @@ def value_and_grad(params, X, y):
     log_probs = t1 + b
 
     # z = z - z.max(axis=1, keepdims=True)  (softmax_regression.py:31)
-    t2 = np.max(log_probs, axis=1, keepdims=True)
+    t2 = np.maximum.reduce(log_probs, axis=1, keepdims=True)
     z = log_probs - t2
 
     # return z - np.log(np.exp(z).sum(axis=1, keepdims=True))  (softmax_regression.py:32)
     t3 = np.exp(z)
-    t4 = np.sum(t3, axis=1, keepdims=True)
+    t4 = np.add.reduce(t3, axis=1, keepdims=True)
     t5 = np.log(t4)
     t6 = z - t5
 
@@ -95,7 +95,7 @@ def value_and_grad(params, X, y):
 
     # return nll + 1e-3 * np.sum(params["W"] ** 2)  (softmax_regression.py:40)
     t9 = W**2
-    t10 = np.sum(t9)
+    t10 = np.add.reduce(t9, axis=None)
     t11 = 0.001 * t10
     t12 = t11 - t8
 
@@ -110,7 +110,7 @@ def value_and_grad(params, X, y):
 
     # grad of: return z - np.log(np.exp(z).sum(axis=1, keepdims=True))  (softmax_regression.py:32)
     t15 = -t6_bar
-    t16 = np.sum(t15, axis=1)
+    t16 = np.add.reduce(t15, axis=1)
     t5_bar = np.reshape(t16, (150, 1))
     t4_bar = t5_bar / t4
     t17 = t4_bar * t3
@@ -118,18 +118,20 @@ def value_and_grad(params, X, y):
     # grad of: z = z - z.max(axis=1, keepdims=True)  (softmax_regression.py:31)
     z_bar = t6_bar + t17
     t18 = -z_bar
-    t19 = np.sum(t18, axis=1)
+    t19 = np.add.reduce(t18, axis=1)
     t2_bar = np.reshape(t19, (150, 1))
     t20 = log_probs == t2
-    t21 = np.sum(t20, axis=1, keepdims=True)
+    t21 = np.add.reduce(t20, axis=1, keepdims=True)
     t22 = t2_bar / t21
     t23 = np.where(t20, t22, 0.0)
 
     # grad of: log_probs = log_softmax(X @ params["W"] + params["b"])  (softmax_regression.py:37)
     log_probs_bar = z_bar + t23
-    b_bar = np.sum(log_probs_bar, axis=0)
+    b_bar = np.add.reduce(log_probs_bar, axis=0)
     t24 = X.T
     t25 = t24 @ log_probs_bar
+
+    # total gradient of W: the sum over its uses
     W_bar = t14 + t25
 
     return (float(t12), {"W": W_bar, "b": b_bar})

@@ -7,7 +7,12 @@ mode, simplify it, and generate a standalone module with its gradient.
 __version__ = "0.1.0"
 
 from symgrad.api import Compiled, compile, grad, value_and_grad  # noqa: E402
-from symgrad.custom import custom_jvp, custom_vjp, stop_gradient  # noqa: E402
+from symgrad.custom import (  # noqa: E402
+    custom_jvp,
+    custom_vjp,
+    stop_gradient,
+    tie_rule,
+)
 from symgrad.errors import (  # noqa: E402
     ArgumentError,
     ShapeError,
@@ -51,6 +56,7 @@ __all__ = [
     "relu",
     "sigmoid",
     "stop_gradient",
+    "tie_rule",
     "value_and_grad",
     "vjp",
 ]

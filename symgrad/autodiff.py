@@ -138,8 +138,15 @@ def zeros_like(node: ir.Node) -> ir.Node:
     return _zeros(node)
 
 
+SUM_FILE = "<sum of uses>"
+
+
 def _grad_loc(node: ir.Node):
-    return node.loc.as_grad() if node.loc is not None else None
+    if node.loc is not None:
+        return node.loc.as_grad()
+    # An argument's cotangent is the sum of its uses' contributions: those
+    # additions are filed under a line of their own in the generated code.
+    return ir.Loc(SUM_FILE, 0, node.hint or "", 0, True)
 
 
 def _zeros(node: ir.Node) -> ir.Node:

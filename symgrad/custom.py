@@ -270,3 +270,28 @@ def transforms_placeholder(like):
     from symgrad.transforms import placeholder
 
     return placeholder(like, "tangent")
+
+
+class tie_rule:  # noqa: N801 - used like a function
+    """`with symgrad.tie_rule("split"):` compiles np.maximum(x, c) and
+    np.minimum(x, c) with JAX's even split of the gradient at ties instead of
+    the default "strict" rule (the traced operand gets it only where it
+    strictly wins, as relu'(0) = 0)."""
+
+    def __init__(self, rule: str):
+        if rule not in ("strict", "split"):
+            raise ArgumentError(f"tie_rule({rule!r}): use 'strict' or 'split'")
+        self.rule = rule
+        self.token = None
+
+    def __enter__(self):
+        from symgrad.ops.elementwise import TIE_RULE
+
+        self.token = TIE_RULE.set(self.rule)
+        return self
+
+    def __exit__(self, *exc):
+        from symgrad.ops.elementwise import TIE_RULE
+
+        TIE_RULE.reset(self.token)
+        return False

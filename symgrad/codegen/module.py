@@ -24,6 +24,7 @@ from __future__ import annotations
 import os
 
 from symgrad import __version__, ir
+from symgrad.autodiff import SUM_FILE
 from symgrad.codegen import formatting, keys, regions
 from symgrad.codegen.constants import Constants
 from symgrad.codegen.naming import (
@@ -256,7 +257,7 @@ class Emitter:
                 continue
             loc = node.loc
             # One comment per run of nodes from the same source line.
-            key = None if loc is None else (loc.file, loc.line, loc.grad)
+            key = None if loc is None else (loc.file, loc.line, loc.grad, loc.func)
             if key is not None and key != last:
                 lines.append("")
                 lines.append(_comment(loc))
@@ -342,6 +343,8 @@ def _structure_checks(treedef, access) -> list:
 
 
 def _comment(loc: ir.Loc) -> str:
+    if loc.file == SUM_FILE:
+        return f"# total gradient of {comment_safe(loc.func)}: the sum over its uses"
     # Without the source line (a function made by exec, a deleted file) the
     # comment names the code object, which is user text like any other.
     text = comment_safe(source_line(loc.file, loc.line)) or comment_safe(loc.func)

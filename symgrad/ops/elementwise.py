@@ -15,6 +15,7 @@ cotangent evenly between both arguments (as JAX and PyTorch do).
 
 from __future__ import annotations
 
+import contextvars
 import re
 
 import numpy as np
@@ -271,9 +272,24 @@ def _pow_vjp(g, out, a, b):
     return ga, gb
 
 
+# How np.maximum / np.minimum share the gradient at a tie when one operand
+# is a constant (a ReLU written np.maximum(x, 0)): "strict" gives the traced
+# operand the gradient only where it strictly wins (relu'(0) = 0, one masked
+# select in the generated code); "split" shares it evenly as between two
+# traced operands (JAX's rule). Between two traced operands ties always
+# split. Set with `symgrad.tie_rule("split")`.
+TIE_RULE: contextvars.ContextVar[str] = contextvars.ContextVar(
+    "symgrad_tie_rule", default="strict"
+)
+
+
 def _minmax_vjp(first_wins):
-    # Ties split the cotangent evenly between both sides.
     def vjp(g, out, a, b):
+        if TIE_RULE.get() == "strict" and (a.op == "const") != (b.op == "const"):
+            if b.op == "const":
+                return where(first_wins(a, b), g, 0.0), None
+            return None, where(first_wins(b, a), g, 0.0)
+        # Ties split the cotangent evenly between both sides.
         half = where(eq(a, b), mul(g, 0.5), 0.0)
         return where(first_wins(a, b), g, half), where(first_wins(b, a), g, half)
 
