@@ -53,6 +53,7 @@ from symgrad.compiler import (  # noqa: F401 - part of the API
 from symgrad.errors import ArgumentError
 from symgrad.export import function_name
 from symgrad.files import write_atomic
+from symgrad.ops.elementwise import TIE_RULE
 from symgrad.passes.rewrite import substitute
 from symgrad.program import Program
 from symgrad.pytree import flatten, unflatten
@@ -307,6 +308,7 @@ class _Transformed:
             return _inline(self.fun, args, self.argnums, self.with_value)
         static = _static_positions(self.static_argnums, len(args))
         key, _, _, _ = signature(args, static, self.ints)
+        key = (key, TIE_RULE.get())
         with self._lock:
             compiled = self._cache.get(key)
             if compiled is not None:
@@ -324,7 +326,7 @@ class _Transformed:
             )
             if compiled.program.static_ints and self.ints:
                 self.ints = False
-                key, _, _, _ = signature(args, static, False)
+                key = (signature(args, static, False)[0], TIE_RULE.get())
             with self._lock:
                 if self.cache_size:
                     self._cache[key] = compiled
