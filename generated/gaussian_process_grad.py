@@ -148,7 +148,7 @@ def value_and_grad(log_params, x, y):
     t17_bar = np.linalg.solve(L, t19)
     t27 = np.reshape(t17_bar, (30, 1))
     t28 = t27 * alpha
-    t16_bar = -t28
+    t16_bar = np.negative(t28, out=t28)
     t29 = np.linalg.solve(t16, t17_bar)
     t30 = np.reshape(t29, (30, 1))
     t31 = t30 * t17
@@ -195,8 +195,8 @@ def value_and_grad(log_params, x, y):
     t54[1] = t3_bar
     t55 = np.zeros((3,))
     t55[0] = t2_bar
-    t56 = t53 + t54
-    t1_bar = t56 + t55
+    t56 = np.add(t53, t54, out=t53)
+    t1_bar = np.add(t56, t55, out=t56)
     log_params_bar = t1_bar * t1
 
     return (float(t23), log_params_bar)

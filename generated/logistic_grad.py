@@ -38,7 +38,7 @@ def forward(params, X, y):
 
     # z = X @ params["w"] + params["b"]  (logistic.py:29)
     t1 = X @ w
-    z = t1 + b
+    z = np.add(t1, b, out=t1)
 
     # data = np.log(1 + np.exp(-y * z)).mean()  (logistic.py:30)
     t2 = -y
@@ -69,7 +69,7 @@ def value_and_grad(params, X, y):
 
     # z = X @ params["w"] + params["b"]  (logistic.py:29)
     t1 = X @ w
-    z = t1 + b
+    z = np.add(t1, b, out=t1)
 
     # data = np.log(1 + np.exp(-y * z)).mean()  (logistic.py:30)
     t2 = -y

@@ -56,7 +56,7 @@ def forward(params, x):
     # z = (x[:, None] - params["means"]) / scales  (mixture.py:37)
     t2 = x[:, None]
     t3 = t2 - means
-    z = t3 / scales
+    z = np.true_divide(t3, scales, out=t3)
 
     # log_normal = -0.5 * z**2 - params["log_scales"] - 0.5 * np.log(2 * np.pi)  (mixture.py:38)
     t4 = z**2
@@ -93,7 +93,7 @@ def value_and_grad(params, x):
     # z = (x[:, None] - params["means"]) / scales  (mixture.py:37)
     t2 = x[:, None]
     t3 = t2 - means
-    z = t3 / scales
+    z = np.true_divide(t3, scales, out=t3)
 
     # log_normal = -0.5 * z**2 - params["log_scales"] - 0.5 * np.log(2 * np.pi)  (mixture.py:38)
     t4 = z**2

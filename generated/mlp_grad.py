@@ -72,23 +72,23 @@ def forward(params, X, y):
     # h = h @ W.T + b  (mlp.py:29)
     t1 = params_0_0.T
     t2 = X @ t1
-    h = t2 + params_0_1
+    h = np.add(t2, params_0_1, out=t2)
 
     # h = np.maximum(h, 0)  (mlp.py:31)
-    h_1 = np.maximum(h, 0)
+    h_1 = np.maximum(h, 0, out=h)
 
     # h = h @ W.T + b  (mlp.py:29)
     t3 = params_1_0.T
     t4 = h_1 @ t3
-    h_2 = t4 + params_1_1
+    h_2 = np.add(t4, params_1_1, out=t4)
 
     # h = np.maximum(h, 0)  (mlp.py:31)
-    h_3 = np.maximum(h_2, 0)
+    h_3 = np.maximum(h_2, 0, out=h_2)
 
     # h = h @ W.T + b  (mlp.py:29)
     t5 = params_2_0.T
     t6 = h_3 @ t5
-    h_4 = t6 + params_2_1
+    h_4 = np.add(t6, params_2_1, out=t6)
 
     # score = h[:, 0]  (mlp.py:32)
     score = h_4[:, 0]
@@ -146,7 +146,7 @@ def value_and_grad(params, X, y):
     # h = h @ W.T + b  (mlp.py:29)
     t1 = params_0_0.T
     t2 = X @ t1
-    h = t2 + params_0_1
+    h = np.add(t2, params_0_1, out=t2)
 
     # h = np.maximum(h, 0)  (mlp.py:31)
     h_1 = np.maximum(h, 0)
@@ -154,7 +154,7 @@ def value_and_grad(params, X, y):
     # h = h @ W.T + b  (mlp.py:29)
     t3 = params_1_0.T
     t4 = h_1 @ t3
-    h_2 = t4 + params_1_1
+    h_2 = np.add(t4, params_1_1, out=t4)
 
     # h = np.maximum(h, 0)  (mlp.py:31)
     h_3 = np.maximum(h_2, 0)
@@ -162,7 +162,7 @@ def value_and_grad(params, X, y):
     # h = h @ W.T + b  (mlp.py:29)
     t5 = params_2_0.T
     t6 = h_3 @ t5
-    h_4 = t6 + params_2_1
+    h_4 = np.add(t6, params_2_1, out=t6)
 
     # score = h[:, 0]  (mlp.py:32)
     score = h_4[:, 0]

@@ -152,23 +152,23 @@ def forward(params, X, y):
     # h = h @ W.T + b  (moons.py:65)
     t2 = params_0_0.T
     t3 = X @ t2
-    h = t3 + params_0_1
+    h = np.add(t3, params_0_1, out=t3)
 
     # h = symgrad.relu(h)  (moons.py:67)
-    h_1 = np.maximum(h, 0.0)
+    h_1 = np.maximum(h, 0.0, out=h)
 
     # h = h @ W.T + b  (moons.py:65)
     t4 = params_1_0.T
     t5 = h_1 @ t4
-    h_2 = t5 + params_1_1
+    h_2 = np.add(t5, params_1_1, out=t5)
 
     # h = symgrad.relu(h)  (moons.py:67)
-    h_3 = np.maximum(h_2, 0.0)
+    h_3 = np.maximum(h_2, 0.0, out=h_2)
 
     # h = h @ W.T + b  (moons.py:65)
     t6 = params_2_0.T
     t7 = h_3 @ t6
-    h_4 = t7 + params_2_1
+    h_4 = np.add(t7, params_2_1, out=t7)
 
     # return h[:, 0]  (moons.py:68)
     t8 = h_4[:, 0]
@@ -232,7 +232,7 @@ def value_and_grad(params, X, y):
     # h = h @ W.T + b  (moons.py:65)
     t2 = params_0_0.T
     t3 = X @ t2
-    h = t3 + params_0_1
+    h = np.add(t3, params_0_1, out=t3)
 
     # h = symgrad.relu(h)  (moons.py:67)
     h_1 = np.maximum(h, 0.0)
@@ -240,7 +240,7 @@ def value_and_grad(params, X, y):
     # h = h @ W.T + b  (moons.py:65)
     t4 = params_1_0.T
     t5 = h_1 @ t4
-    h_2 = t5 + params_1_1
+    h_2 = np.add(t5, params_1_1, out=t5)
 
     # h = symgrad.relu(h)  (moons.py:67)
     h_3 = np.maximum(h_2, 0.0)
@@ -248,7 +248,7 @@ def value_and_grad(params, X, y):
     # h = h @ W.T + b  (moons.py:65)
     t6 = params_2_0.T
     t7 = h_3 @ t6
-    h_4 = t7 + params_2_1
+    h_4 = np.add(t7, params_2_1, out=t7)
 
     # return h[:, 0]  (moons.py:68)
     t8 = h_4[:, 0]
@@ -379,23 +379,23 @@ def predict(params, X):
     # h = h @ W.T + b  (moons.py:65)
     t2 = params_0_0.T
     t3 = X @ t2
-    h = t3 + params_0_1
+    h = np.add(t3, params_0_1, out=t3)
 
     # h = symgrad.relu(h)  (moons.py:67)
-    h_1 = np.maximum(h, 0.0)
+    h_1 = np.maximum(h, 0.0, out=h)
 
     # h = h @ W.T + b  (moons.py:65)
     t4 = params_1_0.T
     t5 = h_1 @ t4
-    h_2 = t5 + params_1_1
+    h_2 = np.add(t5, params_1_1, out=t5)
 
     # h = symgrad.relu(h)  (moons.py:67)
-    h_3 = np.maximum(h_2, 0.0)
+    h_3 = np.maximum(h_2, 0.0, out=h_2)
 
     # h = h @ W.T + b  (moons.py:65)
     t6 = params_2_0.T
     t7 = h_3 @ t6
-    h_4 = t7 + params_2_1
+    h_4 = np.add(t7, params_2_1, out=t7)
 
     # return h[:, 0]  (moons.py:68)
     t8 = h_4[:, 0]

@@ -63,7 +63,7 @@ def forward(params, X, y):
 
     # return X @ params["w"] + params["b"]  (newton_logistic.py:30)
     t1 = X @ w
-    t2 = t1 + b
+    t2 = np.add(t1, b, out=t1)
 
     # margins = y * scores(params, X)  (newton_logistic.py:35)
     margins = y * t2
@@ -92,7 +92,7 @@ def value_and_grad(params, X, y):
 
     # return X @ params["w"] + params["b"]  (newton_logistic.py:30)
     t1 = X @ w
-    t2 = t1 + b
+    t2 = np.add(t1, b, out=t1)
 
     # margins = y * scores(params, X)  (newton_logistic.py:35)
     margins = y * t2
@@ -134,7 +134,7 @@ def hessian(params, X, y):
 
     # return X @ params["w"] + params["b"]  (newton_logistic.py:30)
     t1 = X @ w
-    t2 = t1 + b
+    t2 = np.add(t1, b, out=t1)
 
     # margins = y * scores(params, X)  (newton_logistic.py:35)
     margins = y * t2
@@ -211,7 +211,7 @@ def predict(params, X):
 
     # return X @ params["w"] + params["b"]  (newton_logistic.py:30)
     t1 = X @ w
-    t2 = t1 + b
+    t2 = np.add(t1, b, out=t1)
 
     return t2
 

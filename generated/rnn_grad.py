@@ -61,8 +61,8 @@ def forward(params, xs, target):
     # h = np.tanh(np.concatenate([x, h], axis=1) @ params["W"] + params["b"])  (rnn.py:35)
     t2 = np.concatenate([t1, _const_1], axis=1)
     t3 = t2 @ W
-    t4 = t3 + b
-    h = np.tanh(t4)
+    t4 = np.add(t3, b, out=t3)
+    h = np.tanh(t4, out=t4)
 
     # for x in xs:  (rnn.py:34)
     t5 = xs[1]
@@ -70,8 +70,8 @@ def forward(params, xs, target):
     # h = np.tanh(np.concatenate([x, h], axis=1) @ params["W"] + params["b"])  (rnn.py:35)
     t6 = np.concatenate([t5, h], axis=1)
     t7 = t6 @ W
-    t8 = t7 + b
-    h_1 = np.tanh(t8)
+    t8 = np.add(t7, b, out=t7)
+    h_1 = np.tanh(t8, out=t8)
 
     # for x in xs:  (rnn.py:34)
     t9 = xs[2]
@@ -79,8 +79,8 @@ def forward(params, xs, target):
     # h = np.tanh(np.concatenate([x, h], axis=1) @ params["W"] + params["b"])  (rnn.py:35)
     t10 = np.concatenate([t9, h_1], axis=1)
     t11 = t10 @ W
-    t12 = t11 + b
-    h_2 = np.tanh(t12)
+    t12 = np.add(t11, b, out=t11)
+    h_2 = np.tanh(t12, out=t12)
 
     # for x in xs:  (rnn.py:34)
     t13 = xs[3]
@@ -88,8 +88,8 @@ def forward(params, xs, target):
     # h = np.tanh(np.concatenate([x, h], axis=1) @ params["W"] + params["b"])  (rnn.py:35)
     t14 = np.concatenate([t13, h_2], axis=1)
     t15 = t14 @ W
-    t16 = t15 + b
-    h_3 = np.tanh(t16)
+    t16 = np.add(t15, b, out=t15)
+    h_3 = np.tanh(t16, out=t16)
 
     # for x in xs:  (rnn.py:34)
     t17 = xs[4]
@@ -97,8 +97,8 @@ def forward(params, xs, target):
     # h = np.tanh(np.concatenate([x, h], axis=1) @ params["W"] + params["b"])  (rnn.py:35)
     t18 = np.concatenate([t17, h_3], axis=1)
     t19 = t18 @ W
-    t20 = t19 + b
-    h_4 = np.tanh(t20)
+    t20 = np.add(t19, b, out=t19)
+    h_4 = np.tanh(t20, out=t20)
 
     # for x in xs:  (rnn.py:34)
     t21 = xs[5]
@@ -106,8 +106,8 @@ def forward(params, xs, target):
     # h = np.tanh(np.concatenate([x, h], axis=1) @ params["W"] + params["b"])  (rnn.py:35)
     t22 = np.concatenate([t21, h_4], axis=1)
     t23 = t22 @ W
-    t24 = t23 + b
-    h_5 = np.tanh(t24)
+    t24 = np.add(t23, b, out=t23)
+    h_5 = np.tanh(t24, out=t24)
 
     # prediction = h @ params["V"]  (rnn.py:36)
     prediction = h_5 @ V
@@ -136,8 +136,8 @@ def value_and_grad(params, xs, target):
     # h = np.tanh(np.concatenate([x, h], axis=1) @ params["W"] + params["b"])  (rnn.py:35)
     t2 = np.concatenate([t1, _const_1], axis=1)
     t3 = t2 @ W
-    t4 = t3 + b
-    h = np.tanh(t4)
+    t4 = np.add(t3, b, out=t3)
+    h = np.tanh(t4, out=t4)
 
     # for x in xs:  (rnn.py:34)
     t5 = xs[1]
@@ -145,8 +145,8 @@ def value_and_grad(params, xs, target):
     # h = np.tanh(np.concatenate([x, h], axis=1) @ params["W"] + params["b"])  (rnn.py:35)
     t6 = np.concatenate([t5, h], axis=1)
     t7 = t6 @ W
-    t8 = t7 + b
-    h_1 = np.tanh(t8)
+    t8 = np.add(t7, b, out=t7)
+    h_1 = np.tanh(t8, out=t8)
 
     # for x in xs:  (rnn.py:34)
     t9 = xs[2]
@@ -154,8 +154,8 @@ def value_and_grad(params, xs, target):
     # h = np.tanh(np.concatenate([x, h], axis=1) @ params["W"] + params["b"])  (rnn.py:35)
     t10 = np.concatenate([t9, h_1], axis=1)
     t11 = t10 @ W
-    t12 = t11 + b
-    h_2 = np.tanh(t12)
+    t12 = np.add(t11, b, out=t11)
+    h_2 = np.tanh(t12, out=t12)
 
     # for x in xs:  (rnn.py:34)
     t13 = xs[3]
@@ -163,8 +163,8 @@ def value_and_grad(params, xs, target):
     # h = np.tanh(np.concatenate([x, h], axis=1) @ params["W"] + params["b"])  (rnn.py:35)
     t14 = np.concatenate([t13, h_2], axis=1)
     t15 = t14 @ W
-    t16 = t15 + b
-    h_3 = np.tanh(t16)
+    t16 = np.add(t15, b, out=t15)
+    h_3 = np.tanh(t16, out=t16)
 
     # for x in xs:  (rnn.py:34)
     t17 = xs[4]
@@ -172,8 +172,8 @@ def value_and_grad(params, xs, target):
     # h = np.tanh(np.concatenate([x, h], axis=1) @ params["W"] + params["b"])  (rnn.py:35)
     t18 = np.concatenate([t17, h_3], axis=1)
     t19 = t18 @ W
-    t20 = t19 + b
-    h_4 = np.tanh(t20)
+    t20 = np.add(t19, b, out=t19)
+    h_4 = np.tanh(t20, out=t20)
 
     # for x in xs:  (rnn.py:34)
     t21 = xs[5]
@@ -181,8 +181,8 @@ def value_and_grad(params, xs, target):
     # h = np.tanh(np.concatenate([x, h], axis=1) @ params["W"] + params["b"])  (rnn.py:35)
     t22 = np.concatenate([t21, h_4], axis=1)
     t23 = t22 @ W
-    t24 = t23 + b
-    h_5 = np.tanh(t24)
+    t24 = np.add(t23, b, out=t23)
+    h_5 = np.tanh(t24, out=t24)
 
     # prediction = h @ params["V"]  (rnn.py:36)
     prediction = h_5 @ V
@@ -203,66 +203,66 @@ def value_and_grad(params, xs, target):
     V_bar = t30 @ t25_bar
 
     # grad of: h = np.tanh(np.concatenate([x, h], axis=1) @ params["W"] + params["b"])  (rnn.py:35)
-    t31 = h_5 * h_5
-    t32 = 1.0 - t31
-    t24_bar = h_5_bar * t32
+    t31 = np.multiply(h_5, h_5, out=h_5)
+    t32 = np.subtract(1.0, t31, out=t31)
+    t24_bar = np.multiply(h_5_bar, t32, out=h_5_bar)
     t33 = np.add.reduce(t24_bar, axis=0)
     t34 = W.T
     t22_bar = t24_bar @ t34
     t35 = t22.T
     t36 = t35 @ t24_bar
     h_4_bar = t22_bar[:, 3:]
-    t37 = h_4 * h_4
-    t38 = 1.0 - t37
+    t37 = np.multiply(h_4, h_4, out=h_4)
+    t38 = np.subtract(1.0, t37, out=t37)
     t20_bar = h_4_bar * t38
     t39 = np.add.reduce(t20_bar, axis=0)
     t18_bar = t20_bar @ t34
     t40 = t18.T
     t41 = t40 @ t20_bar
     h_3_bar = t18_bar[:, 3:]
-    t42 = h_3 * h_3
-    t43 = 1.0 - t42
+    t42 = np.multiply(h_3, h_3, out=h_3)
+    t43 = np.subtract(1.0, t42, out=t42)
     t16_bar = h_3_bar * t43
     t44 = np.add.reduce(t16_bar, axis=0)
     t14_bar = t16_bar @ t34
     t45 = t14.T
     t46 = t45 @ t16_bar
     h_2_bar = t14_bar[:, 3:]
-    t47 = h_2 * h_2
-    t48 = 1.0 - t47
+    t47 = np.multiply(h_2, h_2, out=h_2)
+    t48 = np.subtract(1.0, t47, out=t47)
     t12_bar = h_2_bar * t48
     t49 = np.add.reduce(t12_bar, axis=0)
     t10_bar = t12_bar @ t34
     t50 = t10.T
     t51 = t50 @ t12_bar
     h_1_bar = t10_bar[:, 3:]
-    t52 = h_1 * h_1
-    t53 = 1.0 - t52
+    t52 = np.multiply(h_1, h_1, out=h_1)
+    t53 = np.subtract(1.0, t52, out=t52)
     t8_bar = h_1_bar * t53
     t54 = np.add.reduce(t8_bar, axis=0)
     t6_bar = t8_bar @ t34
     t55 = t6.T
     t56 = t55 @ t8_bar
     h_bar = t6_bar[:, 3:]
-    t57 = h * h
-    t58 = 1.0 - t57
+    t57 = np.multiply(h, h, out=h)
+    t58 = np.subtract(1.0, t57, out=t57)
     t4_bar = h_bar * t58
     t59 = np.add.reduce(t4_bar, axis=0)
     t60 = t2.T
     t61 = t60 @ t4_bar
 
     # total gradient of b: the sum over its uses
-    t62 = t33 + t39
-    t63 = t62 + t44
-    t64 = t63 + t49
-    t65 = t64 + t54
-    b_bar = t65 + t59
+    t62 = np.add(t33, t39, out=t33)
+    t63 = np.add(t62, t44, out=t62)
+    t64 = np.add(t63, t49, out=t63)
+    t65 = np.add(t64, t54, out=t64)
+    b_bar = np.add(t65, t59, out=t65)
 
     # total gradient of W: the sum over its uses
-    t66 = t36 + t41
-    t67 = t66 + t46
-    t68 = t67 + t51
-    t69 = t68 + t56
-    W_bar = t69 + t61
+    t66 = np.add(t36, t41, out=t36)
+    t67 = np.add(t66, t46, out=t66)
+    t68 = np.add(t67, t51, out=t67)
+    t69 = np.add(t68, t56, out=t68)
+    W_bar = np.add(t69, t61, out=t69)
 
     return (float(t27), {"W": W_bar, "b": b_bar, "V": V_bar})

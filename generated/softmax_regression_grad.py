@@ -40,17 +40,17 @@ def forward(params, X, y):
 
     # log_probs = log_softmax(X @ params["W"] + params["b"])  (softmax_regression.py:37)
     t1 = X @ W
-    log_probs = t1 + b
+    log_probs = np.add(t1, b, out=t1)
 
     # z = z - z.max(axis=1, keepdims=True)  (softmax_regression.py:31)
     t2 = np.maximum.reduce(log_probs, axis=1, keepdims=True)
-    z = log_probs - t2
+    z = np.subtract(log_probs, t2, out=log_probs)
 
     # return z - np.log(np.exp(z).sum(axis=1, keepdims=True))  (softmax_regression.py:32)
     t3 = np.exp(z)
     t4 = np.add.reduce(t3, axis=1, keepdims=True)
-    t5 = np.log(t4)
-    t6 = z - t5
+    t5 = np.log(t4, out=t4)
+    t6 = np.subtract(z, t5, out=z)
 
     # nll = -log_probs[np.arange(n), y].mean()  (softmax_regression.py:39)
     t7 = t6[np.arange(150), y]
@@ -77,7 +77,7 @@ def value_and_grad(params, X, y):
 
     # log_probs = log_softmax(X @ params["W"] + params["b"])  (softmax_regression.py:37)
     t1 = X @ W
-    log_probs = t1 + b
+    log_probs = np.add(t1, b, out=t1)
 
     # z = z - z.max(axis=1, keepdims=True)  (softmax_regression.py:31)
     t2 = np.maximum.reduce(log_probs, axis=1, keepdims=True)
@@ -87,7 +87,7 @@ def value_and_grad(params, X, y):
     t3 = np.exp(z)
     t4 = np.add.reduce(t3, axis=1, keepdims=True)
     t5 = np.log(t4)
-    t6 = z - t5
+    t6 = np.subtract(z, t5, out=z)
 
     # nll = -log_probs[np.arange(n), y].mean()  (softmax_regression.py:39)
     t7 = t6[np.arange(150), y]
@@ -113,7 +113,7 @@ def value_and_grad(params, X, y):
     t16 = np.add.reduce(t15, axis=1)
     t5_bar = np.reshape(t16, (150, 1))
     t4_bar = t5_bar / t4
-    t17 = t4_bar * t3
+    t17 = np.multiply(t4_bar, t3, out=t3)
 
     # grad of: z = z - z.max(axis=1, keepdims=True)  (softmax_regression.py:31)
     z_bar = t6_bar + t17

@@ -25,7 +25,7 @@ import os
 
 from symgrad import __version__, ir
 from symgrad.autodiff import SUM_FILE
-from symgrad.codegen import formatting, keys, regions
+from symgrad.codegen import formatting, keys, memory, regions
 from symgrad.codegen.constants import Constants
 from symgrad.codegen.naming import (
     Namer,
@@ -243,14 +243,15 @@ class Emitter:
 
     # ------------------------------------------------------------ bodies
 
-    def body_lines(self, nodes, siblings=None) -> list:
+    def body_lines(self, nodes, siblings=None, plan=None) -> list:
         """The statements computing `nodes` (in order), with a comment over
         each run from one source line. `siblings`: the nodes at this level
-        (default `nodes`), where several-result ops find their `item`s."""
+        (default `nodes`), where several-result ops find their `item`s.
+        `plan` (a `memory.Plan` for these nodes) reuses and frees buffers."""
         siblings = nodes if siblings is None else siblings
         lines = []
         last = None
-        for node in nodes:
+        for position, node in enumerate(nodes):
             if node.op in ("input", "const"):
                 continue
             if regions.handles(node) and node.op in ("item", "param", "undef"):
@@ -266,8 +267,19 @@ class Emitter:
                 lines.extend(regions.statements(self, node, siblings))
                 continue
             args = [self.ref(i) for i in node.inputs]
-            lines.extend(self.target.statements(node, self.name(node), args))
+            dest = plan.into.get(node) if plan is not None else None
+            if dest is not None:
+                lines.extend(
+                    self.target.statements_into(
+                        node, self.name(node), args, self.name(dest)
+                    )
+                )
+            else:
+                lines.extend(self.target.statements(node, self.name(node), args))
             self.needs.update(self.target.needs(node))
+            dead = plan.free.get(position) if plan is not None else None
+            if dead:
+                lines.append("del " + ", ".join(self.name(n) for n in dead))
         return lines
 
     def returned(self, fn) -> str:
@@ -393,7 +405,8 @@ def _function_lines(em, fn, helpers: dict) -> list:
         return function(fn.name, args, fn.doc, body)
     nodes = ir.program_order(list(fn.outputs))
     lines = em.bind_line(fn.signature, helpers[id(fn.signature)])
-    lines += em.body_lines(nodes)
+    plan = memory.plan(nodes, fn.outputs) if em.target.PLANS_MEMORY else None
+    lines += em.body_lines(nodes, plan=plan)
     lines += ["", f"return {em.returned(fn)}"]
     return function(fn.name, args, fn.doc, lines, em.target.DECORATORS)
 

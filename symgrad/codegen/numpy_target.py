@@ -77,6 +77,16 @@ def _nested(value) -> str:
     return "[" + ", ".join(_nested(v) for v in value) + "]"
 
 
+# Generated functions reuse and free the buffers of dead temporaries.
+PLANS_MEMORY = True
+
+
+def statements_into(node, out: str, args: list, dest: str) -> list:
+    """`node` computed into the array `dest` (see `codegen.memory`)."""
+    op = OPS[node.op]
+    return [f"{out} = {op.numpy_out(dest, *args, **dict(node.attrs))}"]
+
+
 def statements(node, out: str, args: list) -> list:
     op = OPS[node.op]
     attrs = dict(node.attrs)

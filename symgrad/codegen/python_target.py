@@ -39,6 +39,8 @@ from symgrad.codegen.naming import literal, scalar_literal
 from symgrad.ops import OPS
 
 NAME = "python"
+# Lists are rebuilt by every statement: nothing to plan.
+PLANS_MEMORY = False
 DECORATORS = []
 IMPORTS = ["import math"]
 NOTE = "# Arrays are flat lists in row-major order; shapes are fixed when generated."

@@ -84,6 +84,11 @@ class Op:
     numpy_stmts: Callable | None = None
     # What the NumPy target imports for this op besides numpy ("scipy.special").
     numpy_imports: tuple = ()
+    # The same computation writing into an existing array (`np.add(a, b,
+    # out=dest)`): (dest, *arg_sources, **attrs) -> expression. Codegen uses it
+    # to reuse the buffer of a temporary whose last use this is (the same
+    # ufunc loop, so the same bits).
+    numpy_out: Callable | None = None
     python: Printer | None = None  # scalar lowering for the pure-Python target
     # Helpers (from the pure-Python target's helper modules) the scalar
     # printer calls: a tuple, or a function of the node returning one; the

@@ -202,6 +202,11 @@ def _call(fn: str):
     return lambda *args: f"{fn}({', '.join(args)})"
 
 
+def _into(ufunc: str, *extra: str):
+    """An `out=` printer: `ufunc(a, b, ..., *extra, out=dest)`."""
+    return lambda dest, *args: f"{ufunc}({', '.join(args + extra)}, out={dest})"
+
+
 def _number(src: str):
     """The value of a source that is a plain number literal, else None."""
     try:
@@ -301,6 +306,7 @@ def _minmax_vjp(first_wins):
 elementwise(
     "add",
     2,
+    numpy_out=_into("np.add"),
     eval=np.add,
     vjp=lambda g, out, a, b: (g, g),
     numpy=_infix("+"),
@@ -313,6 +319,7 @@ elementwise(
 elementwise(
     "sub",
     2,
+    numpy_out=_into("np.subtract"),
     eval=np.subtract,
     vjp=lambda g, out, a, b: (g, neg(g)),
     numpy=_infix("-"),
@@ -325,6 +332,7 @@ elementwise(
 elementwise(
     "mul",
     2,
+    numpy_out=_into("np.multiply"),
     eval=np.multiply,
     vjp=lambda g, out, a, b: (mul(g, b), mul(a, g)),
     numpy=_infix("*"),
@@ -337,6 +345,7 @@ elementwise(
 elementwise(
     "div",
     2,
+    numpy_out=_into("np.true_divide"),
     eval=np.true_divide,
     # d(a/b)/db = -a/b**2 = -(a/b)/b, reusing the forward value.
     vjp=lambda g, out, a, b: (div(g, b), neg(div(mul(g, out), b))),
@@ -366,6 +375,7 @@ elementwise(
 elementwise(
     "maximum",
     2,
+    numpy_out=_into("np.maximum"),
     eval=np.maximum,
     vjp=_minmax_vjp(gt),
     numpy=_call("np.maximum"),
@@ -377,6 +387,7 @@ elementwise(
 elementwise(
     "minimum",
     2,
+    numpy_out=_into("np.minimum"),
     eval=np.minimum,
     vjp=_minmax_vjp(lt),
     numpy=_call("np.minimum"),
@@ -426,6 +437,7 @@ register(
 elementwise(
     "neg",
     1,
+    numpy_out=_into("np.negative"),
     eval=np.negative,
     vjp=lambda g, out, a: (neg(g),),
     numpy=lambda a: f"-{a}",
@@ -438,6 +450,7 @@ elementwise(
 elementwise(
     "exp",
     1,
+    numpy_out=_into("np.exp"),
     eval=np.exp,
     vjp=lambda g, out, a: (mul(g, out),),
     numpy=_call("np.exp"),
@@ -451,6 +464,7 @@ elementwise(
 elementwise(
     "log",
     1,
+    numpy_out=_into("np.log"),
     eval=np.log,
     vjp=lambda g, out, a: (div(g, a),),
     numpy=_call("np.log"),
@@ -464,6 +478,7 @@ elementwise(
 elementwise(
     "tanh",
     1,
+    numpy_out=_into("np.tanh"),
     eval=np.tanh,
     # tanh' = 1 - tanh**2, from the forward output.
     vjp=lambda g, out, a: (mul(g, sub(1.0, mul(out, out))),),
@@ -477,6 +492,7 @@ elementwise(
 elementwise(
     "sin",
     1,
+    numpy_out=_into("np.sin"),
     eval=np.sin,
     vjp=lambda g, out, a: (mul(g, cos(a)),),
     numpy=_call("np.sin"),
@@ -489,6 +505,7 @@ elementwise(
 elementwise(
     "cos",
     1,
+    numpy_out=_into("np.cos"),
     eval=np.cos,
     vjp=lambda g, out, a: (neg(mul(g, sin(a))),),
     numpy=_call("np.cos"),
@@ -501,6 +518,7 @@ elementwise(
 elementwise(
     "sqrt",
     1,
+    numpy_out=_into("np.sqrt"),
     eval=np.sqrt,
     # sqrt' = 1 / (2 sqrt(a)), from the forward output.
     vjp=lambda g, out, a: (div(mul(g, 0.5), out),),
@@ -514,6 +532,7 @@ elementwise(
 elementwise(
     "abs",
     1,
+    numpy_out=_into("np.absolute"),
     eval=np.abs,
     vjp=lambda g, out, a: (mul(g, sign(a)),),
     numpy=_call("np.abs"),
@@ -540,6 +559,7 @@ elementwise(
 elementwise(
     "relu",
     1,
+    numpy_out=_into("np.maximum", "0.0"),
     eval=lambda a: np.maximum(a, 0.0),
     vjp=lambda g, out, a: (where(gt(a, 0.0), g, 0.0),),
     numpy=lambda a: f"np.maximum({a}, 0.0)",

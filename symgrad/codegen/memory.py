@@ -1,0 +1,141 @@
+"""Memory planning for the NumPy target: reuse and free dead temporaries.
+
+Contract: `plan(nodes, outputs)` looks at one function's statements (the
+nodes in emission order) and returns a `Plan`:
+- `into[node] = operand`: compute `node` into the buffer of `operand`, an
+  array this function allocated, of the same shape and dtype, read for the
+  last time by this very statement (`h = np.add(t1, b, out=t1)`). The ufunc is
+  the same, so the bits are the same; NumPy handles overlapping operands.
+- `free[i]`: names whose arrays (and every view of them) are dead after
+  statement `i` (`del t1, t2`), for arrays big enough to matter
+  (`FREE_SIZE` elements or a symbolic size): NumPy can then reuse that
+  memory for the next allocation instead of faulting in fresh pages.
+A buffer is reused only when its layout is the one a fresh result would get:
+NumPy lays out a ufunc's result like its inputs ("K" order), and a reduction
+then sums in memory order, so writing into a Fortran-ordered buffer (a
+transpose, a fancy-indexing result) could change the last bit of a later sum.
+Both the buffer and the other full-size operands must be known C-contiguous
+(results of matmul, reductions, and elementwise ops on such arrays).
+Never touched: arguments (the caller's arrays, or views of them), constants,
+results of branches and loops, stacks, views (they share their base's
+buffer: a buffer is dead only when every view of it is), and the arrays a
+function returns (they must stay fresh for the caller).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from symgrad import dims
+from symgrad.ops import OPS
+
+# Ops whose NumPy code allocates a new array for their result.
+_FRESH = frozenset(
+    ("matmul", "where", "sum", "mean", "max", "min", "prod", "scatter", "cast")
+)
+# Ops whose result is C-contiguous whatever their operands' layouts.
+_C_ALWAYS = frozenset(("matmul", "sum", "mean", "max", "min", "prod", "scatter"))
+# Arrays smaller than this are cheap to allocate; `del` lines for them would
+# only clutter the code.
+FREE_SIZE = 4096
+
+
+@dataclass
+class Plan:
+    into: dict = field(default_factory=dict)  # node -> operand whose buffer
+    free: dict = field(default_factory=dict)  # position -> [nodes to del]
+
+
+def _fresh(node) -> bool:
+    if node.vtype is not None or not node.shape:
+        return False
+    op = OPS[node.op]
+    return op.numpy_out is not None or node.op in _FRESH
+
+
+def _view(node) -> bool:
+    return node.vtype is None and "view" in OPS[node.op].flags
+
+
+def _big(node) -> bool:
+    size = dims.prod(node.shape)
+    return not isinstance(size, int) or size >= FREE_SIZE
+
+
+def _c_order(nodes) -> set:
+    """The nodes known to be C-contiguous arrays."""
+    known = set()
+    for node in nodes:
+        if not _fresh(node):
+            continue
+        if node.op in _C_ALWAYS:
+            known.add(node)
+        elif all(x in known for x in node.inputs if x.shape == node.shape):
+            known.add(node)  # "K" order of C-contiguous full-size operands
+    return known
+
+
+def plan(nodes, outputs) -> Plan:
+    out = Plan()
+    end = len(nodes)
+    position = {n: i for i, n in enumerate(nodes)}
+    c_order = _c_order(nodes)
+    # The buffer each value lives in: its own (fresh), its base's (a view),
+    # or none (foreign: never reused or freed).
+    buffer: dict = {}
+    for node in nodes:
+        if _fresh(node):
+            buffer[node] = node
+        elif _view(node) and node.inputs and node.inputs[0] in buffer:
+            buffer[node] = buffer[node.inputs[0]]
+    last: dict = {}  # buffer -> last position anything reads it
+    for i, node in enumerate(nodes):
+        for x in node.inputs:
+            b = buffer.get(x)
+            if b is not None:
+                last[b] = max(last.get(b, -1), i)
+    returned = {buffer[o] for o in outputs if o in buffer}
+    # Reuse: a node may be computed into an operand's buffer when this
+    # statement is that buffer's last read. The node then owns the buffer
+    # (`parent`): the merged buffer lives as long as the node's own would.
+    parent: dict = {}
+    taken = set()
+    for i, node in enumerate(nodes):
+        if OPS[node.op].numpy_out is None or buffer.get(node) is not node:
+            continue
+        if node not in c_order:
+            continue
+        for x in node.inputs:
+            if (
+                buffer.get(x) is x
+                and x in c_order
+                and x not in taken
+                and x not in returned
+                and last.get(x) == i
+                and position.get(x, end) < i
+                and x.shape == node.shape
+                and x.dtype == node.dtype
+            ):
+                out.into[node] = x
+                parent[x] = node
+                taken.add(x)
+                break
+
+    def root(b):
+        while b in parent:
+            b = parent[b]
+        return b
+
+    # Free: every name of a big buffer after the last read of all of them.
+    groups: dict = {}
+    for node in nodes:
+        b = buffer.get(node)
+        if b is not None:
+            groups.setdefault(root(b), []).append(node)
+    for r, members in groups.items():
+        if any(buffer[m] in returned for m in members) or not _big(r):
+            continue
+        reads = [last[buffer[m]] for m in members if buffer[m] in last]
+        if reads:
+            out.free.setdefault(max(reads), []).extend(members)
+    return out
