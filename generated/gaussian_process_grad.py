@@ -40,9 +40,8 @@ def _arguments(log_params, x, y):
 
 
 @np.errstate(all="ignore")
-def forward(log_params, x, y):
-    """The value of gp_nll."""
-    log_params, x, y = _arguments(log_params, x, y)
+def _forward(log_params, x, y):
+    """The forward pass, written once: the value and what the gradient reads."""
 
     # length, scale, noise = np.exp(log_params)  (gaussian_process.py:35)
     t1 = np.exp(log_params)
@@ -85,7 +84,14 @@ def forward(log_params, x, y):
     t22 = t20 + t21
     t23 = t22 + 27.56815599614018
 
-    return float(t23)
+    return t23, K, L, t19, alpha, t16, t17, t4, t12, t8, t11, t10, t2, t3, t1
+
+
+def forward(log_params, x, y):
+    """The value of gp_nll."""
+    log_params, x, y = _arguments(log_params, x, y)
+
+    return float(_forward(log_params, x, y)[0])
 
 
 def gradient(log_params, x, y):
@@ -97,47 +103,9 @@ def gradient(log_params, x, y):
 def value_and_grad(log_params, x, y):
     """The value and the gradient."""
     log_params, x, y = _arguments(log_params, x, y)
-
-    # length, scale, noise = np.exp(log_params)  (gaussian_process.py:35)
-    t1 = np.exp(log_params)
-    t2 = t1[0]
-    t3 = t1[1]
-    t4 = t1[2]
-
-    # sq_dist = (x[:, None] - x[None, :]) ** 2  (gaussian_process.py:36)
-    t5 = x[:, None]
-    t6 = x[None, :]
-    t7 = t5 - t6
-    sq_dist = t7**2
-
-    # K = scale**2 * np.exp(-0.5 * sq_dist / length**2) + noise**2 * np.eye(len(x))  (gaussian_process.py:37)
-    t8 = t3**2
-    t9 = -0.5 * sq_dist
-    t10 = t2**2
-    t11 = t9 / t10
-    t12 = np.exp(t11)
-    t13 = t8 * t12
-    t14 = t4**2
-    t15 = t14 * _const_1
-    K = t13 + t15
-
-    # L = np.linalg.cholesky(K)  (gaussian_process.py:38)
-    L = np.linalg.cholesky(K)
-
-    # alpha = np.linalg.solve(L.T, np.linalg.solve(L, y))  (gaussian_process.py:39)
-    t16 = L.T
-    t17 = np.linalg.solve(L, y)
-    alpha = np.linalg.solve(t16, t17)
-
-    # _, logdet = np.linalg.slogdet(K)  (gaussian_process.py:40)
-    t18 = np.linalg.slogdet(K)[1]
-
-    # return 0.5 * y @ alpha + 0.5 * logdet + 0.5 * len(x) * np.log(2 * np.pi)  (gaussian_process.py:41)
-    t19 = 0.5 * y
-    t20 = t19 @ alpha
-    t21 = 0.5 * t18
-    t22 = t20 + t21
-    t23 = t22 + 27.56815599614018
+    t23, K, L, t19, alpha, t16, t17, t4, t12, t8, t11, t10, t2, t3, t1 = _forward(
+        log_params, x, y
+    )
 
     # grad of: _, logdet = np.linalg.slogdet(K)  (gaussian_process.py:40)
     t24 = np.linalg.inv(K)

@@ -166,6 +166,455 @@ def _arguments(params, xs, ys):
 
 
 @np.errstate(all="ignore")
+def _forward(
+    params_0_0_0_0,
+    params_0_0_0_1,
+    params_0_0_0_2,
+    params_0_0_1,
+    params_0_1_0_0,
+    params_0_1_0_1,
+    params_0_1_0_2,
+    params_0_1_1,
+    params_0_2_0_0,
+    params_0_2_0_1,
+    params_0_2_0_2,
+    params_0_2_1,
+    params_0_3_0_0,
+    params_0_3_0_1,
+    params_0_3_0_2,
+    params_0_3_1,
+    params_1_0_0_0,
+    params_1_0_0_1,
+    params_1_0_0_2,
+    params_1_0_0_3,
+    params_1_0_1,
+    params_1_1_0_0,
+    params_1_1_0_1,
+    params_1_1_0_2,
+    params_1_1_0_3,
+    params_1_1_1,
+    params_1_2_0_0,
+    params_1_2_0_1,
+    params_1_2_0_2,
+    params_1_2_0_3,
+    params_1_2_1,
+    params_1_3_0_0,
+    params_1_3_0_1,
+    params_1_3_0_2,
+    params_1_3_0_3,
+    params_1_3_1,
+    params_2_0_0_0,
+    params_2_0_0_1,
+    params_2_0_0_2,
+    params_2_0_0_3,
+    params_2_0_1,
+    xs_0_0,
+    xs_0_1,
+    xs_0_2,
+    xs_1_0,
+    xs_1_1,
+    xs_1_2,
+    xs_2_0,
+    xs_2_1,
+    xs_2_2,
+    xs_3_0,
+    xs_3_1,
+    xs_3_2,
+    ys_0,
+    ys_1,
+    ys_2,
+    ys_3,
+):
+    """The forward pass, written once: the value and what the gradient reads."""
+
+    # np.tanh(sum(wi * xi for wi, xi in zip(w, x, strict=True)) + b)  (lecture_mlp.py:35)
+    t1 = params_0_0_0_0 * xs_0_0
+    t2 = 0 + t1
+    t3 = params_0_0_0_1 * xs_0_1
+    t4 = t2 + t3
+    t5 = params_0_0_0_2 * xs_0_2
+    t6 = t4 + t5
+    t7 = t6 + params_0_0_1
+    t8 = np.tanh(t7)
+    t9 = params_0_1_0_0 * xs_0_0
+    t10 = 0 + t9
+    t11 = params_0_1_0_1 * xs_0_1
+    t12 = t10 + t11
+    t13 = params_0_1_0_2 * xs_0_2
+    t14 = t12 + t13
+    t15 = t14 + params_0_1_1
+    t16 = np.tanh(t15)
+    t17 = params_0_2_0_0 * xs_0_0
+    t18 = 0 + t17
+    t19 = params_0_2_0_1 * xs_0_1
+    t20 = t18 + t19
+    t21 = params_0_2_0_2 * xs_0_2
+    t22 = t20 + t21
+    t23 = t22 + params_0_2_1
+    t24 = np.tanh(t23)
+    t25 = params_0_3_0_0 * xs_0_0
+    t26 = 0 + t25
+    t27 = params_0_3_0_1 * xs_0_1
+    t28 = t26 + t27
+    t29 = params_0_3_0_2 * xs_0_2
+    t30 = t28 + t29
+    t31 = t30 + params_0_3_1
+    t32 = np.tanh(t31)
+    t33 = params_1_0_0_0 * t8
+    t34 = 0 + t33
+    t35 = params_1_0_0_1 * t16
+    t36 = t34 + t35
+    t37 = params_1_0_0_2 * t24
+    t38 = t36 + t37
+    t39 = params_1_0_0_3 * t32
+    t40 = t38 + t39
+    t41 = t40 + params_1_0_1
+    t42 = np.tanh(t41)
+    t43 = params_1_1_0_0 * t8
+    t44 = 0 + t43
+    t45 = params_1_1_0_1 * t16
+    t46 = t44 + t45
+    t47 = params_1_1_0_2 * t24
+    t48 = t46 + t47
+    t49 = params_1_1_0_3 * t32
+    t50 = t48 + t49
+    t51 = t50 + params_1_1_1
+    t52 = np.tanh(t51)
+    t53 = params_1_2_0_0 * t8
+    t54 = 0 + t53
+    t55 = params_1_2_0_1 * t16
+    t56 = t54 + t55
+    t57 = params_1_2_0_2 * t24
+    t58 = t56 + t57
+    t59 = params_1_2_0_3 * t32
+    t60 = t58 + t59
+    t61 = t60 + params_1_2_1
+    t62 = np.tanh(t61)
+    t63 = params_1_3_0_0 * t8
+    t64 = 0 + t63
+    t65 = params_1_3_0_1 * t16
+    t66 = t64 + t65
+    t67 = params_1_3_0_2 * t24
+    t68 = t66 + t67
+    t69 = params_1_3_0_3 * t32
+    t70 = t68 + t69
+    t71 = t70 + params_1_3_1
+    t72 = np.tanh(t71)
+    t73 = params_2_0_0_0 * t42
+    t74 = 0 + t73
+    t75 = params_2_0_0_1 * t52
+    t76 = t74 + t75
+    t77 = params_2_0_0_2 * t62
+    t78 = t76 + t77
+    t79 = params_2_0_0_3 * t72
+    t80 = t78 + t79
+    t81 = t80 + params_2_0_1
+    t82 = np.tanh(t81)
+    t83 = params_0_0_0_0 * xs_1_0
+    t84 = 0 + t83
+    t85 = params_0_0_0_1 * xs_1_1
+    t86 = t84 + t85
+    t87 = params_0_0_0_2 * xs_1_2
+    t88 = t86 + t87
+    t89 = t88 + params_0_0_1
+    t90 = np.tanh(t89)
+    t91 = params_0_1_0_0 * xs_1_0
+    t92 = 0 + t91
+    t93 = params_0_1_0_1 * xs_1_1
+    t94 = t92 + t93
+    t95 = params_0_1_0_2 * xs_1_2
+    t96 = t94 + t95
+    t97 = t96 + params_0_1_1
+    t98 = np.tanh(t97)
+    t99 = params_0_2_0_0 * xs_1_0
+    t100 = 0 + t99
+    t101 = params_0_2_0_1 * xs_1_1
+    t102 = t100 + t101
+    t103 = params_0_2_0_2 * xs_1_2
+    t104 = t102 + t103
+    t105 = t104 + params_0_2_1
+    t106 = np.tanh(t105)
+    t107 = params_0_3_0_0 * xs_1_0
+    t108 = 0 + t107
+    t109 = params_0_3_0_1 * xs_1_1
+    t110 = t108 + t109
+    t111 = params_0_3_0_2 * xs_1_2
+    t112 = t110 + t111
+    t113 = t112 + params_0_3_1
+    t114 = np.tanh(t113)
+    t115 = params_1_0_0_0 * t90
+    t116 = 0 + t115
+    t117 = params_1_0_0_1 * t98
+    t118 = t116 + t117
+    t119 = params_1_0_0_2 * t106
+    t120 = t118 + t119
+    t121 = params_1_0_0_3 * t114
+    t122 = t120 + t121
+    t123 = t122 + params_1_0_1
+    t124 = np.tanh(t123)
+    t125 = params_1_1_0_0 * t90
+    t126 = 0 + t125
+    t127 = params_1_1_0_1 * t98
+    t128 = t126 + t127
+    t129 = params_1_1_0_2 * t106
+    t130 = t128 + t129
+    t131 = params_1_1_0_3 * t114
+    t132 = t130 + t131
+    t133 = t132 + params_1_1_1
+    t134 = np.tanh(t133)
+    t135 = params_1_2_0_0 * t90
+    t136 = 0 + t135
+    t137 = params_1_2_0_1 * t98
+    t138 = t136 + t137
+    t139 = params_1_2_0_2 * t106
+    t140 = t138 + t139
+    t141 = params_1_2_0_3 * t114
+    t142 = t140 + t141
+    t143 = t142 + params_1_2_1
+    t144 = np.tanh(t143)
+    t145 = params_1_3_0_0 * t90
+    t146 = 0 + t145
+    t147 = params_1_3_0_1 * t98
+    t148 = t146 + t147
+    t149 = params_1_3_0_2 * t106
+    t150 = t148 + t149
+    t151 = params_1_3_0_3 * t114
+    t152 = t150 + t151
+    t153 = t152 + params_1_3_1
+    t154 = np.tanh(t153)
+    t155 = params_2_0_0_0 * t124
+    t156 = 0 + t155
+    t157 = params_2_0_0_1 * t134
+    t158 = t156 + t157
+    t159 = params_2_0_0_2 * t144
+    t160 = t158 + t159
+    t161 = params_2_0_0_3 * t154
+    t162 = t160 + t161
+    t163 = t162 + params_2_0_1
+    t164 = np.tanh(t163)
+    t165 = params_0_0_0_0 * xs_2_0
+    t166 = 0 + t165
+    t167 = params_0_0_0_1 * xs_2_1
+    t168 = t166 + t167
+    t169 = params_0_0_0_2 * xs_2_2
+    t170 = t168 + t169
+    t171 = t170 + params_0_0_1
+    t172 = np.tanh(t171)
+    t173 = params_0_1_0_0 * xs_2_0
+    t174 = 0 + t173
+    t175 = params_0_1_0_1 * xs_2_1
+    t176 = t174 + t175
+    t177 = params_0_1_0_2 * xs_2_2
+    t178 = t176 + t177
+    t179 = t178 + params_0_1_1
+    t180 = np.tanh(t179)
+    t181 = params_0_2_0_0 * xs_2_0
+    t182 = 0 + t181
+    t183 = params_0_2_0_1 * xs_2_1
+    t184 = t182 + t183
+    t185 = params_0_2_0_2 * xs_2_2
+    t186 = t184 + t185
+    t187 = t186 + params_0_2_1
+    t188 = np.tanh(t187)
+    t189 = params_0_3_0_0 * xs_2_0
+    t190 = 0 + t189
+    t191 = params_0_3_0_1 * xs_2_1
+    t192 = t190 + t191
+    t193 = params_0_3_0_2 * xs_2_2
+    t194 = t192 + t193
+    t195 = t194 + params_0_3_1
+    t196 = np.tanh(t195)
+    t197 = params_1_0_0_0 * t172
+    t198 = 0 + t197
+    t199 = params_1_0_0_1 * t180
+    t200 = t198 + t199
+    t201 = params_1_0_0_2 * t188
+    t202 = t200 + t201
+    t203 = params_1_0_0_3 * t196
+    t204 = t202 + t203
+    t205 = t204 + params_1_0_1
+    t206 = np.tanh(t205)
+    t207 = params_1_1_0_0 * t172
+    t208 = 0 + t207
+    t209 = params_1_1_0_1 * t180
+    t210 = t208 + t209
+    t211 = params_1_1_0_2 * t188
+    t212 = t210 + t211
+    t213 = params_1_1_0_3 * t196
+    t214 = t212 + t213
+    t215 = t214 + params_1_1_1
+    t216 = np.tanh(t215)
+    t217 = params_1_2_0_0 * t172
+    t218 = 0 + t217
+    t219 = params_1_2_0_1 * t180
+    t220 = t218 + t219
+    t221 = params_1_2_0_2 * t188
+    t222 = t220 + t221
+    t223 = params_1_2_0_3 * t196
+    t224 = t222 + t223
+    t225 = t224 + params_1_2_1
+    t226 = np.tanh(t225)
+    t227 = params_1_3_0_0 * t172
+    t228 = 0 + t227
+    t229 = params_1_3_0_1 * t180
+    t230 = t228 + t229
+    t231 = params_1_3_0_2 * t188
+    t232 = t230 + t231
+    t233 = params_1_3_0_3 * t196
+    t234 = t232 + t233
+    t235 = t234 + params_1_3_1
+    t236 = np.tanh(t235)
+    t237 = params_2_0_0_0 * t206
+    t238 = 0 + t237
+    t239 = params_2_0_0_1 * t216
+    t240 = t238 + t239
+    t241 = params_2_0_0_2 * t226
+    t242 = t240 + t241
+    t243 = params_2_0_0_3 * t236
+    t244 = t242 + t243
+    t245 = t244 + params_2_0_1
+    t246 = np.tanh(t245)
+    t247 = params_0_0_0_0 * xs_3_0
+    t248 = 0 + t247
+    t249 = params_0_0_0_1 * xs_3_1
+    t250 = t248 + t249
+    t251 = params_0_0_0_2 * xs_3_2
+    t252 = t250 + t251
+    t253 = t252 + params_0_0_1
+    t254 = np.tanh(t253)
+    t255 = params_0_1_0_0 * xs_3_0
+    t256 = 0 + t255
+    t257 = params_0_1_0_1 * xs_3_1
+    t258 = t256 + t257
+    t259 = params_0_1_0_2 * xs_3_2
+    t260 = t258 + t259
+    t261 = t260 + params_0_1_1
+    t262 = np.tanh(t261)
+    t263 = params_0_2_0_0 * xs_3_0
+    t264 = 0 + t263
+    t265 = params_0_2_0_1 * xs_3_1
+    t266 = t264 + t265
+    t267 = params_0_2_0_2 * xs_3_2
+    t268 = t266 + t267
+    t269 = t268 + params_0_2_1
+    t270 = np.tanh(t269)
+    t271 = params_0_3_0_0 * xs_3_0
+    t272 = 0 + t271
+    t273 = params_0_3_0_1 * xs_3_1
+    t274 = t272 + t273
+    t275 = params_0_3_0_2 * xs_3_2
+    t276 = t274 + t275
+    t277 = t276 + params_0_3_1
+    t278 = np.tanh(t277)
+    t279 = params_1_0_0_0 * t254
+    t280 = 0 + t279
+    t281 = params_1_0_0_1 * t262
+    t282 = t280 + t281
+    t283 = params_1_0_0_2 * t270
+    t284 = t282 + t283
+    t285 = params_1_0_0_3 * t278
+    t286 = t284 + t285
+    t287 = t286 + params_1_0_1
+    t288 = np.tanh(t287)
+    t289 = params_1_1_0_0 * t254
+    t290 = 0 + t289
+    t291 = params_1_1_0_1 * t262
+    t292 = t290 + t291
+    t293 = params_1_1_0_2 * t270
+    t294 = t292 + t293
+    t295 = params_1_1_0_3 * t278
+    t296 = t294 + t295
+    t297 = t296 + params_1_1_1
+    t298 = np.tanh(t297)
+    t299 = params_1_2_0_0 * t254
+    t300 = 0 + t299
+    t301 = params_1_2_0_1 * t262
+    t302 = t300 + t301
+    t303 = params_1_2_0_2 * t270
+    t304 = t302 + t303
+    t305 = params_1_2_0_3 * t278
+    t306 = t304 + t305
+    t307 = t306 + params_1_2_1
+    t308 = np.tanh(t307)
+    t309 = params_1_3_0_0 * t254
+    t310 = 0 + t309
+    t311 = params_1_3_0_1 * t262
+    t312 = t310 + t311
+    t313 = params_1_3_0_2 * t270
+    t314 = t312 + t313
+    t315 = params_1_3_0_3 * t278
+    t316 = t314 + t315
+    t317 = t316 + params_1_3_1
+    t318 = np.tanh(t317)
+    t319 = params_2_0_0_0 * t288
+    t320 = 0 + t319
+    t321 = params_2_0_0_1 * t298
+    t322 = t320 + t321
+    t323 = params_2_0_0_2 * t308
+    t324 = t322 + t323
+    t325 = params_2_0_0_3 * t318
+    t326 = t324 + t325
+    t327 = t326 + params_2_0_1
+    t328 = np.tanh(t327)
+
+    # return sum((yout - ygt) ** 2 for ygt, yout in zip(ys, ypred, strict=True))  (lecture_mlp.py:44)
+    t329 = t82 - ys_0
+    t330 = t329**2
+    t331 = t164 - ys_1
+    t332 = t331**2
+    t333 = t330 + t332
+    t334 = t246 - ys_2
+    t335 = t334**2
+    t336 = t333 + t335
+    t337 = t328 - ys_3
+    t338 = t337**2
+    t339 = t336 + t338
+
+    return (
+        t339,
+        t337,
+        t334,
+        t331,
+        t329,
+        t328,
+        t318,
+        t308,
+        t298,
+        t288,
+        t278,
+        t270,
+        t262,
+        t254,
+        t246,
+        t236,
+        t226,
+        t216,
+        t206,
+        t196,
+        t188,
+        t180,
+        t172,
+        t164,
+        t154,
+        t144,
+        t134,
+        t124,
+        t114,
+        t106,
+        t98,
+        t90,
+        t82,
+        t72,
+        t62,
+        t52,
+        t42,
+        t32,
+        t24,
+        t16,
+        t8,
+    )
+
+
 def forward(params, xs, ys):
     """The value of loss."""
     (
@@ -228,870 +677,67 @@ def forward(params, xs, ys):
         ys_3,
     ) = _arguments(params, xs, ys)
 
-    # np.tanh(sum(wi * xi for wi, xi in zip(w, x, strict=True)) + b)  (lecture_mlp.py:35)
-    t1 = params_0_0_0_0 * xs_0_0
-
-    # np.tanh(sum(wi * xi for wi, xi in zip(w, x, strict=True)) + b)  (lecture_mlp.py:35)
-    t2 = 0 + t1
-
-    # np.tanh(sum(wi * xi for wi, xi in zip(w, x, strict=True)) + b)  (lecture_mlp.py:35)
-    t3 = params_0_0_0_1 * xs_0_1
-
-    # np.tanh(sum(wi * xi for wi, xi in zip(w, x, strict=True)) + b)  (lecture_mlp.py:35)
-    t4 = t2 + t3
-
-    # np.tanh(sum(wi * xi for wi, xi in zip(w, x, strict=True)) + b)  (lecture_mlp.py:35)
-    t5 = params_0_0_0_2 * xs_0_2
-
-    # np.tanh(sum(wi * xi for wi, xi in zip(w, x, strict=True)) + b)  (lecture_mlp.py:35)
-    t6 = t4 + t5
-    t7 = t6 + params_0_0_1
-    t8 = np.tanh(t7)
-
-    # np.tanh(sum(wi * xi for wi, xi in zip(w, x, strict=True)) + b)  (lecture_mlp.py:35)
-    t9 = params_0_1_0_0 * xs_0_0
-
-    # np.tanh(sum(wi * xi for wi, xi in zip(w, x, strict=True)) + b)  (lecture_mlp.py:35)
-    t10 = 0 + t9
-
-    # np.tanh(sum(wi * xi for wi, xi in zip(w, x, strict=True)) + b)  (lecture_mlp.py:35)
-    t11 = params_0_1_0_1 * xs_0_1
-
-    # np.tanh(sum(wi * xi for wi, xi in zip(w, x, strict=True)) + b)  (lecture_mlp.py:35)
-    t12 = t10 + t11
-
-    # np.tanh(sum(wi * xi for wi, xi in zip(w, x, strict=True)) + b)  (lecture_mlp.py:35)
-    t13 = params_0_1_0_2 * xs_0_2
-
-    # np.tanh(sum(wi * xi for wi, xi in zip(w, x, strict=True)) + b)  (lecture_mlp.py:35)
-    t14 = t12 + t13
-    t15 = t14 + params_0_1_1
-    t16 = np.tanh(t15)
-
-    # np.tanh(sum(wi * xi for wi, xi in zip(w, x, strict=True)) + b)  (lecture_mlp.py:35)
-    t17 = params_0_2_0_0 * xs_0_0
-
-    # np.tanh(sum(wi * xi for wi, xi in zip(w, x, strict=True)) + b)  (lecture_mlp.py:35)
-    t18 = 0 + t17
-
-    # np.tanh(sum(wi * xi for wi, xi in zip(w, x, strict=True)) + b)  (lecture_mlp.py:35)
-    t19 = params_0_2_0_1 * xs_0_1
-
-    # np.tanh(sum(wi * xi for wi, xi in zip(w, x, strict=True)) + b)  (lecture_mlp.py:35)
-    t20 = t18 + t19
-
-    # np.tanh(sum(wi * xi for wi, xi in zip(w, x, strict=True)) + b)  (lecture_mlp.py:35)
-    t21 = params_0_2_0_2 * xs_0_2
-
-    # np.tanh(sum(wi * xi for wi, xi in zip(w, x, strict=True)) + b)  (lecture_mlp.py:35)
-    t22 = t20 + t21
-    t23 = t22 + params_0_2_1
-    t24 = np.tanh(t23)
-
-    # np.tanh(sum(wi * xi for wi, xi in zip(w, x, strict=True)) + b)  (lecture_mlp.py:35)
-    t25 = params_0_3_0_0 * xs_0_0
-
-    # np.tanh(sum(wi * xi for wi, xi in zip(w, x, strict=True)) + b)  (lecture_mlp.py:35)
-    t26 = 0 + t25
-
-    # np.tanh(sum(wi * xi for wi, xi in zip(w, x, strict=True)) + b)  (lecture_mlp.py:35)
-    t27 = params_0_3_0_1 * xs_0_1
-
-    # np.tanh(sum(wi * xi for wi, xi in zip(w, x, strict=True)) + b)  (lecture_mlp.py:35)
-    t28 = t26 + t27
-
-    # np.tanh(sum(wi * xi for wi, xi in zip(w, x, strict=True)) + b)  (lecture_mlp.py:35)
-    t29 = params_0_3_0_2 * xs_0_2
-
-    # np.tanh(sum(wi * xi for wi, xi in zip(w, x, strict=True)) + b)  (lecture_mlp.py:35)
-    t30 = t28 + t29
-    t31 = t30 + params_0_3_1
-    t32 = np.tanh(t31)
-
-    # np.tanh(sum(wi * xi for wi, xi in zip(w, x, strict=True)) + b)  (lecture_mlp.py:35)
-    t33 = params_1_0_0_0 * t8
-
-    # np.tanh(sum(wi * xi for wi, xi in zip(w, x, strict=True)) + b)  (lecture_mlp.py:35)
-    t34 = 0 + t33
-
-    # np.tanh(sum(wi * xi for wi, xi in zip(w, x, strict=True)) + b)  (lecture_mlp.py:35)
-    t35 = params_1_0_0_1 * t16
-
-    # np.tanh(sum(wi * xi for wi, xi in zip(w, x, strict=True)) + b)  (lecture_mlp.py:35)
-    t36 = t34 + t35
-
-    # np.tanh(sum(wi * xi for wi, xi in zip(w, x, strict=True)) + b)  (lecture_mlp.py:35)
-    t37 = params_1_0_0_2 * t24
-
-    # np.tanh(sum(wi * xi for wi, xi in zip(w, x, strict=True)) + b)  (lecture_mlp.py:35)
-    t38 = t36 + t37
-
-    # np.tanh(sum(wi * xi for wi, xi in zip(w, x, strict=True)) + b)  (lecture_mlp.py:35)
-    t39 = params_1_0_0_3 * t32
-
-    # np.tanh(sum(wi * xi for wi, xi in zip(w, x, strict=True)) + b)  (lecture_mlp.py:35)
-    t40 = t38 + t39
-    t41 = t40 + params_1_0_1
-    t42 = np.tanh(t41)
-
-    # np.tanh(sum(wi * xi for wi, xi in zip(w, x, strict=True)) + b)  (lecture_mlp.py:35)
-    t43 = params_1_1_0_0 * t8
-
-    # np.tanh(sum(wi * xi for wi, xi in zip(w, x, strict=True)) + b)  (lecture_mlp.py:35)
-    t44 = 0 + t43
-
-    # np.tanh(sum(wi * xi for wi, xi in zip(w, x, strict=True)) + b)  (lecture_mlp.py:35)
-    t45 = params_1_1_0_1 * t16
-
-    # np.tanh(sum(wi * xi for wi, xi in zip(w, x, strict=True)) + b)  (lecture_mlp.py:35)
-    t46 = t44 + t45
-
-    # np.tanh(sum(wi * xi for wi, xi in zip(w, x, strict=True)) + b)  (lecture_mlp.py:35)
-    t47 = params_1_1_0_2 * t24
-
-    # np.tanh(sum(wi * xi for wi, xi in zip(w, x, strict=True)) + b)  (lecture_mlp.py:35)
-    t48 = t46 + t47
-
-    # np.tanh(sum(wi * xi for wi, xi in zip(w, x, strict=True)) + b)  (lecture_mlp.py:35)
-    t49 = params_1_1_0_3 * t32
-
-    # np.tanh(sum(wi * xi for wi, xi in zip(w, x, strict=True)) + b)  (lecture_mlp.py:35)
-    t50 = t48 + t49
-    t51 = t50 + params_1_1_1
-    t52 = np.tanh(t51)
-
-    # np.tanh(sum(wi * xi for wi, xi in zip(w, x, strict=True)) + b)  (lecture_mlp.py:35)
-    t53 = params_1_2_0_0 * t8
-
-    # np.tanh(sum(wi * xi for wi, xi in zip(w, x, strict=True)) + b)  (lecture_mlp.py:35)
-    t54 = 0 + t53
-
-    # np.tanh(sum(wi * xi for wi, xi in zip(w, x, strict=True)) + b)  (lecture_mlp.py:35)
-    t55 = params_1_2_0_1 * t16
-
-    # np.tanh(sum(wi * xi for wi, xi in zip(w, x, strict=True)) + b)  (lecture_mlp.py:35)
-    t56 = t54 + t55
-
-    # np.tanh(sum(wi * xi for wi, xi in zip(w, x, strict=True)) + b)  (lecture_mlp.py:35)
-    t57 = params_1_2_0_2 * t24
-
-    # np.tanh(sum(wi * xi for wi, xi in zip(w, x, strict=True)) + b)  (lecture_mlp.py:35)
-    t58 = t56 + t57
-
-    # np.tanh(sum(wi * xi for wi, xi in zip(w, x, strict=True)) + b)  (lecture_mlp.py:35)
-    t59 = params_1_2_0_3 * t32
-
-    # np.tanh(sum(wi * xi for wi, xi in zip(w, x, strict=True)) + b)  (lecture_mlp.py:35)
-    t60 = t58 + t59
-    t61 = t60 + params_1_2_1
-    t62 = np.tanh(t61)
-
-    # np.tanh(sum(wi * xi for wi, xi in zip(w, x, strict=True)) + b)  (lecture_mlp.py:35)
-    t63 = params_1_3_0_0 * t8
-
-    # np.tanh(sum(wi * xi for wi, xi in zip(w, x, strict=True)) + b)  (lecture_mlp.py:35)
-    t64 = 0 + t63
-
-    # np.tanh(sum(wi * xi for wi, xi in zip(w, x, strict=True)) + b)  (lecture_mlp.py:35)
-    t65 = params_1_3_0_1 * t16
-
-    # np.tanh(sum(wi * xi for wi, xi in zip(w, x, strict=True)) + b)  (lecture_mlp.py:35)
-    t66 = t64 + t65
-
-    # np.tanh(sum(wi * xi for wi, xi in zip(w, x, strict=True)) + b)  (lecture_mlp.py:35)
-    t67 = params_1_3_0_2 * t24
-
-    # np.tanh(sum(wi * xi for wi, xi in zip(w, x, strict=True)) + b)  (lecture_mlp.py:35)
-    t68 = t66 + t67
-
-    # np.tanh(sum(wi * xi for wi, xi in zip(w, x, strict=True)) + b)  (lecture_mlp.py:35)
-    t69 = params_1_3_0_3 * t32
-
-    # np.tanh(sum(wi * xi for wi, xi in zip(w, x, strict=True)) + b)  (lecture_mlp.py:35)
-    t70 = t68 + t69
-    t71 = t70 + params_1_3_1
-    t72 = np.tanh(t71)
-
-    # np.tanh(sum(wi * xi for wi, xi in zip(w, x, strict=True)) + b)  (lecture_mlp.py:35)
-    t73 = params_2_0_0_0 * t42
-
-    # np.tanh(sum(wi * xi for wi, xi in zip(w, x, strict=True)) + b)  (lecture_mlp.py:35)
-    t74 = 0 + t73
-
-    # np.tanh(sum(wi * xi for wi, xi in zip(w, x, strict=True)) + b)  (lecture_mlp.py:35)
-    t75 = params_2_0_0_1 * t52
-
-    # np.tanh(sum(wi * xi for wi, xi in zip(w, x, strict=True)) + b)  (lecture_mlp.py:35)
-    t76 = t74 + t75
-
-    # np.tanh(sum(wi * xi for wi, xi in zip(w, x, strict=True)) + b)  (lecture_mlp.py:35)
-    t77 = params_2_0_0_2 * t62
-
-    # np.tanh(sum(wi * xi for wi, xi in zip(w, x, strict=True)) + b)  (lecture_mlp.py:35)
-    t78 = t76 + t77
-
-    # np.tanh(sum(wi * xi for wi, xi in zip(w, x, strict=True)) + b)  (lecture_mlp.py:35)
-    t79 = params_2_0_0_3 * t72
-
-    # np.tanh(sum(wi * xi for wi, xi in zip(w, x, strict=True)) + b)  (lecture_mlp.py:35)
-    t80 = t78 + t79
-    t81 = t80 + params_2_0_1
-    t82 = np.tanh(t81)
-
-    # np.tanh(sum(wi * xi for wi, xi in zip(w, x, strict=True)) + b)  (lecture_mlp.py:35)
-    t83 = params_0_0_0_0 * xs_1_0
-
-    # np.tanh(sum(wi * xi for wi, xi in zip(w, x, strict=True)) + b)  (lecture_mlp.py:35)
-    t84 = 0 + t83
-
-    # np.tanh(sum(wi * xi for wi, xi in zip(w, x, strict=True)) + b)  (lecture_mlp.py:35)
-    t85 = params_0_0_0_1 * xs_1_1
-
-    # np.tanh(sum(wi * xi for wi, xi in zip(w, x, strict=True)) + b)  (lecture_mlp.py:35)
-    t86 = t84 + t85
-
-    # np.tanh(sum(wi * xi for wi, xi in zip(w, x, strict=True)) + b)  (lecture_mlp.py:35)
-    t87 = params_0_0_0_2 * xs_1_2
-
-    # np.tanh(sum(wi * xi for wi, xi in zip(w, x, strict=True)) + b)  (lecture_mlp.py:35)
-    t88 = t86 + t87
-    t89 = t88 + params_0_0_1
-    t90 = np.tanh(t89)
-
-    # np.tanh(sum(wi * xi for wi, xi in zip(w, x, strict=True)) + b)  (lecture_mlp.py:35)
-    t91 = params_0_1_0_0 * xs_1_0
-
-    # np.tanh(sum(wi * xi for wi, xi in zip(w, x, strict=True)) + b)  (lecture_mlp.py:35)
-    t92 = 0 + t91
-
-    # np.tanh(sum(wi * xi for wi, xi in zip(w, x, strict=True)) + b)  (lecture_mlp.py:35)
-    t93 = params_0_1_0_1 * xs_1_1
-
-    # np.tanh(sum(wi * xi for wi, xi in zip(w, x, strict=True)) + b)  (lecture_mlp.py:35)
-    t94 = t92 + t93
-
-    # np.tanh(sum(wi * xi for wi, xi in zip(w, x, strict=True)) + b)  (lecture_mlp.py:35)
-    t95 = params_0_1_0_2 * xs_1_2
-
-    # np.tanh(sum(wi * xi for wi, xi in zip(w, x, strict=True)) + b)  (lecture_mlp.py:35)
-    t96 = t94 + t95
-    t97 = t96 + params_0_1_1
-    t98 = np.tanh(t97)
-
-    # np.tanh(sum(wi * xi for wi, xi in zip(w, x, strict=True)) + b)  (lecture_mlp.py:35)
-    t99 = params_0_2_0_0 * xs_1_0
-
-    # np.tanh(sum(wi * xi for wi, xi in zip(w, x, strict=True)) + b)  (lecture_mlp.py:35)
-    t100 = 0 + t99
-
-    # np.tanh(sum(wi * xi for wi, xi in zip(w, x, strict=True)) + b)  (lecture_mlp.py:35)
-    t101 = params_0_2_0_1 * xs_1_1
-
-    # np.tanh(sum(wi * xi for wi, xi in zip(w, x, strict=True)) + b)  (lecture_mlp.py:35)
-    t102 = t100 + t101
-
-    # np.tanh(sum(wi * xi for wi, xi in zip(w, x, strict=True)) + b)  (lecture_mlp.py:35)
-    t103 = params_0_2_0_2 * xs_1_2
-
-    # np.tanh(sum(wi * xi for wi, xi in zip(w, x, strict=True)) + b)  (lecture_mlp.py:35)
-    t104 = t102 + t103
-    t105 = t104 + params_0_2_1
-    t106 = np.tanh(t105)
-
-    # np.tanh(sum(wi * xi for wi, xi in zip(w, x, strict=True)) + b)  (lecture_mlp.py:35)
-    t107 = params_0_3_0_0 * xs_1_0
-
-    # np.tanh(sum(wi * xi for wi, xi in zip(w, x, strict=True)) + b)  (lecture_mlp.py:35)
-    t108 = 0 + t107
-
-    # np.tanh(sum(wi * xi for wi, xi in zip(w, x, strict=True)) + b)  (lecture_mlp.py:35)
-    t109 = params_0_3_0_1 * xs_1_1
-
-    # np.tanh(sum(wi * xi for wi, xi in zip(w, x, strict=True)) + b)  (lecture_mlp.py:35)
-    t110 = t108 + t109
-
-    # np.tanh(sum(wi * xi for wi, xi in zip(w, x, strict=True)) + b)  (lecture_mlp.py:35)
-    t111 = params_0_3_0_2 * xs_1_2
-
-    # np.tanh(sum(wi * xi for wi, xi in zip(w, x, strict=True)) + b)  (lecture_mlp.py:35)
-    t112 = t110 + t111
-    t113 = t112 + params_0_3_1
-    t114 = np.tanh(t113)
-
-    # np.tanh(sum(wi * xi for wi, xi in zip(w, x, strict=True)) + b)  (lecture_mlp.py:35)
-    t115 = params_1_0_0_0 * t90
-
-    # np.tanh(sum(wi * xi for wi, xi in zip(w, x, strict=True)) + b)  (lecture_mlp.py:35)
-    t116 = 0 + t115
-
-    # np.tanh(sum(wi * xi for wi, xi in zip(w, x, strict=True)) + b)  (lecture_mlp.py:35)
-    t117 = params_1_0_0_1 * t98
-
-    # np.tanh(sum(wi * xi for wi, xi in zip(w, x, strict=True)) + b)  (lecture_mlp.py:35)
-    t118 = t116 + t117
-
-    # np.tanh(sum(wi * xi for wi, xi in zip(w, x, strict=True)) + b)  (lecture_mlp.py:35)
-    t119 = params_1_0_0_2 * t106
-
-    # np.tanh(sum(wi * xi for wi, xi in zip(w, x, strict=True)) + b)  (lecture_mlp.py:35)
-    t120 = t118 + t119
-
-    # np.tanh(sum(wi * xi for wi, xi in zip(w, x, strict=True)) + b)  (lecture_mlp.py:35)
-    t121 = params_1_0_0_3 * t114
-
-    # np.tanh(sum(wi * xi for wi, xi in zip(w, x, strict=True)) + b)  (lecture_mlp.py:35)
-    t122 = t120 + t121
-    t123 = t122 + params_1_0_1
-    t124 = np.tanh(t123)
-
-    # np.tanh(sum(wi * xi for wi, xi in zip(w, x, strict=True)) + b)  (lecture_mlp.py:35)
-    t125 = params_1_1_0_0 * t90
-
-    # np.tanh(sum(wi * xi for wi, xi in zip(w, x, strict=True)) + b)  (lecture_mlp.py:35)
-    t126 = 0 + t125
-
-    # np.tanh(sum(wi * xi for wi, xi in zip(w, x, strict=True)) + b)  (lecture_mlp.py:35)
-    t127 = params_1_1_0_1 * t98
-
-    # np.tanh(sum(wi * xi for wi, xi in zip(w, x, strict=True)) + b)  (lecture_mlp.py:35)
-    t128 = t126 + t127
-
-    # np.tanh(sum(wi * xi for wi, xi in zip(w, x, strict=True)) + b)  (lecture_mlp.py:35)
-    t129 = params_1_1_0_2 * t106
-
-    # np.tanh(sum(wi * xi for wi, xi in zip(w, x, strict=True)) + b)  (lecture_mlp.py:35)
-    t130 = t128 + t129
-
-    # np.tanh(sum(wi * xi for wi, xi in zip(w, x, strict=True)) + b)  (lecture_mlp.py:35)
-    t131 = params_1_1_0_3 * t114
-
-    # np.tanh(sum(wi * xi for wi, xi in zip(w, x, strict=True)) + b)  (lecture_mlp.py:35)
-    t132 = t130 + t131
-    t133 = t132 + params_1_1_1
-    t134 = np.tanh(t133)
-
-    # np.tanh(sum(wi * xi for wi, xi in zip(w, x, strict=True)) + b)  (lecture_mlp.py:35)
-    t135 = params_1_2_0_0 * t90
-
-    # np.tanh(sum(wi * xi for wi, xi in zip(w, x, strict=True)) + b)  (lecture_mlp.py:35)
-    t136 = 0 + t135
-
-    # np.tanh(sum(wi * xi for wi, xi in zip(w, x, strict=True)) + b)  (lecture_mlp.py:35)
-    t137 = params_1_2_0_1 * t98
-
-    # np.tanh(sum(wi * xi for wi, xi in zip(w, x, strict=True)) + b)  (lecture_mlp.py:35)
-    t138 = t136 + t137
-
-    # np.tanh(sum(wi * xi for wi, xi in zip(w, x, strict=True)) + b)  (lecture_mlp.py:35)
-    t139 = params_1_2_0_2 * t106
-
-    # np.tanh(sum(wi * xi for wi, xi in zip(w, x, strict=True)) + b)  (lecture_mlp.py:35)
-    t140 = t138 + t139
-
-    # np.tanh(sum(wi * xi for wi, xi in zip(w, x, strict=True)) + b)  (lecture_mlp.py:35)
-    t141 = params_1_2_0_3 * t114
-
-    # np.tanh(sum(wi * xi for wi, xi in zip(w, x, strict=True)) + b)  (lecture_mlp.py:35)
-    t142 = t140 + t141
-    t143 = t142 + params_1_2_1
-    t144 = np.tanh(t143)
-
-    # np.tanh(sum(wi * xi for wi, xi in zip(w, x, strict=True)) + b)  (lecture_mlp.py:35)
-    t145 = params_1_3_0_0 * t90
-
-    # np.tanh(sum(wi * xi for wi, xi in zip(w, x, strict=True)) + b)  (lecture_mlp.py:35)
-    t146 = 0 + t145
-
-    # np.tanh(sum(wi * xi for wi, xi in zip(w, x, strict=True)) + b)  (lecture_mlp.py:35)
-    t147 = params_1_3_0_1 * t98
-
-    # np.tanh(sum(wi * xi for wi, xi in zip(w, x, strict=True)) + b)  (lecture_mlp.py:35)
-    t148 = t146 + t147
-
-    # np.tanh(sum(wi * xi for wi, xi in zip(w, x, strict=True)) + b)  (lecture_mlp.py:35)
-    t149 = params_1_3_0_2 * t106
-
-    # np.tanh(sum(wi * xi for wi, xi in zip(w, x, strict=True)) + b)  (lecture_mlp.py:35)
-    t150 = t148 + t149
-
-    # np.tanh(sum(wi * xi for wi, xi in zip(w, x, strict=True)) + b)  (lecture_mlp.py:35)
-    t151 = params_1_3_0_3 * t114
-
-    # np.tanh(sum(wi * xi for wi, xi in zip(w, x, strict=True)) + b)  (lecture_mlp.py:35)
-    t152 = t150 + t151
-    t153 = t152 + params_1_3_1
-    t154 = np.tanh(t153)
-
-    # np.tanh(sum(wi * xi for wi, xi in zip(w, x, strict=True)) + b)  (lecture_mlp.py:35)
-    t155 = params_2_0_0_0 * t124
-
-    # np.tanh(sum(wi * xi for wi, xi in zip(w, x, strict=True)) + b)  (lecture_mlp.py:35)
-    t156 = 0 + t155
-
-    # np.tanh(sum(wi * xi for wi, xi in zip(w, x, strict=True)) + b)  (lecture_mlp.py:35)
-    t157 = params_2_0_0_1 * t134
-
-    # np.tanh(sum(wi * xi for wi, xi in zip(w, x, strict=True)) + b)  (lecture_mlp.py:35)
-    t158 = t156 + t157
-
-    # np.tanh(sum(wi * xi for wi, xi in zip(w, x, strict=True)) + b)  (lecture_mlp.py:35)
-    t159 = params_2_0_0_2 * t144
-
-    # np.tanh(sum(wi * xi for wi, xi in zip(w, x, strict=True)) + b)  (lecture_mlp.py:35)
-    t160 = t158 + t159
-
-    # np.tanh(sum(wi * xi for wi, xi in zip(w, x, strict=True)) + b)  (lecture_mlp.py:35)
-    t161 = params_2_0_0_3 * t154
-
-    # np.tanh(sum(wi * xi for wi, xi in zip(w, x, strict=True)) + b)  (lecture_mlp.py:35)
-    t162 = t160 + t161
-    t163 = t162 + params_2_0_1
-    t164 = np.tanh(t163)
-
-    # np.tanh(sum(wi * xi for wi, xi in zip(w, x, strict=True)) + b)  (lecture_mlp.py:35)
-    t165 = params_0_0_0_0 * xs_2_0
-
-    # np.tanh(sum(wi * xi for wi, xi in zip(w, x, strict=True)) + b)  (lecture_mlp.py:35)
-    t166 = 0 + t165
-
-    # np.tanh(sum(wi * xi for wi, xi in zip(w, x, strict=True)) + b)  (lecture_mlp.py:35)
-    t167 = params_0_0_0_1 * xs_2_1
-
-    # np.tanh(sum(wi * xi for wi, xi in zip(w, x, strict=True)) + b)  (lecture_mlp.py:35)
-    t168 = t166 + t167
-
-    # np.tanh(sum(wi * xi for wi, xi in zip(w, x, strict=True)) + b)  (lecture_mlp.py:35)
-    t169 = params_0_0_0_2 * xs_2_2
-
-    # np.tanh(sum(wi * xi for wi, xi in zip(w, x, strict=True)) + b)  (lecture_mlp.py:35)
-    t170 = t168 + t169
-    t171 = t170 + params_0_0_1
-    t172 = np.tanh(t171)
-
-    # np.tanh(sum(wi * xi for wi, xi in zip(w, x, strict=True)) + b)  (lecture_mlp.py:35)
-    t173 = params_0_1_0_0 * xs_2_0
-
-    # np.tanh(sum(wi * xi for wi, xi in zip(w, x, strict=True)) + b)  (lecture_mlp.py:35)
-    t174 = 0 + t173
-
-    # np.tanh(sum(wi * xi for wi, xi in zip(w, x, strict=True)) + b)  (lecture_mlp.py:35)
-    t175 = params_0_1_0_1 * xs_2_1
-
-    # np.tanh(sum(wi * xi for wi, xi in zip(w, x, strict=True)) + b)  (lecture_mlp.py:35)
-    t176 = t174 + t175
-
-    # np.tanh(sum(wi * xi for wi, xi in zip(w, x, strict=True)) + b)  (lecture_mlp.py:35)
-    t177 = params_0_1_0_2 * xs_2_2
-
-    # np.tanh(sum(wi * xi for wi, xi in zip(w, x, strict=True)) + b)  (lecture_mlp.py:35)
-    t178 = t176 + t177
-    t179 = t178 + params_0_1_1
-    t180 = np.tanh(t179)
-
-    # np.tanh(sum(wi * xi for wi, xi in zip(w, x, strict=True)) + b)  (lecture_mlp.py:35)
-    t181 = params_0_2_0_0 * xs_2_0
-
-    # np.tanh(sum(wi * xi for wi, xi in zip(w, x, strict=True)) + b)  (lecture_mlp.py:35)
-    t182 = 0 + t181
-
-    # np.tanh(sum(wi * xi for wi, xi in zip(w, x, strict=True)) + b)  (lecture_mlp.py:35)
-    t183 = params_0_2_0_1 * xs_2_1
-
-    # np.tanh(sum(wi * xi for wi, xi in zip(w, x, strict=True)) + b)  (lecture_mlp.py:35)
-    t184 = t182 + t183
-
-    # np.tanh(sum(wi * xi for wi, xi in zip(w, x, strict=True)) + b)  (lecture_mlp.py:35)
-    t185 = params_0_2_0_2 * xs_2_2
-
-    # np.tanh(sum(wi * xi for wi, xi in zip(w, x, strict=True)) + b)  (lecture_mlp.py:35)
-    t186 = t184 + t185
-    t187 = t186 + params_0_2_1
-    t188 = np.tanh(t187)
-
-    # np.tanh(sum(wi * xi for wi, xi in zip(w, x, strict=True)) + b)  (lecture_mlp.py:35)
-    t189 = params_0_3_0_0 * xs_2_0
-
-    # np.tanh(sum(wi * xi for wi, xi in zip(w, x, strict=True)) + b)  (lecture_mlp.py:35)
-    t190 = 0 + t189
-
-    # np.tanh(sum(wi * xi for wi, xi in zip(w, x, strict=True)) + b)  (lecture_mlp.py:35)
-    t191 = params_0_3_0_1 * xs_2_1
-
-    # np.tanh(sum(wi * xi for wi, xi in zip(w, x, strict=True)) + b)  (lecture_mlp.py:35)
-    t192 = t190 + t191
-
-    # np.tanh(sum(wi * xi for wi, xi in zip(w, x, strict=True)) + b)  (lecture_mlp.py:35)
-    t193 = params_0_3_0_2 * xs_2_2
-
-    # np.tanh(sum(wi * xi for wi, xi in zip(w, x, strict=True)) + b)  (lecture_mlp.py:35)
-    t194 = t192 + t193
-    t195 = t194 + params_0_3_1
-    t196 = np.tanh(t195)
-
-    # np.tanh(sum(wi * xi for wi, xi in zip(w, x, strict=True)) + b)  (lecture_mlp.py:35)
-    t197 = params_1_0_0_0 * t172
-
-    # np.tanh(sum(wi * xi for wi, xi in zip(w, x, strict=True)) + b)  (lecture_mlp.py:35)
-    t198 = 0 + t197
-
-    # np.tanh(sum(wi * xi for wi, xi in zip(w, x, strict=True)) + b)  (lecture_mlp.py:35)
-    t199 = params_1_0_0_1 * t180
-
-    # np.tanh(sum(wi * xi for wi, xi in zip(w, x, strict=True)) + b)  (lecture_mlp.py:35)
-    t200 = t198 + t199
-
-    # np.tanh(sum(wi * xi for wi, xi in zip(w, x, strict=True)) + b)  (lecture_mlp.py:35)
-    t201 = params_1_0_0_2 * t188
-
-    # np.tanh(sum(wi * xi for wi, xi in zip(w, x, strict=True)) + b)  (lecture_mlp.py:35)
-    t202 = t200 + t201
-
-    # np.tanh(sum(wi * xi for wi, xi in zip(w, x, strict=True)) + b)  (lecture_mlp.py:35)
-    t203 = params_1_0_0_3 * t196
-
-    # np.tanh(sum(wi * xi for wi, xi in zip(w, x, strict=True)) + b)  (lecture_mlp.py:35)
-    t204 = t202 + t203
-    t205 = t204 + params_1_0_1
-    t206 = np.tanh(t205)
-
-    # np.tanh(sum(wi * xi for wi, xi in zip(w, x, strict=True)) + b)  (lecture_mlp.py:35)
-    t207 = params_1_1_0_0 * t172
-
-    # np.tanh(sum(wi * xi for wi, xi in zip(w, x, strict=True)) + b)  (lecture_mlp.py:35)
-    t208 = 0 + t207
-
-    # np.tanh(sum(wi * xi for wi, xi in zip(w, x, strict=True)) + b)  (lecture_mlp.py:35)
-    t209 = params_1_1_0_1 * t180
-
-    # np.tanh(sum(wi * xi for wi, xi in zip(w, x, strict=True)) + b)  (lecture_mlp.py:35)
-    t210 = t208 + t209
-
-    # np.tanh(sum(wi * xi for wi, xi in zip(w, x, strict=True)) + b)  (lecture_mlp.py:35)
-    t211 = params_1_1_0_2 * t188
-
-    # np.tanh(sum(wi * xi for wi, xi in zip(w, x, strict=True)) + b)  (lecture_mlp.py:35)
-    t212 = t210 + t211
-
-    # np.tanh(sum(wi * xi for wi, xi in zip(w, x, strict=True)) + b)  (lecture_mlp.py:35)
-    t213 = params_1_1_0_3 * t196
-
-    # np.tanh(sum(wi * xi for wi, xi in zip(w, x, strict=True)) + b)  (lecture_mlp.py:35)
-    t214 = t212 + t213
-    t215 = t214 + params_1_1_1
-    t216 = np.tanh(t215)
-
-    # np.tanh(sum(wi * xi for wi, xi in zip(w, x, strict=True)) + b)  (lecture_mlp.py:35)
-    t217 = params_1_2_0_0 * t172
-
-    # np.tanh(sum(wi * xi for wi, xi in zip(w, x, strict=True)) + b)  (lecture_mlp.py:35)
-    t218 = 0 + t217
-
-    # np.tanh(sum(wi * xi for wi, xi in zip(w, x, strict=True)) + b)  (lecture_mlp.py:35)
-    t219 = params_1_2_0_1 * t180
-
-    # np.tanh(sum(wi * xi for wi, xi in zip(w, x, strict=True)) + b)  (lecture_mlp.py:35)
-    t220 = t218 + t219
-
-    # np.tanh(sum(wi * xi for wi, xi in zip(w, x, strict=True)) + b)  (lecture_mlp.py:35)
-    t221 = params_1_2_0_2 * t188
-
-    # np.tanh(sum(wi * xi for wi, xi in zip(w, x, strict=True)) + b)  (lecture_mlp.py:35)
-    t222 = t220 + t221
-
-    # np.tanh(sum(wi * xi for wi, xi in zip(w, x, strict=True)) + b)  (lecture_mlp.py:35)
-    t223 = params_1_2_0_3 * t196
-
-    # np.tanh(sum(wi * xi for wi, xi in zip(w, x, strict=True)) + b)  (lecture_mlp.py:35)
-    t224 = t222 + t223
-    t225 = t224 + params_1_2_1
-    t226 = np.tanh(t225)
-
-    # np.tanh(sum(wi * xi for wi, xi in zip(w, x, strict=True)) + b)  (lecture_mlp.py:35)
-    t227 = params_1_3_0_0 * t172
-
-    # np.tanh(sum(wi * xi for wi, xi in zip(w, x, strict=True)) + b)  (lecture_mlp.py:35)
-    t228 = 0 + t227
-
-    # np.tanh(sum(wi * xi for wi, xi in zip(w, x, strict=True)) + b)  (lecture_mlp.py:35)
-    t229 = params_1_3_0_1 * t180
-
-    # np.tanh(sum(wi * xi for wi, xi in zip(w, x, strict=True)) + b)  (lecture_mlp.py:35)
-    t230 = t228 + t229
-
-    # np.tanh(sum(wi * xi for wi, xi in zip(w, x, strict=True)) + b)  (lecture_mlp.py:35)
-    t231 = params_1_3_0_2 * t188
-
-    # np.tanh(sum(wi * xi for wi, xi in zip(w, x, strict=True)) + b)  (lecture_mlp.py:35)
-    t232 = t230 + t231
-
-    # np.tanh(sum(wi * xi for wi, xi in zip(w, x, strict=True)) + b)  (lecture_mlp.py:35)
-    t233 = params_1_3_0_3 * t196
-
-    # np.tanh(sum(wi * xi for wi, xi in zip(w, x, strict=True)) + b)  (lecture_mlp.py:35)
-    t234 = t232 + t233
-    t235 = t234 + params_1_3_1
-    t236 = np.tanh(t235)
-
-    # np.tanh(sum(wi * xi for wi, xi in zip(w, x, strict=True)) + b)  (lecture_mlp.py:35)
-    t237 = params_2_0_0_0 * t206
-
-    # np.tanh(sum(wi * xi for wi, xi in zip(w, x, strict=True)) + b)  (lecture_mlp.py:35)
-    t238 = 0 + t237
-
-    # np.tanh(sum(wi * xi for wi, xi in zip(w, x, strict=True)) + b)  (lecture_mlp.py:35)
-    t239 = params_2_0_0_1 * t216
-
-    # np.tanh(sum(wi * xi for wi, xi in zip(w, x, strict=True)) + b)  (lecture_mlp.py:35)
-    t240 = t238 + t239
-
-    # np.tanh(sum(wi * xi for wi, xi in zip(w, x, strict=True)) + b)  (lecture_mlp.py:35)
-    t241 = params_2_0_0_2 * t226
-
-    # np.tanh(sum(wi * xi for wi, xi in zip(w, x, strict=True)) + b)  (lecture_mlp.py:35)
-    t242 = t240 + t241
-
-    # np.tanh(sum(wi * xi for wi, xi in zip(w, x, strict=True)) + b)  (lecture_mlp.py:35)
-    t243 = params_2_0_0_3 * t236
-
-    # np.tanh(sum(wi * xi for wi, xi in zip(w, x, strict=True)) + b)  (lecture_mlp.py:35)
-    t244 = t242 + t243
-    t245 = t244 + params_2_0_1
-    t246 = np.tanh(t245)
-
-    # np.tanh(sum(wi * xi for wi, xi in zip(w, x, strict=True)) + b)  (lecture_mlp.py:35)
-    t247 = params_0_0_0_0 * xs_3_0
-
-    # np.tanh(sum(wi * xi for wi, xi in zip(w, x, strict=True)) + b)  (lecture_mlp.py:35)
-    t248 = 0 + t247
-
-    # np.tanh(sum(wi * xi for wi, xi in zip(w, x, strict=True)) + b)  (lecture_mlp.py:35)
-    t249 = params_0_0_0_1 * xs_3_1
-
-    # np.tanh(sum(wi * xi for wi, xi in zip(w, x, strict=True)) + b)  (lecture_mlp.py:35)
-    t250 = t248 + t249
-
-    # np.tanh(sum(wi * xi for wi, xi in zip(w, x, strict=True)) + b)  (lecture_mlp.py:35)
-    t251 = params_0_0_0_2 * xs_3_2
-
-    # np.tanh(sum(wi * xi for wi, xi in zip(w, x, strict=True)) + b)  (lecture_mlp.py:35)
-    t252 = t250 + t251
-    t253 = t252 + params_0_0_1
-    t254 = np.tanh(t253)
-
-    # np.tanh(sum(wi * xi for wi, xi in zip(w, x, strict=True)) + b)  (lecture_mlp.py:35)
-    t255 = params_0_1_0_0 * xs_3_0
-
-    # np.tanh(sum(wi * xi for wi, xi in zip(w, x, strict=True)) + b)  (lecture_mlp.py:35)
-    t256 = 0 + t255
-
-    # np.tanh(sum(wi * xi for wi, xi in zip(w, x, strict=True)) + b)  (lecture_mlp.py:35)
-    t257 = params_0_1_0_1 * xs_3_1
-
-    # np.tanh(sum(wi * xi for wi, xi in zip(w, x, strict=True)) + b)  (lecture_mlp.py:35)
-    t258 = t256 + t257
-
-    # np.tanh(sum(wi * xi for wi, xi in zip(w, x, strict=True)) + b)  (lecture_mlp.py:35)
-    t259 = params_0_1_0_2 * xs_3_2
-
-    # np.tanh(sum(wi * xi for wi, xi in zip(w, x, strict=True)) + b)  (lecture_mlp.py:35)
-    t260 = t258 + t259
-    t261 = t260 + params_0_1_1
-    t262 = np.tanh(t261)
-
-    # np.tanh(sum(wi * xi for wi, xi in zip(w, x, strict=True)) + b)  (lecture_mlp.py:35)
-    t263 = params_0_2_0_0 * xs_3_0
-
-    # np.tanh(sum(wi * xi for wi, xi in zip(w, x, strict=True)) + b)  (lecture_mlp.py:35)
-    t264 = 0 + t263
-
-    # np.tanh(sum(wi * xi for wi, xi in zip(w, x, strict=True)) + b)  (lecture_mlp.py:35)
-    t265 = params_0_2_0_1 * xs_3_1
-
-    # np.tanh(sum(wi * xi for wi, xi in zip(w, x, strict=True)) + b)  (lecture_mlp.py:35)
-    t266 = t264 + t265
-
-    # np.tanh(sum(wi * xi for wi, xi in zip(w, x, strict=True)) + b)  (lecture_mlp.py:35)
-    t267 = params_0_2_0_2 * xs_3_2
-
-    # np.tanh(sum(wi * xi for wi, xi in zip(w, x, strict=True)) + b)  (lecture_mlp.py:35)
-    t268 = t266 + t267
-    t269 = t268 + params_0_2_1
-    t270 = np.tanh(t269)
-
-    # np.tanh(sum(wi * xi for wi, xi in zip(w, x, strict=True)) + b)  (lecture_mlp.py:35)
-    t271 = params_0_3_0_0 * xs_3_0
-
-    # np.tanh(sum(wi * xi for wi, xi in zip(w, x, strict=True)) + b)  (lecture_mlp.py:35)
-    t272 = 0 + t271
-
-    # np.tanh(sum(wi * xi for wi, xi in zip(w, x, strict=True)) + b)  (lecture_mlp.py:35)
-    t273 = params_0_3_0_1 * xs_3_1
-
-    # np.tanh(sum(wi * xi for wi, xi in zip(w, x, strict=True)) + b)  (lecture_mlp.py:35)
-    t274 = t272 + t273
-
-    # np.tanh(sum(wi * xi for wi, xi in zip(w, x, strict=True)) + b)  (lecture_mlp.py:35)
-    t275 = params_0_3_0_2 * xs_3_2
-
-    # np.tanh(sum(wi * xi for wi, xi in zip(w, x, strict=True)) + b)  (lecture_mlp.py:35)
-    t276 = t274 + t275
-    t277 = t276 + params_0_3_1
-    t278 = np.tanh(t277)
-
-    # np.tanh(sum(wi * xi for wi, xi in zip(w, x, strict=True)) + b)  (lecture_mlp.py:35)
-    t279 = params_1_0_0_0 * t254
-
-    # np.tanh(sum(wi * xi for wi, xi in zip(w, x, strict=True)) + b)  (lecture_mlp.py:35)
-    t280 = 0 + t279
-
-    # np.tanh(sum(wi * xi for wi, xi in zip(w, x, strict=True)) + b)  (lecture_mlp.py:35)
-    t281 = params_1_0_0_1 * t262
-
-    # np.tanh(sum(wi * xi for wi, xi in zip(w, x, strict=True)) + b)  (lecture_mlp.py:35)
-    t282 = t280 + t281
-
-    # np.tanh(sum(wi * xi for wi, xi in zip(w, x, strict=True)) + b)  (lecture_mlp.py:35)
-    t283 = params_1_0_0_2 * t270
-
-    # np.tanh(sum(wi * xi for wi, xi in zip(w, x, strict=True)) + b)  (lecture_mlp.py:35)
-    t284 = t282 + t283
-
-    # np.tanh(sum(wi * xi for wi, xi in zip(w, x, strict=True)) + b)  (lecture_mlp.py:35)
-    t285 = params_1_0_0_3 * t278
-
-    # np.tanh(sum(wi * xi for wi, xi in zip(w, x, strict=True)) + b)  (lecture_mlp.py:35)
-    t286 = t284 + t285
-    t287 = t286 + params_1_0_1
-    t288 = np.tanh(t287)
-
-    # np.tanh(sum(wi * xi for wi, xi in zip(w, x, strict=True)) + b)  (lecture_mlp.py:35)
-    t289 = params_1_1_0_0 * t254
-
-    # np.tanh(sum(wi * xi for wi, xi in zip(w, x, strict=True)) + b)  (lecture_mlp.py:35)
-    t290 = 0 + t289
-
-    # np.tanh(sum(wi * xi for wi, xi in zip(w, x, strict=True)) + b)  (lecture_mlp.py:35)
-    t291 = params_1_1_0_1 * t262
-
-    # np.tanh(sum(wi * xi for wi, xi in zip(w, x, strict=True)) + b)  (lecture_mlp.py:35)
-    t292 = t290 + t291
-
-    # np.tanh(sum(wi * xi for wi, xi in zip(w, x, strict=True)) + b)  (lecture_mlp.py:35)
-    t293 = params_1_1_0_2 * t270
-
-    # np.tanh(sum(wi * xi for wi, xi in zip(w, x, strict=True)) + b)  (lecture_mlp.py:35)
-    t294 = t292 + t293
-
-    # np.tanh(sum(wi * xi for wi, xi in zip(w, x, strict=True)) + b)  (lecture_mlp.py:35)
-    t295 = params_1_1_0_3 * t278
-
-    # np.tanh(sum(wi * xi for wi, xi in zip(w, x, strict=True)) + b)  (lecture_mlp.py:35)
-    t296 = t294 + t295
-    t297 = t296 + params_1_1_1
-    t298 = np.tanh(t297)
-
-    # np.tanh(sum(wi * xi for wi, xi in zip(w, x, strict=True)) + b)  (lecture_mlp.py:35)
-    t299 = params_1_2_0_0 * t254
-
-    # np.tanh(sum(wi * xi for wi, xi in zip(w, x, strict=True)) + b)  (lecture_mlp.py:35)
-    t300 = 0 + t299
-
-    # np.tanh(sum(wi * xi for wi, xi in zip(w, x, strict=True)) + b)  (lecture_mlp.py:35)
-    t301 = params_1_2_0_1 * t262
-
-    # np.tanh(sum(wi * xi for wi, xi in zip(w, x, strict=True)) + b)  (lecture_mlp.py:35)
-    t302 = t300 + t301
-
-    # np.tanh(sum(wi * xi for wi, xi in zip(w, x, strict=True)) + b)  (lecture_mlp.py:35)
-    t303 = params_1_2_0_2 * t270
-
-    # np.tanh(sum(wi * xi for wi, xi in zip(w, x, strict=True)) + b)  (lecture_mlp.py:35)
-    t304 = t302 + t303
-
-    # np.tanh(sum(wi * xi for wi, xi in zip(w, x, strict=True)) + b)  (lecture_mlp.py:35)
-    t305 = params_1_2_0_3 * t278
-
-    # np.tanh(sum(wi * xi for wi, xi in zip(w, x, strict=True)) + b)  (lecture_mlp.py:35)
-    t306 = t304 + t305
-    t307 = t306 + params_1_2_1
-    t308 = np.tanh(t307)
-
-    # np.tanh(sum(wi * xi for wi, xi in zip(w, x, strict=True)) + b)  (lecture_mlp.py:35)
-    t309 = params_1_3_0_0 * t254
-
-    # np.tanh(sum(wi * xi for wi, xi in zip(w, x, strict=True)) + b)  (lecture_mlp.py:35)
-    t310 = 0 + t309
-
-    # np.tanh(sum(wi * xi for wi, xi in zip(w, x, strict=True)) + b)  (lecture_mlp.py:35)
-    t311 = params_1_3_0_1 * t262
-
-    # np.tanh(sum(wi * xi for wi, xi in zip(w, x, strict=True)) + b)  (lecture_mlp.py:35)
-    t312 = t310 + t311
-
-    # np.tanh(sum(wi * xi for wi, xi in zip(w, x, strict=True)) + b)  (lecture_mlp.py:35)
-    t313 = params_1_3_0_2 * t270
-
-    # np.tanh(sum(wi * xi for wi, xi in zip(w, x, strict=True)) + b)  (lecture_mlp.py:35)
-    t314 = t312 + t313
-
-    # np.tanh(sum(wi * xi for wi, xi in zip(w, x, strict=True)) + b)  (lecture_mlp.py:35)
-    t315 = params_1_3_0_3 * t278
-
-    # np.tanh(sum(wi * xi for wi, xi in zip(w, x, strict=True)) + b)  (lecture_mlp.py:35)
-    t316 = t314 + t315
-    t317 = t316 + params_1_3_1
-    t318 = np.tanh(t317)
-
-    # np.tanh(sum(wi * xi for wi, xi in zip(w, x, strict=True)) + b)  (lecture_mlp.py:35)
-    t319 = params_2_0_0_0 * t288
-
-    # np.tanh(sum(wi * xi for wi, xi in zip(w, x, strict=True)) + b)  (lecture_mlp.py:35)
-    t320 = 0 + t319
-
-    # np.tanh(sum(wi * xi for wi, xi in zip(w, x, strict=True)) + b)  (lecture_mlp.py:35)
-    t321 = params_2_0_0_1 * t298
-
-    # np.tanh(sum(wi * xi for wi, xi in zip(w, x, strict=True)) + b)  (lecture_mlp.py:35)
-    t322 = t320 + t321
-
-    # np.tanh(sum(wi * xi for wi, xi in zip(w, x, strict=True)) + b)  (lecture_mlp.py:35)
-    t323 = params_2_0_0_2 * t308
-
-    # np.tanh(sum(wi * xi for wi, xi in zip(w, x, strict=True)) + b)  (lecture_mlp.py:35)
-    t324 = t322 + t323
-
-    # np.tanh(sum(wi * xi for wi, xi in zip(w, x, strict=True)) + b)  (lecture_mlp.py:35)
-    t325 = params_2_0_0_3 * t318
-
-    # np.tanh(sum(wi * xi for wi, xi in zip(w, x, strict=True)) + b)  (lecture_mlp.py:35)
-    t326 = t324 + t325
-    t327 = t326 + params_2_0_1
-    t328 = np.tanh(t327)
-
-    # return sum((yout - ygt) ** 2 for ygt, yout in zip(ys, ypred, strict=True))  (lecture_mlp.py:44)
-    t329 = t82 - ys_0
-    t330 = t329**2
-    t331 = t164 - ys_1
-    t332 = t331**2
-
-    # return sum((yout - ygt) ** 2 for ygt, yout in zip(ys, ypred, strict=True))  (lecture_mlp.py:44)
-    t333 = t330 + t332
-
-    # return sum((yout - ygt) ** 2 for ygt, yout in zip(ys, ypred, strict=True))  (lecture_mlp.py:44)
-    t334 = t246 - ys_2
-    t335 = t334**2
-
-    # return sum((yout - ygt) ** 2 for ygt, yout in zip(ys, ypred, strict=True))  (lecture_mlp.py:44)
-    t336 = t333 + t335
-
-    # return sum((yout - ygt) ** 2 for ygt, yout in zip(ys, ypred, strict=True))  (lecture_mlp.py:44)
-    t337 = t328 - ys_3
-    t338 = t337**2
-
-    # return sum((yout - ygt) ** 2 for ygt, yout in zip(ys, ypred, strict=True))  (lecture_mlp.py:44)
-    t339 = t336 + t338
-
-    return float(t339)
+    return float(
+        _forward(
+            params_0_0_0_0,
+            params_0_0_0_1,
+            params_0_0_0_2,
+            params_0_0_1,
+            params_0_1_0_0,
+            params_0_1_0_1,
+            params_0_1_0_2,
+            params_0_1_1,
+            params_0_2_0_0,
+            params_0_2_0_1,
+            params_0_2_0_2,
+            params_0_2_1,
+            params_0_3_0_0,
+            params_0_3_0_1,
+            params_0_3_0_2,
+            params_0_3_1,
+            params_1_0_0_0,
+            params_1_0_0_1,
+            params_1_0_0_2,
+            params_1_0_0_3,
+            params_1_0_1,
+            params_1_1_0_0,
+            params_1_1_0_1,
+            params_1_1_0_2,
+            params_1_1_0_3,
+            params_1_1_1,
+            params_1_2_0_0,
+            params_1_2_0_1,
+            params_1_2_0_2,
+            params_1_2_0_3,
+            params_1_2_1,
+            params_1_3_0_0,
+            params_1_3_0_1,
+            params_1_3_0_2,
+            params_1_3_0_3,
+            params_1_3_1,
+            params_2_0_0_0,
+            params_2_0_0_1,
+            params_2_0_0_2,
+            params_2_0_0_3,
+            params_2_0_1,
+            xs_0_0,
+            xs_0_1,
+            xs_0_2,
+            xs_1_0,
+            xs_1_1,
+            xs_1_2,
+            xs_2_0,
+            xs_2_1,
+            xs_2_2,
+            xs_3_0,
+            xs_3_1,
+            xs_3_2,
+            ys_0,
+            ys_1,
+            ys_2,
+            ys_3,
+        )[0]
+    )
 
 
 def gradient(params, xs, ys):
@@ -1161,869 +807,107 @@ def value_and_grad(params, xs, ys):
         ys_2,
         ys_3,
     ) = _arguments(params, xs, ys)
-
-    # np.tanh(sum(wi * xi for wi, xi in zip(w, x, strict=True)) + b)  (lecture_mlp.py:35)
-    t1 = params_0_0_0_0 * xs_0_0
-
-    # np.tanh(sum(wi * xi for wi, xi in zip(w, x, strict=True)) + b)  (lecture_mlp.py:35)
-    t2 = 0 + t1
-
-    # np.tanh(sum(wi * xi for wi, xi in zip(w, x, strict=True)) + b)  (lecture_mlp.py:35)
-    t3 = params_0_0_0_1 * xs_0_1
-
-    # np.tanh(sum(wi * xi for wi, xi in zip(w, x, strict=True)) + b)  (lecture_mlp.py:35)
-    t4 = t2 + t3
-
-    # np.tanh(sum(wi * xi for wi, xi in zip(w, x, strict=True)) + b)  (lecture_mlp.py:35)
-    t5 = params_0_0_0_2 * xs_0_2
-
-    # np.tanh(sum(wi * xi for wi, xi in zip(w, x, strict=True)) + b)  (lecture_mlp.py:35)
-    t6 = t4 + t5
-    t7 = t6 + params_0_0_1
-    t8 = np.tanh(t7)
-
-    # np.tanh(sum(wi * xi for wi, xi in zip(w, x, strict=True)) + b)  (lecture_mlp.py:35)
-    t9 = params_0_1_0_0 * xs_0_0
-
-    # np.tanh(sum(wi * xi for wi, xi in zip(w, x, strict=True)) + b)  (lecture_mlp.py:35)
-    t10 = 0 + t9
-
-    # np.tanh(sum(wi * xi for wi, xi in zip(w, x, strict=True)) + b)  (lecture_mlp.py:35)
-    t11 = params_0_1_0_1 * xs_0_1
-
-    # np.tanh(sum(wi * xi for wi, xi in zip(w, x, strict=True)) + b)  (lecture_mlp.py:35)
-    t12 = t10 + t11
-
-    # np.tanh(sum(wi * xi for wi, xi in zip(w, x, strict=True)) + b)  (lecture_mlp.py:35)
-    t13 = params_0_1_0_2 * xs_0_2
-
-    # np.tanh(sum(wi * xi for wi, xi in zip(w, x, strict=True)) + b)  (lecture_mlp.py:35)
-    t14 = t12 + t13
-    t15 = t14 + params_0_1_1
-    t16 = np.tanh(t15)
-
-    # np.tanh(sum(wi * xi for wi, xi in zip(w, x, strict=True)) + b)  (lecture_mlp.py:35)
-    t17 = params_0_2_0_0 * xs_0_0
-
-    # np.tanh(sum(wi * xi for wi, xi in zip(w, x, strict=True)) + b)  (lecture_mlp.py:35)
-    t18 = 0 + t17
-
-    # np.tanh(sum(wi * xi for wi, xi in zip(w, x, strict=True)) + b)  (lecture_mlp.py:35)
-    t19 = params_0_2_0_1 * xs_0_1
-
-    # np.tanh(sum(wi * xi for wi, xi in zip(w, x, strict=True)) + b)  (lecture_mlp.py:35)
-    t20 = t18 + t19
-
-    # np.tanh(sum(wi * xi for wi, xi in zip(w, x, strict=True)) + b)  (lecture_mlp.py:35)
-    t21 = params_0_2_0_2 * xs_0_2
-
-    # np.tanh(sum(wi * xi for wi, xi in zip(w, x, strict=True)) + b)  (lecture_mlp.py:35)
-    t22 = t20 + t21
-    t23 = t22 + params_0_2_1
-    t24 = np.tanh(t23)
-
-    # np.tanh(sum(wi * xi for wi, xi in zip(w, x, strict=True)) + b)  (lecture_mlp.py:35)
-    t25 = params_0_3_0_0 * xs_0_0
-
-    # np.tanh(sum(wi * xi for wi, xi in zip(w, x, strict=True)) + b)  (lecture_mlp.py:35)
-    t26 = 0 + t25
-
-    # np.tanh(sum(wi * xi for wi, xi in zip(w, x, strict=True)) + b)  (lecture_mlp.py:35)
-    t27 = params_0_3_0_1 * xs_0_1
-
-    # np.tanh(sum(wi * xi for wi, xi in zip(w, x, strict=True)) + b)  (lecture_mlp.py:35)
-    t28 = t26 + t27
-
-    # np.tanh(sum(wi * xi for wi, xi in zip(w, x, strict=True)) + b)  (lecture_mlp.py:35)
-    t29 = params_0_3_0_2 * xs_0_2
-
-    # np.tanh(sum(wi * xi for wi, xi in zip(w, x, strict=True)) + b)  (lecture_mlp.py:35)
-    t30 = t28 + t29
-    t31 = t30 + params_0_3_1
-    t32 = np.tanh(t31)
-
-    # np.tanh(sum(wi * xi for wi, xi in zip(w, x, strict=True)) + b)  (lecture_mlp.py:35)
-    t33 = params_1_0_0_0 * t8
-
-    # np.tanh(sum(wi * xi for wi, xi in zip(w, x, strict=True)) + b)  (lecture_mlp.py:35)
-    t34 = 0 + t33
-
-    # np.tanh(sum(wi * xi for wi, xi in zip(w, x, strict=True)) + b)  (lecture_mlp.py:35)
-    t35 = params_1_0_0_1 * t16
-
-    # np.tanh(sum(wi * xi for wi, xi in zip(w, x, strict=True)) + b)  (lecture_mlp.py:35)
-    t36 = t34 + t35
-
-    # np.tanh(sum(wi * xi for wi, xi in zip(w, x, strict=True)) + b)  (lecture_mlp.py:35)
-    t37 = params_1_0_0_2 * t24
-
-    # np.tanh(sum(wi * xi for wi, xi in zip(w, x, strict=True)) + b)  (lecture_mlp.py:35)
-    t38 = t36 + t37
-
-    # np.tanh(sum(wi * xi for wi, xi in zip(w, x, strict=True)) + b)  (lecture_mlp.py:35)
-    t39 = params_1_0_0_3 * t32
-
-    # np.tanh(sum(wi * xi for wi, xi in zip(w, x, strict=True)) + b)  (lecture_mlp.py:35)
-    t40 = t38 + t39
-    t41 = t40 + params_1_0_1
-    t42 = np.tanh(t41)
-
-    # np.tanh(sum(wi * xi for wi, xi in zip(w, x, strict=True)) + b)  (lecture_mlp.py:35)
-    t43 = params_1_1_0_0 * t8
-
-    # np.tanh(sum(wi * xi for wi, xi in zip(w, x, strict=True)) + b)  (lecture_mlp.py:35)
-    t44 = 0 + t43
-
-    # np.tanh(sum(wi * xi for wi, xi in zip(w, x, strict=True)) + b)  (lecture_mlp.py:35)
-    t45 = params_1_1_0_1 * t16
-
-    # np.tanh(sum(wi * xi for wi, xi in zip(w, x, strict=True)) + b)  (lecture_mlp.py:35)
-    t46 = t44 + t45
-
-    # np.tanh(sum(wi * xi for wi, xi in zip(w, x, strict=True)) + b)  (lecture_mlp.py:35)
-    t47 = params_1_1_0_2 * t24
-
-    # np.tanh(sum(wi * xi for wi, xi in zip(w, x, strict=True)) + b)  (lecture_mlp.py:35)
-    t48 = t46 + t47
-
-    # np.tanh(sum(wi * xi for wi, xi in zip(w, x, strict=True)) + b)  (lecture_mlp.py:35)
-    t49 = params_1_1_0_3 * t32
-
-    # np.tanh(sum(wi * xi for wi, xi in zip(w, x, strict=True)) + b)  (lecture_mlp.py:35)
-    t50 = t48 + t49
-    t51 = t50 + params_1_1_1
-    t52 = np.tanh(t51)
-
-    # np.tanh(sum(wi * xi for wi, xi in zip(w, x, strict=True)) + b)  (lecture_mlp.py:35)
-    t53 = params_1_2_0_0 * t8
-
-    # np.tanh(sum(wi * xi for wi, xi in zip(w, x, strict=True)) + b)  (lecture_mlp.py:35)
-    t54 = 0 + t53
-
-    # np.tanh(sum(wi * xi for wi, xi in zip(w, x, strict=True)) + b)  (lecture_mlp.py:35)
-    t55 = params_1_2_0_1 * t16
-
-    # np.tanh(sum(wi * xi for wi, xi in zip(w, x, strict=True)) + b)  (lecture_mlp.py:35)
-    t56 = t54 + t55
-
-    # np.tanh(sum(wi * xi for wi, xi in zip(w, x, strict=True)) + b)  (lecture_mlp.py:35)
-    t57 = params_1_2_0_2 * t24
-
-    # np.tanh(sum(wi * xi for wi, xi in zip(w, x, strict=True)) + b)  (lecture_mlp.py:35)
-    t58 = t56 + t57
-
-    # np.tanh(sum(wi * xi for wi, xi in zip(w, x, strict=True)) + b)  (lecture_mlp.py:35)
-    t59 = params_1_2_0_3 * t32
-
-    # np.tanh(sum(wi * xi for wi, xi in zip(w, x, strict=True)) + b)  (lecture_mlp.py:35)
-    t60 = t58 + t59
-    t61 = t60 + params_1_2_1
-    t62 = np.tanh(t61)
-
-    # np.tanh(sum(wi * xi for wi, xi in zip(w, x, strict=True)) + b)  (lecture_mlp.py:35)
-    t63 = params_1_3_0_0 * t8
-
-    # np.tanh(sum(wi * xi for wi, xi in zip(w, x, strict=True)) + b)  (lecture_mlp.py:35)
-    t64 = 0 + t63
-
-    # np.tanh(sum(wi * xi for wi, xi in zip(w, x, strict=True)) + b)  (lecture_mlp.py:35)
-    t65 = params_1_3_0_1 * t16
-
-    # np.tanh(sum(wi * xi for wi, xi in zip(w, x, strict=True)) + b)  (lecture_mlp.py:35)
-    t66 = t64 + t65
-
-    # np.tanh(sum(wi * xi for wi, xi in zip(w, x, strict=True)) + b)  (lecture_mlp.py:35)
-    t67 = params_1_3_0_2 * t24
-
-    # np.tanh(sum(wi * xi for wi, xi in zip(w, x, strict=True)) + b)  (lecture_mlp.py:35)
-    t68 = t66 + t67
-
-    # np.tanh(sum(wi * xi for wi, xi in zip(w, x, strict=True)) + b)  (lecture_mlp.py:35)
-    t69 = params_1_3_0_3 * t32
-
-    # np.tanh(sum(wi * xi for wi, xi in zip(w, x, strict=True)) + b)  (lecture_mlp.py:35)
-    t70 = t68 + t69
-    t71 = t70 + params_1_3_1
-    t72 = np.tanh(t71)
-
-    # np.tanh(sum(wi * xi for wi, xi in zip(w, x, strict=True)) + b)  (lecture_mlp.py:35)
-    t73 = params_2_0_0_0 * t42
-
-    # np.tanh(sum(wi * xi for wi, xi in zip(w, x, strict=True)) + b)  (lecture_mlp.py:35)
-    t74 = 0 + t73
-
-    # np.tanh(sum(wi * xi for wi, xi in zip(w, x, strict=True)) + b)  (lecture_mlp.py:35)
-    t75 = params_2_0_0_1 * t52
-
-    # np.tanh(sum(wi * xi for wi, xi in zip(w, x, strict=True)) + b)  (lecture_mlp.py:35)
-    t76 = t74 + t75
-
-    # np.tanh(sum(wi * xi for wi, xi in zip(w, x, strict=True)) + b)  (lecture_mlp.py:35)
-    t77 = params_2_0_0_2 * t62
-
-    # np.tanh(sum(wi * xi for wi, xi in zip(w, x, strict=True)) + b)  (lecture_mlp.py:35)
-    t78 = t76 + t77
-
-    # np.tanh(sum(wi * xi for wi, xi in zip(w, x, strict=True)) + b)  (lecture_mlp.py:35)
-    t79 = params_2_0_0_3 * t72
-
-    # np.tanh(sum(wi * xi for wi, xi in zip(w, x, strict=True)) + b)  (lecture_mlp.py:35)
-    t80 = t78 + t79
-    t81 = t80 + params_2_0_1
-    t82 = np.tanh(t81)
-
-    # np.tanh(sum(wi * xi for wi, xi in zip(w, x, strict=True)) + b)  (lecture_mlp.py:35)
-    t83 = params_0_0_0_0 * xs_1_0
-
-    # np.tanh(sum(wi * xi for wi, xi in zip(w, x, strict=True)) + b)  (lecture_mlp.py:35)
-    t84 = 0 + t83
-
-    # np.tanh(sum(wi * xi for wi, xi in zip(w, x, strict=True)) + b)  (lecture_mlp.py:35)
-    t85 = params_0_0_0_1 * xs_1_1
-
-    # np.tanh(sum(wi * xi for wi, xi in zip(w, x, strict=True)) + b)  (lecture_mlp.py:35)
-    t86 = t84 + t85
-
-    # np.tanh(sum(wi * xi for wi, xi in zip(w, x, strict=True)) + b)  (lecture_mlp.py:35)
-    t87 = params_0_0_0_2 * xs_1_2
-
-    # np.tanh(sum(wi * xi for wi, xi in zip(w, x, strict=True)) + b)  (lecture_mlp.py:35)
-    t88 = t86 + t87
-    t89 = t88 + params_0_0_1
-    t90 = np.tanh(t89)
-
-    # np.tanh(sum(wi * xi for wi, xi in zip(w, x, strict=True)) + b)  (lecture_mlp.py:35)
-    t91 = params_0_1_0_0 * xs_1_0
-
-    # np.tanh(sum(wi * xi for wi, xi in zip(w, x, strict=True)) + b)  (lecture_mlp.py:35)
-    t92 = 0 + t91
-
-    # np.tanh(sum(wi * xi for wi, xi in zip(w, x, strict=True)) + b)  (lecture_mlp.py:35)
-    t93 = params_0_1_0_1 * xs_1_1
-
-    # np.tanh(sum(wi * xi for wi, xi in zip(w, x, strict=True)) + b)  (lecture_mlp.py:35)
-    t94 = t92 + t93
-
-    # np.tanh(sum(wi * xi for wi, xi in zip(w, x, strict=True)) + b)  (lecture_mlp.py:35)
-    t95 = params_0_1_0_2 * xs_1_2
-
-    # np.tanh(sum(wi * xi for wi, xi in zip(w, x, strict=True)) + b)  (lecture_mlp.py:35)
-    t96 = t94 + t95
-    t97 = t96 + params_0_1_1
-    t98 = np.tanh(t97)
-
-    # np.tanh(sum(wi * xi for wi, xi in zip(w, x, strict=True)) + b)  (lecture_mlp.py:35)
-    t99 = params_0_2_0_0 * xs_1_0
-
-    # np.tanh(sum(wi * xi for wi, xi in zip(w, x, strict=True)) + b)  (lecture_mlp.py:35)
-    t100 = 0 + t99
-
-    # np.tanh(sum(wi * xi for wi, xi in zip(w, x, strict=True)) + b)  (lecture_mlp.py:35)
-    t101 = params_0_2_0_1 * xs_1_1
-
-    # np.tanh(sum(wi * xi for wi, xi in zip(w, x, strict=True)) + b)  (lecture_mlp.py:35)
-    t102 = t100 + t101
-
-    # np.tanh(sum(wi * xi for wi, xi in zip(w, x, strict=True)) + b)  (lecture_mlp.py:35)
-    t103 = params_0_2_0_2 * xs_1_2
-
-    # np.tanh(sum(wi * xi for wi, xi in zip(w, x, strict=True)) + b)  (lecture_mlp.py:35)
-    t104 = t102 + t103
-    t105 = t104 + params_0_2_1
-    t106 = np.tanh(t105)
-
-    # np.tanh(sum(wi * xi for wi, xi in zip(w, x, strict=True)) + b)  (lecture_mlp.py:35)
-    t107 = params_0_3_0_0 * xs_1_0
-
-    # np.tanh(sum(wi * xi for wi, xi in zip(w, x, strict=True)) + b)  (lecture_mlp.py:35)
-    t108 = 0 + t107
-
-    # np.tanh(sum(wi * xi for wi, xi in zip(w, x, strict=True)) + b)  (lecture_mlp.py:35)
-    t109 = params_0_3_0_1 * xs_1_1
-
-    # np.tanh(sum(wi * xi for wi, xi in zip(w, x, strict=True)) + b)  (lecture_mlp.py:35)
-    t110 = t108 + t109
-
-    # np.tanh(sum(wi * xi for wi, xi in zip(w, x, strict=True)) + b)  (lecture_mlp.py:35)
-    t111 = params_0_3_0_2 * xs_1_2
-
-    # np.tanh(sum(wi * xi for wi, xi in zip(w, x, strict=True)) + b)  (lecture_mlp.py:35)
-    t112 = t110 + t111
-    t113 = t112 + params_0_3_1
-    t114 = np.tanh(t113)
-
-    # np.tanh(sum(wi * xi for wi, xi in zip(w, x, strict=True)) + b)  (lecture_mlp.py:35)
-    t115 = params_1_0_0_0 * t90
-
-    # np.tanh(sum(wi * xi for wi, xi in zip(w, x, strict=True)) + b)  (lecture_mlp.py:35)
-    t116 = 0 + t115
-
-    # np.tanh(sum(wi * xi for wi, xi in zip(w, x, strict=True)) + b)  (lecture_mlp.py:35)
-    t117 = params_1_0_0_1 * t98
-
-    # np.tanh(sum(wi * xi for wi, xi in zip(w, x, strict=True)) + b)  (lecture_mlp.py:35)
-    t118 = t116 + t117
-
-    # np.tanh(sum(wi * xi for wi, xi in zip(w, x, strict=True)) + b)  (lecture_mlp.py:35)
-    t119 = params_1_0_0_2 * t106
-
-    # np.tanh(sum(wi * xi for wi, xi in zip(w, x, strict=True)) + b)  (lecture_mlp.py:35)
-    t120 = t118 + t119
-
-    # np.tanh(sum(wi * xi for wi, xi in zip(w, x, strict=True)) + b)  (lecture_mlp.py:35)
-    t121 = params_1_0_0_3 * t114
-
-    # np.tanh(sum(wi * xi for wi, xi in zip(w, x, strict=True)) + b)  (lecture_mlp.py:35)
-    t122 = t120 + t121
-    t123 = t122 + params_1_0_1
-    t124 = np.tanh(t123)
-
-    # np.tanh(sum(wi * xi for wi, xi in zip(w, x, strict=True)) + b)  (lecture_mlp.py:35)
-    t125 = params_1_1_0_0 * t90
-
-    # np.tanh(sum(wi * xi for wi, xi in zip(w, x, strict=True)) + b)  (lecture_mlp.py:35)
-    t126 = 0 + t125
-
-    # np.tanh(sum(wi * xi for wi, xi in zip(w, x, strict=True)) + b)  (lecture_mlp.py:35)
-    t127 = params_1_1_0_1 * t98
-
-    # np.tanh(sum(wi * xi for wi, xi in zip(w, x, strict=True)) + b)  (lecture_mlp.py:35)
-    t128 = t126 + t127
-
-    # np.tanh(sum(wi * xi for wi, xi in zip(w, x, strict=True)) + b)  (lecture_mlp.py:35)
-    t129 = params_1_1_0_2 * t106
-
-    # np.tanh(sum(wi * xi for wi, xi in zip(w, x, strict=True)) + b)  (lecture_mlp.py:35)
-    t130 = t128 + t129
-
-    # np.tanh(sum(wi * xi for wi, xi in zip(w, x, strict=True)) + b)  (lecture_mlp.py:35)
-    t131 = params_1_1_0_3 * t114
-
-    # np.tanh(sum(wi * xi for wi, xi in zip(w, x, strict=True)) + b)  (lecture_mlp.py:35)
-    t132 = t130 + t131
-    t133 = t132 + params_1_1_1
-    t134 = np.tanh(t133)
-
-    # np.tanh(sum(wi * xi for wi, xi in zip(w, x, strict=True)) + b)  (lecture_mlp.py:35)
-    t135 = params_1_2_0_0 * t90
-
-    # np.tanh(sum(wi * xi for wi, xi in zip(w, x, strict=True)) + b)  (lecture_mlp.py:35)
-    t136 = 0 + t135
-
-    # np.tanh(sum(wi * xi for wi, xi in zip(w, x, strict=True)) + b)  (lecture_mlp.py:35)
-    t137 = params_1_2_0_1 * t98
-
-    # np.tanh(sum(wi * xi for wi, xi in zip(w, x, strict=True)) + b)  (lecture_mlp.py:35)
-    t138 = t136 + t137
-
-    # np.tanh(sum(wi * xi for wi, xi in zip(w, x, strict=True)) + b)  (lecture_mlp.py:35)
-    t139 = params_1_2_0_2 * t106
-
-    # np.tanh(sum(wi * xi for wi, xi in zip(w, x, strict=True)) + b)  (lecture_mlp.py:35)
-    t140 = t138 + t139
-
-    # np.tanh(sum(wi * xi for wi, xi in zip(w, x, strict=True)) + b)  (lecture_mlp.py:35)
-    t141 = params_1_2_0_3 * t114
-
-    # np.tanh(sum(wi * xi for wi, xi in zip(w, x, strict=True)) + b)  (lecture_mlp.py:35)
-    t142 = t140 + t141
-    t143 = t142 + params_1_2_1
-    t144 = np.tanh(t143)
-
-    # np.tanh(sum(wi * xi for wi, xi in zip(w, x, strict=True)) + b)  (lecture_mlp.py:35)
-    t145 = params_1_3_0_0 * t90
-
-    # np.tanh(sum(wi * xi for wi, xi in zip(w, x, strict=True)) + b)  (lecture_mlp.py:35)
-    t146 = 0 + t145
-
-    # np.tanh(sum(wi * xi for wi, xi in zip(w, x, strict=True)) + b)  (lecture_mlp.py:35)
-    t147 = params_1_3_0_1 * t98
-
-    # np.tanh(sum(wi * xi for wi, xi in zip(w, x, strict=True)) + b)  (lecture_mlp.py:35)
-    t148 = t146 + t147
-
-    # np.tanh(sum(wi * xi for wi, xi in zip(w, x, strict=True)) + b)  (lecture_mlp.py:35)
-    t149 = params_1_3_0_2 * t106
-
-    # np.tanh(sum(wi * xi for wi, xi in zip(w, x, strict=True)) + b)  (lecture_mlp.py:35)
-    t150 = t148 + t149
-
-    # np.tanh(sum(wi * xi for wi, xi in zip(w, x, strict=True)) + b)  (lecture_mlp.py:35)
-    t151 = params_1_3_0_3 * t114
-
-    # np.tanh(sum(wi * xi for wi, xi in zip(w, x, strict=True)) + b)  (lecture_mlp.py:35)
-    t152 = t150 + t151
-    t153 = t152 + params_1_3_1
-    t154 = np.tanh(t153)
-
-    # np.tanh(sum(wi * xi for wi, xi in zip(w, x, strict=True)) + b)  (lecture_mlp.py:35)
-    t155 = params_2_0_0_0 * t124
-
-    # np.tanh(sum(wi * xi for wi, xi in zip(w, x, strict=True)) + b)  (lecture_mlp.py:35)
-    t156 = 0 + t155
-
-    # np.tanh(sum(wi * xi for wi, xi in zip(w, x, strict=True)) + b)  (lecture_mlp.py:35)
-    t157 = params_2_0_0_1 * t134
-
-    # np.tanh(sum(wi * xi for wi, xi in zip(w, x, strict=True)) + b)  (lecture_mlp.py:35)
-    t158 = t156 + t157
-
-    # np.tanh(sum(wi * xi for wi, xi in zip(w, x, strict=True)) + b)  (lecture_mlp.py:35)
-    t159 = params_2_0_0_2 * t144
-
-    # np.tanh(sum(wi * xi for wi, xi in zip(w, x, strict=True)) + b)  (lecture_mlp.py:35)
-    t160 = t158 + t159
-
-    # np.tanh(sum(wi * xi for wi, xi in zip(w, x, strict=True)) + b)  (lecture_mlp.py:35)
-    t161 = params_2_0_0_3 * t154
-
-    # np.tanh(sum(wi * xi for wi, xi in zip(w, x, strict=True)) + b)  (lecture_mlp.py:35)
-    t162 = t160 + t161
-    t163 = t162 + params_2_0_1
-    t164 = np.tanh(t163)
-
-    # np.tanh(sum(wi * xi for wi, xi in zip(w, x, strict=True)) + b)  (lecture_mlp.py:35)
-    t165 = params_0_0_0_0 * xs_2_0
-
-    # np.tanh(sum(wi * xi for wi, xi in zip(w, x, strict=True)) + b)  (lecture_mlp.py:35)
-    t166 = 0 + t165
-
-    # np.tanh(sum(wi * xi for wi, xi in zip(w, x, strict=True)) + b)  (lecture_mlp.py:35)
-    t167 = params_0_0_0_1 * xs_2_1
-
-    # np.tanh(sum(wi * xi for wi, xi in zip(w, x, strict=True)) + b)  (lecture_mlp.py:35)
-    t168 = t166 + t167
-
-    # np.tanh(sum(wi * xi for wi, xi in zip(w, x, strict=True)) + b)  (lecture_mlp.py:35)
-    t169 = params_0_0_0_2 * xs_2_2
-
-    # np.tanh(sum(wi * xi for wi, xi in zip(w, x, strict=True)) + b)  (lecture_mlp.py:35)
-    t170 = t168 + t169
-    t171 = t170 + params_0_0_1
-    t172 = np.tanh(t171)
-
-    # np.tanh(sum(wi * xi for wi, xi in zip(w, x, strict=True)) + b)  (lecture_mlp.py:35)
-    t173 = params_0_1_0_0 * xs_2_0
-
-    # np.tanh(sum(wi * xi for wi, xi in zip(w, x, strict=True)) + b)  (lecture_mlp.py:35)
-    t174 = 0 + t173
-
-    # np.tanh(sum(wi * xi for wi, xi in zip(w, x, strict=True)) + b)  (lecture_mlp.py:35)
-    t175 = params_0_1_0_1 * xs_2_1
-
-    # np.tanh(sum(wi * xi for wi, xi in zip(w, x, strict=True)) + b)  (lecture_mlp.py:35)
-    t176 = t174 + t175
-
-    # np.tanh(sum(wi * xi for wi, xi in zip(w, x, strict=True)) + b)  (lecture_mlp.py:35)
-    t177 = params_0_1_0_2 * xs_2_2
-
-    # np.tanh(sum(wi * xi for wi, xi in zip(w, x, strict=True)) + b)  (lecture_mlp.py:35)
-    t178 = t176 + t177
-    t179 = t178 + params_0_1_1
-    t180 = np.tanh(t179)
-
-    # np.tanh(sum(wi * xi for wi, xi in zip(w, x, strict=True)) + b)  (lecture_mlp.py:35)
-    t181 = params_0_2_0_0 * xs_2_0
-
-    # np.tanh(sum(wi * xi for wi, xi in zip(w, x, strict=True)) + b)  (lecture_mlp.py:35)
-    t182 = 0 + t181
-
-    # np.tanh(sum(wi * xi for wi, xi in zip(w, x, strict=True)) + b)  (lecture_mlp.py:35)
-    t183 = params_0_2_0_1 * xs_2_1
-
-    # np.tanh(sum(wi * xi for wi, xi in zip(w, x, strict=True)) + b)  (lecture_mlp.py:35)
-    t184 = t182 + t183
-
-    # np.tanh(sum(wi * xi for wi, xi in zip(w, x, strict=True)) + b)  (lecture_mlp.py:35)
-    t185 = params_0_2_0_2 * xs_2_2
-
-    # np.tanh(sum(wi * xi for wi, xi in zip(w, x, strict=True)) + b)  (lecture_mlp.py:35)
-    t186 = t184 + t185
-    t187 = t186 + params_0_2_1
-    t188 = np.tanh(t187)
-
-    # np.tanh(sum(wi * xi for wi, xi in zip(w, x, strict=True)) + b)  (lecture_mlp.py:35)
-    t189 = params_0_3_0_0 * xs_2_0
-
-    # np.tanh(sum(wi * xi for wi, xi in zip(w, x, strict=True)) + b)  (lecture_mlp.py:35)
-    t190 = 0 + t189
-
-    # np.tanh(sum(wi * xi for wi, xi in zip(w, x, strict=True)) + b)  (lecture_mlp.py:35)
-    t191 = params_0_3_0_1 * xs_2_1
-
-    # np.tanh(sum(wi * xi for wi, xi in zip(w, x, strict=True)) + b)  (lecture_mlp.py:35)
-    t192 = t190 + t191
-
-    # np.tanh(sum(wi * xi for wi, xi in zip(w, x, strict=True)) + b)  (lecture_mlp.py:35)
-    t193 = params_0_3_0_2 * xs_2_2
-
-    # np.tanh(sum(wi * xi for wi, xi in zip(w, x, strict=True)) + b)  (lecture_mlp.py:35)
-    t194 = t192 + t193
-    t195 = t194 + params_0_3_1
-    t196 = np.tanh(t195)
-
-    # np.tanh(sum(wi * xi for wi, xi in zip(w, x, strict=True)) + b)  (lecture_mlp.py:35)
-    t197 = params_1_0_0_0 * t172
-
-    # np.tanh(sum(wi * xi for wi, xi in zip(w, x, strict=True)) + b)  (lecture_mlp.py:35)
-    t198 = 0 + t197
-
-    # np.tanh(sum(wi * xi for wi, xi in zip(w, x, strict=True)) + b)  (lecture_mlp.py:35)
-    t199 = params_1_0_0_1 * t180
-
-    # np.tanh(sum(wi * xi for wi, xi in zip(w, x, strict=True)) + b)  (lecture_mlp.py:35)
-    t200 = t198 + t199
-
-    # np.tanh(sum(wi * xi for wi, xi in zip(w, x, strict=True)) + b)  (lecture_mlp.py:35)
-    t201 = params_1_0_0_2 * t188
-
-    # np.tanh(sum(wi * xi for wi, xi in zip(w, x, strict=True)) + b)  (lecture_mlp.py:35)
-    t202 = t200 + t201
-
-    # np.tanh(sum(wi * xi for wi, xi in zip(w, x, strict=True)) + b)  (lecture_mlp.py:35)
-    t203 = params_1_0_0_3 * t196
-
-    # np.tanh(sum(wi * xi for wi, xi in zip(w, x, strict=True)) + b)  (lecture_mlp.py:35)
-    t204 = t202 + t203
-    t205 = t204 + params_1_0_1
-    t206 = np.tanh(t205)
-
-    # np.tanh(sum(wi * xi for wi, xi in zip(w, x, strict=True)) + b)  (lecture_mlp.py:35)
-    t207 = params_1_1_0_0 * t172
-
-    # np.tanh(sum(wi * xi for wi, xi in zip(w, x, strict=True)) + b)  (lecture_mlp.py:35)
-    t208 = 0 + t207
-
-    # np.tanh(sum(wi * xi for wi, xi in zip(w, x, strict=True)) + b)  (lecture_mlp.py:35)
-    t209 = params_1_1_0_1 * t180
-
-    # np.tanh(sum(wi * xi for wi, xi in zip(w, x, strict=True)) + b)  (lecture_mlp.py:35)
-    t210 = t208 + t209
-
-    # np.tanh(sum(wi * xi for wi, xi in zip(w, x, strict=True)) + b)  (lecture_mlp.py:35)
-    t211 = params_1_1_0_2 * t188
-
-    # np.tanh(sum(wi * xi for wi, xi in zip(w, x, strict=True)) + b)  (lecture_mlp.py:35)
-    t212 = t210 + t211
-
-    # np.tanh(sum(wi * xi for wi, xi in zip(w, x, strict=True)) + b)  (lecture_mlp.py:35)
-    t213 = params_1_1_0_3 * t196
-
-    # np.tanh(sum(wi * xi for wi, xi in zip(w, x, strict=True)) + b)  (lecture_mlp.py:35)
-    t214 = t212 + t213
-    t215 = t214 + params_1_1_1
-    t216 = np.tanh(t215)
-
-    # np.tanh(sum(wi * xi for wi, xi in zip(w, x, strict=True)) + b)  (lecture_mlp.py:35)
-    t217 = params_1_2_0_0 * t172
-
-    # np.tanh(sum(wi * xi for wi, xi in zip(w, x, strict=True)) + b)  (lecture_mlp.py:35)
-    t218 = 0 + t217
-
-    # np.tanh(sum(wi * xi for wi, xi in zip(w, x, strict=True)) + b)  (lecture_mlp.py:35)
-    t219 = params_1_2_0_1 * t180
-
-    # np.tanh(sum(wi * xi for wi, xi in zip(w, x, strict=True)) + b)  (lecture_mlp.py:35)
-    t220 = t218 + t219
-
-    # np.tanh(sum(wi * xi for wi, xi in zip(w, x, strict=True)) + b)  (lecture_mlp.py:35)
-    t221 = params_1_2_0_2 * t188
-
-    # np.tanh(sum(wi * xi for wi, xi in zip(w, x, strict=True)) + b)  (lecture_mlp.py:35)
-    t222 = t220 + t221
-
-    # np.tanh(sum(wi * xi for wi, xi in zip(w, x, strict=True)) + b)  (lecture_mlp.py:35)
-    t223 = params_1_2_0_3 * t196
-
-    # np.tanh(sum(wi * xi for wi, xi in zip(w, x, strict=True)) + b)  (lecture_mlp.py:35)
-    t224 = t222 + t223
-    t225 = t224 + params_1_2_1
-    t226 = np.tanh(t225)
-
-    # np.tanh(sum(wi * xi for wi, xi in zip(w, x, strict=True)) + b)  (lecture_mlp.py:35)
-    t227 = params_1_3_0_0 * t172
-
-    # np.tanh(sum(wi * xi for wi, xi in zip(w, x, strict=True)) + b)  (lecture_mlp.py:35)
-    t228 = 0 + t227
-
-    # np.tanh(sum(wi * xi for wi, xi in zip(w, x, strict=True)) + b)  (lecture_mlp.py:35)
-    t229 = params_1_3_0_1 * t180
-
-    # np.tanh(sum(wi * xi for wi, xi in zip(w, x, strict=True)) + b)  (lecture_mlp.py:35)
-    t230 = t228 + t229
-
-    # np.tanh(sum(wi * xi for wi, xi in zip(w, x, strict=True)) + b)  (lecture_mlp.py:35)
-    t231 = params_1_3_0_2 * t188
-
-    # np.tanh(sum(wi * xi for wi, xi in zip(w, x, strict=True)) + b)  (lecture_mlp.py:35)
-    t232 = t230 + t231
-
-    # np.tanh(sum(wi * xi for wi, xi in zip(w, x, strict=True)) + b)  (lecture_mlp.py:35)
-    t233 = params_1_3_0_3 * t196
-
-    # np.tanh(sum(wi * xi for wi, xi in zip(w, x, strict=True)) + b)  (lecture_mlp.py:35)
-    t234 = t232 + t233
-    t235 = t234 + params_1_3_1
-    t236 = np.tanh(t235)
-
-    # np.tanh(sum(wi * xi for wi, xi in zip(w, x, strict=True)) + b)  (lecture_mlp.py:35)
-    t237 = params_2_0_0_0 * t206
-
-    # np.tanh(sum(wi * xi for wi, xi in zip(w, x, strict=True)) + b)  (lecture_mlp.py:35)
-    t238 = 0 + t237
-
-    # np.tanh(sum(wi * xi for wi, xi in zip(w, x, strict=True)) + b)  (lecture_mlp.py:35)
-    t239 = params_2_0_0_1 * t216
-
-    # np.tanh(sum(wi * xi for wi, xi in zip(w, x, strict=True)) + b)  (lecture_mlp.py:35)
-    t240 = t238 + t239
-
-    # np.tanh(sum(wi * xi for wi, xi in zip(w, x, strict=True)) + b)  (lecture_mlp.py:35)
-    t241 = params_2_0_0_2 * t226
-
-    # np.tanh(sum(wi * xi for wi, xi in zip(w, x, strict=True)) + b)  (lecture_mlp.py:35)
-    t242 = t240 + t241
-
-    # np.tanh(sum(wi * xi for wi, xi in zip(w, x, strict=True)) + b)  (lecture_mlp.py:35)
-    t243 = params_2_0_0_3 * t236
-
-    # np.tanh(sum(wi * xi for wi, xi in zip(w, x, strict=True)) + b)  (lecture_mlp.py:35)
-    t244 = t242 + t243
-    t245 = t244 + params_2_0_1
-    t246 = np.tanh(t245)
-
-    # np.tanh(sum(wi * xi for wi, xi in zip(w, x, strict=True)) + b)  (lecture_mlp.py:35)
-    t247 = params_0_0_0_0 * xs_3_0
-
-    # np.tanh(sum(wi * xi for wi, xi in zip(w, x, strict=True)) + b)  (lecture_mlp.py:35)
-    t248 = 0 + t247
-
-    # np.tanh(sum(wi * xi for wi, xi in zip(w, x, strict=True)) + b)  (lecture_mlp.py:35)
-    t249 = params_0_0_0_1 * xs_3_1
-
-    # np.tanh(sum(wi * xi for wi, xi in zip(w, x, strict=True)) + b)  (lecture_mlp.py:35)
-    t250 = t248 + t249
-
-    # np.tanh(sum(wi * xi for wi, xi in zip(w, x, strict=True)) + b)  (lecture_mlp.py:35)
-    t251 = params_0_0_0_2 * xs_3_2
-
-    # np.tanh(sum(wi * xi for wi, xi in zip(w, x, strict=True)) + b)  (lecture_mlp.py:35)
-    t252 = t250 + t251
-    t253 = t252 + params_0_0_1
-    t254 = np.tanh(t253)
-
-    # np.tanh(sum(wi * xi for wi, xi in zip(w, x, strict=True)) + b)  (lecture_mlp.py:35)
-    t255 = params_0_1_0_0 * xs_3_0
-
-    # np.tanh(sum(wi * xi for wi, xi in zip(w, x, strict=True)) + b)  (lecture_mlp.py:35)
-    t256 = 0 + t255
-
-    # np.tanh(sum(wi * xi for wi, xi in zip(w, x, strict=True)) + b)  (lecture_mlp.py:35)
-    t257 = params_0_1_0_1 * xs_3_1
-
-    # np.tanh(sum(wi * xi for wi, xi in zip(w, x, strict=True)) + b)  (lecture_mlp.py:35)
-    t258 = t256 + t257
-
-    # np.tanh(sum(wi * xi for wi, xi in zip(w, x, strict=True)) + b)  (lecture_mlp.py:35)
-    t259 = params_0_1_0_2 * xs_3_2
-
-    # np.tanh(sum(wi * xi for wi, xi in zip(w, x, strict=True)) + b)  (lecture_mlp.py:35)
-    t260 = t258 + t259
-    t261 = t260 + params_0_1_1
-    t262 = np.tanh(t261)
-
-    # np.tanh(sum(wi * xi for wi, xi in zip(w, x, strict=True)) + b)  (lecture_mlp.py:35)
-    t263 = params_0_2_0_0 * xs_3_0
-
-    # np.tanh(sum(wi * xi for wi, xi in zip(w, x, strict=True)) + b)  (lecture_mlp.py:35)
-    t264 = 0 + t263
-
-    # np.tanh(sum(wi * xi for wi, xi in zip(w, x, strict=True)) + b)  (lecture_mlp.py:35)
-    t265 = params_0_2_0_1 * xs_3_1
-
-    # np.tanh(sum(wi * xi for wi, xi in zip(w, x, strict=True)) + b)  (lecture_mlp.py:35)
-    t266 = t264 + t265
-
-    # np.tanh(sum(wi * xi for wi, xi in zip(w, x, strict=True)) + b)  (lecture_mlp.py:35)
-    t267 = params_0_2_0_2 * xs_3_2
-
-    # np.tanh(sum(wi * xi for wi, xi in zip(w, x, strict=True)) + b)  (lecture_mlp.py:35)
-    t268 = t266 + t267
-    t269 = t268 + params_0_2_1
-    t270 = np.tanh(t269)
-
-    # np.tanh(sum(wi * xi for wi, xi in zip(w, x, strict=True)) + b)  (lecture_mlp.py:35)
-    t271 = params_0_3_0_0 * xs_3_0
-
-    # np.tanh(sum(wi * xi for wi, xi in zip(w, x, strict=True)) + b)  (lecture_mlp.py:35)
-    t272 = 0 + t271
-
-    # np.tanh(sum(wi * xi for wi, xi in zip(w, x, strict=True)) + b)  (lecture_mlp.py:35)
-    t273 = params_0_3_0_1 * xs_3_1
-
-    # np.tanh(sum(wi * xi for wi, xi in zip(w, x, strict=True)) + b)  (lecture_mlp.py:35)
-    t274 = t272 + t273
-
-    # np.tanh(sum(wi * xi for wi, xi in zip(w, x, strict=True)) + b)  (lecture_mlp.py:35)
-    t275 = params_0_3_0_2 * xs_3_2
-
-    # np.tanh(sum(wi * xi for wi, xi in zip(w, x, strict=True)) + b)  (lecture_mlp.py:35)
-    t276 = t274 + t275
-    t277 = t276 + params_0_3_1
-    t278 = np.tanh(t277)
-
-    # np.tanh(sum(wi * xi for wi, xi in zip(w, x, strict=True)) + b)  (lecture_mlp.py:35)
-    t279 = params_1_0_0_0 * t254
-
-    # np.tanh(sum(wi * xi for wi, xi in zip(w, x, strict=True)) + b)  (lecture_mlp.py:35)
-    t280 = 0 + t279
-
-    # np.tanh(sum(wi * xi for wi, xi in zip(w, x, strict=True)) + b)  (lecture_mlp.py:35)
-    t281 = params_1_0_0_1 * t262
-
-    # np.tanh(sum(wi * xi for wi, xi in zip(w, x, strict=True)) + b)  (lecture_mlp.py:35)
-    t282 = t280 + t281
-
-    # np.tanh(sum(wi * xi for wi, xi in zip(w, x, strict=True)) + b)  (lecture_mlp.py:35)
-    t283 = params_1_0_0_2 * t270
-
-    # np.tanh(sum(wi * xi for wi, xi in zip(w, x, strict=True)) + b)  (lecture_mlp.py:35)
-    t284 = t282 + t283
-
-    # np.tanh(sum(wi * xi for wi, xi in zip(w, x, strict=True)) + b)  (lecture_mlp.py:35)
-    t285 = params_1_0_0_3 * t278
-
-    # np.tanh(sum(wi * xi for wi, xi in zip(w, x, strict=True)) + b)  (lecture_mlp.py:35)
-    t286 = t284 + t285
-    t287 = t286 + params_1_0_1
-    t288 = np.tanh(t287)
-
-    # np.tanh(sum(wi * xi for wi, xi in zip(w, x, strict=True)) + b)  (lecture_mlp.py:35)
-    t289 = params_1_1_0_0 * t254
-
-    # np.tanh(sum(wi * xi for wi, xi in zip(w, x, strict=True)) + b)  (lecture_mlp.py:35)
-    t290 = 0 + t289
-
-    # np.tanh(sum(wi * xi for wi, xi in zip(w, x, strict=True)) + b)  (lecture_mlp.py:35)
-    t291 = params_1_1_0_1 * t262
-
-    # np.tanh(sum(wi * xi for wi, xi in zip(w, x, strict=True)) + b)  (lecture_mlp.py:35)
-    t292 = t290 + t291
-
-    # np.tanh(sum(wi * xi for wi, xi in zip(w, x, strict=True)) + b)  (lecture_mlp.py:35)
-    t293 = params_1_1_0_2 * t270
-
-    # np.tanh(sum(wi * xi for wi, xi in zip(w, x, strict=True)) + b)  (lecture_mlp.py:35)
-    t294 = t292 + t293
-
-    # np.tanh(sum(wi * xi for wi, xi in zip(w, x, strict=True)) + b)  (lecture_mlp.py:35)
-    t295 = params_1_1_0_3 * t278
-
-    # np.tanh(sum(wi * xi for wi, xi in zip(w, x, strict=True)) + b)  (lecture_mlp.py:35)
-    t296 = t294 + t295
-    t297 = t296 + params_1_1_1
-    t298 = np.tanh(t297)
-
-    # np.tanh(sum(wi * xi for wi, xi in zip(w, x, strict=True)) + b)  (lecture_mlp.py:35)
-    t299 = params_1_2_0_0 * t254
-
-    # np.tanh(sum(wi * xi for wi, xi in zip(w, x, strict=True)) + b)  (lecture_mlp.py:35)
-    t300 = 0 + t299
-
-    # np.tanh(sum(wi * xi for wi, xi in zip(w, x, strict=True)) + b)  (lecture_mlp.py:35)
-    t301 = params_1_2_0_1 * t262
-
-    # np.tanh(sum(wi * xi for wi, xi in zip(w, x, strict=True)) + b)  (lecture_mlp.py:35)
-    t302 = t300 + t301
-
-    # np.tanh(sum(wi * xi for wi, xi in zip(w, x, strict=True)) + b)  (lecture_mlp.py:35)
-    t303 = params_1_2_0_2 * t270
-
-    # np.tanh(sum(wi * xi for wi, xi in zip(w, x, strict=True)) + b)  (lecture_mlp.py:35)
-    t304 = t302 + t303
-
-    # np.tanh(sum(wi * xi for wi, xi in zip(w, x, strict=True)) + b)  (lecture_mlp.py:35)
-    t305 = params_1_2_0_3 * t278
-
-    # np.tanh(sum(wi * xi for wi, xi in zip(w, x, strict=True)) + b)  (lecture_mlp.py:35)
-    t306 = t304 + t305
-    t307 = t306 + params_1_2_1
-    t308 = np.tanh(t307)
-
-    # np.tanh(sum(wi * xi for wi, xi in zip(w, x, strict=True)) + b)  (lecture_mlp.py:35)
-    t309 = params_1_3_0_0 * t254
-
-    # np.tanh(sum(wi * xi for wi, xi in zip(w, x, strict=True)) + b)  (lecture_mlp.py:35)
-    t310 = 0 + t309
-
-    # np.tanh(sum(wi * xi for wi, xi in zip(w, x, strict=True)) + b)  (lecture_mlp.py:35)
-    t311 = params_1_3_0_1 * t262
-
-    # np.tanh(sum(wi * xi for wi, xi in zip(w, x, strict=True)) + b)  (lecture_mlp.py:35)
-    t312 = t310 + t311
-
-    # np.tanh(sum(wi * xi for wi, xi in zip(w, x, strict=True)) + b)  (lecture_mlp.py:35)
-    t313 = params_1_3_0_2 * t270
-
-    # np.tanh(sum(wi * xi for wi, xi in zip(w, x, strict=True)) + b)  (lecture_mlp.py:35)
-    t314 = t312 + t313
-
-    # np.tanh(sum(wi * xi for wi, xi in zip(w, x, strict=True)) + b)  (lecture_mlp.py:35)
-    t315 = params_1_3_0_3 * t278
-
-    # np.tanh(sum(wi * xi for wi, xi in zip(w, x, strict=True)) + b)  (lecture_mlp.py:35)
-    t316 = t314 + t315
-    t317 = t316 + params_1_3_1
-    t318 = np.tanh(t317)
-
-    # np.tanh(sum(wi * xi for wi, xi in zip(w, x, strict=True)) + b)  (lecture_mlp.py:35)
-    t319 = params_2_0_0_0 * t288
-
-    # np.tanh(sum(wi * xi for wi, xi in zip(w, x, strict=True)) + b)  (lecture_mlp.py:35)
-    t320 = 0 + t319
-
-    # np.tanh(sum(wi * xi for wi, xi in zip(w, x, strict=True)) + b)  (lecture_mlp.py:35)
-    t321 = params_2_0_0_1 * t298
-
-    # np.tanh(sum(wi * xi for wi, xi in zip(w, x, strict=True)) + b)  (lecture_mlp.py:35)
-    t322 = t320 + t321
-
-    # np.tanh(sum(wi * xi for wi, xi in zip(w, x, strict=True)) + b)  (lecture_mlp.py:35)
-    t323 = params_2_0_0_2 * t308
-
-    # np.tanh(sum(wi * xi for wi, xi in zip(w, x, strict=True)) + b)  (lecture_mlp.py:35)
-    t324 = t322 + t323
-
-    # np.tanh(sum(wi * xi for wi, xi in zip(w, x, strict=True)) + b)  (lecture_mlp.py:35)
-    t325 = params_2_0_0_3 * t318
-
-    # np.tanh(sum(wi * xi for wi, xi in zip(w, x, strict=True)) + b)  (lecture_mlp.py:35)
-    t326 = t324 + t325
-    t327 = t326 + params_2_0_1
-    t328 = np.tanh(t327)
-
-    # return sum((yout - ygt) ** 2 for ygt, yout in zip(ys, ypred, strict=True))  (lecture_mlp.py:44)
-    t329 = t82 - ys_0
-    t330 = t329**2
-    t331 = t164 - ys_1
-    t332 = t331**2
-
-    # return sum((yout - ygt) ** 2 for ygt, yout in zip(ys, ypred, strict=True))  (lecture_mlp.py:44)
-    t333 = t330 + t332
-
-    # return sum((yout - ygt) ** 2 for ygt, yout in zip(ys, ypred, strict=True))  (lecture_mlp.py:44)
-    t334 = t246 - ys_2
-    t335 = t334**2
-
-    # return sum((yout - ygt) ** 2 for ygt, yout in zip(ys, ypred, strict=True))  (lecture_mlp.py:44)
-    t336 = t333 + t335
-
-    # return sum((yout - ygt) ** 2 for ygt, yout in zip(ys, ypred, strict=True))  (lecture_mlp.py:44)
-    t337 = t328 - ys_3
-    t338 = t337**2
-
-    # return sum((yout - ygt) ** 2 for ygt, yout in zip(ys, ypred, strict=True))  (lecture_mlp.py:44)
-    t339 = t336 + t338
+    (
+        t339,
+        t337,
+        t334,
+        t331,
+        t329,
+        t328,
+        t318,
+        t308,
+        t298,
+        t288,
+        t278,
+        t270,
+        t262,
+        t254,
+        t246,
+        t236,
+        t226,
+        t216,
+        t206,
+        t196,
+        t188,
+        t180,
+        t172,
+        t164,
+        t154,
+        t144,
+        t134,
+        t124,
+        t114,
+        t106,
+        t98,
+        t90,
+        t82,
+        t72,
+        t62,
+        t52,
+        t42,
+        t32,
+        t24,
+        t16,
+        t8,
+    ) = _forward(
+        params_0_0_0_0,
+        params_0_0_0_1,
+        params_0_0_0_2,
+        params_0_0_1,
+        params_0_1_0_0,
+        params_0_1_0_1,
+        params_0_1_0_2,
+        params_0_1_1,
+        params_0_2_0_0,
+        params_0_2_0_1,
+        params_0_2_0_2,
+        params_0_2_1,
+        params_0_3_0_0,
+        params_0_3_0_1,
+        params_0_3_0_2,
+        params_0_3_1,
+        params_1_0_0_0,
+        params_1_0_0_1,
+        params_1_0_0_2,
+        params_1_0_0_3,
+        params_1_0_1,
+        params_1_1_0_0,
+        params_1_1_0_1,
+        params_1_1_0_2,
+        params_1_1_0_3,
+        params_1_1_1,
+        params_1_2_0_0,
+        params_1_2_0_1,
+        params_1_2_0_2,
+        params_1_2_0_3,
+        params_1_2_1,
+        params_1_3_0_0,
+        params_1_3_0_1,
+        params_1_3_0_2,
+        params_1_3_0_3,
+        params_1_3_1,
+        params_2_0_0_0,
+        params_2_0_0_1,
+        params_2_0_0_2,
+        params_2_0_0_3,
+        params_2_0_1,
+        xs_0_0,
+        xs_0_1,
+        xs_0_2,
+        xs_1_0,
+        xs_1_1,
+        xs_1_2,
+        xs_2_0,
+        xs_2_1,
+        xs_2_2,
+        xs_3_0,
+        xs_3_1,
+        xs_3_2,
+        ys_0,
+        ys_1,
+        ys_2,
+        ys_3,
+    )
 
     # grad of: return sum((yout - ygt) ** 2 for ygt, yout in zip(ys, ypred, strict=True))  (lecture_mlp.py:44)
     t337_bar = 2 * t337
@@ -2035,8 +919,6 @@ def value_and_grad(params, xs, ys):
     t340 = t328 * t328
     t341 = 1.0 - t340
     t327_bar = t337_bar * t341
-
-    # grad of: np.tanh(sum(wi * xi for wi, xi in zip(w, x, strict=True)) + b)  (lecture_mlp.py:35)
     t342 = t327_bar * t318
     t318_bar = params_2_0_0_3 * t327_bar
     t343 = t327_bar * t308
@@ -2045,13 +927,9 @@ def value_and_grad(params, xs, ys):
     t298_bar = params_2_0_0_1 * t327_bar
     t345 = t327_bar * t288
     t288_bar = params_2_0_0_0 * t327_bar
-
-    # grad of: np.tanh(sum(wi * xi for wi, xi in zip(w, x, strict=True)) + b)  (lecture_mlp.py:35)
     t346 = t318 * t318
     t347 = 1.0 - t346
     t317_bar = t318_bar * t347
-
-    # grad of: np.tanh(sum(wi * xi for wi, xi in zip(w, x, strict=True)) + b)  (lecture_mlp.py:35)
     t348 = t317_bar * t278
     t349 = params_1_3_0_3 * t317_bar
     t350 = t317_bar * t270
@@ -2060,13 +938,9 @@ def value_and_grad(params, xs, ys):
     t353 = params_1_3_0_1 * t317_bar
     t354 = t317_bar * t254
     t355 = params_1_3_0_0 * t317_bar
-
-    # grad of: np.tanh(sum(wi * xi for wi, xi in zip(w, x, strict=True)) + b)  (lecture_mlp.py:35)
     t356 = t308 * t308
     t357 = 1.0 - t356
     t307_bar = t308_bar * t357
-
-    # grad of: np.tanh(sum(wi * xi for wi, xi in zip(w, x, strict=True)) + b)  (lecture_mlp.py:35)
     t358 = t307_bar * t278
     t359 = params_1_2_0_3 * t307_bar
     t360 = t307_bar * t270
@@ -2075,13 +949,9 @@ def value_and_grad(params, xs, ys):
     t363 = params_1_2_0_1 * t307_bar
     t364 = t307_bar * t254
     t365 = params_1_2_0_0 * t307_bar
-
-    # grad of: np.tanh(sum(wi * xi for wi, xi in zip(w, x, strict=True)) + b)  (lecture_mlp.py:35)
     t366 = t298 * t298
     t367 = 1.0 - t366
     t297_bar = t298_bar * t367
-
-    # grad of: np.tanh(sum(wi * xi for wi, xi in zip(w, x, strict=True)) + b)  (lecture_mlp.py:35)
     t368 = t297_bar * t278
     t369 = params_1_1_0_3 * t297_bar
     t370 = t297_bar * t270
@@ -2090,13 +960,9 @@ def value_and_grad(params, xs, ys):
     t373 = params_1_1_0_1 * t297_bar
     t374 = t297_bar * t254
     t375 = params_1_1_0_0 * t297_bar
-
-    # grad of: np.tanh(sum(wi * xi for wi, xi in zip(w, x, strict=True)) + b)  (lecture_mlp.py:35)
     t376 = t288 * t288
     t377 = 1.0 - t376
     t287_bar = t288_bar * t377
-
-    # grad of: np.tanh(sum(wi * xi for wi, xi in zip(w, x, strict=True)) + b)  (lecture_mlp.py:35)
     t378 = t287_bar * t278
     t379 = params_1_0_0_3 * t287_bar
     t380 = t287_bar * t270
@@ -2105,65 +971,45 @@ def value_and_grad(params, xs, ys):
     t383 = params_1_0_0_1 * t287_bar
     t384 = t287_bar * t254
     t385 = params_1_0_0_0 * t287_bar
-
-    # grad of: np.tanh(sum(wi * xi for wi, xi in zip(w, x, strict=True)) + b)  (lecture_mlp.py:35)
     t386 = t349 + t359
     t387 = t386 + t369
     t278_bar = t387 + t379
     t388 = t278 * t278
     t389 = 1.0 - t388
     t277_bar = t278_bar * t389
-
-    # grad of: np.tanh(sum(wi * xi for wi, xi in zip(w, x, strict=True)) + b)  (lecture_mlp.py:35)
     t390 = t277_bar * xs_3_2
     t391 = t277_bar * xs_3_1
     t392 = t277_bar * xs_3_0
-
-    # grad of: np.tanh(sum(wi * xi for wi, xi in zip(w, x, strict=True)) + b)  (lecture_mlp.py:35)
     t393 = t351 + t361
     t394 = t393 + t371
     t270_bar = t394 + t381
     t395 = t270 * t270
     t396 = 1.0 - t395
     t269_bar = t270_bar * t396
-
-    # grad of: np.tanh(sum(wi * xi for wi, xi in zip(w, x, strict=True)) + b)  (lecture_mlp.py:35)
     t397 = t269_bar * xs_3_2
     t398 = t269_bar * xs_3_1
     t399 = t269_bar * xs_3_0
-
-    # grad of: np.tanh(sum(wi * xi for wi, xi in zip(w, x, strict=True)) + b)  (lecture_mlp.py:35)
     t400 = t353 + t363
     t401 = t400 + t373
     t262_bar = t401 + t383
     t402 = t262 * t262
     t403 = 1.0 - t402
     t261_bar = t262_bar * t403
-
-    # grad of: np.tanh(sum(wi * xi for wi, xi in zip(w, x, strict=True)) + b)  (lecture_mlp.py:35)
     t404 = t261_bar * xs_3_2
     t405 = t261_bar * xs_3_1
     t406 = t261_bar * xs_3_0
-
-    # grad of: np.tanh(sum(wi * xi for wi, xi in zip(w, x, strict=True)) + b)  (lecture_mlp.py:35)
     t407 = t355 + t365
     t408 = t407 + t375
     t254_bar = t408 + t385
     t409 = t254 * t254
     t410 = 1.0 - t409
     t253_bar = t254_bar * t410
-
-    # grad of: np.tanh(sum(wi * xi for wi, xi in zip(w, x, strict=True)) + b)  (lecture_mlp.py:35)
     t411 = t253_bar * xs_3_2
     t412 = t253_bar * xs_3_1
     t413 = t253_bar * xs_3_0
-
-    # grad of: np.tanh(sum(wi * xi for wi, xi in zip(w, x, strict=True)) + b)  (lecture_mlp.py:35)
     t414 = t246 * t246
     t415 = 1.0 - t414
     t245_bar = t334_bar * t415
-
-    # grad of: np.tanh(sum(wi * xi for wi, xi in zip(w, x, strict=True)) + b)  (lecture_mlp.py:35)
     t416 = t245_bar * t236
     t236_bar = params_2_0_0_3 * t245_bar
     t417 = t245_bar * t226
@@ -2172,13 +1018,9 @@ def value_and_grad(params, xs, ys):
     t216_bar = params_2_0_0_1 * t245_bar
     t419 = t245_bar * t206
     t206_bar = params_2_0_0_0 * t245_bar
-
-    # grad of: np.tanh(sum(wi * xi for wi, xi in zip(w, x, strict=True)) + b)  (lecture_mlp.py:35)
     t420 = t236 * t236
     t421 = 1.0 - t420
     t235_bar = t236_bar * t421
-
-    # grad of: np.tanh(sum(wi * xi for wi, xi in zip(w, x, strict=True)) + b)  (lecture_mlp.py:35)
     t422 = t235_bar * t196
     t423 = params_1_3_0_3 * t235_bar
     t424 = t235_bar * t188
@@ -2187,13 +1029,9 @@ def value_and_grad(params, xs, ys):
     t427 = params_1_3_0_1 * t235_bar
     t428 = t235_bar * t172
     t429 = params_1_3_0_0 * t235_bar
-
-    # grad of: np.tanh(sum(wi * xi for wi, xi in zip(w, x, strict=True)) + b)  (lecture_mlp.py:35)
     t430 = t226 * t226
     t431 = 1.0 - t430
     t225_bar = t226_bar * t431
-
-    # grad of: np.tanh(sum(wi * xi for wi, xi in zip(w, x, strict=True)) + b)  (lecture_mlp.py:35)
     t432 = t225_bar * t196
     t433 = params_1_2_0_3 * t225_bar
     t434 = t225_bar * t188
@@ -2202,13 +1040,9 @@ def value_and_grad(params, xs, ys):
     t437 = params_1_2_0_1 * t225_bar
     t438 = t225_bar * t172
     t439 = params_1_2_0_0 * t225_bar
-
-    # grad of: np.tanh(sum(wi * xi for wi, xi in zip(w, x, strict=True)) + b)  (lecture_mlp.py:35)
     t440 = t216 * t216
     t441 = 1.0 - t440
     t215_bar = t216_bar * t441
-
-    # grad of: np.tanh(sum(wi * xi for wi, xi in zip(w, x, strict=True)) + b)  (lecture_mlp.py:35)
     t442 = t215_bar * t196
     t443 = params_1_1_0_3 * t215_bar
     t444 = t215_bar * t188
@@ -2217,13 +1051,9 @@ def value_and_grad(params, xs, ys):
     t447 = params_1_1_0_1 * t215_bar
     t448 = t215_bar * t172
     t449 = params_1_1_0_0 * t215_bar
-
-    # grad of: np.tanh(sum(wi * xi for wi, xi in zip(w, x, strict=True)) + b)  (lecture_mlp.py:35)
     t450 = t206 * t206
     t451 = 1.0 - t450
     t205_bar = t206_bar * t451
-
-    # grad of: np.tanh(sum(wi * xi for wi, xi in zip(w, x, strict=True)) + b)  (lecture_mlp.py:35)
     t452 = t205_bar * t196
     t453 = params_1_0_0_3 * t205_bar
     t454 = t205_bar * t188
@@ -2232,65 +1062,45 @@ def value_and_grad(params, xs, ys):
     t457 = params_1_0_0_1 * t205_bar
     t458 = t205_bar * t172
     t459 = params_1_0_0_0 * t205_bar
-
-    # grad of: np.tanh(sum(wi * xi for wi, xi in zip(w, x, strict=True)) + b)  (lecture_mlp.py:35)
     t460 = t423 + t433
     t461 = t460 + t443
     t196_bar = t461 + t453
     t462 = t196 * t196
     t463 = 1.0 - t462
     t195_bar = t196_bar * t463
-
-    # grad of: np.tanh(sum(wi * xi for wi, xi in zip(w, x, strict=True)) + b)  (lecture_mlp.py:35)
     t464 = t195_bar * xs_2_2
     t465 = t195_bar * xs_2_1
     t466 = t195_bar * xs_2_0
-
-    # grad of: np.tanh(sum(wi * xi for wi, xi in zip(w, x, strict=True)) + b)  (lecture_mlp.py:35)
     t467 = t425 + t435
     t468 = t467 + t445
     t188_bar = t468 + t455
     t469 = t188 * t188
     t470 = 1.0 - t469
     t187_bar = t188_bar * t470
-
-    # grad of: np.tanh(sum(wi * xi for wi, xi in zip(w, x, strict=True)) + b)  (lecture_mlp.py:35)
     t471 = t187_bar * xs_2_2
     t472 = t187_bar * xs_2_1
     t473 = t187_bar * xs_2_0
-
-    # grad of: np.tanh(sum(wi * xi for wi, xi in zip(w, x, strict=True)) + b)  (lecture_mlp.py:35)
     t474 = t427 + t437
     t475 = t474 + t447
     t180_bar = t475 + t457
     t476 = t180 * t180
     t477 = 1.0 - t476
     t179_bar = t180_bar * t477
-
-    # grad of: np.tanh(sum(wi * xi for wi, xi in zip(w, x, strict=True)) + b)  (lecture_mlp.py:35)
     t478 = t179_bar * xs_2_2
     t479 = t179_bar * xs_2_1
     t480 = t179_bar * xs_2_0
-
-    # grad of: np.tanh(sum(wi * xi for wi, xi in zip(w, x, strict=True)) + b)  (lecture_mlp.py:35)
     t481 = t429 + t439
     t482 = t481 + t449
     t172_bar = t482 + t459
     t483 = t172 * t172
     t484 = 1.0 - t483
     t171_bar = t172_bar * t484
-
-    # grad of: np.tanh(sum(wi * xi for wi, xi in zip(w, x, strict=True)) + b)  (lecture_mlp.py:35)
     t485 = t171_bar * xs_2_2
     t486 = t171_bar * xs_2_1
     t487 = t171_bar * xs_2_0
-
-    # grad of: np.tanh(sum(wi * xi for wi, xi in zip(w, x, strict=True)) + b)  (lecture_mlp.py:35)
     t488 = t164 * t164
     t489 = 1.0 - t488
     t163_bar = t331_bar * t489
-
-    # grad of: np.tanh(sum(wi * xi for wi, xi in zip(w, x, strict=True)) + b)  (lecture_mlp.py:35)
     t490 = t163_bar * t154
     t154_bar = params_2_0_0_3 * t163_bar
     t491 = t163_bar * t144
@@ -2299,13 +1109,9 @@ def value_and_grad(params, xs, ys):
     t134_bar = params_2_0_0_1 * t163_bar
     t493 = t163_bar * t124
     t124_bar = params_2_0_0_0 * t163_bar
-
-    # grad of: np.tanh(sum(wi * xi for wi, xi in zip(w, x, strict=True)) + b)  (lecture_mlp.py:35)
     t494 = t154 * t154
     t495 = 1.0 - t494
     t153_bar = t154_bar * t495
-
-    # grad of: np.tanh(sum(wi * xi for wi, xi in zip(w, x, strict=True)) + b)  (lecture_mlp.py:35)
     t496 = t153_bar * t114
     t497 = params_1_3_0_3 * t153_bar
     t498 = t153_bar * t106
@@ -2314,13 +1120,9 @@ def value_and_grad(params, xs, ys):
     t501 = params_1_3_0_1 * t153_bar
     t502 = t153_bar * t90
     t503 = params_1_3_0_0 * t153_bar
-
-    # grad of: np.tanh(sum(wi * xi for wi, xi in zip(w, x, strict=True)) + b)  (lecture_mlp.py:35)
     t504 = t144 * t144
     t505 = 1.0 - t504
     t143_bar = t144_bar * t505
-
-    # grad of: np.tanh(sum(wi * xi for wi, xi in zip(w, x, strict=True)) + b)  (lecture_mlp.py:35)
     t506 = t143_bar * t114
     t507 = params_1_2_0_3 * t143_bar
     t508 = t143_bar * t106
@@ -2329,13 +1131,9 @@ def value_and_grad(params, xs, ys):
     t511 = params_1_2_0_1 * t143_bar
     t512 = t143_bar * t90
     t513 = params_1_2_0_0 * t143_bar
-
-    # grad of: np.tanh(sum(wi * xi for wi, xi in zip(w, x, strict=True)) + b)  (lecture_mlp.py:35)
     t514 = t134 * t134
     t515 = 1.0 - t514
     t133_bar = t134_bar * t515
-
-    # grad of: np.tanh(sum(wi * xi for wi, xi in zip(w, x, strict=True)) + b)  (lecture_mlp.py:35)
     t516 = t133_bar * t114
     t517 = params_1_1_0_3 * t133_bar
     t518 = t133_bar * t106
@@ -2344,13 +1142,9 @@ def value_and_grad(params, xs, ys):
     t521 = params_1_1_0_1 * t133_bar
     t522 = t133_bar * t90
     t523 = params_1_1_0_0 * t133_bar
-
-    # grad of: np.tanh(sum(wi * xi for wi, xi in zip(w, x, strict=True)) + b)  (lecture_mlp.py:35)
     t524 = t124 * t124
     t525 = 1.0 - t524
     t123_bar = t124_bar * t525
-
-    # grad of: np.tanh(sum(wi * xi for wi, xi in zip(w, x, strict=True)) + b)  (lecture_mlp.py:35)
     t526 = t123_bar * t114
     t527 = params_1_0_0_3 * t123_bar
     t528 = t123_bar * t106
@@ -2359,65 +1153,45 @@ def value_and_grad(params, xs, ys):
     t531 = params_1_0_0_1 * t123_bar
     t532 = t123_bar * t90
     t533 = params_1_0_0_0 * t123_bar
-
-    # grad of: np.tanh(sum(wi * xi for wi, xi in zip(w, x, strict=True)) + b)  (lecture_mlp.py:35)
     t534 = t497 + t507
     t535 = t534 + t517
     t114_bar = t535 + t527
     t536 = t114 * t114
     t537 = 1.0 - t536
     t113_bar = t114_bar * t537
-
-    # grad of: np.tanh(sum(wi * xi for wi, xi in zip(w, x, strict=True)) + b)  (lecture_mlp.py:35)
     t538 = t113_bar * xs_1_2
     t539 = t113_bar * xs_1_1
     t540 = t113_bar * xs_1_0
-
-    # grad of: np.tanh(sum(wi * xi for wi, xi in zip(w, x, strict=True)) + b)  (lecture_mlp.py:35)
     t541 = t499 + t509
     t542 = t541 + t519
     t106_bar = t542 + t529
     t543 = t106 * t106
     t544 = 1.0 - t543
     t105_bar = t106_bar * t544
-
-    # grad of: np.tanh(sum(wi * xi for wi, xi in zip(w, x, strict=True)) + b)  (lecture_mlp.py:35)
     t545 = t105_bar * xs_1_2
     t546 = t105_bar * xs_1_1
     t547 = t105_bar * xs_1_0
-
-    # grad of: np.tanh(sum(wi * xi for wi, xi in zip(w, x, strict=True)) + b)  (lecture_mlp.py:35)
     t548 = t501 + t511
     t549 = t548 + t521
     t98_bar = t549 + t531
     t550 = t98 * t98
     t551 = 1.0 - t550
     t97_bar = t98_bar * t551
-
-    # grad of: np.tanh(sum(wi * xi for wi, xi in zip(w, x, strict=True)) + b)  (lecture_mlp.py:35)
     t552 = t97_bar * xs_1_2
     t553 = t97_bar * xs_1_1
     t554 = t97_bar * xs_1_0
-
-    # grad of: np.tanh(sum(wi * xi for wi, xi in zip(w, x, strict=True)) + b)  (lecture_mlp.py:35)
     t555 = t503 + t513
     t556 = t555 + t523
     t90_bar = t556 + t533
     t557 = t90 * t90
     t558 = 1.0 - t557
     t89_bar = t90_bar * t558
-
-    # grad of: np.tanh(sum(wi * xi for wi, xi in zip(w, x, strict=True)) + b)  (lecture_mlp.py:35)
     t559 = t89_bar * xs_1_2
     t560 = t89_bar * xs_1_1
     t561 = t89_bar * xs_1_0
-
-    # grad of: np.tanh(sum(wi * xi for wi, xi in zip(w, x, strict=True)) + b)  (lecture_mlp.py:35)
     t562 = t82 * t82
     t563 = 1.0 - t562
     t81_bar = t329_bar * t563
-
-    # grad of: np.tanh(sum(wi * xi for wi, xi in zip(w, x, strict=True)) + b)  (lecture_mlp.py:35)
     t564 = t81_bar * t72
     t72_bar = params_2_0_0_3 * t81_bar
     t565 = t81_bar * t62
@@ -2426,13 +1200,9 @@ def value_and_grad(params, xs, ys):
     t52_bar = params_2_0_0_1 * t81_bar
     t567 = t81_bar * t42
     t42_bar = params_2_0_0_0 * t81_bar
-
-    # grad of: np.tanh(sum(wi * xi for wi, xi in zip(w, x, strict=True)) + b)  (lecture_mlp.py:35)
     t568 = t72 * t72
     t569 = 1.0 - t568
     t71_bar = t72_bar * t569
-
-    # grad of: np.tanh(sum(wi * xi for wi, xi in zip(w, x, strict=True)) + b)  (lecture_mlp.py:35)
     t570 = t71_bar * t32
     t571 = params_1_3_0_3 * t71_bar
     t572 = t71_bar * t24
@@ -2441,13 +1211,9 @@ def value_and_grad(params, xs, ys):
     t575 = params_1_3_0_1 * t71_bar
     t576 = t71_bar * t8
     t577 = params_1_3_0_0 * t71_bar
-
-    # grad of: np.tanh(sum(wi * xi for wi, xi in zip(w, x, strict=True)) + b)  (lecture_mlp.py:35)
     t578 = t62 * t62
     t579 = 1.0 - t578
     t61_bar = t62_bar * t579
-
-    # grad of: np.tanh(sum(wi * xi for wi, xi in zip(w, x, strict=True)) + b)  (lecture_mlp.py:35)
     t580 = t61_bar * t32
     t581 = params_1_2_0_3 * t61_bar
     t582 = t61_bar * t24
@@ -2456,13 +1222,9 @@ def value_and_grad(params, xs, ys):
     t585 = params_1_2_0_1 * t61_bar
     t586 = t61_bar * t8
     t587 = params_1_2_0_0 * t61_bar
-
-    # grad of: np.tanh(sum(wi * xi for wi, xi in zip(w, x, strict=True)) + b)  (lecture_mlp.py:35)
     t588 = t52 * t52
     t589 = 1.0 - t588
     t51_bar = t52_bar * t589
-
-    # grad of: np.tanh(sum(wi * xi for wi, xi in zip(w, x, strict=True)) + b)  (lecture_mlp.py:35)
     t590 = t51_bar * t32
     t591 = params_1_1_0_3 * t51_bar
     t592 = t51_bar * t24
@@ -2471,13 +1233,9 @@ def value_and_grad(params, xs, ys):
     t595 = params_1_1_0_1 * t51_bar
     t596 = t51_bar * t8
     t597 = params_1_1_0_0 * t51_bar
-
-    # grad of: np.tanh(sum(wi * xi for wi, xi in zip(w, x, strict=True)) + b)  (lecture_mlp.py:35)
     t598 = t42 * t42
     t599 = 1.0 - t598
     t41_bar = t42_bar * t599
-
-    # grad of: np.tanh(sum(wi * xi for wi, xi in zip(w, x, strict=True)) + b)  (lecture_mlp.py:35)
     t600 = t41_bar * t32
     t601 = params_1_0_0_3 * t41_bar
     t602 = t41_bar * t24
@@ -2486,55 +1244,39 @@ def value_and_grad(params, xs, ys):
     t605 = params_1_0_0_1 * t41_bar
     t606 = t41_bar * t8
     t607 = params_1_0_0_0 * t41_bar
-
-    # grad of: np.tanh(sum(wi * xi for wi, xi in zip(w, x, strict=True)) + b)  (lecture_mlp.py:35)
     t608 = t571 + t581
     t609 = t608 + t591
     t32_bar = t609 + t601
     t610 = t32 * t32
     t611 = 1.0 - t610
     t31_bar = t32_bar * t611
-
-    # grad of: np.tanh(sum(wi * xi for wi, xi in zip(w, x, strict=True)) + b)  (lecture_mlp.py:35)
     t612 = t31_bar * xs_0_2
     t613 = t31_bar * xs_0_1
     t614 = t31_bar * xs_0_0
-
-    # grad of: np.tanh(sum(wi * xi for wi, xi in zip(w, x, strict=True)) + b)  (lecture_mlp.py:35)
     t615 = t573 + t583
     t616 = t615 + t593
     t24_bar = t616 + t603
     t617 = t24 * t24
     t618 = 1.0 - t617
     t23_bar = t24_bar * t618
-
-    # grad of: np.tanh(sum(wi * xi for wi, xi in zip(w, x, strict=True)) + b)  (lecture_mlp.py:35)
     t619 = t23_bar * xs_0_2
     t620 = t23_bar * xs_0_1
     t621 = t23_bar * xs_0_0
-
-    # grad of: np.tanh(sum(wi * xi for wi, xi in zip(w, x, strict=True)) + b)  (lecture_mlp.py:35)
     t622 = t575 + t585
     t623 = t622 + t595
     t16_bar = t623 + t605
     t624 = t16 * t16
     t625 = 1.0 - t624
     t15_bar = t16_bar * t625
-
-    # grad of: np.tanh(sum(wi * xi for wi, xi in zip(w, x, strict=True)) + b)  (lecture_mlp.py:35)
     t626 = t15_bar * xs_0_2
     t627 = t15_bar * xs_0_1
     t628 = t15_bar * xs_0_0
-
-    # grad of: np.tanh(sum(wi * xi for wi, xi in zip(w, x, strict=True)) + b)  (lecture_mlp.py:35)
     t629 = t577 + t587
     t630 = t629 + t597
     t8_bar = t630 + t607
     t631 = t8 * t8
     t632 = 1.0 - t631
     t7_bar = t8_bar * t632
-
-    # grad of: np.tanh(sum(wi * xi for wi, xi in zip(w, x, strict=True)) + b)  (lecture_mlp.py:35)
     t633 = t7_bar * xs_0_2
     t634 = t7_bar * xs_0_1
     t635 = t7_bar * xs_0_0

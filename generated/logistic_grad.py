@@ -32,9 +32,8 @@ def _arguments(params, X, y):
 
 
 @np.errstate(all="ignore")
-def forward(params, X, y):
-    """The value of logistic_loss."""
-    w, b, X, y = _arguments(params, X, y)
+def _forward(w, b, X, y):
+    """The forward pass, written once: the value and what the gradient reads."""
 
     # z = X @ params["w"] + params["b"]  (logistic.py:29)
     t1 = X @ w
@@ -54,7 +53,14 @@ def forward(params, X, y):
     t9 = 0.001 * t8
     t10 = data + t9
 
-    return float(t10)
+    return t10, t5, t4, t2
+
+
+def forward(params, X, y):
+    """The value of logistic_loss."""
+    w, b, X, y = _arguments(params, X, y)
+
+    return float(_forward(w, b, X, y)[0])
 
 
 def gradient(params, X, y):
@@ -66,24 +72,7 @@ def gradient(params, X, y):
 def value_and_grad(params, X, y):
     """The value and the gradient."""
     w, b, X, y = _arguments(params, X, y)
-
-    # z = X @ params["w"] + params["b"]  (logistic.py:29)
-    t1 = X @ w
-    z = np.add(t1, b, out=t1)
-
-    # data = np.log(1 + np.exp(-y * z)).mean()  (logistic.py:30)
-    t2 = -y
-    t3 = t2 * z
-    t4 = np.exp(t3)
-    t5 = 1 + t4
-    t6 = np.log(t5)
-    data = np.mean(t6)
-
-    # return data + 1e-3 * (params["w"] ** 2).sum()  (logistic.py:31)
-    t7 = w**2
-    t8 = np.add.reduce(t7, axis=None)
-    t9 = 0.001 * t8
-    t10 = data + t9
+    t10, t5, t4, t2 = _forward(w, b, X, y)
 
     # grad of: return data + 1e-3 * (params["w"] ** 2).sum()  (logistic.py:31)
     t11 = 2 * w

@@ -42,9 +42,8 @@ def _arguments(params, x):
 
 
 @np.errstate(all="ignore")
-def forward(params, x):
-    """The value of mixture_nll."""
-    logits, means, log_scales, x = _arguments(params, x)
+def _forward(logits, means, log_scales, x):
+    """The forward pass, written once: the value and what the gradient reads."""
 
     # log_weights = params["logits"] - logsumexp(params["logits"])  (mixture.py:35)
     t1 = scipy.special.logsumexp(logits)
@@ -70,7 +69,14 @@ def forward(params, x):
     t9 = np.mean(t8)
     t10 = -t9
 
-    return float(t10)
+    return t10, t8, t7, z, scales, log_weights
+
+
+def forward(params, x):
+    """The value of mixture_nll."""
+    logits, means, log_scales, x = _arguments(params, x)
+
+    return float(_forward(logits, means, log_scales, x)[0])
 
 
 def gradient(params, x):
@@ -82,30 +88,7 @@ def gradient(params, x):
 def value_and_grad(params, x):
     """The value and the gradient."""
     logits, means, log_scales, x = _arguments(params, x)
-
-    # log_weights = params["logits"] - logsumexp(params["logits"])  (mixture.py:35)
-    t1 = scipy.special.logsumexp(logits)
-    log_weights = logits - t1
-
-    # scales = np.exp(params["log_scales"])  (mixture.py:36)
-    scales = np.exp(log_scales)
-
-    # z = (x[:, None] - params["means"]) / scales  (mixture.py:37)
-    t2 = x[:, None]
-    t3 = t2 - means
-    z = np.true_divide(t3, scales, out=t3)
-
-    # log_normal = -0.5 * z**2 - params["log_scales"] - 0.5 * np.log(2 * np.pi)  (mixture.py:38)
-    t4 = z**2
-    t5 = -0.5 * t4
-    t6 = t5 - log_scales
-    log_normal = t6 - 0.9189385332046727
-
-    # return -logsumexp(log_weights + log_normal, axis=1).mean()  (mixture.py:39)
-    t7 = log_weights + log_normal
-    t8 = scipy.special.logsumexp(t7, axis=1)
-    t9 = np.mean(t8)
-    t10 = -t9
+    t10, t8, t7, z, scales, log_weights = _forward(logits, means, log_scales, x)
 
     # grad of: return -logsumexp(log_weights + log_normal, axis=1).mean()  (mixture.py:39)
     t8_bar = np.broadcast_to(-0.005, (200,))

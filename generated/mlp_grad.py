@@ -63,85 +63,10 @@ def _arguments(params, X, y):
 
 
 @np.errstate(all="ignore")
-def forward(params, X, y):
-    """The value of mlp_loss."""
-    params_0_0, params_0_1, params_1_0, params_1_1, params_2_0, params_2_1, X, y = (
-        _arguments(params, X, y)
-    )
-
-    # h = h @ W.T + b  (mlp.py:29)
-    t1 = params_0_0.T
-    t2 = X @ t1
-    h = np.add(t2, params_0_1, out=t2)
-
-    # h = np.maximum(h, 0)  (mlp.py:31)
-    h_1 = np.maximum(h, 0, out=h)
-
-    # h = h @ W.T + b  (mlp.py:29)
-    t3 = params_1_0.T
-    t4 = h_1 @ t3
-    h_2 = np.add(t4, params_1_1, out=t4)
-
-    # h = np.maximum(h, 0)  (mlp.py:31)
-    h_3 = np.maximum(h_2, 0, out=h_2)
-
-    # h = h @ W.T + b  (mlp.py:29)
-    t5 = params_2_0.T
-    t6 = h_3 @ t5
-    h_4 = np.add(t6, params_2_1, out=t6)
-
-    # score = h[:, 0]  (mlp.py:32)
-    score = h_4[:, 0]
-
-    # data_loss = np.maximum(1 - y * score, 0).mean()  (mlp.py:33)
-    t7 = y * score
-    t8 = 1 - t7
-    t9 = np.maximum(t8, 0)
-    data_loss = np.mean(t9)
-
-    # reg_loss = 1e-4 * sum((W * W).sum() + (b * b).sum() for W, b in params)  (mlp.py:34)
-    t10 = params_0_0 * params_0_0
-    t11 = np.add.reduce(t10, axis=None)
-    t12 = params_0_1 * params_0_1
-    t13 = np.add.reduce(t12, axis=None)
-    t14 = t11 + t13
-    t15 = params_1_0 * params_1_0
-    t16 = np.add.reduce(t15, axis=None)
-    t17 = params_1_1 * params_1_1
-    t18 = np.add.reduce(t17, axis=None)
-    t19 = t16 + t18
-
-    # reg_loss = 1e-4 * sum((W * W).sum() + (b * b).sum() for W, b in params)  (mlp.py:34)
-    t20 = t14 + t19
-
-    # reg_loss = 1e-4 * sum((W * W).sum() + (b * b).sum() for W, b in params)  (mlp.py:34)
-    t21 = params_2_0 * params_2_0
-    t22 = np.add.reduce(t21, axis=None)
-    t23 = params_2_1 * params_2_1
-    t24 = np.reshape(t23, ())
-    t25 = t22 + t24
-
-    # reg_loss = 1e-4 * sum((W * W).sum() + (b * b).sum() for W, b in params)  (mlp.py:34)
-    t26 = t20 + t25
-    reg_loss = 0.0001 * t26
-
-    # return data_loss + reg_loss  (mlp.py:35)
-    t27 = data_loss + reg_loss
-
-    return float(t27)
-
-
-def gradient(params, X, y):
-    """The gradient (same structure as the differentiated arguments)."""
-    return value_and_grad(params, X, y)[1]
-
-
-@np.errstate(all="ignore")
-def value_and_grad(params, X, y):
-    """The value and the gradient."""
-    params_0_0, params_0_1, params_1_0, params_1_1, params_2_0, params_2_1, X, y = (
-        _arguments(params, X, y)
-    )
+def _forward(
+    params_0_0, params_0_1, params_1_0, params_1_1, params_2_0, params_2_1, X, y
+):
+    """The forward pass, written once: the value and what the gradient reads."""
 
     # h = h @ W.T + b  (mlp.py:29)
     t1 = params_0_0.T
@@ -184,23 +109,48 @@ def value_and_grad(params, X, y):
     t17 = params_1_1 * params_1_1
     t18 = np.add.reduce(t17, axis=None)
     t19 = t16 + t18
-
-    # reg_loss = 1e-4 * sum((W * W).sum() + (b * b).sum() for W, b in params)  (mlp.py:34)
     t20 = t14 + t19
-
-    # reg_loss = 1e-4 * sum((W * W).sum() + (b * b).sum() for W, b in params)  (mlp.py:34)
     t21 = params_2_0 * params_2_0
     t22 = np.add.reduce(t21, axis=None)
     t23 = params_2_1 * params_2_1
     t24 = np.reshape(t23, ())
     t25 = t22 + t24
-
-    # reg_loss = 1e-4 * sum((W * W).sum() + (b * b).sum() for W, b in params)  (mlp.py:34)
     t26 = t20 + t25
     reg_loss = 0.0001 * t26
 
     # return data_loss + reg_loss  (mlp.py:35)
     t27 = data_loss + reg_loss
+
+    return t27, t8, h_3, h_2, h_1, h
+
+
+def forward(params, X, y):
+    """The value of mlp_loss."""
+    params_0_0, params_0_1, params_1_0, params_1_1, params_2_0, params_2_1, X, y = (
+        _arguments(params, X, y)
+    )
+
+    return float(
+        _forward(
+            params_0_0, params_0_1, params_1_0, params_1_1, params_2_0, params_2_1, X, y
+        )[0]
+    )
+
+
+def gradient(params, X, y):
+    """The gradient (same structure as the differentiated arguments)."""
+    return value_and_grad(params, X, y)[1]
+
+
+@np.errstate(all="ignore")
+def value_and_grad(params, X, y):
+    """The value and the gradient."""
+    params_0_0, params_0_1, params_1_0, params_1_1, params_2_0, params_2_1, X, y = (
+        _arguments(params, X, y)
+    )
+    t27, t8, h_3, h_2, h_1, h = _forward(
+        params_0_0, params_0_1, params_1_0, params_1_1, params_2_0, params_2_1, X, y
+    )
 
     # grad of: reg_loss = 1e-4 * sum((W * W).sum() + (b * b).sum() for W, b in params)  (mlp.py:34)
     t28 = 0.0001 * params_2_1

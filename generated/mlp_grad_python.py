@@ -156,11 +156,10 @@ def _arguments(params, X, y):
     return params_0_0, params_0_1, params_1_0, params_1_1, params_2_0, params_2_1, X, y
 
 
-def forward(params, X, y):
-    """The value of mlp_loss."""
-    params_0_0, params_0_1, params_1_0, params_1_1, params_2_0, params_2_1, X, y = (
-        _arguments(params, X, y)
-    )
+def _forward(
+    params_0_0, params_0_1, params_1_0, params_1_1, params_2_0, params_2_1, X, y
+):
+    """The forward pass, written once: the value and what the gradient reads."""
 
     # h = h @ W.T + b  (mlp.py:29)
     t1 = _transpose(params_0_0, (16, 2), (1, 0))
@@ -203,25 +202,32 @@ def forward(params, X, y):
     t17 = [_x * _x for _x in params_1_1]
     t18 = sum(t17)
     t19 = t16 + t18
-
-    # reg_loss = 1e-4 * sum((W * W).sum() + (b * b).sum() for W, b in params)  (mlp.py:34)
     t20 = t14 + t19
-
-    # reg_loss = 1e-4 * sum((W * W).sum() + (b * b).sum() for W, b in params)  (mlp.py:34)
     t21 = [_x * _x for _x in params_2_0]
     t22 = sum(t21)
     t23 = [_x * _x for _x in params_2_1]
     t24 = t23[0]
     t25 = t22 + t24
-
-    # reg_loss = 1e-4 * sum((W * W).sum() + (b * b).sum() for W, b in params)  (mlp.py:34)
     t26 = t20 + t25
     reg_loss = 0.0001 * t26
 
     # return data_loss + reg_loss  (mlp.py:35)
     t27 = data_loss + reg_loss
 
-    return float(t27)
+    return t27, t8, h_3, h_2, h_1, h
+
+
+def forward(params, X, y):
+    """The value of mlp_loss."""
+    params_0_0, params_0_1, params_1_0, params_1_1, params_2_0, params_2_1, X, y = (
+        _arguments(params, X, y)
+    )
+
+    return float(
+        _forward(
+            params_0_0, params_0_1, params_1_0, params_1_1, params_2_0, params_2_1, X, y
+        )[0]
+    )
 
 
 def gradient(params, X, y):
@@ -234,65 +240,9 @@ def value_and_grad(params, X, y):
     params_0_0, params_0_1, params_1_0, params_1_1, params_2_0, params_2_1, X, y = (
         _arguments(params, X, y)
     )
-
-    # h = h @ W.T + b  (mlp.py:29)
-    t1 = _transpose(params_0_0, (16, 2), (1, 0))
-    t2 = _matmul(X, t1, 64, 2, 16)
-    h = [_x + _y for _x, _y in zip(t2, _broadcast(params_0_1, (16,), (64, 16)))]
-
-    # h = np.maximum(h, 0)  (mlp.py:31)
-    h_1 = [0 if _x <= 0 else _x for _x in h]
-
-    # h = h @ W.T + b  (mlp.py:29)
-    t3 = _transpose(params_1_0, (16, 16), (1, 0))
-    t4 = _matmul(h_1, t3, 64, 16, 16)
-    h_2 = [_x + _y for _x, _y in zip(t4, _broadcast(params_1_1, (16,), (64, 16)))]
-
-    # h = np.maximum(h, 0)  (mlp.py:31)
-    h_3 = [0 if _x <= 0 else _x for _x in h_2]
-
-    # h = h @ W.T + b  (mlp.py:29)
-    t5 = params_2_0  # the same flat list, as shape (16, 1)
-    t6 = _matmul(h_3, t5, 64, 16, 1)
-    h_4 = [_x + _y for _x, _y in zip(t6, _broadcast(params_2_1, (1,), (64, 1)))]
-
-    # score = h[:, 0]  (mlp.py:32)
-    score = h_4  # the same flat list, as shape (64,)
-
-    # data_loss = np.maximum(1 - y * score, 0).mean()  (mlp.py:33)
-    t7 = [_x * _y for _x, _y in zip(y, score)]
-    t8 = [1 - _x for _x in t7]
-    t9 = [0 if _x <= 0 else _x for _x in t8]
-    data_loss = sum(t9) / 64
-
-    # reg_loss = 1e-4 * sum((W * W).sum() + (b * b).sum() for W, b in params)  (mlp.py:34)
-    t10 = [_x * _x for _x in params_0_0]
-    t11 = sum(t10)
-    t12 = [_x * _x for _x in params_0_1]
-    t13 = sum(t12)
-    t14 = t11 + t13
-    t15 = [_x * _x for _x in params_1_0]
-    t16 = sum(t15)
-    t17 = [_x * _x for _x in params_1_1]
-    t18 = sum(t17)
-    t19 = t16 + t18
-
-    # reg_loss = 1e-4 * sum((W * W).sum() + (b * b).sum() for W, b in params)  (mlp.py:34)
-    t20 = t14 + t19
-
-    # reg_loss = 1e-4 * sum((W * W).sum() + (b * b).sum() for W, b in params)  (mlp.py:34)
-    t21 = [_x * _x for _x in params_2_0]
-    t22 = sum(t21)
-    t23 = [_x * _x for _x in params_2_1]
-    t24 = t23[0]
-    t25 = t22 + t24
-
-    # reg_loss = 1e-4 * sum((W * W).sum() + (b * b).sum() for W, b in params)  (mlp.py:34)
-    t26 = t20 + t25
-    reg_loss = 0.0001 * t26
-
-    # return data_loss + reg_loss  (mlp.py:35)
-    t27 = data_loss + reg_loss
+    t27, t8, h_3, h_2, h_1, h = _forward(
+        params_0_0, params_0_1, params_1_0, params_1_1, params_2_0, params_2_1, X, y
+    )
 
     # grad of: reg_loss = 1e-4 * sum((W * W).sum() + (b * b).sum() for W, b in params)  (mlp.py:34)
     t28 = [0.0001 * _x for _x in params_2_1]

@@ -140,91 +140,10 @@ def _arguments_2(params, X):
 
 
 @np.errstate(all="ignore")
-def forward(params, X, y):
-    """The value of loss."""
-    params_0_0, params_0_1, params_1_0, params_1_1, params_2_0, params_2_1, X, y = (
-        _arguments(params, X, y)
-    )
-
-    # margins = symgrad.relu(1 + -y * scores(params, X))  (moons.py:74)
-    t1 = -y
-
-    # h = h @ W.T + b  (moons.py:65)
-    t2 = params_0_0.T
-    t3 = X @ t2
-    h = np.add(t3, params_0_1, out=t3)
-
-    # h = symgrad.relu(h)  (moons.py:67)
-    h_1 = np.maximum(h, 0.0, out=h)
-
-    # h = h @ W.T + b  (moons.py:65)
-    t4 = params_1_0.T
-    t5 = h_1 @ t4
-    h_2 = np.add(t5, params_1_1, out=t5)
-
-    # h = symgrad.relu(h)  (moons.py:67)
-    h_3 = np.maximum(h_2, 0.0, out=h_2)
-
-    # h = h @ W.T + b  (moons.py:65)
-    t6 = params_2_0.T
-    t7 = h_3 @ t6
-    h_4 = np.add(t7, params_2_1, out=t7)
-
-    # return h[:, 0]  (moons.py:68)
-    t8 = h_4[:, 0]
-
-    # margins = symgrad.relu(1 + -y * scores(params, X))  (moons.py:74)
-    t9 = t1 * t8
-    t10 = 1 + t9
-    margins = np.maximum(t10, 0.0)
-
-    # data_loss = margins.sum() * (1.0 / len(margins))  (moons.py:75)
-    t11 = np.add.reduce(margins, axis=None)
-    data_loss = t11 * 0.01
-
-    # reg_loss = 1e-4 * sum((W * W).sum() + (b * b).sum() for W, b in params)  (moons.py:76)
-    t12 = params_0_0 * params_0_0
-    t13 = np.add.reduce(t12, axis=None)
-    t14 = params_0_1 * params_0_1
-    t15 = np.add.reduce(t14, axis=None)
-    t16 = t13 + t15
-    t17 = params_1_0 * params_1_0
-    t18 = np.add.reduce(t17, axis=None)
-    t19 = params_1_1 * params_1_1
-    t20 = np.add.reduce(t19, axis=None)
-    t21 = t18 + t20
-
-    # reg_loss = 1e-4 * sum((W * W).sum() + (b * b).sum() for W, b in params)  (moons.py:76)
-    t22 = t16 + t21
-
-    # reg_loss = 1e-4 * sum((W * W).sum() + (b * b).sum() for W, b in params)  (moons.py:76)
-    t23 = params_2_0 * params_2_0
-    t24 = np.add.reduce(t23, axis=None)
-    t25 = params_2_1 * params_2_1
-    t26 = np.reshape(t25, ())
-    t27 = t24 + t26
-
-    # reg_loss = 1e-4 * sum((W * W).sum() + (b * b).sum() for W, b in params)  (moons.py:76)
-    t28 = t22 + t27
-    reg_loss = 0.0001 * t28
-
-    # return data_loss + reg_loss  (moons.py:77)
-    t29 = data_loss + reg_loss
-
-    return float(t29)
-
-
-def gradient(params, X, y):
-    """The gradient (same structure as the differentiated arguments)."""
-    return value_and_grad(params, X, y)[1]
-
-
-@np.errstate(all="ignore")
-def value_and_grad(params, X, y):
-    """The value and the gradient."""
-    params_0_0, params_0_1, params_1_0, params_1_1, params_2_0, params_2_1, X, y = (
-        _arguments(params, X, y)
-    )
+def _forward(
+    params_0_0, params_0_1, params_1_0, params_1_1, params_2_0, params_2_1, X, y
+):
+    """The forward pass, written once: the value and what the gradient reads."""
 
     # margins = symgrad.relu(1 + -y * scores(params, X))  (moons.py:74)
     t1 = -y
@@ -273,23 +192,48 @@ def value_and_grad(params, X, y):
     t19 = params_1_1 * params_1_1
     t20 = np.add.reduce(t19, axis=None)
     t21 = t18 + t20
-
-    # reg_loss = 1e-4 * sum((W * W).sum() + (b * b).sum() for W, b in params)  (moons.py:76)
     t22 = t16 + t21
-
-    # reg_loss = 1e-4 * sum((W * W).sum() + (b * b).sum() for W, b in params)  (moons.py:76)
     t23 = params_2_0 * params_2_0
     t24 = np.add.reduce(t23, axis=None)
     t25 = params_2_1 * params_2_1
     t26 = np.reshape(t25, ())
     t27 = t24 + t26
-
-    # reg_loss = 1e-4 * sum((W * W).sum() + (b * b).sum() for W, b in params)  (moons.py:76)
     t28 = t22 + t27
     reg_loss = 0.0001 * t28
 
     # return data_loss + reg_loss  (moons.py:77)
     t29 = data_loss + reg_loss
+
+    return t29, t10, t1, h_3, h_2, h_1, h
+
+
+def forward(params, X, y):
+    """The value of loss."""
+    params_0_0, params_0_1, params_1_0, params_1_1, params_2_0, params_2_1, X, y = (
+        _arguments(params, X, y)
+    )
+
+    return float(
+        _forward(
+            params_0_0, params_0_1, params_1_0, params_1_1, params_2_0, params_2_1, X, y
+        )[0]
+    )
+
+
+def gradient(params, X, y):
+    """The gradient (same structure as the differentiated arguments)."""
+    return value_and_grad(params, X, y)[1]
+
+
+@np.errstate(all="ignore")
+def value_and_grad(params, X, y):
+    """The value and the gradient."""
+    params_0_0, params_0_1, params_1_0, params_1_1, params_2_0, params_2_1, X, y = (
+        _arguments(params, X, y)
+    )
+    t29, t10, t1, h_3, h_2, h_1, h = _forward(
+        params_0_0, params_0_1, params_1_0, params_1_1, params_2_0, params_2_1, X, y
+    )
 
     # grad of: reg_loss = 1e-4 * sum((W * W).sum() + (b * b).sum() for W, b in params)  (moons.py:76)
     t30 = 0.0001 * params_2_1

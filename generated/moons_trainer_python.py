@@ -209,11 +209,10 @@ def _arguments_2(params, X):
     return params_0_0, params_0_1, params_1_0, params_1_1, params_2_0, params_2_1, X
 
 
-def forward(params, X, y):
-    """The value of loss."""
-    params_0_0, params_0_1, params_1_0, params_1_1, params_2_0, params_2_1, X, y = (
-        _arguments(params, X, y)
-    )
+def _forward(
+    params_0_0, params_0_1, params_1_0, params_1_1, params_2_0, params_2_1, X, y
+):
+    """The forward pass, written once: the value and what the gradient reads."""
 
     # margins = symgrad.relu(1 + -y * scores(params, X))  (moons.py:74)
     t1 = [-_x for _x in y]
@@ -262,25 +261,32 @@ def forward(params, X, y):
     t19 = [_x * _x for _x in params_1_1]
     t20 = sum(t19)
     t21 = t18 + t20
-
-    # reg_loss = 1e-4 * sum((W * W).sum() + (b * b).sum() for W, b in params)  (moons.py:76)
     t22 = t16 + t21
-
-    # reg_loss = 1e-4 * sum((W * W).sum() + (b * b).sum() for W, b in params)  (moons.py:76)
     t23 = [_x * _x for _x in params_2_0]
     t24 = sum(t23)
     t25 = [_x * _x for _x in params_2_1]
     t26 = t25[0]
     t27 = t24 + t26
-
-    # reg_loss = 1e-4 * sum((W * W).sum() + (b * b).sum() for W, b in params)  (moons.py:76)
     t28 = t22 + t27
     reg_loss = 0.0001 * t28
 
     # return data_loss + reg_loss  (moons.py:77)
     t29 = data_loss + reg_loss
 
-    return float(t29)
+    return t29, t10, t1, h_3, h_2, h_1, h
+
+
+def forward(params, X, y):
+    """The value of loss."""
+    params_0_0, params_0_1, params_1_0, params_1_1, params_2_0, params_2_1, X, y = (
+        _arguments(params, X, y)
+    )
+
+    return float(
+        _forward(
+            params_0_0, params_0_1, params_1_0, params_1_1, params_2_0, params_2_1, X, y
+        )[0]
+    )
 
 
 def gradient(params, X, y):
@@ -293,71 +299,9 @@ def value_and_grad(params, X, y):
     params_0_0, params_0_1, params_1_0, params_1_1, params_2_0, params_2_1, X, y = (
         _arguments(params, X, y)
     )
-
-    # margins = symgrad.relu(1 + -y * scores(params, X))  (moons.py:74)
-    t1 = [-_x for _x in y]
-
-    # h = h @ W.T + b  (moons.py:65)
-    t2 = _transpose(params_0_0, (16, 2), (1, 0))
-    t3 = _matmul(X, t2, 100, 2, 16)
-    h = [_x + _y for _x, _y in zip(t3, _broadcast(params_0_1, (16,), (100, 16)))]
-
-    # h = symgrad.relu(h)  (moons.py:67)
-    h_1 = [0.0 if _x <= 0.0 else _x for _x in h]
-
-    # h = h @ W.T + b  (moons.py:65)
-    t4 = _transpose(params_1_0, (16, 16), (1, 0))
-    t5 = _matmul(h_1, t4, 100, 16, 16)
-    h_2 = [_x + _y for _x, _y in zip(t5, _broadcast(params_1_1, (16,), (100, 16)))]
-
-    # h = symgrad.relu(h)  (moons.py:67)
-    h_3 = [0.0 if _x <= 0.0 else _x for _x in h_2]
-
-    # h = h @ W.T + b  (moons.py:65)
-    t6 = params_2_0  # the same flat list, as shape (16, 1)
-    t7 = _matmul(h_3, t6, 100, 16, 1)
-    h_4 = [_x + _y for _x, _y in zip(t7, _broadcast(params_2_1, (1,), (100, 1)))]
-
-    # return h[:, 0]  (moons.py:68)
-    t8 = h_4  # the same flat list, as shape (100,)
-
-    # margins = symgrad.relu(1 + -y * scores(params, X))  (moons.py:74)
-    t9 = [_x * _y for _x, _y in zip(t1, t8)]
-    t10 = [1 + _x for _x in t9]
-    margins = [0.0 if _x <= 0.0 else _x for _x in t10]
-
-    # data_loss = margins.sum() * (1.0 / len(margins))  (moons.py:75)
-    t11 = sum(margins)
-    data_loss = t11 * 0.01
-
-    # reg_loss = 1e-4 * sum((W * W).sum() + (b * b).sum() for W, b in params)  (moons.py:76)
-    t12 = [_x * _x for _x in params_0_0]
-    t13 = sum(t12)
-    t14 = [_x * _x for _x in params_0_1]
-    t15 = sum(t14)
-    t16 = t13 + t15
-    t17 = [_x * _x for _x in params_1_0]
-    t18 = sum(t17)
-    t19 = [_x * _x for _x in params_1_1]
-    t20 = sum(t19)
-    t21 = t18 + t20
-
-    # reg_loss = 1e-4 * sum((W * W).sum() + (b * b).sum() for W, b in params)  (moons.py:76)
-    t22 = t16 + t21
-
-    # reg_loss = 1e-4 * sum((W * W).sum() + (b * b).sum() for W, b in params)  (moons.py:76)
-    t23 = [_x * _x for _x in params_2_0]
-    t24 = sum(t23)
-    t25 = [_x * _x for _x in params_2_1]
-    t26 = t25[0]
-    t27 = t24 + t26
-
-    # reg_loss = 1e-4 * sum((W * W).sum() + (b * b).sum() for W, b in params)  (moons.py:76)
-    t28 = t22 + t27
-    reg_loss = 0.0001 * t28
-
-    # return data_loss + reg_loss  (moons.py:77)
-    t29 = data_loss + reg_loss
+    t29, t10, t1, h_3, h_2, h_1, h = _forward(
+        params_0_0, params_0_1, params_1_0, params_1_1, params_2_0, params_2_1, X, y
+    )
 
     # grad of: reg_loss = 1e-4 * sum((W * W).sum() + (b * b).sum() for W, b in params)  (moons.py:76)
     t30 = [0.0001 * _x for _x in params_2_1]

@@ -20,9 +20,8 @@ def _arguments(x1, x2, w1, w2, b):
 
 
 @np.errstate(all="ignore")
-def forward(x1, x2, w1, w2, b):
-    """The value of neuron."""
-    x1, x2, w1, w2, b = _arguments(x1, x2, w1, w2, b)
+def _forward(x1, x2, w1, w2, b):
+    """The forward pass, written once: the value and what the gradient reads."""
 
     # n = x1 * w1 + x2 * w2 + b  (neuron.py:17)
     t1 = x1 * w1
@@ -33,7 +32,14 @@ def forward(x1, x2, w1, w2, b):
     # o = n.tanh()  (neuron.py:18)
     o = np.tanh(n)
 
-    return float(o)
+    return o
+
+
+def forward(x1, x2, w1, w2, b):
+    """The value of neuron."""
+    x1, x2, w1, w2, b = _arguments(x1, x2, w1, w2, b)
+
+    return float(_forward(x1, x2, w1, w2, b))
 
 
 def gradient(x1, x2, w1, w2, b):
@@ -45,15 +51,7 @@ def gradient(x1, x2, w1, w2, b):
 def value_and_grad(x1, x2, w1, w2, b):
     """The value and the gradient."""
     x1, x2, w1, w2, b = _arguments(x1, x2, w1, w2, b)
-
-    # n = x1 * w1 + x2 * w2 + b  (neuron.py:17)
-    t1 = x1 * w1
-    t2 = x2 * w2
-    t3 = t1 + t2
-    n = t3 + b
-
-    # o = n.tanh()  (neuron.py:18)
-    o = np.tanh(n)
+    o = _forward(x1, x2, w1, w2, b)
 
     # grad of: o = n.tanh()  (neuron.py:18)
     t4 = o * o

@@ -57,9 +57,8 @@ def _arguments_2(params, X):
 
 
 @np.errstate(all="ignore")
-def forward(params, X, y):
-    """The value of loss."""
-    w, b, X, y = _arguments(params, X, y)
+def _forward(w, b, X, y):
+    """The forward pass, written once: the value and what the gradient reads."""
 
     # return X @ params["w"] + params["b"]  (newton_logistic.py:30)
     t1 = X @ w
@@ -77,7 +76,14 @@ def forward(params, X, y):
     t8 = 0.001 * t7
     t9 = t5 + t8
 
-    return float(t9)
+    return t9, t3, t4
+
+
+def forward(params, X, y):
+    """The value of loss."""
+    w, b, X, y = _arguments(params, X, y)
+
+    return float(_forward(w, b, X, y)[0])
 
 
 def gradient(params, X, y):
@@ -89,22 +95,7 @@ def gradient(params, X, y):
 def value_and_grad(params, X, y):
     """The value and the gradient."""
     w, b, X, y = _arguments(params, X, y)
-
-    # return X @ params["w"] + params["b"]  (newton_logistic.py:30)
-    t1 = X @ w
-    t2 = np.add(t1, b, out=t1)
-
-    # margins = y * scores(params, X)  (newton_logistic.py:35)
-    margins = y * t2
-
-    # return np.mean(np.logaddexp(0.0, -margins)) + 1e-3 * np.sum(params["w"] ** 2)  (newton_logistic.py:36)
-    t3 = -margins
-    t4 = np.logaddexp(0.0, t3)
-    t5 = np.mean(t4)
-    t6 = w**2
-    t7 = np.add.reduce(t6, axis=None)
-    t8 = 0.001 * t7
-    t9 = t5 + t8
+    t9, t3, t4 = _forward(w, b, X, y)
 
     # grad of: return np.mean(np.logaddexp(0.0, -margins)) + 1e-3 * np.sum(params["w"] ** 2)  (newton_logistic.py:36)
     t10 = 2 * w

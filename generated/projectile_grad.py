@@ -18,9 +18,8 @@ def _arguments(v, theta, h):
 
 
 @np.errstate(all="ignore")
-def forward(v, theta, h):
-    """The value of flight_range."""
-    v, theta, h = _arguments(v, theta, h)
+def _forward(v, theta, h):
+    """The forward pass, written once: the value and what the gradient reads."""
 
     # vx = v * np.cos(theta)  (projectile.py:24)
     t1 = np.cos(theta)
@@ -39,7 +38,14 @@ def forward(v, theta, h):
     t8 = vy + t7
     t9 = t3 * t8
 
-    return float(t9)
+    return t9, t3, t7, vy, t8, t2, t1
+
+
+def forward(v, theta, h):
+    """The value of flight_range."""
+    v, theta, h = _arguments(v, theta, h)
+
+    return float(_forward(v, theta, h)[0])
 
 
 def gradient(v, theta, h):
@@ -51,23 +57,7 @@ def gradient(v, theta, h):
 def value_and_grad(v, theta, h):
     """The value and the gradient."""
     v, theta, h = _arguments(v, theta, h)
-
-    # vx = v * np.cos(theta)  (projectile.py:24)
-    t1 = np.cos(theta)
-    vx = v * t1
-
-    # vy = v * np.sin(theta)  (projectile.py:25)
-    t2 = np.sin(theta)
-    vy = v * t2
-
-    # return vx / G * (vy + np.sqrt(vy**2 + 2 * G * h))  (projectile.py:26)
-    t3 = vx / 9.81
-    t4 = vy**2
-    t5 = 19.62 * h
-    t6 = t4 + t5
-    t7 = np.sqrt(t6)
-    t8 = vy + t7
-    t9 = t3 * t8
+    t9, t3, t7, vy, t8, t2, t1 = _forward(v, theta, h)
 
     # grad of: return vx / G * (vy + np.sqrt(vy**2 + 2 * G * h))  (projectile.py:26)
     t10 = t3 * 0.5

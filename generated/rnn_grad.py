@@ -51,9 +51,8 @@ def _arguments(params, xs, target):
 
 
 @np.errstate(all="ignore")
-def forward(params, xs, target):
-    """The value of rnn_loss."""
-    W, b, V, xs, target = _arguments(params, xs, target)
+def _forward(W, b, V, xs, target):
+    """The forward pass, written once: the value and what the gradient reads."""
 
     # for x in xs:  (rnn.py:34)
     t1 = xs[0]
@@ -117,7 +116,14 @@ def forward(params, xs, target):
     t26 = t25**2
     t27 = np.mean(t26)
 
-    return float(t27)
+    return t27, t25, h_5, t22, h_4, t18, h_3, t14, h_2, t10, h_1, t6, h, t2
+
+
+def forward(params, xs, target):
+    """The value of rnn_loss."""
+    W, b, V, xs, target = _arguments(params, xs, target)
+
+    return float(_forward(W, b, V, xs, target)[0])
 
 
 def gradient(params, xs, target):
@@ -129,68 +135,9 @@ def gradient(params, xs, target):
 def value_and_grad(params, xs, target):
     """The value and the gradient."""
     W, b, V, xs, target = _arguments(params, xs, target)
-
-    # for x in xs:  (rnn.py:34)
-    t1 = xs[0]
-
-    # h = np.tanh(np.concatenate([x, h], axis=1) @ params["W"] + params["b"])  (rnn.py:35)
-    t2 = np.concatenate([t1, _const_1], axis=1)
-    t3 = t2 @ W
-    t4 = np.add(t3, b, out=t3)
-    h = np.tanh(t4, out=t4)
-
-    # for x in xs:  (rnn.py:34)
-    t5 = xs[1]
-
-    # h = np.tanh(np.concatenate([x, h], axis=1) @ params["W"] + params["b"])  (rnn.py:35)
-    t6 = np.concatenate([t5, h], axis=1)
-    t7 = t6 @ W
-    t8 = np.add(t7, b, out=t7)
-    h_1 = np.tanh(t8, out=t8)
-
-    # for x in xs:  (rnn.py:34)
-    t9 = xs[2]
-
-    # h = np.tanh(np.concatenate([x, h], axis=1) @ params["W"] + params["b"])  (rnn.py:35)
-    t10 = np.concatenate([t9, h_1], axis=1)
-    t11 = t10 @ W
-    t12 = np.add(t11, b, out=t11)
-    h_2 = np.tanh(t12, out=t12)
-
-    # for x in xs:  (rnn.py:34)
-    t13 = xs[3]
-
-    # h = np.tanh(np.concatenate([x, h], axis=1) @ params["W"] + params["b"])  (rnn.py:35)
-    t14 = np.concatenate([t13, h_2], axis=1)
-    t15 = t14 @ W
-    t16 = np.add(t15, b, out=t15)
-    h_3 = np.tanh(t16, out=t16)
-
-    # for x in xs:  (rnn.py:34)
-    t17 = xs[4]
-
-    # h = np.tanh(np.concatenate([x, h], axis=1) @ params["W"] + params["b"])  (rnn.py:35)
-    t18 = np.concatenate([t17, h_3], axis=1)
-    t19 = t18 @ W
-    t20 = np.add(t19, b, out=t19)
-    h_4 = np.tanh(t20, out=t20)
-
-    # for x in xs:  (rnn.py:34)
-    t21 = xs[5]
-
-    # h = np.tanh(np.concatenate([x, h], axis=1) @ params["W"] + params["b"])  (rnn.py:35)
-    t22 = np.concatenate([t21, h_4], axis=1)
-    t23 = t22 @ W
-    t24 = np.add(t23, b, out=t23)
-    h_5 = np.tanh(t24, out=t24)
-
-    # prediction = h @ params["V"]  (rnn.py:36)
-    prediction = h_5 @ V
-
-    # return np.mean((prediction - target) ** 2)  (rnn.py:37)
-    t25 = prediction - target
-    t26 = t25**2
-    t27 = np.mean(t26)
+    t27, t25, h_5, t22, h_4, t18, h_3, t14, h_2, t10, h_1, t6, h, t2 = _forward(
+        W, b, V, xs, target
+    )
 
     # grad of: return np.mean((prediction - target) ** 2)  (rnn.py:37)
     t28 = 2 * t25

@@ -34,46 +34,8 @@ def _arguments(params, X, y):
 
 
 @np.errstate(all="ignore")
-def forward(params, X, y):
-    """The value of cross_entropy."""
-    W, b, X, y = _arguments(params, X, y)
-
-    # log_probs = log_softmax(X @ params["W"] + params["b"])  (softmax_regression.py:37)
-    t1 = X @ W
-    log_probs = np.add(t1, b, out=t1)
-
-    # z = z - z.max(axis=1, keepdims=True)  (softmax_regression.py:31)
-    t2 = np.maximum.reduce(log_probs, axis=1, keepdims=True)
-    z = np.subtract(log_probs, t2, out=log_probs)
-
-    # return z - np.log(np.exp(z).sum(axis=1, keepdims=True))  (softmax_regression.py:32)
-    t3 = np.exp(z)
-    t4 = np.add.reduce(t3, axis=1, keepdims=True)
-    t5 = np.log(t4, out=t4)
-    t6 = np.subtract(z, t5, out=z)
-
-    # nll = -log_probs[np.arange(n), y].mean()  (softmax_regression.py:39)
-    t7 = t6[np.arange(150), y]
-    t8 = np.mean(t7)
-
-    # return nll + 1e-3 * np.sum(params["W"] ** 2)  (softmax_regression.py:40)
-    t9 = W**2
-    t10 = np.add.reduce(t9, axis=None)
-    t11 = 0.001 * t10
-    t12 = t11 - t8
-
-    return float(t12)
-
-
-def gradient(params, X, y):
-    """The gradient (same structure as the differentiated arguments)."""
-    return value_and_grad(params, X, y)[1]
-
-
-@np.errstate(all="ignore")
-def value_and_grad(params, X, y):
-    """The value and the gradient."""
-    W, b, X, y = _arguments(params, X, y)
+def _forward(W, b, X, y):
+    """The forward pass, written once: the value and what the gradient reads."""
 
     # log_probs = log_softmax(X @ params["W"] + params["b"])  (softmax_regression.py:37)
     t1 = X @ W
@@ -98,6 +60,27 @@ def value_and_grad(params, X, y):
     t10 = np.add.reduce(t9, axis=None)
     t11 = 0.001 * t10
     t12 = t11 - t8
+
+    return t12, t4, t3, log_probs, t2
+
+
+def forward(params, X, y):
+    """The value of cross_entropy."""
+    W, b, X, y = _arguments(params, X, y)
+
+    return float(_forward(W, b, X, y)[0])
+
+
+def gradient(params, X, y):
+    """The gradient (same structure as the differentiated arguments)."""
+    return value_and_grad(params, X, y)[1]
+
+
+@np.errstate(all="ignore")
+def value_and_grad(params, X, y):
+    """The value and the gradient."""
+    W, b, X, y = _arguments(params, X, y)
+    t12, t4, t3, log_probs, t2 = _forward(W, b, X, y)
 
     # grad of: return nll + 1e-3 * np.sum(params["W"] ** 2)  (softmax_regression.py:40)
     t13 = 2 * W

@@ -83,3 +83,29 @@ def _as_lists(tree):
     if isinstance(tree, (list, tuple)):
         return type(tree)(_as_lists(x) for x in tree)
     return tree.tolist() if hasattr(tree, "tolist") else tree
+
+
+def test_forward_code_and_argument_checks_are_written_once():
+    # Each statement of the forward pass and each argument check appears once
+    # in a module (value_and_grad reads the forward values from _forward).
+    for name in (
+        "mlp_grad.py",
+        "logistic_grad.py",
+        "lecture_mlp_grad.py",
+        "softmax_regression_grad.py",
+    ):
+        with open(os.path.join(GENERATED, name), encoding="utf-8") as f:
+            text = f.read()
+        assert text.count("def _forward(") == 1
+        assert text.count("def _arguments(") == 1
+        forward = text.split("def _forward(")[1].split("\ndef ")[0]
+        statements = [
+            line.strip()
+            for line in forward.splitlines()
+            if " = " in line and not line.strip().startswith(("#", '"'))
+        ]
+        assert statements
+        for statement in statements:
+            assert text.count(statement) == 1, statement
+        checks = [line for line in text.splitlines() if "must have shape" in line]
+        assert len(checks) == len(set(checks)), "an argument is checked twice"

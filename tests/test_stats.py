@@ -40,14 +40,13 @@ def test_op_counts_are_the_statements_emitted():
     def body(fn):
         text = c.source.split(f"def {fn}(")[1].split("\n\n\ndef ")[0]
         lines = [ln.strip() for ln in text.splitlines()[2:]]
-        return [
-            ln
-            for ln in lines
-            if " = " in ln and not ln.startswith("x, y = _arguments(")
-        ]
+        return [ln for ln in lines if " = " in ln and "_arguments(" not in ln]
 
-    assert len(body("forward")) == c.stats["forward_ops"]
-    assert len(body("value_and_grad")) == c.stats["value_and_grad_ops"]
+    # The forward pass is written once, in _forward, which both call.
+    shared = [ln for ln in body("_forward") if "_forward(" not in ln]
+    own = [ln for ln in body("value_and_grad") if "_forward(" not in ln]
+    assert len(shared) == c.stats["forward_ops"]
+    assert len(shared) + len(own) == c.stats["value_and_grad_ops"]
 
 
 def test_counts_without_optimization():

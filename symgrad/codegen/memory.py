@@ -62,9 +62,9 @@ def _big(node) -> bool:
     return not isinstance(size, int) or size >= FREE_SIZE
 
 
-def _c_order(nodes) -> set:
-    """The nodes known to be C-contiguous arrays."""
-    known = set()
+def c_order(nodes, known=()) -> set:
+    """The nodes known to be C-contiguous arrays (`known`: already known)."""
+    known = set(known)
     for node in nodes:
         if not _fresh(node):
             continue
@@ -75,14 +75,21 @@ def _c_order(nodes) -> set:
     return known
 
 
-def plan(nodes, outputs) -> Plan:
+def plan(nodes, outputs, owned=(), known_c=()) -> Plan:
+    """The plan for statements `nodes` returning `outputs`; `owned` are
+    arrays computed before them that this function may reuse and free (the
+    forward values a gradient function receives from `_forward`), of which
+    `known_c` are known C-contiguous."""
     out = Plan()
     end = len(nodes)
+    owned = [n for n in owned if _fresh(n)]
     position = {n: i for i, n in enumerate(nodes)}
-    c_order = _c_order(nodes)
+    for n in owned:
+        position[n] = -1
+    c_order_ = c_order(nodes, set(known_c) & set(owned))
     # The buffer each value lives in: its own (fresh), its base's (a view),
     # or none (foreign: never reused or freed).
-    buffer: dict = {}
+    buffer: dict = {n: n for n in owned}
     for node in nodes:
         if _fresh(node):
             buffer[node] = node
@@ -103,12 +110,12 @@ def plan(nodes, outputs) -> Plan:
     for i, node in enumerate(nodes):
         if OPS[node.op].numpy_out is None or buffer.get(node) is not node:
             continue
-        if node not in c_order:
+        if node not in c_order_:
             continue
         for x in node.inputs:
             if (
                 buffer.get(x) is x
-                and x in c_order
+                and x in c_order_
                 and x not in taken
                 and x not in returned
                 and last.get(x) == i
@@ -128,7 +135,7 @@ def plan(nodes, outputs) -> Plan:
 
     # Free: every name of a big buffer after the last read of all of them.
     groups: dict = {}
-    for node in nodes:
+    for node in list(owned) + list(nodes):
         b = buffer.get(node)
         if b is not None:
             groups.setdefault(root(b), []).append(node)

@@ -258,7 +258,11 @@ class Emitter:
                 continue
             loc = node.loc
             # One comment per run of nodes from the same source line.
-            key = None if loc is None else (loc.file, loc.line, loc.grad, loc.func)
+            key = None
+            if loc is not None:
+                # (An argument's gradient sums are told apart by its name.)
+                name = loc.func if loc.file == SUM_FILE else None
+                key = (loc.file, loc.line, loc.grad, name)
             if key is not None and key != last:
                 lines.append("")
                 lines.append(_comment(loc))
@@ -397,15 +401,84 @@ def _helper_name(helpers: dict, sig) -> str:
     return name
 
 
-def _function_lines(em, fn, helpers: dict) -> list:
+class SharedForward:
+    """The forward computation `forward` and `value_and_grad` both need,
+    written once in a `_forward` function that returns the value and the
+    forward values the gradient reads (`residuals`)."""
+
+    def __init__(self, forward_fn, both_fn):
+        self.forward_fn = forward_fn
+        self.both_fn = both_fn
+        self.nodes = ir.program_order(list(forward_fn.outputs))
+        inside = set(self.nodes)
+        everything = ir.program_order(list(both_fn.outputs))
+        self.rest = [n for n in everything if n not in inside]
+        found: dict = {}
+        for node in self.rest:
+            for x in node.inputs:
+                if x in inside and x.op not in ("input", "const"):
+                    found[x] = None
+        for node in both_fn.outputs:
+            if node in inside and node.op not in ("input", "const"):
+                found[node] = None
+        value = forward_fn.outputs[0]
+        self.returned = [value] + [n for n in found if n is not value]
+
+    @staticmethod
+    def of(program):
+        """The shared forward of a program, or None when there is none (no
+        forward function, or reverse mode changed the forward computation)."""
+        fwd, both = program.function("forward"), program.function("value_and_grad")
+        if fwd is None or both is None or fwd.delegate or both.delegate:
+            return None
+        if fwd.signature is not both.signature or len(fwd.outputs) != 1:
+            return None
+        if fwd.outputs[0] is not both.outputs[0]:
+            return None
+        if fwd.outputs[0].op in ("const", "input"):
+            return None  # nothing to compute
+        shared = SharedForward(fwd, both)
+        return shared
+
+    def lines(self, em) -> list:
+        sig = self.forward_fn.signature
+        params = em._bound(sig)
+        plan = None
+        if em.target.PLANS_MEMORY:
+            plan = memory.plan(self.nodes, self.returned)
+        body = em.body_lines(self.nodes, plan=plan)
+        names = [em.ref(n) for n in self.returned]
+        body += ["", f"return {', '.join(names) if len(names) > 1 else names[0]}"]
+        doc = "The forward pass, written once: the value and what the gradient reads."
+        return function("_forward", params, doc, body, em.target.DECORATORS)
+
+    def call(self, em) -> str:
+        return f"_forward({', '.join(em._bound(self.forward_fn.signature))})"
+
+
+def _function_lines(em, fn, helpers: dict, shared=None) -> list:
     args = em.arguments(fn.signature)
     if fn.delegate is not None:
         target, index = fn.delegate
         body = [f"return {target}({', '.join(args)})[{index}]"]
         return function(fn.name, args, fn.doc, body)
-    nodes = ir.program_order(list(fn.outputs))
     lines = em.bind_line(fn.signature, helpers[id(fn.signature)])
-    plan = memory.plan(nodes, fn.outputs) if em.target.PLANS_MEMORY else None
+    if shared is not None and fn is shared.forward_fn:
+        value = shared.call(em) + ("[0]" if len(shared.returned) > 1 else "")
+        (node,) = fn.outputs
+        lines += ["", f"return {em.target.output(node, value, fn.floats[0])}"]
+        return function(fn.name, args, fn.doc, lines)
+    if shared is not None and fn is shared.both_fn:
+        names = ", ".join(em.ref(n) for n in shared.returned)
+        lines += [f"{names} = {shared.call(em)}"]
+        nodes = shared.rest
+        plan = None
+        if em.target.PLANS_MEMORY:
+            known = memory.c_order(shared.nodes)
+            plan = memory.plan(nodes, fn.outputs, shared.returned, known)
+    else:
+        nodes = ir.program_order(list(fn.outputs))
+        plan = memory.plan(nodes, fn.outputs) if em.target.PLANS_MEMORY else None
     lines += em.body_lines(nodes, plan=plan)
     lines += ["", f"return {em.returned(fn)}"]
     return function(fn.name, args, fn.doc, lines, em.target.DECORATORS)
@@ -449,8 +522,11 @@ def generate(
         helpers[id(sig)] = _helper_name(helpers, sig)
         base_helper = helpers.get(id(base)) if base is not None else None
         blocks.append(em.checks_helper(sig, helpers[id(sig)], base_helper))
+    shared = SharedForward.of(program)
+    if shared is not None:
+        blocks.append(shared.lines(em))
     for fn in program.functions:
-        blocks.append(_function_lines(em, fn, helpers))
+        blocks.append(_function_lines(em, fn, helpers, shared))
 
     fun = doc_safe(program.fun_name)
     src = doc_safe(os.path.basename(program.filename))
