@@ -68,6 +68,11 @@ def _residuals(results, params, grads, keep) -> list:
     for node in ir.toposort(present):
         if node in forward:
             continue
+        if node.op == "item" and node.inputs[0] in forward:
+            # A result of a forward region node (a nested cond's kept
+            # residual): keep that result, not the whole several-result node.
+            found[node] = None
+            continue
         for i in node.inputs:
             if i in forward and i.op != "const" and i not in keep:
                 found[i] = None
@@ -154,7 +159,12 @@ def while_vjp(g, out, *operands):
 
     # The forward loop, augmented with a stack per residual (or a counter).
     uid = control.new_uid()
-    n_c = [_param(ir.type_of(c), uid, i, c.hint) for i, c in enumerate(carries)]
+    # A loop value is named after the variable of the body (the initial
+    # value is often a constant without a name).
+    n_c = [
+        _param(ir.type_of(c), uid, i, p_c[i].hint or c.hint)
+        for i, c in enumerate(carries)
+    ]
     n_s = [
         _param(ir.StackType(ir.type_of(r)), uid, k + j, _stack_hint(r))
         for j, r in enumerate(residuals)
@@ -190,7 +200,7 @@ def while_vjp(g, out, *operands):
     init_v = [_zeros_for(invariants[j]) for j in dv]
     uid = control.new_uid()
     b_c = [
-        _param(ir.type_of(x), uid, i, _bar(carries[c]))
+        _param(ir.type_of(x), uid, i, _bar(p_c[c]) or _bar(carries[c]))
         for i, (c, x) in enumerate(zip(dc, init_c, strict=True))
     ]
     base = len(b_c)

@@ -149,12 +149,16 @@ def _claim_results(em, region, body, variables):
         taken.add(r)
 
 
-def _assign(em, region, variables) -> list:
+def _assign(em, region, variables, nested=False) -> list:
     """`var = result` for results not computed under their variable's name;
-    one tuple assignment when several change (old values are read first)."""
+    one tuple assignment when several change (old values are read first).
+    Inside another region an undefined result is set to None: the enclosing
+    region passes it on (or a loop pushes it) whatever the path."""
     pairs = []
     for r, var in zip(region.results, variables, strict=True):
         if r.op == "undef":
+            if nested:
+                pairs.append((var, "None"))
             continue
         src = em.ref(r)
         if src != var:
@@ -179,14 +183,17 @@ def _cond(em, node, siblings) -> list:
     used = [v if v is not None else em.fresh() for v in variables]
     lines = []
     blocks = []
+    nested = getattr(em, "region_depth", 0) > 0
+    em.region_depth = getattr(em, "region_depth", 0) + 1
     for region in (true, false):
         for p, x in zip(region.params, operands, strict=True):
             em.names[p] = em.ref(x)
         body = _body(region)
         _claim_results(em, region, body, used)
         inner = em.body_lines(body, body)
-        inner += _assign(em, region, used)
+        inner += _assign(em, region, used, nested)
         blocks.append([line for line in inner if line != ""] or ["pass"])
+    em.region_depth -= 1
     test = em.ref(pred)
     lines.append(f"if {test}:")
     lines += _indented(blocks[0])
@@ -237,7 +244,9 @@ def _while(em, node, siblings) -> list:
         head = f"while {flag}:"
     body = _body(body_r)
     _claim_results(em, body_r, body, variables)
+    em.region_depth = getattr(em, "region_depth", 0) + 1
     inner = [line for line in em.body_lines(body, body) if line != ""]
+    em.region_depth -= 1
     inner += _assign(em, body_r, variables)
     return lines + test_lines + [head] + _indented(inner + test_lines)
 

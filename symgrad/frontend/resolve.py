@@ -18,6 +18,7 @@ Contract:
 from __future__ import annotations
 
 import functools
+import importlib
 import os
 import site
 import sys
@@ -25,6 +26,10 @@ import sysconfig
 import types
 
 from symgrad import ops
+
+# (By module path: the package's `convert` attribute is the front end's
+# function of that name.)
+_ast = importlib.import_module("symgrad.frontend.convert")
 
 # Module names the front end maps onto a proxy of the real module it names.
 ALIASES = {
@@ -192,7 +197,8 @@ def _global_names(code) -> set:
 
 
 def convert(fun, memo: dict | None = None):
-    """`fun` with known callables and modules resolved (see the module doc)."""
+    """`fun` with known callables and modules resolved (see the module doc)
+    and its statements converted (`symgrad.frontend.convert`)."""
     if isinstance(fun, types.MethodType):
         inner = convert(fun.__func__, memo)
         return fun if inner is fun.__func__ else types.MethodType(inner, fun.__self__)
@@ -202,8 +208,10 @@ def convert(fun, memo: dict | None = None):
     if fun in memo:
         return memo[fun]
     # While `fun` is converted, functions it reaches that refer back to it
-    # (recursion) keep the original: recursion on traced values is not traced.
+    # (recursion) keep the original; calls reach the converted one through
+    # the runtime's `call`.
     memo[fun] = fun
+    code = _ast.converted_code(fun)
     old_globals = fun.__globals__
     changes = {}
     for name in _global_names(fun.__code__):
@@ -226,21 +234,37 @@ def convert(fun, memo: dict | None = None):
             replaced.append(cell if new is value else types.CellType(new))
         if any(a is not b for a, b in zip(replaced, cells, strict=True)):
             new_cells = tuple(replaced)
-    if not changes and new_cells is cells:
+    if code is None and not changes and new_cells is cells:
         return fun
     new_globals = old_globals
     if changes:
         new_globals = dict(old_globals)
         new_globals.update(changes)
-    out = types.FunctionType(
-        fun.__code__, new_globals, fun.__name__, fun.__defaults__, new_cells
-    )
-    out.__kwdefaults__ = fun.__kwdefaults__
-    out.__qualname__ = fun.__qualname__
-    out.__dict__.update(fun.__dict__)
+    if code is not None:
+        by_name = dict(zip(fun.__code__.co_freevars, new_cells or (), strict=True))
+        out = _ast.build(fun, code, new_globals, by_name, _runtime_cell())
+    else:
+        out = types.FunctionType(
+            fun.__code__, new_globals, fun.__name__, fun.__defaults__, new_cells
+        )
+        out.__kwdefaults__ = fun.__kwdefaults__
+        out.__qualname__ = fun.__qualname__
+        out.__dict__.update(fun.__dict__)
     out.__wrapped_by_symgrad__ = fun
     memo[fun] = out
+    memo[out] = out
     return out
+
+
+_RUNTIME_CELL: list = []
+
+
+def _runtime_cell():
+    if not _RUNTIME_CELL:
+        from symgrad.frontend import runtime
+
+        _RUNTIME_CELL.append(types.CellType(runtime))
+    return _RUNTIME_CELL[0]
 
 
 def _resolve(value, memo):
