@@ -308,8 +308,11 @@ def _count_leaves(treedef) -> int:
 
 
 def _label(leaf_names, i) -> str:
-    if leaf_names and i < len(leaf_names) and leaf_names[i]:
-        return f"the variable {leaf_names[i]!r}"
+    name = leaf_names[i] if leaf_names and i < len(leaf_names) else None
+    if name and name.startswith("<"):
+        return name[1:-1]  # a description such as "<the return value>"
+    if name:
+        return f"the variable {name!r}"
     return f"value {i} of the result"
 
 
@@ -340,8 +343,9 @@ def _hint_items(node, leaf_names, positions):
     results = []
     for k, i in enumerate(positions):
         item = control.item(node, k)
-        if leaf_names and i < len(leaf_names) and leaf_names[i]:
-            item.hint = leaf_names[i]
+        name = leaf_names[i] if leaf_names and i < len(leaf_names) else None
+        if name and not name.startswith("<"):
+            item.hint = name
         results.append(item)
     return results
 

@@ -26,7 +26,8 @@ def convert(fun):
 
     def traced(*args, **kwargs):
         with runtime.tracing_memo(memo):
-            return runtime.call(converted, *args, **kwargs)
+            out = runtime.call(converted, *args, **kwargs)
+        return runtime.returned(out)
 
     traced.__wrapped__ = fun
     return traced

@@ -144,6 +144,14 @@ def ld(thunk, name: str):
         return staging.Undefined(name, "it is used before it is assigned")
 
 
+def returned(value):
+    """The value a traced function returns: no variable without a value in it."""
+    for leaf in flatten(value)[0]:
+        if type(leaf) is staging.Undefined:
+            leaf.fail()
+    return value
+
+
 def result(returned, value):
     """What a function whose returns became flags returns at its end."""
     if not is_traced(returned):
@@ -211,9 +219,18 @@ def if_return(test, then_fn, else_fn, values, names, site, writes=0, guard=None)
         return (then_fn if truth(test) else else_fn)(*values)
     _refuse_writes(writes, "an if")
     with _nesting(site):
-        return staging.cond(
+        out = staging.cond(
             test, then_fn, else_fn, *values, names=["<the return value>"]
         )
+    _name_results(out, "result")
+    return out
+
+
+def _name_results(out, name):
+    tracer = _Tracer()
+    for leaf in flatten(out)[0]:
+        if type(leaf) is tracer and leaf.node.op == "item" and not leaf.node.hint:
+            leaf.node.hint = name
 
 
 def ifexp(test, then_thunk, else_thunk, site):
@@ -298,7 +315,7 @@ class TracedRange:
 def for_stmt(iterable, test_fn, body_fn, values, names, site, writes=0, target=None):
     """`for target in iterable: body` over the variables `names`; `test_fn`
     (or None) says whether to go on (break and return flags)."""
-    counter = target or "i"
+    counter = target if target and target != "_" else "i"
     if type(iterable) is TracedRange:
         _refuse_writes(writes, "a for loop")
         with _nesting(site):
