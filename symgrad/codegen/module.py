@@ -29,6 +29,7 @@ from symgrad.codegen.naming import (
     literal,
     sanitize,
 )
+from symgrad.ops import random as random_ops
 from symgrad.source import source_line
 
 
@@ -80,7 +81,9 @@ class Emitter:
         self.constants = constants if constants is not None else Constants(target.NAME)
         # Parameters are claimed first: distinct user names that clean up to
         # the same identifier (`mul`, `_mul`, `ü`, `é`) must stay distinct.
-        self.namer = Namer()
+        # (A program that draws random numbers keeps `rng` for its generator.)
+        self.random = random_ops.uses_random([program.value, *program.grads])
+        self.namer = Namer((random_ops.RNG,) if self.random else ())
         self.args = [self.namer.claim(sanitize(p, "arg")) for p in program.params]
         self.access = [
             where
@@ -357,12 +360,20 @@ def generate(
     all_used = dict.fromkeys(all_nodes)
     value = em.ref(program.value)
 
-    fwd = em.entry_lines(fwd_used) + em.body_lines(fwd_nodes)
+    rng_lines, rng_needs = (
+        random_ops.entry_lines(target.NAME) if em.random else ([], ())
+    )
+    em.needs.update(rng_needs)
+    fwd = rng_lines + em.entry_lines(fwd_used) + em.body_lines(fwd_nodes)
     fwd += ["", f"return float({value})"]
-    vag = em.entry_lines(all_used) + em.body_lines(all_nodes)
+    vag = rng_lines + em.entry_lines(all_used) + em.body_lines(all_nodes)
     vag += ["", f"return float({value}), {em.grad_tree()}"]
 
     args = em.args
+    # Random draws come from a keyword argument: `rng=None`, passed along.
+    rng = [random_ops.RNG] if em.random else []
+    params = args + (["*", f"{random_ops.RNG}=None"] if em.random else [])
+    calls = args + [f"{r}={r}" for r in rng]
     wrt = ", ".join(program.params[a] for a in program.argnums)
     fun = doc_safe(program.fun_name)
     src = doc_safe(os.path.basename(program.filename))
@@ -372,6 +383,7 @@ def generate(
         f"forward({', '.join(args)}) -> value of {fun}",
         f"gradient({', '.join(args)}) -> its gradient with respect to {doc_safe(wrt)}",
         f"value_and_grad({', '.join(args)}) -> (value, gradient)",
+        *(random_ops.DOC[target.NAME] if em.random else ()),
         *extra_doc,
     ]
     header = [
@@ -380,15 +392,15 @@ def generate(
         *_imports(constants.imports(), target.prelude(em.needs | set(extra_needs))),
     ]
     quiet = target.DECORATORS
-    functions = function("forward", args, f"The value of {fun}.", fwd, quiet)
+    functions = function("forward", params, f"The value of {fun}.", fwd, quiet)
     for part in (
         function(
             "gradient",
-            args,
+            params,
             "The gradient (same structure as the differentiated arguments).",
-            [f"return value_and_grad({', '.join(args)})[1]"],
+            [f"return value_and_grad({', '.join(calls)})[1]"],
         ),
-        function("value_and_grad", args, "The value and the gradient.", vag, quiet),
+        function("value_and_grad", params, "The value and the gradient.", vag, quiet),
         *extra_blocks,
     ):
         functions += ["", ""] + part

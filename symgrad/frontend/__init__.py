@@ -16,7 +16,9 @@ Functions reached only at run time (methods, functions passed as arguments)
 are converted when called. Library code is left alone.
 """
 
-from symgrad.frontend import resolve, runtime
+from symgrad import ir
+from symgrad.frontend import draws, resolve, runtime
+from symgrad.ops import random
 
 
 def convert(fun):
@@ -25,8 +27,10 @@ def convert(fun):
     converted = resolve.convert(fun, memo)
 
     def traced(*args, **kwargs):
+        start, made = ir.current_scope().counter, random.made[0]
         with runtime.tracing_memo(memo):
             out = runtime.call(converted, *args, **kwargs)
+        draws.check_unused(start, made, out)
         return runtime.returned(out)
 
     traced.__wrapped__ = fun

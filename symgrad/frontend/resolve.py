@@ -25,6 +25,8 @@ import sys
 import sysconfig
 import types
 
+import numpy as np
+
 from symgrad import ops
 
 # (By module path: the package's `convert` attribute is the front end's
@@ -137,6 +139,10 @@ def _substitute(value, qualname: str | None = None):
     """symgrad's version of one global value, or the value itself."""
     if isinstance(value, types.ModuleType):
         return _proxy(value) or value
+    if isinstance(value, (np.random.Generator, np.random.RandomState)):
+        from symgrad.frontend.draws import GeneratorView
+
+        return GeneratorView(value)
     entry = _entry(value, qualname)
     if entry is not None:
         return _wrapper(value, entry)
@@ -157,8 +163,13 @@ def _entry(value, qualname):
 def _wrapper(original, entry):
     from symgrad import tracing
 
+    draws = getattr(entry.handler, "draws", False)
+
     def wrapper(*args, **kwargs):
         if _has_tracer(args) or (kwargs and _has_tracer(tuple(kwargs.values()))):
+            return tracing.call(entry, args, kwargs)
+        if draws and tracing.is_tracing():
+            # A random draw is an op of the graph even with plain arguments.
             return tracing.call(entry, args, kwargs)
         return original(*args, **kwargs)
 
