@@ -55,7 +55,7 @@ def _reverse_body(region: ir.Region, seeded):
     return seeds, grads, results
 
 
-def _residuals(results, params, grads, keep) -> list:
+def _residuals(results, params, grads, keep, stacks=False) -> list:
     """Forward-body values the reverse computation reads, in program order.
 
     Params in `keep` are passed to the reverse region directly (operands
@@ -80,7 +80,9 @@ def _residuals(results, params, grads, keep) -> list:
         if g in forward and g.op != "const" and g not in keep:
             found[g] = None
     for r in found:
-        if isinstance(r.vtype, ir.StackType):
+        # A branch keeps a loop's stack as it is (its reverse branch pops
+        # it); a loop would need a stack of stacks.
+        if isinstance(r.vtype, ir.StackType) and not stacks:
             raise SymgradError(
                 "this derivative would need to keep a whole stack per loop "
                 "iteration (a third derivative through a loop); symgrad "
@@ -103,7 +105,9 @@ def cond_vjp(g, out, pred, *operands):
     info = []
     for branch in (true, false):
         seeds, grads, results = _reverse_body(branch, seeded)
-        residuals = _residuals(results, branch.params, grads, set(branch.params))
+        residuals = _residuals(
+            results, branch.params, grads, set(branch.params), stacks=True
+        )
         info.append((seeds, grads, results, residuals))
     res_t, res_f = info[0][3], info[1][3]
     undef_t = [control.undef(ir.type_of(r)) for r in res_t]

@@ -48,11 +48,16 @@ from symgrad.passes.rewrite import substitute
 from symgrad.pytree import flatten, unflatten
 from symgrad.source import fail
 
+_modules: dict = {}
+
 
 def _tracing():
-    from symgrad import tracing
+    module = _modules.get("tracing")
+    if module is None:
+        from symgrad import tracing
 
-    return tracing
+        module = _modules["tracing"] = tracing
+    return module
 
 
 # How many region bodies are being traced around the current code (0: none).
@@ -217,8 +222,8 @@ def _free(nodes, watermark: int, own: set) -> list:
     stack = list(seen)
     while stack:
         node = stack.pop()
-        if node in own or node.op == "const":
-            continue
+        if node in own or node.op in ("const", "undef"):
+            continue  # (an undef is interned: it may predate the body)
         if node.id <= watermark:
             found[node] = None
             continue
@@ -436,10 +441,13 @@ def cond(pred, true_fn, false_fn, *operands, names=None):
         for i, a, b in staged:
             na = None if type(a) is Undefined else _as_node(a)
             nb = None if type(b) is Undefined else _as_node(b)
+            # An internal value a branch leaves unset is never read on that
+            # path, but later regions may pass it along: it gets zeros there.
+            # A user's variable stays unset (reading it is an error).
             if na is None:
-                na = control.undef(ir.type_of(nb))
+                na = _unset(a, ir.type_of(nb))
             elif nb is None:
-                nb = control.undef(ir.type_of(na))
+                nb = _unset(b, ir.type_of(na))
             else:
                 wide = _widen(ir.type_of(na), ir.type_of(nb), _label(leaf_names, i))
                 na, nb = _convert(na, wide), _convert(nb, wide)
@@ -466,6 +474,10 @@ def cond(pred, true_fn, false_fn, *operands, names=None):
         else:
             final[i] = tracing.Tracer(item)
     return unflatten(t_tree, final)
+
+
+def _unset(missing, vtype):
+    return _zeros(vtype) if missing.internal else control.undef(vtype)
 
 
 def _param_position(x, body: _Body):

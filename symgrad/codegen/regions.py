@@ -132,7 +132,8 @@ def _reads_after(nodes, start: int, target) -> bool:
 def _claim_results(em, region, body, variables):
     """Compute each result under its variable's name where that is safe: the
     result is made in this body, is no other result, and the param holding
-    the variable's old value (if any) is not read after it is made."""
+    the variable's old value (if any) is not read after it is made, by the
+    body or by the assignments of the other results."""
     holder = {em.names.get(p): p for p in region.params}
     taken = set()
     for r, var in zip(region.results, variables, strict=True):
@@ -143,6 +144,11 @@ def _claim_results(em, region, body, variables):
         old = holder.get(var)
         if old is not None and _reads_after(body, body.index(r), old):
             continue
+        if old is not None and any(
+            x is old and v != var
+            for x, v in zip(region.results, variables, strict=True)
+        ):
+            continue  # another variable takes the old value after the body
         if sum(1 for x in region.results if x is r) > 1:
             continue
         em.names[r] = var

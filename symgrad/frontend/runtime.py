@@ -67,10 +67,16 @@ NO_RETURN = staging.Undefined(
 )
 
 
-def _tracing():
-    from symgrad import tracing
+_modules: dict = {}
 
-    return tracing
+
+def _tracing():
+    module = _modules.get("tracing")
+    if module is None:
+        from symgrad import tracing
+
+        module = _modules["tracing"] = tracing
+    return module
 
 
 def _Tracer():
@@ -78,7 +84,7 @@ def _Tracer():
 
 
 def is_traced(x) -> bool:
-    return staging.is_traced(x)
+    return type(x) is _tracing().Tracer and x.node.op != "const"
 
 
 def truth(x) -> bool:
@@ -322,8 +328,13 @@ def for_stmt(iterable, test_fn, body_fn, values, names, site, writes=0, target=N
             return _counting(
                 iterable, 0, test_fn, body_fn, values, names, counter, range_=True
             )
-    start, snap = values, _snapshot(values)
     it = iter(iterable)
+    if test_fn is None:
+        # No break or return in the loop: it runs as Python, item by item.
+        for item in it:
+            values = body_fn(item, *values)
+        return values
+    start, snap = values, _snapshot(values)
     done = 0
     while True:
         t = True if test_fn is None else test_fn(*values)

@@ -541,7 +541,9 @@ elementwise(
 
 
 def _cast_numpy(a, dtype):
-    return f"{a}.astype(np.{np.dtype(dtype).name})"
+    # np.float64(x) converts arrays and scalars alike, also Python ints and
+    # bools (a loop counter starts as one), which have no .astype.
+    return f"np.{np.dtype(dtype).name}({a})"
 
 
 def _cast_python(a, dtype):
