@@ -46,7 +46,7 @@ from symgrad.errors import ShapeError, SymgradError
 from symgrad.ops import control
 from symgrad.passes.rewrite import substitute
 from symgrad.pytree import flatten, unflatten
-from symgrad.source import fail
+from symgrad.source import fail, name_statements
 
 _modules: dict = {}
 
@@ -211,8 +211,19 @@ def _trace_body(fn, leaves, traced, hints, tree, call) -> _Body:
     finally:
         _depth.reset(token)
     out_leaves, _, treedef = flatten(out)
+    _name_statements(out_leaves, watermark)
     param_of = {id(p): j for j, p in enumerate(params)}
     return _Body(uid, params, out_leaves, treedef, watermark, param_of)
+
+
+def _name_statements(leaves, watermark: int):
+    """Name the body's values after the variables its statements assign (the
+    tracer does this for the outer graph, which does not reach into bodies)."""
+    tracer = _tracing().Tracer
+    nodes = [x.node for x in leaves if type(x) is tracer]
+    made = [n for n in ir.toposort(nodes) if n.id > watermark]
+    if made:
+        name_statements(made)
 
 
 def _free(nodes, watermark: int, own: set) -> list:

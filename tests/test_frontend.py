@@ -435,3 +435,18 @@ def test_not_every_path_returns():
 
     with pytest.raises(TraceError, match="reaches its end"):
         symgrad.grad(f)(1.0)
+
+
+def test_kepler_example_matches_implicit_differentiation():
+    import os
+    import sys
+
+    sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "examples"))
+    import kepler
+
+    for target in TARGETS:
+        for M, e in ((1.0, 0.3), (2.5, 0.9), (0.2, 0.05)):
+            g = symgrad.grad(kepler.eccentric_anomaly, argnums=(0, 1), target=target)
+            E = kepler.eccentric_anomaly(M, e)
+            slope = 1.0 - e * np.cos(E)
+            assert_close(g(M, e), (1.0 / slope, np.sin(E) / slope), rtol=1e-10)

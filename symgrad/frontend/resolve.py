@@ -13,6 +13,13 @@ Contract:
   behaves exactly as before.
 - Library code (NumPy, SciPy, the standard library, site-packages, symgrad)
   is never converted.
+- The user functions it converts also get their statements rewritten
+  (`symgrad.frontend.convert`: control flow, calls, writes) where their
+  source is available; the rebuilt function keeps the original closure
+  cells (by free-variable name) and reaches the runtime through one more.
+- A NumPy `Generator` or `RandomState` in the globals or closure is seen
+  through a `GeneratorView` (its draws become ops of the graph), and the
+  `np.random.*` functions draw while tracing even with plain arguments.
 """
 
 from __future__ import annotations
