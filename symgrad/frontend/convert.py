@@ -136,7 +136,9 @@ def _convert_function(fun):
     if code.co_name == "<lambda>" or code.co_flags & _NO_CONVERT:
         return None
     try:
-        lines, start = inspect.getsourcelines(fun)
+        # (Of the code object: for a function, inspect would follow
+        # `__wrapped__` to the function a decorator wraps.)
+        lines, start = inspect.getsourcelines(code)
     except (OSError, TypeError):
         return None
     source = textwrap.dedent("".join(lines))
