@@ -450,3 +450,65 @@ def test_kepler_example_matches_implicit_differentiation():
             E = kepler.eccentric_anomaly(M, e)
             slope = 1.0 - e * np.cos(E)
             assert_close(g(M, e), (1.0 / slope, np.sin(E) / slope), rtol=1e-10)
+
+
+def _has(name):
+    from symgrad import ops
+
+    return name in ops.API
+
+
+@pytest.mark.skipif(not _has("numpy.stack"), reason="needs np.stack on traced values")
+def test_lists_become_arrays():
+    def f(x):
+        rows = []
+        for i in range(3):
+            rows.append(x * i)
+        if x > 0.5:
+            rows.append(x * x)
+        else:
+            rows.append(-x)
+        return (np.stack(rows) * np.arange(1.0, 5.0)).sum() + np.array(rows).sum()
+
+    for x in (0.3, 0.9):
+        vg = symgrad.value_and_grad(f)(x)
+        assert vg[0] == pytest.approx(f(x))
+        assert_close(vg[1], numeric_grad(f, [x], [0])[0])
+
+
+def _traced_index_ok():
+    from symgrad import ir
+    from symgrad.frontend import runtime
+
+    with ir.scope():
+        return runtime._traced_index_ok(np.ones(3))
+
+
+@pytest.mark.skipif(not _traced_index_ok(), reason="needs traced integer indexing")
+def test_staged_loops_index_with_their_counter(setitem):
+    def rows(xs):
+        total = 0.0
+        for v in xs:
+            total = total + v * v
+            if total > 1.0:
+                break
+        return total
+
+    def writes(x):
+        out = np.zeros(4)
+        k = 0
+        while x < 3.0:
+            out[k] = x
+            x = x * 1.7
+            k += 1
+        return (out * out).sum()
+
+    xs = np.array([0.5, 0.8, 0.9, 0.2])
+    vg = symgrad.value_and_grad(rows)
+    assert vg(xs)[0] == pytest.approx(rows(xs))
+    assert_close(vg(xs)[1], numeric_grad(rows, [xs], [0])[0])
+    assert "while" in vg.compiled.source
+    for x in (0.4, 1.2):
+        v, g = symgrad.value_and_grad(writes)(x)
+        assert v == pytest.approx(writes(x))
+        assert_close(g, numeric_grad(writes, [x], [0])[0])
