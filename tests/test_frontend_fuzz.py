@@ -15,9 +15,11 @@ instrumented copy that records how close its operands are).
 
 from __future__ import annotations
 
+import atexit
 import importlib.util
 import itertools
 import os
+import shutil
 import sys
 import tempfile
 
@@ -30,6 +32,7 @@ import symgrad
 from tests.oracles import numeric_grad
 
 _DIR = tempfile.mkdtemp(prefix="symgrad_fuzz_")
+atexit.register(shutil.rmtree, _DIR, ignore_errors=True)
 _serial = itertools.count()
 
 # Closeness of the operands of every comparison and min/max of a run.
