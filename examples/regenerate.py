@@ -20,6 +20,7 @@ GENERATED = os.path.join(HERE, "..", "generated")
 MODULES = {
     "neuron_grad.py": ("neuron.py", "neuron", "numpy", None),
     "projectile_grad.py": ("projectile.py", "flight_range", "numpy", None),
+    "kepler_grad.py": ("kepler.py", "eccentric_anomaly", "numpy", None),
     "lecture_mlp_grad.py": ("lecture_mlp.py", "loss", "numpy", None),
     "logistic_grad.py": ("logistic.py", "logistic_loss", "numpy", None),
     "mlp_grad.py": ("mlp.py", "mlp_loss", "numpy", None),

@@ -146,52 +146,52 @@ def hessian(params, X, y):
     t17 = np.broadcast_to(1.0, (2,))
     t18 = np.broadcast_to(0.0, (3, 3))
     i = 0
-    t20 = t18
+    rows = t18
     while i < 3:
-        t28 = i + 1
-        t29 = t15.copy()
-        t29[i] = 1.0
-        t30 = t29[0:2]
-        t31 = t29[2:3]
+        t27 = i + 1
+        t28 = t15.copy()
+        t28[i] = 1.0
+        t29 = t28[0:2]
+        t30 = t28[2:3]
         # total gradient of : the sum over its uses
-        t32 = t17 * t30
+        t31 = t17 * t29
         # grad of: return X @ params["w"] + params["b"]  (newton_logistic.py:30)
-        t33 = X @ t32
+        t32 = X @ t31
         # grad of: margins = y * scores(params, X)  (newton_logistic.py:35)
-        t34 = t33 + t31
-        t35 = y * t34
+        t33 = t32 + t30
+        t34 = y * t33
         # grad of: return np.mean(np.logaddexp(0.0, -margins)) + 1e-3 * np.sum(params["w"] ** 2)  (newton_logistic.py:36)
-        t36 = t32 * t16
-        t37 = 2 * t36
-        t38 = t6_bar * t37
-        t39 = t35 * t13
-        t40 = t39 - t35
-        t41 = t40 * t13
-        t42 = t4_bar * t41
-        t43 = -t42
+        t35 = t31 * t16
+        t36 = 2 * t35
+        t37 = t6_bar * t36
+        t38 = t34 * t13
+        t39 = t38 - t34
+        t40 = t39 * t13
+        t41 = t4_bar * t40
+        t42 = -t41
         # grad of: margins = y * scores(params, X)  (newton_logistic.py:35)
-        t44 = y * t43
+        t43 = y * t42
         # grad of: return X @ params["w"] + params["b"]  (newton_logistic.py:30)
-        u_bar = np.add.reduce(t44, axis=None)
-        t45 = np.reshape(u_bar, (1,))
-        t46 = t44 @ X
+        u_bar = np.add.reduce(t43, axis=None)
+        t44 = np.reshape(u_bar, (1,))
+        t45 = t43 @ X
         # total gradient of u: the sum over its uses
-        u_bar_1 = t38 + t46
-        t47 = np.concatenate([u_bar_1, t45])
-        t20 = t20.copy()
-        t20[i] = t47
-        i = t28
-    t21 = t20[0:2, 0:2]
-    t22 = t20[0:2, 2:3]
-    t23 = np.reshape(t22, (2,))
-    t24 = t20[2:3, 0:2]
-    t25 = np.reshape(t24, (2,))
-    t26 = t20[2:3, 2:3]
-    t27 = np.reshape(t26, ())
+        u_bar_1 = t37 + t45
+        t46 = np.concatenate([u_bar_1, t44])
+        rows = rows.copy()
+        rows[i] = t46
+        i = t27
+    t20 = rows[0:2, 0:2]
+    t21 = rows[0:2, 2:3]
+    t22 = np.reshape(t21, (2,))
+    t23 = rows[2:3, 0:2]
+    t24 = np.reshape(t23, (2,))
+    t25 = rows[2:3, 2:3]
+    t26 = np.reshape(t25, ())
 
     return {
-        "w": {"w": np.array(t21), "b": np.array(t23)},
-        "b": {"w": np.array(t25), "b": float(t27)},
+        "w": {"w": np.array(t20), "b": np.array(t22)},
+        "b": {"w": np.array(t24), "b": float(t26)},
     }
 
 

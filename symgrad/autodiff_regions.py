@@ -55,7 +55,7 @@ def _reverse_body(region: ir.Region, seeded):
     return seeds, grads, results
 
 
-def _residuals(results, params, grads, keep) -> list:
+def _residuals(results, params, grads, keep, stacks=False) -> list:
     """Forward-body values the reverse computation reads, in program order.
 
     Params in `keep` are passed to the reverse region directly (operands
@@ -68,6 +68,11 @@ def _residuals(results, params, grads, keep) -> list:
     for node in ir.toposort(present):
         if node in forward:
             continue
+        if node.op == "item" and node.inputs[0] in forward:
+            # A result of a forward region node (a nested cond's kept
+            # residual): keep that result, not the whole several-result node.
+            found[node] = None
+            continue
         for i in node.inputs:
             if i in forward and i.op != "const" and i not in keep:
                 found[i] = None
@@ -75,7 +80,9 @@ def _residuals(results, params, grads, keep) -> list:
         if g in forward and g.op != "const" and g not in keep:
             found[g] = None
     for r in found:
-        if isinstance(r.vtype, ir.StackType):
+        # A branch keeps a loop's stack as it is (its reverse branch pops
+        # it); a loop would need a stack of stacks.
+        if isinstance(r.vtype, ir.StackType) and not stacks:
             raise SymgradError(
                 "this derivative would need to keep a whole stack per loop "
                 "iteration (a third derivative through a loop); symgrad "
@@ -98,7 +105,9 @@ def cond_vjp(g, out, pred, *operands):
     info = []
     for branch in (true, false):
         seeds, grads, results = _reverse_body(branch, seeded)
-        residuals = _residuals(results, branch.params, grads, set(branch.params))
+        residuals = _residuals(
+            results, branch.params, grads, set(branch.params), stacks=True
+        )
         info.append((seeds, grads, results, residuals))
     res_t, res_f = info[0][3], info[1][3]
     undef_t = [control.undef(ir.type_of(r)) for r in res_t]
@@ -154,7 +163,12 @@ def while_vjp(g, out, *operands):
 
     # The forward loop, augmented with a stack per residual (or a counter).
     uid = control.new_uid()
-    n_c = [_param(ir.type_of(c), uid, i, c.hint) for i, c in enumerate(carries)]
+    # A loop value is named after the variable of the body (the initial
+    # value is often a constant without a name).
+    n_c = [
+        _param(ir.type_of(c), uid, i, p_c[i].hint or c.hint)
+        for i, c in enumerate(carries)
+    ]
     n_s = [
         _param(ir.StackType(ir.type_of(r)), uid, k + j, _stack_hint(r))
         for j, r in enumerate(residuals)
@@ -190,7 +204,7 @@ def while_vjp(g, out, *operands):
     init_v = [_zeros_for(invariants[j]) for j in dv]
     uid = control.new_uid()
     b_c = [
-        _param(ir.type_of(x), uid, i, _bar(carries[c]))
+        _param(ir.type_of(x), uid, i, _bar(p_c[c]) or _bar(carries[c]))
         for i, (c, x) in enumerate(zip(dc, init_c, strict=True))
     ]
     base = len(b_c)

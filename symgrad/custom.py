@@ -119,11 +119,14 @@ def _attach(fun_name, args, outs, out_tree, residuals, rule_fn, res_types):
     `rule_fn(*residual_params, *cotangent_params) -> cotangents per arg`."""
     arg_leaves, _, _ = flatten(tuple(args))
     arg_nodes = [tracing._to_node(a) for a in arg_leaves]
-    hints = [None] * (len(res_types) + len(outs))
     types = list(res_types) + [ir.type_of(o) for o in outs]
+    uid = control.new_uid()
+    params = [control.param_node(t, uid, i) for i, t in enumerate(types)]
+    watermark = ir.current_scope().counter
     with ir.annotate(None):
-        body = staging._trace_body(rule_fn, types, hints)
-    cts = body.nodes
+        result = rule_fn(*[tracing.Tracer(p) for p in params])
+    leaves, _, _ = flatten(result)
+    cts = [None if x is None else tracing._to_node(x) for x in leaves]
     if len(cts) != len(arg_nodes):
         raise TraceError(
             f"the derivative rule of {fun_name} gave {len(cts)} cotangent values "
@@ -138,13 +141,14 @@ def _attach(fun_name, args, outs, out_tree, residuals, rule_fn, res_types):
             fixed.append(ops.broadcast_to(ct, a.shape) if ct.ndim < a.ndim else ct)
         else:
             fixed.append(ct)
-    region = staging._close(body, body.free, fixed)
+    free = staging._free(fixed, watermark, set(params))
+    region = staging._close(params, uid, fixed, free, free)
     node = apply(
         "custom_vjp",
         *arg_nodes,
         *outs,
         *residuals,
-        *body.free,
+        *free,
         rule=region,
         nargs=len(arg_nodes),
         nout=len(outs),

@@ -208,7 +208,7 @@ def test_static_values_are_checked_at_entry(static, target):
     def f(x, n):
         return (x * x).sum() * (2.0 if n else 1.0)
 
-    c = symgrad.compile(f, np.ones(2), static, target=target)
+    c = symgrad.compile(f, np.ones(2), static, target=target, static_argnums=1)
     x = _arg(np.ones(2), target)
     assert c.forward(x, static) == 4.0
     other = {int: 5, str: "t", bool: False}

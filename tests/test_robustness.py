@@ -115,4 +115,4 @@ def test_cast_of_a_literal_is_valid_code():
 
     assert _cast_numpy("0", "float64") == "np.float64(0)"
     assert _cast_numpy("True", "bool") == "np.bool_(True)"
-    assert _cast_numpy("x", "float32") == "x.astype(np.float32)"
+    assert _cast_numpy("x", "float32") == "np.float32(x)"

@@ -35,6 +35,7 @@ from symgrad.codegen.naming import (
     literal,
     sanitize,
 )
+from symgrad.ops import random as random_ops
 from symgrad.source import source_line
 
 
@@ -89,7 +90,10 @@ class Emitter:
         self.constants = constants if constants is not None else Constants(target.NAME)
         # Parameters are claimed first: distinct user names that clean up to
         # the same identifier (`mul`, `_mul`, `ü`, `é`) must stay distinct.
-        self.namer = Namer()
+        # (A program that draws random numbers keeps `rng` for its generator.)
+        outputs = [n for fn in program.functions for n in fn.outputs]
+        self.random = random_ops.uses_random(outputs)
+        self.namer = Namer((random_ops.RNG,) if self.random else ())
         self.names: dict = {}
         self.temps = 0
         # What the emitted code uses from the target's helpers and imports,
@@ -440,9 +444,13 @@ class SharedForward:
         shared = SharedForward(fwd, both)
         return shared
 
+    def _params(self, em) -> list:
+        return em._bound(self.forward_fn.signature) + (
+            [random_ops.RNG] if em.random else []
+        )
+
     def lines(self, em) -> list:
-        sig = self.forward_fn.signature
-        params = em._bound(sig)
+        params = self._params(em)
         plan = None
         if em.target.PLANS_MEMORY:
             plan = memory.plan(self.nodes, self.returned)
@@ -453,21 +461,29 @@ class SharedForward:
         return function("_forward", params, doc, body, em.target.DECORATORS)
 
     def call(self, em) -> str:
-        return f"_forward({', '.join(em._bound(self.forward_fn.signature))})"
+        return f"_forward({', '.join(self._params(em))})"
 
 
 def _function_lines(em, fn, helpers: dict, shared=None) -> list:
     args = em.arguments(fn.signature)
+    # Random draws come from a keyword argument, `rng=None`, passed along.
+    rng = [random_ops.RNG] if em.random else []
+    params = args + (["*", f"{random_ops.RNG}=None"] if rng else [])
     if fn.delegate is not None:
         target, index = fn.delegate
-        body = [f"return {target}({', '.join(args)})[{index}]"]
-        return function(fn.name, args, fn.doc, body)
+        calls = args + [f"{r}={r}" for r in rng]
+        body = [f"return {target}({', '.join(calls)})[{index}]"]
+        return function(fn.name, params, fn.doc, body)
     lines = em.bind_line(fn.signature, helpers[id(fn.signature)])
+    if rng:
+        rng_lines, rng_needs = random_ops.entry_lines(em.target.NAME)
+        lines += rng_lines
+        em.needs.update(rng_needs)
     if shared is not None and fn is shared.forward_fn:
         value = shared.call(em) + ("[0]" if len(shared.returned) > 1 else "")
         (node,) = fn.outputs
         lines += ["", f"return {em.target.output(node, value, fn.floats[0])}"]
-        return function(fn.name, args, fn.doc, lines)
+        return function(fn.name, params, fn.doc, lines)
     if shared is not None and fn is shared.both_fn:
         names = ", ".join(em.ref(n) for n in shared.returned)
         lines += [f"{names} = {shared.call(em)}"]
@@ -481,7 +497,7 @@ def _function_lines(em, fn, helpers: dict, shared=None) -> list:
         plan = memory.plan(nodes, fn.outputs) if em.target.PLANS_MEMORY else None
     lines += em.body_lines(nodes, plan=plan)
     lines += ["", f"return {em.returned(fn)}"]
-    return function(fn.name, args, fn.doc, lines, em.target.DECORATORS)
+    return function(fn.name, params, fn.doc, lines, em.target.DECORATORS)
 
 
 def generate(
@@ -537,6 +553,8 @@ def generate(
     for fn in program.functions:
         args = ", ".join(em.arguments(fn.signature))
         doc.append(f"{fn.name}({args}) -> {fn.summary}")
+    if em.random:
+        doc += list(random_ops.DOC[target.NAME])
     doc += list(extra_doc)
     header = [
         *docstring("\n".join(doc)),

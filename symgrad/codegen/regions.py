@@ -140,7 +140,8 @@ def _reads_after(nodes, start: int, target) -> bool:
 def _claim_results(em, region, body, variables):
     """Compute each result under its variable's name where that is safe: the
     result is made in this body, is no other result, and the param holding
-    the variable's old value (if any) is not read after it is made."""
+    the variable's old value (if any) is not read after it is made, by the
+    body or by the assignments of the other results."""
     holder = {em.names.get(p): p for p in region.params}
     taken = set()
     for r, var in zip(region.results, variables, strict=True):
@@ -151,18 +152,27 @@ def _claim_results(em, region, body, variables):
         old = holder.get(var)
         if old is not None and _reads_after(body, body.index(r), old):
             continue
+        if old is not None and any(
+            x is old and v != var
+            for x, v in zip(region.results, variables, strict=True)
+        ):
+            continue  # another variable takes the old value after the body
         if sum(1 for x in region.results if x is r) > 1:
             continue
         em.names[r] = var
         taken.add(r)
 
 
-def _assign(em, region, variables) -> list:
+def _assign(em, region, variables, nested=False) -> list:
     """`var = result` for results not computed under their variable's name;
-    one tuple assignment when several change (old values are read first)."""
+    one tuple assignment when several change (old values are read first).
+    Inside another region an undefined result is set to None: the enclosing
+    region passes it on (or a loop pushes it) whatever the path."""
     pairs = []
     for r, var in zip(region.results, variables, strict=True):
         if r.op == "undef":
+            if nested:
+                pairs.append((var, "None"))
             continue
         src = em.ref(r)
         if src != var:
@@ -187,14 +197,17 @@ def _cond(em, node, siblings) -> list:
     used = [v if v is not None else em.fresh() for v in variables]
     lines = []
     blocks = []
+    nested = getattr(em, "region_depth", 0) > 0
+    em.region_depth = getattr(em, "region_depth", 0) + 1
     for region in (true, false):
         for p, x in zip(region.params, operands, strict=True):
             em.names[p] = em.ref(x)
         body = _body(region)
         _claim_results(em, region, body, used)
         inner = em.body_lines(body, body)
-        inner += _assign(em, region, used)
+        inner += _assign(em, region, used, nested)
         blocks.append([line for line in inner if line != ""] or ["pass"])
+    em.region_depth -= 1
     test = em.ref(pred)
     lines.append(f"if {test}:")
     lines += _indented(blocks[0])
@@ -258,7 +271,9 @@ def _while(em, node, siblings) -> list:
         head = f"while {flag}:"
     body = _body(body_r)
     _claim_results(em, body_r, body, variables)
+    em.region_depth = getattr(em, "region_depth", 0) + 1
     inner = [line for line in em.body_lines(body, body) if line != ""]
+    em.region_depth -= 1
     inner += _assign(em, body_r, variables)
     return lines + test_lines + [head] + _indented(inner + test_lines)
 

@@ -20,18 +20,32 @@ Contract:
   method without an entry becomes a wrapper that names it (`scipy.stats.t.cdf
   is not supported`) when called on traced values, instead of failing deep
   inside SciPy.
+- The user functions it converts also get their statements rewritten
+  (`symgrad.frontend.convert`: control flow, calls, writes) where their
+  source is available; the rebuilt function keeps the original closure
+  cells (by free-variable name) and reaches the runtime through one more.
+- A NumPy `Generator` or `RandomState` in the globals or closure is seen
+  through a `GeneratorView` (its draws become ops of the graph), and the
+  `np.random.*` functions draw while tracing even with plain arguments.
 """
 
 from __future__ import annotations
 
 import functools
+import importlib
 import os
 import site
 import sys
 import sysconfig
 import types
 
+import numpy as np
+
 from symgrad import ops
+
+# (By module path: the package's `convert` attribute is the front end's
+# function of that name.)
+_ast = importlib.import_module("symgrad.frontend.convert")
 
 # Module names the front end maps onto a proxy of the real module it names.
 ALIASES = {
@@ -195,6 +209,10 @@ def _substitute(value, qualname: str | None = None):
     """symgrad's version of one global value, or the value itself."""
     if isinstance(value, types.ModuleType):
         return _proxy(value) or value
+    if isinstance(value, (np.random.Generator, np.random.RandomState)):
+        from symgrad.frontend.draws import GeneratorView
+
+        return GeneratorView(value)
     entry = _entry(value, qualname)
     if entry is not None:
         return _wrapper(value, entry)
@@ -226,8 +244,13 @@ def _entry(value, qualname):
 def _wrapper(original, entry):
     from symgrad import tracing
 
+    draws = getattr(entry.handler, "draws", False)
+
     def wrapper(*args, **kwargs):
         if _has_tracer(args) or (kwargs and _has_tracer(tuple(kwargs.values()))):
+            return tracing.call(entry, args, kwargs)
+        if draws and tracing.is_tracing():
+            # A random draw is an op of the graph even with plain arguments.
             return tracing.call(entry, args, kwargs)
         return original(*args, **kwargs)
 
@@ -284,7 +307,8 @@ def _global_names(code) -> set:
 
 
 def convert(fun, memo: dict | None = None):
-    """`fun` with known callables and modules resolved (see the module doc)."""
+    """`fun` with known callables and modules resolved (see the module doc)
+    and its statements converted (`symgrad.frontend.convert`)."""
     if isinstance(fun, types.MethodType):
         inner = convert(fun.__func__, memo)
         return fun if inner is fun.__func__ else types.MethodType(inner, fun.__self__)
@@ -294,8 +318,10 @@ def convert(fun, memo: dict | None = None):
     if fun in memo:
         return memo[fun]
     # While `fun` is converted, functions it reaches that refer back to it
-    # (recursion) keep the original: recursion on traced values is not traced.
+    # (recursion) keep the original; calls reach the converted one through
+    # the runtime's `call`.
     memo[fun] = fun
+    code = _ast.converted_code(fun)
     old_globals = fun.__globals__
     changes = {}
     for name in _global_names(fun.__code__):
@@ -318,21 +344,37 @@ def convert(fun, memo: dict | None = None):
             replaced.append(cell if new is value else types.CellType(new))
         if any(a is not b for a, b in zip(replaced, cells, strict=True)):
             new_cells = tuple(replaced)
-    if not changes and new_cells is cells:
+    if code is None and not changes and new_cells is cells:
         return fun
     new_globals = old_globals
     if changes:
         new_globals = dict(old_globals)
         new_globals.update(changes)
-    out = types.FunctionType(
-        fun.__code__, new_globals, fun.__name__, fun.__defaults__, new_cells
-    )
-    out.__kwdefaults__ = fun.__kwdefaults__
-    out.__qualname__ = fun.__qualname__
-    out.__dict__.update(fun.__dict__)
+    if code is not None:
+        by_name = dict(zip(fun.__code__.co_freevars, new_cells or (), strict=True))
+        out = _ast.build(fun, code, new_globals, by_name, _runtime_cell())
+    else:
+        out = types.FunctionType(
+            fun.__code__, new_globals, fun.__name__, fun.__defaults__, new_cells
+        )
+        out.__kwdefaults__ = fun.__kwdefaults__
+        out.__qualname__ = fun.__qualname__
+        out.__dict__.update(fun.__dict__)
     out.__wrapped_by_symgrad__ = fun
     memo[fun] = out
+    memo[out] = out
     return out
+
+
+_RUNTIME_CELL: list = []
+
+
+def _runtime_cell():
+    if not _RUNTIME_CELL:
+        from symgrad.frontend import runtime
+
+        _RUNTIME_CELL.append(types.CellType(runtime))
+    return _RUNTIME_CELL[0]
 
 
 def _resolve(value, memo):

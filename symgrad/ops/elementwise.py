@@ -585,11 +585,11 @@ elementwise(
 
 def _cast_numpy(a, dtype):
     dtype = np.dtype(dtype)
-    # np.bool_ names the boolean type on NumPy 1.x and 2.x alike.
+    # np.float64(x) converts arrays and scalars alike, also Python ints and
+    # bools (a loop counter starts as one), which have no .astype; np.bool_
+    # names the boolean type on NumPy 1.x and 2.x alike.
     name = "np.bool_" if dtype.kind == "b" else "np." + dtype.name
-    if _number(a) is not None or a in ("True", "False"):
-        return f"{name}({a})"  # a literal has no .astype
-    return f"{a}.astype({name})"
+    return f"{name}({a})"
 
 
 def _cast_python(a, dtype):

@@ -46,6 +46,8 @@ def fold_rule(node):
         # Only array values fold: regions, stacks and several-result ops
         # are not constants even when their operands are.
         return None
+    if "effect" in ops.OPS[node.op].flags:
+        return None  # a random draw is not a constant, whatever its operands
     for i in inputs:
         if i.op != "const":
             break
