@@ -215,3 +215,29 @@ def test_profile_command_rejects_sections(capsys, monkeypatch):
     assert "has none" in capsys.readouterr().err
     with pytest.raises(SystemExit):
         cli.main(["bench", "--problems", "nope"])
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(
+    "kind, name",
+    [("problem", n) for n in problems.NAMES] + [("example", n) for n in examples.NAMES],
+)
+def test_jax_and_torch_versions_agree_with_symgrad(kind, name):
+    """The peers' own versions of each problem compute symgrad's value and
+    gradient (`symgrad bench` checks this again before timing them)."""
+    problem = (
+        problems.get(name, quick=True) if kind == "problem" else examples.get(name)
+    )
+    args = problem.data()
+    step, extract = interleave.make_symgrad(problem, args)
+    reference = extract(step())
+    ran = 0
+    for peer in ("hand", "jax", "torch"):
+        try:
+            step, extract = interleave.MAKERS[peer](problem, args)
+        except peers.Unavailable:
+            continue
+        assert interleave.disagreement(extract(step()), reference) < interleave.RTOL
+        ran += 1
+    if not ran:
+        pytest.skip("no peer for this problem here (pip install -e '.[bench]')")

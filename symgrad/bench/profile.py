@@ -23,15 +23,17 @@ standard library is needed.
 from __future__ import annotations
 
 import ast
+import gc
 import re
 import statistics
 import time
+import types
 
 _PREFIX = "_symgrad_prof_"
 _COMMENT = re.compile(r"^\s*# (.*)$")
 
 
-def _stmt_kind(node) -> str:
+def _stmt_kind(node, modules=frozenset({"np", "math"})) -> str:
     """A short name for what a statement does (for the per-kind summary)."""
     if isinstance(node, ast.If):
         return "argument check"
@@ -41,12 +43,12 @@ def _stmt_kind(node) -> str:
         return f"{_OPS.get(type(node.op), '?')}= (in place)"
     value = getattr(node, "value", None)
     if isinstance(node, ast.Expr) and isinstance(value, ast.Call):
-        return _call_kind(value)
+        return _call_kind(value, modules)
     if isinstance(node, ast.Return):
         return "return"
     if value is None:
         return type(node).__name__.lower()
-    return _expr_kind(value)
+    return _expr_kind(value, modules)
 
 
 _OPS = {
@@ -64,19 +66,20 @@ _OPS = {
 }
 
 
-def _call_kind(call) -> str:
-    func = call.func
-    if isinstance(func, ast.Attribute) and not isinstance(
-        func.value, ast.Name | ast.Attribute
+def _call_kind(call, modules) -> str:
+    """`np.where()`, `scipy.special.logsumexp()`, `.sum()` (a method), ..."""
+    func, root = call.func, call.func
+    while isinstance(root, ast.Attribute):
+        root = root.value
+    if isinstance(func, ast.Attribute) and not (
+        isinstance(root, ast.Name) and root.id in modules
     ):
-        return f".{func.attr}()"
-    text = ast.unparse(func)
-    if isinstance(func, ast.Attribute) and not text.startswith(("np.", "math.")):
-        return f".{func.attr}()"  # a method of a local value
-    return text + ("(out=)" if any(k.arg == "out" for k in call.keywords) else "()")
+        return f".{func.attr}()"  # a method of a value
+    out = any(k.arg == "out" for k in call.keywords)
+    return ast.unparse(func) + ("(out=)" if out else "()")
 
 
-def _expr_kind(value) -> str:
+def _expr_kind(value, modules) -> str:
     if isinstance(value, ast.BinOp):
         return (
             "a @ b"
@@ -88,7 +91,7 @@ def _expr_kind(value) -> str:
     if isinstance(value, ast.Compare):
         return "comparison"
     if isinstance(value, ast.Call):
-        return _call_kind(value)
+        return _call_kind(value, modules)
     if isinstance(value, ast.Attribute):
         return f".{value.attr}"
     if isinstance(value, ast.Subscript):
@@ -208,16 +211,48 @@ def _overhead_ns() -> float:
     return best
 
 
+class _GcClock:
+    """Time spent in the cyclic garbage collector meanwhile (gc.callbacks);
+    with `seen`, a profile's running total, it is also kept out of the
+    statement that happened to trigger the collection."""
+
+    def __init__(self, seen=None):
+        self.ns, self.collections, self.seen, self._start = 0, 0, seen, 0
+
+    def __call__(self, phase, info):
+        if phase == "start":
+            self._start = time.perf_counter_ns()
+            return
+        spent = time.perf_counter_ns() - self._start
+        self.ns += spent
+        self.collections += 1
+        if self.seen is not None:
+            self.seen[0] += spent
+
+    def __enter__(self):
+        gc.callbacks.append(self)
+        return self
+
+    def __exit__(self, *exc):
+        gc.callbacks.remove(self)
+
+
 def profile(compiled, args, seconds: float = 1.0, function="value_and_grad"):
+    """Time each statement of `compiled`'s `function(*args)` (see module doc).
+
+    Each statement's figure is its median over the calls (a process switched
+    in by the machine, or a garbage collection, lands on whichever statement
+    is running; medians keep such spikes out), the total is the median time
+    of an uninstrumented call; both runs take about `seconds` / 2.
+    """
     plain = getattr(compiled, function)
     plain(*args)  # warm up (module load, first-call costs)
-    calls, spent = 0, 0.0
-    start = time.perf_counter()
-    while calls < 3 or spent < seconds / 2:
-        plain(*args)
-        calls += 1
-        spent = time.perf_counter() - start
-    plain_s = spent / calls
+    samples, start = [], time.perf_counter()
+    with _GcClock() as collector:
+        while len(samples) < 3 or time.perf_counter() - start < seconds / 2:
+            t0 = time.perf_counter()
+            plain(*args)
+            samples.append(time.perf_counter() - t0)
 
     # A copy of the loaded module's globals: constants and helpers are bound.
     namespace = dict(compiled.module.__dict__)
@@ -227,20 +262,27 @@ def profile(compiled, args, seconds: float = 1.0, function="value_and_grad"):
     timed = namespace[function]
     timed(*args)
     acc[:] = cnt[:] = [0] * len(acc)
-    runs, start = 0, time.perf_counter()
-    while runs < 3 or time.perf_counter() - start < seconds / 2:
-        timed(*args)
-        runs += 1
+    per_call, previous = [], list(acc)
+    start = time.perf_counter()
+    with _GcClock(namespace[f"{_PREFIX}seen"]):
+        while len(per_call) < 3 or time.perf_counter() - start < seconds / 2:
+            timed(*args)
+            per_call.append([a - b for a, b in zip(acc, previous, strict=True)])
+            previous = list(acc)
+    runs = len(per_call)
     instrumented_s = (time.perf_counter() - start) / runs
     overhead = _overhead_ns()
+    medians = [statistics.median(column) for column in zip(*per_call, strict=True)]
 
     lines = compiled.source.splitlines()
     comments = _comments(lines)
+    modules = {k for k, v in namespace.items() if isinstance(v, types.ModuleType)}
     rows = []
-    for (fn, node), total, count in zip(records, acc, cnt, strict=True):
+    for (fn, node), median, total, count in zip(
+        records, medians, acc, cnt, strict=True
+    ):
         if not count:
             continue
-        ns = max(0.0, total - overhead * count) / runs
         rows.append(
             {
                 "function": fn,
@@ -248,9 +290,10 @@ def profile(compiled, args, seconds: float = 1.0, function="value_and_grad"):
                 "end_line": node.end_lineno,
                 "text": _statement_text(lines, node),
                 "comment": comments[node.lineno],
-                "kind": _stmt_kind(node),
+                "kind": _stmt_kind(node, modules),
                 "per_call": count / runs,
-                "seconds": ns * 1e-9,
+                "seconds": max(0.0, median - overhead * count / runs) * 1e-9,
+                "mean_seconds": max(0.0, total - overhead * count) / runs * 1e-9,
             }
         )
     rows.sort(key=lambda r: -r["seconds"])
@@ -258,7 +301,9 @@ def profile(compiled, args, seconds: float = 1.0, function="value_and_grad"):
         "function": function,
         "lines": len(lines),
         "statements": len(rows),
-        "seconds": plain_s,
+        "seconds": statistics.median(samples),
+        "gc_seconds": collector.ns * 1e-9 / len(samples),
+        "gc_collections": collector.collections / len(samples),
         "instrumented_seconds": instrumented_s,
         "overhead_ns_per_statement": overhead,
         "calls": runs,
@@ -291,11 +336,13 @@ def table(result, top: int = 20, title: str = "") -> str:
     lines = [
         head + (f": {title}" if title else ""),
         "",
-        f"{result['statements']} statements timed in {result['lines']:,} lines; "
-        f"{_us(result['seconds'])} us a call uninstrumented, statements add up to "
-        f"{_us(total)} us (clock overhead "
-        f"{result['overhead_ns_per_statement']:.0f} ns a statement subtracted; "
-        f"{result['calls']} calls)",
+        f"{_us(result['seconds'])} us a call (median, uninstrumented), of which "
+        f"garbage collection {_us(result['gc_seconds'])} us "
+        f"({result['gc_collections']:.2g} collections a call);",
+        f"{result['statements']} statements of {result['lines']:,} lines, medians "
+        f"over {result['calls']} calls, add up to {_us(total)} us "
+        f"(clock overhead {result['overhead_ns_per_statement']:.0f} ns a "
+        "statement subtracted)",
         "",
         f"{'us/call':>10}{'share':>7}{'cum':>6}  {'line':>5}  statement",
     ]
