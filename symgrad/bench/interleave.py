@@ -1,21 +1,26 @@
-"""Peers timed side by side: one child process per problem, pinned to one CPU.
+"""Peers timed side by side, each in its own process pinned to one CPU.
 
-Contract: `run(kind, name, ...)` starts a child Python process with the
-BLAS / OpenMP / XLA thread variables set to one thread, which pins itself to
-one CPU (`os.sched_setaffinity`, before importing anything: JAX ignores the
-thread flags, only pinning holds it to one core) and runs `child`. The
-child builds every available peer of the problem, checks that each one's
-value and gradient agree with symgrad's (relative to each array's largest
-entry, `RTOL`), warms each one up, then times them in interleaved rounds
-(A, B, C, A, B, C, ...) and reports per peer the median seconds per call,
-every round's sample, and the page faults and kernel time per call. A peer
-that is not installed carries a `note`; one that disagrees with symgrad
-carries `mismatch` and is not timed. `kind` is "problem" (`problems.get`)
-or "example" (`examples.get`, which also times compiling: symgrad's compile
-plus first call against JAX's trace, compile and first call, interleaved).
+Contract: `run(kind, name, ...)` starts one worker process per peer (symgrad
+first), each with the BLAS / OpenMP / XLA thread variables set to one thread
+and pinned to the same CPU (`os.sched_setaffinity` before it imports
+anything: JAX ignores the thread flags, only pinning holds it to one core).
+A worker loads only its own peer, so no peer's allocations or thread pools
+change another's timings (with PyTorch and JAX loaded in the same process,
+symgrad's RNN step took twice as long, in page faults). The parent drives
+them in turn over pipes, one at a time: it checks that each peer's value
+and gradient agree with symgrad's (relative to each array's largest entry,
+`RTOL`), warms each one up, then times them in interleaved rounds (A, B, C,
+A, B, C, ...). Per peer it reports the median seconds per call, every
+round's sample, and page faults and kernel time per call. A peer that is
+not installed carries a `note`; one that disagrees with symgrad carries
+`mismatch` and is not timed. `kind` is "problem" (`problems.get`) or
+"example" (`examples.get`; compiling is timed too, in interleaved repeats:
+symgrad's compile and first call against a fresh `jax.jit` traced, compiled
+and called once).
 
-Returns the child's JSON-ready dict, or `{"error": ...}` with the end of its
-stderr when it failed.
+Returns a JSON-ready dict; `{"error": ...}` with the end of a worker's
+stderr when the symgrad worker failed (a peer's failure is that peer's
+`error`).
 """
 
 from __future__ import annotations
@@ -28,6 +33,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import traceback
 
 from symgrad.commands import SINGLE_THREAD as THREAD_VARS
 
@@ -46,6 +52,80 @@ def default_cpu() -> int:
     return max(os.sched_getaffinity(0))
 
 
+class WorkerError(Exception):
+    """A worker process failed; the message ends with its stderr."""
+
+
+class _Worker:
+    """One peer in its own pinned process, answering JSON requests."""
+
+    def __init__(self, spec, peer, cpu, folder):
+        env = dict(os.environ, **THREAD_VARS)
+        # The worker must import this very symgrad (a work tree, say).
+        root = os.path.dirname(
+            os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+        )
+        env["PYTHONPATH"] = os.pathsep.join(
+            p for p in (root, env.get("PYTHONPATH")) if p
+        )
+        boot = (
+            f"import os, sys; os.sched_setaffinity(0, {{{cpu}}}); "
+            "from symgrad.bench.interleave import worker; "
+            "sys.exit(worker(sys.argv[1]))"
+        )
+        self.peer = peer
+        self.stderr_path = os.path.join(folder, f"{peer}.stderr")
+        self.result_path = os.path.join(folder, f"{peer}.npz")
+        spec = dict(spec, peer=peer, result=self.result_path)
+        with open(self.stderr_path, "w") as err:
+            self.proc = subprocess.Popen(
+                [sys.executable, "-c", boot, json.dumps(spec)],
+                env=env,
+                stdin=subprocess.PIPE,
+                stdout=subprocess.PIPE,
+                stderr=err,
+                text=True,
+            )
+
+    def ask(self, **request) -> dict:
+        try:
+            self.proc.stdin.write(json.dumps(request) + "\n")
+            self.proc.stdin.flush()
+            line = self.proc.stdout.readline()
+        except (BrokenPipeError, OSError):
+            line = ""
+        reply = json.loads(line) if line else {"error": self._stderr_tail()}
+        if "error" in reply:
+            raise WorkerError(reply["error"])
+        return reply
+
+    def _stderr_tail(self) -> str:
+        self.proc.wait(timeout=30)
+        with open(self.stderr_path) as f:
+            tail = f.read().strip().splitlines()[-12:]
+        return "\n".join(tail) or f"exit code {self.proc.returncode}"
+
+    def close(self):
+        if self.proc.poll() is None:
+            try:
+                self.proc.stdin.close()
+            except OSError:
+                pass
+            try:
+                self.proc.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+
+
+def _load_result(path):
+    import numpy as np
+
+    with np.load(path) as data:
+        n = len(data.files) - 1
+        return float(data["value"]), [data[f"g{i}"] for i in range(n)]
+
+
 def run(
     kind: str,
     name: str,
@@ -54,41 +134,94 @@ def run(
     cpu: int | None = None,
     budget: float | None = None,
 ) -> dict:
+    spec = {"kind": kind, "name": name, "quick": quick}
+    budget = budget if budget is not None else (2.0 if quick else 40.0)
     cpu = default_cpu() if cpu is None else cpu
-    spec = {
-        "kind": kind,
-        "name": name,
-        "quick": quick,
-        "peers": list(peers),
-        "budget": budget if budget is not None else (2.0 if quick else 40.0),
-    }
-    env = dict(os.environ, **THREAD_VARS)
-    # The child must import this very symgrad (a work tree, not the installed one).
-    root = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-    env["PYTHONPATH"] = os.pathsep.join(p for p in (root, env.get("PYTHONPATH")) if p)
-    with tempfile.TemporaryDirectory(prefix="symgrad-bench-") as tmp:
-        out = os.path.join(tmp, "result.json")
-        # Pinned before anything is imported: threads started later inherit it.
-        boot = (
-            f"import os, sys; os.sched_setaffinity(0, {{{cpu}}}); "
-            "from symgrad.bench.interleave import child; "
-            "sys.exit(child(sys.argv[1], sys.argv[2]))"
-        )
-        proc = subprocess.run(
-            [sys.executable, "-c", boot, json.dumps(spec), out],
-            env=env,
-            stdin=subprocess.DEVNULL,
-            capture_output=True,
-            text=True,
-        )
-        if proc.returncode != 0 or not os.path.exists(out):
-            tail = (proc.stderr or proc.stdout).strip().splitlines()[-12:]
-            return {"error": "\n".join(tail) or f"exit code {proc.returncode}"}
-        with open(out) as f:
-            return json.load(f)
+    load = os.getloadavg()[0]
+    with tempfile.TemporaryDirectory(prefix="symgrad-bench-") as folder:
+        workers = {}
+        try:
+            for peer in ("symgrad", *peers):
+                workers[peer] = _Worker(spec, peer, cpu, folder)
+            return _drive(workers, kind, quick, budget, load)
+        except WorkerError as exc:
+            return {"error": str(exc)}
+        finally:
+            for w in workers.values():
+                w.close()
 
 
-# --- the peers -------------------------------------------------------------
+def _drive(workers, kind, quick, budget, load) -> dict:
+    first = workers["symgrad"].ask(do="setup")
+    out = {k: first[k] for k in ("title", "info", "cpus", "lines") if k in first}
+    if "note" in first:  # an example that is not here
+        return {"title": first.get("title", ""), "note": first["note"], "peers": {}}
+    entries = {"symgrad": {"setup_s": first["setup_s"]}}
+    reference = _load_result(workers["symgrad"].result_path)
+    active = ["symgrad"]
+    for peer, w in workers.items():
+        if peer == "symgrad":
+            continue
+        try:
+            reply = w.ask(do="setup")
+        except WorkerError as exc:
+            entries[peer] = {"error": str(exc).strip().splitlines()[-1]}
+            continue
+        if "note" in reply:
+            entries[peer] = {"note": reply["note"]}
+            continue
+        entry = entries[peer] = {"setup_s": reply["setup_s"]}
+        diff = disagreement(_load_result(w.result_path), reference)
+        entry["disagreement"] = diff
+        if not diff <= RTOL:
+            entry["mismatch"] = (
+                f"value or gradient differs from symgrad's by {diff:.1e} "
+                f"(relative; the bar is {RTOL:.0e}): not timed"
+            )
+            continue
+        active.append(peer)
+    for peer in workers:
+        if peer not in active:
+            workers[peer].close()
+
+    if kind == "example":
+        repeats = 2 if quick else 5
+        samples = {p: [] for p in active}
+        for _ in range(repeats + 1):  # the first is a warm-up
+            for p in active:
+                samples[p].append(workers[p].ask(do="compile")["seconds"])
+        for p in active:
+            entries[p]["compile_s"] = statistics.median(samples[p][1:])
+            entries[p]["compile_samples"] = samples[p][1:]
+
+    warm = 0.02 if quick else 0.1
+    per_call = {p: workers[p].ask(do="warmup", seconds=warm)["seconds"] for p in active}
+    sample = 0.005 if quick else 0.1
+    loops = {p: max(1, round(sample / max(t, 1e-9))) for p, t in per_call.items()}
+    round_s = sum(loops[p] * per_call[p] for p in active)
+    rounds = int(min(3 if quick else 21, max(3 if quick else 5, budget / round_s)))
+    timed = {p: [] for p in active}
+    for _ in range(rounds):
+        for p in active:
+            timed[p].append(workers[p].ask(do="sample", loops=loops[p]))
+    for p in active:
+        calls = rounds * loops[p]
+        entries[p].update(
+            {
+                "seconds": statistics.median(r["seconds"] for r in timed[p]),
+                "samples": [r["seconds"] for r in timed[p]],
+                "loops": loops[p],
+                "rounds": rounds,
+                "page_faults_per_call": sum(r["faults"] for r in timed[p]) / calls,
+                "kernel_s_per_call": sum(r["kernel_s"] for r in timed[p]) / calls,
+            }
+        )
+    out["peers"] = entries
+    out["load"] = [load, os.getloadavg()[0]]
+    return out
+
+
+# --- the peers (in the workers) ----------------------------------------------
 
 
 def _as_numpy(leaves):
@@ -196,7 +329,7 @@ MAKERS = {
 }
 
 
-# --- measuring (in the child) ------------------------------------------------
+# --- the worker process --------------------------------------------------------
 
 
 def disagreement(result, reference) -> float:
@@ -221,159 +354,101 @@ def _usage():
     return r.ru_minflt + r.ru_majflt, r.ru_stime
 
 
-def _seconds_once(fn) -> float:
-    start = time.perf_counter()
-    fn()
-    return time.perf_counter() - start
+def _setup(spec, state) -> dict:
+    import numpy as np
 
-
-def interleaved(steps: dict, budget: float, quick: bool = False) -> dict:
-    """Median seconds per call of each of `steps` (name -> callable), timed
-    in interleaved rounds after a warm-up; each round's sample loops a step
-    long enough to measure. `budget` bounds the rounds' total time."""
-    per_call = {}
-    for name, fn in steps.items():  # warm-up: at least 2 calls and 0.1 s
-        calls, spent = 0, 0.0
-        while calls < 2 or (spent < (0.02 if quick else 0.1) and calls < 1000):
-            spent += _seconds_once(fn)
-            calls += 1
-        per_call[name] = spent / calls
-    sample = 0.005 if quick else 0.1
-    loops = {n: max(1, round(sample / max(t, 1e-9))) for n, t in per_call.items()}
-    round_s = sum(loops[n] * per_call[n] for n in steps)
-    rounds = int(min(3 if quick else 21, max(3 if quick else 5, budget / round_s)))
-    samples = {n: [] for n in steps}
-    faults = {n: 0 for n in steps}
-    kernel = {n: 0.0 for n in steps}
-    for _ in range(rounds):
-        for name, fn in steps.items():
-            n = loops[name]
-            f0, k0 = _usage()
-            start = time.perf_counter()
-            for _ in range(n):
-                fn()
-            samples[name].append((time.perf_counter() - start) / n)
-            f1, k1 = _usage()
-            faults[name] += f1 - f0
-            kernel[name] += k1 - k0
-    calls = {n: rounds * loops[n] for n in steps}
-    return {
-        name: {
-            "seconds": statistics.median(samples[name]),
-            "samples": samples[name],
-            "loops": loops[name],
-            "rounds": rounds,
-            "page_faults_per_call": faults[name] / calls[name],
-            "kernel_s_per_call": kernel[name] / calls[name],
-        }
-        for name in steps
-    }
-
-
-def _build(problem, peer_names):
-    """(steps, entries): the timed callables of the peers that run and agree
-    with symgrad, and an entry per peer (setup time, check, or a note)."""
-    from symgrad.bench.peers import Unavailable
-
-    args = problem.data()
-    steps, entries, reference = {}, {}, None
-    for peer in ("symgrad", *peer_names):
-        try:
-            start = time.perf_counter()
-            step, extract = MAKERS[peer](problem, args)
-            result = extract(step())
-            setup = time.perf_counter() - start
-        except Unavailable as exc:
-            entries[peer] = {"note": str(exc)}
-            continue
-        entry = {"setup_s": setup}
-        if reference is None:
-            reference = result
-        else:
-            entry["disagreement"] = diff = disagreement(result, reference)
-            if not diff <= RTOL:
-                entry["mismatch"] = (
-                    f"value or gradient differs from symgrad's by {diff:.1e} "
-                    f"(relative; the bar is {RTOL:.0e}): not timed"
-                )
-                entries[peer] = entry
-                continue
-        entries[peer] = entry
-        steps[peer] = step
-    return args, steps, entries
-
-
-def measure_problem(spec) -> dict:
-    from symgrad.bench import problems
-
-    problem = problems.get(spec["name"], spec["quick"])
-    _, steps, entries = _build(problem, spec["peers"])
-    timed = interleaved(steps, spec["budget"], spec["quick"])
-    for peer, entry in timed.items():
-        entries[peer].update(entry)
-    return {"title": problem.title, "info": problem.info, "peers": entries}
-
-
-def measure_example(spec) -> dict:
-    from symgrad import api
-    from symgrad.bench import examples
+    from symgrad.bench import examples, problems
     from symgrad.bench.peers import Unavailable
 
     try:
-        problem = examples.get(spec["name"])
+        if spec["kind"] == "example":
+            problem = examples.get(spec["name"])
+        else:
+            problem = problems.get(spec["name"], spec["quick"])
     except Unavailable as exc:
-        return {"title": spec["name"], "note": str(exc), "peers": {}}
-    args, steps, entries = _build(problem, [p for p in spec["peers"] if p == "jax"])
-    out = {"title": problem.title, "info": problem.info, "peers": entries}
-    compiled = api.compile(problem.loss, *args)
-    out["lines"] = compiled.source.count("\n")
-    out["stats"] = {
-        k: v for k, v in compiled.stats.items() if isinstance(v, int | float)
-    }
+        return {"note": str(exc)}
+    reply = {"title": problem.title, "info": problem.info}
+    reply["cpus"] = sorted(os.sched_getaffinity(0))
+    args = problem.data()
+    try:
+        start = time.perf_counter()
+        step, extract = MAKERS[spec["peer"]](problem, args)
+        value, grads = extract(step())
+        reply["setup_s"] = time.perf_counter() - start
+    except Unavailable as exc:
+        return {"note": str(exc)}
+    grads = {f"g{i}": g for i, g in enumerate(grads)}
+    np.savez(spec["result"], value=np.float64(value), **grads)
+    if spec["peer"] == "symgrad":
+        from symgrad import api
 
-    def symgrad_compile():
+        reply["lines"] = api.compile(problem.loss, *args).source.count("\n")
+    state.update(problem=problem, args=args, step=step)
+    return reply
+
+
+def _compile(spec, state) -> dict:
+    """Compile from scratch and call once (an example's compile time)."""
+    problem, args = state["problem"], state["args"]
+    start = time.perf_counter()
+    if spec["peer"] == "symgrad":
+        from symgrad import api
+
         api.compile(problem.loss, *args).value_and_grad(*args)
-
-    compiles = {"symgrad": symgrad_compile}
-    if "jax" in steps:
+    else:
         import jax
         import jax.numpy as jnp
 
         from symgrad.bench.problems import tree_map
 
         jargs = tree_map(jnp.asarray, args)
-
-        def jax_compile():
-            jax.block_until_ready(jax_compiled(problem)(*jargs))
-
-        compiles["jax"] = jax_compile
-    repeats = 2 if spec["quick"] else 5
-    for fn in compiles.values():
-        fn()  # warm-up: imports, first-use caches
-    samples = {n: [] for n in compiles}
-    for _ in range(repeats):
-        for name, fn in compiles.items():
-            samples[name].append(_seconds_once(fn))
-    for name, values in samples.items():
-        entries[name]["compile_s"] = statistics.median(values)
-        entries[name]["compile_samples"] = values
-    timed = interleaved(steps, spec["budget"], spec["quick"])
-    for peer, entry in timed.items():
-        entries[peer].update(entry)
-    return out
+        start = time.perf_counter()
+        jax.block_until_ready(jax_compiled(problem)(*jargs))
+    return {"seconds": time.perf_counter() - start}
 
 
-def child(spec_text: str, out_path: str) -> int:
+def _warmup(seconds, state) -> dict:
+    """At least two calls and `seconds`; the time per call."""
+    step, calls, spent = state["step"], 0, 0.0
+    while calls < 2 or (spent < seconds and calls < 1000):
+        start = time.perf_counter()
+        step()
+        spent += time.perf_counter() - start
+        calls += 1
+    return {"seconds": spent / calls}
+
+
+def _sample(loops, state) -> dict:
+    step = state["step"]
+    f0, k0 = _usage()
+    start = time.perf_counter()
+    for _ in range(loops):
+        step()
+    seconds = (time.perf_counter() - start) / loops
+    f1, k1 = _usage()
+    return {"seconds": seconds, "faults": f1 - f0, "kernel_s": k1 - k0}
+
+
+def worker(spec_text: str) -> int:
+    """Answer the parent's requests (one JSON line each) until stdin closes."""
     spec = json.loads(spec_text)
-    measure = measure_example if spec["kind"] == "example" else measure_problem
-    load = os.getloadavg()
-    result = measure(spec)
-    result["cpus"] = sorted(os.sched_getaffinity(0))
-    result["load"] = [load[0], os.getloadavg()[0]]
-    with open(out_path, "w") as f:
-        json.dump(result, f)
+    replies = os.fdopen(os.dup(1), "w")
+    os.dup2(2, 1)  # anything a library prints goes to stderr, not the replies
+    state = {}
+    for line in sys.stdin:
+        request = json.loads(line)
+        try:
+            what = request["do"]
+            if what == "setup":
+                reply = _setup(spec, state)
+            elif what == "compile":
+                reply = _compile(spec, state)
+            elif what == "warmup":
+                reply = _warmup(request["seconds"], state)
+            else:
+                reply = _sample(request["loops"], state)
+        except Exception:  # noqa: BLE001 - reported to the parent
+            reply = {"error": traceback.format_exc()[-3000:]}
+        replies.write(json.dumps(reply) + "\n")
+        replies.flush()
     return 0
-
-
-if __name__ == "__main__":
-    sys.exit(child(sys.argv[1], sys.argv[2]))

@@ -51,7 +51,7 @@ def _notes(section) -> list:
         if "note" in result:
             lines.append(f"  {name}: {result['note']}")
         for peer, entry in result["peers"].items():
-            for key in ("mismatch", "note"):
+            for key in ("mismatch", "note", "error"):
                 if key in entry:
                     lines.append(f"  {name}, {LABELS[peer]}: {entry[key]}")
     notes = sorted(set(lines), key=lines.index)
