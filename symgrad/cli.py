@@ -126,13 +126,13 @@ def _parser() -> argparse.ArgumentParser:
     bench = sub.add_parser(
         "bench",
         help="time symgrad against hand-written NumPy, PyTorch, JAX and micrograd",
-        description="Time symgrad's generated code against hand-written NumPy, "
-        "JAX jit and PyTorch eager on issue #16's four problems (one pinned core, "
-        "medians of interleaved rounds, each peer checked against symgrad), the "
-        "examples' compile and gradient time against JAX, the moons step against "
-        "micrograd, scaling with width and batch, compile cost and the "
+        description="Time symgrad's generated code against hand-written NumPy, JAX "
+        "jit and PyTorch eager\non issue #16's four problems (one pinned core, "
+        "medians of interleaved rounds, each\npeer checked against symgrad), the "
+        "examples' compile and gradient time against JAX,\nthe moons step against "
+        "micrograd, scaling with width and batch, compile cost and the\n"
         "cheap-gradient ratio. Peers that are not installed are skipped with a "
-        "note (pip install -e '.[bench]' gets them all).",
+        "note\n(pip install -e '.[bench]' gets them all).",
         epilog=EPILOG_BENCH,
         formatter_class=raw,
     )
