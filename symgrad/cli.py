@@ -43,8 +43,16 @@ example:
 
 
 EPILOG_BENCH = """\
-example:
+examples:
   symgrad bench --plot scaling.png --json bench.json
+  symgrad bench --problems peers          # issue #16's table only
+  symgrad bench --problems rnn,examples --peers jax
+  symgrad bench --profile --problems mlp128 --top 30
+
+problems: moons, mlp128, mlp512, rnn (group: peers); ex-softmax, ex-mixture,
+ex-rnn, ex-gp (group: examples); sections: micrograd (the moons step on both
+targets and micrograd), scaling, compile, cheap_gradient, entry, constants,
+sympy; all (the default).
 """
 
 
@@ -118,16 +126,96 @@ def _parser() -> argparse.ArgumentParser:
     bench = sub.add_parser(
         "bench",
         help="time symgrad against hand-written NumPy, PyTorch, JAX and micrograd",
-        description="Measure the moons MLP step, scaling with width and batch, "
-        "compile cost and the cheap-gradient ratio. Peers that are not installed "
-        "are skipped with a note (pip install -e '.[bench]' gets them all).",
+        description="Time symgrad's generated code against hand-written NumPy, JAX "
+        "jit and PyTorch eager\non issue #16's four problems (one pinned core, "
+        "medians of interleaved rounds, each\npeer checked against symgrad), the "
+        "examples' compile and gradient time against JAX,\nthe moons step against "
+        "micrograd, scaling with width and batch, compile cost and the\n"
+        "cheap-gradient ratio. Peers that are not installed are skipped with a "
+        "note\n(pip install -e '.[bench]' gets them all).",
         epilog=EPILOG_BENCH,
         formatter_class=raw,
     )
     bench.add_argument("--quick", action="store_true", help="fewer, smaller sizes")
     bench.add_argument("--json", metavar="PATH", help="also write the results as JSON")
     bench.add_argument("--plot", metavar="PNG", help="write the scaling curves here")
+    bench.add_argument(
+        "--problems",
+        metavar="LIST",
+        type=_bench_problems,
+        help="comma-separated problems, groups or sections to run (default: all)",
+    )
+    bench.add_argument(
+        "--peers",
+        metavar="LIST",
+        type=_bench_peers,
+        help="optional peers to run: hand,jax,torch,micrograd or none (default: all)",
+    )
+    bench.add_argument(
+        "--profile",
+        action="store_true",
+        help="instead: time each statement of the generated value_and_grad of "
+        "the --problems (default: moons, mlp128, mlp512, rnn)",
+    )
+    bench.add_argument(
+        "--top",
+        type=_positive,
+        default=20,
+        metavar="N",
+        help="with --profile: rows per table (default 20)",
+    )
+    bench.add_argument(
+        "--cpu",
+        type=_bench_cpu,
+        metavar="N",
+        help="the CPU to pin to (default: the last one this process may use)",
+    )
     return parser
+
+
+def _bench_problems(text):
+    from symgrad.bench.suite import select
+
+    try:
+        select(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+    return text
+
+
+def _bench_peers(text):
+    from symgrad.bench.suite import PEERS
+
+    words = [w.strip() for w in text.split(",") if w.strip()]
+    unknown = [w for w in words if w not in (*PEERS, "none")]
+    if unknown:
+        raise argparse.ArgumentTypeError(
+            f"unknown peer {unknown[0]!r}; choose from {', '.join(PEERS)} or none"
+        )
+    return ",".join(words)
+
+
+def _positive(text):
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected a positive int, got {text!r}")
+    return value
+
+
+def _bench_cpu(text):
+    allowed = sorted(os.sched_getaffinity(0))
+    try:
+        cpu = int(text)
+    except ValueError:
+        cpu = None
+    if cpu not in allowed:
+        raise argparse.ArgumentTypeError(
+            f"CPU {text!r} is not one this process may use ({allowed})"
+        )
+    return cpu
 
 
 def _targets():

@@ -229,26 +229,14 @@ SINGLE_THREAD = {
 
 
 def bench(args) -> int:
-    import json
-
     if any(os.environ.get(k) != v for k, v in SINGLE_THREAD.items()):
         # Thread pools are sized when NumPy loads: start again with the settings.
         os.environ.update(SINGLE_THREAD)
         os.execv(sys.executable, [sys.executable, "-m", "symgrad", *sys.argv[1:]])
 
-    from symgrad.bench import report, suite
+    from symgrad.bench import command
 
-    results = suite.run(args.quick, progress=lambda msg: print(msg, file=sys.stderr))
-    print(report.table(results), end="")
-    if args.json:
-        write_atomic(args.json, json.dumps(results, indent=2) + "\n")
-        print(f"wrote {args.json}")
-    if args.plot:
-        if report.plot(results, args.plot):
-            print(f"wrote {args.plot}")
-        else:
-            print("for the plot: pip install matplotlib  (or .[plot])")
-    return 0
+    return command.run(args)
 
 
 def demo(args) -> int:

@@ -1,11 +1,14 @@
 """Turning benchmark results into a table and a plot.
 
 Contract: `table(results)` is plain text (the README's results section is
-pasted from it); `plot(results, path)` writes the scaling curves as PNG when
-matplotlib is installed and returns False otherwise.
+pasted from it), with a part for each section present in `results`;
+`plot(results, path)` writes the scaling curves as PNG when matplotlib is
+installed and returns False otherwise.
 """
 
 from __future__ import annotations
+
+from symgrad.bench.interleave import LABELS, RTOL
 
 
 def _us(entry) -> str:
@@ -20,6 +23,122 @@ def _ratio(entry, base) -> str:
     return f"{entry['seconds'] / base['seconds']:.2f}x"
 
 
+def _times(seconds) -> str:
+    return f"{seconds:.2f}x" if seconds < 10 else f"{seconds:.1f}x"
+
+
+def _rounds(section) -> str:
+    rounds = sorted(
+        {
+            e["rounds"]
+            for r in section.values()
+            for e in r.get("peers", {}).values()
+            if "rounds" in e
+        }
+    )
+    if not rounds:
+        return ""
+    return f"{rounds[0]}" if len(rounds) == 1 else f"{rounds[0]}-{rounds[-1]}"
+
+
+def _notes(section) -> list:
+    """One line per peer that did not run or did not agree, per problem."""
+    lines = []
+    for name, result in section.items():
+        if "error" in result:
+            lines.append(f"  {name}: failed: {result['error'].splitlines()[-1]}")
+            continue
+        if "note" in result:
+            lines.append(f"  {name}: {result['note']}")
+        for peer, entry in result["peers"].items():
+            for key in ("mismatch", "note", "error"):
+                if key in entry:
+                    lines.append(f"  {name}, {LABELS[peer]}: {entry[key]}")
+    notes = sorted(set(lines), key=lines.index)
+    return ["", "Notes:", *notes] if notes else []
+
+
+def problems_table(section) -> list:
+    """Issue #16's table: each peer's time as a ratio to hand NumPy and to
+    symgrad, then absolute times with page faults and kernel time."""
+    cols = (("symgrad", "hand"), ("jax", "hand"), ("torch", "hand"))
+    cols += (("jax", "symgrad"), ("torch", "symgrad"))
+    short = {"symgrad": "symgrad", "jax": "JAX jit", "torch": "PyTorch"}
+    lines = [
+        "Value and gradient, float64, one pinned core; medians of "
+        f"{_rounds(section)} interleaved rounds (ratios: lower is faster)",
+        "",
+        f"{'':<56}{'ratio to hand NumPy':^27}   {'ratio to symgrad':^18}",
+        f"{'problem':<44}{'hand NumPy':>12}"
+        + "".join(f"{short[p]:>9}" for p, _ in cols[:3])
+        + "   "
+        + "".join(f"{short[p]:>9}" for p, _ in cols[3:]),
+    ]
+    for name, result in section.items():
+        if "error" in result:
+            lines.append(f"{name:<44}{'failed':>12}")
+            continue
+        entries = result["peers"]
+        row = f"{result['title']:<44}{_us(entries.get('hand', {})):>12}"
+        for i, (p, base) in enumerate(cols):
+            row += ("   " if i == 3 else "") + (
+                f"{_ratio(entries.get(p, {}), entries.get(base, {})):>9}"
+            )
+        lines.append(row)
+    lines += [
+        "",
+        "Time per call, page faults and kernel time per call (same runs)",
+        "",
+        f"{'problem':<10}{'peer':<16}{'time':>14}{'faults':>10}{'kernel':>12}"
+        f"{'agrees to':>11}",
+    ]
+    for name, result in section.items():
+        for peer, entry in result.get("peers", {}).items():
+            if "seconds" not in entry:
+                continue
+            agree = entry.get("disagreement")
+            lines.append(
+                f"{name:<10}{LABELS[peer]:<16}{_us(entry):>14}"
+                f"{entry['page_faults_per_call']:>10,.1f}"
+                f"{entry['kernel_s_per_call'] * 1e3:>9.2f} ms"
+                + ("  (reference)" if agree is None else f"{agree:>11.0e}")
+            )
+    return lines + _notes(section)
+
+
+def examples_table(section) -> list:
+    """Issue #12's examples: compile time and gradient time against JAX jit."""
+    lines = [
+        "Examples: compile (trace to first result) and value-and-gradient time, "
+        "symgrad against JAX jit, one pinned core",
+        "",
+        f"{'example':<52}{'compile':>10}{'JAX':>10}{'ratio':>8}"
+        f"{'gradient':>12}{'JAX':>10}{'ratio':>8}",
+    ]
+    for name, result in section.items():
+        entries = result.get("peers", {})
+        ours, jax = entries.get("symgrad", {}), entries.get("jax", {})
+        if "error" in result or "seconds" not in ours:
+            lines.append(f"{result.get('title', name):<52}{'skipped':>10}")
+            continue
+        c_ours, c_jax = ours["compile_s"], jax.get("compile_s")
+        row = f"{result['title']:<52}{c_ours * 1e3:>7.0f} ms"
+        if c_jax is None:
+            row += f"{'':>10}{'':>8}"
+        else:
+            row += f"{c_jax * 1e3:>7.0f} ms{_times(c_ours / c_jax):>8}"
+        row += f"{_us(ours):>12}{_us(jax) if 'seconds' in jax else '':>10}"
+        row += f"{_ratio(ours, jax):>8}"
+        lines.append(row)
+    lines += [
+        "",
+        "ratio = symgrad / JAX (below 1: symgrad is faster). Compile times are "
+        "medians of repeated compiles after a warm-up one; gradients agree to "
+        f"{RTOL:.0e}.",
+    ]
+    return lines + _notes(section)
+
+
 def table(results) -> str:
     lines = []
     m = results["machine"]
@@ -27,15 +146,41 @@ def table(results) -> str:
         f"machine: {m['system']} {m['machine']}, Python {m['python']}, "
         f"NumPy {m['numpy']}" + ("  (quick run)" if results.get("quick") else "")
     )
-    moons = results["moons"]
-    base = moons.get("symgrad numpy", {})
-    lines += ["", "Moons MLP step (2-16-16-1 ReLU, 100 samples, value + gradient)", ""]
-    lines.append(f"{'peer':<26}{'time':>12}{'vs symgrad numpy':>20}")
-    for name, entry in moons.items():
-        note = entry.get("note", "")
-        lines.append(f"{name:<26}{_us(entry):>12}{_ratio(entry, base):>20}  {note}")
+    if "processor" in m and "load" in m:
+        versions = ", ".join(f"{k} {v}" for k, v in m.get("peers", {}).items())
+        lines.append(
+            f"{m['processor']}, {m.get('cpus', '?')} CPUs, pinned to CPU "
+            f"{m.get('pinned_cpu', '?')}; load average {m['load'][0]:.2f} at the "
+            f"start"
+            + (f", {m['load_end'][0]:.2f} at the end" if "load_end" in m else "")
+        )
+        if versions:
+            lines.append(f"peers: {versions}")
+    if "problems" in results:
+        lines += ["", *problems_table(results["problems"])]
+    if "examples" in results:
+        lines += ["", *examples_table(results["examples"])]
+    if "micrograd" in results:
+        moons = results["micrograd"]
+        base = moons.get("symgrad numpy", {})
+        lines += [
+            "",
+            "Moons MLP step on both targets and micrograd "
+            "(2-16-16-1 ReLU, 100 samples, value + gradient)",
+            "",
+        ]
+        lines.append(f"{'peer':<26}{'time':>12}{'vs symgrad numpy':>20}")
+        for name, entry in moons.items():
+            note = entry.get("note", "")
+            lines.append(f"{name:<26}{_us(entry):>12}{_ratio(entry, base):>20}  {note}")
+    if "scaling" in results:
+        lines += _scaling(results["scaling"])
+    lines += _rest(results)
+    return "\n".join(line.rstrip() for line in lines) + "\n"
 
-    sc = results["scaling"]
+
+def _scaling(sc) -> list:
+    lines = []
     for axis, label, values in (
         ("width", "hidden width (batch 100)", sc["widths"]),
         ("batch", "batch size (width 16)", sc["batches"]),
@@ -49,26 +194,17 @@ def table(results) -> str:
                 for e, h in zip(entries, hand, strict=True)
             ]
             lines.append(f"{name:<18}" + "".join(f"{c:>18}" for c in cells))
+    return lines
 
-    comp = results["compile"]
-    lines += ["", "Compile time against graph size (scalar chain)", ""]
-    first = comp["chain"][0]
-    for entry in comp["chain"]:
-        growth = entry["seconds"] / first["seconds"]
-        lines.append(
-            f"{entry['nodes']:>9,} nodes  {entry['seconds']:8.2f} s  "
-            f"{entry['lines']:>9,} lines  "
-            f"({growth:.1f}x the {first['nodes']:,}-node time)"
-        )
-    mlp = comp["scalar_mlp"]
-    lines.append(
-        f"unrolled scalar MLP, {mlp['weights']} weights, 8 samples: "
-        f"{mlp['seconds']:.2f} s, {mlp['lines']:,} lines"
-    )
 
-    lines += ["", "Cheap-gradient ratio: value_and_grad time / forward time", ""]
-    for target, entry in results["cheap_gradient"].items():
-        lines.append(f"{target:<10}{entry['ratio']:.2f}")
+def _rest(results) -> list:
+    lines = []
+    if "compile" in results:
+        lines += _compile(results["compile"])
+    if "cheap_gradient" in results:
+        lines += ["", "Cheap-gradient ratio: value_and_grad time / forward time", ""]
+        for target, entry in results["cheap_gradient"].items():
+            lines.append(f"{target:<10}{entry['ratio']:.2f}")
     if "sympy" in results:
         lines += ["", "SymPy: sympy.diff + lambdify against symgrad.from_sympy", ""]
         for name, row in results["sympy"].items():
@@ -89,7 +225,25 @@ def table(results) -> str:
         from symgrad.bench import constants
 
         lines += ["", *constants.table(results["constants"]).rstrip("\n").split("\n")]
-    return "\n".join(lines) + "\n"
+    return lines
+
+
+def _compile(comp) -> list:
+    lines = ["", "Compile time against graph size (scalar chain)", ""]
+    first = comp["chain"][0]
+    for entry in comp["chain"]:
+        growth = entry["seconds"] / first["seconds"]
+        lines.append(
+            f"{entry['nodes']:>9,} nodes  {entry['seconds']:8.2f} s  "
+            f"{entry['lines']:>9,} lines  "
+            f"({growth:.1f}x the {first['nodes']:,}-node time)"
+        )
+    mlp = comp["scalar_mlp"]
+    lines.append(
+        f"unrolled scalar MLP, {mlp['weights']} weights, 8 samples: "
+        f"{mlp['seconds']:.2f} s, {mlp['lines']:,} lines"
+    )
+    return lines
 
 
 def plot(results, path) -> bool:
@@ -100,7 +254,9 @@ def plot(results, path) -> bool:
         import matplotlib.pyplot as plt
     except ImportError:
         return False
-    sc = results["scaling"]
+    sc = results.get("scaling")
+    if sc is None:
+        return False
     fig, axes = plt.subplots(1, 2, figsize=(11, 4.5))
     for ax, axis, values, label in (
         (axes[0], "width", sc["widths"], "hidden width (batch 100)"),

@@ -1,8 +1,17 @@
 """`symgrad bench`: the measurements, each a ratio against peers in one run.
 
-Contract: `run(quick)` returns a JSON-ready dict with sections
-- `moons`: seconds per value-and-gradient step of micrograd's moons MLP for
-  each available peer (absent peers carry a note instead of a time);
+Contract: `run(quick, problems=..., peers=..., cpu=...)` returns a JSON-ready
+dict with the sections of the selected names (`select`; default all):
+- `problems` (names `moons`, `mlp128`, `mlp512`, `rnn`; group `peers`): the
+  four problems of issue #16, value and gradient, against hand-written NumPy,
+  JAX jit and PyTorch eager, each problem in a child process pinned to one
+  CPU, medians of interleaved rounds, each peer checked against symgrad
+  (`bench.interleave`, `bench.problems`);
+- `examples` (names `ex-softmax`, `ex-mixture`, `ex-rnn`, `ex-gp`; group
+  `examples`): compile time and gradient time of the examples of issue #12
+  against JAX jit, in the same way (`bench.examples`);
+- `micrograd`: micrograd's moons step on symgrad's two targets and on
+  micrograd (with its garbage collector on and paused);
 - `scaling`: the NumPy target against hand-written NumPy, PyTorch and JAX
   over hidden widths and batch sizes;
 - `compile`: compile seconds and module size against graph size;
@@ -11,18 +20,63 @@ Contract: `run(quick)` returns a JSON-ready dict with sections
 - `constants`: compiling with a large array closed over against passing it in
   (`bench.constants`);
 - `sympy`: sympy.diff + lambdify against `from_sympy` (op counts and time).
+The whole run is pinned to one CPU (`cpu`, default the last one allowed), so
+every peer runs on one core. Absent peers carry a note instead of a time.
 `quick` uses fewer and smaller sizes (for CI smoke runs and tests).
 """
 
 from __future__ import annotations
 
+import contextlib
+import os
 import platform
 
 import numpy as np
 
 from symgrad import api
-from symgrad.bench import constants, peers
+from symgrad.bench import constants, examples, interleave, peers, problems
 from symgrad.bench.timing import median_single, median_time, once
+
+SECTIONS = ("micrograd", "scaling", "compile", "cheap_gradient", "entry")
+SECTIONS += ("constants", "sympy")
+GROUPS = {"peers": problems.NAMES, "examples": examples.NAMES}
+NAMES = tuple(dict.fromkeys(problems.NAMES + examples.NAMES + SECTIONS))
+PEERS = (*interleave.PEERS, "micrograd")  # the optional ones; symgrad always runs
+
+
+def select(text: str | None) -> list:
+    """The names a comma-separated `--problems` value stands for (groups
+    expanded, order kept); all names for None. Raises ValueError."""
+    if text is None:
+        return list(NAMES)
+    chosen = []
+    for word in (w.strip() for w in text.split(",")):
+        if word == "all":
+            chosen += NAMES
+        elif word in GROUPS:
+            chosen += GROUPS[word]
+        elif word in NAMES:
+            chosen.append(word)
+        elif word:
+            raise ValueError(
+                f"unknown problem {word!r}; choose from "
+                + ", ".join((*NAMES, *GROUPS, "all"))
+            )
+    if not chosen:
+        raise ValueError("no problem named")
+    return list(dict.fromkeys(chosen))
+
+
+@contextlib.contextmanager
+def pinned(cpu: int | None):
+    """Run this thread (and the threads it starts) on one CPU meanwhile."""
+    before = os.sched_getaffinity(0)
+    cpu = interleave.default_cpu() if cpu is None else cpu
+    os.sched_setaffinity(0, {cpu})
+    try:
+        yield cpu
+    finally:
+        os.sched_setaffinity(0, before)
 
 
 def _targets():
@@ -37,14 +91,15 @@ def _measure(make, *args, **kw):
     return {"seconds": median_time(fn)}
 
 
-def moons(quick=False) -> dict:
+def micrograd(quick=False, chosen=PEERS) -> dict:
+    """micrograd's moons step on symgrad's two targets and on micrograd (the
+    NumPy peers are in the `problems` table, measured more carefully)."""
     params, X, y = peers.problem((2, 16, 16, 1), 100)
     out = {}
     for target in _targets():
         out[f"symgrad {target}"] = _measure(peers.make_symgrad, params, X, y, target)
-    out["hand NumPy"] = _measure(peers.make_hand, params, X, y)
-    out["PyTorch eager"] = _measure(peers.make_torch, params, X, y)
-    out["JAX jit"] = _measure(peers.make_jax, params, X, y)
+    if "micrograd" not in chosen:
+        return out
     try:
         step = peers.make_micrograd(params, X, y)
     except peers.Unavailable as exc:
@@ -58,15 +113,22 @@ def moons(quick=False) -> dict:
     return out
 
 
-def scaling(quick=False) -> dict:
+def _make_expert(params, X, y):
+    return lambda: problems.hand_mlp(params, X, y, "hinge")
+
+
+def scaling(quick=False, chosen=PEERS) -> dict:
     widths = [16, 64] if quick else [16, 64, 256, 512]
     batches = [100, 1000] if quick else [100, 1000, 10000]
     makers = {
         "symgrad numpy": peers.make_symgrad,
-        "hand NumPy": peers.make_hand,
+        "hand NumPy": _make_expert,
         "PyTorch eager": peers.make_torch,
         "JAX jit": peers.make_jax,
     }
+    wanted = {"hand NumPy": "hand", "PyTorch eager": "torch", "JAX jit": "jax"}
+    makers = {n: m for n, m in makers.items() if wanted.get(n, "symgrad") in chosen}
+    makers.setdefault("hand NumPy", _make_expert)  # the ratios' base
     out = {"width": {}, "batch": {}}
     for name, make in makers.items():
         out["width"][name] = [
@@ -179,27 +241,87 @@ def sympy_swell(quick=False) -> dict:
     return {f"2-{h}-{h}-1 x {n}": swell.measure(h, n) for h, n in sizes}
 
 
+def _cpu_model() -> str:
+    try:
+        with open("/proc/cpuinfo") as f:
+            for line in f:
+                if line.startswith("model name"):
+                    return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or platform.machine()
+
+
 def machine() -> dict:
     return {
         "python": platform.python_version(),
         "numpy": np.__version__,
         "machine": platform.machine(),
-        "processor": platform.processor() or platform.machine(),
+        "processor": _cpu_model(),
         "system": platform.system(),
+        "cpus": os.cpu_count(),
+        "load": list(os.getloadavg()),
+        "peers": _versions(),
     }
 
 
-def run(quick=False, progress=print) -> dict:
+def _versions() -> dict:
+    from importlib import metadata
+
+    out = {}
+    for name in ("jax", "jaxlib", "torch", "micrograd"):
+        try:
+            out[name] = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            pass
+    return out
+
+
+def _child(peers):
+    return [p for p in peers if p in interleave.PEERS]
+
+
+def peer_problems(names, quick=False, peers=PEERS, cpu=None, progress=print):
+    out = {}
+    for name in names:
+        progress(f"measuring {name} (pinned child process) ...")
+        out[name] = interleave.run("problem", name, quick, _child(peers), cpu)
+    return out
+
+
+def example_problems(names, quick=False, peers=PEERS, cpu=None, progress=print):
+    out = {}
+    for name in names:
+        progress(f"measuring {name} (pinned child process) ...")
+        jax = [p for p in peers if p == "jax"]  # the examples' only peer
+        out[name] = interleave.run("example", name, quick, jax, cpu)
+    return out
+
+
+def run(quick=False, progress=print, names=None, peers=PEERS, cpu=None) -> dict:
+    """Measure the sections of `names` (see `select`; None for all) with the
+    optional `peers` (a subset of `PEERS`; symgrad always runs)."""
+    names = select(None) if names is None else list(names)
     results = {"machine": machine(), "quick": quick}
-    for name, fn in (
-        ("moons", lambda: moons(quick)),
-        ("scaling", lambda: scaling(quick)),
-        ("compile", lambda: compile_cost(quick)),
-        ("cheap_gradient", cheap_gradient),
-        ("entry", entry_cost),
-        ("constants", lambda: constants.run(300 if quick else 1000)),
-        ("sympy", lambda: sympy_swell(quick)),
-    ):
-        progress(f"measuring {name} ...")
-        results[name] = fn()
+    with pinned(cpu) as cpu:
+        results["machine"]["pinned_cpu"] = cpu
+        chosen = [n for n in problems.NAMES if n in names]
+        if chosen:
+            results["problems"] = peer_problems(chosen, quick, peers, cpu, progress)
+        chosen = [n for n in examples.NAMES if n in names]
+        if chosen:
+            results["examples"] = example_problems(chosen, quick, peers, cpu, progress)
+        for name, fn in (
+            ("micrograd", lambda: micrograd(quick, peers)),
+            ("scaling", lambda: scaling(quick, ("symgrad", *peers))),
+            ("compile", lambda: compile_cost(quick)),
+            ("cheap_gradient", cheap_gradient),
+            ("entry", entry_cost),
+            ("constants", lambda: constants.run(300 if quick else 1000)),
+            ("sympy", lambda: sympy_swell(quick)),
+        ):
+            if name in names:
+                progress(f"measuring {name} ...")
+                results[name] = fn()
+    results["machine"]["load_end"] = list(os.getloadavg())
     return results
