@@ -23,17 +23,20 @@ def _arguments(params, X, y):
             raise ValueError("params['w'] must have shape (2,), got " + str(w.shape))
         b = np.float64(params["b"])
         X = np.asarray(X, dtype=np.float64)
-        if X.shape != (200, 2):
-            raise ValueError("X must have shape (200, 2), got " + str(X.shape))
+        if X.ndim != 2 or X.shape[1] != 2:
+            raise ValueError("X must have shape (n, 2), got " + str(X.shape))
+        n = X.shape[0]
         y = np.asarray(y, dtype=np.float64)
-        if y.shape != (200,):
-            raise ValueError("y must have shape (200,), got " + str(y.shape))
+        if y.ndim != 1:
+            raise ValueError("y must have shape (n,), got " + str(y.shape))
+        if y.shape[0] != n:
+            raise ValueError("X has " + str(n) + " rows but y has " + str(y.shape[0]))
     except (IndexError, KeyError, TypeError):
         raise ValueError(
             "the arguments do not have the structure this module was generated for: params = {'w': *, 'b': *}"
         ) from None
 
-    return w, b, X, y
+    return w, b, X, y, n
 
 
 def _arguments_2(params, X):
@@ -46,20 +49,21 @@ def _arguments_2(params, X):
             raise ValueError("params['w'] must have shape (2,), got " + str(w.shape))
         b = np.float64(params["b"])
         X = np.asarray(X, dtype=np.float64)
-        if X.shape != (200, 2):
-            raise ValueError("X must have shape (200, 2), got " + str(X.shape))
+        if X.ndim != 2 or X.shape[1] != 2:
+            raise ValueError("X must have shape (n, 2), got " + str(X.shape))
+        n = X.shape[0]
     except (IndexError, KeyError, TypeError):
         raise ValueError(
             "the arguments do not have the structure this module was generated for: params = {'w': *, 'b': *}"
         ) from None
 
-    return w, b, X
+    return w, b, X, n
 
 
 @np.errstate(all="ignore")
 def forward(params, X, y):
     """The value of loss."""
-    w, b, X, y = _arguments(params, X, y)
+    w, b, X, y, n = _arguments(params, X, y)
 
     # return X @ params["w"] + params["b"]  (newton_logistic.py:30)
     t1 = X @ w
@@ -88,7 +92,7 @@ def gradient(params, X, y):
 @np.errstate(all="ignore")
 def value_and_grad(params, X, y):
     """The value and the gradient."""
-    w, b, X, y = _arguments(params, X, y)
+    w, b, X, y, n = _arguments(params, X, y)
 
     # return X @ params["w"] + params["b"]  (newton_logistic.py:30)
     t1 = X @ w
@@ -109,9 +113,10 @@ def value_and_grad(params, X, y):
     # grad of: return np.mean(np.logaddexp(0.0, -margins)) + 1e-3 * np.sum(params["w"] ** 2)  (newton_logistic.py:36)
     t10 = 2 * w
     t11 = 0.001 * t10
-    t12 = t3 - t4
-    t13 = np.exp(t12)
-    t3_bar = 0.005 * t13
+    t12 = 1.0 / n
+    t13 = t3 - t4
+    t14 = np.exp(t13)
+    t3_bar = t12 * t14
     margins_bar = -t3_bar
 
     # grad of: margins = y * scores(params, X)  (newton_logistic.py:35)
@@ -119,8 +124,8 @@ def value_and_grad(params, X, y):
 
     # grad of: return X @ params["w"] + params["b"]  (newton_logistic.py:30)
     b_bar = np.sum(t2_bar)
-    t14 = t2_bar @ X
-    w_bar = t11 + t14
+    t15 = t2_bar @ X
+    w_bar = t11 + t15
 
     return (float(t9), {"w": w_bar, "b": float(b_bar)})
 
@@ -128,7 +133,7 @@ def value_and_grad(params, X, y):
 @np.errstate(all="ignore")
 def hessian(params, X, y):
     """The Hessian: blocks of shape argument_a.shape + argument_b.shape."""
-    w, b, X, y = _arguments(params, X, y)
+    w, b, X, y, n = _arguments(params, X, y)
 
     # return X @ params["w"] + params["b"]  (newton_logistic.py:30)
     t1 = X @ w
@@ -143,65 +148,67 @@ def hessian(params, X, y):
 
     # grad of: return np.mean(np.logaddexp(0.0, -margins)) + 1e-3 * np.sum(params["w"] ** 2)  (newton_logistic.py:36)
     t6_bar = np.broadcast_to(0.001, (2,))
-    t4_bar = np.broadcast_to(0.005, (200,))
-    t12 = t3 - t4
-    t13 = np.exp(t12)
-    t15 = np.broadcast_to(0.0, (3,))
-    t16 = w**0.0
-    t17 = np.broadcast_to(1.0, (2,))
-    t18 = np.broadcast_to(0.0, (3, 3))
+    t12 = 1.0 / n
+    t16 = np.reshape(t12, (1,))
+    t4_bar = np.broadcast_to(t16, (n,))
+    t13 = t3 - t4
+    t14 = np.exp(t13)
+    t17 = np.broadcast_to(0.0, (3,))
+    t18 = w**0.0
+    t19 = np.broadcast_to(1.0, (2,))
+    t20 = np.broadcast_to(0.0, (3, 3))
     i = 0
-    t20 = t18
+    t22 = t20
     while i < 3:
-        t28 = i + 1
-        t29 = t15.copy()
-        t29[i] = 1.0
-        t30 = t29[0:2]
-        t31 = t29[2:3]
-        t32 = t17 * t30
+        t30 = i + 1
+        t31 = t17.copy()
+        t31[i] = 1.0
+        t32 = t31[0:2]
+        t33 = t31[2:3]
+        t34 = t19 * t32
         # grad of: return X @ params["w"] + params["b"]  (newton_logistic.py:30)
-        t33 = X @ t32
+        t35 = X @ t34
         # grad of: margins = y * scores(params, X)  (newton_logistic.py:35)
-        t34 = t33 + t31
-        t35 = y * t34
+        t36 = t35 + t33
+        t37 = y * t36
         # grad of: return np.mean(np.logaddexp(0.0, -margins)) + 1e-3 * np.sum(params["w"] ** 2)  (newton_logistic.py:36)
-        t36 = t32 * t16
-        t37 = 2 * t36
-        t38 = t6_bar * t37
-        t39 = t35 * t13
-        t40 = t39 - t35
-        t41 = t40 * t13
-        t42 = t4_bar * t41
-        t43 = -t42
+        t38 = t34 * t18
+        t39 = 2 * t38
+        t40 = t6_bar * t39
+        t41 = t37 * t14
+        t42 = t41 - t37
+        t43 = t42 * t14
+        t44 = t4_bar * t43
+        t45 = -t44
         # grad of: margins = y * scores(params, X)  (newton_logistic.py:35)
-        t44 = y * t43
+        t46 = y * t45
         # grad of: return X @ params["w"] + params["b"]  (newton_logistic.py:30)
-        u_bar = np.sum(t44)
-        t45 = np.reshape(u_bar, (1,))
-        t46 = t44 @ X
-        u_bar_1 = t38 + t46
-        t47 = np.concatenate([u_bar_1, t45])
-        t20 = t20.copy()
-        t20[i] = t47
-        i = t28
-    t21 = t20[0:2, 0:2]
-    t22 = t20[0:2, 2:3]
-    t23 = np.reshape(t22, (2,))
-    t24 = t20[2:3, 0:2]
+        u_bar = np.sum(t46)
+        t47 = np.reshape(u_bar, (1,))
+        t48 = t46 @ X
+        u_bar_1 = t40 + t48
+        t49 = np.concatenate([u_bar_1, t47])
+        t22 = t22.copy()
+        t22[i] = t49
+        i = t30
+    t23 = t22[0:2, 0:2]
+    t24 = t22[0:2, 2:3]
     t25 = np.reshape(t24, (2,))
-    t26 = t20[2:3, 2:3]
-    t27 = np.reshape(t26, ())
+    t26 = t22[2:3, 0:2]
+    t27 = np.reshape(t26, (2,))
+    t28 = t22[2:3, 2:3]
+    t29 = np.reshape(t28, ())
 
     return {
-        "w": {"w": np.array(t21), "b": np.array(t23)},
-        "b": {"w": np.array(t25), "b": float(t27)},
+        "w": {"w": np.array(t23), "b": np.array(t25)},
+        "b": {"w": np.array(t27), "b": float(t29)},
     }
 
 
 @np.errstate(all="ignore")
 def predict(params, X):
     """The model: scores(params, X)."""
-    w, b, X = _arguments_2(params, X)
+    w, b, X, n = _arguments_2(params, X)
 
     # return X @ params["w"] + params["b"]  (newton_logistic.py:30)
     t1 = X @ w
@@ -216,6 +223,16 @@ def _map(fn, *arrays):
 
 
 _sqrt = np.sqrt
+
+
+def _data(x):
+    """Training data as the trainer indexes it (an array)."""
+    return np.asarray(x)
+
+
+def _rows(x, picked):
+    """The rows `picked` (a list of row numbers) of `x`, or all of them."""
+    return x if picked is None else x[picked]
 
 
 def _own(x):
@@ -258,6 +275,31 @@ def _newton_step(hess, grads):
         out.append(piece.reshape(x.shape) if x.shape else float(piece[0]))
         start += x.size
     return out
+
+
+def _batches(n, batch_size, shuffle, seed):
+    """The rows each training step uses, step after step: None (all of them,
+    in order) when batch_size is None or at least n; otherwise, epoch after
+    epoch, a permutation of range(n) (random.Random(seed).shuffle of a fresh
+    list, one generator for the whole run; range(n) itself if shuffle is
+    false) cut into batches of batch_size rows in order, the last one smaller
+    when batch_size does not divide n."""
+    import random
+
+    if batch_size is not None and (type(batch_size) is not int or batch_size < 1):
+        raise ValueError(f"batch_size must be an int >= 1 or None, not {batch_size!r}")
+    if n < 1:
+        raise ValueError("there is no data to train on (no rows)")
+    if batch_size is None or batch_size >= n:
+        while True:
+            yield None
+    rng = random.Random(seed)
+    while True:
+        order = list(range(n))
+        if shuffle:
+            rng.shuffle(order)
+        for start in range(0, n, batch_size):
+            yield order[start : start + batch_size]
 
 
 def _portable(value):
@@ -572,7 +614,7 @@ def main(argv=None):
     import argparse
 
     parser = argparse.ArgumentParser(
-        description="%(prog)s: train loss with newton on a CSV file (features, then a -1/+1 or 0/1 label per row)."
+        description="%(prog)s: train loss with newton on a CSV file. Each row holds the 2 features of one sample, then its label (-1/+1 or 0/1); any number of rows, and a first row that is not numbers is a header."
     )
     parser.add_argument('csv', help='training data, one sample per row')
     parser.add_argument('--steps', type=int, default=100)
@@ -591,7 +633,14 @@ def main(argv=None):
         params = initial_params()
         if args.params:
             params = load_params(args.params)
-        params, _ = train(params, X, y, args.steps, args.lr, callback=report)
+        params, _ = train(
+            params,
+            X,
+            y,
+            args.steps,
+            args.lr,
+            callback=report,
+        )
         if args.save:
             save_params(params, args.save)
     except (OSError, ValueError) as exc:

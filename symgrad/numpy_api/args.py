@@ -308,7 +308,7 @@ def as_node(x) -> ir.Node:
                 "Combine them with np.stack or np.array first",
             )
         return ops.const(np.asarray(x))
-    if isinstance(x, (bool, int, float, np.ndarray, np.generic)):
+    if isinstance(x, (bool, int, float, np.ndarray, np.generic, dims.Dim)):
         return ops.lift(x)
     fail(
         f"cannot use a {type(x).__name__} in traced arithmetic",

@@ -593,6 +593,19 @@ def pad(array, pad_width, mode="constant", **kwargs):
         for axis, (before, after) in enumerate(widths):
             if not before and not after:
                 continue
+            if mode == "edge" and dims.is_symbolic(out.shape[axis]):
+                # The first and last entries, repeated: no length needed.
+                ends = [prim.slice_axis(out, axis, 0, 1), out]
+                ends.append(prim.slice_axis(out, axis, -1, None))
+                parts = [
+                    ops.broadcast_to(
+                        end, end.shape[:axis] + (w,) + end.shape[axis + 1 :]
+                    )
+                    for end, w in ((ends[0], before), (ends[2], after))
+                ]
+                pieces = [parts[0]] * bool(before) + [out] + [parts[1]] * bool(after)
+                out = join(pieces, axis)
+                continue
             n = _static(out.shape[axis], f"np.pad in mode {mode!r}")
             if n == 0:
                 fail(f"np.pad in mode {mode!r} of an empty axis", "Use mode='constant'")
