@@ -15,7 +15,8 @@ import math
 import struct
 from operator import mul as _mul
 
-# Arrays are flat lists in row-major order; shapes are fixed when generated.
+# Arrays are flat lists in row-major order; shapes are fixed when generated,
+# but for the sizes the argument checks read (such as n).
 # Helpers: NumPy's semantics in plain Python (inf and nan where math raises).
 
 

@@ -318,6 +318,7 @@ class _Transformed:
         self.static_argnums = static_argnums
         # Symbolic sizes (normalized once; None: every size compiles anew).
         self.batch, self.shapes = specs.normalize(batch, shapes)
+        self._params: dict = {}  # number of arguments -> parameter names
         # Int arguments are inputs until one compilation needs them as Python
         # ints; from then on they are part of the signature.
         self.ints = True
@@ -374,8 +375,16 @@ class _Transformed:
     def _key(self, args, static, ints):
         """The cache key: the signature, with the symbolic sizes in place of
         the sizes they stand for (so other sizes find the same module)."""
-        shapes = input_shapes(self.fun, args, static, ints, self.batch, self.shapes)
-        return signature(args, static, ints, shapes)[0]
+        if not self.batch and not self.shapes:
+            return signature(args, static, ints)[0]
+        flat = flatten(tuple(args))
+        params = self._params.get(len(args))
+        if params is None:
+            params = self._params[len(args)] = _param_names(self.fun, len(args))
+        shapes = input_shapes(
+            self.fun, args, static, ints, self.batch, self.shapes, flat, params
+        )
+        return signature(args, static, ints, shapes, flat)[0]
 
 
 def _has_tracer(args) -> bool:

@@ -144,10 +144,11 @@ def show(args) -> int:
     argnums = _argnums(args.argnums, record.argnums)
     if args.format == "dot":
         return _show_dot(fun, example, argnums, args.output)
+    sizes = dict(batch=record.batch, shapes=record.shapes)  # as the file declares
     if args.stage in ("graph", "grad", "optimized"):
         with ir.scope():
             program = api.build_program(
-                fun, example, argnums, optimize=args.stage == "optimized"
+                fun, example, argnums, optimize=args.stage == "optimized", **sizes
             )
             graph = (
                 program.forward_graph()
@@ -156,7 +157,7 @@ def show(args) -> int:
             )
             print(graph)
         return 0
-    compiled = api.compile(fun, *example, argnums=argnums, target=args.target)
+    compiled = api.compile(fun, *example, argnums=argnums, target=args.target, **sizes)
     if args.stage == "latex":
         print(compiled.latex())
         return 0

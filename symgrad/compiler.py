@@ -103,35 +103,50 @@ def _leaf_spec(x, ints: bool = False, shape=None):
     return ("static", type(x).__name__, x)
 
 
-def signature(args, static=(), ints: bool = False, shapes=None):
+def signature(args, static=(), ints: bool = False, shapes=None, flat=None):
     """The cache key of a call: structure, shapes, dtypes and static values.
 
     Leaves of the arguments in `static` (positions) are static values; int
-    scalars are inputs when `ints` is true. `shapes`, if given, holds the
-    shape of each leaf to use instead of its own (symbolic sizes, from
-    `input_shapes`), so calls with other sizes there have the same key.
+    scalars are inputs when `ints` is true. `shapes`, if given, maps leaf
+    indices to the shape to use instead of the leaf's own (symbolic sizes,
+    from `input_shapes`), so calls with other sizes there have the same key.
+    `flat` is `flatten(tuple(args))` when the caller has it already.
     """
-    leaves, paths, treedef = flatten(tuple(args))
-    shapes = shapes or [None] * len(leaves)
+    leaves, paths, treedef = flat or flatten(tuple(args))
+    shapes = shapes or {}
     specs_ = tuple(
-        _leaf_spec(x, ints, shape) if p[0] not in static else _leaf_spec_static(x)
-        for x, p, shape in zip(leaves, paths, shapes, strict=True)
+        (
+            _leaf_spec(x, ints, shapes.get(i))
+            if p[0] not in static
+            else _leaf_spec_static(x)
+        )
+        for i, (x, p) in enumerate(zip(leaves, paths, strict=True))
     )
     return (treedef, specs_, tuple(static), ints), leaves, paths, treedef
 
 
-def input_shapes(fun, args, static=frozenset(), ints=False, batch=None, shapes=None):
-    """Per flat leaf of `args`, the shape its input is traced with (symbolic
-    sizes where `batch`/`shapes`, normalized by `specs.normalize`, ask for
-    them); None when neither is given."""
+def input_shapes(
+    fun,
+    args,
+    static=frozenset(),
+    ints=False,
+    batch=None,
+    shapes=None,
+    flat=None,
+    params=None,
+) -> dict:
+    """{flat leaf index: the symbolic shape its input is traced with} for the
+    leaves `batch`/`shapes` (normalized by `specs.normalize`) give symbolic
+    sizes; empty when neither is given. `flat` (`flatten(tuple(args))`) and
+    `params` (the parameter names) may be passed when known."""
     if not batch and not shapes:
-        return None
-    leaves, paths, _ = flatten(tuple(args))
+        return {}
+    leaves, paths, _ = flat or flatten(tuple(args))
     dynamic = [
         p[0] not in static and _is_dynamic(x, ints)
         for x, p in zip(leaves, paths, strict=True)
     ]
-    params = _param_names(fun, len(args))
+    params = params or _param_names(fun, len(args))
     return specs.resolve(params, leaves, paths, dynamic, batch, shapes)
 
 
@@ -239,7 +254,7 @@ def _build(fun, args, argnums, optimize, static, ints, batch, shapes) -> Program
         if path[0] not in static and _is_dynamic(leaf, ints):
             arr = np.asarray(leaf)
             label = _leaf_hint(params, path)
-            shape = arr.shape if traced_shapes is None else traced_shapes[i]
+            shape = traced_shapes.get(i, arr.shape)
             node = ops.input_node(i, label, shape, arr.dtype)
             program_leaves.append(Leaf(path, node, pyfloat=type(leaf) is float))
             call_leaves.append(tracing.Tracer(node))
@@ -335,7 +350,7 @@ def trace_function(fun, args, static=frozenset(), ints=False, batch=None, shapes
     for i, (leaf, path) in enumerate(zip(leaves, paths, strict=True)):
         if path[0] not in static and _is_dynamic(leaf, ints):
             arr = np.asarray(leaf)
-            shape = arr.shape if traced_shapes is None else traced_shapes[i]
+            shape = traced_shapes.get(i, arr.shape)
             node = ops.input_node(i, _leaf_hint(params, path), shape, arr.dtype)
             program_leaves.append(Leaf(path, node, pyfloat=type(leaf) is float))
             call_leaves.append(tracing.Tracer(node))

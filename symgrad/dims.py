@@ -196,8 +196,9 @@ class Dim:
             "code runs, so it cannot be used where a Python int is needed (a "
             "range() bound, a loop over the rows, an index). Write the "
             "computation on whole arrays (vectorized: x.sum(axis=0) rather than a "
-            "loop over len(x)), or compile with this size fixed (leave the "
-            "argument out of batch=/shapes=, or pass static_argnums)"
+            "loop over len(x)), or compile with this size fixed: leave the "
+            "argument out of batch=/shapes= (as static_argnums fixes an int "
+            "argument)"
         )
 
     __int__ = __index__

@@ -141,13 +141,14 @@ def _position(key, params, what) -> int:
     return params.index(key)
 
 
-def resolve(params, leaves, paths, dynamic, batch=None, shapes=None) -> list:
-    """Per leaf, the shape to trace it with (None for a static leaf).
+def resolve(params, leaves, paths, dynamic, batch=None, shapes=None) -> dict:
+    """{leaf index: the symbolic shape to trace it with} for the leaves that
+    get symbolic sizes (every other leaf keeps its own shape).
 
     `dynamic[i]` says whether leaf i is a graph input; `batch` and `shapes`
     are normalized (see `normalize`).
     """
-    out = [np.shape(x) if d else None for x, d in zip(leaves, dynamic, strict=True)]
+    out: dict = {}
     if not batch and not shapes:
         return out
     wanted: dict = {}  # argument position -> (what, spec per leaf)
@@ -161,56 +162,74 @@ def resolve(params, leaves, paths, dynamic, batch=None, shapes=None) -> list:
                 f"{params[pos]} is named by both batch= and shapes=; use one"
             )
         wanted[pos] = ("shapes", spec)
-    seen: dict = {}  # symbol -> (label, axis, example size)
+    seen: dict = {}  # symbol -> (leaf index, axis, size)
     for pos, (kind, spec) in sorted(wanted.items()):
-        mine = [i for i, p in enumerate(paths) if p[0] == pos]
-        arrays = [i for i in mine if dynamic[i] and np.ndim(leaves[i]) > 0]
+        arrays = [
+            i
+            for i, p in enumerate(paths)
+            if p[0] == pos and dynamic[i] and _shape(leaves[i])
+        ]
         if not arrays:
             raise ArgumentError(
                 f"{kind}= names {params[pos]}, which holds no array (symbolic "
                 "sizes are axes of array arguments)"
             )
         for i in arrays:
-            label = keys.label(params[pos], paths[i][1:])
-            example = tuple(int(n) for n in np.shape(leaves[i]))
-            shape = _apply(kind, spec, example, label)
+            example = _shape(leaves[i])
+            shape = _apply(kind, spec, example, lambda i=i: _label(params, paths[i]))
             for axis, (d, size) in enumerate(zip(shape, example, strict=True)):
                 if dims.is_symbolic(d):
-                    _agree(seen, dims.name_of(d), label, axis, size)
+                    first = seen.setdefault(dims.name_of(d), (i, axis, size))
+                    if first[2] != size:
+                        _disagree(
+                            dims.name_of(d), first, (i, axis, size), params, paths
+                        )
             out[i] = shape
     return out
 
 
+def _shape(x) -> tuple:
+    return x.shape if type(x) is np.ndarray else np.shape(x)
+
+
+def _label(params, path) -> str:
+    return keys.label(params[path[0]], path[1:])
+
+
 def _apply(kind, spec, example, label) -> tuple:
+    """The symbolic shape `spec` gives a leaf of shape `example` (`label()`
+    names it in errors)."""
     if kind == "batch":
         axis = spec
         if not -len(example) <= axis < len(example):
             raise ArgumentError(
-                f"batch= axis {axis} of {label}, which has {len(example)} "
+                f"batch= axis {axis} of {label()}, which has {len(example)} "
                 f"ax{'is' if len(example) == 1 else 'es'} (shape {example})"
             )
         shape = list(example)
         shape[axis % len(example)] = dims.symbol(BATCH_SYMBOL)
         return tuple(shape)
-    if len(spec) != len(example):
+    if len(spec) != len(example) or any(
+        not dims.is_symbolic(d) and d != size
+        for d, size in zip(spec, example, strict=True)
+    ):
         raise ArgumentError(
-            f"shapes= gives {label} the shape {dims.shape_str(spec)}, but the "
-            f"example has shape {example}"
+            f"shapes= gives {label()} the shape {dims.shape_str(spec)}, but the "
+            f"argument has shape {tuple(int(n) for n in example)}"
         )
-    for d, size in zip(spec, example, strict=True):
-        if not dims.is_symbolic(d) and d != size:
-            raise ArgumentError(
-                f"shapes= gives {label} the shape {dims.shape_str(spec)}, but the "
-                f"example has shape {example}"
-            )
     return tuple(spec)
 
 
-def _agree(seen, name, label, axis, size):
-    first = seen.setdefault(name, (label, axis, size))
-    if first[2] != size:
-        raise ArgumentError(
-            f"the example arguments disagree on the size {name}: {first[0]} has "
-            f"{first[2]} along axis {first[1]} but {label} has {size} along axis "
-            f"{axis}"
+def _disagree(name, first, second, params, paths):
+    """Two arguments with different sizes for one symbol: the message the
+    generated modules give (`X has 150 rows but y has 149`)."""
+    (i, axis, size), (j, axis2, size2) = first, second
+    a, b = _label(params, paths[i]), _label(params, paths[j])
+    if axis == axis2 == 0:
+        text = f"{a} has {size} rows but {b} has {size2}"
+    else:
+        text = (
+            f"{a} has {size} entries along axis {axis} but {b} has {size2} along "
+            f"axis {axis2}"
         )
+    raise ArgumentError(f"{text} (both are the size {name})")

@@ -1,6 +1,7 @@
 """Programs of transforms: the functions a module holds, built from one trace.
 
-Contract: `build(fun, args, functions, argnums, optimize, static, ints)`
+Contract: `build(fun, args, functions, argnums, optimize, static, ints,
+symbolic)` (`symbolic`: the normalized `(batch, shapes)` of `symgrad.specs`)
 traces `fun` once and returns a `Program` whose functions are the requested
 ones (`compiler.FUNCTIONS`), with JAX's meanings and layouts:
 

@@ -104,6 +104,8 @@ def test_grad_compiles_once_for_all_sizes():
         X, y = _data(n, rng)
         np.testing.assert_allclose(every_size(w, X, y), per_shape(w, X, y), rtol=1e-12)
     assert len(every_size._cache) == 1  # the key holds n, not the size
+    with pytest.raises(ValueError, match="X has 7 rows but y has 6"):
+        every_size(w, X, y[:-1])
     assert len(per_shape._cache) == 3  # JAX's default: one per shape
     assert "n = X.shape[0]" in every_size.source
 
@@ -162,11 +164,14 @@ def test_a_parameter_named_like_the_size():
     [
         (dict(batch={"Z": 0}), "names 'Z', which is not an argument"),
         (dict(batch={"X": 2}), "batch= axis 2 of X, which has 2 axes"),
-        (dict(shapes={"X": "n, 4"}), r"the shape \(n, 4\), but the example has"),
-        (dict(shapes={"X": "n"}), r"the shape \(n,\), but the example has"),
+        (dict(shapes={"X": "n, 4"}), r"the shape \(n, 4\), but the argument has"),
+        (dict(shapes={"X": "n"}), r"the shape \(n,\), but the argument has"),
         (dict(shapes={"X": "n, 3", "y": "n"}, batch={"X": 0}), "both batch= and"),
         (dict(shapes={"X": "len, 3"}), "cannot name a size"),
-        (dict(batch={"w": 0, "X": 0}), "disagree on the size n"),
+        (
+            dict(batch={"w": 0, "X": 0}),
+            r"w has 3 rows but X has 8 \(both are the size n",
+        ),
         (dict(batch=["X"]), "maps argument names to the axis"),
     ],
 )
@@ -420,3 +425,14 @@ def test_export_declares_symbolic_sizes(tmp_path):
     )
     text = out.read_text()
     assert "rows = X.shape[0]" in text and "/ rows" in text
+
+
+def test_benchmark_figure_runs():
+    # The figure itself is measured by `python -m symgrad.bench.dynamic`;
+    # here only its shape (no timing is asserted).
+    from symgrad.bench import dynamic
+
+    result = dynamic.run(quick=True)
+    assert {row["target"] for row in result["rows"]} == set(TARGETS)
+    assert all(row["ratio"] > 0 for row in result["rows"])
+    assert "dynamic" in dynamic.table(result)

@@ -41,14 +41,19 @@ def _join_helpers(node) -> tuple:
     return () if _outer(node) == 1 or node.size == 0 else ("_concatenate",)
 
 
-def _outer(node) -> int:
-    return math.prod(node.shape[: node.attr("axis")])
+def _outer(node):
+    return _size(node.shape[: node.attr("axis")])
+
+
+def _size(shape):
+    """The number of elements of `shape` (an int, or a symbolic `Dim`)."""
+    return dims.prod(shape)
 
 
 @lowering("concatenate", helpers=_join_helpers)
 def _concatenate(node, out, args) -> list:
     outer = _outer(node)
-    blocks = [i.size // outer if outer else 0 for i in node.inputs]
+    blocks = [_size(i.shape[node.attr("axis") :]) for i in node.inputs]
     return _joined(node, out, args, blocks, outer)
 
 
@@ -57,7 +62,7 @@ def _stack(node, out, args) -> list:
     if not node.inputs[0].shape:
         return [f"{out} = [{', '.join(args)}]"]
     outer = _outer(node)
-    blocks = [i.size // outer if outer else 0 for i in node.inputs]
+    blocks = [_size(i.shape[node.attr("axis") :]) for i in node.inputs]
     return _joined(node, out, args, blocks, outer)
 
 

@@ -9,8 +9,11 @@ Areas add lowerings in modules `python_lower_<area>.py` (registered with
 both are found by name, so adding an area touches no list here.
 
 Values: a scalar is a Python float (or int or bool); an array is a flat list
-in row-major order. Shapes are static, so every lowering specializes on them
-and passes them to helpers as literals. Elementwise ops become one list
+in row-major order. Shapes are known when generating, so every lowering
+specializes on them and passes them to helpers as literals; a symbolic size
+(`n`, bound by the argument checks) is passed as its expression, and the
+lowerings that would enumerate positions when generating read them when the
+code runs instead. Elementwise ops become one list
 comprehension around the op's scalar printer (`Op.python`, which declares the
 helpers it calls in `Op.python_helpers`); the ops whose lowering is more than
 a printer (reductions, matmul, shape ops, indexing) register a `Lowering` in
@@ -40,6 +43,10 @@ NAME = "python"
 DECORATORS = []
 IMPORTS = ["import math"]
 NOTE = "# Arrays are flat lists in row-major order; shapes are fixed when generated."
+SIZED_NOTE = (
+    "# Arrays are flat lists in row-major order; shapes are fixed when generated,\n"
+    "# but for the sizes the argument checks read (such as n)."
+)
 HELPERS_NOTE = (
     "# Helpers: NumPy's semantics in plain Python (inf and nan where math raises)."
 )
@@ -348,7 +355,8 @@ def prelude(wanted) -> list:
     names = _closure(wanted)
     imports = list(IMPORTS) + [IMPORT_LINES[n] for n in names if n in IMPORT_LINES]
     helpers = [n for n in names if n not in IMPORT_LINES]
-    notes = [NOTE, HELPERS_NOTE] if helpers else [NOTE]
+    note = SIZED_NOTE if "_array_sized" in names else NOTE
+    notes = [note, HELPERS_NOTE] if helpers else [note]
     return imports + [""] + notes
 
 

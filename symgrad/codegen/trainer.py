@@ -11,6 +11,12 @@ default start for the module's command line (never used by the compiled
 functions themselves). Accuracy assumes labels of -1 / +1 (sign agreement),
 as micrograd's demo; CSV files may also hold 0/1 labels.
 
+Trainers are usually compiled with the data's first axis symbolic (see
+`api.trainer_source`), so `train`, `predict` and the command line take any
+number of rows. `train` runs full-batch or minibatch steps; the order of the
+batches is `trainer_helpers._batches` (a seeded shuffle per epoch), written
+out in its docstring so that anyone can reproduce it.
+
 A trainer writes its parameters' structure into the module (`initial_params`,
 `load_params`), so every dict key in the parameters must have a literal (see
 `keys`); other keys are refused with an `ArgumentError`. Parameter files and
