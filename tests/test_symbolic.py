@@ -436,3 +436,21 @@ def test_benchmark_figure_runs():
     assert {row["target"] for row in result["rows"]} == set(TARGETS)
     assert all(row["ratio"] > 0 for row in result["rows"])
     assert "dynamic" in dynamic.table(result)
+
+
+@pytest.mark.parametrize("target", TARGETS)
+def test_writes_through_index_arrays_of_any_length(target):
+    def f(x, i, v):
+        y = x * 1.0
+        y[i] = v * 2.0  # repeated indices: the last write wins, as in NumPy
+        return (y * y).sum()
+
+    rng = np.random.default_rng(8)
+    sizes = dict(shapes={"x": "n, 3", "i": "m", "v": "m, 3"})
+    x, v = rng.normal(size=(4, 3)), rng.normal(size=(3, 3))
+    compiled = symgrad.compile(f, x, np.array([0, 2, 0]), v, target=target, **sizes)
+    x, i, v = rng.normal(size=(6, 3)), np.array([5, 1, 5, 0]), rng.normal(size=(4, 3))
+    value, grad = compiled.value_and_grad(x, i, v)
+    fixed = symgrad.compile(f, x, i, v, target=target).value_and_grad(x, i, v)
+    assert value == fixed[0]
+    np.testing.assert_array_equal(grad, fixed[1])

@@ -37,7 +37,8 @@ from symgrad.ops.core import (
     register,
 )
 from symgrad.ops.elementwise import eq, where
-from symgrad.ops.shapes import broadcast_to, scalar_identity
+from symgrad.ops.leaves import arange
+from symgrad.ops.shapes import broadcast_to, reshape, scalar_identity
 
 
 def getitem(a, index):
@@ -608,7 +609,10 @@ def _winners(x, index, idx, target):
         return None if keep is None else const(keep)
     # Index operands: write each write's number, read back who won.
     count = dims.prod(target)
-    numbers = const(np.arange(count, dtype=np.int64).reshape(target))
+    if dims.is_static(target):
+        numbers = const(np.arange(count, dtype=np.int64).reshape(target))
+    else:  # a symbolic count: the numbers are made when the code runs
+        numbers = reshape(arange(count), target)
     board = broadcast_to(const(np.int64(-1)), x.shape)
     won = gather(setitem(board, numbers, *idx, index=index), *idx, index=index)
     return eq(won, numbers)
