@@ -196,7 +196,7 @@ class Emitter:
         skip = len(sig.base.leaves) if first else 0
         # symbol -> (label, axis) of the leaf it is read from; the base
         # signature's symbols are bound already (its helper returns them).
-        bound = dict(_symbol_sources(sig.base, self)) if first else {}
+        bound = dict(_symbol_sources(sig.base)) if first else {}
         for leaf, access in zip(sig.leaves[skip:], accesses[skip:], strict=True):
             label = keys.label(sig.params[leaf.path[0]], leaf.path[1:])
             if leaf.node is None:
@@ -278,7 +278,7 @@ class Emitter:
 
     def _bound(self, sig) -> list:
         leaves = [self.names[leaf.node] for leaf in sig.leaves if leaf.node is not None]
-        return leaves + list(_symbol_sources(sig, self))
+        return leaves + list(_symbol_sources(sig))
 
     def bind_line(self, sig, helper: str) -> list:
         """The first line of a function: its leaves from the checks helper."""
@@ -348,7 +348,7 @@ def _program_symbols(program) -> list:
     return sorted(names)
 
 
-def _symbol_sources(sig, em) -> dict:
+def _symbol_sources(sig) -> dict:
     """{symbol: (label, axis)} for the symbols of a signature, in the order
     its checks bind them (first leaf, then axis, with the symbol as a whole
     axis)."""
