@@ -4,10 +4,10 @@ forward(params, X, y) -> value of loss
 gradient(params, X, y) -> its gradient with respect to params
 value_and_grad(params, X, y) -> (value, gradient)
 predict(params, X) -> scores of scores
-train(params, X, y, steps, lr) -> (params, history), sgd with
-    micrograd's schedule lr * (1 - 0.9 * k / steps)
+train(params, X, y, steps, lr, batch_size, shuffle, seed) -> (params, history), sgd with
+    micrograd's schedule lr * (1 - 0.9 * k / steps), full batch or minibatches
 save_params(params, path) / load_params(path) -> parameters as JSON
-python {this file} data.csv [--steps N] -> trains on a CSV file
+python {this file} data.csv [--steps N] [--batch-size B] [--seed S] -> trains on a CSV file
 """
 
 import base64
@@ -75,17 +75,30 @@ def _arguments(params, X, y):
                 "params[2][1] must have shape (1,), got " + str(params_2_1.shape)
             )
         X = np.asarray(X, dtype=np.float64)
-        if X.shape != (100, 2):
-            raise ValueError("X must have shape (100, 2), got " + str(X.shape))
+        if X.ndim != 2 or X.shape[1] != 2:
+            raise ValueError("X must have shape (n, 2), got " + str(X.shape))
+        n = X.shape[0]
         y = np.asarray(y, dtype=np.float64)
-        if y.shape != (100,):
-            raise ValueError("y must have shape (100,), got " + str(y.shape))
+        if y.ndim != 1:
+            raise ValueError("y must have shape (n,), got " + str(y.shape))
+        if y.shape[0] != n:
+            raise ValueError("X has " + str(n) + " rows but y has " + str(y.shape[0]))
     except (IndexError, KeyError, TypeError):
         raise ValueError(
             "the arguments do not have the structure this module was generated for: params = [(*, *), (*, *), (*, *)]"
         ) from None
 
-    return params_0_0, params_0_1, params_1_0, params_1_1, params_2_0, params_2_1, X, y
+    return (
+        params_0_0,
+        params_0_1,
+        params_1_0,
+        params_1_1,
+        params_2_0,
+        params_2_1,
+        X,
+        y,
+        n,
+    )
 
 
 def _arguments_2(params, X):
@@ -129,19 +142,20 @@ def _arguments_2(params, X):
                 "params[2][1] must have shape (1,), got " + str(params_2_1.shape)
             )
         X = np.asarray(X, dtype=np.float64)
-        if X.shape != (100, 2):
-            raise ValueError("X must have shape (100, 2), got " + str(X.shape))
+        if X.ndim != 2 or X.shape[1] != 2:
+            raise ValueError("X must have shape (n, 2), got " + str(X.shape))
+        n = X.shape[0]
     except (IndexError, KeyError, TypeError):
         raise ValueError(
             "the arguments do not have the structure this module was generated for: params = [(*, *), (*, *), (*, *)]"
         ) from None
 
-    return params_0_0, params_0_1, params_1_0, params_1_1, params_2_0, params_2_1, X
+    return params_0_0, params_0_1, params_1_0, params_1_1, params_2_0, params_2_1, X, n
 
 
 @np.errstate(all="ignore")
 def _forward(
-    params_0_0, params_0_1, params_1_0, params_1_1, params_2_0, params_2_1, X, y
+    params_0_0, params_0_1, params_1_0, params_1_1, params_2_0, params_2_1, X, y, n
 ):
     """The forward pass, written once: the value and what the gradient reads."""
 
@@ -174,48 +188,60 @@ def _forward(
 
     # margins = symgrad.relu(1 + -y * scores(params, X))  (moons.py:74)
     t9 = t1 * t8
+    del t7, h_4, t8
     t10 = 1 + t9
+    del t9
     margins = np.maximum(t10, 0.0)
 
     # data_loss = margins.sum() * (1.0 / len(margins))  (moons.py:75)
     t11 = np.add.reduce(margins, axis=None)
-    data_loss = t11 * 0.01
+    del margins
+    t12 = 1.0 / n
+    data_loss = t11 * t12
 
     # reg_loss = 1e-4 * sum((W * W).sum() + (b * b).sum() for W, b in params)  (moons.py:76)
-    t12 = params_0_0 * params_0_0
-    t13 = np.add.reduce(t12, axis=None)
-    t14 = params_0_1 * params_0_1
-    t15 = np.add.reduce(t14, axis=None)
-    t16 = t13 + t15
-    t17 = params_1_0 * params_1_0
-    t18 = np.add.reduce(t17, axis=None)
-    t19 = params_1_1 * params_1_1
-    t20 = np.add.reduce(t19, axis=None)
-    t21 = t18 + t20
-    t22 = t16 + t21
-    t23 = params_2_0 * params_2_0
-    t24 = np.add.reduce(t23, axis=None)
-    t25 = params_2_1 * params_2_1
-    t26 = np.reshape(t25, ())
-    t27 = t24 + t26
-    t28 = t22 + t27
-    reg_loss = 0.0001 * t28
+    t13 = params_0_0 * params_0_0
+    t14 = np.add.reduce(t13, axis=None)
+    t15 = params_0_1 * params_0_1
+    t16 = np.add.reduce(t15, axis=None)
+    t17 = t14 + t16
+    t18 = params_1_0 * params_1_0
+    t19 = np.add.reduce(t18, axis=None)
+    t20 = params_1_1 * params_1_1
+    t21 = np.add.reduce(t20, axis=None)
+    t22 = t19 + t21
+    t23 = t17 + t22
+    t24 = params_2_0 * params_2_0
+    t25 = np.add.reduce(t24, axis=None)
+    t26 = params_2_1 * params_2_1
+    t27 = np.reshape(t26, ())
+    t28 = t25 + t27
+    t29 = t23 + t28
+    reg_loss = 0.0001 * t29
 
     # return data_loss + reg_loss  (moons.py:77)
-    t29 = data_loss + reg_loss
+    t30 = data_loss + reg_loss
 
-    return t29, t10, t1, h_3, h_2, h_1, h
+    return t30, t10, t12, t1, h_3, h_2, h_1, h
 
 
 def forward(params, X, y):
     """The value of loss."""
-    params_0_0, params_0_1, params_1_0, params_1_1, params_2_0, params_2_1, X, y = (
+    params_0_0, params_0_1, params_1_0, params_1_1, params_2_0, params_2_1, X, y, n = (
         _arguments(params, X, y)
     )
 
     return float(
         _forward(
-            params_0_0, params_0_1, params_1_0, params_1_1, params_2_0, params_2_1, X, y
+            params_0_0,
+            params_0_1,
+            params_1_0,
+            params_1_1,
+            params_2_0,
+            params_2_1,
+            X,
+            y,
+            n,
         )[0]
     )
 
@@ -228,83 +254,92 @@ def gradient(params, X, y):
 @np.errstate(all="ignore")
 def value_and_grad(params, X, y):
     """The value and the gradient."""
-    params_0_0, params_0_1, params_1_0, params_1_1, params_2_0, params_2_1, X, y = (
+    params_0_0, params_0_1, params_1_0, params_1_1, params_2_0, params_2_1, X, y, n = (
         _arguments(params, X, y)
     )
-    t29, t10, t1, h_3, h_2, h_1, h = _forward(
-        params_0_0, params_0_1, params_1_0, params_1_1, params_2_0, params_2_1, X, y
+    t30, t10, t12, t1, h_3, h_2, h_1, h = _forward(
+        params_0_0, params_0_1, params_1_0, params_1_1, params_2_0, params_2_1, X, y, n
     )
 
     # grad of: reg_loss = 1e-4 * sum((W * W).sum() + (b * b).sum() for W, b in params)  (moons.py:76)
-    t30 = 0.0001 * params_2_1
-    t31 = 0.0001 * params_2_0
-    t32 = 0.0001 * params_1_1
-    t33 = 0.0001 * params_1_0
-    t34 = 0.0001 * params_0_1
-    t35 = 0.0001 * params_0_0
+    t31 = 0.0001 * params_2_1
+    t32 = 0.0001 * params_2_0
+    t33 = 0.0001 * params_1_1
+    t34 = 0.0001 * params_1_0
+    t35 = 0.0001 * params_0_1
+    t36 = 0.0001 * params_0_0
 
     # grad of: margins = symgrad.relu(1 + -y * scores(params, X))  (moons.py:74)
-    t36 = t10 > 0.0
-    t10_bar = np.where(t36, 0.01, 0.0)
+    t37 = t10 > 0.0
+    del t10
+    t10_bar = np.where(t37, t12, 0.0)
     t8_bar = t1 * t10_bar
+    del t1, t10_bar
 
     # grad of: return h[:, 0]  (moons.py:68)
-    h_4_bar = np.reshape(t8_bar, (100, 1))
+    h_4_bar = np.reshape(t8_bar, (n, 1))
 
     # grad of: h = h @ W.T + b  (moons.py:65)
-    t37 = np.add.reduce(h_4_bar, axis=0)
+    t38 = np.add.reduce(h_4_bar, axis=0)
     h_3_bar = h_4_bar @ params_2_0
-    t38 = h_3.T
-    t6_bar = t38 @ h_4_bar
-    t39 = t6_bar.T
+    t39 = h_3.T
+    t6_bar = t39 @ h_4_bar
+    del h_3, t39, t8_bar, h_4_bar
+    t40 = t6_bar.T
 
     # grad of: h = symgrad.relu(h)  (moons.py:67)
-    t40 = h_2 > 0.0
-    h_2_bar = np.where(t40, h_3_bar, 0.0)
+    t41 = h_2 > 0.0
+    del h_2
+    h_2_bar = np.where(t41, h_3_bar, 0.0)
+    del h_3_bar
 
     # grad of: h = h @ W.T + b  (moons.py:65)
-    t41 = np.add.reduce(h_2_bar, axis=0)
+    t42 = np.add.reduce(h_2_bar, axis=0)
     h_1_bar = h_2_bar @ params_1_0
-    t42 = h_1.T
-    t4_bar = t42 @ h_2_bar
-    t43 = t4_bar.T
+    t43 = h_1.T
+    t4_bar = t43 @ h_2_bar
+    del h_1, t43, h_2_bar
+    t44 = t4_bar.T
 
     # grad of: h = symgrad.relu(h)  (moons.py:67)
-    t44 = h > 0.0
-    h_bar = np.where(t44, h_1_bar, 0.0)
+    t45 = h > 0.0
+    del h
+    h_bar = np.where(t45, h_1_bar, 0.0)
+    del h_1_bar
 
     # grad of: h = h @ W.T + b  (moons.py:65)
-    t45 = np.add.reduce(h_bar, axis=0)
-    t46 = X.T
-    t2_bar = t46 @ h_bar
-    t47 = t2_bar.T
+    t46 = np.add.reduce(h_bar, axis=0)
+    t47 = X.T
+    t2_bar = t47 @ h_bar
+    del h_bar
+    t48 = t2_bar.T
 
     # total gradient of params_2_1: the sum over its uses
-    t48 = t30 + t30
-    params_2_1_bar = t48 + t37
+    t49 = t31 + t31
+    params_2_1_bar = t49 + t38
 
     # total gradient of params_2_0: the sum over its uses
-    t49 = t31 + t31
-    params_2_0_bar = t49 + t39
+    t50 = t32 + t32
+    params_2_0_bar = t50 + t40
 
     # total gradient of params_1_1: the sum over its uses
-    t50 = t32 + t32
-    params_1_1_bar = t50 + t41
+    t51 = t33 + t33
+    params_1_1_bar = t51 + t42
 
     # total gradient of params_1_0: the sum over its uses
-    t51 = t33 + t33
-    params_1_0_bar = t51 + t43
+    t52 = t34 + t34
+    params_1_0_bar = t52 + t44
 
     # total gradient of params_0_1: the sum over its uses
-    t52 = t34 + t34
-    params_0_1_bar = t52 + t45
+    t53 = t35 + t35
+    params_0_1_bar = t53 + t46
 
     # total gradient of params_0_0: the sum over its uses
-    t53 = t35 + t35
-    params_0_0_bar = t53 + t47
+    t54 = t36 + t36
+    params_0_0_bar = t54 + t48
 
     return (
-        float(t29),
+        float(t30),
         [
             (params_0_0_bar, params_0_1_bar),
             (params_1_0_bar, params_1_1_bar),
@@ -316,7 +351,7 @@ def value_and_grad(params, X, y):
 @np.errstate(all="ignore")
 def predict(params, X):
     """The model: scores(params, X)."""
-    params_0_0, params_0_1, params_1_0, params_1_1, params_2_0, params_2_1, X = (
+    params_0_0, params_0_1, params_1_0, params_1_1, params_2_0, params_2_1, X, n = (
         _arguments_2(params, X)
     )
 
@@ -331,6 +366,7 @@ def predict(params, X):
     # h = h @ W.T + b  (moons.py:65)
     t4 = params_1_0.T
     t5 = h_1 @ t4
+    del t3, h, h_1
     h_2 = np.add(t5, params_1_1, out=t5)
 
     # h = symgrad.relu(h)  (moons.py:67)
@@ -339,6 +375,7 @@ def predict(params, X):
     # h = h @ W.T + b  (moons.py:65)
     t6 = params_2_0.T
     t7 = h_3 @ t6
+    del t5, h_2, h_3
     h_4 = np.add(t7, params_2_1, out=t7)
 
     # return h[:, 0]  (moons.py:68)
@@ -353,6 +390,16 @@ def _map(fn, *arrays):
 
 
 _sqrt = np.sqrt
+
+
+def _data(x):
+    """Training data as the trainer indexes it (an array)."""
+    return np.asarray(x)
+
+
+def _rows(x, picked):
+    """The rows `picked` (a list of row numbers) of `x`, or all of them."""
+    return x if picked is None else x[picked]
 
 
 def _own(x):
@@ -376,6 +423,31 @@ def load_csv(path):
     label last (-1/+1, or 0/1 read as -1/+1); a header row is skipped."""
     features, labels = _read_csv(path)
     return np.array(features), np.array(labels)
+
+
+def _batches(n, batch_size, shuffle, seed):
+    """The rows each training step uses, step after step: None (all of them,
+    in order) when batch_size is None or at least n; otherwise, epoch after
+    epoch, a permutation of range(n) (random.Random(seed).shuffle of a fresh
+    list, one generator for the whole run; range(n) itself if shuffle is
+    false) cut into batches of batch_size rows in order, the last one smaller
+    when batch_size does not divide n."""
+    import random
+
+    if batch_size is not None and (type(batch_size) is not int or batch_size < 1):
+        raise ValueError(f"batch_size must be an int >= 1 or None, not {batch_size!r}")
+    if n < 1:
+        raise ValueError("there is no data to train on (no rows)")
+    if batch_size is None or batch_size >= n:
+        while True:
+            yield None
+    rng = random.Random(seed)
+    while True:
+        order = list(range(n))
+        if shuffle:
+            rng.shuffle(order)
+        for start in range(0, n, batch_size):
+            yield order[start : start + batch_size]
 
 
 def _portable(value):
@@ -632,17 +704,41 @@ def accuracy(params, X, y):
     return sum(hits) / len(hits)
 
 
-def train(params, X, y, steps=100, lr=1.0, callback=None):
-    """Full-batch sgd for `steps` steps with micrograd's schedule lr * (1 - 0.9 * k / steps).
+def train(
+    params,
+    X,
+    y,
+    steps=100,
+    lr=1.0,
+    batch_size=None,
+    shuffle=True,
+    seed=0,
+    callback=None,
+):
+    """sgd for `steps` steps with micrograd's schedule lr * (1 - 0.9 * k / steps), on any number of rows.
+
+    Each step uses one batch of rows. With batch_size None (or at least the
+    number of rows) that is all of them, in order: full-batch training.
+    Otherwise the rows are cut into batches epoch after epoch: each epoch
+    takes a permutation of range(len(X)) (random.Random(seed).shuffle, one
+    generator for the whole run; the rows in order if shuffle is false)
+    and its batches of batch_size rows in order, the last one smaller when
+    batch_size does not divide the number of rows.
 
     Returns the trained parameters and a history of (step, loss, accuracy),
-    the loss and accuracy measured before each step's update.
+    the loss and accuracy of the step's batch before its update.
     """
+    X, y = _data(X), _data(y)
+    if len(X) != len(y):
+        raise ValueError(f"X has {len(X)} rows but y has {len(y)}")
     leaves = [_own(p) for p in _leaves(params)]
+    batches = _batches(len(X), batch_size, shuffle, seed)
     history = []
     for k in range(steps):
-        loss, grads = value_and_grad(_tree(leaves), X, y)
-        acc = accuracy(_tree(leaves), X, y)
+        picked = next(batches)
+        Xb, yb = _rows(X, picked), _rows(y, picked)
+        loss, grads = value_and_grad(_tree(leaves), Xb, yb)
+        acc = accuracy(_tree(leaves), Xb, yb)
         history.append((k, loss, acc))
         if callback is not None:
             callback(k, loss, acc)
@@ -771,16 +867,27 @@ def main(argv=None):
     import argparse
 
     parser = argparse.ArgumentParser(
-        description="%(prog)s: train loss with sgd on a CSV file (features, then a -1/+1 or 0/1 label per row)."
+        description="%(prog)s: train loss with sgd on a CSV file. Each row holds the 2 features of one sample, then its label (-1/+1 or 0/1); any number of rows, and a first row that is not numbers is a header."
     )
     parser.add_argument('csv', help='training data, one sample per row')
     parser.add_argument('--steps', type=int, default=100)
     parser.add_argument('--lr', type=float, default=1.0)
+    parser.add_argument(
+        '--batch-size',
+        type=int,
+        help='rows per step (default: all of them); each epoch shuffles the '
+        'rows with --seed and takes batches in order, the last one smaller',
+    )
+    parser.add_argument(
+        '--seed', type=int, default=0, help='seed of the shuffle (default 0)'
+    )
     parser.add_argument('--params', help='initial parameters (JSON)')
     parser.add_argument('--save', help='write trained parameters (JSON)')
     args = parser.parse_args(argv)
     if args.steps < 0:
         parser.error('--steps must be 0 or more')
+    if args.batch_size is not None and args.batch_size < 1:
+        parser.error('--batch-size must be 1 or more')
 
     def report(k, loss, acc):
         print(f'step {k} loss {loss!r}, accuracy {acc * 100}%')
@@ -790,7 +897,16 @@ def main(argv=None):
         params = initial_params()
         if args.params:
             params = load_params(args.params)
-        params, _ = train(params, X, y, args.steps, args.lr, callback=report)
+        params, _ = train(
+            params,
+            X,
+            y,
+            args.steps,
+            args.lr,
+            batch_size=args.batch_size,
+            seed=args.seed,
+            callback=report,
+        )
         if args.save:
             save_params(params, args.save)
     except (OSError, ValueError) as exc:

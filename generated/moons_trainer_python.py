@@ -4,10 +4,10 @@ forward(params, X, y) -> value of loss
 gradient(params, X, y) -> its gradient with respect to params
 value_and_grad(params, X, y) -> (value, gradient)
 predict(params, X) -> scores of scores
-train(params, X, y, steps, lr) -> (params, history), sgd with
-    micrograd's schedule lr * (1 - 0.9 * k / steps)
+train(params, X, y, steps, lr, batch_size, shuffle, seed) -> (params, history), sgd with
+    micrograd's schedule lr * (1 - 0.9 * k / steps), full batch or minibatches
 save_params(params, path) / load_params(path) -> parameters as JSON
-python {this file} data.csv [--steps N] -> trains on a CSV file
+python {this file} data.csv [--steps N] [--batch-size B] [--seed S] -> trains on a CSV file
 """
 
 import base64
@@ -15,7 +15,8 @@ import math
 import struct
 from operator import mul as _mul
 
-# Arrays are flat lists in row-major order; shapes are fixed when generated.
+# Arrays are flat lists in row-major order; shapes are fixed when generated,
+# but for the sizes the argument checks read (such as n).
 # Helpers: NumPy's semantics in plain Python (inf and nan where math raises).
 
 
@@ -42,6 +43,34 @@ def _array(value, shape, name, kind):
         ) from None
 
 
+def _array_sized(value, shape, name, kind):
+    """`value` as a flat list and its shape; the axes of `shape` that are
+    names (sizes known only now, such as "n") take any length."""
+    shown = "(" + ", ".join(map(str, shape)) + ("," if len(shape) == 1 else "") + ")"
+    sizes = []
+    items = [value]
+    for axis, n in enumerate(shape):
+        try:
+            lengths = sorted({len(item) for item in items})
+        except TypeError:
+            raise ValueError(
+                f"{name} must have shape {shown}, got a number at axis {axis}"
+            ) from None
+        if len(lengths) > 1 or (lengths and not isinstance(n, str) and lengths != [n]):
+            raise ValueError(
+                f"{name} must have shape {shown}, got lengths {lengths} at axis {axis}"
+            )
+        # No lengths: an earlier axis is empty, and so is this one.
+        sizes.append(lengths[0] if lengths else (0 if isinstance(n, str) else n))
+        items = [x for item in items for x in item]
+    try:
+        return [kind(x) for x in items], tuple(sizes)
+    except (TypeError, ValueError):
+        raise ValueError(
+            f"{name} must have shape {shown} and hold numbers (is it nested deeper?)"
+        ) from None
+
+
 def _nested(flat, shape):
     """A flat row-major list as nested lists of floats of `shape`."""
     out = [float(x) for x in flat]
@@ -56,6 +85,16 @@ def _strides(shape):
     for axis in range(len(shape) - 2, -1, -1):
         strides[axis] = strides[axis + 1] * shape[axis + 1]
     return strides
+
+
+def _div(a, b):
+    """a / b; a zero divisor gives inf, -inf or nan as in NumPy."""
+    try:
+        return a / b
+    except ZeroDivisionError:
+        if a != a or a == 0:
+            return math.nan
+        return math.copysign(math.inf, a) * math.copysign(1.0, b)
 
 
 def _broadcast(a, shape, to):
@@ -174,14 +213,27 @@ def _arguments(params, X, y):
         params_1_1 = _array(params[1][1], (16,), "params[1][1]", float)
         params_2_0 = _array(params[2][0], (1, 16), "params[2][0]", float)
         params_2_1 = _array(params[2][1], (1,), "params[2][1]", float)
-        X = _array(X, (100, 2), "X", float)
-        y = _array(y, (100,), "y", float)
+        X, X_shape = _array_sized(X, ("n", 2), "X", float)
+        n = X_shape[0]
+        y, y_shape = _array_sized(y, ("n",), "y", float)
+        if y_shape[0] != n:
+            raise ValueError("X has " + str(n) + " rows but y has " + str(y_shape[0]))
     except (IndexError, KeyError, TypeError):
         raise ValueError(
             "the arguments do not have the structure this module was generated for: params = [(*, *), (*, *), (*, *)]"
         ) from None
 
-    return params_0_0, params_0_1, params_1_0, params_1_1, params_2_0, params_2_1, X, y
+    return (
+        params_0_0,
+        params_0_1,
+        params_1_0,
+        params_1_1,
+        params_2_0,
+        params_2_1,
+        X,
+        y,
+        n,
+    )
 
 
 def _arguments_2(params, X):
@@ -200,17 +252,18 @@ def _arguments_2(params, X):
         params_1_1 = _array(params[1][1], (16,), "params[1][1]", float)
         params_2_0 = _array(params[2][0], (1, 16), "params[2][0]", float)
         params_2_1 = _array(params[2][1], (1,), "params[2][1]", float)
-        X = _array(X, (100, 2), "X", float)
+        X, X_shape_1 = _array_sized(X, ("n", 2), "X", float)
+        n = X_shape_1[0]
     except (IndexError, KeyError, TypeError):
         raise ValueError(
             "the arguments do not have the structure this module was generated for: params = [(*, *), (*, *), (*, *)]"
         ) from None
 
-    return params_0_0, params_0_1, params_1_0, params_1_1, params_2_0, params_2_1, X
+    return params_0_0, params_0_1, params_1_0, params_1_1, params_2_0, params_2_1, X, n
 
 
 def _forward(
-    params_0_0, params_0_1, params_1_0, params_1_1, params_2_0, params_2_1, X, y
+    params_0_0, params_0_1, params_1_0, params_1_1, params_2_0, params_2_1, X, y, n
 ):
     """The forward pass, written once: the value and what the gradient reads."""
 
@@ -219,27 +272,27 @@ def _forward(
 
     # h = h @ W.T + b  (moons.py:65)
     t2 = _transpose(params_0_0, (16, 2), (1, 0))
-    t3 = _matmul(X, t2, 100, 2, 16)
-    h = [_x + _y for _x, _y in zip(t3, _broadcast(params_0_1, (16,), (100, 16)))]
+    t3 = _matmul(X, t2, n, 2, 16)
+    h = [_x + _y for _x, _y in zip(t3, _broadcast(params_0_1, (16,), (n, 16)))]
 
     # h = symgrad.relu(h)  (moons.py:67)
     h_1 = [0.0 if _x <= 0.0 else _x for _x in h]
 
     # h = h @ W.T + b  (moons.py:65)
     t4 = _transpose(params_1_0, (16, 16), (1, 0))
-    t5 = _matmul(h_1, t4, 100, 16, 16)
-    h_2 = [_x + _y for _x, _y in zip(t5, _broadcast(params_1_1, (16,), (100, 16)))]
+    t5 = _matmul(h_1, t4, n, 16, 16)
+    h_2 = [_x + _y for _x, _y in zip(t5, _broadcast(params_1_1, (16,), (n, 16)))]
 
     # h = symgrad.relu(h)  (moons.py:67)
     h_3 = [0.0 if _x <= 0.0 else _x for _x in h_2]
 
     # h = h @ W.T + b  (moons.py:65)
     t6 = params_2_0  # the same flat list, as shape (16, 1)
-    t7 = _matmul(h_3, t6, 100, 16, 1)
-    h_4 = [_x + _y for _x, _y in zip(t7, _broadcast(params_2_1, (1,), (100, 1)))]
+    t7 = _matmul(h_3, t6, n, 16, 1)
+    h_4 = [_x + _y for _x, _y in zip(t7, _broadcast(params_2_1, (1,), (n, 1)))]
 
     # return h[:, 0]  (moons.py:68)
-    t8 = h_4  # the same flat list, as shape (100,)
+    t8 = h_4  # the same flat list, as shape (n,)
 
     # margins = symgrad.relu(1 + -y * scores(params, X))  (moons.py:74)
     t9 = [_x * _y for _x, _y in zip(t1, t8)]
@@ -248,43 +301,52 @@ def _forward(
 
     # data_loss = margins.sum() * (1.0 / len(margins))  (moons.py:75)
     t11 = sum(margins)
-    data_loss = t11 * 0.01
+    t12 = _div(1.0, n)
+    data_loss = t11 * t12
 
     # reg_loss = 1e-4 * sum((W * W).sum() + (b * b).sum() for W, b in params)  (moons.py:76)
-    t12 = [_x * _x for _x in params_0_0]
-    t13 = sum(t12)
-    t14 = [_x * _x for _x in params_0_1]
-    t15 = sum(t14)
-    t16 = t13 + t15
-    t17 = [_x * _x for _x in params_1_0]
-    t18 = sum(t17)
-    t19 = [_x * _x for _x in params_1_1]
-    t20 = sum(t19)
-    t21 = t18 + t20
-    t22 = t16 + t21
-    t23 = [_x * _x for _x in params_2_0]
-    t24 = sum(t23)
-    t25 = [_x * _x for _x in params_2_1]
-    t26 = t25[0]
-    t27 = t24 + t26
-    t28 = t22 + t27
-    reg_loss = 0.0001 * t28
+    t13 = [_x * _x for _x in params_0_0]
+    t14 = sum(t13)
+    t15 = [_x * _x for _x in params_0_1]
+    t16 = sum(t15)
+    t17 = t14 + t16
+    t18 = [_x * _x for _x in params_1_0]
+    t19 = sum(t18)
+    t20 = [_x * _x for _x in params_1_1]
+    t21 = sum(t20)
+    t22 = t19 + t21
+    t23 = t17 + t22
+    t24 = [_x * _x for _x in params_2_0]
+    t25 = sum(t24)
+    t26 = [_x * _x for _x in params_2_1]
+    t27 = t26[0]
+    t28 = t25 + t27
+    t29 = t23 + t28
+    reg_loss = 0.0001 * t29
 
     # return data_loss + reg_loss  (moons.py:77)
-    t29 = data_loss + reg_loss
+    t30 = data_loss + reg_loss
 
-    return t29, t10, t1, h_3, h_2, h_1, h
+    return t30, t10, t12, t1, h_3, h_2, h_1, h
 
 
 def forward(params, X, y):
     """The value of loss."""
-    params_0_0, params_0_1, params_1_0, params_1_1, params_2_0, params_2_1, X, y = (
+    params_0_0, params_0_1, params_1_0, params_1_1, params_2_0, params_2_1, X, y, n = (
         _arguments(params, X, y)
     )
 
     return float(
         _forward(
-            params_0_0, params_0_1, params_1_0, params_1_1, params_2_0, params_2_1, X, y
+            params_0_0,
+            params_0_1,
+            params_1_0,
+            params_1_1,
+            params_2_0,
+            params_2_1,
+            X,
+            y,
+            n,
         )[0]
     )
 
@@ -296,83 +358,83 @@ def gradient(params, X, y):
 
 def value_and_grad(params, X, y):
     """The value and the gradient."""
-    params_0_0, params_0_1, params_1_0, params_1_1, params_2_0, params_2_1, X, y = (
+    params_0_0, params_0_1, params_1_0, params_1_1, params_2_0, params_2_1, X, y, n = (
         _arguments(params, X, y)
     )
-    t29, t10, t1, h_3, h_2, h_1, h = _forward(
-        params_0_0, params_0_1, params_1_0, params_1_1, params_2_0, params_2_1, X, y
+    t30, t10, t12, t1, h_3, h_2, h_1, h = _forward(
+        params_0_0, params_0_1, params_1_0, params_1_1, params_2_0, params_2_1, X, y, n
     )
 
     # grad of: reg_loss = 1e-4 * sum((W * W).sum() + (b * b).sum() for W, b in params)  (moons.py:76)
-    t30 = [0.0001 * _x for _x in params_2_1]
-    t31 = [0.0001 * _x for _x in params_2_0]
-    t32 = [0.0001 * _x for _x in params_1_1]
-    t33 = [0.0001 * _x for _x in params_1_0]
-    t34 = [0.0001 * _x for _x in params_0_1]
-    t35 = [0.0001 * _x for _x in params_0_0]
+    t31 = [0.0001 * _x for _x in params_2_1]
+    t32 = [0.0001 * _x for _x in params_2_0]
+    t33 = [0.0001 * _x for _x in params_1_1]
+    t34 = [0.0001 * _x for _x in params_1_0]
+    t35 = [0.0001 * _x for _x in params_0_1]
+    t36 = [0.0001 * _x for _x in params_0_0]
 
     # grad of: margins = symgrad.relu(1 + -y * scores(params, X))  (moons.py:74)
-    t36 = [_x > 0.0 for _x in t10]
-    t10_bar = [0.01 if _x else 0.0 for _x in t36]
+    t37 = [_x > 0.0 for _x in t10]
+    t10_bar = [t12 if _x else 0.0 for _x in t37]
     t8_bar = [_x * _y for _x, _y in zip(t1, t10_bar)]
 
     # grad of: return h[:, 0]  (moons.py:68)
-    h_4_bar = t8_bar  # the same flat list, as shape (100, 1)
+    h_4_bar = t8_bar  # the same flat list, as shape (n, 1)
 
     # grad of: h = h @ W.T + b  (moons.py:65)
-    t37 = _reduce(sum, h_4_bar, (100, 1), (0,))
-    h_3_bar = _matmul(h_4_bar, params_2_0, 100, 1, 16)
-    t38 = _transpose(h_3, (100, 16), (1, 0))
-    t6_bar = _matmul(t38, h_4_bar, 16, 100, 1)
-    t39 = t6_bar  # the same flat list, as shape (1, 16)
+    t38 = _reduce(sum, h_4_bar, (n, 1), (0,))
+    h_3_bar = _matmul(h_4_bar, params_2_0, n, 1, 16)
+    t39 = _transpose(h_3, (n, 16), (1, 0))
+    t6_bar = _matmul(t39, h_4_bar, 16, n, 1)
+    t40 = t6_bar  # the same flat list, as shape (1, 16)
 
     # grad of: h = symgrad.relu(h)  (moons.py:67)
-    t40 = [_x > 0.0 for _x in h_2]
-    h_2_bar = [_y if _x else 0.0 for _x, _y in zip(t40, h_3_bar)]
+    t41 = [_x > 0.0 for _x in h_2]
+    h_2_bar = [_y if _x else 0.0 for _x, _y in zip(t41, h_3_bar)]
 
     # grad of: h = h @ W.T + b  (moons.py:65)
-    t41 = _reduce(sum, h_2_bar, (100, 16), (0,))
-    h_1_bar = _matmul(h_2_bar, params_1_0, 100, 16, 16)
-    t42 = _transpose(h_1, (100, 16), (1, 0))
-    t4_bar = _matmul(t42, h_2_bar, 16, 100, 16)
-    t43 = _transpose(t4_bar, (16, 16), (1, 0))
+    t42 = _reduce(sum, h_2_bar, (n, 16), (0,))
+    h_1_bar = _matmul(h_2_bar, params_1_0, n, 16, 16)
+    t43 = _transpose(h_1, (n, 16), (1, 0))
+    t4_bar = _matmul(t43, h_2_bar, 16, n, 16)
+    t44 = _transpose(t4_bar, (16, 16), (1, 0))
 
     # grad of: h = symgrad.relu(h)  (moons.py:67)
-    t44 = [_x > 0.0 for _x in h]
-    h_bar = [_y if _x else 0.0 for _x, _y in zip(t44, h_1_bar)]
+    t45 = [_x > 0.0 for _x in h]
+    h_bar = [_y if _x else 0.0 for _x, _y in zip(t45, h_1_bar)]
 
     # grad of: h = h @ W.T + b  (moons.py:65)
-    t45 = _reduce(sum, h_bar, (100, 16), (0,))
-    t46 = _transpose(X, (100, 2), (1, 0))
-    t2_bar = _matmul(t46, h_bar, 2, 100, 16)
-    t47 = _transpose(t2_bar, (2, 16), (1, 0))
+    t46 = _reduce(sum, h_bar, (n, 16), (0,))
+    t47 = _transpose(X, (n, 2), (1, 0))
+    t2_bar = _matmul(t47, h_bar, 2, n, 16)
+    t48 = _transpose(t2_bar, (2, 16), (1, 0))
 
     # total gradient of params_2_1: the sum over its uses
-    t48 = [_x + _x for _x in t30]
-    params_2_1_bar = [_x + _y for _x, _y in zip(t48, t37)]
+    t49 = [_x + _x for _x in t31]
+    params_2_1_bar = [_x + _y for _x, _y in zip(t49, t38)]
 
     # total gradient of params_2_0: the sum over its uses
-    t49 = [_x + _x for _x in t31]
-    params_2_0_bar = [_x + _y for _x, _y in zip(t49, t39)]
+    t50 = [_x + _x for _x in t32]
+    params_2_0_bar = [_x + _y for _x, _y in zip(t50, t40)]
 
     # total gradient of params_1_1: the sum over its uses
-    t50 = [_x + _x for _x in t32]
-    params_1_1_bar = [_x + _y for _x, _y in zip(t50, t41)]
+    t51 = [_x + _x for _x in t33]
+    params_1_1_bar = [_x + _y for _x, _y in zip(t51, t42)]
 
     # total gradient of params_1_0: the sum over its uses
-    t51 = [_x + _x for _x in t33]
-    params_1_0_bar = [_x + _y for _x, _y in zip(t51, t43)]
+    t52 = [_x + _x for _x in t34]
+    params_1_0_bar = [_x + _y for _x, _y in zip(t52, t44)]
 
     # total gradient of params_0_1: the sum over its uses
-    t52 = [_x + _x for _x in t34]
-    params_0_1_bar = [_x + _y for _x, _y in zip(t52, t45)]
+    t53 = [_x + _x for _x in t35]
+    params_0_1_bar = [_x + _y for _x, _y in zip(t53, t46)]
 
     # total gradient of params_0_0: the sum over its uses
-    t53 = [_x + _x for _x in t35]
-    params_0_0_bar = [_x + _y for _x, _y in zip(t53, t47)]
+    t54 = [_x + _x for _x in t36]
+    params_0_0_bar = [_x + _y for _x, _y in zip(t54, t48)]
 
     return (
-        float(t29),
+        float(t30),
         [
             (_nested(params_0_0_bar, (16, 2)), _nested(params_0_1_bar, (16,))),
             (_nested(params_1_0_bar, (16, 16)), _nested(params_1_1_bar, (16,))),
@@ -383,35 +445,35 @@ def value_and_grad(params, X, y):
 
 def predict(params, X):
     """The model: scores(params, X)."""
-    params_0_0, params_0_1, params_1_0, params_1_1, params_2_0, params_2_1, X = (
+    params_0_0, params_0_1, params_1_0, params_1_1, params_2_0, params_2_1, X, n = (
         _arguments_2(params, X)
     )
 
     # h = h @ W.T + b  (moons.py:65)
     t2 = _transpose(params_0_0, (16, 2), (1, 0))
-    t3 = _matmul(X, t2, 100, 2, 16)
-    h = [_x + _y for _x, _y in zip(t3, _broadcast(params_0_1, (16,), (100, 16)))]
+    t3 = _matmul(X, t2, n, 2, 16)
+    h = [_x + _y for _x, _y in zip(t3, _broadcast(params_0_1, (16,), (n, 16)))]
 
     # h = symgrad.relu(h)  (moons.py:67)
     h_1 = [0.0 if _x <= 0.0 else _x for _x in h]
 
     # h = h @ W.T + b  (moons.py:65)
     t4 = _transpose(params_1_0, (16, 16), (1, 0))
-    t5 = _matmul(h_1, t4, 100, 16, 16)
-    h_2 = [_x + _y for _x, _y in zip(t5, _broadcast(params_1_1, (16,), (100, 16)))]
+    t5 = _matmul(h_1, t4, n, 16, 16)
+    h_2 = [_x + _y for _x, _y in zip(t5, _broadcast(params_1_1, (16,), (n, 16)))]
 
     # h = symgrad.relu(h)  (moons.py:67)
     h_3 = [0.0 if _x <= 0.0 else _x for _x in h_2]
 
     # h = h @ W.T + b  (moons.py:65)
     t6 = params_2_0  # the same flat list, as shape (16, 1)
-    t7 = _matmul(h_3, t6, 100, 16, 1)
-    h_4 = [_x + _y for _x, _y in zip(t7, _broadcast(params_2_1, (1,), (100, 1)))]
+    t7 = _matmul(h_3, t6, n, 16, 1)
+    h_4 = [_x + _y for _x, _y in zip(t7, _broadcast(params_2_1, (1,), (n, 1)))]
 
     # return h[:, 0]  (moons.py:68)
-    t8 = h_4  # the same flat list, as shape (100,)
+    t8 = h_4  # the same flat list, as shape (n,)
 
-    return _nested(t8, (100,))
+    return _nested(t8, (n,))
 
 
 def _map(fn, *trees):
@@ -423,6 +485,16 @@ def _map(fn, *trees):
 
 def _tolist(x):
     return x.tolist() if hasattr(x, "tolist") else x
+
+
+def _data(x):
+    """Training data as the trainer indexes it (nested lists)."""
+    return _tolist(x)
+
+
+def _rows(x, picked):
+    """The rows `picked` (a list of row numbers) of `x`, or all of them."""
+    return x if picked is None else [x[i] for i in picked]
 
 
 def _own(x):
@@ -447,6 +519,31 @@ def load_csv(path):
     """(X, y) from a CSV file: features in every column but the last, the
     label last (-1/+1, or 0/1 read as -1/+1); a header row is skipped."""
     return _read_csv(path)
+
+
+def _batches(n, batch_size, shuffle, seed):
+    """The rows each training step uses, step after step: None (all of them,
+    in order) when batch_size is None or at least n; otherwise, epoch after
+    epoch, a permutation of range(n) (random.Random(seed).shuffle of a fresh
+    list, one generator for the whole run; range(n) itself if shuffle is
+    false) cut into batches of batch_size rows in order, the last one smaller
+    when batch_size does not divide n."""
+    import random
+
+    if batch_size is not None and (type(batch_size) is not int or batch_size < 1):
+        raise ValueError(f"batch_size must be an int >= 1 or None, not {batch_size!r}")
+    if n < 1:
+        raise ValueError("there is no data to train on (no rows)")
+    if batch_size is None or batch_size >= n:
+        while True:
+            yield None
+    rng = random.Random(seed)
+    while True:
+        order = list(range(n))
+        if shuffle:
+            rng.shuffle(order)
+        for start in range(0, n, batch_size):
+            yield order[start : start + batch_size]
 
 
 def _portable(value):
@@ -703,17 +800,41 @@ def accuracy(params, X, y):
     return sum(hits) / len(hits)
 
 
-def train(params, X, y, steps=100, lr=1.0, callback=None):
-    """Full-batch sgd for `steps` steps with micrograd's schedule lr * (1 - 0.9 * k / steps).
+def train(
+    params,
+    X,
+    y,
+    steps=100,
+    lr=1.0,
+    batch_size=None,
+    shuffle=True,
+    seed=0,
+    callback=None,
+):
+    """sgd for `steps` steps with micrograd's schedule lr * (1 - 0.9 * k / steps), on any number of rows.
+
+    Each step uses one batch of rows. With batch_size None (or at least the
+    number of rows) that is all of them, in order: full-batch training.
+    Otherwise the rows are cut into batches epoch after epoch: each epoch
+    takes a permutation of range(len(X)) (random.Random(seed).shuffle, one
+    generator for the whole run; the rows in order if shuffle is false)
+    and its batches of batch_size rows in order, the last one smaller when
+    batch_size does not divide the number of rows.
 
     Returns the trained parameters and a history of (step, loss, accuracy),
-    the loss and accuracy measured before each step's update.
+    the loss and accuracy of the step's batch before its update.
     """
+    X, y = _data(X), _data(y)
+    if len(X) != len(y):
+        raise ValueError(f"X has {len(X)} rows but y has {len(y)}")
     leaves = [_own(p) for p in _leaves(params)]
+    batches = _batches(len(X), batch_size, shuffle, seed)
     history = []
     for k in range(steps):
-        loss, grads = value_and_grad(_tree(leaves), X, y)
-        acc = accuracy(_tree(leaves), X, y)
+        picked = next(batches)
+        Xb, yb = _rows(X, picked), _rows(y, picked)
+        loss, grads = value_and_grad(_tree(leaves), Xb, yb)
+        acc = accuracy(_tree(leaves), Xb, yb)
         history.append((k, loss, acc))
         if callback is not None:
             callback(k, loss, acc)
@@ -842,16 +963,27 @@ def main(argv=None):
     import argparse
 
     parser = argparse.ArgumentParser(
-        description="%(prog)s: train loss with sgd on a CSV file (features, then a -1/+1 or 0/1 label per row)."
+        description="%(prog)s: train loss with sgd on a CSV file. Each row holds the 2 features of one sample, then its label (-1/+1 or 0/1); any number of rows, and a first row that is not numbers is a header."
     )
     parser.add_argument('csv', help='training data, one sample per row')
     parser.add_argument('--steps', type=int, default=100)
     parser.add_argument('--lr', type=float, default=1.0)
+    parser.add_argument(
+        '--batch-size',
+        type=int,
+        help='rows per step (default: all of them); each epoch shuffles the '
+        'rows with --seed and takes batches in order, the last one smaller',
+    )
+    parser.add_argument(
+        '--seed', type=int, default=0, help='seed of the shuffle (default 0)'
+    )
     parser.add_argument('--params', help='initial parameters (JSON)')
     parser.add_argument('--save', help='write trained parameters (JSON)')
     args = parser.parse_args(argv)
     if args.steps < 0:
         parser.error('--steps must be 0 or more')
+    if args.batch_size is not None and args.batch_size < 1:
+        parser.error('--batch-size must be 1 or more')
 
     def report(k, loss, acc):
         print(f'step {k} loss {loss!r}, accuracy {acc * 100}%')
@@ -861,7 +993,16 @@ def main(argv=None):
         params = initial_params()
         if args.params:
             params = load_params(args.params)
-        params, _ = train(params, X, y, args.steps, args.lr, callback=report)
+        params, _ = train(
+            params,
+            X,
+            y,
+            args.steps,
+            args.lr,
+            batch_size=args.batch_size,
+            seed=args.seed,
+            callback=report,
+        )
         if args.save:
             save_params(params, args.save)
     except (OSError, ValueError) as exc:

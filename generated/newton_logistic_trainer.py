@@ -23,17 +23,20 @@ def _arguments(params, X, y):
             raise ValueError("params['w'] must have shape (2,), got " + str(w.shape))
         b = np.float64(params["b"])
         X = np.asarray(X, dtype=np.float64)
-        if X.shape != (200, 2):
-            raise ValueError("X must have shape (200, 2), got " + str(X.shape))
+        if X.ndim != 2 or X.shape[1] != 2:
+            raise ValueError("X must have shape (n, 2), got " + str(X.shape))
+        n = X.shape[0]
         y = np.asarray(y, dtype=np.float64)
-        if y.shape != (200,):
-            raise ValueError("y must have shape (200,), got " + str(y.shape))
+        if y.ndim != 1:
+            raise ValueError("y must have shape (n,), got " + str(y.shape))
+        if y.shape[0] != n:
+            raise ValueError("X has " + str(n) + " rows but y has " + str(y.shape[0]))
     except (IndexError, KeyError, TypeError):
         raise ValueError(
             "the arguments do not have the structure this module was generated for: params = {'w': *, 'b': *}"
         ) from None
 
-    return w, b, X, y
+    return w, b, X, y, n
 
 
 def _arguments_2(params, X):
@@ -46,18 +49,19 @@ def _arguments_2(params, X):
             raise ValueError("params['w'] must have shape (2,), got " + str(w.shape))
         b = np.float64(params["b"])
         X = np.asarray(X, dtype=np.float64)
-        if X.shape != (200, 2):
-            raise ValueError("X must have shape (200, 2), got " + str(X.shape))
+        if X.ndim != 2 or X.shape[1] != 2:
+            raise ValueError("X must have shape (n, 2), got " + str(X.shape))
+        n = X.shape[0]
     except (IndexError, KeyError, TypeError):
         raise ValueError(
             "the arguments do not have the structure this module was generated for: params = {'w': *, 'b': *}"
         ) from None
 
-    return w, b, X
+    return w, b, X, n
 
 
 @np.errstate(all="ignore")
-def _forward(w, b, X, y):
+def _forward(w, b, X, y, n):
     """The forward pass, written once: the value and what the gradient reads."""
 
     # return X @ params["w"] + params["b"]  (newton_logistic.py:30)
@@ -66,9 +70,11 @@ def _forward(w, b, X, y):
 
     # margins = y * scores(params, X)  (newton_logistic.py:35)
     margins = y * t2
+    del t1, t2
 
     # return np.mean(np.logaddexp(0.0, -margins)) + 1e-3 * np.sum(params["w"] ** 2)  (newton_logistic.py:36)
     t3 = -margins
+    del margins
     t4 = np.logaddexp(0.0, t3)
     t5 = np.mean(t4)
     t6 = w**2
@@ -81,9 +87,9 @@ def _forward(w, b, X, y):
 
 def forward(params, X, y):
     """The value of loss."""
-    w, b, X, y = _arguments(params, X, y)
+    w, b, X, y, n = _arguments(params, X, y)
 
-    return float(_forward(w, b, X, y)[0])
+    return float(_forward(w, b, X, y, n)[0])
 
 
 def gradient(params, X, y):
@@ -94,26 +100,33 @@ def gradient(params, X, y):
 @np.errstate(all="ignore")
 def value_and_grad(params, X, y):
     """The value and the gradient."""
-    w, b, X, y = _arguments(params, X, y)
-    t9, t3, t4 = _forward(w, b, X, y)
+    w, b, X, y, n = _arguments(params, X, y)
+    t9, t3, t4 = _forward(w, b, X, y, n)
 
     # grad of: return np.mean(np.logaddexp(0.0, -margins)) + 1e-3 * np.sum(params["w"] ** 2)  (newton_logistic.py:36)
     t10 = 2 * w
     t11 = 0.001 * t10
-    t12 = t3 - t4
-    t13 = np.exp(t12)
-    t3_bar = 0.005 * t13
+    t12 = 1.0 / n
+    t13 = t3 - t4
+    del t3
+    t14 = np.exp(t13)
+    del t13
+    t3_bar = t12 * t14
+    del t14
     margins_bar = -t3_bar
+    del t3_bar
 
     # grad of: margins = y * scores(params, X)  (newton_logistic.py:35)
     t2_bar = y * margins_bar
+    del margins_bar
 
     # grad of: return X @ params["w"] + params["b"]  (newton_logistic.py:30)
     b_bar = np.add.reduce(t2_bar, axis=None)
-    t14 = t2_bar @ X
+    t15 = t2_bar @ X
+    del t2_bar
 
     # total gradient of w: the sum over its uses
-    w_bar = t11 + t14
+    w_bar = t11 + t15
 
     return (float(t9), {"w": w_bar, "b": float(b_bar)})
 
@@ -121,7 +134,7 @@ def value_and_grad(params, X, y):
 @np.errstate(all="ignore")
 def hessian(params, X, y):
     """The Hessian: blocks of shape argument_a.shape + argument_b.shape."""
-    w, b, X, y = _arguments(params, X, y)
+    w, b, X, y, n = _arguments(params, X, y)
 
     # return X @ params["w"] + params["b"]  (newton_logistic.py:30)
     t1 = X @ w
@@ -129,76 +142,82 @@ def hessian(params, X, y):
 
     # margins = y * scores(params, X)  (newton_logistic.py:35)
     margins = y * t2
+    del t1, t2
 
     # return np.mean(np.logaddexp(0.0, -margins)) + 1e-3 * np.sum(params["w"] ** 2)  (newton_logistic.py:36)
     t3 = -margins
+    del margins
     t4 = np.logaddexp(0.0, t3)
 
     # grad of: return np.mean(np.logaddexp(0.0, -margins)) + 1e-3 * np.sum(params["w"] ** 2)  (newton_logistic.py:36)
     t6_bar = np.broadcast_to(0.001, (2,))
-    t4_bar = np.broadcast_to(0.005, (200,))
-    t12 = t3 - t4
-    t13 = np.exp(t12)
-    t15 = np.broadcast_to(0.0, (3,))
-    t16 = w**0.0
+    t12 = 1.0 / n
+    t16 = np.reshape(t12, (1,))
+    t4_bar = np.broadcast_to(t16, (n,))
+    t13 = t3 - t4
+    del t3
+    t14 = np.exp(t13)
+    del t13
+    t17 = np.broadcast_to(0.0, (3,))
+    t18 = w**0.0
 
     # total gradient of : the sum over its uses
-    t17 = np.broadcast_to(1.0, (2,))
-    t18 = np.broadcast_to(0.0, (3, 3))
+    t19 = np.broadcast_to(1.0, (2,))
+    t20 = np.broadcast_to(0.0, (3, 3))
     i = 0
-    rows = t18
+    rows = t20
     while i < 3:
-        t27 = i + 1
-        t28 = t15.copy()
-        t28[i] = 1.0
-        t29 = t28[0:2]
-        t30 = t28[2:3]
+        t29 = i + 1
+        t30 = t17.copy()
+        t30[i] = 1.0
+        t31 = t30[0:2]
+        t32 = t30[2:3]
         # total gradient of : the sum over its uses
-        t31 = t17 * t29
+        t33 = t19 * t31
         # grad of: return X @ params["w"] + params["b"]  (newton_logistic.py:30)
-        t32 = X @ t31
+        t34 = X @ t33
         # grad of: margins = y * scores(params, X)  (newton_logistic.py:35)
-        t33 = t32 + t30
-        t34 = y * t33
+        t35 = t34 + t32
+        t36 = y * t35
         # grad of: return np.mean(np.logaddexp(0.0, -margins)) + 1e-3 * np.sum(params["w"] ** 2)  (newton_logistic.py:36)
-        t35 = t31 * t16
-        t36 = 2 * t35
-        t37 = t6_bar * t36
-        t38 = t34 * t13
-        t39 = t38 - t34
-        t40 = t39 * t13
-        t41 = t4_bar * t40
-        t42 = -t41
+        t37 = t33 * t18
+        t38 = 2 * t37
+        t39 = t6_bar * t38
+        t40 = t36 * t14
+        t41 = t40 - t36
+        t42 = t41 * t14
+        t43 = t4_bar * t42
+        t44 = -t43
         # grad of: margins = y * scores(params, X)  (newton_logistic.py:35)
-        t43 = y * t42
+        t45 = y * t44
         # grad of: return X @ params["w"] + params["b"]  (newton_logistic.py:30)
-        u_bar = np.add.reduce(t43, axis=None)
-        t44 = np.reshape(u_bar, (1,))
-        t45 = t43 @ X
+        u_bar = np.add.reduce(t45, axis=None)
+        t46 = np.reshape(u_bar, (1,))
+        t47 = t45 @ X
         # total gradient of u: the sum over its uses
-        u_bar_1 = t37 + t45
-        t46 = np.concatenate([u_bar_1, t44])
+        u_bar_1 = t39 + t47
+        t48 = np.concatenate([u_bar_1, t46])
         rows = rows.copy()
-        rows[i] = t46
-        i = t27
-    t20 = rows[0:2, 0:2]
-    t21 = rows[0:2, 2:3]
-    t22 = np.reshape(t21, (2,))
-    t23 = rows[2:3, 0:2]
+        rows[i] = t48
+        i = t29
+    t22 = rows[0:2, 0:2]
+    t23 = rows[0:2, 2:3]
     t24 = np.reshape(t23, (2,))
-    t25 = rows[2:3, 2:3]
-    t26 = np.reshape(t25, ())
+    t25 = rows[2:3, 0:2]
+    t26 = np.reshape(t25, (2,))
+    t27 = rows[2:3, 2:3]
+    t28 = np.reshape(t27, ())
 
     return {
-        "w": {"w": np.array(t20), "b": np.array(t22)},
-        "b": {"w": np.array(t24), "b": float(t26)},
+        "w": {"w": np.array(t22), "b": np.array(t24)},
+        "b": {"w": np.array(t26), "b": float(t28)},
     }
 
 
 @np.errstate(all="ignore")
 def predict(params, X):
     """The model: scores(params, X)."""
-    w, b, X = _arguments_2(params, X)
+    w, b, X, n = _arguments_2(params, X)
 
     # return X @ params["w"] + params["b"]  (newton_logistic.py:30)
     t1 = X @ w
@@ -213,6 +232,16 @@ def _map(fn, *arrays):
 
 
 _sqrt = np.sqrt
+
+
+def _data(x):
+    """Training data as the trainer indexes it (an array)."""
+    return np.asarray(x)
+
+
+def _rows(x, picked):
+    """The rows `picked` (a list of row numbers) of `x`, or all of them."""
+    return x if picked is None else x[picked]
 
 
 def _own(x):
@@ -255,6 +284,31 @@ def _newton_step(hess, grads):
         out.append(piece.reshape(x.shape) if x.shape else float(piece[0]))
         start += x.size
     return out
+
+
+def _batches(n, batch_size, shuffle, seed):
+    """The rows each training step uses, step after step: None (all of them,
+    in order) when batch_size is None or at least n; otherwise, epoch after
+    epoch, a permutation of range(n) (random.Random(seed).shuffle of a fresh
+    list, one generator for the whole run; range(n) itself if shuffle is
+    false) cut into batches of batch_size rows in order, the last one smaller
+    when batch_size does not divide n."""
+    import random
+
+    if batch_size is not None and (type(batch_size) is not int or batch_size < 1):
+        raise ValueError(f"batch_size must be an int >= 1 or None, not {batch_size!r}")
+    if n < 1:
+        raise ValueError("there is no data to train on (no rows)")
+    if batch_size is None or batch_size >= n:
+        while True:
+            yield None
+    rng = random.Random(seed)
+    while True:
+        order = list(range(n))
+        if shuffle:
+            rng.shuffle(order)
+        for start in range(0, n, batch_size):
+            yield order[start : start + batch_size]
 
 
 def _portable(value):
@@ -569,7 +623,7 @@ def main(argv=None):
     import argparse
 
     parser = argparse.ArgumentParser(
-        description="%(prog)s: train loss with newton on a CSV file (features, then a -1/+1 or 0/1 label per row)."
+        description="%(prog)s: train loss with newton on a CSV file. Each row holds the 2 features of one sample, then its label (-1/+1 or 0/1); any number of rows, and a first row that is not numbers is a header."
     )
     parser.add_argument('csv', help='training data, one sample per row')
     parser.add_argument('--steps', type=int, default=100)
@@ -588,7 +642,14 @@ def main(argv=None):
         params = initial_params()
         if args.params:
             params = load_params(args.params)
-        params, _ = train(params, X, y, args.steps, args.lr, callback=report)
+        params, _ = train(
+            params,
+            X,
+            y,
+            args.steps,
+            args.lr,
+            callback=report,
+        )
         if args.save:
             save_params(params, args.save)
     except (OSError, ValueError) as exc:

@@ -7,6 +7,10 @@ Contract:
   call with a given argument signature (structure, shapes, dtypes, static
   values) compiles, later calls with the same signature reuse the module. The
   cache keeps the `cache_size` most recently used specializations.
+- `batch=` / `shapes=` (on all three; see `symgrad.specs`) make axes of the
+  arguments symbolic sizes: one module serves every size there (it checks
+  that arguments sharing a size agree), and the cache key of `grad` holds the
+  symbol, not the size.
 - Compiling is thread-safe: each compilation has its own scope, and the lazy
   imports and process-wide state it touches are guarded by locks.
 - Inside a trace (nested `grad`, or `grad` used by a function being compiled)
@@ -31,7 +35,7 @@ from collections import OrderedDict
 
 import numpy as np
 
-from symgrad import autodiff, frontend, ir, ops, tracing
+from symgrad import autodiff, frontend, ir, ops, specs, tracing
 from symgrad.codegen import TARGETS as _CODEGEN_TARGETS
 from symgrad.codegen import generate
 from symgrad.codegen.constants import Constants
@@ -48,6 +52,7 @@ from symgrad.compiler import (  # noqa: F401 - part of the API
     build_functions,
     build_program,
     count_ops,
+    input_shapes,
     signature,
 )
 from symgrad.errors import ArgumentError
@@ -192,6 +197,8 @@ def compile(
     optimize=True,
     static_argnums=(),
     functions=None,
+    batch=None,
+    shapes=None,
 ) -> Compiled:  # noqa: A001
     """Compile `fun` for arguments shaped like `example_args`.
 
@@ -203,13 +210,27 @@ def compile(
     `functions` chooses what the module holds, from `compiler.FUNCTIONS`
     (default: forward, gradient, value_and_grad), e.g.
     `functions=("value_and_grad", "hessian", "hvp")`.
+
+    Sizes are those of the examples unless `batch` or `shapes` make some
+    symbolic, as `jax.export` does: `batch={"X": 0, "y": 0}` (argument name
+    or position -> axis; all share the size `n`) or `shapes={"X": "n, 2",
+    "y": "n"}` (shape specs: names are sizes shared by name, numbers fixed).
+    The module then works for every size there, checks that arguments
+    sharing a size agree (`X has 150 rows but y has 149`), and computes what
+    depends on the size (the 1/n of a mean) when it runs.
     """
     if target not in TARGETS:
         raise ArgumentError(f"unknown target {target!r}; choose one of {TARGETS}")
     with _gc_paused(), ir.scope():
         if functions is None:
             program = build_program(
-                fun, example_args, argnums, optimize, static_argnums=static_argnums
+                fun,
+                example_args,
+                argnums,
+                optimize,
+                static_argnums=static_argnums,
+                batch=batch,
+                shapes=shapes,
             )
         else:
             if isinstance(functions, str):
@@ -221,6 +242,8 @@ def compile(
                 argnums,
                 optimize,
                 static_argnums=static_argnums,
+                batch=batch,
+                shapes=shapes,
             )
         return Compiled(program, target)
 
@@ -264,7 +287,16 @@ class _Transformed:
     """The callable `grad(fun)` / `value_and_grad(fun)` returns."""
 
     def __init__(
-        self, fun, argnums, with_value, target, optimize, cache_size, static_argnums
+        self,
+        fun,
+        argnums,
+        with_value,
+        target,
+        optimize,
+        cache_size,
+        static_argnums,
+        batch=None,
+        shapes=None,
     ):
         if not callable(fun):
             raise ArgumentError(f"grad needs a function, got {type(fun).__name__}")
@@ -285,6 +317,9 @@ class _Transformed:
         self.optimize = optimize
         self.cache_size = int(cache_size)
         self.static_argnums = static_argnums
+        # Symbolic sizes (normalized once; None: every size compiles anew).
+        self.batch, self.shapes = specs.normalize(batch, shapes)
+        self._params: dict = {}  # number of arguments -> parameter names
         # Int arguments are inputs until one compilation needs them as Python
         # ints; from then on they are part of the signature.
         self.ints = True
@@ -307,8 +342,7 @@ class _Transformed:
         if tracing.is_tracing() or _has_tracer(args):
             return _inline(self.fun, args, self.argnums, self.with_value)
         static = _static_positions(self.static_argnums, len(args))
-        key, _, _, _ = signature(args, static, self.ints)
-        key = (key, TIE_RULE.get())
+        key = self._key(args, static, self.ints)
         with self._lock:
             compiled = self._cache.get(key)
             if compiled is not None:
@@ -323,10 +357,12 @@ class _Transformed:
                 target=self.target,
                 optimize=self.optimize,
                 static_argnums=self.static_argnums,
+                batch=None if self.batch is None else dict(self.batch),
+                shapes=None if self.shapes is None else dict(self.shapes),
             )
             if compiled.program.static_ints and self.ints:
                 self.ints = False
-                key = (signature(args, static, False)[0], TIE_RULE.get())
+                key = self._key(args, static, False)
             with self._lock:
                 if self.cache_size:
                     self._cache[key] = compiled
@@ -336,6 +372,24 @@ class _Transformed:
         if self.with_value:
             return compiled.value_and_grad(*args)
         return compiled.gradient(*args)
+
+    def _key(self, args, static, ints):
+        """The cache key: the signature, with the symbolic sizes in place of
+        the sizes they stand for (so other sizes find the same module), and
+        the tie rule in force (it changes the compiled gradient)."""
+        return (self._signature(args, static, ints), TIE_RULE.get())
+
+    def _signature(self, args, static, ints):
+        if not self.batch and not self.shapes:
+            return signature(args, static, ints)[0]
+        flat = flatten(tuple(args))
+        params = self._params.get(len(args))
+        if params is None:
+            params = self._params[len(args)] = _param_names(self.fun, len(args))
+        shapes = input_shapes(
+            self.fun, args, static, ints, self.batch, self.shapes, flat, params
+        )
+        return signature(args, static, ints, shapes, flat)[0]
 
 
 def _has_tracer(args) -> bool:
@@ -390,25 +444,72 @@ def flat_leaves(args) -> list:
     return flatten(tuple(args))[0]
 
 
-def trainer_source(loss, predict, example, optimizer="sgd", target="numpy") -> str:
-    """The trainer module for `loss(params, X, y)` and `predict(params, X)`."""
+def trainer_source(
+    loss,
+    predict,
+    example,
+    optimizer="sgd",
+    target="numpy",
+    batch="data",
+    shapes=None,
+) -> str:
+    """The trainer module for `loss(params, X, y)` and `predict(params, X)`.
+
+    By default (`batch="data"`) the data's first axis is a symbolic size:
+    the first axis of X and y for `loss`, of X for `predict`, so the module
+    trains on and predicts for any number of rows. `batch`/`shapes` as for
+    `compile` say otherwise (naming `loss`'s arguments; what they say about
+    X holds for `predict` too); `batch=None` fixes every size.
+    """
     if target not in TARGETS:
         raise ArgumentError(f"unknown target {target!r}; choose one of {TARGETS}")
     if len(example) != 3:
         raise ArgumentError("a trainer's example must be (params, X, y)")
     params, X, _ = example
+    if isinstance(batch, str) and batch == "data":
+        batch = None if shapes else _data_batch(example)
+    batch, shapes = specs.normalize(batch, shapes)
+    names = _param_names(loss, 3)
+    loss_specs = dict(batch=_as_dict(batch), shapes=_as_dict(shapes))
+    predict_specs = dict(
+        batch=_for_predict(batch, names), shapes=_for_predict(shapes, names)
+    )
     with ir.scope():
         if optimizer == "newton":
             loss_program = build_functions(
-                loss, example, ("forward", "gradient", "value_and_grad", "hessian")
+                loss,
+                example,
+                ("forward", "gradient", "value_and_grad", "hessian"),
+                **loss_specs,
             )
         else:
-            loss_program = build_program(loss, example, argnums=0)
-        predict_program = build_program(predict, (params, X), argnums=None)
+            loss_program = build_program(loss, example, argnums=0, **loss_specs)
+        predict_program = build_program(
+            predict, (params, X), argnums=None, **predict_specs
+        )
         initial = flat_leaves((params,))
         return generate_trainer(
             loss_program, predict_program, optimizer, _CODEGEN_TARGETS[target], initial
         )
+
+
+def _data_batch(example) -> dict:
+    """The default symbolic axes of a trainer: the first of X and of y
+    (where they are arrays with axes)."""
+    return {k: 0 for k in (1, 2) if np.ndim(example[k]) > 0}
+
+
+def _as_dict(pairs):
+    return None if pairs is None else dict(pairs)
+
+
+def _for_predict(pairs, names):
+    """What `batch`/`shapes` (normalized, naming loss's arguments) say about
+    X, for `predict(params, X)`."""
+    if pairs is None:
+        return None
+    found = [value for key, value in pairs if key in (1, names[1])]
+    return {1: found[0]} if found else {}
 
 
 def grad(
@@ -419,6 +520,8 @@ def grad(
     optimize=True,
     cache_size=DEFAULT_CACHE_SIZE,
     static_argnums=(),
+    batch=None,
+    shapes=None,
 ):
     """The gradient of scalar-valued `fun` with respect to argument(s) `argnums`.
 
@@ -430,6 +533,9 @@ def grad(
     the compiled code, so new values do not recompile, unless the function
     needs it as a Python int (a size, an index, a `range` bound): then each
     value compiles once, as for static_argnums.
+
+    Like JAX, each new shape compiles once; `batch=` or `shapes=` (as for
+    `compile`) instead compile once for every size of those axes.
     """
     if fun is None:
         return lambda f: grad(
@@ -439,9 +545,19 @@ def grad(
             optimize=optimize,
             cache_size=cache_size,
             static_argnums=static_argnums,
+            batch=batch,
+            shapes=shapes,
         )
     return _Transformed(
-        fun, argnums, False, target, optimize, cache_size, static_argnums
+        fun,
+        argnums,
+        False,
+        target,
+        optimize,
+        cache_size,
+        static_argnums,
+        batch,
+        shapes,
     )
 
 
@@ -453,6 +569,8 @@ def value_and_grad(
     optimize=True,
     cache_size=DEFAULT_CACHE_SIZE,
     static_argnums=(),
+    batch=None,
+    shapes=None,
 ):
     """Like `grad`, but the call returns `(value, gradient)`."""
     if fun is None:
@@ -463,9 +581,19 @@ def value_and_grad(
             optimize=optimize,
             cache_size=cache_size,
             static_argnums=static_argnums,
+            batch=batch,
+            shapes=shapes,
         )
     return _Transformed(
-        fun, argnums, True, target, optimize, cache_size, static_argnums
+        fun,
+        argnums,
+        True,
+        target,
+        optimize,
+        cache_size,
+        static_argnums,
+        batch,
+        shapes,
     )
 
 

@@ -23,6 +23,12 @@ EPILOG_COMPILE = """\
 example:
   symgrad compile examples/moons.py:loss --trainer sgd -o moons_trainer.py
 
+A trainer takes any number of rows: the first axis of X and y is a symbolic
+size n unless --batch or --shapes say otherwise (--batch none: fixed sizes).
+Any module can have symbolic sizes:
+  symgrad compile examples/logistic.py:logistic_loss --batch X:0,y:0
+  symgrad compile examples/logistic.py:logistic_loss --shapes "X=n,3;y=n"
+
 The function must declare example inputs with @symgrad.export(example=...):
 
   @symgrad.export(example=lambda: (init_params(), X, y), predict=scores)
@@ -88,6 +94,17 @@ def _parser() -> argparse.ArgumentParser:
         help="comma-separated functions the module holds (default: forward,"
         "gradient,value_and_grad; also vjp, jvp, jacobian, jacfwd, jacrev, "
         "hessian, hvp)",
+    )
+    comp.add_argument(
+        "--batch",
+        metavar="ARG:AXIS,...",
+        help="axes of arguments that are the batch, a size n known only when the "
+        "module runs (X:0,y:0; ARG alone means axis 0; none: no symbolic sizes)",
+    )
+    comp.add_argument(
+        "--shapes",
+        metavar="ARG=SPEC;...",
+        help='shape specs of arguments, names being symbolic sizes ("X=n,2;y=n")',
     )
     comp.add_argument("--force", action="store_true", help="overwrite any file")
 

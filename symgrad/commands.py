@@ -34,6 +34,48 @@ def _argnums(text, default):
     return nums[0] if len(nums) == 1 else nums
 
 
+def _batch(text, default):
+    """`--batch X:0,y:0` (or `X,y`, axis 0) as a dict; "none" for {}."""
+    if text is None:
+        return default
+    if text.strip().lower() == "none":
+        return {}
+    out = {}
+    for part in text.split(","):
+        name, sep, axis = part.strip().partition(":")
+        try:
+            out[_arg_key(name.strip())] = int(axis) if sep else 0
+        except ValueError:
+            raise UserError(
+                f"--batch takes ARG:AXIS pairs such as X:0,y:0, got {text!r}"
+            ) from None
+    return out
+
+
+def _shapes(text, default):
+    """`--shapes "X=n,2;y=n"` as a dict of shape specs."""
+    if text is None:
+        return default
+    out = {}
+    for part in text.split(";"):
+        if not part.strip():
+            continue
+        name, sep, spec = part.partition("=")
+        if not sep or not name.strip():
+            raise UserError(
+                f'--shapes takes ARG=SPEC items separated by ";" such as '
+                f'"X=n,2;y=n", got {text!r}'
+            )
+        out[_arg_key(name.strip())] = spec
+    return out
+
+
+def _arg_key(name):
+    if not name:
+        raise ValueError(name)
+    return int(name) if name.isdigit() else name
+
+
 def _check_overwrite(path, force):
     if os.path.exists(path) and not force and not is_generated(path):
         raise UserError(
@@ -59,6 +101,8 @@ def compile(args) -> int:  # noqa: A001 - the subcommand's name
     example = _example(fun, record)
     out = args.output or default_output(fun)
     _check_overwrite(out, args.force)
+    batch = _batch(getattr(args, "batch", None), record.batch)
+    shapes = _shapes(getattr(args, "shapes", None), record.shapes)
     if args.trainer:
         if record.predict is None:
             raise UserError(
@@ -66,7 +110,14 @@ def compile(args) -> int:  # noqa: A001 - the subcommand's name
                 "@symgrad.export(example=..., predict=model)"
             )
         source = api.trainer_source(
-            fun, record.predict, example, args.trainer, args.target
+            fun,
+            record.predict,
+            example,
+            args.trainer,
+            args.target,
+            # Symbolic data sizes unless the file or the command line say.
+            batch="data" if batch is None and shapes is None else batch,
+            shapes=shapes,
         )
     else:
         argnums = _argnums(args.argnums, record.argnums)
@@ -74,7 +125,13 @@ def compile(args) -> int:  # noqa: A001 - the subcommand's name
         if getattr(args, "functions", None):
             functions = tuple(f.strip() for f in args.functions.split(",") if f.strip())
         source = api.compile(
-            fun, *example, argnums=argnums, target=args.target, functions=functions
+            fun,
+            *example,
+            argnums=argnums,
+            target=args.target,
+            functions=functions,
+            batch=batch or None,
+            shapes=shapes,
         ).source
     write_atomic(out, source)
     print(f"wrote {out}")
@@ -87,10 +144,11 @@ def show(args) -> int:
     argnums = _argnums(args.argnums, record.argnums)
     if args.format == "dot":
         return _show_dot(fun, example, argnums, args.output)
+    sizes = dict(batch=record.batch, shapes=record.shapes)  # as the file declares
     if args.stage in ("graph", "grad", "optimized"):
         with ir.scope():
             program = api.build_program(
-                fun, example, argnums, optimize=args.stage == "optimized"
+                fun, example, argnums, optimize=args.stage == "optimized", **sizes
             )
             graph = (
                 program.forward_graph()
@@ -99,7 +157,7 @@ def show(args) -> int:
             )
             print(graph)
         return 0
-    compiled = api.compile(fun, *example, argnums=argnums, target=args.target)
+    compiled = api.compile(fun, *example, argnums=argnums, target=args.target, **sizes)
     if args.stage == "latex":
         print(compiled.latex())
         return 0

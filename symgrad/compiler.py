@@ -9,7 +9,9 @@ stops after tracing (any output pytree), for the transforms
 glue between the stages: `api`, the transforms, `sympy_bridge.from_sympy` and
 the command line call it, and it calls down into frontend, tracing,
 autodiff, passes. Argument handling (which leaves are graph inputs and which
-are static, the cache signature) lives here too.
+are static, the cache signature) lives here too, and so does the choice of
+symbolic sizes: `batch=` and `shapes=` (see `symgrad.specs`) give some axes
+of the inputs symbolic sizes, so one program serves every size.
 """
 
 from __future__ import annotations
@@ -19,7 +21,7 @@ import time
 
 import numpy as np
 
-from symgrad import autodiff, frontend, ir, ops, tracing
+from symgrad import autodiff, frontend, ir, ops, specs, tracing
 from symgrad.codegen import keys
 from symgrad.errors import ArgumentError, ConcretizationError
 from symgrad.export import function_name
@@ -86,10 +88,11 @@ def _is_dynamic(x, ints: bool = False) -> bool:
     return ints and _is_int_scalar(x)
 
 
-def _leaf_spec(x, ints: bool = False):
+def _leaf_spec(x, ints: bool = False, shape=None):
     if _is_dynamic(x, ints):
         arr = np.asarray(x)
-        return ("in", arr.shape, arr.dtype.str, type(x) is float)
+        shape = arr.shape if shape is None else shape
+        return ("in", shape, arr.dtype.str, type(x) is float)
     try:
         hash(x)
     except TypeError:
@@ -100,18 +103,51 @@ def _leaf_spec(x, ints: bool = False):
     return ("static", type(x).__name__, x)
 
 
-def signature(args, static=(), ints: bool = False):
+def signature(args, static=(), ints: bool = False, shapes=None, flat=None):
     """The cache key of a call: structure, shapes, dtypes and static values.
 
     Leaves of the arguments in `static` (positions) are static values; int
-    scalars are inputs when `ints` is true.
+    scalars are inputs when `ints` is true. `shapes`, if given, maps leaf
+    indices to the shape to use instead of the leaf's own (symbolic sizes,
+    from `input_shapes`), so calls with other sizes there have the same key.
+    `flat` is `flatten(tuple(args))` when the caller has it already.
     """
-    leaves, paths, treedef = flatten(tuple(args))
-    specs = tuple(
-        _leaf_spec(x, ints) if p[0] not in static else _leaf_spec_static(x)
-        for x, p in zip(leaves, paths, strict=True)
+    leaves, paths, treedef = flat or flatten(tuple(args))
+    shapes = shapes or {}
+    specs_ = tuple(
+        (
+            _leaf_spec(x, ints, shapes.get(i))
+            if p[0] not in static
+            else _leaf_spec_static(x)
+        )
+        for i, (x, p) in enumerate(zip(leaves, paths, strict=True))
     )
-    return (treedef, specs, tuple(static), ints), leaves, paths, treedef
+    return (treedef, specs_, tuple(static), ints), leaves, paths, treedef
+
+
+def input_shapes(
+    fun,
+    args,
+    static=frozenset(),
+    ints=False,
+    batch=None,
+    shapes=None,
+    flat=None,
+    params=None,
+) -> dict:
+    """{flat leaf index: the symbolic shape its input is traced with} for the
+    leaves `batch`/`shapes` (normalized by `specs.normalize`) give symbolic
+    sizes; empty when neither is given. `flat` (`flatten(tuple(args))`) and
+    `params` (the parameter names) may be passed when known."""
+    if not batch and not shapes:
+        return {}
+    leaves, paths, _ = flat or flatten(tuple(args))
+    dynamic = [
+        p[0] not in static and _is_dynamic(x, ints)
+        for x, p in zip(leaves, paths, strict=True)
+    ]
+    params = params or _param_names(fun, len(args))
+    return specs.resolve(params, leaves, paths, dynamic, batch, shapes)
 
 
 def _leaf_spec_static(x):
@@ -152,7 +188,14 @@ def _source_file(fun) -> str:
 
 
 def build_program(
-    fun, args, argnums=0, optimize=True, static_argnums=(), ints=True
+    fun,
+    args,
+    argnums=0,
+    optimize=True,
+    static_argnums=(),
+    ints=True,
+    batch=None,
+    shapes=None,
 ) -> Program:
     """Trace, differentiate and optimize `fun` at `args` (no code generation).
 
@@ -163,14 +206,18 @@ def build_program(
     function needs one concretely (a size, an index, a `range` bound): then
     it is traced again with ints as static values, and `Program.static_ints`
     says so. Arguments at `static_argnums` are always static.
+
+    `batch` and `shapes` (see `symgrad.specs`) make axes of the inputs
+    symbolic: the program then serves every size there.
     """
     static = _static_positions(static_argnums, len(args))
+    batch, shapes = specs.normalize(batch, shapes)
     if ints and any(_is_int_scalar(x) for x in flatten(tuple(args))[0]):
         try:
-            return _build(fun, args, argnums, optimize, static, True)
+            return _build(fun, args, argnums, optimize, static, True, batch, shapes)
         except ConcretizationError:
             pass  # an int is needed as a Python int: make ints static
-    program = _build(fun, args, argnums, optimize, static, False)
+    program = _build(fun, args, argnums, optimize, static, False, batch, shapes)
     program.static_ints = True
     return program
 
@@ -188,7 +235,7 @@ def _static_positions(static_argnums, nargs) -> frozenset:
     return frozenset(out)
 
 
-def _build(fun, args, argnums, optimize, static, ints) -> Program:
+def _build(fun, args, argnums, optimize, static, ints, batch, shapes) -> Program:
     name = function_name(fun)
     params = _param_names(fun, len(args))
     if argnums is None:
@@ -198,6 +245,7 @@ def _build(fun, args, argnums, optimize, static, ints) -> Program:
     _check_optimize(optimize)
     _, leaves, paths, treedef = signature(args, static, ints)
     _check_diff_leaves(leaves, paths, argnums, params)
+    traced_shapes = input_shapes(fun, args, static, ints, batch, shapes)
     stats = {}
     t0 = time.perf_counter()
     program_leaves = []
@@ -206,7 +254,8 @@ def _build(fun, args, argnums, optimize, static, ints) -> Program:
         if path[0] not in static and _is_dynamic(leaf, ints):
             arr = np.asarray(leaf)
             label = _leaf_hint(params, path)
-            node = ops.input_node(i, label, arr.shape, arr.dtype)
+            shape = traced_shapes.get(i, arr.shape)
+            node = ops.input_node(i, label, shape, arr.dtype)
             program_leaves.append(Leaf(path, node, pyfloat=type(leaf) is float))
             call_leaves.append(tracing.Tracer(node))
         else:
@@ -288,17 +337,21 @@ FUNCTIONS = (
 )
 
 
-def trace_function(fun, args, static=frozenset(), ints=False):
-    """Trace `fun` at `args`: (signature parts, output nodes, output tree, stats)."""
+def trace_function(fun, args, static=frozenset(), ints=False, batch=None, shapes=None):
+    """Trace `fun` at `args`: (signature parts, output nodes, output tree, stats).
+
+    `batch`/`shapes` (normalized, see `symgrad.specs`) make axes symbolic."""
     name = function_name(fun)
     params = _param_names(fun, len(args))
     _, leaves, paths, treedef = signature(args, static, ints)
+    traced_shapes = input_shapes(fun, args, static, ints, batch, shapes)
     t0 = time.perf_counter()
     program_leaves, call_leaves = [], []
     for i, (leaf, path) in enumerate(zip(leaves, paths, strict=True)):
         if path[0] not in static and _is_dynamic(leaf, ints):
             arr = np.asarray(leaf)
-            node = ops.input_node(i, _leaf_hint(params, path), arr.shape, arr.dtype)
+            shape = traced_shapes.get(i, arr.shape)
+            node = ops.input_node(i, _leaf_hint(params, path), shape, arr.dtype)
             program_leaves.append(Leaf(path, node, pyfloat=type(leaf) is float))
             call_leaves.append(tracing.Tracer(node))
         else:
@@ -319,11 +372,13 @@ def build_functions(
     optimize=True,
     static_argnums=(),
     ints=True,
+    batch=None,
+    shapes=None,
 ) -> Program:
     """The Program of `functions` (names from `FUNCTIONS`) of `fun` at `args`.
 
     `argnums` names what the derivatives are taken with respect to; int
-    arguments behave as in `build_program`.
+    arguments and `batch`/`shapes` behave as in `build_program`.
     """
     from symgrad import transforms_build
 
@@ -334,15 +389,16 @@ def build_functions(
         )
     _check_optimize(optimize)
     static = _static_positions(static_argnums, len(args))
+    symbolic = specs.normalize(batch, shapes)
     if ints and any(_is_int_scalar(x) for x in flatten(tuple(args))[0]):
         try:
             return transforms_build.build(
-                fun, args, functions, argnums, optimize, static, True
+                fun, args, functions, argnums, optimize, static, True, symbolic
             )
         except ConcretizationError:
             pass
     program = transforms_build.build(
-        fun, args, functions, argnums, optimize, static, False
+        fun, args, functions, argnums, optimize, static, False, symbolic
     )
     program.static_ints = True
     return program

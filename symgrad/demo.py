@@ -113,15 +113,8 @@ def _plot(trainer, params, X, y, history, path):
     ys = np.arange(X[:, 1].min() - 1, X[:, 1].max() + 1, h)
     xx, yy = np.meshgrid(xs, ys)
     grid = np.c_[xx.ravel(), yy.ravel()]
-    # The trainer was compiled for the data's batch size: score the grid in
-    # batches of that size, padding the last one.
-    n = len(X)
-    scores = []
-    for start in range(0, len(grid), n):
-        chunk = grid[start : start + n]
-        padded = np.vstack([chunk, np.zeros((n - len(chunk), 2))])
-        scores.append(trainer.predict(params, padded)[: len(chunk)])
-    Z = (np.concatenate(scores) > 0).reshape(xx.shape)
+    # The trainer takes any number of rows: the whole grid at once.
+    Z = (trainer.predict(params, grid) > 0).reshape(xx.shape)
     left.contourf(xx, yy, Z, cmap=plt.cm.Spectral, alpha=0.8)
     left.scatter(X[:, 0], X[:, 1], c=y, s=40, cmap=plt.cm.Spectral)
     left.set_title("decision boundary")

@@ -16,9 +16,48 @@ Contract:
 
 from __future__ import annotations
 
+import numbers
 import operator
 
 from symgrad.errors import ShapeError
+
+# Arithmetic of a `Dim` with something that is not a dimension (`1.0 / n`,
+# `n * x` for a traced `x`): the tracer installs a function `(op, a, b)` here
+# that turns the dimension into a traced value computed from the runtime
+# shapes (this module imports nothing above it). Without it, such arithmetic
+# is a TypeError, as for any other object.
+# Likewise `_fail_hook(message)` raises a ShapeError that names the user's
+# line when a symbolic size is used where an int is needed (`range(n)`).
+_mixed_hook = None
+_fail_hook = None
+
+
+def set_hooks(mixed=None, fail=None) -> None:
+    """Install the function computing `Dim <op> other` for non-dimensions
+    and the one raising located errors (see above)."""
+    global _mixed_hook, _fail_hook
+    _mixed_hook, _fail_hook = mixed, fail
+
+
+def _refuse(message: str):
+    if _fail_hook is not None:
+        _fail_hook(message)
+    raise ShapeError(message)
+
+
+def _as_int(x):
+    """`x` as an int if it is an integer (NumPy's too, not bools), else None."""
+    if type(x) is int:
+        return x
+    if isinstance(x, numbers.Integral) and not isinstance(x, bool):
+        return operator.index(x)
+    return None
+
+
+def _mixed(op, a, b):
+    if _mixed_hook is None:
+        return NotImplemented
+    return _mixed_hook(op, a, b)
 
 
 class Dim:
@@ -53,22 +92,36 @@ class Dim:
 
     # ---------------------------------------------------------------- algebra
     def __add__(self, other):
+        if _dim_or_none(other) is None:
+            return _mixed("add", self, other)
         return _combine(self, other, 1)
 
-    __radd__ = __add__
+    def __radd__(self, other):
+        if _dim_or_none(other) is None:
+            return _mixed("add", other, self)
+        return _combine(self, other, 1)
 
     def __sub__(self, other):
+        if _dim_or_none(other) is None:
+            return _mixed("sub", self, other)
         return _combine(self, other, -1)
 
     def __rsub__(self, other):
-        return _combine(_poly(other), self, -1)
+        if _dim_or_none(other) is None:
+            return _mixed("sub", other, self)
+        return _combine(_poly(_dim_or_none(other)), self, -1)
 
     def __neg__(self):
         return _make({m: -c for m, c in self.terms})
 
+    def __pos__(self):
+        return self
+
     def __mul__(self, other):
-        if not isinstance(other, (int, Dim)):
-            return NotImplemented
+        other_dim = _dim_or_none(other)
+        if other_dim is None:
+            return _mixed("mul", self, other)
+        other = other_dim
         out: dict = {}
         for m1, c1 in _poly(self).terms:
             for m2, c2 in _poly(other).terms:
@@ -76,24 +129,86 @@ class Dim:
                 out[mono] = out.get(mono, 0) + c1 * c2
         return _make(out)
 
-    __rmul__ = __mul__
+    def __rmul__(self, other):
+        if _dim_or_none(other) is None:
+            return _mixed("mul", other, self)
+        return self.__mul__(other)
+
+    # Division, powers and remainders of sizes are values, not dimensions:
+    # `1.0 / n` is a traced float computed from the runtime size.
+    def __truediv__(self, other):
+        return _mixed("truediv", self, other)
+
+    def __rtruediv__(self, other):
+        return _mixed("truediv", other, self)
+
+    def __pow__(self, other):
+        k = _as_int(other)
+        if k is not None and k >= 0:
+            out = 1
+            for _ in range(k):
+                out = out * self
+            return out
+        return _mixed("pow", self, other)
+
+    def __rpow__(self, other):
+        return _mixed("pow", other, self)
+
+    def __rfloordiv__(self, other):
+        return _mixed("floordiv", other, self)
+
+    def __mod__(self, other):
+        return _mixed("mod", self, other)
+
+    def __rmod__(self, other):
+        return _mixed("mod", other, self)
 
     def __floordiv__(self, other):
         """Exact division by an int (`(2*n) // 2 == n`); anything else is refused."""
+        if _as_int(other) is not None:
+            other = _as_int(other)
+        elif not isinstance(other, Dim):
+            return _mixed("floordiv", self, other)
         if isinstance(other, int) and other != 0:
             if all(c % other == 0 for _, c in self.terms):
                 return _make({m: c // other for m, c in self.terms})
         if isinstance(other, Dim) and other == self:
             return 1
+        if isinstance(other, Dim) and len(other.terms) == 1:
+            # By a monomial (`6 * n // n`): every term must hold it.
+            ((mono, coeff),) = other.terms
+            out = {}
+            for m, c in self.terms:
+                powers = dict(m)
+                if c % coeff or any(powers.get(s, 0) < p for s, p in mono):
+                    break
+                for s, p in mono:
+                    powers[s] -= p
+                key = tuple(sorted((s, p) for s, p in powers.items() if p))
+                out[key] = out.get(key, 0) + c // coeff
+            else:
+                return _make(out)
         raise ShapeError(f"cannot divide the dimension {self!r} by {other!r} exactly")
 
     def __index__(self):
-        raise ShapeError(
+        _refuse(
             f"the size {self!r} is symbolic: it is only known when the generated "
-            "code runs, so it cannot be used where a Python int is needed here"
+            "code runs, so it cannot be used where a Python int is needed (a "
+            "range() bound, a loop over the rows, an index). Write the "
+            "computation on whole arrays (vectorized: x.sum(axis=0) rather than a "
+            "loop over len(x)), or compile with this size fixed: leave the "
+            "argument out of batch=/shapes= (as static_argnums fixes an int "
+            "argument)"
         )
 
     __int__ = __index__
+
+    def __float__(self):
+        _refuse(
+            f"float() of the symbolic size {self!r}: use it in arithmetic instead "
+            f"(1.0 * {self!r}, or x / {self!r}), which is computed when the "
+            "generated code runs"
+        )
 
     def __bool__(self):
         return True  # a dimension expression is never the int 0
@@ -138,9 +253,17 @@ def _mono_mul(a: tuple, b: tuple) -> tuple:
     return tuple(sorted(powers.items()))
 
 
+def _dim_or_none(x):
+    """`x` as a dimension (a `Dim` or an int), or None for anything else."""
+    if isinstance(x, Dim):
+        return x
+    return _as_int(x)
+
+
 def _poly(x) -> Dim:
     if isinstance(x, Dim):
         return x
+    x = _as_int(x) if _as_int(x) is not None else x
     if isinstance(x, int):
         return Dim(((((), x),)) if x else ())
     raise TypeError(f"not a dimension: {x!r}")
@@ -157,7 +280,8 @@ def _make(terms: dict):
 
 
 def _combine(a, b, sign):
-    if not isinstance(b, (int, Dim)) or not isinstance(a, (int, Dim)):
+    a, b = _dim_or_none(a), _dim_or_none(b)
+    if a is None or b is None:
         return NotImplemented
     out = dict(_poly(a).terms)
     for m, c in _poly(b).terms:
@@ -211,6 +335,17 @@ def known_equal(a, b) -> bool:
 def known_different(a, b) -> bool:
     """True if `a != b` for every value of the symbols (here: two ints)."""
     return type(a) is int and type(b) is int and a != b
+
+
+def known_ge(a, b) -> bool:
+    """True if `a >= b` provably, taking every symbol to be at least 1 (a
+    size of an axis that has entries): all terms but the constant have
+    non-negative coefficients, so `a - b` is smallest when every symbol is 1."""
+    d = a - b
+    if isinstance(d, int):
+        return d >= 0
+    at_one = sum(c for _, c in d.terms)
+    return at_one >= 0 and all(c >= 0 for m, c in d.terms if m)
 
 
 def same(a, b, what: str = "dimensions"):
@@ -285,3 +420,108 @@ def symbols_of(shape) -> tuple:
         if isinstance(d, Dim):
             names.update(d.symbols)
     return tuple(sorted(names))
+
+
+# ------------------------------------------------------------------ runtime
+
+
+def source(d) -> str:
+    """`d` as a Python operand: an int or a lone symbol as it is (`3`, `n`),
+    any other expression in parentheses (`(2 * n + 1)`), so that it can stand
+    next to any operator in generated code."""
+    if isinstance(d, Dim) and not is_symbol(d):
+        return f"({d!r})"
+    return repr(d)
+
+
+def is_symbol(d) -> bool:
+    """True for a dimension that is one symbol (`n`, not `2 * n`)."""
+    return (
+        isinstance(d, Dim)
+        and d.terms[0][1] == 1
+        and len(d.terms) == 1
+        and (len(d.terms[0][0]) == 1 and d.terms[0][0][0][1] == 1)
+    )
+
+
+def name_of(d) -> str:
+    """The symbol of a dimension that is one symbol."""
+    return d.terms[0][0][0][0]
+
+
+def evaluate(d, bindings: dict) -> int:
+    """The value of a dimension once its symbols are bound to ints."""
+    if not isinstance(d, Dim):
+        return d
+    total = 0
+    for mono, coeff in d.terms:
+        term = coeff
+        for s, p in mono:
+            if s not in bindings:
+                raise ShapeError(f"the size {s} is not bound to a value")
+            term *= bindings[s] ** p
+        total += term
+    return total
+
+
+def substitute(value, bindings: dict):
+    """`value` (a dimension, or tuples and lists holding some) with every
+    `Dim` evaluated under `bindings`."""
+    if isinstance(value, Dim):
+        return evaluate(value, bindings)
+    if type(value) is tuple:
+        return tuple(substitute(v, bindings) for v in value)
+    if type(value) is list:
+        return [substitute(v, bindings) for v in value]
+    return value
+
+
+def has_symbols(value) -> bool:
+    """True if `value` (a dimension, or tuples and lists) holds a `Dim`."""
+    stack = [value]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, Dim):
+            return True
+        if type(item) in (tuple, list):
+            stack.extend(item)
+    return False
+
+
+def bind(shape, actual, bindings: dict) -> None:
+    """Add to `bindings` the symbols that `shape` holds as whole axes, read
+    from the concrete `actual` shape (for the reference evaluator)."""
+    for d, n in zip(shape, actual, strict=False):
+        if is_symbol(d):
+            bindings.setdefault(name_of(d), int(n))
+
+
+def parse_spec(text: str) -> tuple:
+    """A shape spec as JAX writes them (`"n, 2"`, `"(batch, 3, 4)"`, `""`):
+    comma-separated axes, each a symbol name or a non-negative int.
+
+    Symbols with the same name are the same dimension. A ShapeError explains
+    anything else.
+    """
+    if not isinstance(text, str):
+        raise ShapeError(f"a shape spec is a string like 'n, 2', not {text!r}")
+    body = text.strip()
+    if body.startswith("(") and body.endswith(")"):
+        body = body[1:-1]
+    if not body.strip():
+        return ()
+    parts = [p.strip() for p in body.split(",")]
+    if parts and parts[-1] == "" and len(parts) > 1:
+        parts = parts[:-1]  # "n," as in a one-axis tuple
+    out = []
+    for part in parts:
+        if part.isdigit() and part.isascii():
+            out.append(int(part))
+        elif part.isidentifier() and part.isascii():
+            out.append(symbol(part))
+        else:
+            raise ShapeError(
+                f"in the shape spec {text!r}: {part!r} is neither a size (a "
+                "non-negative int) nor a symbol name (an identifier such as n)"
+            )
+    return tuple(out)

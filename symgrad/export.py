@@ -1,12 +1,15 @@
 """`@symgrad.export`: declare a function's example inputs for the command line.
 
-Contract: `export(example=..., argnums=0, predict=None)` marks a function so
-that `symgrad compile FILE.py:FUNC` and `symgrad show` can find what to trace
-it with. `example` is a tuple of arguments or a zero-argument callable that
-returns one (so data is only made when needed); `predict`, optional, is the
-model function `predict(params, X)` a generated trainer exposes. The decorated
-function itself is returned unchanged. `function_name(fun)` is a callable's
-name as text, also for a `functools.partial` or a callable instance.
+Contract: `export(example=..., argnums=0, predict=None, batch=None,
+shapes=None)` marks a function so that `symgrad compile FILE.py:FUNC` and
+`symgrad show` can find what to trace it with. `example` is a tuple of
+arguments or a zero-argument callable that returns one (so data is only made
+when needed); `predict`, optional, is the model function `predict(params, X)`
+a generated trainer exposes; `batch` and `shapes` make axes symbolic sizes as
+for `symgrad.compile` (the command line's --batch and --shapes override
+them). The decorated function itself is returned unchanged.
+`function_name(fun)` is a callable's name as text, also for a
+`functools.partial` or a callable instance.
 """
 
 from __future__ import annotations
@@ -24,6 +27,8 @@ class Export:
     example: object
     argnums: object = 0
     predict: object = None
+    batch: object = None
+    shapes: object = None
 
     def example_args(self) -> tuple:
         args = self.example() if callable(self.example) else self.example
@@ -35,11 +40,13 @@ class Export:
         return args
 
 
-def export(fun=None, *, example, argnums=0, predict=None):
-    """Mark `fun` for the `symgrad` command with its example arguments."""
+def export(fun=None, *, example, argnums=0, predict=None, batch=None, shapes=None):
+    """Mark `fun` for the `symgrad` command with its example arguments (and
+    which of their axes are symbolic sizes: `batch={"X": 0, "y": 0}` or
+    `shapes={"X": "n, 2"}`, checked when it is compiled)."""
 
     def mark(f):
-        setattr(f, ATTRIBUTE, Export(f, example, argnums, predict))
+        setattr(f, ATTRIBUTE, Export(f, example, argnums, predict, batch, shapes))
         return f
 
     return mark if fun is None else mark(fun)

@@ -19,9 +19,11 @@ Contract:
 
 from __future__ import annotations
 
+import builtins
 import contextvars
 import importlib
 import linecache
+import operator
 import re
 import sys
 import threading
@@ -29,7 +31,7 @@ import weakref
 
 import numpy as np
 
-from symgrad import ir, numpy_api, ops
+from symgrad import dims, ir, numpy_api, ops
 from symgrad.errors import (
     ConcretizationError,
     ShapeError,
@@ -38,7 +40,7 @@ from symgrad.errors import (
 )
 from symgrad.numpy_api.args import display
 from symgrad.pytree import flatten
-from symgrad.source import Recorder, fail, name_statements
+from symgrad.source import Recorder, fail, name_statements, where_str
 
 _recorder: contextvars.ContextVar[Recorder | None] = contextvars.ContextVar(
     "symgrad_recorder", default=None
@@ -253,14 +255,28 @@ class Tracer:
         return f"Tracer({ir.type_str(self.node)})"
 
     def __len__(self):
-        if not self.node.shape:
-            fail("len() of a traced scalar", "A scalar has no length")
-        return self.node.shape[0]
+        n = length(self)
+        if isinstance(n, dims.Dim):
+            fail(
+                f"Python's len() of an array whose first axis has the symbolic "
+                f"size {n!r}: len() must return an int",
+                f"Use x.shape[0], which is the size {n!r} (symgrad reads len(x) in "
+                "your own functions so already)",
+            )
+        return n
 
     def __iter__(self):
         if not self.node.shape:
             fail("iterating over a traced scalar", "A scalar has no items")
-        return (self[i] for i in range(self.node.shape[0]))
+        n = self.node.shape[0]
+        if isinstance(n, dims.Dim):
+            fail(
+                f"iterating over the rows of an array whose first axis has the "
+                f"symbolic size {n!r} (the loop would need the number of rows)",
+                "Write it on whole arrays (vectorized), or compile with this size "
+                "fixed (leave the argument out of batch=/shapes=)",
+            )
+        return (self[i] for i in range(n))
 
     def __getattr__(self, name):
         entry = ops.METHODS.get(name)
@@ -364,6 +380,50 @@ class Tracer:
         if entry is None:
             _unsupported(func)
         return call(entry, args, kwargs)
+
+
+def length(obj):
+    """`len(obj)` as traced functions see it: the first axis of a traced
+    array, which may be a symbolic size (a `Dim`, usable in arithmetic:
+    `1.0 / len(x)`); Python's len for everything else. The front end binds
+    `len` to this in the user's functions."""
+    if type(obj) is Tracer:
+        if not obj.node.shape:
+            fail("len() of a traced scalar", "A scalar has no length")
+        return obj.node.shape[0]
+    return builtins.len(obj)
+
+
+length.__name__ = "len"
+
+_DIM_OPERANDS = (int, float, np.generic, np.ndarray)
+
+
+def _dim_arithmetic(op, a, b):
+    """`a <op> b` where one side is a symbolic size and the other is not a
+    size (`1.0 / n`, `x * n`): the size becomes a traced scalar computed from
+    the runtime shapes (a `dim` node). Only while tracing: elsewhere a size
+    is not a value."""
+    if not is_tracing():
+        return NotImplemented
+    operands = []
+    for x in (a, b):
+        if isinstance(x, dims.Dim):
+            x = Tracer(ops.dim_node(x))
+        elif type(x) is not Tracer and not isinstance(x, _DIM_OPERANDS):
+            return NotImplemented
+        operands.append(x)
+    return getattr(operator, op)(*operands)
+
+
+def _dim_failure(message):
+    if is_tracing():
+        exc = ShapeError(f"{where_str()}: {message}")
+        exc.located = True
+        raise exc
+
+
+dims.set_hooks(mixed=_dim_arithmetic, fail=_dim_failure)
 
 
 def _add_view(base: Tracer, view: Tracer):

@@ -164,9 +164,13 @@ def _size(nodes) -> int:
     for node in nodes:
         size = dims.prod(node.shape)
         if not isinstance(size, int):
+            shape = dims.shape_str(node.shape)
             raise SymgradError(
-                "Jacobians and Hessians need static sizes; compile them for "
-                "fixed shapes"
+                "Jacobians and Hessians need static sizes: they have a row or "
+                f"column per element, and a value of shape {shape} has a number "
+                "of elements known only when the code runs; compile "
+                "them for fixed shapes (leave the argument out of batch=/shapes=), "
+                "or use vjp, jvp or hvp, which work for any size"
             )
         total += size
     return total

@@ -1,6 +1,7 @@
 """Programs of transforms: the functions a module holds, built from one trace.
 
-Contract: `build(fun, args, functions, argnums, optimize, static, ints)`
+Contract: `build(fun, args, functions, argnums, optimize, static, ints,
+symbolic)` (`symbolic`: the normalized `(batch, shapes)` of `symgrad.specs`)
 traces `fun` once and returns a `Program` whose functions are the requested
 ones (`compiler.FUNCTIONS`), with JAX's meanings and layouts:
 
@@ -160,7 +161,9 @@ def _extended(sig: Signature, name: str, trees: TreeDef, likes) -> Signature:
     return Signature(list(sig.params) + [name], treedef, leaves, base=sig)
 
 
-def build(fun, args, functions, argnums, optimize, static, ints) -> Program:
+def build(
+    fun, args, functions, argnums, optimize, static, ints, symbolic=(None, None)
+) -> Program:
     name = compiler.function_name(fun)
     argnums_t, single = compiler._argnums(
         0 if argnums is None else argnums, len(args), name
@@ -170,7 +173,7 @@ def build(fun, args, functions, argnums, optimize, static, ints) -> Program:
         params = compiler._param_names(fun, len(args))
         compiler._check_diff_leaves(raw, raw_paths, argnums_t, params)
     name, params, treedef, leaves, outputs, out_tree, stats = compiler.trace_function(
-        fun, args, static, ints
+        fun, args, static, ints, *symbolic
     )
     wrt = [
         leaf.node

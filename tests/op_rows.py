@@ -6,7 +6,10 @@ the primitives it exercises (`ops`), the function written as users write it
 with NumPy or operators, the input domain per argument ("any", "pos" for
 (0.5, 2), "away" for |x| in (0.5, 2), "unit" for (-0.9, 0.9)) and the shapes
 to try, and the targets that implement them. `test_ops.py` checks every row
-against finite differences.
+against finite differences, and once more with the leading axis symbolic
+(`symbolic`: None picks the specs by `symbolic_case`, a tuple gives one shape
+spec per input such as ("n, 3", "3"), and a string is the error the row
+must refuse a symbolic size with, because NumPy needs that size concretely).
 """
 
 from __future__ import annotations
@@ -28,6 +31,39 @@ class Row:
     # The targets that implement the row's ops (the pure-Python target refuses
     # a few decompositions when it generates the module: see test_targets).
     targets: tuple = ("numpy", "python")
+    # None: automatic specs; a tuple: a spec per input ("n, 3", "3", "");
+    # (): the functions take scalars only (math.*); a str: the error a
+    # symbolic size must be refused with.
+    symbolic: tuple | str | None = None
+
+
+SYMBOLIC_SIZE = 3  # n in explicit specs, when compiling (n + 1 when running)
+
+
+def symbolic_case(row) -> tuple:
+    """(shapes, specs) for the symbolic test of a row: explicit specs with
+    n = SYMBOLIC_SIZE, or else the first shape set with the most axes where
+    each input whose first axis has the first array input's length (other
+    than 1) gets the symbol n there."""
+    if isinstance(row.symbolic, tuple) and row.symbolic:
+        shapes = tuple(
+            tuple(
+                SYMBOLIC_SIZE if a.strip() == "n" else int(a)
+                for a in spec.split(",")
+                if a.strip()
+            )
+            for spec in row.symbolic
+        )
+        return shapes, row.symbolic
+    shapes = max(row.shapes, key=lambda c: sum(len(s) for s in c))
+    lead = next((s[0] for s in shapes if s), None)
+    specs = []
+    for s in shapes:
+        axes = [str(d) for d in s]
+        if s and s[0] == lead and lead != 1:
+            axes[0] = "n"
+        specs.append(", ".join(axes))
+    return shapes, tuple(specs)
 
 
 UNARY = (((),), ((3,),), ((2, 3),))

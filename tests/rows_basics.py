@@ -104,6 +104,7 @@ ROWS = {
         lambda a: np.broadcast_to(a, (2, 3)) * np.arange(6.0).reshape(2, 3),
         ("any",),
         (((3,),), ((2, 1),), ((),)),
+        symbolic=r"cannot broadcast shape \(n, 1\) to \(2, 3\)",
     ),
     "getitem": Row(
         ("getitem", "scatter"),
@@ -119,5 +120,19 @@ ROWS = {
         lambda a: np.exp(a[1:3, ::2]) * a[::-2, 1:][0, 0] + a[3, 2],
         ("any",),
         (((4, 3),),),
+        symbolic="a slice with step -2 of the symbolic axis n",
+    ),
+    # Sizes as values and shapes: with a symbolic first axis they are computed
+    # when the code runs (`1.0 / n`, `np.zeros((n, 3))`, `np.arange(n)`).
+    "sizes": Row(
+        ("dim", "arange", "broadcast_to", "eq", "cast"),
+        lambda a, b: a * (1.0 / len(b))
+        + np.broadcast_to(b[:, None], (b.shape[0], 3)) * np.arange(len(b))[:, None]
+        + np.ones((len(a), 1)) * (np.eye(len(b)) @ b)[:, None]
+        + np.zeros((a.shape[0], 3)) * 2.0
+        + a.shape[0] ** 2 * b.mean() * 0.1
+        + np.sin(a.reshape(len(a), -1, 1)).sum(-1),
+        ("any", "any"),
+        (((2, 3), (2,)),),
     ),
 }

@@ -195,5 +195,6 @@ ROWS = {
         _math,
         ("any", "pos"),
         (((), ()),),
+        symbolic=(),
     ),
 }

@@ -54,6 +54,15 @@ def _setitem(x, v):
     return x * x[0]
 
 
+def _set_rows(a, v):
+    x = a * 1.0
+    x[0] = v
+    x[:, 1] += 2.0 * a[:, 0]
+    x[-1, :2] = v[:2] * x[1, 2]
+    x[:, [0, 2]] = x[:, [2, 0]] * v[1]
+    return x * np.tanh(x[:, :1])
+
+
 def _sort(a):
     return (
         np.sort(a, axis=0) * a
@@ -81,15 +90,44 @@ def _percentile(a):
 
 
 ROWS = {
-    "gather": Row(("gather", "scatter_add"), _gather, ("any",), (((4, 3),),)),
+    "gather": Row(
+        ("gather", "scatter_add"),
+        _gather,
+        ("any",),
+        (((4, 3),),),
+        symbolic="could not be broadcast together",
+    ),
     "gather_rules": Row(
         ("gather", "scatter_add"), _advanced_rules, ("any",), (((2, 3, 2),),)
     ),
     "take": Row(("gather", "scatter_add", "argsort"), _take, ("any",), (((4, 3),),)),
     "setitem": Row(
-        ("setitem", "getitem", "gather"), _setitem, ("any", "any"), (((4, 3), (3,)),)
+        ("setitem", "getitem", "gather"),
+        _setitem,
+        ("any", "any"),
+        (((4, 3), (3,)),),
+        symbolic="boolean index did not match",
     ),
     "sort": Row(("sort", "argsort", "scatter_add"), _sort, ("any",), (((3, 4),),)),
-    "median": Row(("sort", "getitem"), _median, ("any",), (((3, 4),),)),
-    "percentile": Row(("sort", "gather"), _percentile, ("any",), (((4, 3),),)),
+    "median": Row(
+        ("sort", "getitem"),
+        _median,
+        ("any",),
+        (((3, 4),),),
+        symbolic="np.median over a symbolic axis",
+    ),
+    "percentile": Row(
+        ("sort", "gather"),
+        _percentile,
+        ("any",),
+        (((4, 3),),),
+        symbolic="np.percentile over a symbolic axis",
+    ),
+    # Writes that fit a symbolic first axis: rows, columns, ends.
+    "setitem_rows": Row(
+        ("setitem", "getitem", "gather"),
+        lambda a, v: _set_rows(a, v),
+        ("any", "any"),
+        (((4, 3), (3,)),),
+    ),
 }

@@ -80,6 +80,7 @@ ROWS = {
         _matrix_norms,
         ("away",),
         (((2, 3, 2),),),
+        symbolic=("n, 3, n",),
     ),
     "norm_svd": Row(
         ("svdvals", "svd_u", "svd_vh"),
@@ -89,6 +90,7 @@ ROWS = {
         ("any",),
         (((3, 2),),),
         targets=NUMPY,
+        symbolic=("n, n",),
     ),
     "inv": Row(
         ("inv", "matmul", "transpose"),
@@ -140,6 +142,7 @@ ROWS = {
         ("any",),
         (((3, 3),), ((2, 2, 2),)),
         targets=NUMPY,
+        symbolic=("n, n",),
     ),
     "svd": Row(
         ("svd_u", "svdvals", "svd_vh"),
@@ -189,4 +192,5 @@ if scipy is not None:
         _scipy_linalg,
         ("any", "any"),
         (((3, 3), (3,)),),
+        symbolic=("n, n", "n"),
     )

@@ -19,6 +19,7 @@ ROWS = {
         + np.outer(a, b)[:2, 1:3] ** 2,
         ("any", "any"),
         (((2, 3), (2, 3)), ((3,), (3,))),
+        symbolic=("2, n", "2, n"),
     ),
     # Every form of `axes`: the default 2, an int, 0 (outer), a pair of lists.
     "tensordot": Row(
@@ -45,6 +46,7 @@ ROWS = {
         + np.einsum("ii,ij->j", a, a) ** 2,
         ("any", "any"),
         (((3, 3), (3, 3, 3)),),
+        symbolic=("n, n", "n, n, n"),
     ),
     # `...`, broadcasting and several operands.
     "einsum_ellipsis": Row(
@@ -54,6 +56,7 @@ ROWS = {
         + np.einsum("...j,ij->...i", a[:, :1], b.T) ** 2,
         ("any", "any", "any"),
         (((2, 2, 3), (3, 2), (2,)),),
+        symbolic="einsum: label 'i' has sizes n and 2",
     ),
     "kron": Row(
         ("mul", "reshape"),
@@ -69,6 +72,7 @@ ROWS = {
         + np.linalg.matmul(a, b) ** 3,
         ("any", "any"),
         (((2, 3), (3,)),),
+        symbolic=("2, n", "n"),
     ),
     # Every mode, with the longer operand first and second.
     "convolve": Row(
@@ -78,6 +82,7 @@ ROWS = {
         + np.sum(np.convolve(a, v, "valid") ** 3),
         ("any", "any"),
         (((5,), (3,)), ((2,), (4,))),
+        symbolic="depends on which is longer",
     ),
     "correlate": Row(
         ("correlate", "convolve", "scatter", "getitem"),
@@ -86,5 +91,13 @@ ROWS = {
         + np.sum(np.correlate(a, v) ** 3),
         ("any", "any"),
         (((5,), (2,)), ((2,), (4,)), ((4,), (5,))),
+        symbolic="depends on which is longer",
+    ),
+    # The mode whose length is known for symbolic lengths too.
+    "convolve_full": Row(
+        ("convolve", "correlate"),
+        lambda a, v: np.sin(np.convolve(a, v)) + np.correlate(a, v, "full") ** 2,
+        ("any", "any"),
+        (((5,), (3,)),),
     ),
 }

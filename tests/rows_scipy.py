@@ -54,6 +54,7 @@ ROWS = {
         lambda a, b: math.erf(a) + math.erfc(b) + math.lgamma(b) * math.gamma(b),
         ("any", "pos"),
         (((), ()),),
+        symbolic=(),
     ),
     "xlogy_logit": Row(
         ("xlogy", "xlog1py", "logit", "sigmoid", "logaddexp"),
@@ -105,6 +106,7 @@ ROWS = {
         lambda x, df, s: st.t.logpdf(x, df + 2.0, 0.3, s) + st.t.pdf(x, df=df * 3.0),
         ("any", "pos", "pos"),
         (((), (), ()),),
+        symbolic=("n", "n", ""),
     ),
     "gamma_beta": Row(
         ("xlogy", "xlog1py", "gammaln"),
@@ -124,6 +126,7 @@ ROWS = {
         + st.bernoulli.cdf(np.array([-1.0, 0.5, 1.0]), p * 0.2),
         ("pos", "pos"),
         (((3,), (3,)), ((), ())),
+        symbolic=("n, 3", "n, 3"),
     ),
     "multivariate_normal": Row(
         ("matmul", "sum"),

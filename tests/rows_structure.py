@@ -41,6 +41,7 @@ ROWS = {
         + np.array_split(a, [-1, 5], axis=1)[0].prod(),
         ("any",),
         (((4, 3),),),
+        symbolic="np.array_split into 2 sections",
     ),
     "axes": Row(
         ("reshape", "transpose"),
@@ -60,6 +61,7 @@ ROWS = {
         + np.flip(a, axis=(0,)) * np.roll(a, (1, 2), axis=(0, 1)),
         ("any",),
         (((3, 4),),),
+        symbolic="np.roll of an axis of symbolic length",
     ),
     "tile_repeat": Row(
         ("reshape", "broadcast_to", "concatenate"),
@@ -84,6 +86,7 @@ ROWS = {
         + np.sin(np.pad(a, 2, mode="wrap")).sum(),
         ("any",),
         (((2, 3),),),
+        symbolic="np.pad in mode 'reflect' of an axis of symbolic length n",
     ),
     "diagonal": Row(
         ("diagonal", "embed_diagonal", "triu", "tril"),
@@ -96,6 +99,7 @@ ROWS = {
         * np.diagonal(a[:, None, :] * a[:, :, None], 1, 2, 1).sum(),
         ("any",),
         (((3, 3),), ((3, 4),)),
+        symbolic=("n, n",),
     ),
     "diff_cross_select": Row(
         ("getitem", "stack", "where"),
@@ -130,5 +134,6 @@ ROWS = {
         + np.where(np.all(a > -5, axis=1), a[:, 0], 2.0) * np.atleast_1d(a[1, 1]),
         ("any",),
         (((2, 3),),),
+        symbolic="could not be broadcast together",
     ),
 }

@@ -16,9 +16,10 @@ import pytest
 
 import symgrad
 from symgrad.codegen import python_target, regions
+from symgrad.errors import ShapeError, TraceError
 from symgrad.ops import OPS
 from symgrad.ops.random import RANDOM_OPS
-from tests.op_rows import ROWS, TARGETS
+from tests.op_rows import ROWS, TARGETS, symbolic_case
 from tests.oracles import assert_close, numeric_grad
 
 
@@ -119,6 +120,54 @@ def test_forward_mode(name, shapes, target):
     theirs = (loss(*moved(1)) - loss(*moved(-1))) / (2 * h)
     assert value == pytest.approx(loss(*args), rel=1e-12, abs=1e-12)
     assert_close(ours, theirs, rtol=1e-5, atol=1e-7)
+
+
+def _resized(shape, spec, n):
+    """`shape` with the axes `spec` names n given the size `n`."""
+    axes = [a.strip() for a in spec.split(",")] if spec else []
+    return tuple(n if a == "n" else d for a, d in zip(axes, shape, strict=True))
+
+
+@pytest.mark.parametrize("target", TARGETS)
+@pytest.mark.parametrize("name", list(ROWS))
+def test_symbolic_leading_axis(name, target):
+    # Each row once more with its leading axis a symbolic size: compiled at
+    # the row's shapes, run at one row more, against NumPy and finite
+    # differences there. Rows that need the size concretely must say so.
+    row = ROWS[name]
+    if target not in row.targets:
+        pytest.skip(f"{name} is not implemented on the {target} target")
+    if row.symbolic == ():
+        assert all(s == () for c in row.shapes for s in c)
+        pytest.skip(f"{name} takes scalars only: it has no axis to make symbolic")
+    shapes, specs = symbolic_case(row)
+    rng = np.random.default_rng(5)
+    args = [_draw(d, s, rng) for d, s in zip(row.domains, shapes, strict=True)]
+
+    fn = row.fn  # a closure cell, so that the front end converts it
+
+    def loss(*xs):
+        # Nonlinear in every entry, with no constant of the symbolic size.
+        return np.sum(np.sin(fn(*xs) * 0.7 + 0.2))
+
+    argnums = tuple(range(len(args)))
+    symbolic = {k: spec for k, spec in enumerate(specs) if "n" in spec}
+    fun = symgrad.value_and_grad(loss, argnums=argnums, target=target, shapes=symbolic)
+    if isinstance(row.symbolic, str):
+        with pytest.raises((ShapeError, TraceError), match=row.symbolic):
+            fun(*args)
+        return
+    n = next(s[0] for s, spec in zip(shapes, specs, strict=True) if "n" in spec)
+    bigger = [
+        _draw(d, _resized(s, spec, n + 1), rng)
+        for d, s, spec in zip(row.domains, shapes, specs, strict=True)
+    ]
+    fun(*args)  # compiles, at the row's own sizes
+    value, grads = fun(*bigger)
+    assert len(fun._cache) == 1  # one module for both sizes
+    assert value == pytest.approx(loss(*bigger), rel=1e-12, abs=1e-12)
+    for a, b in zip(grads, numeric_grad(loss, bigger, argnums), strict=True):
+        assert_close(a, b)
 
 
 def test_every_op_has_everything():

@@ -178,10 +178,22 @@ def test_predict_must_give_one_score_per_sample(shape):
         return scores.reshape(shape) if shape else scores.sum()
 
     with pytest.raises(symgrad.ArgumentError, match="one score per sample") as info:
-        api.trainer_source(_tiny_loss, predict, (params, X, y))
+        api.trainer_source(_tiny_loss, predict, (params, X, y), batch=None)
     assert "shape (4,), like y" in str(info.value)
     if shape == (4, 1):
         assert "scores[:, 0]" in str(info.value)
+
+
+def test_predict_must_give_one_score_per_sample_for_any_rows():
+    X, y, params = np.ones((4, 2)), np.ones(4), {"w": np.ones(2), "b": 0.0}
+
+    def predict(p, X):
+        return (X @ p["w"] + p["b"])[:, None]
+
+    with pytest.raises(symgrad.ArgumentError, match="one score per sample") as info:
+        api.trainer_source(_tiny_loss, predict, (params, X, y))
+    assert "shape (n,), like y" in str(info.value)
+    assert "scores[:, 0]" in str(info.value)
 
 
 CSV_CASES = {
@@ -244,8 +256,12 @@ def test_trainer_command_line_errors_are_one_line(target, tmp_path):
     ragged.write_text("1,2,1\n3,4\n")
     cases.append(([str(ragged)], 2, "line 2 has 2 fields"))
     wide = tmp_path / "wide.csv"
-    wide.write_text("1,2,1\n3,4,-1\n")
-    cases.append(([str(wide)], 2, "must have shape (4, 2)"))
+    wide.write_text("1,2,3,1\n3,4,5,-1\n")
+    cases.append(([str(wide)], 2, "must have shape (n, 2)"))
+    few = tmp_path / "few.csv"  # any number of rows is fine
+    few.write_text("1,2,1\n3,4,-1\n")
+    cases.append(([str(few), "--steps", "1"], 0, "step 0 loss"))
+    cases.append(([str(good), "--batch-size", "0"], 2, "--batch-size must be 1"))
     env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
     for argv, code, text in cases:
         out = subprocess.run(

@@ -13,6 +13,15 @@ name per node across the module, so all functions read alike), with a comment
 over each block pointing back to the user's source line. The text depends only
 on the program, so identical input gives identical bytes.
 
+Symbolic sizes (`symgrad.dims`: an argument of shape `(n, 2)`) are bound by
+the checks helper from the first argument leaf that has the symbol as a whole
+axis (`n = X.shape[0]`); every other axis that depends on it is checked
+against it (`X has 150 rows but y has 149`). The helper returns the symbols
+after the leaves, so every function has them as local variables, and code
+that depends on a size writes the symbol (`np.zeros((n, 16))`, `1.0 / n`).
+Symbol names are claimed before anything else, so user names never shadow
+them.
+
 User text (names, keys, docstrings, file names) enters only through the
 `naming` printers and `keys`; large constant arrays go to a `constants.Constants`
 table (pass one in to share it between the parts of a module, or to bind the
@@ -23,7 +32,7 @@ from __future__ import annotations
 
 import os
 
-from symgrad import __version__, ir
+from symgrad import __version__, dims, ir
 from symgrad.autodiff import SUM_FILE
 from symgrad.codegen import formatting, keys, memory, regions
 from symgrad.codegen.constants import Constants
@@ -101,6 +110,11 @@ class Emitter:
         self.needs: set = set()
         self.args: dict = {}  # id(Signature) -> argument names
         self.params: dict = {}  # a user's parameter name -> its identifier
+        # Symbolic sizes are written as their names (`repr` of a `Dim`), so
+        # they take those names before any user name can.
+        for name in _program_symbols(program):
+            if self.namer.claim(name) != name:
+                raise ValueError(f"the size {name!r} cannot be named in the module")
         for fn in program.functions:
             self.arguments(fn.signature)
 
@@ -153,6 +167,9 @@ class Emitter:
         return self.namer.claim(hint) if hint else self._temp()
 
     def ref(self, node) -> str:
+        if node.op == "dim":
+            # A size: the expression of the symbols bound by the checks.
+            return dims.source(node.attr("dim"))
         if node.op == "const":
             if self.constants.stores(node.value):
                 return self.constants.ref(node)
@@ -182,6 +199,9 @@ class Emitter:
             for where in leaf_accesses(treedef, args[pos])
         ]
         skip = len(sig.base.leaves) if first else 0
+        # symbol -> (label, axis) of the leaf it is read from; the base
+        # signature's symbols are bound already (its helper returns them).
+        bound = dict(_symbol_sources(sig.base)) if first else {}
         for leaf, access in zip(sig.leaves[skip:], accesses[skip:], strict=True):
             label = keys.label(sig.params[leaf.path[0]], leaf.path[1:])
             if leaf.node is None:
@@ -197,8 +217,13 @@ class Emitter:
                     lines.append(f"    raise ValueError({message})")
                 continue
             name = self.names[leaf.node]
-            lines.extend(self.target.entry(name, access, leaf.node, label))
+            shape_var = None
+            if not dims.is_static(leaf.node.shape):
+                shape_var = self.fresh(f"{name}_shape")
+            lines.extend(self.target.entry(name, access, leaf.node, label, shape_var))
             self.needs.update(self.target.entry_needs(leaf.node))
+            if shape_var is not None:
+                lines.extend(self._size_lines(name, shape_var, leaf.node, label, bound))
         checks, shapes = [], []
         for pos, treedef in enumerate(sig.treedef.children):
             if pos >= first and not treedef.is_leaf:
@@ -232,8 +257,33 @@ class Emitter:
             lines,
         )
 
+    def _size_lines(self, name, shape_var, node, label, bound) -> list:
+        """Bind the symbols this leaf is the first to have as a whole axis,
+        and check its other symbolic axes against the sizes bound before."""
+        lines = []
+        for axis, d in enumerate(node.shape):
+            if not dims.is_symbolic(d):
+                continue
+            size = self.target.runtime_size(name, shape_var, axis)
+            if dims.is_symbol(d) and dims.name_of(d) not in bound:
+                lines.append(f"{dims.name_of(d)} = {size}")
+                bound[dims.name_of(d)] = (label, axis)
+                continue
+            missing = [s for s in d.symbols if s not in bound]
+            if missing:
+                raise ValueError(
+                    f"the size {missing[0]} of {label} is not a whole axis of any "
+                    "argument, so the module cannot read it"
+                )
+            lines += [
+                f"if {size} != {dims.source(d)}:",
+                f"    raise ValueError({_mismatch(d, label, axis, size, bound)})",
+            ]
+        return lines
+
     def _bound(self, sig) -> list:
-        return [self.names[leaf.node] for leaf in sig.leaves if leaf.node is not None]
+        leaves = [self.names[leaf.node] for leaf in sig.leaves if leaf.node is not None]
+        return leaves + list(_symbol_sources(sig))
 
     def bind_line(self, sig, helper: str) -> list:
         """The first line of a function: its leaves from the checks helper."""
@@ -256,7 +306,7 @@ class Emitter:
         lines = []
         last = None
         for position, node in enumerate(nodes):
-            if node.op in ("input", "const"):
+            if node.op in ("input", "const", "dim"):
                 continue
             if regions.handles(node) and node.op in ("item", "param", "undef"):
                 continue
@@ -307,6 +357,63 @@ class Emitter:
             for _, node, where in walk(treedef, self.arguments(sig)[pos]):
                 out[id(node)] = where
         return out
+
+
+def _program_symbols(program) -> list:
+    """Every symbol in the shapes of the program's arguments, sorted."""
+    names = set()
+    for fn in program.functions:
+        for leaf in fn.signature.leaves:
+            if leaf.node is not None:
+                names.update(dims.symbols_of(leaf.node.shape))
+    return sorted(names)
+
+
+def _symbol_sources(sig) -> dict:
+    """{symbol: (label, axis)} for the symbols of a signature, in the order
+    its checks bind them (first leaf, then axis, with the symbol as a whole
+    axis)."""
+    out = {}
+    for leaf in sig.leaves:
+        if leaf.node is None:
+            continue
+        for axis, d in enumerate(leaf.node.shape):
+            if dims.is_symbol(d) and dims.name_of(d) not in out:
+                label = keys.label(sig.params[leaf.path[0]], leaf.path[1:])
+                out[dims.name_of(d)] = (label, axis)
+    return out
+
+
+def _mismatch(d, label, axis, size, bound) -> str:
+    """The message (source of a str expression) when `label`'s axis `axis`,
+    of runtime size `size`, is not the size `d` bound from another argument:
+    `X has 150 rows but y has 149`."""
+    label = comment_safe(label, 200)
+    if dims.is_symbol(d):
+        first, first_axis = bound[dims.name_of(d)]
+        first = comment_safe(first, 200)
+        if axis == 0 and first_axis == 0:
+            parts = [f"{first} has ", dims.name_of(d), f" rows but {label} has ", size]
+        else:
+            parts = [
+                f"{first} has ",
+                dims.name_of(d),
+                f" entries along axis {first_axis} but {label} has ",
+                size,
+                f" along axis {axis}",
+            ]
+    else:
+        sources = ", ".join(f"{s} from {bound[s][0]}" for s in d.symbols)
+        parts = [
+            f"{label} must have {d!r} = ",
+            dims.source(d),
+            f" entries along axis {axis} ({comment_safe(sources, 200)}), got ",
+            size,
+        ]
+    # Text parts are literals; the others are expressions (sizes).
+    return " + ".join(
+        literal(p) if i % 2 == 0 else f"str({p})" for i, p in enumerate(parts)
+    )
 
 
 def _tuple_src(items) -> str:
@@ -405,6 +512,9 @@ def _helper_name(helpers: dict, sig) -> str:
     return name
 
 
+_INLINE = ("input", "const", "dim")
+
+
 class SharedForward:
     """The forward computation `forward` and `value_and_grad` both need,
     written once in a `_forward` function that returns the value and the
@@ -417,13 +527,14 @@ class SharedForward:
         inside = set(self.nodes)
         everything = ir.program_order(list(both_fn.outputs))
         self.rest = [n for n in everything if n not in inside]
+        # (Inputs, constants and sizes are written where they are used.)
         found: dict = {}
         for node in self.rest:
             for x in node.inputs:
-                if x in inside and x.op not in ("input", "const"):
+                if x in inside and x.op not in _INLINE:
                     found[x] = None
         for node in both_fn.outputs:
-            if node in inside and node.op not in ("input", "const"):
+            if node in inside and node.op not in _INLINE:
                 found[node] = None
         value = forward_fn.outputs[0]
         self.returned = [value] + [n for n in found if n is not value]
@@ -439,7 +550,7 @@ class SharedForward:
             return None
         if fwd.outputs[0] is not both.outputs[0]:
             return None
-        if fwd.outputs[0].op in ("const", "input"):
+        if fwd.outputs[0].op in _INLINE:
             return None  # nothing to compute
         shared = SharedForward(fwd, both)
         return shared
@@ -523,7 +634,7 @@ def generate(
     # a value has one name in every function that computes it.
     for fn in program.functions:
         for node in ir.program_order(list(fn.outputs)):
-            if node.op != "const":
+            if node.op not in ("const", "dim"):
                 em.name(node)
     helpers: dict = {}
     blocks = []

@@ -92,11 +92,29 @@ def statements(node, out: str, args: list) -> list:
     attrs = dict(node.attrs)
     if op.numpy_stmts is not None:
         return op.numpy_stmts(out, *args, dtype=node.dtype, **attrs)
+    if node.op == "cast" and python_int(node.inputs[0]):
+        # A size (`n - 1`) is a Python int here, which has no .astype.
+        return [f"{out} = {dtype_name(node.dtype)}({args[0]})"]
     return [f"{out} = {op.numpy(*args, **attrs)}"]
 
 
-def entry(name: str, access: str, node, label: str) -> list:
-    """Bind one argument leaf to `name`, converting and checking its shape."""
+def python_int(node, depth: int = 8) -> bool:
+    """Whether generated code holds `node` as a Python int: a size (`n`), or
+    arithmetic on sizes and Python ints only (`n - 1`)."""
+    if node.op == "dim":
+        return True
+    if node.op == "const":
+        return node.weak and node.dtype.kind in "iu"
+    if depth == 0 or node.shape or node.op not in ("add", "sub", "mul", "neg"):
+        return False
+    return all(python_int(i, depth - 1) for i in node.inputs)
+
+
+def entry(name: str, access: str, node, label: str, shape_var=None) -> list:
+    """Bind one argument leaf to `name`, converting and checking its shape.
+
+    Symbolic axes are not checked here (the module binds and checks them
+    with `runtime_size`); the number of axes and the fixed sizes are."""
     if not node.shape:
         if node.dtype.kind == "f":
             # A NumPy scalar, not a Python float: 1/0, 0.0**-1 and overflow
@@ -104,12 +122,28 @@ def entry(name: str, access: str, node, label: str) -> list:
             return [f"{name} = np.{node.dtype.name}({access})"]
         return [f"{name} = {access}"]
     dtype = "" if node.dtype.kind != "f" else f", dtype=np.{node.dtype.name}"
-    message = literal(f"{label} must have shape {node.shape}, got ")
+    message = literal(f"{label} must have shape {dims.shape_str(node.shape)}, got ")
+    if dims.is_static(node.shape):
+        wrong = f"{name}.shape != {node.shape}"
+    else:
+        wrong = " or ".join(
+            [f"{name}.ndim != {node.ndim}"]
+            + [
+                f"{name}.shape[{axis}] != {d}"
+                for axis, d in enumerate(node.shape)
+                if not dims.is_symbolic(d)
+            ]
+        )
     return [
         f"{name} = np.asarray({access}{dtype})",
-        f"if {name}.shape != {node.shape}:",
+        f"if {wrong}:",
         f"    raise ValueError({message} + str({name}.shape))",
     ]
+
+
+def runtime_size(name: str, shape_var, axis: int) -> str:
+    """The size of axis `axis` of a leaf bound by `entry`."""
+    return f"{name}.shape[{axis}]"
 
 
 def output(node, src: str, pyfloat: bool) -> str:

@@ -38,6 +38,34 @@ def _array(value, shape, name, kind):
         ) from None
 
 
+def _array_sized(value, shape, name, kind):
+    """`value` as a flat list and its shape; the axes of `shape` that are
+    names (sizes known only now, such as "n") take any length."""
+    shown = "(" + ", ".join(map(str, shape)) + ("," if len(shape) == 1 else "") + ")"
+    sizes = []
+    items = [value]
+    for axis, n in enumerate(shape):
+        try:
+            lengths = sorted({len(item) for item in items})
+        except TypeError:
+            raise ValueError(
+                f"{name} must have shape {shown}, got a number at axis {axis}"
+            ) from None
+        if len(lengths) > 1 or (lengths and not isinstance(n, str) and lengths != [n]):
+            raise ValueError(
+                f"{name} must have shape {shown}, got lengths {lengths} at axis {axis}"
+            )
+        # No lengths: an earlier axis is empty, and so is this one.
+        sizes.append(lengths[0] if lengths else (0 if isinstance(n, str) else n))
+        items = [x for item in items for x in item]
+    try:
+        return [kind(x) for x in items], tuple(sizes)
+    except (TypeError, ValueError):
+        raise ValueError(
+            f"{name} must have shape {shown} and hold numbers (is it nested deeper?)"
+        ) from None
+
+
 def _nested(flat, shape):
     """A flat row-major list as nested lists of floats of `shape`."""
     out = [float(x) for x in flat]

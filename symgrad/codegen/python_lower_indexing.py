@@ -7,15 +7,29 @@ are known when generating: a run of evenly spaced positions becomes a list
 slice (`x[3:9:2]`), anything else a helper call. Index operands (integer
 arrays that are inputs or computed) are read when the code runs, by
 `_adv_positions`. No statement writes into a list it did not just create.
+
+With a symbolic size in the shape the positions are not known when
+generating: an index that keeps every element in order is still the same
+list, one of ints only is one position (an expression of the sizes), and
+everything else reads its positions when the code runs (`_take`,
+`_scatter`, `_adv_positions`, given the shape with its sizes).
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-from symgrad import ir
-from symgrad.codegen.python_target import _same_list, _scalar, _size, lowering
+from symgrad import dims, ir
+from symgrad.codegen.python_target import (
+    _same_list,
+    _scalar,
+    _size,
+    lowering,
+    size_src,
+)
 from symgrad.ops.indexing import (
+    flat_position,
+    in_order,
     index_value,
     is_advanced,
     layout,
@@ -64,6 +78,8 @@ def _getitem_run(node):
     a = node.inputs[0]
     if not a.shape:
         return "scalar"
+    if not dims.is_static(a.shape):
+        return _symbolic_run(a.shape, node.attr("index"), bool(node.shape))
     positions = _picked(a.shape, node.attr("index"))
     if not node.shape:
         return str(positions[0])
@@ -87,12 +103,25 @@ def _getitem(node, out, args) -> list:
     return [f"{out} = _take({src}, {a.shape}, {_index_src(index)})"]
 
 
+def _symbolic_run(shape, index, array: bool):
+    """`_getitem_run` for a symbolic shape: "all" for an index that keeps
+    every element in order, one position for an index of ints, else None."""
+    if array and in_order(shape, index):
+        return "all"
+    position = flat_position(shape, index)
+    if position is not None and not array:
+        return size_src(position)
+    return None
+
+
 def _scatter_run(node):
     """How scatter writes: "scalar", "all", a slice text, or None (`_scatter`)."""
     g = node.inputs[0]
     shape = node.attr("shape")
     if not shape:
         return "scalar"
+    if not dims.is_static(shape):
+        return _symbolic_run(shape, node.attr("index"), bool(g.shape))
     size = _size(shape)
     positions = _picked(shape, node.attr("index"))
     if g.shape and positions == list(range(size)):
@@ -113,7 +142,7 @@ def _scatter(node, out, args) -> list:
     if run is None:
         return [f"{out} = _scatter({src}, {shape}, {_index_src(index)}, {zero})"]
     # Basic indices pick each position at most once: assignment is exact.
-    return [f"{out} = [{zero}] * {_size(shape)}", f"{out}[{run}] = {src}"]
+    return [f"{out} = [{zero}] * {size_src(_size(shape))}", f"{out}[{run}] = {src}"]
 
 
 # ------------------------------------------------------------------ advanced
@@ -176,7 +205,7 @@ def _gather(node, out, args) -> list:
     index = node.attr("index")
     if not operands:
         picked = positions(a.shape, index)
-        if not node.shape:
+        if not node.shape and picked is not None:
             return [f"{out} = {src}[{int(picked[0])}]"]
         run = _static_run(a.shape, index)
         if run is not None:
@@ -201,7 +230,7 @@ def _scatter_add(node, out, args) -> list:
     shape, index = node.attr("shape"), node.attr("index")
     values = src if g.shape else f"[{src}]"
     zero = _scalar(np.zeros((), node.dtype).item())
-    size = _size(shape)
+    size = size_src(_size(shape))
     if node.attr("unique"):
         run = None if operands else _static_run(shape, index)
         if run is not None:
@@ -222,7 +251,7 @@ def _values_src(v, src, target) -> tuple:
     if v.shape == target:
         return (src if target else f"[{src}]"), ()
     if not v.shape:
-        return f"[{src}] * {_size(target)}", ()
+        return f"[{src}] * {size_src(_size(target))}", ()
     return f"_broadcast({src}, {v.shape}, {target})", ("_broadcast",)
 
 

@@ -8,11 +8,8 @@ live in `python_helpers_special.py`).
 
 from __future__ import annotations
 
-import math
-
-import numpy as np
-
-from symgrad.codegen.python_target import lowering
+from symgrad import dims
+from symgrad.codegen.python_target import lowering, size_src
 
 
 def _lse_helpers(node) -> tuple:
@@ -28,7 +25,7 @@ def _lse_helpers(node) -> tuple:
 
 
 def _full_shape(node) -> tuple:
-    return tuple(np.broadcast_shapes(*(i.shape for i in node.inputs)))
+    return dims.broadcast_shapes(*(i.shape for i in node.inputs))
 
 
 @lowering("logsumexp", helpers=_lse_helpers)
@@ -37,7 +34,7 @@ def _logsumexp(node, out, args) -> list:
     operands = []
     for inp, src in zip(node.inputs, args, strict=True):
         if not inp.shape:
-            src = f"[{src}] * {math.prod(full)}" if full else f"[{src}]"
+            src = f"[{src}] * {size_src(dims.prod(full))}" if full else f"[{src}]"
         elif inp.shape != full:
             src = f"_broadcast({src}, {inp.shape}, {full})"
         operands.append(src)

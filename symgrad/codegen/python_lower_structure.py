@@ -1,5 +1,7 @@
 """Pure-Python lowerings of concatenate, stack, diagonal, embed_diagonal,
-triu, tril, prod, the running cumsum/cumprod and argmax/argmin.
+triu, tril, prod, the running cumsum/cumprod, argmax/argmin, arange and dim
+(a size, which the module writes where it is used: this lowering is for
+completeness).
 
 Contract: each `@lowering` returns the lines computing one node into `out`
 from its operands' sources, on flat row-major lists with static shapes, and
@@ -14,6 +16,7 @@ import math
 
 import numpy as np
 
+from symgrad import dims
 from symgrad.codegen.naming import scalar_literal
 from symgrad.codegen.python_target import lowering
 
@@ -38,14 +41,19 @@ def _join_helpers(node) -> tuple:
     return () if _outer(node) == 1 or node.size == 0 else ("_concatenate",)
 
 
-def _outer(node) -> int:
-    return math.prod(node.shape[: node.attr("axis")])
+def _outer(node):
+    return _size(node.shape[: node.attr("axis")])
+
+
+def _size(shape):
+    """The number of elements of `shape` (an int, or a symbolic `Dim`)."""
+    return dims.prod(shape)
 
 
 @lowering("concatenate", helpers=_join_helpers)
 def _concatenate(node, out, args) -> list:
     outer = _outer(node)
-    blocks = [i.size // outer if outer else 0 for i in node.inputs]
+    blocks = [_size(i.shape[node.attr("axis") :]) for i in node.inputs]
     return _joined(node, out, args, blocks, outer)
 
 
@@ -54,7 +62,7 @@ def _stack(node, out, args) -> list:
     if not node.inputs[0].shape:
         return [f"{out} = [{', '.join(args)}]"]
     outer = _outer(node)
-    blocks = [i.size // outer if outer else 0 for i in node.inputs]
+    blocks = [_size(i.shape[node.attr("axis") :]) for i in node.inputs]
     return _joined(node, out, args, blocks, outer)
 
 
@@ -83,7 +91,7 @@ def _diagonal(node, out, args) -> list:
         return [f"{out} = []"]
     if run is not None:
         start, stop, step = run
-        stop = "" if stop >= a.size else stop
+        stop = "" if dims.known_ge(stop, a.size) else stop
         return [f"{out} = {src}[{start or ''}:{stop}:{step}]  # the diagonal"]
     attrs = ", ".join(str(node.attr(k)) for k in ("offset", "axis1", "axis2"))
     return [f"{out} = _diagonal({src}, {a.shape}, {attrs})"]
@@ -169,3 +177,18 @@ def _argextreme(node, out, args) -> list:
         expr = f"{call}({src})"
         return [f"{out} = [{expr}]" if node.shape else f"{out} = {expr}"]
     return [f"{out} = _reduce({call}, {src}, {a.shape}, ({axis},))"]
+
+
+@lowering("arange")
+def _arange(node, out, args) -> list:
+    n = node.attr("n")
+    kind = node.dtype.kind
+    if kind == "i":
+        return [f"{out} = list(range({n}))"]
+    cast = "float" if kind == "f" else "bool"
+    return [f"{out} = [{cast}(_i) for _i in range({n})]"]
+
+
+@lowering("dim")
+def _dim(node, out, args) -> list:
+    return [f"{out} = {dims.source(node.attr('dim'))}"]

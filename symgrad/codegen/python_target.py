@@ -9,8 +9,11 @@ Areas add lowerings in modules `python_lower_<area>.py` (registered with
 both are found by name, so adding an area touches no list here.
 
 Values: a scalar is a Python float (or int or bool); an array is a flat list
-in row-major order. Shapes are static, so every lowering specializes on them
-and passes them to helpers as literals. Elementwise ops become one list
+in row-major order. Shapes are known when generating, so every lowering
+specializes on them and passes them to helpers as literals; a symbolic size
+(`n`, bound by the argument checks) is passed as its expression, and the
+lowerings that would enumerate positions when generating read them when the
+code runs instead. Elementwise ops become one list
 comprehension around the op's scalar printer (`Op.python`, which declares the
 helpers it calls in `Op.python_helpers`); the ops whose lowering is more than
 a printer (reductions, matmul, shape ops, indexing) register a `Lowering` in
@@ -28,13 +31,11 @@ from __future__ import annotations
 import functools
 import importlib
 import inspect
-import math
 import pkgutil
 from collections.abc import Callable
 from dataclasses import dataclass
 
-import numpy as np
-
+from symgrad import dims
 from symgrad.codegen.naming import literal, scalar_literal
 from symgrad.ops import OPS
 
@@ -44,6 +45,10 @@ PLANS_MEMORY = False
 DECORATORS = []
 IMPORTS = ["import math"]
 NOTE = "# Arrays are flat lists in row-major order; shapes are fixed when generated."
+SIZED_NOTE = (
+    "# Arrays are flat lists in row-major order; shapes are fixed when generated,\n"
+    "# but for the sizes the argument checks read (such as n)."
+)
 HELPERS_NOTE = (
     "# Helpers: NumPy's semantics in plain Python (inf and nan where math raises)."
 )
@@ -65,18 +70,39 @@ def constant(node) -> str:
     return "[" + ", ".join(_scalar(v) for v in value.ravel().tolist()) + "]"
 
 
-def _size(shape) -> int:
-    return math.prod(shape)
+def _size(shape):
+    """The number of elements of `shape` (an int, or a symbolic `Dim`)."""
+    return dims.prod(shape)
 
 
-def entry(name: str, access: str, node, label: str) -> list:
-    """Bind one argument leaf to `name`: a number, or a checked flat list."""
+def size_src(d) -> str:
+    """A size as an operand of generated code: `6`, `n`, `(3 * n)`."""
+    return dims.source(d)
+
+
+def entry(name: str, access: str, node, label: str, shape_var=None) -> list:
+    """Bind one argument leaf to `name`: a number, or a checked flat list.
+
+    A leaf with symbolic sizes also binds its shape to `shape_var`: those
+    axes are read, not checked (the module checks them against the sizes,
+    see `runtime_size`)."""
     kind = {"f": "float", "b": "bool"}.get(node.dtype.kind, "int")
     if not node.shape:
         return [
             f"{name} = {kind}({access})" if kind == "float" else f"{name} = {access}"
         ]
+    if not dims.is_static(node.shape):
+        spec = literal(tuple(repr(d) if dims.is_symbolic(d) else d for d in node.shape))
+        return [
+            f"{name}, {shape_var} = _array_sized({access}, {spec}, "
+            f"{literal(label)}, {kind})"
+        ]
     return [f"{name} = _array({access}, {node.shape}, {literal(label)}, {kind})"]
+
+
+def runtime_size(name: str, shape_var, axis: int) -> str:
+    """The size of axis `axis` of a leaf bound by `entry`."""
+    return f"{shape_var}[{axis}]"
 
 
 def output(node, src: str, pyfloat: bool) -> str:
@@ -138,7 +164,9 @@ def needs(node) -> tuple:
 
 
 def entry_needs(node) -> tuple:
-    return ("_array",) if node.shape else ()
+    if not node.shape:
+        return ()
+    return ("_array",) if dims.is_static(node.shape) else ("_array_sized",)
 
 
 def output_needs(node, pyfloat: bool) -> tuple:
@@ -181,6 +209,8 @@ def _reduction_helpers(node) -> tuple:
     if not a.shape:
         return call if node.op == "mean" else ()
     if node.attr("axes") is None:
+        if node.op == "mean" and not dims.is_static(a.shape):
+            return call
         return () if node.op in ("sum", "mean") else call
     return call + ("_reduce",)
 
@@ -193,7 +223,9 @@ def _reduction(node, out, args) -> list:
     if not a.shape:
         return [f"{out} = {call}([{src}])" if node.op == "mean" else f"{out} = {src}"]
     if axes is None:
-        mean = node.op == "mean" and a.size
+        # A mean of a known nonzero count divides by it; one of a symbolic
+        # count calls `_mean` (nan for no entries, as NumPy).
+        mean = node.op == "mean" and type(a.size) is int and a.size
         expr = f"sum({src}) / {a.size}" if mean else f"{call}({src})"
         return [f"{out} = [{expr}]" if node.shape else f"{out} = {expr}"]
     return [f"{out} = _reduce({call}, {src}, {a.shape}, {tuple(axes)})"]
@@ -220,7 +252,7 @@ def _matmul(node, out, args) -> list:
     if len(b2) == 2:
         # Without batch axes on the right, the left batch axes are more rows.
         return [f"{out} = _matmul({sa}, {sb}, {m * _size(a2[:-2])}, {k}, {n})"]
-    batch = tuple(np.broadcast_shapes(a2[:-2], b2[:-2]))
+    batch = dims.broadcast_shapes(a2[:-2], b2[:-2])
     if a2 != batch + a2[-2:]:
         sa = f"_broadcast({sa}, {a2}, {batch + a2[-2:]})"
     if b2 != batch + b2[-2:]:
@@ -261,7 +293,7 @@ def _broadcast_to(node, out, args) -> list:
     if a.shape == node.shape:
         return [f"{out} = {src}"]
     if not a.shape:
-        return [f"{out} = [{src}] * {node.size}"]
+        return [f"{out} = [{src}] * {size_src(node.size)}"]
     if a.size == node.size:
         return _same_list(out, src, node.shape)
     return [f"{out} = _broadcast({src}, {a.shape}, {node.shape})"]
@@ -325,7 +357,8 @@ def prelude(wanted) -> list:
     names = _closure(wanted)
     imports = list(IMPORTS) + [IMPORT_LINES[n] for n in names if n in IMPORT_LINES]
     helpers = [n for n in names if n not in IMPORT_LINES]
-    notes = [NOTE, HELPERS_NOTE] if helpers else [NOTE]
+    note = SIZED_NOTE if "_array_sized" in names else NOTE
+    notes = [note, HELPERS_NOTE] if helpers else [note]
     return imports + [""] + notes
 
 

@@ -11,6 +11,12 @@ default start for the module's command line (never used by the compiled
 functions themselves). Accuracy assumes labels of -1 / +1 (sign agreement),
 as micrograd's demo; CSV files may also hold 0/1 labels.
 
+Trainers are usually compiled with the data's first axis symbolic (see
+`api.trainer_source`), so `train`, `predict` and the command line take any
+number of rows. `train` runs full-batch or minibatch steps; the order of the
+batches is `trainer_helpers._batches` (a seeded shuffle per epoch), written
+out in its docstring so that anyone can reproduce it.
+
 A trainer writes its parameters' structure into the module (`initial_params`,
 `load_params`), so every dict key in the parameters must have a literal (see
 `keys`); other keys are refused with an `ArgumentError`. Parameter files and
@@ -26,7 +32,7 @@ import inspect
 
 import numpy as np
 
-from symgrad import files
+from symgrad import dims, files
 from symgrad.codegen import keys, trainer_helpers
 from symgrad.codegen.constants import Constants
 from symgrad.codegen.module import function, generate, leaf_accesses, leaf_label
@@ -151,6 +157,17 @@ _HELPERS = {
         ],
         ["_sqrt = np.sqrt"],
         [
+            "def _data(x):",
+            '    """Training data as the trainer indexes it (an array)."""',
+            "    return np.asarray(x)",
+        ],
+        [
+            "def _rows(x, picked):",
+            '    """The rows `picked` (a list of row numbers) of `x`, or all of '
+            'them."""',
+            "    return x if picked is None else x[picked]",
+        ],
+        [
             "def _own(x):",
             '    """A parameter as the trainer keeps it: a float array or a float."""',
             "    return np.array(x, dtype=np.float64) if np.ndim(x) else float(x)",
@@ -188,6 +205,17 @@ _HELPERS = {
             '    return x.tolist() if hasattr(x, "tolist") else x',
         ],
         [
+            "def _data(x):",
+            '    """Training data as the trainer indexes it (nested lists)."""',
+            "    return _tolist(x)",
+        ],
+        [
+            "def _rows(x, picked):",
+            '    """The rows `picked` (a list of row numbers) of `x`, or all of '
+            'them."""',
+            "    return x if picked is None else [x[i] for i in picked]",
+        ],
+        [
             "def _own(x):",
             '    """A parameter as the trainer keeps it: nested lists or a float."""',
             '    return x.tolist() if hasattr(x, "tolist") else x',
@@ -216,6 +244,7 @@ _HELPERS = {
 
 # Functions copied as they are into every trainer (same text on both targets).
 _COPIED = [
+    trainer_helpers._batches,
     trainer_helpers._portable,
     trainer_helpers._shown,
     trainer_helpers._record_values,
@@ -270,13 +299,15 @@ def generate_trainer(loss, predict, optimizer, target, initial) -> str:
             ["train(params, X, y, steps, lr) -> (params, history), Newton's method"]
             if optimizer == "newton"
             else [
-                f"train(params, X, y, steps, lr) -> (params, history), {optimizer} "
-                "with",
-                f"    {SCHEDULE}",
+                "train(params, X, y, steps, lr, batch_size, shuffle, seed) -> "
+                f"(params, history), {optimizer} with",
+                f"    {SCHEDULE}, full batch or minibatches",
             ]
         ),
         "save_params(params, path) / load_params(path) -> parameters as JSON",
-        "python {this file} data.csv [--steps N] -> trains on a CSV file",
+        "python {this file} data.csv [--steps N] "
+        + ("" if optimizer == "newton" else "[--batch-size B] [--seed S] ")
+        + "-> trains on a CSV file",
     ]
     return generate(
         loss,
@@ -385,12 +416,18 @@ def _train_fn(optimizer, lr, state, update) -> list:
     if optimizer == "newton":
         return _newton_train_fn()
     body = [
+        "X, y = _data(X), _data(y)",
+        "if len(X) != len(y):",
+        '    raise ValueError(f"X has {len(X)} rows but y has {len(y)}")',
         "leaves = [_own(p) for p in _leaves(params)]",
         *state,
+        "batches = _batches(len(X), batch_size, shuffle, seed)",
         "history = []",
         "for k in range(steps):",
-        "    loss, grads = value_and_grad(_tree(leaves), X, y)",
-        "    acc = accuracy(_tree(leaves), X, y)",
+        "    picked = next(batches)",
+        "    Xb, yb = _rows(X, picked), _rows(y, picked)",
+        "    loss, grads = value_and_grad(_tree(leaves), Xb, yb)",
+        "    acc = accuracy(_tree(leaves), Xb, yb)",
         "    history.append((k, loss, acc))",
         "    if callback is not None:",
         "        callback(k, loss, acc)",
@@ -400,9 +437,16 @@ def _train_fn(optimizer, lr, state, update) -> list:
         "return _tree(leaves), history",
     ]
     doc = (
-        f"Full-batch {optimizer} for `steps` steps with {SCHEDULE}.\n\n"
+        f"{optimizer} for `steps` steps with {SCHEDULE}, on any number of rows.\n\n"
+        "Each step uses one batch of rows. With batch_size None (or at least the\n"
+        "number of rows) that is all of them, in order: full-batch training.\n"
+        "Otherwise the rows are cut into batches epoch after epoch: each epoch\n"
+        "takes a permutation of range(len(X)) (random.Random(seed).shuffle, one\n"
+        "generator for the whole run; the rows in order if shuffle is false)\n"
+        "and its batches of batch_size rows in order, the last one smaller when\n"
+        "batch_size does not divide the number of rows.\n\n"
         "Returns the trained parameters and a history of (step, loss, accuracy),\n"
-        "the loss and accuracy measured before each step's update."
+        "the loss and accuracy of the step's batch before its update."
     )
     args = [
         "params",
@@ -410,6 +454,9 @@ def _train_fn(optimizer, lr, state, update) -> list:
         "y",
         "steps=100",
         f"lr={literal(float(lr))}",
+        "batch_size=None",
+        "shuffle=True",
+        "seed=0",
         "callback=None",
     ]
     return function("train", args, doc, body)
@@ -504,13 +551,75 @@ def _files_fns(loss, param_leaves) -> list:
     return [table, save, load]
 
 
+def _columns(loss) -> str:
+    """What a CSV row holds, from the shape of X (and whether its rows may
+    be any number)."""
+    shape = next(
+        (leaf.node.shape for leaf in loss.leaves if leaf.path == (1,) and leaf.node),
+        None,
+    )
+    if shape is None or len(shape) != 2 or dims.is_symbolic(shape[1]):
+        return "the features of one sample, then its label (-1/+1 or 0/1)"
+    k = shape[1]
+    rows = (
+        "any number of rows"
+        if dims.is_symbolic(shape[0])
+        else f"exactly {shape[0]} rows (the module was compiled for that many)"
+    )
+    return (
+        f"the {k} feature{'s' if k != 1 else ''} of one sample, then its label "
+        f"(-1/+1 or 0/1); {rows}, and a first row that is not numbers is a "
+        "header"
+    )
+
+
 def _main_fn(loss, optimizer, lr) -> list:
     # argparse %-formats a description holding "%(prog)": this one always
     # does, so a "%" in the function's name is doubled to stay text.
     name = comment_safe(loss.fun_name).replace("%", "%%")
     description = literal(
-        f"%(prog)s: train {name} with {optimizer} on a CSV file (features, then "
-        "a -1/+1 or 0/1 label per row)."
+        f"%(prog)s: train {name} with {optimizer} on a CSV file. Each row holds "
+        + _columns(loss).replace("%", "%%")
+        + "."
+    )
+    minibatch = optimizer != "newton"
+    options = (
+        [
+            "parser.add_argument(",
+            "    '--batch-size',",
+            "    type=int,",
+            "    help='rows per step (default: all of them); each epoch shuffles the '",
+            "    'rows with --seed and takes batches in order, the last one smaller',",
+            ")",
+            "parser.add_argument(",
+            "    '--seed', type=int, default=0, help='seed of the shuffle (default 0)'",
+            ")",
+        ]
+        if minibatch
+        else []
+    )
+    checks = (
+        [
+            "if args.batch_size is not None and args.batch_size < 1:",
+            "    parser.error('--batch-size must be 1 or more')",
+        ]
+        if minibatch
+        else []
+    )
+    call = (
+        "    params, _ = train(",
+        "        params,",
+        "        X,",
+        "        y,",
+        "        args.steps,",
+        "        args.lr,",
+        *(
+            ["        batch_size=args.batch_size,", "        seed=args.seed,"]
+            if minibatch
+            else []
+        ),
+        "        callback=report,",
+        "    )",
     )
     return function(
         "main",
@@ -525,11 +634,13 @@ def _main_fn(loss, optimizer, lr) -> list:
             "parser.add_argument('csv', help='training data, one sample per row')",
             "parser.add_argument('--steps', type=int, default=100)",
             f"parser.add_argument('--lr', type=float, default={literal(float(lr))})",
+            *options,
             "parser.add_argument('--params', help='initial parameters (JSON)')",
             "parser.add_argument('--save', help='write trained parameters (JSON)')",
             "args = parser.parse_args(argv)",
             "if args.steps < 0:",
             "    parser.error('--steps must be 0 or more')",
+            *checks,
             "",
             "def report(k, loss, acc):",
             "    print(f'step {k} loss {loss!r}, accuracy {acc * 100}%')",
@@ -539,7 +650,7 @@ def _main_fn(loss, optimizer, lr) -> list:
             "    params = initial_params()",
             "    if args.params:",
             "        params = load_params(args.params)",
-            "    params, _ = train(params, X, y, args.steps, args.lr, callback=report)",
+            *call,
             "    if args.save:",
             "        save_params(params, args.save)",
             "except (OSError, ValueError) as exc:",

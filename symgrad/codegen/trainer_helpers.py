@@ -17,6 +17,31 @@ numbers).
 FORMAT = "symgrad-params/1"
 
 
+def _batches(n, batch_size, shuffle, seed):
+    """The rows each training step uses, step after step: None (all of them,
+    in order) when batch_size is None or at least n; otherwise, epoch after
+    epoch, a permutation of range(n) (random.Random(seed).shuffle of a fresh
+    list, one generator for the whole run; range(n) itself if shuffle is
+    false) cut into batches of batch_size rows in order, the last one smaller
+    when batch_size does not divide n."""
+    import random
+
+    if batch_size is not None and (type(batch_size) is not int or batch_size < 1):
+        raise ValueError(f"batch_size must be an int >= 1 or None, not {batch_size!r}")
+    if n < 1:
+        raise ValueError("there is no data to train on (no rows)")
+    if batch_size is None or batch_size >= n:
+        while True:
+            yield None
+    rng = random.Random(seed)
+    while True:
+        order = list(range(n))
+        if shuffle:
+            rng.shuffle(order)
+        for start in range(0, n, batch_size):
+            yield order[start : start + batch_size]
+
+
 def _portable(value):
     """A number or nested lists of numbers as JSON can hold them: floats, with
     nan, inf and -inf as the strings "nan", "inf" and "-inf"."""

@@ -279,14 +279,25 @@ def _refusing(original, qualname: str):
     return wrapper
 
 
+@functools.lru_cache(maxsize=1)
+def _builtins() -> dict:
+    """Builtins that traced functions see as symgrad's versions."""
+    from symgrad.tracing import length
+
+    return {"len": length}
+
+
 def _has_tracer(items) -> bool:
+    """Whether the arguments hold a traced value or a symbolic size (which
+    `np.zeros((n, 3))` and `np.arange(n)` need symgrad for)."""
+    from symgrad.dims import Dim
     from symgrad.tracing import Tracer
 
     stack = list(items)
     while stack:
         item = stack.pop()
         kind = type(item)
-        if kind is Tracer:
+        if kind is Tracer or kind is Dim:
             return True
         if kind is list or kind is tuple:
             stack.extend(item)
@@ -330,6 +341,10 @@ def convert(fun, memo: dict | None = None):
             new = _resolve(value, memo)
             if new is not value:
                 changes[name] = new
+        elif name in _builtins():
+            # A builtin the function does not shadow: `len(x)` of a traced
+            # array may be a symbolic size, which Python's len cannot return.
+            changes[name] = _builtins()[name]
     cells = fun.__closure__
     new_cells = cells
     if cells:

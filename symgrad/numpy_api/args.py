@@ -282,9 +282,10 @@ def _classify_node(node):
 
 
 def _constant_value(node):
-    """The value of a node computed from constants only, or None."""
+    """The value of a node computed from constants only, or None (also for
+    one that depends on a symbolic size)."""
     nodes = ir.toposort([node])
-    if any(n.op == "input" for n in nodes):
+    if any(n.op in ("input", "dim") or dims.has_symbols(n.attrs) for n in nodes):
         return None
     return ops.evaluate(ir.Graph([], [node], nodes), [])[0]
 
@@ -308,7 +309,7 @@ def as_node(x) -> ir.Node:
                 "Combine them with np.stack or np.array first",
             )
         return ops.const(np.asarray(x))
-    if isinstance(x, (bool, int, float, np.ndarray, np.generic)):
+    if isinstance(x, (bool, int, float, np.ndarray, np.generic, dims.Dim)):
         return ops.lift(x)
     fail(
         f"cannot use a {type(x).__name__} in traced arithmetic",

@@ -7,15 +7,23 @@ become constants), so `np.array([a, b])` of traced scalars is
 `__array_function__` when given a list: they work through the front end,
 which resolves `np.array` in the user's function to this table entry.
 `zeros_like` & co. are constants of the traced array's shape (`empty_like`
-gives zeros).
+gives zeros). `zeros`, `ones`, `full`, `empty`, `eye`, `identity` and
+`arange` are here for calls with a symbolic size (`np.zeros((len(X), 3))`):
+the front end only calls them then.
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-from symgrad import ops
-from symgrad.numpy_api.args import as_node, is_node, shape_arg, static_int, walk
+from symgrad import dims, ops
+from symgrad.numpy_api.args import (
+    as_node,
+    is_node,
+    shape_arg,
+    static_int,
+    walk,
+)
 from symgrad.numpy_api.elementwise import astype
 from symgrad.numpy_api.shapes import reshape
 from symgrad.ops.core import implements
@@ -138,3 +146,91 @@ def full_like(
         shape_ = as_node(a).shape if shape is None else shape_arg(shape)
         return ops.broadcast_to(astype(fill_value, dtype_), shape_)
     return _like(a, fill_value, dtype, shape, "full_like")
+
+
+# ------------------------------------------------------------------ sizes
+# NumPy's constructors, for calls with a symbolic size among the arguments
+# (`np.zeros((n, 3))` with `n = len(X)`): the front end calls these only
+# then, and NumPy itself for plain ints.
+
+
+def _dtype(dtype, default=np.float64):
+    return np.dtype(default if dtype is None else dtype)
+
+
+def _filled(shape, value, dtype):
+    shape = shape_arg(shape)
+    fill = ops.const(np.asarray(value, dtype=dtype))
+    return ops.broadcast_to(fill, shape) if shape else fill
+
+
+@implements("numpy.zeros")
+def zeros(shape, dtype=float, order="C", *, device=None, like=None):
+    _refuse_order("zeros", order)
+    return _filled(shape, 0, _dtype(dtype))
+
+
+@implements("numpy.empty")
+def empty(shape, dtype=float, order="C", *, device=None, like=None):
+    # Any contents are valid for empty; zeros are deterministic.
+    _refuse_order("empty", order)
+    return _filled(shape, 0, _dtype(dtype))
+
+
+@implements("numpy.ones")
+def ones(shape, dtype=None, order="C", *, device=None, like=None):
+    _refuse_order("ones", order)
+    return _filled(shape, 1, _dtype(dtype))
+
+
+@implements("numpy.full")
+def full(shape, fill_value, dtype=None, order="C", *, device=None, like=None):
+    _refuse_order("full", order)
+    if is_node(fill_value):
+        shape = shape_arg(shape)
+        dtype = fill_value.dtype if dtype is None else np.dtype(dtype)
+        return ops.broadcast_to(astype(fill_value, dtype), shape)
+    dtype = np.asarray(fill_value).dtype if dtype is None else np.dtype(dtype)
+    if np.ndim(fill_value):
+        fail("np.full with an array fill value and a symbolic size", "Use a number")
+    return _filled(shape, fill_value, dtype)
+
+
+def _size(n, what):
+    return n if dims.is_symbolic(n) else static_int(n, what)
+
+
+@implements("numpy.arange")
+def arange(start, stop=None, step=None, dtype=None, *, device=None, like=None):
+    if stop is None:
+        start, stop = 0, start
+    if step not in (None, 1) or not all(
+        dims.is_symbolic(b) or isinstance(b, (int, np.integer)) for b in (start, stop)
+    ):
+        fail(
+            "np.arange with a symbolic size takes int bounds and step 1",
+            "Write np.arange(n) (+ start) or make the size static",
+        )
+    start, stop = _size(start, "start"), _size(stop, "stop")
+    dtype = np.dtype(np.int64) if dtype is None else np.dtype(dtype)
+    out = ops.arange(stop - start, dtype if start == 0 else np.int64)
+    if start != 0:
+        out = astype(ops.add(out, start), dtype)
+    return out
+
+
+@implements("numpy.eye")
+def eye(N, M=None, k=0, dtype=float, order="C", *, device=None, like=None):
+    _refuse_order("eye", order)
+    rows = _size(N, "N")
+    cols = rows if M is None else _size(M, "M")
+    k = static_int(k, "k")
+    i = reshape(ops.arange(rows), (rows, 1))
+    j = reshape(ops.arange(cols), (1, cols))
+    hit = ops.eq(ops.add(i, k) if k else i, j)
+    return astype(hit, _dtype(dtype))
+
+
+@implements("numpy.identity")
+def identity(n, dtype=None, *, like=None):
+    return eye(n, dtype=dtype)

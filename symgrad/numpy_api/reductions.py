@@ -7,7 +7,6 @@ from __future__ import annotations
 import numpy as np
 
 from symgrad import dims, ops
-from symgrad.errors import ShapeError
 from symgrad.numpy_api.args import (
     as_node,
     axes,
@@ -122,11 +121,11 @@ def var(
     total = ops.reduce("sum", ops.mul(deviation, deviation), axes_, bool(keepdims))
     count = _count(a, axes_)
     if not isinstance(count, int):
-        fail(
-            f"np.var over the symbolic size {count!r}",
-            "Reduce over static axes",
-            ShapeError,
-        )
+        # max(n - ddof, 0), computed from the size when the code runs.
+        divisor = ops.dim_node(count)
+        if ddof != 0:
+            divisor = ops.maximum(ops.sub(divisor, ddof), 0)
+        return ops.div(total, astype(divisor, a.dtype))
     return ops.div(total, float(max(count - ddof, 0)))
 
 

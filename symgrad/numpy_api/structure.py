@@ -548,6 +548,11 @@ def _gather_runs(a, axis, indices):
     return parts
 
 
+def _widened(x, axis, width):
+    """`x` (of length 1 along `axis`) repeated `width` times along it."""
+    return ops.broadcast_to(x, x.shape[:axis] + (width,) + x.shape[axis + 1 :])
+
+
 def _fill(value, dtype):
     """A pad value in the array's type (a constant unless it is traced)."""
     if is_node(value):
@@ -592,6 +597,17 @@ def pad(array, pad_width, mode="constant", **kwargs):
         out = a
         for axis, (before, after) in enumerate(widths):
             if not before and not after:
+                continue
+            if mode == "edge" and dims.is_symbolic(out.shape[axis]):
+                # The first and last entries repeated: no length needed.
+                pieces = [out]
+                if before:
+                    first = prim.slice_axis(out, axis, 0, 1)
+                    pieces.insert(0, _widened(first, axis, before))
+                if after:
+                    last = prim.slice_axis(out, axis, -1, None)
+                    pieces.append(_widened(last, axis, after))
+                out = join(pieces, axis)
                 continue
             n = _static(out.shape[axis], f"np.pad in mode {mode!r}")
             if n == 0:

@@ -17,6 +17,7 @@ from symgrad.ops.core import (
     Op,
     apply,
     const,
+    dim_node,
     implements,
     is_const,
     is_float,
@@ -53,7 +54,7 @@ from symgrad.ops.elementwise import (
 )
 from symgrad.ops.evaluate import evaluate
 from symgrad.ops.indexing import getitem, index_value, scatter
-from symgrad.ops.leaves import input_node
+from symgrad.ops.leaves import arange, input_node
 from symgrad.ops.products import matmul
 from symgrad.ops.reductions import reduce
 from symgrad.ops.shapes import broadcast_to, reshape, sum_to, transpose
@@ -83,6 +84,8 @@ __all__ = [
     "gt",
     "index_value",
     "input_node",
+    "arange",
+    "dim_node",
     "is_const",
     "is_float",
     "le",

@@ -264,11 +264,22 @@ def const(value, dtype=None, weak=False) -> ir.Node:
 _INT64_MIN, _INT64_MAX = -(2**63), 2**63 - 1
 
 
+def dim_node(d) -> ir.Node:
+    """The size `d` as a scalar int value: a `dim` node for a symbolic size
+    (see `ops.leaves`), a weak constant for an int."""
+    if not isinstance(d, dims.Dim):
+        return lift(int(d))
+    return ir.make("dim", (), (("dim", d),), (), np.int64, weak=True)
+
+
 def lift(x) -> ir.Node:
-    """Nodes pass through; Python scalars become weak constants."""
+    """Nodes pass through; Python scalars become weak constants (and
+    symbolic sizes `dim` nodes)."""
     if isinstance(x, ir.Node):
         return x
     kind = type(x)
+    if kind is dims.Dim:
+        return dim_node(x)
     if kind is float or (kind is int and _INT64_MIN <= x <= _INT64_MAX):
         # A loop like `x = x * 0.999` lifts the same number again and again:
         # remember its node per scope. The sign is part of the key because

@@ -37,7 +37,8 @@ from symgrad.ops.core import (
     register,
 )
 from symgrad.ops.elementwise import eq, where
-from symgrad.ops.shapes import broadcast_to, scalar_identity
+from symgrad.ops.leaves import arange
+from symgrad.ops.shapes import broadcast_to, reshape, scalar_identity
 
 
 def getitem(a, index):
@@ -54,28 +55,76 @@ def index_value(index):
 
 
 def slice_length(start, stop, step, n):
-    """How many elements `[start:stop:step]` picks from an axis of length `n`."""
+    """How many elements `[start:stop:step]` picks from an axis of length `n`.
+
+    For a symbolic `n` the forms with step 1 or -1 have a length that is a
+    dimension expression (non-negative bounds are taken to lie inside the
+    axis, negative ones count from its end, and symbolic bounds such as
+    `3 * n` from its front); other steps would need a rounded division, and
+    are refused."""
     if isinstance(n, int):
         return len(range(*slice(start, stop, step).indices(n)))
-    # A symbolic length: the forms whose length is a dimension expression.
     step = 1 if step is None else step
-    if step != 1:
+    if step not in (1, -1):
         raise ShapeError(
             f"a slice with step {step} of the symbolic axis {n!r} has a length "
-            "symgrad cannot express; use step 1"
+            "symgrad cannot express (it rounds a division by the step); use "
+            "step 1 or -1, or a static size for this axis"
         )
 
     def bound(b, default):
         if b is None:
             return default
+        if dims.is_symbolic(b):
+            return b  # a symbolic position counts from the front
         return b if b >= 0 else n + b
 
-    start, stop = bound(start, 0), bound(stop, n)
-    if stop is n and isinstance(start, int):
-        return n - start
-    if isinstance(stop, int) and isinstance(start, int):
-        return max(stop - start, 0)
-    return stop - start
+    if step == 1:
+        first, end = bound(start, 0), bound(stop, n)
+    else:  # [start:stop:-1] picks start, start - 1, ..., stop + 1
+        first, end = bound(stop, -1) + 1, bound(start, n - 1) + 1
+    if isinstance(end, int) and isinstance(first, int):
+        return max(end - first, 0)
+    return end - first
+
+
+def full_slice(item, n) -> bool:
+    """Does the slice item `("slice", start, stop, step)` pick a whole axis of
+    length `n` in order (for a symbolic `n`: provably, for every size)?"""
+    _, start, stop, step = item
+    if isinstance(n, int):
+        return slice(start, stop, step).indices(n) == (0, n, 1)
+    return start in (None, 0) and stop is None and step in (None, 1)
+
+
+def in_order(shape, index) -> bool:
+    """Does basic `index` pick every element of `shape` in row-major order?"""
+    axis = 0
+    for item in index:
+        if item is None:
+            continue
+        n = shape[axis]
+        if isinstance(item, tuple):
+            if not full_slice(item, n):
+                return False
+        elif n != 1:  # an int keeps everything only on an axis of length 1
+            return False
+        axis += 1
+    return True
+
+
+def flat_position(shape, index):
+    """The flat position (an int, or a symbolic `Dim`) of the element an
+    index of ints only (and None) picks from `shape`, or None for any other
+    index."""
+    ints = [i for i in index if i is not None]
+    if len(ints) != len(shape) or any(type(i) is not int for i in ints):
+        return None
+    position, stride = 0, 1
+    for i, n in zip(reversed(ints), reversed(shape), strict=True):
+        position = position + (i if i >= 0 else n + i) * stride
+        stride = stride * n
+    return position
 
 
 def _getitem_shape(shapes, index):
@@ -560,7 +609,10 @@ def _winners(x, index, idx, target):
         return None if keep is None else const(keep)
     # Index operands: write each write's number, read back who won.
     count = dims.prod(target)
-    numbers = const(np.arange(count, dtype=np.int64).reshape(target))
+    if dims.is_static(target):
+        numbers = const(np.arange(count, dtype=np.int64).reshape(target))
+    else:  # a symbolic count: the numbers are made when the code runs
+        numbers = reshape(arange(count), target)
     board = broadcast_to(const(np.int64(-1)), x.shape)
     won = gather(setitem(board, numbers, *idx, index=index), *idx, index=index)
     return eq(won, numbers)

@@ -248,10 +248,19 @@ def conv_window(op: str, n, m, mode: str) -> tuple:
     full = n + m - 1
     if mode == "full":
         return 0, full
-    short, long = (n, m) if n <= m else (m, n)
+    if dims.known_ge(m, n):
+        short, long = n, m
+    elif dims.known_ge(n, m):
+        short, long = m, n
+    else:
+        raise ShapeError(
+            f"np.{op} in mode {mode!r} of lengths {n!r} and {m!r}: the result "
+            "depends on which is longer, which symgrad cannot tell for symbolic "
+            "sizes; use mode='full', or static lengths"
+        )
     if mode == "valid":
         return short - 1, long - short + 1
-    if op == "correlate" and m > n:
+    if op == "correlate" and m != n and dims.known_ge(m, n):
         return n // 2, long
     return (short - 1) // 2, long
 

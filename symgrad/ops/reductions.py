@@ -25,6 +25,7 @@ from symgrad.ops.core import (
     Op,
     apply,
     const,
+    dim_node,
     dtype_first,
     dtype_float,
     lift,
@@ -103,9 +104,11 @@ def _sum_vjp(g, out, a, axes, keepdims):
 
 
 def size_node(count) -> ir.Node:
-    """A float constant for an element count (static counts only, for now)."""
-    if not isinstance(count, int):
-        raise ShapeError(f"a count of {count!r} elements is symbolic")
+    """An element count as a value: a float constant for a static count, a
+    `dim` node (computed from the runtime shapes: `n`, `3 * n`) for a
+    symbolic one, never a literal of one particular size."""
+    if dims.is_symbolic(count):
+        return dim_node(count)
     return lift(float(count))
 
 

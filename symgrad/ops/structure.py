@@ -89,7 +89,8 @@ def _concatenate_shape(shapes, axis):
 
 def _slice_bound(pos, total, end: bool):
     """A slice bound for flat position `pos` of an axis of length `total`:
-    None at either end, a count from the front, or one from the back."""
+    None at either end, a count from the front or from the back, or else a
+    symbolic position (`x[3 * n:5 * n]`, computed when the code runs)."""
     if dims.known_equal(pos, total if end else 0):
         return None
     if isinstance(pos, int):
@@ -97,9 +98,7 @@ def _slice_bound(pos, total, end: bool):
     back = pos - total
     if isinstance(back, int):
         return back
-    raise ShapeError(
-        f"a slice at the symbolic position {pos!r} of an axis of length {total!r}"
-    )
+    return pos
 
 
 def _concatenate_vjp(g, out, *parts):
@@ -199,6 +198,11 @@ def diagonal_length(m, n, offset):
         return rows if not isinstance(rows, int) else max(rows, 0)
     if isinstance(rows, int) and isinstance(cols, int):
         return max(min(rows, cols), 0)
+    # Symbolic: the smaller one where it is provably smaller (and never
+    # negative, every size being at least 1).
+    for small, large in ((rows, cols), (cols, rows)):
+        if dims.known_ge(large, small) and dims.known_ge(small, 0):
+            return small
     raise ShapeError(
         f"the length of diagonal {offset} of a ({m!r}, {n!r}) matrix is "
         f"min({rows!r}, {cols!r}), which symgrad cannot express for symbolic sizes"

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from symgrad import ops
+from symgrad import dims, ops
 
 
 def _evaluate(node, inputs):
@@ -52,6 +52,10 @@ def fold_rule(node):
         if i.op != "const":
             break
     else:
+        if not dims.is_static(node.shape):
+            # A constant spread over a symbolic size (broadcast_to(0.0, (n,
+            # 3))): its size is only known when the code runs.
+            return None
         if ops.OPS[node.op].flags & _VIEWS and node.size > _SMALL:
             # A transpose or slice of a large constant costs nothing at run
             # time but would store the array a second time in the module.

@@ -24,6 +24,7 @@ import numpy as np
 
 from symgrad import dims, ops
 from symgrad.ops import OPS
+from symgrad.ops.indexing import in_order
 
 
 def _same(node, repl):
@@ -200,25 +201,9 @@ def _getitem(node, a):
     return None
 
 
-def _in_order(shape, index) -> bool:
-    """Does basic `index` pick every element of `shape` in row-major order?"""
-    axis = 0
-    for item in index:
-        if item is None:
-            continue
-        n = shape[axis]
-        if isinstance(item, tuple):
-            if slice(*item[1:]).indices(n) != (0, n, 1):
-                return False
-        elif n != 1:  # an int keeps everything only on an axis of length 1
-            return False
-        axis += 1
-    return True
-
-
 def _scatter(node, g):
     shape, index = node.attr("shape"), node.attr("index")
-    if g.size == node.size and _in_order(shape, index):
+    if g.size == node.size and in_order(shape, index):
         # zeros(shape)[index] = g writes every entry, in order: a reshape.
         return _same(node, ops.reshape(g, shape))
     return None
