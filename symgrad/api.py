@@ -334,10 +334,12 @@ class _Transformed:
         return self.compiled.source if self.compiled is not None else None
 
     def __call__(self, *args, **kwargs):
+        rng = kwargs.pop("rng", None)
         if kwargs:
             raise ArgumentError(
                 f"{function_name(self.fun)} got keyword arguments {sorted(kwargs)}; "
-                "pass arguments positionally (or bind them with functools.partial)"
+                "pass arguments positionally (or bind them with functools.partial); "
+                "the only keyword is rng, the generator of a function's random draws"
             )
         if tracing.is_tracing() or _has_tracer(args):
             return _inline(self.fun, args, self.argnums, self.with_value)
@@ -369,9 +371,10 @@ class _Transformed:
                     while len(self._cache) > self.cache_size:
                         self._cache.popitem(last=False)
         self.compiled = compiled
+        extra = {"rng": rng} if rng is not None else {}
         if self.with_value:
-            return compiled.value_and_grad(*args)
-        return compiled.gradient(*args)
+            return compiled.value_and_grad(*args, **extra)
+        return compiled.gradient(*args, **extra)
 
     def _key(self, args, static, ints):
         """The cache key: the signature, with the symbolic sizes in place of

@@ -47,7 +47,7 @@ def _differentiable_type(vt) -> bool:
     if isinstance(vt, ir.ArrayType):
         return vt.dtype.kind == "f"
     if isinstance(vt, ir.StackType):
-        return vt.elem.dtype.kind == "f"
+        return _differentiable_type(vt.elem)
     return any(_differentiable_type(t) for t in vt.items)
 
 

@@ -25,7 +25,6 @@ from __future__ import annotations
 import numpy as np
 
 from symgrad import autodiff, ir, ops
-from symgrad.errors import SymgradError
 from symgrad.ops import control
 from symgrad.passes.rewrite import substitute
 
@@ -60,7 +59,9 @@ def _residuals(results, params, grads, keep, stacks=False) -> list:
 
     Params in `keep` are passed to the reverse region directly (operands
     available there); every other body value the reverse nodes use directly
-    is a residual.
+    is a residual. A residual may be a stack itself (an inner loop's tape,
+    kept per iteration of an outer loop: a stack of stacks). `stacks` is
+    accepted for callers that say so; every caller may keep stacks.
     """
     forward = set(ir.toposort(list(results))) | set(params)
     present = [g for g in grads if g is not None]
@@ -79,15 +80,6 @@ def _residuals(results, params, grads, keep, stacks=False) -> list:
     for g in present:
         if g in forward and g.op != "const" and g not in keep:
             found[g] = None
-    for r in found:
-        # A branch keeps a loop's stack as it is (its reverse branch pops
-        # it); a loop would need a stack of stacks.
-        if isinstance(r.vtype, ir.StackType) and not stacks:
-            raise SymgradError(
-                "this derivative would need to keep a whole stack per loop "
-                "iteration (a third derivative through a loop); symgrad "
-                "supports first and second derivatives through loops"
-            )
     return sorted(found, key=lambda n: n.id)
 
 

@@ -224,8 +224,9 @@ def _unsupported(obj):
 
 _CONCRETE = "Use np.* functions or the methods (.tanh(), .exp(), .relu(), ...) instead"
 _CONTROL_FLOW = (
-    "Use np.where(cond, a, b) for a choice, np.maximum/np.minimum for max/min, "
-    "and Python ints for loop counts"
+    "symgrad converts if/while/for/and/or in functions written with def; this "
+    "code was not converted (a lambda, or code without source): write it as a "
+    "def, or use np.where(cond, a, b) and np.maximum/np.minimum"
 )
 
 

@@ -203,3 +203,10 @@ def test_hostile_names_stay_data(tmp_path):
     assert list(g) == list(keys)
     np.testing.assert_array_equal(g[evil], [2.0, 2.0])
     assert g[""] == 2.0 and g["ü\nnew"] == 4.0 and g["a" * 300] == 6.0
+
+
+def test_deeply_indented_lines_are_left_as_black_leaves_them():
+    from symgrad.codegen import formatting
+
+    line = " " * 84 + "else:"
+    assert formatting.format_source(line + "\n", whole=False) == line + "\n"

@@ -108,3 +108,41 @@ def test_second_order(name, target):
     for x in points:
         expected = (first_ref(x + 1e-4) - first_ref(x - 1e-4)) / 2e-4
         assert_close(second(x), expected, rtol=1e-4, atol=1e-6)
+
+
+def nested_loops(x):
+    # Both loops staged (traced conditions): the inner loop's tape is kept
+    # once per outer iteration (a stack of stacks).
+    def inner(c):
+        (b,) = c
+        return (b * 1.3 + np.sin(b) * 0.1 + 0.1 * x,)
+
+    def outer(c):
+        a, total = c
+        (b,) = staging.while_loop(lambda d: d[0] < 2.0 * a, inner, (a,))
+        return (a + 0.7, total + np.sin(b))
+
+    _, total = staging.while_loop(lambda c: c[0] < 3.0, outer, (x, 0.0))
+    return total
+
+
+def nested_loops_ref(x):
+    a, total = x, 0.0
+    while a < 3.0:
+        b = a
+        while b < 2.0 * a:
+            b = b * 1.3 + np.sin(b) * 0.1 + 0.1 * x
+        a, total = a + 0.7, total + np.sin(b)
+    return total
+
+
+@pytest.mark.parametrize("target", TARGETS)
+def test_nested_staged_loops(target):
+    vg = symgrad.value_and_grad(nested_loops, target=target)
+    for x in (0.7, 1.1):
+        value, g = vg(x)
+        assert value == pytest.approx(nested_loops_ref(x), rel=1e-12)
+        assert_close(g, numeric_grad(nested_loops_ref, [x], [0])[0])
+    grad = symgrad.grad(nested_loops)
+    second = symgrad.grad(grad, target=target)(0.7)
+    assert_close(second, (grad(0.7 + 1e-5) - grad(0.7 - 1e-5)) / 2e-5, rtol=1e-7)

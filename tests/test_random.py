@@ -224,3 +224,13 @@ def test_second_order_through_draws():
         numeric_grad(seeded(f, 4), [0.3], [0])[0][()], rel=1e-6
     )
     assert np.isfinite(h(0.3))
+
+
+def test_grad_takes_the_generator_as_rng():
+    def f(x):
+        return x * np.random.normal(0.0, 1.0)
+
+    g = symgrad.grad(f)
+    a = g(2.0, rng=np.random.default_rng(3))
+    b = g(2.0, rng=np.random.default_rng(3))
+    assert a == b == np.random.default_rng(3).standard_normal()

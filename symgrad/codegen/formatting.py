@@ -98,8 +98,15 @@ def _format_statement(black, line: str) -> list:
         # A compound statement's header (`def f(...):`) needs a body to parse.
         text += "    pass\n"
     # Format the statement alone at the top level, then indent it back.
-    mode = _mode(MAX_LINE - len(indent))
-    parts = black.format_str(text, mode=mode).rstrip("\n").split("\n")
+    # A line that cannot stand alone (`else:` made long by deep nesting) is
+    # one black would leave as it is.
+    width = MAX_LINE - len(indent)
+    if width < 20:
+        return [line]
+    try:
+        parts = black.format_str(text, mode=_mode(width)).rstrip("\n").split("\n")
+    except Exception:  # noqa: BLE001 - black's parse errors have many types
+        return [line]
     if header:
         parts = parts[:-1]
     return [indent + part if part else part for part in parts]

@@ -104,20 +104,34 @@ def _several(em, node, siblings) -> list:
 
 def _stack_zeros(em, node) -> str:
     (stack,) = node.inputs
-    elem = node.vtype.elem
-    src = em.ref(stack)
-    if em.target.NAME == "numpy":
-        return f"[np.zeros_like(v) for v in {src}]"
-    if not elem.shape:
-        return f"[0.0 for _ in {src}]"
-    return f"[[0.0] * len(v) for v in {src}]"
+    return _zeros_expr(em.target.NAME, node.vtype, em.ref(stack), 0)
+
+
+def _zeros_expr(target, vtype, src, depth) -> str:
+    """Zeros like the value `src` of type `vtype` (stacks of stacks too)."""
+    v = f"v{depth}"
+    if isinstance(vtype, ir.StackType):
+        inner = _zeros_expr(target, vtype.elem, v, depth + 1)
+        return f"[{inner} for {v} in {src}]"
+    if target == "numpy":
+        return f"np.zeros_like({src})"
+    return "0.0" if not vtype.shape else f"[0.0] * len({src})"
 
 
 def _stack_add(em, node) -> str:
     a, b = (em.ref(i) for i in node.inputs)
-    if em.target.NAME == "numpy" or not node.vtype.elem.shape:
-        return f"[u + v for u, v in zip({a}, {b})]"
-    return f"[[p + q for p, q in zip(u, v)] for u, v in zip({a}, {b})]"
+    return _add_expr(em.target.NAME, node.vtype, a, b, 0)
+
+
+def _add_expr(target, vtype, a, b, depth) -> str:
+    """The sum of two values of type `vtype` (stacks of stacks too)."""
+    u, w = f"u{depth}", f"w{depth}"
+    if isinstance(vtype, ir.StackType):
+        inner = _add_expr(target, vtype.elem, u, w, depth + 1)
+        return f"[{inner} for {u}, {w} in zip({a}, {b})]"
+    if target == "numpy" or not vtype.shape:
+        return f"{a} + {b}"
+    return f"[p + q for p, q in zip({a}, {b})]"
 
 
 # ------------------------------------------------------------------ regions

@@ -212,7 +212,15 @@ def _eval_pop(stack):
 
 
 def _zeros_of(x):
+    if isinstance(x, list):  # a stack of stacks
+        return [_zeros_of(v) for v in x]
     return np.zeros_like(np.asarray(x))
+
+
+def _added(a, b):
+    if isinstance(a, list):
+        return [_added(u, v) for u, v in zip(a, b, strict=True)]
+    return a + b
 
 
 # ------------------------------------------------------------------ records
@@ -330,7 +338,7 @@ register(
         name="stack_add",
         nin=2,
         result_type=lambda nodes: _stack_of(nodes[0]),
-        eval=lambda a, b: [x + y for x, y in zip(a, b, strict=True)],
+        eval=lambda a, b: [_added(x, y) for x, y in zip(a, b, strict=True)],
         vjp=lambda g, out, a, b: (g, g),
         flags=frozenset(("commutative",)),
     )
