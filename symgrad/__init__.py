@@ -20,6 +20,7 @@ from symgrad.errors import (  # noqa: E402
     TraceError,
 )
 from symgrad.export import export  # noqa: E402
+from symgrad.staging import cond, fori_loop, while_loop  # noqa: E402
 from symgrad.sympy_bridge import from_sympy  # noqa: E402
 from symgrad.tracing import relu, sigmoid  # noqa: E402
 from symgrad.transforms_api import (  # noqa: E402
@@ -41,9 +42,11 @@ __all__ = [
     "TraceError",
     "__version__",
     "compile",
+    "cond",
     "custom_jvp",
     "custom_vjp",
     "export",
+    "fori_loop",
     "from_sympy",
     "grad",
     "hessian",
@@ -59,4 +62,5 @@ __all__ = [
     "tie_rule",
     "value_and_grad",
     "vjp",
+    "while_loop",
 ]

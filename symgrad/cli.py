@@ -166,7 +166,7 @@ def _parser() -> argparse.ArgumentParser:
         "--peers",
         metavar="LIST",
         type=_bench_peers,
-        help="optional peers to run: hand,jax,torch,micrograd or none (default: all)",
+        help="optional peers to run: fast,hand,jax,torch,micrograd or none (default: all)",
     )
     bench.add_argument(
         "--profile",

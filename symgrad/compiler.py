@@ -274,9 +274,8 @@ def _build(fun, args, argnums, optimize, static, ints, batch, shapes) -> Program
     stats["differentiate_s"] = time.perf_counter() - t0
     t0 = time.perf_counter()
     if optimize:
-        unsafe = optimize == "unsafe"
         traced, value, *grads = run_passes(
-            [traced, value] + grads, forward=2, unsafe=unsafe
+            [traced, value] + grads, forward=2, fast=is_fast(optimize)
         )
     stats["passes_s"] = time.perf_counter() - t0
     stats["forward_ops"] = count_ops([traced])
@@ -298,12 +297,18 @@ def _build(fun, args, argnums, optimize, static, ints, batch, shapes) -> Program
 
 
 def _check_optimize(optimize):
-    if optimize not in (True, False, "unsafe"):
+    if optimize not in (True, False, "fast", "unsafe"):
         raise ArgumentError(
             f"optimize={optimize!r}: use True (the IEEE-exact passes), False (none) "
-            'or "unsafe" (also rewrites like 0*x -> 0 that are wrong for inf/NaN)'
+            'or "fast" (also rewrites like 0*x -> 0 that are wrong for inf/NaN '
+            "and reassociations that round differently)"
         )
     return optimize
+
+
+def is_fast(optimize) -> bool:
+    """True when `optimize` asks for the inexact rewrites ("unsafe" is its old name)."""
+    return optimize in ("fast", "unsafe")
 
 
 def count_ops(outputs) -> int:

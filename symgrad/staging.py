@@ -533,8 +533,14 @@ def _loc():
 def while_loop(cond_fn, body_fn, init, names=None):
     """Run `body_fn` on the loop values while `cond_fn` holds (JAX's
     `while_loop`), staged as one loop region. `init` is a pytree of values
-    (see the module doc for values that are not traced)."""
+    (see the module doc for values that are not traced). Outside a trace
+    it is a plain Python loop, as JAX's runs eagerly outside `jit`."""
     tracing = _tracing()
+    if not tracing.is_tracing() and not any(is_traced(x) for x in flatten(init)[0]):
+        value = init
+        while _concrete_truth(cond_fn(value)):
+            value = body_fn(value)
+        return value
     loc = _loc()
     for _ in range(8):
         leaves, _, treedef = flatten(init)
@@ -617,6 +623,20 @@ def while_loop(cond_fn, body_fn, init, names=None):
                 "a traced condition), so it has no value after it",
             )
     return unflatten(treedef, final)
+
+
+def fori_loop(lower, upper, body_fn, init):
+    """JAX's `fori_loop`: `val = body_fn(i, val)` for `i` in `range(lower, upper)`.
+
+    Inside a trace it is one `while` region (the counter is a loop value),
+    whatever the bounds; outside one, a plain Python loop.
+    """
+    _, out = while_loop(
+        lambda c: c[0] < upper,
+        lambda c: (c[0] + 1, body_fn(c[0], c[1])),
+        (lower, init),
+    )
+    return out
 
 
 def _collapse_locals(init, out):

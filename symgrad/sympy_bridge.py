@@ -29,7 +29,7 @@ import time
 import numpy as np
 
 from symgrad import autodiff, ir, ops
-from symgrad.compiler import count_ops
+from symgrad.compiler import count_ops, is_fast
 from symgrad.errors import ArgumentError, SymgradError
 from symgrad.passes import optimize as run_passes
 from symgrad.program import Leaf, Program
@@ -379,7 +379,7 @@ def from_sympy(expr, wrt, target: str = "numpy", optimize=True):
         t0 = time.perf_counter()
         if optimize:
             value, *grads = run_passes(
-                [value] + grads, forward=1, unsafe=optimize == "unsafe"
+                [value] + grads, forward=1, fast=is_fast(optimize)
             )
         stats["passes_s"] = time.perf_counter() - t0
         stats["forward_ops"] = count_ops([value])

@@ -232,7 +232,7 @@ def build(
     if optimize and forward + rest:
         new = iter(
             run_passes(
-                forward + rest, forward=len(forward), unsafe=optimize == "unsafe"
+                forward + rest, forward=len(forward), fast=compiler.is_fast(optimize)
             )
         )
         for fn in [f for f in built if f.name == "forward"] + [

@@ -146,3 +146,22 @@ def test_nested_staged_loops(target):
     grad = symgrad.grad(nested_loops)
     second = symgrad.grad(grad, target=target)(0.7)
     assert_close(second, (grad(0.7 + 1e-5) - grad(0.7 - 1e-5)) / 2e-5, rtol=1e-7)
+
+
+def _horner(x, n):
+    return symgrad.fori_loop(0, n, lambda i, v: v * x + i, 1.0)
+
+
+@pytest.mark.parametrize("target", ["numpy", "python"])
+def test_fori_loop_with_plain_and_traced_bounds(target):
+    """`symgrad.fori_loop` is JAX's: one while loop, right for every bound
+    when the bound is an input of the module (an int argument)."""
+    compiled = symgrad.compile(_horner, 1.5, 3, target=target)
+    assert "while" in compiled.source
+    for n in (0, 1, 4):
+        (want,) = numeric_grad(lambda x, n=n: _horner(x, n), (1.3,), (0,))
+        assert_close(compiled.gradient(1.3, n), want, rtol=1e-6)
+    static = symgrad.compile(_horner, 1.5, 3, static_argnums=(1,), target=target)
+    assert_close(static.gradient(1.5, 3), 3 * 1.5**2 + 1, rtol=1e-12)
+    assert _horner(2.0, 3) == 2.0**3 + 2.0 + 2  # outside a trace: plain Python
+    assert symgrad.cond is staging.cond and symgrad.while_loop is staging.while_loop

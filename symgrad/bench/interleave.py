@@ -38,9 +38,10 @@ import traceback
 from symgrad.commands import SINGLE_THREAD as THREAD_VARS
 
 RTOL = 1e-8
-PEERS = ("hand", "jax", "torch")
+PEERS = ("fast", "hand", "jax", "torch")
 LABELS = {
     "symgrad": "symgrad",
+    "fast": "symgrad fast",
     "hand": "hand NumPy",
     "jax": "JAX jit",
     "torch": "PyTorch eager",
@@ -238,6 +239,15 @@ def make_symgrad(problem, args):
     return (lambda: fn(*args)), lambda out: (float(out[0]), _as_numpy(flatten(out[1])))
 
 
+def make_fast(problem, args):
+    """symgrad with `optimize="fast"` (rewrites that may round differently)."""
+    from symgrad import api
+    from symgrad.bench.problems import flatten
+
+    fn = api.compile(problem.loss, *args, optimize="fast").value_and_grad
+    return (lambda: fn(*args)), lambda out: (float(out[0]), _as_numpy(flatten(out[1])))
+
+
 def make_hand(problem, args):
     from symgrad.bench.peers import Unavailable
     from symgrad.bench.problems import flatten
@@ -323,6 +333,7 @@ def make_torch(problem, args):
 
 MAKERS = {
     "symgrad": make_symgrad,
+    "fast": make_fast,
     "hand": make_hand,
     "jax": make_jax,
     "torch": make_torch,

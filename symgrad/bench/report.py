@@ -61,18 +61,18 @@ def _notes(section) -> list:
 def problems_table(section) -> list:
     """Issue #16's table: each peer's time as a ratio to hand NumPy and to
     symgrad, then absolute times with page faults and kernel time."""
-    cols = (("symgrad", "hand"), ("jax", "hand"), ("torch", "hand"))
+    cols = (("symgrad", "hand"), ("fast", "hand"), ("jax", "hand"), ("torch", "hand"))
     cols += (("jax", "symgrad"), ("torch", "symgrad"))
-    short = {"symgrad": "symgrad", "jax": "JAX jit", "torch": "PyTorch"}
+    short = {"symgrad": "symgrad", "fast": "fast", "jax": "JAX jit", "torch": "PyTorch"}
     lines = [
         "Value and gradient, float64, one pinned core; medians of "
         f"{_rounds(section)} interleaved rounds (ratios: lower is faster)",
         "",
-        f"{'':<56}{'ratio to hand NumPy':^27}   {'ratio to symgrad':^18}",
+        f"{'':<56}{'ratio to hand NumPy':^36}   {'ratio to symgrad':^18}",
         f"{'problem':<44}{'hand NumPy':>12}"
-        + "".join(f"{short[p]:>9}" for p, _ in cols[:3])
+        + "".join(f"{short[p]:>9}" for p, _ in cols[:4])
         + "   "
-        + "".join(f"{short[p]:>9}" for p, _ in cols[3:]),
+        + "".join(f"{short[p]:>9}" for p, _ in cols[4:]),
     ]
     for name, result in section.items():
         if "error" in result:
@@ -81,7 +81,7 @@ def problems_table(section) -> list:
         entries = result["peers"]
         row = f"{result['title']:<44}{_us(entries.get('hand', {})):>12}"
         for i, (p, base) in enumerate(cols):
-            row += ("   " if i == 3 else "") + (
+            row += ("   " if i == 4 else "") + (
                 f"{_ratio(entries.get(p, {}), entries.get(base, {})):>9}"
             )
         lines.append(row)
@@ -221,6 +221,10 @@ def _rest(results) -> list:
                 f"{target:<10}{entry['entry_s'] * 1e6:8.1f} us  "
                 f"{entry['share']:.1%} of a value_and_grad step"
             )
+    if "dynamic" in results:
+        from symgrad.bench import dynamic
+
+        lines += ["", *dynamic.table(results["dynamic"]).rstrip("\n").split("\n")]
     if "constants" in results:
         from symgrad.bench import constants
 

@@ -34,11 +34,11 @@ import platform
 import numpy as np
 
 from symgrad import api
-from symgrad.bench import constants, examples, interleave, peers, problems
+from symgrad.bench import constants, dynamic, examples, interleave, peers, problems
 from symgrad.bench.timing import median_single, median_time, once
 
 SECTIONS = ("micrograd", "scaling", "compile", "cheap_gradient", "entry")
-SECTIONS += ("constants", "sympy")
+SECTIONS += ("dynamic", "constants", "sympy")
 GROUPS = {"peers": problems.NAMES, "examples": examples.NAMES}
 NAMES = tuple(dict.fromkeys(problems.NAMES + examples.NAMES + SECTIONS))
 PEERS = (*interleave.PEERS, "micrograd")  # the optional ones; symgrad always runs
@@ -317,6 +317,7 @@ def run(quick=False, progress=print, names=None, peers=PEERS, cpu=None) -> dict:
             ("compile", lambda: compile_cost(quick)),
             ("cheap_gradient", cheap_gradient),
             ("entry", entry_cost),
+            ("dynamic", lambda: dynamic.run(quick)),
             ("constants", lambda: constants.run(300 if quick else 1000)),
             ("sympy", lambda: sympy_swell(quick)),
         ):

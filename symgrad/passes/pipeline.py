@@ -7,8 +7,9 @@ is either a local rule (`node -> replacement or None`) or a whole-graph
 function (`outputs -> outputs`). Consecutive local rules share one rewrite
 walk, in which each node is offered to the rules in order until none
 applies, so folding and simplifying feed each other without extra walks.
-`UNSAFE` holds the rewrites that are not IEEE-exact; they run only when asked
-for (`optimize(..., unsafe=True)`, `symgrad.compile(..., optimize="unsafe")`).
+`FAST` holds the rewrites that are not IEEE-exact or that reassociate; they
+run only when asked for (`optimize(..., fast=True)`,
+`symgrad.compile(..., optimize="fast")`).
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ from symgrad.passes.fold import fold_rule
 from symgrad.passes.prune import prune_regions
 from symgrad.passes.reuse import reuse_forward_values
 from symgrad.passes.rewrite import in_regions, rewrite
-from symgrad.passes.simplify import simplify_rule, unsafe_rule
+from symgrad.passes.simplify import fast_rule, simplify_rule
 
 
 @dataclass(frozen=True)
@@ -42,7 +43,7 @@ CSE = Pass(
 )
 DCE = Pass("eliminate_dead_code", run=eliminate_dead_code)
 PRUNE = Pass("prune_regions", run=prune_regions)
-UNSAFE = Pass("simplify_unsafe", rule=unsafe_rule)
+FAST = Pass("simplify_fast", rule=fast_rule)
 
 PASSES = (FOLD, SIMPLIFY, REUSE, CSE, PRUNE, DCE)
 
@@ -64,11 +65,11 @@ def _run(p: Pass, outputs, forward):
     return p.run(outputs)
 
 
-def optimize(outputs, forward: int = 1, passes=PASSES, unsafe=False) -> list:
-    """Run `passes` (the defaults, plus `UNSAFE` if `unsafe`) over `outputs`."""
+def optimize(outputs, forward: int = 1, passes=PASSES, fast=False) -> list:
+    """Run `passes` (the defaults, plus `FAST` if `fast`) over `outputs`."""
     passes = list(passes)
-    if unsafe and UNSAFE not in passes:
-        passes.insert(passes.index(SIMPLIFY) + 1 if SIMPLIFY in passes else 0, UNSAFE)
+    if fast and FAST not in passes:
+        passes.insert(passes.index(SIMPLIFY) + 1 if SIMPLIFY in passes else 0, FAST)
     outputs = list(outputs)
     i = 0
     while i < len(passes):

@@ -4,7 +4,7 @@ Contract: `simplify_rule(node)` returns an equivalent, cheaper node or None.
 Every rule gives bit-for-bit the same values for all inputs (NaN, inf and the
 sign of zero included), and a rewrite only applies when the replacement has
 the node's shape and dtype. That rules out some familiar algebra, which lives
-in `unsafe_rule` and runs only when asked for (`optimize="unsafe"`):
+in `fast_rule` and runs only when asked for (`optimize="fast"`):
 
 - `0*x -> 0` and `x/x -> 1`, `x-x -> 0`: wrong for inf and NaN.
 - `x + 0.0 -> x`: -0.0 + 0.0 is +0.0, and the sign shows later (1/x is -inf
@@ -299,7 +299,7 @@ def simplify_rule(node):
     return rule(node, *node.inputs) if rule is not None else None
 
 
-# ------------------------------------------------------------------ unsafe
+# ------------------------------------------------------------------ fast
 
 
 def _zeros_like(node):
@@ -312,8 +312,98 @@ def _ones_like(node):
     return one if not node.shape else ops.broadcast_to(one, node.shape)
 
 
-def unsafe_rule(node):
-    """Rewrites that change results for inf, NaN or signed zeros. Off by default."""
+def _scalar_const(node):
+    return node.op == "const" and node.shape == () and node.dtype.kind == "f"
+
+
+def _scaled(x):
+    """`(c, y)` for `x = c * y` with `c` a float scalar constant, else `(None, x)`."""
+    if x.op == "mul":
+        a, b = x.inputs
+        if _scalar_const(a):
+            return a, b
+        if _scalar_const(b):
+            return b, a
+    return None, x
+
+
+def _fast_add(node, a, b):
+    # c1*x + c2*x -> (c1 + c2)*x and x + c*x -> (1 + c)*x: one rounding fewer.
+    ca, xa = _scaled(a)
+    cb, xb = _scaled(b)
+    if xa is not xb or (ca is None and cb is None):
+        return None
+    total = (ca.value if ca is not None else 1.0) + (
+        cb.value if cb is not None else 1.0
+    )
+    return _same(node, ops.mul(ops.const(total, dtype=node.dtype), xa))
+
+
+def _fast_mul(node, a, b):
+    # c1*(c2*x) -> (c1*c2)*x: constants fold across a product.
+    if _scalar_const(a):
+        c, x = a, b
+    elif _scalar_const(b):
+        c, x = b, a
+    else:
+        return None
+    inner, y = _scaled(x)
+    if inner is None:
+        return None
+    return _same(node, ops.mul(ops.const(c.value * inner.value, dtype=node.dtype), y))
+
+
+def _fast_where(node, c, a, b):
+    # where(mask, g, 0) -> g * mask: one pass instead of a select (inf or NaN
+    # in g where the mask is false gives NaN instead of 0).
+    if b.op == "broadcast_to":
+        b = b.inputs[0]
+    if c.dtype.kind == "b" and a.dtype.kind == "f" and _zero(b, False):
+        return _same(node, ops.mul(a, c))
+    return None
+
+
+def _fast_transpose(node, a):
+    # (h.T @ g).T -> g.T @ h: the same sums, but BLAS may order them apart.
+    if node.ndim == 2 and a.op == "matmul" and a.inputs[0].op == "transpose":
+        h, g = a.inputs[0].inputs[0], a.inputs[1]
+        if h.ndim == 2 and g.ndim == 2:
+            return _same(node, ops.matmul(ops.transpose(g, (1, 0)), h))
+    return None
+
+
+def _fast_sum(node, a):
+    # sum(x * y) over everything, same shapes -> a dot product of the
+    # flattened arrays (BLAS sums in another order; no temporary product).
+    if node.attr("axes") is not None or node.attr("keepdims") or a.op != "mul":
+        return None
+    x, y = a.inputs
+    if x.shape != y.shape or x.dtype != node.dtype or y.dtype != node.dtype:
+        return None
+    if not all(isinstance(d, int) for d in x.shape) or x.ndim == 0:
+        return None
+    flat = (x.size,)
+    return _same(node, ops.matmul(ops.reshape(x, flat), ops.reshape(y, flat)))
+
+
+_FAST_RULES = {
+    "add": _fast_add,
+    "mul": _fast_mul,
+    "where": _fast_where,
+    "transpose": _fast_transpose,
+    "sum": _fast_sum,
+}
+
+
+def fast_rule(node):
+    """Rewrites that may change results. Off by default (`optimize="fast"`).
+
+    Two kinds: algebra that is wrong for inf, NaN or signed zeros (`0*x -> 0`,
+    `x/x -> 1`, `x - x -> 0`, `x + 0 -> x`, `log(exp(x)) -> x`, a masked
+    gradient as a product), and reassociation that rounds differently
+    (`c1*x + c2*x -> (c1+c2)*x`, constants folded across products, a sum of
+    products as a dot product, `(h.T @ g).T -> g.T @ h`).
+    """
     a = node.inputs[0] if node.inputs else None
     b = node.inputs[1] if len(node.inputs) > 1 else None
     if node.op == "add" and _is(b, 0):  # x + 0 -> x (wrong for x = -0.0)
@@ -332,4 +422,5 @@ def unsafe_rule(node):
         return _same(node, a.inputs[0])
     if node.op == "exp" and a.op == "log":  # exp(log(x)) -> x (NaN for x < 0)
         return _same(node, a.inputs[0])
-    return None
+    rule = _FAST_RULES.get(node.op)
+    return rule(node, *node.inputs) if rule is not None else None
