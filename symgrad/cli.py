@@ -166,7 +166,8 @@ def _parser() -> argparse.ArgumentParser:
         "--peers",
         metavar="LIST",
         type=_bench_peers,
-        help="optional peers to run: fast,hand,jax,torch,micrograd or none (default: all)",
+        help="optional peers to run: fast,hand,jax,torch,micrograd or none "
+        "(default: all)",
     )
     bench.add_argument(
         "--profile",

@@ -2,6 +2,6 @@
 Each keeps the values it computes bit for bit; `pipeline.optimize` runs them in
 the order `pipeline.PASSES` lists."""
 
-from symgrad.passes.pipeline import PASSES, FAST, Pass, optimize
+from symgrad.passes.pipeline import FAST, PASSES, Pass, optimize
 
-__all__ = ["PASSES", "FAST", "Pass", "optimize"]
+__all__ = ["FAST", "PASSES", "Pass", "optimize"]
