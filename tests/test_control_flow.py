@@ -165,3 +165,31 @@ def test_fori_loop_with_plain_and_traced_bounds(target):
     assert_close(static.gradient(1.5, 3), 3 * 1.5**2 + 1, rtol=1e-12)
     assert _horner(2.0, 3) == 2.0**3 + 2.0 + 2  # outside a trace: plain Python
     assert symgrad.cond is staging.cond and symgrad.while_loop is staging.while_loop
+
+
+def _rows_loop(x, X):
+    s = 0.0
+    for i in range(len(X)):
+        s = s + np.sin(X[i] * x)
+    return s
+
+
+def test_loop_over_a_symbolic_size_is_a_loop_in_the_module():
+    compiled = symgrad.compile(_rows_loop, 0.7, np.arange(4.0), batch={"X": 0})
+    assert "while" in compiled.source
+    for rows in (0, 1, 6):
+        X = np.linspace(0.1, 1.0, rows)
+        (want,) = numeric_grad(lambda x, X=X: _rows_loop(x, X), (0.7,), (0,))
+        assert_close(compiled.gradient(0.7, X), want, rtol=1e-6)
+
+
+def _recursive(x, n):
+    if n == 0:
+        return x
+    return np.sin(_recursive(x, n - 1)) * x
+
+
+@pytest.mark.parametrize("n", [0, 3])
+def test_a_function_calling_itself_by_name(n):
+    (want,) = numeric_grad(lambda x: _recursive(x, n), (0.5,), (0,))
+    assert_close(symgrad.grad(_recursive)(0.5, n), want, rtol=1e-6)

@@ -166,8 +166,11 @@ def _convert_function(fun):
             ast.Load(),
         )
     else:
+        # Under another name: a def named like the function would make the
+        # function's own name (recursion) a closure variable of the factory.
+        new_def.name = PREFIX + "function"
         inner = [new_def]
-        result = _load(fdef.name)
+        result = _load(new_def.name)
     factory = ast.FunctionDef(
         name=PREFIX + "factory",
         args=_params([RT] + freevars),
@@ -189,7 +192,7 @@ def _convert_function(fun):
     namespace = {"__builtins__": builtins, "__name__": fun.__module__}
     exec(compiled, namespace)  # noqa: S102 - our own AST of the user's source
     made = namespace[PREFIX + "factory"](*([None] * (1 + len(freevars))))
-    new_code = made.__code__
+    new_code = made.__code__.replace(co_name=code.co_name, co_qualname=code.co_qualname)
     _register(new_code)
     return new_code
 

@@ -41,7 +41,7 @@ import types
 
 import numpy as np
 
-from symgrad import ir, ops, staging
+from symgrad import dims, ir, ops, staging
 from symgrad.errors import ConcretizationError, SymgradError, TraceError
 from symgrad.pytree import flatten
 from symgrad.source import fail
@@ -899,6 +899,9 @@ def _bool(x=False, /):
 
 
 def _range(*args):
+    # A symbolic size (len(X) with a batch axis) counts as a traced int: the
+    # loop over it is staged, as one over an int argument is.
+    args = tuple(_Tracer()(ops.dim_node(a)) if dims.is_symbolic(a) else a for a in args)
     if not any(type(a) is _Tracer() and is_traced(a) for a in args):
         return builtins.range(*args)
     if not 1 <= len(args) <= 3:
