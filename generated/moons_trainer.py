@@ -273,6 +273,7 @@ def value_and_grad(params, X, y):
     t37 = t10 > 0.0
     del t10
     t10_bar = np.where(t37, t12, 0.0)
+    del t37
     t8_bar = t1 * t10_bar
     del t1, t10_bar
 
@@ -290,28 +291,30 @@ def value_and_grad(params, X, y):
     # grad of: h = symgrad.relu(h)  (moons.py:67)
     t41 = h_2 > 0.0
     del h_2
-    h_2_bar = np.where(t41, h_3_bar, 0.0)
-    del h_3_bar
+    np.copyto(h_3_bar, 0.0, where=np.logical_not(t41))
+    h_2_bar = h_3_bar
+    del t41
 
     # grad of: h = h @ W.T + b  (moons.py:65)
     t42 = np.add.reduce(h_2_bar, axis=0)
     h_1_bar = h_2_bar @ params_1_0
     t43 = h_1.T
     t4_bar = t43 @ h_2_bar
-    del h_1, t43, h_2_bar
+    del h_1, t43, h_3_bar, h_2_bar
     t44 = t4_bar.T
 
     # grad of: h = symgrad.relu(h)  (moons.py:67)
     t45 = h > 0.0
     del h
-    h_bar = np.where(t45, h_1_bar, 0.0)
-    del h_1_bar
+    np.copyto(h_1_bar, 0.0, where=np.logical_not(t45))
+    h_bar = h_1_bar
+    del t45
 
     # grad of: h = h @ W.T + b  (moons.py:65)
     t46 = np.add.reduce(h_bar, axis=0)
     t47 = X.T
     t2_bar = t47 @ h_bar
-    del h_bar
+    del h_1_bar, h_bar
     t48 = t2_bar.T
 
     # total gradient of params_2_1: the sum over its uses

@@ -81,3 +81,20 @@ def test_plan_reuses_a_dying_temporary_and_frees_big_ones():
     assert "np.add(t1, 1.0, out=t1)" in src or ", out=" in src
     assert "\n    del " in src  # 128 x 64 arrays are freed after their last use
     assert memory.FREE_SIZE <= 128 * 64
+
+
+def test_masked_gradient_is_written_into_the_dead_upstream_gradient():
+    """A ReLU's gradient `np.where(h > 0, g, 0.0)` fills `g`'s buffer when
+    `g` dies there: no new array, the same bits (inf and NaN included)."""
+
+    def f(W, X):
+        return (np.maximum(X @ W, 0.0) @ W) ** 2
+
+    rng = np.random.default_rng(3)
+    W, X = rng.normal(size=(8, 8)), rng.normal(size=(64, 8))
+    planned, plain = _compiled(f, [W, X], True), _compiled(f, [W, X], False)
+    assert "np.copyto(" in planned.source and "np.copyto(" not in plain.source
+    X[0, :3] = [np.inf, np.nan, -0.0]
+    with np.errstate(all="ignore"):
+        (v1, g1), (v2, g2) = planned.value_and_grad(W, X), plain.value_and_grad(W, X)
+    assert _same(v1, v2) and all(_same(a, b) for a, b in zip(g1, g2, strict=True))

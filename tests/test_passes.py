@@ -219,6 +219,22 @@ def test_fast_mode_rewrites_fire():
             (ops.transpose(ops.matmul(ops.transpose(h, (1, 0)), g), (1, 0)), "matmul"),
             # sum(x * g) -> flat(x) @ flat(g)
             (ops.reduce("sum", ops.mul(x, g)), "matmul"),
+            # x.T @ g + h.T @ x + x.T @ g: one product over all rows
+            (
+                ops.add(
+                    ops.add(
+                        ops.matmul(ops.transpose(x, (1, 0)), g),
+                        ops.matmul(ops.transpose(g, (1, 0)), x),
+                    ),
+                    ops.matmul(ops.transpose(x, (1, 0)), ops.exp(g)),
+                ),
+                "matmul",
+            ),
+            # x.sum(0) + g.sum(0) -> concat(x, g).sum(0)
+            (
+                ops.add(ops.reduce("sum", x, (0,)), ops.reduce("sum", g, (0,))),
+                "sum",
+            ),
         ]
         for node, op in cases:
             (exact,) = optimize([node])

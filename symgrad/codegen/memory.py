@@ -32,6 +32,7 @@ from symgrad.ops import OPS
 # Ops whose NumPy code allocates a new array for their result.
 _FRESH = frozenset(
     ("matmul", "where", "sum", "mean", "max", "min", "prod", "scatter", "cast")
+    + ("lt", "le", "gt", "ge", "eq", "ne")
 )
 # Ops whose result is C-contiguous whatever their operands' layouts.
 _C_ALWAYS = frozenset(("matmul", "sum", "mean", "max", "min", "prod", "scatter"))

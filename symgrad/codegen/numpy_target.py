@@ -82,9 +82,13 @@ PLANS_MEMORY = True
 
 
 def statements_into(node, out: str, args: list, dest: str) -> list:
-    """`node` computed into the array `dest` (see `codegen.memory`)."""
+    """`node` computed into the array `dest` (see `codegen.memory`). An
+    `out=` printer gives an expression, or statements that fill `dest`."""
     op = OPS[node.op]
-    return [f"{out} = {op.numpy_out(dest, *args, **dict(node.attrs))}"]
+    code = op.numpy_out(dest, *args, **dict(node.attrs))
+    if isinstance(code, list):
+        return [*code, f"{out} = {dest}"]
+    return [f"{out} = {code}"]
 
 
 def statements(node, out: str, args: list) -> list:

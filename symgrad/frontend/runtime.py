@@ -305,10 +305,19 @@ class TracedRange:
     """`range(start, stop, step)` with a traced bound: a for loop over it is
     staged."""
 
-    def __init__(self, start, stop, step):
+    def __init__(self, start, stop, step, size=None):
         self.start, self.stop, self.step = start, stop, step
+        self.size = size  # the symbolic size it counts to, if any
 
     def _refuse(self, *_args):
+        if self.size is not None:
+            fail(
+                f"the size {self.size} is symbolic: a range over it works directly "
+                "in a for statement, not in a comprehension, generator or list",
+                "Write the computation on whole arrays (vectorized: x.sum(axis=0) "
+                "rather than a loop over len(x)), use a for statement, or compile "
+                "with this size fixed (leave the argument out of batch=/shapes=)",
+            )
         fail(
             "a range with a traced bound is used other than directly in a for loop",
             "Loop over it with `for i in range(n):`, or use a Python int bound",
@@ -901,6 +910,7 @@ def _bool(x=False, /):
 def _range(*args):
     # A symbolic size (len(X) with a batch axis) counts as a traced int: the
     # loop over it is staged, as one over an int argument is.
+    size = next((a for a in args if dims.is_symbolic(a)), None)
     args = tuple(_Tracer()(ops.dim_node(a)) if dims.is_symbolic(a) else a for a in args)
     if not any(type(a) is _Tracer() and is_traced(a) for a in args):
         return builtins.range(*args)
@@ -913,7 +923,7 @@ def _range(*args):
                 f"range() of a traced {a.node.dtype} value",
                 "Give range() ints (int(x) makes a traced int)",
             )
-    return TracedRange(start, stop, step)
+    return TracedRange(start, stop, step, size)
 
 
 _BUILTINS = {id(builtins.min): _min, id(builtins.max): _max}

@@ -207,6 +207,17 @@ def _into(ufunc: str, *extra: str):
     return lambda dest, *args: f"{ufunc}({', '.join(args + extra)}, out={dest})"
 
 
+def _where_into(dest: str, c: str, a: str, b: str) -> list:
+    """`np.where(c, a, b)` written into `a`'s or `b`'s buffer: the other
+    operand copied over where it is chosen. Each entry is the one np.where
+    picks, so the bits are the same; the result is then `dest`."""
+    if dest == a:
+        return [f"np.copyto({dest}, {b}, where=np.logical_not({c}))"]
+    if dest == b:
+        return [f"np.copyto({dest}, {a}, where={c})"]
+    return f"np.where({c}, {a}, {b})"  # the condition's buffer: a fresh array
+
+
 def _number(src: str):
     """The value of a source that is a plain number literal, else None."""
     try:
@@ -428,6 +439,7 @@ register(
         eval=np.where,
         vjp=lambda g, out, c, a, b: (None, where(c, g, 0.0), where(c, 0.0, g)),
         numpy=_call("np.where"),
+        numpy_out=_where_into,
         python=lambda c, a, b: f"{a} if {c} else {b}",
         sympy=lambda c, a, b: _sympy().Piecewise((a, c), (b, True)),
         flags=frozenset(("elementwise", "zero_sign_from_operands")),

@@ -25,6 +25,7 @@ import numpy as np
 from symgrad import dims, ops
 from symgrad.ops import OPS
 from symgrad.ops.indexing import in_order
+from symgrad.ops.structure import concatenate
 
 
 def _same(node, repl):
@@ -386,8 +387,70 @@ def _fast_sum(node, a):
     return _same(node, ops.matmul(ops.reshape(x, flat), ops.reshape(y, flat)))
 
 
+def _rows(x):
+    """The parts of `x` stacked along axis 0 (itself when it is not a join)."""
+    if x.op == "concatenate" and x.attr("axis") == 0:
+        return list(x.inputs)
+    return [x]
+
+
+def _row_contraction(x):
+    """`("mm", A, B)` for `A.T @ B`, `("sum", None, B)` for `B.sum(axis=0)`
+    (2-D operands: sums over their rows), else None."""
+    if x.op == "matmul" and x.ndim == 2:
+        t, b = x.inputs
+        if t.op == "transpose" and t.attr("axes") == (1, 0) and b.ndim == 2:
+            return "mm", t.inputs[0], b
+    if x.op == "sum" and x.attr("axes") == (0,) and not x.attr("keepdims"):
+        if x.inputs[0].ndim == 2:
+            return "sum", None, x.inputs[0]
+    return None
+
+
+def _fast_add_contractions(node):
+    # sum_i A_i.T @ B_i -> concat(A).T @ concat(B), and sum_i B_i.sum(axis=0)
+    # -> concat(B).sum(axis=0): one product over all rows instead of one per
+    # use (a weight used at every step of a loop), summed in another order.
+    leaves, stack = [], [node]
+    while stack:
+        x = stack.pop()
+        if x.op == "add" and x.shape == node.shape and x.dtype == node.dtype:
+            stack.extend(reversed(x.inputs))
+        else:
+            leaves.append(x)
+    groups: dict = {}
+    rest = []
+    for x in leaves:
+        found = _row_contraction(x)
+        if found is None or x.dtype != node.dtype or x.shape != node.shape:
+            rest.append(x)
+        else:
+            groups.setdefault(found[0], []).append((x, *found[1:]))
+    if all(len(g) < 2 for g in groups.values()):
+        return None
+    terms = []
+    for kind, found in groups.items():
+        if len(found) == 1:
+            terms.append(found[0][0])
+            continue
+        bs = concatenate([p for _, _, b in found for p in _rows(b)], 0)
+        if kind == "sum":
+            terms.append(ops.reduce("sum", bs, (0,)))
+        else:
+            as_ = concatenate([p for _, a, _ in found for p in _rows(a)], 0)
+            terms.append(ops.matmul(ops.transpose(as_, (1, 0)), bs))
+    out = terms[0]
+    for x in terms[1:] + rest:
+        out = ops.add(out, x)
+    return _same(node, out)
+
+
+def _fast_sum_of_terms(node, a, b):
+    return _fast_add(node, a, b) or _fast_add_contractions(node)
+
+
 _FAST_RULES = {
-    "add": _fast_add,
+    "add": _fast_sum_of_terms,
     "mul": _fast_mul,
     "where": _fast_where,
     "transpose": _fast_transpose,
@@ -402,7 +465,9 @@ def fast_rule(node):
     `x/x -> 1`, `x - x -> 0`, `x + 0 -> x`, `log(exp(x)) -> x`, a masked
     gradient as a product), and reassociation that rounds differently
     (`c1*x + c2*x -> (c1+c2)*x`, constants folded across products, a sum of
-    products as a dot product, `(h.T @ g).T -> g.T @ h`).
+    products as a dot product, `(h.T @ g).T -> g.T @ h`, sums of per-use
+    weight gradients `A_i.T @ B_i` or bias gradients `B_i.sum(axis=0)` as one
+    product or sum over the rows of all uses).
     """
     a = node.inputs[0] if node.inputs else None
     b = node.inputs[1] if len(node.inputs) > 1 else None
