@@ -178,7 +178,8 @@ def value_and_grad(params, X, y):
 
     # grad of: h = np.maximum(h, 0)  (mlp.py:31)
     t38 = h_2 > 0
-    np.copyto(h_3_bar, 0.0, where=np.logical_not(t38))
+    np.logical_not(t38, out=t38)
+    np.copyto(h_3_bar, 0.0, where=t38)
     h_2_bar = h_3_bar
 
     # grad of: h = h @ W.T + b  (mlp.py:29)
@@ -190,7 +191,8 @@ def value_and_grad(params, X, y):
 
     # grad of: h = np.maximum(h, 0)  (mlp.py:31)
     t42 = h > 0
-    np.copyto(h_1_bar, 0.0, where=np.logical_not(t42))
+    np.logical_not(t42, out=t42)
+    np.copyto(h_1_bar, 0.0, where=t42)
     h_bar = h_1_bar
 
     # grad of: h = h @ W.T + b  (mlp.py:29)

@@ -291,7 +291,8 @@ def value_and_grad(params, X, y):
     # grad of: h = symgrad.relu(h)  (moons.py:67)
     t41 = h_2 > 0.0
     del h_2
-    np.copyto(h_3_bar, 0.0, where=np.logical_not(t41))
+    np.logical_not(t41, out=t41)
+    np.copyto(h_3_bar, 0.0, where=t41)
     h_2_bar = h_3_bar
     del t41
 
@@ -306,7 +307,8 @@ def value_and_grad(params, X, y):
     # grad of: h = symgrad.relu(h)  (moons.py:67)
     t45 = h > 0.0
     del h
-    np.copyto(h_1_bar, 0.0, where=np.logical_not(t45))
+    np.logical_not(t45, out=t45)
+    np.copyto(h_1_bar, 0.0, where=t45)
     h_bar = h_1_bar
     del t45
 

@@ -426,3 +426,34 @@ def test_scatter_that_writes_everything_in_order_is_a_reshape():
         backwards = ops.scatter(g, (4,), (("slice", None, None, -1),))
         (out,) = optimize([backwards])
         assert out.op == "scatter"  # reversed order: not a reshape
+
+
+def _rnn(W, U, xs):
+    h = np.zeros((xs.shape[1], U.shape[0]))
+    for x in xs:
+        h = np.tanh(x @ W + h @ U)
+    return np.sum(h**2)
+
+
+def test_fast_mode_batches_a_weight_applied_to_every_step():
+    rng = np.random.default_rng(7)
+    W, U, xs = (
+        rng.normal(size=(3, 4)),
+        rng.normal(size=(4, 4)),
+        rng.normal(size=(6, 2, 3)),
+    )
+    exact = symgrad.compile(_rnn, W, U, xs, argnums=(0, 1))
+    fast = symgrad.compile(_rnn, W, U, xs, argnums=(0, 1), optimize="fast")
+    assert "xs @ W" in fast.source and "xs @ W" not in exact.source
+    assert fast.source.count("@ W\n") == 1  # one product for all six steps
+    v0, g0 = exact.value_and_grad(W, U, xs)
+    v1, g1 = fast.value_and_grad(W, U, xs)
+    np.testing.assert_allclose(v1, v0, rtol=1e-13)
+    for a, b in zip(g1, g0, strict=True):
+        np.testing.assert_allclose(a, b, rtol=1e-12, atol=1e-14)
+
+    def one_row(W, xs):  # one row of a big stack: not worth a product of all
+        return np.sum(np.tanh(xs[3] @ W))
+
+    big = rng.normal(size=(40, 2, 3))
+    assert "xs @ W" not in symgrad.compile(one_row, W, big, optimize="fast").source

@@ -6,6 +6,9 @@ nodes in emission order) and returns a `Plan`:
   array this function allocated, of the same shape and dtype, read for the
   last time by this very statement (`h = np.add(t1, b, out=t1)`). The ufunc is
   the same, so the bits are the same; NumPy handles overlapping operands.
+- `scratch[node] = operand`: another operand of a node computed `into` a
+  buffer that also dies at this statement, which the statement may
+  overwrite (a `where`'s mask, negated in place instead of into a new array).
 - `free[i]`: names whose arrays (and every view of them) are dead after
   statement `i` (`del t1, t2`), for arrays big enough to matter
   (`FREE_SIZE` elements or a symbolic size): NumPy can then reuse that
@@ -44,6 +47,7 @@ FREE_SIZE = 4096
 @dataclass
 class Plan:
     into: dict = field(default_factory=dict)  # node -> operand whose buffer
+    scratch: dict = field(default_factory=dict)  # node -> dying operand
     free: dict = field(default_factory=dict)  # position -> [nodes to del]
 
 
@@ -67,6 +71,11 @@ def c_order(nodes, known=()) -> set:
     """The nodes known to be C-contiguous arrays (`known`: already known)."""
     known = set(known)
     for node in nodes:
+        if _view(node) and node.op == "getitem" and node.inputs[0] in known:
+            index = node.attr("index")
+            if all(type(i) is int for i in index):
+                known.add(node)  # X[t] of a C-contiguous X: a C-contiguous block
+            continue
         if not _fresh(node):
             continue
         if node.op in _C_ALWAYS:
@@ -108,6 +117,17 @@ def plan(nodes, outputs, owned=(), known_c=()) -> Plan:
     # (`parent`): the merged buffer lives as long as the node's own would.
     parent: dict = {}
     taken = set()
+
+    def dying(x, i):
+        # An array this function owns, read for the last time at statement i.
+        return (
+            buffer.get(x) is x
+            and x not in taken
+            and x not in returned
+            and last.get(x) == i
+            and position.get(x, end) < i
+        )
+
     for i, node in enumerate(nodes):
         if OPS[node.op].numpy_out is None or buffer.get(node) is not node:
             continue
@@ -115,12 +135,8 @@ def plan(nodes, outputs, owned=(), known_c=()) -> Plan:
             continue
         for x in node.inputs:
             if (
-                buffer.get(x) is x
+                dying(x, i)
                 and x in c_order_
-                and x not in taken
-                and x not in returned
-                and last.get(x) == i
-                and position.get(x, end) < i
                 and x.shape == node.shape
                 and x.dtype == node.dtype
             ):
@@ -128,6 +144,11 @@ def plan(nodes, outputs, owned=(), known_c=()) -> Plan:
                 parent[x] = node
                 taken.add(x)
                 break
+        if node.op == "where" and node in out.into:
+            mask = node.inputs[0]
+            if mask not in node.inputs[1:] and dying(mask, i):
+                out.scratch[node] = mask
+                taken.add(mask)
 
     def root(b):
         while b in parent:

@@ -327,9 +327,14 @@ class Emitter:
             args = [self.ref(i) for i in node.inputs]
             dest = plan.into.get(node) if plan is not None else None
             if dest is not None:
+                scratch = plan.scratch.get(node)
                 lines.extend(
                     self.target.statements_into(
-                        node, self.name(node), args, self.name(dest)
+                        node,
+                        self.name(node),
+                        args,
+                        self.name(dest),
+                        None if scratch is None else self.name(scratch),
                     )
                 )
             else:

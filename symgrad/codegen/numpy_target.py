@@ -81,11 +81,15 @@ def _nested(value) -> str:
 PLANS_MEMORY = True
 
 
-def statements_into(node, out: str, args: list, dest: str) -> list:
-    """`node` computed into the array `dest` (see `codegen.memory`). An
-    `out=` printer gives an expression, or statements that fill `dest`."""
+def statements_into(node, out: str, args: list, dest: str, scratch=None) -> list:
+    """`node` computed into the array `dest` (see `codegen.memory`); `scratch`
+    names a dying operand it may overwrite. An `out=` printer gives an
+    expression, or statements that fill `dest`."""
     op = OPS[node.op]
-    code = op.numpy_out(dest, *args, **dict(node.attrs))
+    attrs = dict(node.attrs)
+    if scratch is not None:
+        attrs["scratch"] = scratch
+    code = op.numpy_out(dest, *args, **attrs)
     if isinstance(code, list):
         return [*code, f"{out} = {dest}"]
     return [f"{out} = {code}"]

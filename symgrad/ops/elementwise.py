@@ -207,11 +207,17 @@ def _into(ufunc: str, *extra: str):
     return lambda dest, *args: f"{ufunc}({', '.join(args + extra)}, out={dest})"
 
 
-def _where_into(dest: str, c: str, a: str, b: str) -> list:
+def _where_into(dest: str, c: str, a: str, b: str, scratch=None) -> list:
     """`np.where(c, a, b)` written into `a`'s or `b`'s buffer: the other
     operand copied over where it is chosen. Each entry is the one np.where
-    picks, so the bits are the same; the result is then `dest`."""
+    picks, so the bits are the same; the result is then `dest`. A mask that
+    dies here (`scratch`) is negated in place rather than into a new array."""
     if dest == a:
+        if scratch == c:
+            return [
+                f"np.logical_not({c}, out={c})",
+                f"np.copyto({dest}, {b}, where={c})",
+            ]
         return [f"np.copyto({dest}, {b}, where=np.logical_not({c}))"]
     if dest == b:
         return [f"np.copyto({dest}, {a}, where={c})"]

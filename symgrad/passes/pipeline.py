@@ -7,8 +7,8 @@ is either a local rule (`node -> replacement or None`) or a whole-graph
 function (`outputs -> outputs`). Consecutive local rules share one rewrite
 walk, in which each node is offered to the rules in order until none
 applies, so folding and simplifying feed each other without extra walks.
-`FAST` holds the rewrites that are not IEEE-exact or that reassociate; they
-run only when asked for (`optimize(..., fast=True)`,
+`FAST` and `FAST_BATCH` hold the rewrites that are not IEEE-exact or that
+reassociate; they run only when asked for (`optimize(..., fast=True)`,
 `symgrad.compile(..., optimize="fast")`).
 """
 
@@ -18,6 +18,7 @@ import inspect
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from symgrad.passes.batch import batch_row_products
 from symgrad.passes.cse import eliminate_common_subexpressions
 from symgrad.passes.dce import eliminate_dead_code
 from symgrad.passes.fold import fold_rule
@@ -44,6 +45,7 @@ CSE = Pass(
 DCE = Pass("eliminate_dead_code", run=eliminate_dead_code)
 PRUNE = Pass("prune_regions", run=prune_regions)
 FAST = Pass("simplify_fast", rule=fast_rule)
+FAST_BATCH = Pass("batch_row_products", run=batch_row_products)
 
 PASSES = (FOLD, SIMPLIFY, REUSE, CSE, PRUNE, DCE)
 
@@ -66,10 +68,12 @@ def _run(p: Pass, outputs, forward):
 
 
 def optimize(outputs, forward: int = 1, passes=PASSES, fast=False) -> list:
-    """Run `passes` (the defaults, plus `FAST` if `fast`) over `outputs`."""
+    """Run `passes` (the defaults, plus `FAST` and `FAST_BATCH` if `fast`)
+    over `outputs`."""
     passes = list(passes)
     if fast and FAST not in passes:
-        passes.insert(passes.index(SIMPLIFY) + 1 if SIMPLIFY in passes else 0, FAST)
+        at = passes.index(SIMPLIFY) + 1 if SIMPLIFY in passes else 0
+        passes[at:at] = [FAST, FAST_BATCH]
     outputs = list(outputs)
     i = 0
     while i < len(passes):
