@@ -98,3 +98,26 @@ def test_masked_gradient_is_written_into_the_dead_upstream_gradient():
     with np.errstate(all="ignore"):
         (v1, g1), (v2, g2) = planned.value_and_grad(W, X), plain.value_and_grad(W, X)
     assert _same(v1, v2) and all(_same(a, b) for a, b in zip(g1, g2, strict=True))
+
+
+def test_results_never_share_memory_with_each_other_or_the_arguments():
+    def same(a, b):  # one gradient array for both arguments
+        return np.sum(np.sin(a + b))
+
+    def weights(W, X):  # W's gradient is (X.T @ g).T: a transpose of our own array
+        return np.sum(np.tanh(X @ W.T))
+
+    rng = np.random.default_rng(2)
+    a, b = rng.normal(size=5), rng.normal(size=5)
+    ga, gb = symgrad.compile(same, a, b, argnums=(0, 1)).gradient(a, b)
+    assert not np.shares_memory(ga, gb)
+    ga -= 1.0  # a caller updating one in place leaves the other alone
+    assert not np.array_equal(ga, gb)
+    W, X = rng.normal(size=(4, 3)), rng.normal(size=(6, 3))
+    c = symgrad.compile(weights, W, X, argnums=(0, 1))
+    assert "np.array(" not in c.source  # no copy of the transposed gradient
+    gW, gX = c.gradient(W, X)
+    for g in (gW, gX):
+        assert not any(np.shares_memory(g, x) for x in (W, X))
+    assert not np.shares_memory(gW, gX)
+    np.testing.assert_allclose(gW, ((1 - np.tanh(X @ W.T) ** 2).T @ X), rtol=1e-12)

@@ -51,7 +51,8 @@ class Plan:
     free: dict = field(default_factory=dict)  # position -> [nodes to del]
 
 
-def _fresh(node) -> bool:
+def fresh(node) -> bool:
+    """True for an array value whose NumPy code allocates a new array."""
     if node.vtype is not None or not node.shape:
         return False
     op = OPS[node.op]
@@ -76,7 +77,7 @@ def c_order(nodes, known=()) -> set:
             if all(type(i) is int for i in index):
                 known.add(node)  # X[t] of a C-contiguous X: a C-contiguous block
             continue
-        if not _fresh(node):
+        if not fresh(node):
             continue
         if node.op in _C_ALWAYS:
             known.add(node)
@@ -92,7 +93,7 @@ def plan(nodes, outputs, owned=(), known_c=()) -> Plan:
     `known_c` are known C-contiguous."""
     out = Plan()
     end = len(nodes)
-    owned = [n for n in owned if _fresh(n)]
+    owned = [n for n in owned if fresh(n)]
     position = {n: i for i, n in enumerate(nodes)}
     for n in owned:
         position[n] = -1
@@ -101,7 +102,7 @@ def plan(nodes, outputs, owned=(), known_c=()) -> Plan:
     # or none (foreign: never reused or freed).
     buffer: dict = {n: n for n in owned}
     for node in nodes:
-        if _fresh(node):
+        if fresh(node):
             buffer[node] = node
         elif _view(node) and node.inputs and node.inputs[0] in buffer:
             buffer[node] = buffer[node.inputs[0]]

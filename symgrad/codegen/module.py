@@ -44,6 +44,7 @@ from symgrad.codegen.naming import (
     literal,
     sanitize,
 )
+from symgrad.ops import OPS
 from symgrad.ops import random as random_ops
 from symgrad.source import source_line
 
@@ -348,8 +349,14 @@ class Emitter:
     def returned(self, fn) -> str:
         """The return expression of `fn`: its output tree over its leaves."""
         sources = []
+        seen = set()
         for node, as_float in zip(fn.outputs, fn.floats, strict=True):
-            sources.append(self.target.output(node, self.ref(node), as_float))
+            # Two results in one buffer (the same gradient for two arguments,
+            # or W's and W.T's) would change together: the later ones copy.
+            root = _buffer_root(node)
+            shared = root in seen and not as_float and bool(node.shape)
+            seen.add(root)
+            sources.append(self.target.output(node, self.ref(node), as_float, shared))
             self.needs.update(self.target.output_needs(node, as_float))
         arg_exprs = self._container_exprs(fn.signature)
         return _tree_src(fn.tree, iter(sources), arg_exprs)
@@ -692,3 +699,10 @@ def generate(
         text += "\n\n" + constants.block() + "\n"
     body = formatting.format_source("\n".join(functions) + "\n", whole, stats)
     return text + "\n\n" + body
+
+
+def _buffer_root(node):
+    """The node whose array `node` is (itself, or the base of a view)."""
+    while node.vtype is None and node.inputs and "view" in OPS[node.op].flags:
+        node = node.inputs[0]
+    return node

@@ -12,6 +12,7 @@ from __future__ import annotations
 import numpy as np
 
 from symgrad import dims
+from symgrad.codegen import memory
 from symgrad.codegen.naming import literal, scalar_literal
 from symgrad.ops import OPS
 
@@ -154,11 +155,18 @@ def runtime_size(name: str, shape_var, axis: int) -> str:
     return f"{name}.shape[{axis}]"
 
 
-def output(node, src: str, pyfloat: bool) -> str:
-    """How a gradient leaf is returned: floats as float, arrays as owned arrays."""
+def output(node, src: str, pyfloat: bool, shared: bool = False) -> str:
+    """How a gradient leaf is returned: floats as float, arrays as arrays the
+    caller owns alone (`shared`: another result is the same array: copy)."""
     if pyfloat or not node.shape:
         return f"float({src})"
-    if node.op in ("input", "const") or "view" in OPS[node.op].flags:
+    if shared or node.op in ("input", "const"):
+        return f"np.array({src})"
+    if "view" in OPS[node.op].flags:
+        if node.op == "transpose" and memory.fresh(node.inputs[0]):
+            # The transpose of an array this call made (a weight gradient
+            # `(h.T @ g).T`): the caller may have it as it is.
+            return src
         # Never hand out a view of an argument or a read-only broadcast.
         return f"np.array({src})"
     return src

@@ -105,7 +105,7 @@ def runtime_size(name: str, shape_var, axis: int) -> str:
     return f"{shape_var}[{axis}]"
 
 
-def output(node, src: str, pyfloat: bool) -> str:
+def output(node, src: str, pyfloat: bool, shared: bool = False) -> str:
     """Gradients leave as floats and nested lists of floats (always new lists)."""
     if pyfloat or not node.shape:
         return f"float({src})"
