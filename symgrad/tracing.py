@@ -12,7 +12,7 @@ Contract:
 - Every node recorded gets a `Loc`: the user's file, line and statement run.
 - Anything that would need a concrete value (`if`, `float()`, an unsupported
   function or attribute) raises `TraceError` naming the user's file:line,
-  the real callable (`np.linalg.lstsq`) and what to use instead.
+  the real callable (`np.fft.rfft`) and what to use instead.
 - `trace(fun, args)` runs `fun` on arguments that contain tracers and names the
   recorded nodes after the variables the user assigned them to.
 """
@@ -202,7 +202,7 @@ def entry_for(obj) -> ops.Entry | None:
 
 
 def qualified_name(obj) -> str:
-    """How users write a callable: `np.linalg.lstsq`, `scipy.special.zeta`."""
+    """How users write a callable: `np.fft.rfft`, `scipy.special.zeta`."""
     if isinstance(obj, np.ufunc):
         name = obj.__name__
         if getattr(np, name, None) is obj:
@@ -362,10 +362,9 @@ class Tracer:
         if entry is None:
             _unsupported(ufunc)
         if method != "__call__":
-            fail(
-                f"{qualified_name(ufunc)}.{method} is not supported",
-                "Call the function directly (np.add.reduce(x) is np.sum(x))",
-            )
+            from symgrad import ufunc_methods
+
+            return ufunc_methods.apply(ufunc, method, inputs, kwargs)
         out = kwargs.pop("out", None)
         if out is not None or kwargs:
             given = sorted(kwargs) + (["out"] if out is not None else [])

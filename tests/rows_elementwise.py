@@ -197,4 +197,16 @@ ROWS = {
         (((), ()),),
         symbolic=(),
     ),
+    "real_fmax_isclose": Row(
+        ("arctan2", "maximum", "minimum", "isnan", "where", "pow"),
+        lambda a, b: np.real(a)
+        + np.imag(a)
+        + np.conj(a) * np.angle(b)
+        + np.fmax(a, np.where(b > 1.0, np.nan, b))
+        + np.fmin(np.where(a < -1.0, np.nan, a), b)
+        + np.ldexp(a, np.array([1, -2, 3]))
+        + np.where(np.isclose(a, b, atol=0.3), a, b * b),
+        ("any", "any"),
+        (((2, 3), (2, 3)), ((3,), (3,))),
+    ),
 }

@@ -194,3 +194,12 @@ if scipy is not None:
         (((3, 3), (3,)),),
         symbolic=("n, n", "n"),
     )
+
+ROWS["cond"] = Row(
+    ("svdvals",),
+    lambda a: np.linalg.cond(a) + np.linalg.cond(a, -2) * np.linalg.cond(a.T, 2),
+    ("any",),
+    (((3, 3),),),
+    targets=NUMPY,
+    symbolic=("n, n",),
+)

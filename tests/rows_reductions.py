@@ -6,6 +6,18 @@ import numpy as np
 
 from tests.op_rows import Row
 
+
+def _nan_stats(w):
+    return (
+        np.nanmax(w, axis=0)
+        + np.nanmin(w, axis=-1, keepdims=True)
+        + np.nanprod(w, axis=0) * np.nanvar(w, axis=0)
+        + np.nanstd(w, ddof=1)
+        + np.nancumsum(w, axis=-1)
+        + np.nancumprod(w, axis=0)
+    )
+
+
 ROWS = {
     "prod": Row(
         ("prod",),
@@ -65,5 +77,30 @@ ROWS = {
         * np.nanmean(np.where(a < -1.0, np.nan, np.sin(a)), axis=0),
         ("any",),
         (((2, 3),),),
+    ),
+    "ufunc_reduce": Row(
+        ("sum", "prod", "max", "logaddexp", "hypot"),
+        lambda a: np.add.reduce(a, axis=0) * np.multiply.reduce(a, -1, keepdims=True)
+        + np.maximum.reduce(a, axis=None)
+        + np.logaddexp.reduce(a, axis=-1, keepdims=True)
+        + np.hypot.reduce(a, axis=1, initial=1.0, keepdims=True),
+        ("away",),
+        (((2, 3),), ((3, 4),)),
+    ),
+    "ufunc_accumulate_outer": Row(
+        ("cumsum", "cumprod", "logaddexp", "mul", "sub"),
+        lambda a, b: np.add.accumulate(a, axis=1)
+        + np.multiply.accumulate(a, axis=0)
+        + np.logaddexp.accumulate(a, axis=-1)
+        + np.multiply.outer(a[0], b).sum()
+        + np.subtract.outer(b, a[:, 0]).sum(),
+        ("away", "any"),
+        (((2, 3), (4,)),),
+    ),
+    "nan_reductions": Row(
+        ("max", "min", "prod", "sum", "where", "eq", "cumsum", "cumprod", "sqrt"),
+        lambda a: _nan_stats(np.where(a > 1.2, np.nan, a)),
+        ("any",),
+        (((2, 3),), ((4, 3),)),
     ),
 }

@@ -138,6 +138,22 @@ ROWS = {
         ("any", "any", "pos"),
         (((2, 3), (3,), (3,)),),
     ),
+    "entropies": Row(
+        ("log", "gammaln", "gamma", "where"),
+        lambda a, b: sc.entr(a)
+        + sc.rel_entr(a, b)
+        + sc.kl_div(a, b)
+        + sc.rgamma(a)
+        + sc.multigammaln(a + 2.0, 3),
+        ("pos", "pos"),
+        (((2, 3), (3,)),),
+    ),
+    "chi2": Row(
+        ("xlogy", "gammaln"),
+        lambda x, df: st.chi2.logpdf(x, df + 2.0, scale=1.5) + st.chi2.pdf(x, df + 1.0),
+        ("pos", "pos"),
+        (((3,), ()),),
+    ),
 }
 
 

@@ -136,4 +136,12 @@ ROWS = {
         (((2, 3),),),
         symbolic="could not be broadcast together",
     ),
+    "diagflat_partition": Row(
+        ("embed_diagonal", "sort"),
+        lambda a: np.sum(np.diagflat(a, 1) * 2.0, axis=0)[1:].sum()
+        + np.partition(a, 1, axis=-1)[:, 1]
+        + np.argpartition(a, 1, axis=-1)[:, 1] * a[:, 0],
+        ("any",),
+        (((2, 3),),),
+    ),
 }

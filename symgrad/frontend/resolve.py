@@ -219,7 +219,9 @@ def _substitute(value, qualname: str | None = None):
     if isinstance(value, type) or not callable(value):
         return value
     if qualname is not None:
-        if qualname + "." in _prefixes(len(ops.API)):
+        if qualname + "." in _prefixes(len(ops.API)) or _scipy_distribution(value):
+            # (A distribution without entries too: its methods then name
+            # themselves as unsupported instead of failing inside SciPy.)
             return _view(value, qualname)
         if qualname.startswith("scipy.") and isinstance(
             value, (types.FunctionType, types.MethodType)
@@ -227,7 +229,18 @@ def _substitute(value, qualname: str | None = None):
             return _refusing(value, qualname)
         return value
     name = _object_name(value)
+    if name is None and _scipy_distribution(value):
+        kind = getattr(value, "name", None) or type(value).__name__.removesuffix("_gen")
+        name = "scipy.stats." + kind
     return value if name is None else _view(value, name)
+
+
+def _scipy_distribution(value) -> bool:
+    """A scipy.stats distribution object (`chi2`, `dirichlet`)."""
+    module = type(value).__module__ or ""
+    return module.startswith("scipy.stats") and (
+        hasattr(value, "logpdf") or hasattr(value, "logpmf")
+    )
 
 
 def _entry(value, qualname):
@@ -258,7 +271,28 @@ def _wrapper(original, entry):
     wrapper.__qualname__ = wrapper.__name__
     wrapper.__doc__ = getattr(original, "__doc__", None)
     wrapper.__wrapped__ = original
+    if isinstance(original, np.ufunc):
+        # np.add.reduce(x), np.multiply.outer(a, b): the ufunc's own methods,
+        # which reach Tracer.__array_ufunc__ for traced operands.
+        for attr in _UFUNC_ATTRIBUTES:
+            setattr(wrapper, attr, getattr(original, attr))
     return wrapper
+
+
+_UFUNC_ATTRIBUTES = (
+    "reduce",
+    "accumulate",
+    "outer",
+    "reduceat",
+    "at",
+    "nin",
+    "nout",
+    "nargs",
+    "identity",
+    "ntypes",
+    "types",
+    "signature",
+)
 
 
 def _refusing(original, qualname: str):

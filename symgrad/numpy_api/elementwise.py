@@ -269,3 +269,77 @@ def _ror(x1, x2):
 @implements(operators=("__rxor__",))
 def _rxor(x1, x2):
     return bitwise_xor(x2, x1)
+
+
+# ------------------------------------------------------------------ real numbers
+
+
+@implements("numpy.real")
+def real(val, /):
+    # Traced values are real: their real part is themselves, the imaginary 0.
+    return as_node(val)
+
+
+@implements("numpy.imag")
+def imag(val, /):
+    val = as_node(val)
+    return (
+        ops.mul(val, 0)
+        if val.dtype.kind == "f"
+        else ops.mul(astype(val, np.float64), 0)
+    )
+
+
+@implements("numpy.conjugate", "numpy.conj", methods=("conjugate", "conj"))
+def conjugate(x, /):
+    return as_node(x)
+
+
+@implements("numpy.angle")
+def angle(z, deg=False):
+    # The argument of a real number: pi for negatives (and -0.0), 0 otherwise,
+    # as np.arctan2(0.0, z) gives it; nan stays nan.
+    z = as_node(z)
+    z = z if z.dtype.kind == "f" else astype(z, np.float64)
+    out = ops.apply("arctan2", ops.const(0.0, dtype=z.dtype), z)
+    return ops.mul(out, 180.0 / math.pi) if deg else out
+
+
+@implements("numpy.fmax")
+def fmax(x1, x2, /):
+    # maximum, except that a NaN loses to a number.
+    a, b = as_node(x1), as_node(x2)
+    both = ops.maximum(a, b)
+    return ops.where(_ew.isnan(b), a, ops.where(_ew.isnan(a), b, both))
+
+
+@implements("numpy.fmin")
+def fmin(x1, x2, /):
+    a, b = as_node(x1), as_node(x2)
+    both = ops.minimum(a, b)
+    return ops.where(_ew.isnan(b), a, ops.where(_ew.isnan(a), b, both))
+
+
+@implements("numpy.ldexp")
+def ldexp(x1, x2, /):
+    # x * 2**n: scaling by a power of two rounds once, as ldexp does.
+    x, n = as_node(x1), as_node(x2)
+    if n.dtype.kind not in "iub":
+        fail("np.ldexp with a non-integer exponent", "Pass integer exponents")
+    x = x if x.dtype.kind == "f" else astype(x, np.float64)
+    return ops.mul(x, ops.pow(ops.const(2.0, dtype=x.dtype), astype(n, x.dtype)))
+
+
+@implements("numpy.isclose")
+def isclose(a, b, rtol=1e-05, atol=1e-08, equal_nan=False):
+    a, b = as_node(a), as_node(b)
+    a = a if a.dtype.kind == "f" else astype(a, np.float64)
+    b = b if b.dtype.kind == "f" else astype(b, np.float64)
+    # NumPy's test: |a - b| <= atol + rtol * |b|, infinities equal only to
+    # themselves, NaN equal to NaN only with equal_nan.
+    finite = ops.le(ops.abs(ops.sub(a, b)), ops.add(atol, ops.mul(rtol, ops.abs(b))))
+    same = ops.eq(a, b)
+    out = _ew.logical_or(same, _ew.logical_and(finite, ops.apply("isfinite", b)))
+    if equal_nan:
+        out = _ew.logical_or(out, _ew.logical_and(_ew.isnan(a), _ew.isnan(b)))
+    return out

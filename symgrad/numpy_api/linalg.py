@@ -352,3 +352,48 @@ def _scipy_inv(a, overwrite_a=False, check_finite=True, *, assume_a=None, lower=
 @implements("scipy.linalg.det")
 def _scipy_det(a, overwrite_a=False, check_finite=True):
     return linalg.det(_scipy_matrix(a, "det"))
+
+
+@implements("numpy.linalg.cond")
+def cond(x, p=None):
+    """The 2-norm condition number (p None, 2 or -2) from the singular
+    values, as NumPy computes it: s_max / s_min (or its inverse)."""
+    if p not in (None, 2, -2):
+        fail(f"np.linalg.cond with p={p!r}", "Use p=None (the 2-norm), 2 or -2")
+    s = linalg.svd_values(_matrix(x, "cond", square=False))
+    high = ops.reduce("max", s, (s.ndim - 1,))
+    low = ops.reduce("min", s, (s.ndim - 1,))
+    return ops.div(low, high) if p == -2 else ops.div(high, low)
+
+
+@implements("numpy.linalg.lstsq")
+def lstsq(a, b, rcond=None):
+    """`(x, residuals, rank, s)` as NumPy returns them, with x = pinv(a) @ b
+    (the minimum-norm least-squares solution NumPy's SVD solver finds; the
+    values agree to rounding). The residuals are those of a full-rank `a`
+    (the sums of squares of b - a @ x per column when m > n, else empty):
+    a rank known only when the code runs cannot choose a shape."""
+    unsupported("numpy.linalg.lstsq", rcond=rcond)
+    a = _matrix(a, "lstsq", square=False)
+    if a.ndim != 2:
+        fail("np.linalg.lstsq of a stack of matrices", "Pass one matrix")
+    b = _float(b)
+    if b.ndim not in (1, 2) or b.shape[0] != a.shape[0]:
+        fail(
+            f"np.linalg.lstsq: b of shape {b.shape} for a of shape {a.shape}",
+            "b needs as many rows as a",
+        )
+    x = ops.matmul(linalg.pinv(a), b)
+    m, n = a.shape
+    if isinstance(m, int) and isinstance(n, int) and m > n:
+        r = ops.sub(b, ops.matmul(a, x))
+        residuals = ops.reduce("sum", ops.mul(r, r), (0,))
+        if residuals.ndim == 0:
+            residuals = reshape(residuals, (1,))
+    else:
+        residuals = ops.const(np.zeros((0,)))
+    s = linalg.svd_values(a)
+    high = ops.reduce("max", s, (0,))
+    cutoff = ops.mul(high, np.finfo(np.float64).eps * max(m, n))
+    rank = ops.reduce("sum", astype(ops.gt(s, cutoff), np.int64), (0,))
+    return x, residuals, rank, s

@@ -1,6 +1,7 @@
 """NumPy reductions (functions and methods): sum, mean, max, min, prod, var,
 std, average, ptp, cumsum, cumprod, argmax, argmin, any, all,
-count_nonzero, nansum, nanmean."""
+count_nonzero, and the NaN-ignoring nansum, nanmean, nanprod, nanmax,
+nanmin, nancumsum, nancumprod, nanvar, nanstd."""
 
 from __future__ import annotations
 
@@ -337,3 +338,96 @@ def nanmean(a, axis=None, dtype=None, out=None, keepdims=False, *, where=None):
     count = ops.reduce("sum", keep, axes_, bool(keepdims))
     # All nan: 0 / 0 is nan, as NumPy's value (without its warning).
     return ops.div(total, count)
+
+
+def _nan_filled(a, fill):
+    """`a` with its NaNs replaced by `fill` (floats only; others as they are)."""
+    a = as_node(a)
+    return ops.where(_not_nan(a), a, fill) if a.dtype.kind == "f" else a
+
+
+@implements("numpy.nanprod")
+def nanprod(
+    a, axis=None, dtype=None, out=None, keepdims=False, initial=None, where=None
+):
+    unsupported("numpy.nanprod", out=out, initial=initial, where=where)
+    a = as_node(a)
+    if dtype is not None:
+        a = astype(a, dtype)
+    return ops.reduce("prod", _nan_filled(a, 1), axes(axis, a.ndim), bool(keepdims))
+
+
+def _nan_extreme(op: str, fill: float, qualname: str):
+    def reduction(a, axis=None, out=None, keepdims=False, initial=None, where=None):
+        unsupported(qualname, out=out, initial=initial, where=where)
+        a = as_node(a)
+        axes_ = axes(axis, a.ndim)
+        out_ = ops.reduce(op, _nan_filled(a, fill), axes_, bool(keepdims))
+        if a.dtype.kind != "f":
+            return out_
+        # A slice of NaNs only is NaN (NumPy warns; the value is the same).
+        seen = ops.reduce("max", _not_nan(a), axes_, bool(keepdims))
+        return ops.where(seen, out_, np.nan)
+
+    reduction.__name__ = qualname.rpartition(".")[2]
+    return reduction
+
+
+implements("numpy.nanmax")(_nan_extreme("max", -np.inf, "numpy.nanmax"))
+implements("numpy.nanmin")(_nan_extreme("min", np.inf, "numpy.nanmin"))
+
+
+def _nan_scan(qualname: str, fill: int, scan):
+    def nan_scan(a, axis=None, dtype=None, out=None):
+        return scan(_nan_filled(a, fill), axis, dtype, out)
+
+    nan_scan.__name__ = qualname.rpartition(".")[2]
+    return nan_scan
+
+
+implements("numpy.nancumsum")(
+    _nan_scan("numpy.nancumsum", 0, _scan(cumsum, "numpy.nancumsum"))
+)
+implements("numpy.nancumprod")(
+    _nan_scan("numpy.nancumprod", 1, _scan(cumprod, "numpy.nancumprod"))
+)
+
+
+def _nan_moment(root: bool, qualname: str):
+    def moment(
+        a,
+        axis=None,
+        dtype=None,
+        out=None,
+        ddof=0,
+        keepdims=False,
+        *,
+        where=None,
+        mean=None,
+        correction=None,
+    ):
+        unsupported(qualname, out=out, where=where, mean=mean)
+        a = as_node(a)
+        if dtype is not None:
+            a = astype(a, dtype)
+        a = _as_float(a)
+        ddof = _ddof(ddof, correction)
+        axes_ = axes(axis, a.ndim)
+        # NumPy's steps: the mean of the numbers, squared deviations with the
+        # NaNs as 0, their sum over count - ddof (nan where that is <= 0).
+        keep = _not_nan(a)
+        count = ops.reduce("sum", keep, axes_, True)
+        center = ops.div(ops.reduce("sum", ops.where(keep, a, 0), axes_, True), count)
+        deviation = ops.where(keep, ops.sub(a, center), 0)
+        total = ops.reduce("sum", ops.mul(deviation, deviation), axes_, bool(keepdims))
+        n = ops.reduce("sum", keep, axes_, bool(keepdims))
+        left = ops.sub(n, ddof)
+        value = ops.where(ops.gt(left, 0), ops.div(total, left), np.nan)
+        return ops.sqrt(value) if root else value
+
+    moment.__name__ = qualname.rpartition(".")[2]
+    return moment
+
+
+implements("numpy.nanvar")(_nan_moment(False, "numpy.nanvar"))
+implements("numpy.nanstd")(_nan_moment(True, "numpy.nanstd"))

@@ -9,8 +9,13 @@ that answer to their SciPy names directly. Nothing here imports SciPy.
 
 from __future__ import annotations
 
+import math
+
+import numpy as np
+
 from symgrad import ops
 from symgrad.numpy_api.args import as_node, axes, is_node, static_int
+from symgrad.ops import elementwise as _ew
 from symgrad.ops.core import broadcast_shapes, implements
 from symgrad.ops.special import logsumexp as _logsumexp
 from symgrad.ops.special import polygamma as _polygamma
@@ -81,3 +86,63 @@ def betaln(a, b):
     a, b = as_node(a), as_node(b)
     total = ops.add(ops.apply("gammaln", a), ops.apply("gammaln", b))
     return ops.sub(total, ops.apply("gammaln", ops.add(a, b)))
+
+
+@implements("scipy.special.rgamma")
+def rgamma(z):
+    """1 / gamma(z): 0 at the poles (gamma is inf there)."""
+    return ops.div(1.0, ops.apply("gamma", as_node(z)))
+
+
+@implements("scipy.special.multigammaln")
+def multigammaln(a, d):
+    """log of the multivariate gamma function: SciPy's sum,
+    d(d-1)/4 log(pi) + sum over j < d of gammaln(a - j/2)."""
+    d = static_int(d, "the dimension d of multigammaln")
+    if d < 1:
+        fail(f"multigammaln with d = {d}", "d must be a positive int")
+    a = as_node(a)
+    total = ops.mul(d * (d - 1) * 0.25, math.log(math.pi))
+    terms = ops.reduce(
+        "sum",
+        ops.apply(
+            "gammaln",
+            ops.sub(ops.reshape(a, a.shape + (1,)), ops.const(np.arange(d) / 2.0)),
+        ),
+        (a.ndim,),
+    )
+    return ops.add(total, terms)
+
+
+def _zero_at_zero(x, y, value):
+    """SciPy's convention for x log(x/y) terms: `value` where x > 0 and
+    y > 0, 0 where x == 0 and y >= 0, inf elsewhere (nan stays nan)."""
+    positive = _ew.logical_and(ops.gt(x, 0), ops.gt(y, 0))
+    zero = _ew.logical_and(ops.eq(x, 0), ops.ge(y, 0))
+    nan = _ew.logical_or(_ew.isnan(x), _ew.isnan(y))
+    out = ops.where(positive, value, ops.where(zero, 0.0, np.inf))
+    return ops.where(nan, np.nan, out)
+
+
+@implements("scipy.special.rel_entr")
+def rel_entr(x, y):
+    x, y = as_node(x), as_node(y)
+    return _zero_at_zero(x, y, ops.mul(x, ops.log(ops.div(x, y))))
+
+
+@implements("scipy.special.kl_div")
+def kl_div(x, y):
+    x, y = as_node(x), as_node(y)
+    value = ops.add(ops.sub(ops.mul(x, ops.log(ops.div(x, y))), x), y)
+    out = _zero_at_zero(x, y, value)
+    # kl_div is y (not 0) where x == 0 and y >= 0.
+    return ops.where(_ew.logical_and(ops.eq(x, 0), ops.ge(y, 0)), y, out)
+
+
+@implements("scipy.special.entr")
+def entr(x):
+    """-x log x for x > 0, 0 at 0, -inf below."""
+    x = as_node(x)
+    value = ops.neg(ops.mul(x, ops.log(x)))
+    out = ops.where(ops.gt(x, 0), value, ops.where(ops.eq(x, 0), 0.0, -np.inf))
+    return ops.where(_ew.isnan(x), np.nan, out)

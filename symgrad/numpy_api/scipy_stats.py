@@ -7,7 +7,7 @@ standardized variable, minus log(scale)), written with the same primitives
 in the same order, so values agree with SciPy to rounding:
 - norm: logpdf, pdf, cdf, logcdf, sf, logsf (loc, scale);
 - t: logpdf, pdf (df, loc, scale); gamma: logpdf, pdf (a, loc, scale);
-  beta: logpdf, pdf (a, b, loc, scale);
+  beta: logpdf, pdf (a, b, loc, scale); chi2: logpdf, pdf (df, loc, scale);
 - poisson: logpmf, pmf (mu, loc); bernoulli: logpmf, pmf, cdf (p, loc);
 - multivariate_normal: logpdf, pdf (mean, cov) with cov a number, a 1-d
   diagonal or a constant matrix (a traced matrix needs np.linalg.solve and
@@ -176,6 +176,26 @@ def beta_logpdf(x, a, b, loc=0, scale=1):
 def beta_pdf(x, a, b, loc=0, scale=1):
     z = _standardize(x, loc, scale)
     return _over_scale(ops.exp(_beta_logpdf(z, a, b)), scale)
+
+
+def _chi2_logpdf(z, df):
+    # SciPy: xlogy(df/2 - 1, x) - x/2 - gammaln(df/2) - log(2)*df/2.
+    half = ops.div(as_node(df), 2.0)
+    value = ops.sub(_xlogy(ops.sub(half, 1.0), z), ops.div(z, 2.0))
+    value = ops.sub(
+        ops.sub(value, _gammaln(half)), ops.div(ops.mul(math.log(2), df), 2.0)
+    )
+    return _within(value, ops.ge(z, 0.0), -math.inf)
+
+
+@implements("scipy.stats.chi2.logpdf")
+def chi2_logpdf(x, df, loc=0, scale=1):
+    return _minus_log_scale(_chi2_logpdf(_standardize(x, loc, scale), df), scale)
+
+
+@implements("scipy.stats.chi2.pdf")
+def chi2_pdf(x, df, loc=0, scale=1):
+    return _over_scale(ops.exp(_chi2_logpdf(_standardize(x, loc, scale), df)), scale)
 
 
 # ------------------------------------------------------------------ discrete

@@ -267,3 +267,18 @@ def quantile(
         fail("np.quantile: quantiles must be in the range [0, 1]", "Check q")
     args = (axis, out, method, keepdims, weights, interpolation)
     return _quantiles("np.quantile", a, q, *args)
+
+
+@implements("numpy.partition", methods=("partition",))
+def partition(a, kth, axis=-1, kind="introselect", order=None):
+    """A sorted array is a partition for every kth: the k-th entry in place,
+    smaller ones before it and larger ones after (in NumPy's own order they
+    may stand otherwise; only their sets are defined)."""
+    _check_kind("np.partition", None, order)
+    return sort(a, axis=axis)
+
+
+@implements("numpy.argpartition", methods=("argpartition",))
+def argpartition(a, kth, axis=-1, kind="introselect", order=None):
+    _check_kind("np.argpartition", None, order)
+    return argsort(a, axis=axis)

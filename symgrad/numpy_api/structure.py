@@ -809,3 +809,8 @@ def select(condlist, choicelist, default=0):
     if out.shape != shape:
         out = ops.broadcast_to(out, shape)
     return out if out.dtype == dtype else astype(out, dtype)
+
+
+@implements("numpy.diagflat")
+def diagflat(v, k=0):
+    return diag(reshape(as_node(v), (-1,)), k)

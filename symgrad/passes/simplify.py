@@ -354,16 +354,6 @@ def _fast_mul(node, a, b):
     return _same(node, ops.mul(ops.const(c.value * inner.value, dtype=node.dtype), y))
 
 
-def _fast_where(node, c, a, b):
-    # where(mask, g, 0) -> g * mask: one pass instead of a select (inf or NaN
-    # in g where the mask is false gives NaN instead of 0).
-    if b.op == "broadcast_to":
-        b = b.inputs[0]
-    if c.dtype.kind == "b" and a.dtype.kind == "f" and _zero(b, False):
-        return _same(node, ops.mul(a, c))
-    return None
-
-
 def _fast_transpose(node, a):
     # (h.T @ g).T -> g.T @ h: the same sums, but BLAS may order them apart.
     if node.ndim == 2 and a.op == "matmul" and a.inputs[0].op == "transpose":
@@ -452,7 +442,6 @@ def _fast_sum_of_terms(node, a, b):
 _FAST_RULES = {
     "add": _fast_sum_of_terms,
     "mul": _fast_mul,
-    "where": _fast_where,
     "transpose": _fast_transpose,
     "sum": _fast_sum,
 }
@@ -462,8 +451,8 @@ def fast_rule(node):
     """Rewrites that may change results. Off by default (`optimize="fast"`).
 
     Two kinds: algebra that is wrong for inf, NaN or signed zeros (`0*x -> 0`,
-    `x/x -> 1`, `x - x -> 0`, `x + 0 -> x`, `log(exp(x)) -> x`, a masked
-    gradient as a product), and reassociation that rounds differently
+    `x/x -> 1`, `x - x -> 0`, `x + 0 -> x`, `log(exp(x)) -> x`), and
+    reassociation that rounds differently
     (`c1*x + c2*x -> (c1+c2)*x`, constants folded across products, a sum of
     products as a dot product, `(h.T @ g).T -> g.T @ h`, sums of per-use
     weight gradients `A_i.T @ B_i` or bias gradients `B_i.sum(axis=0)` as one

@@ -1,0 +1,225 @@
+"""NumPy's numerical helpers: linspace, polyval, trapezoid, interp, cov,
+corrcoef, meshgrid.
+
+Contract: NumPy signatures on graph nodes, each written with NumPy's own
+steps (the same operations in the same order, so values agree to the bit
+where NumPy's code has no data-dependent branch):
+- `linspace(start, stop, num)`: `arange(num) * step + start`, the last entry
+  set to `stop` (NumPy's branch for a step that underflows to 0 is not
+  taken); `num` must be a Python int.
+- `polyval(p, x)`: Horner's rule from zeros, as NumPy writes it.
+- `trapezoid(y, x=None, dx=1.0, axis=-1)` (and `trapz` where NumPy has it).
+- `interp(x, xp, fp, left, right)`: the segment of each `x` from counting
+  the knots at or below it (non-differentiable comparisons), then NumPy's
+  `slope * (x - xp[j]) + fp[j]`, its fallbacks for nan, and its ends.
+  `period` is not supported.
+- `cov(m, y, rowvar, bias, ddof)` (no weights) and `corrcoef(x, y, rowvar)`.
+- `meshgrid(*xi, indexing, sparse)`: broadcast copies of the vectors.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from symgrad import ops
+from symgrad.numpy_api.args import as_node, one_axis, static_int, unsupported
+from symgrad.numpy_api.elementwise import astype
+from symgrad.numpy_api.indexing import getitem
+from symgrad.numpy_api.shapes import broadcast_arrays, reshape
+from symgrad.ops import elementwise as _ew
+from symgrad.ops import structure as prim
+from symgrad.ops.core import implements
+from symgrad.source import fail
+
+
+def _float(x):
+    x = as_node(x)
+    return x if x.dtype.kind == "f" else astype(x, np.float64)
+
+
+@implements("numpy.linspace")
+def linspace(
+    start,
+    stop,
+    num=50,
+    endpoint=True,
+    retstep=False,
+    dtype=None,
+    axis=0,
+    *,
+    device=None,
+):
+    num = static_int(num, "num")
+    if num < 0:
+        fail(f"Number of samples, {num}, must be non-negative", "Pass num >= 0")
+    start, stop = _float(start), _float(stop)
+    div = (num - 1) if endpoint else num
+    delta = ops.sub(stop, start)
+    shape = (num,) + (1,) * delta.ndim
+    y = ops.const(np.arange(num, dtype=delta.dtype).reshape(shape))
+    step = ops.div(delta, float(div)) if div > 0 else ops.mul(delta, np.nan)
+    y = ops.add(ops.mul(y, step) if div > 0 else ops.mul(y, delta), start)
+    if endpoint and num > 1:
+        last = reshape(ops.broadcast_to(stop, y.shape[1:]), (1,) + y.shape[1:])
+        y = prim.concatenate([prim.slice_axis(y, 0, None, -1), last], 0)
+    if axis != 0:
+        y = ops.transpose(y, _move_first(y.ndim, one_axis(axis, y.ndim)))
+    if dtype is not None:
+        y = astype(y, dtype)
+    return (y, step) if retstep else y
+
+
+def _move_first(ndim, axis):
+    order = list(range(1, ndim))
+    order.insert(axis, 0)
+    return tuple(order)
+
+
+@implements("numpy.polyval")
+def polyval(p, x):
+    p, x = as_node(p), as_node(x)
+    if p.ndim != 1:
+        fail("np.polyval with a coefficient array that is not 1-D", "Pass a vector")
+    y = ops.const(0, dtype=x.dtype)  # np.zeros_like(x)
+    if x.shape:
+        y = ops.broadcast_to(y, x.shape)
+    for i in range(p.shape[0]):
+        y = ops.add(ops.mul(y, x), getitem(p, i))
+    return y
+
+
+def _trapezoid(y, x=None, dx=1.0, axis=-1):
+    y = as_node(y)
+    axis = one_axis(axis, y.ndim)
+    if x is None:
+        d = as_node(dx)
+    else:
+        x = as_node(x)
+        if x.ndim == 1:
+            d = ops.sub(prim.slice_axis(x, 0, 1), prim.slice_axis(x, 0, None, -1))
+            shape = [1] * y.ndim
+            shape[axis] = d.shape[0]
+            d = reshape(d, tuple(shape))
+        else:
+            d = ops.sub(prim.slice_axis(x, axis, 1), prim.slice_axis(x, axis, None, -1))
+    pair = ops.add(prim.slice_axis(y, axis, 1), prim.slice_axis(y, axis, None, -1))
+    return ops.reduce("sum", ops.div(ops.mul(d, pair), 2.0), (axis,))
+
+
+implements("numpy.trapezoid")(_trapezoid)
+if hasattr(np, "trapz"):
+    implements("numpy.trapz")(_trapezoid)
+
+
+@implements("numpy.interp")
+def interp(x, xp, fp, left=None, right=None, period=None):
+    unsupported("numpy.interp", period=period)
+    x, xp, fp = _float(x), _float(xp), _float(fp)
+    if xp.ndim != 1 or fp.ndim != 1 or xp.shape[0] != fp.shape[0]:
+        fail("np.interp needs 1-D xp and fp of the same length", "Pass two vectors")
+    k = static_int(xp.shape[0], "the number of points of np.interp")
+    if k == 0:
+        fail("np.interp with no points", "Pass at least one point")
+    first, last = getitem(xp, 0), getitem(xp, k - 1)
+    f_first, f_last = getitem(fp, 0), getitem(fp, k - 1)
+    left = f_first if left is None else _float(left)
+    right = f_last if right is None else _float(right)
+    if k == 1:
+        inner = f_first
+    else:
+        # j: the last knot at or below x (0 below the first, k - 2 at the last).
+        below = ops.le(xp, reshape(x, x.shape + (1,)))
+        count = ops.reduce("sum", astype(below, np.int64), (x.ndim,))
+        j = ops.minimum(ops.maximum(ops.sub(count, 1), 0), k - 2)
+        j1 = ops.add(j, 1)
+        xj, xj1 = getitem(xp, j), getitem(xp, j1)
+        fj, fj1 = getitem(fp, j), getitem(fp, j1)
+        slope = ops.div(ops.sub(fj1, fj), ops.sub(xj1, xj))
+        inner = ops.add(ops.mul(slope, ops.sub(x, xj)), fj)
+        # NumPy's fallbacks: from the other end when that gave nan, and the
+        # constant value of a flat segment.
+        other = ops.add(ops.mul(slope, ops.sub(x, xj1)), fj1)
+        inner = ops.where(_ew.isnan(inner), other, inner)
+        flat = _ew.logical_and(_ew.isnan(inner), ops.eq(fj, fj1))
+        inner = ops.where(flat, fj, inner)
+    out = ops.where(ops.eq(x, last), f_last, inner)
+    out = ops.where(ops.gt(x, last), right, out)
+    return ops.where(ops.lt(x, first), left, out)
+
+
+def _rows(m, rowvar):
+    x = _float(m)
+    if x.ndim > 2:
+        fail("np.cov of an array with more than 2 dimensions", "Pass 1-D or 2-D data")
+    if x.ndim < 2:
+        x = reshape(x, (1,) + x.shape)
+    if not rowvar and x.shape[0] != 1:
+        x = ops.transpose(x, (1, 0))
+    return x
+
+
+@implements("numpy.cov")
+def cov(
+    m,
+    y=None,
+    rowvar=True,
+    bias=False,
+    ddof=None,
+    fweights=None,
+    aweights=None,
+    *,
+    dtype=None,
+):
+    unsupported("numpy.cov", fweights=fweights, aweights=aweights)
+    x = _rows(m, rowvar)
+    if y is not None:
+        x = prim.concatenate([x, _rows(y, rowvar)], 0)
+    if dtype is not None:
+        x = astype(x, dtype)
+    ddof = (0 if bias else 1) if ddof is None else static_int(ddof, "ddof")
+    # NumPy's steps: the mean of each row, the centered rows, X @ X.T, times
+    # 1 / (n - ddof) (inf when that is not positive).
+    center = reshape(ops.reduce("mean", x, (1,)), (x.shape[0], 1))
+    xc = ops.sub(x, center)
+    c = ops.matmul(xc, ops.transpose(xc, (1, 0)))
+    n = x.shape[1]
+    if isinstance(n, int):
+        fact = max(n - ddof, 0)
+        scale = np.true_divide(1, float(fact)) if fact else np.inf
+    else:  # a symbolic number of observations: 1 / (n - ddof) when it runs
+        fact = astype(ops.sub(ops.dim_node(n), ddof), np.float64)
+        scale = ops.where(ops.gt(fact, 0), ops.div(1.0, fact), np.inf)
+    c = ops.mul(c, scale)
+    # (squeeze: a symbolic size counts as more than 1)
+    return reshape(c, tuple(d for d in c.shape if not isinstance(d, int) or d != 1))
+
+
+@implements("numpy.corrcoef")
+def corrcoef(x, y=None, rowvar=True, *, dtype=None):
+    c = cov(x, y, rowvar, dtype=dtype)
+    if c.ndim == 0:
+        return ops.div(c, c)
+    d = prim.diagonal(c, 0, 0, 1)
+    stddev = ops.sqrt(d)
+    c = ops.div(c, reshape(stddev, (stddev.shape[0], 1)))
+    c = ops.div(c, reshape(stddev, (1, stddev.shape[0])))
+    return ops.minimum(ops.maximum(c, -1.0), 1.0)
+
+
+@implements("numpy.meshgrid")
+def meshgrid(*xi, copy=True, sparse=False, indexing="xy"):
+    if indexing not in ("xy", "ij"):
+        fail("Valid values for `indexing` are 'xy' and 'ij'.", "Use one of them")
+    ndim = len(xi)
+    out = []
+    for i, x in enumerate(xi):
+        x = reshape(as_node(x), (-1,))
+        shape = [1] * ndim
+        shape[i] = x.shape[0]
+        out.append(x if ndim == 1 else reshape(x, tuple(shape)))
+    if indexing == "xy" and ndim > 1:
+        out[0] = reshape(out[0], (1, -1) + (1,) * (ndim - 2))
+        out[1] = reshape(out[1], (-1, 1) + (1,) * (ndim - 2))
+    if not sparse:
+        out = list(broadcast_arrays(*out))
+    return tuple(out)
