@@ -154,6 +154,20 @@ ROWS = {
         ("pos", "pos"),
         (((3,), ()),),
     ),
+    "bessel_erfinv": Row(
+        ("erfinv", "erfcinv", "i0", "i1", "i0e", "i1e", "j0", "j1", "y0", "y1"),
+        lambda a: sc.erfinv(a * 0.4)
+        + sc.erfcinv(a * 0.4 + 1.0)
+        + sc.i0(a) * sc.i1(a)
+        + sc.i0e(a)
+        + sc.i1e(a)
+        + sc.j0(a) * sc.j1(a)
+        + sc.y0(a + 2.5)
+        + sc.y1(a + 2.5),
+        ("unit",),
+        (((),), ((2, 3),)),
+        targets=("numpy",),
+    ),
 }
 
 

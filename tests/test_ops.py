@@ -29,6 +29,8 @@ def _draw(domain, shape, rng):
         x = rng.uniform(0.5, 2.0, size=shape)
     elif domain == "away":
         x = np.sign(x + 1e-9) * rng.uniform(0.5, 2.0, size=shape)
+    elif domain == "unit":
+        x = rng.uniform(-0.9, 0.9, size=shape)
     return float(x) if shape == () else x
 
 

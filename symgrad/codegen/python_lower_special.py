@@ -1,5 +1,7 @@
 """Pure-Python lowerings of the special-function primitives that are not
-elementwise: `scipy.special.logsumexp` (with or without weights `b`).
+elementwise: `scipy.special.logsumexp` (with or without weights `b`), and
+the refusal, naming the function, of those only SciPy computes (erfinv,
+erfcinv and the Bessel functions i0, i1, i0e, i1e, j0, j1, y0, y1).
 
 Contract: as every `python_lower_<area>` module: `@lowering` functions that
 return the lines computing a node, declaring the helpers they call (which
@@ -8,8 +10,12 @@ live in `python_helpers_special.py`).
 
 from __future__ import annotations
 
+import os
+
 from symgrad import dims
 from symgrad.codegen.python_target import lowering, size_src
+from symgrad.errors import SymgradError
+from symgrad.ops.special import NUMPY_ONLY
 
 
 def _lse_helpers(node) -> tuple:
@@ -47,3 +53,15 @@ def _logsumexp(node, out, args) -> list:
         expr = f"{call}({values})"
         return [f"{out} = [{expr}]" if node.shape else f"{out} = {expr}"]
     return [f"{out} = _reduce({call}, {values}, {full}, {tuple(axes)})"]
+
+
+def _numpy_only(node, out, args) -> list:
+    loc = node.loc
+    where = f" (used at {os.path.basename(loc.file)}:{loc.line})" if loc else ""
+    raise SymgradError(
+        f"scipy.special.{node.op}{where} is not supported by the pure-Python "
+        'target (it needs SciPy\'s implementation). Compile with target="numpy".'
+    )
+
+
+lowering(*NUMPY_ONLY)(_numpy_only)

@@ -342,3 +342,64 @@ register(
         flags=frozenset(("reduction", "expensive")),
     )
 )
+
+
+# ------------------------------------------------------------------ NumPy target only
+# Inverse error functions and Bessel functions: SciPy computes them; the
+# pure-Python target refuses them by name (codegen/python_lower_special.py).
+
+_SQRT_PI_OVER_2 = math.sqrt(math.pi) / 2.0
+
+
+def _f(name):
+    return lambda *xs: apply(name, *xs)
+
+
+_i0, _i1, _i0e, _i1e, _j0, _j1, _y0, _y1 = (
+    _f(n) for n in ("i0", "i1", "i0e", "i1e", "j0", "j1", "y0", "y1")
+)
+
+
+def _over_x_at_zero(a, f_of_a, at_zero):
+    """f(a) / a, with its limit `at_zero` where a == 0 (no 0/0)."""
+    return where(eq(a, 0.0), at_zero, div(f_of_a, a))
+
+
+def _sign(a):
+    return apply("sign", a)
+
+
+NUMPY_ONLY = {
+    # name: (vjp of one operand, the SciPy name users call)
+    "erfinv": lambda g, out, a: (mul(g, mul(_SQRT_PI_OVER_2, exp(mul(out, out)))),),
+    "erfcinv": lambda g, out, a: (
+        neg(mul(g, mul(_SQRT_PI_OVER_2, exp(mul(out, out))))),
+    ),
+    "i0": lambda g, out, a: (mul(g, _i1(a)),),
+    # i1' = i0 - i1 / x (1/2 at 0)
+    "i1": lambda g, out, a: (mul(g, sub(_i0(a), _over_x_at_zero(a, out, 0.5))),),
+    # i0e = exp(-|x|) i0: i0e' = i1e - sign(x) i0e
+    "i0e": lambda g, out, a: (mul(g, sub(_i1e(a), mul(_sign(a), out))),),
+    # i1e' = i0e - i1e (sign(x) + 1/x) (1/2 at 0)
+    "i1e": lambda g, out, a: (
+        mul(
+            g,
+            sub(sub(_i0e(a), mul(_sign(a), out)), _over_x_at_zero(a, out, 0.5)),
+        ),
+    ),
+    "j0": lambda g, out, a: (neg(mul(g, _j1(a))),),
+    # j1' = j0 - j1 / x (1/2 at 0)
+    "j1": lambda g, out, a: (mul(g, sub(_j0(a), _over_x_at_zero(a, out, 0.5))),),
+    "y0": lambda g, out, a: (neg(mul(g, _y1(a))),),
+    "y1": lambda g, out, a: (mul(g, sub(_y0(a), div(out, a))),),
+}
+
+for _name, _vjp in NUMPY_ONLY.items():
+    _special(
+        _name,
+        1,
+        eval=_scipy_eval(_name),
+        vjp=_vjp,
+        python=None,
+        answers=(f"scipy.special.{_name}",),
+    )
