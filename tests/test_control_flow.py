@@ -193,3 +193,24 @@ def _recursive(x, n):
 def test_a_function_calling_itself_by_name(n):
     (want,) = numeric_grad(lambda x: _recursive(x, n), (0.5,), (0,))
     assert_close(symgrad.grad(_recursive)(0.5, n), want, rtol=1e-6)
+
+
+def _newton_sqrt(a):
+    x = a
+    while True:
+        nx = 0.5 * (x + a / x)
+        if abs(nx - x) < 1e-12:
+            return nx
+        x = nx
+
+
+@pytest.mark.parametrize("target", ["numpy", "python"])
+def test_while_true_that_returns_from_inside(target):
+    """`while True:` with a return inside (and no break) ends only by
+    returning: no 'reaches its end' error, and its derivatives are
+    d sqrt(a) / da = 1 / (2 sqrt(a)) and -1 / (4 a^1.5)."""
+    grad = symgrad.grad(_newton_sqrt, target=target)
+    for a in (0.3, 2.0, 9.0):
+        assert_close(grad(a), 0.5 / np.sqrt(a), rtol=1e-12)
+        second = symgrad.grad(symgrad.grad(_newton_sqrt), target=target)(a)
+        assert_close(second, -0.25 * a**-1.5, rtol=1e-9)

@@ -413,6 +413,12 @@ def _loop_jumps(stmts, kind) -> bool:
     return False
 
 
+def _forever(loop) -> bool:
+    """A `while` loop whose test is a true constant (`while True:`)."""
+    test = getattr(loop, "test", None)
+    return isinstance(test, ast.Constant) and bool(test.value)
+
+
 def _has_unsafe_lazy(expr) -> bool:
     """Expressions that cannot move into a lambda (they bind or suspend)."""
     return any(
@@ -543,6 +549,10 @@ class _Jumps:
         before = [_locate(_assign(brk, _const(False)), s)] if brk else []
         after = []
         out_may = may & {RET_FLAG}
+        if RET_FLAG in may and not brk and _forever(s):
+            # `while True:` without a break ends only by returning: after
+            # it the function has returned, whatever the traced values.
+            after = [_locate(_assign(RET_FLAG, _const(True)), s)]
         if s.orelse:
             orelse, mo = self.block(s.orelse, outer)
             if brk:
