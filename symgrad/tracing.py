@@ -39,7 +39,7 @@ from symgrad.errors import (
     TraceError,
 )
 from symgrad.numpy_api.args import display
-from symgrad.pytree import flatten
+from symgrad.pytree import flatten, unflatten
 from symgrad.source import Recorder, fail, name_statements, where_str
 
 _recorder: contextvars.ContextVar[Recorder | None] = contextvars.ContextVar(
@@ -549,14 +549,53 @@ def trace(fun, args):
     """
     recorder = _recorder.get() or Recorder()
     token = _recorder.set(recorder)
+    checks_token = _checks.set([])
     try:
         out = fun(*args)
+        out = _attach_checks(out, _checks.get())
     finally:
+        _checks.reset(checks_token)
         _recorder.reset(token)
         recorder.frames.clear()
     leaves, _, _ = flatten(out)
     nodes = [x.node for x in leaves if isinstance(x, Tracer)]
     name_statements(ir.toposort(nodes))
+    return out
+
+
+# The checks (`raise` / `assert` on traced conditions) of the function being
+# traced: (failed node, exception name, message, loc), in program order.
+_checks: contextvars.ContextVar[list | None] = contextvars.ContextVar(
+    "symgrad_checks", default=None
+)
+
+
+def add_check(failed: ir.Node, exception: str, message: str) -> bool:
+    """Record a check for the function being traced (False: none is)."""
+    checks = _checks.get()
+    if checks is None:
+        return False
+    recorder = _recorder.get()
+    checks.append((failed, exception, message, recorder.loc() if recorder else None))
+    return True
+
+
+def _attach_checks(out, checks):
+    """`out` with the checks attached to its first traced leaf (so they run
+    before the function's value is returned)."""
+    if not checks:
+        return out
+    from symgrad.ops.checks import check
+
+    leaves, _, treedef = flatten(out)
+    for i, leaf in enumerate(leaves):
+        if isinstance(leaf, Tracer):
+            node = leaf.node
+            for failed, exception, message, loc in checks:
+                with ir.annotate(loc):
+                    node = check(node, failed, exception, message)
+            leaves[i] = Tracer(node)
+            return unflatten(treedef, leaves)
     return out
 
 

@@ -6,7 +6,17 @@ import numpy as np
 import symgrad
 from tests.op_rows import BINARY, MATRIX, UNARY, Row
 
+
+def _checked(a):
+    # A user's raise and assert on traced conditions: `check` nodes.
+    if np.any(a > 1e6):
+        raise ValueError("too large")
+    assert np.all(a > -1e6), "too small"
+    return np.sin(a) * 2.0
+
+
 ROWS = {
+    "check": Row(("check",), _checked, ("any",), (((),), ((2, 3),))),
     "add": Row(("add",), lambda a, b: a + b, ("any", "any"), BINARY),
     "sub": Row(("sub",), lambda a, b: a - b, ("any", "any"), BINARY),
     "mul": Row(("mul",), lambda a, b: a * b, ("any", "any"), BINARY),

@@ -619,7 +619,7 @@ class _Function:
         if self.generator:
             fdef.body = _Generator(self).block(fdef.body)
             return fdef
-        body = _lift_returns(fdef.body)
+        body = _lift_returns(self.guards(fdef.body))
         tail = _tail_only(body)
         jumps = _Jumps(self.counter, ret=not tail)
         body, _ = jumps.block(body, None)
@@ -639,6 +639,50 @@ class _Function:
         defined |= self.globals | self.nonlocals
         fdef.body = self.block(body, defined, tail=tail) or [ast.Pass()]
         return fdef
+
+    def guards(self, stmts) -> list:
+        """`if test: raise E(...)` (nothing else in the if) as a call of the
+        runtime's `raise_if`, in every block: on a traced test the generated
+        code keeps the check. `assert` statements become `assert_` calls."""
+        out = []
+        for s in stmts:
+            if (
+                isinstance(s, ast.If)
+                and not s.orelse
+                and len(s.body) == 1
+                and isinstance(s.body[0], ast.Raise)
+                and s.body[0].exc is not None
+                and s.body[0].cause is None
+                and not _has_unsafe_lazy(s.test)
+                and not _has_unsafe_lazy(s.body[0].exc)
+            ):
+                call = _rt_call(
+                    "raise_if", s.test, _lambda(s.body[0].exc), _const(self.site(s))
+                )
+                out.append(_locate(ast.Expr(call), s))
+                continue
+            if isinstance(s, ast.Assert) and not _has_unsafe_lazy(s.test):
+                message = s.msg if s.msg is not None else _const(None)
+                if _has_unsafe_lazy(message):
+                    out.append(s)
+                    continue
+                call = _rt_call(
+                    "assert_", s.test, _lambda(message), _const(self.site(s))
+                )
+                out.append(_locate(ast.Expr(call), s))
+                continue
+            if isinstance(s, _SCOPES):
+                out.append(s)  # converted as its own function, if at all
+                continue
+            for field in ("body", "orelse", "finalbody"):
+                block = getattr(s, field, None)
+                if isinstance(block, list) and block and isinstance(block[0], ast.stmt):
+                    setattr(s, field, self.guards(block))
+            if isinstance(s, ast.Try):
+                for h in s.handlers:
+                    h.body = self.guards(h.body)
+            out.append(s)
+        return out
 
     # --- statements --------------------------------------------------------
 

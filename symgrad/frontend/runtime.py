@@ -171,6 +171,64 @@ def result(returned, value):
     )
 
 
+# ------------------------------------------------------------------ checks
+
+
+def raise_if(test, make, site):
+    """`if test: raise make()`, where `test` may be traced: then the generated
+    code keeps the check (see `symgrad.ops.checks`)."""
+    if not is_traced(test):
+        if truth(test):
+            raise make()
+        return
+    _traced_check(staging.predicate(test), make, site)
+
+
+def assert_(test, message, site):
+    """`assert test, message()`, where `test` may be traced."""
+    if not is_traced(test):
+        if not truth(test):
+            text = message()
+            raise AssertionError() if text is None else AssertionError(text)
+        return
+    failed = ops.apply("logical_not", staging.predicate(test))
+
+    def make():
+        text = message()
+        return AssertionError("" if text is None else text)
+
+    _traced_check(failed, make, site)
+
+
+def _traced_check(failed, make, site):
+    import builtins as _builtins
+
+    if staging.depth():
+        fail(
+            f"a raise or assert (at {site}) on a traced value inside an if or "
+            "loop on a traced value",
+            "Check before the if or loop, or compute with np.where",
+        )
+    try:
+        exc = make()
+    except SymgradError:
+        raise
+    except Exception as error:  # noqa: BLE001 - the message used traced values
+        exc = error
+    kind = type(exc)
+    name = kind.__name__
+    if getattr(_builtins, name, None) is not kind:
+        # A module cannot name the user's own class: the nearest built-in.
+        base = next(
+            k for k in kind.__mro__ if getattr(_builtins, k.__name__, None) is k
+        )
+        name = base.__name__ if issubclass(base, Exception) else "ValueError"
+    args = getattr(exc, "args", ())
+    message = args[0] if len(args) == 1 and type(args[0]) is str else str(exc)
+    if not _tracing().add_check(failed, name, message):
+        fail(f"a raise or assert (at {site}) on a traced value", "Remove it")
+
+
 # ------------------------------------------------------------------ if
 
 

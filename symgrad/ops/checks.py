@@ -1,0 +1,66 @@
+"""Checks: a user's `raise` or `assert` on a traced condition, kept in the code.
+
+Contract: `check(value, failed, exception, message)` is `value`, computed
+after testing the scalar boolean `failed`: where it is true the generated
+code raises `exception(message)` (`exception` the name of a built-in
+exception class, `message` a plain str printed by the safe literal printer).
+The front end attaches the checks of a traced function to its result
+(`tracing.attach_checks`), so `forward`, `gradient` and `value_and_grad`
+run them before they return. The node is a view of `value` (no copy), and
+its VJP passes the cotangent through to `value` alone.
+"""
+
+from __future__ import annotations
+
+import builtins
+
+import numpy as np
+
+from symgrad.ops.core import Op, apply, register
+
+
+def check(value, failed, exception: str, message: str):
+    return apply("check", value, failed, exception=exception, message=message)
+
+
+def exception_class(name: str):
+    """The built-in exception class `name` (checks only name built-ins)."""
+    cls = getattr(builtins, name, None)
+    if not (isinstance(cls, type) and issubclass(cls, Exception)):
+        raise ValueError(f"{name!r} is not a built-in exception")
+    return cls
+
+
+def _eval(value, failed, exception, message):
+    if bool(np.asarray(failed)):
+        raise exception_class(exception)(message)
+    return value
+
+
+def statements(out: str, value: str, failed: str, exception: str, message: str):
+    """The check as generated code (both targets): raise, else the value."""
+    from symgrad.codegen.naming import literal  # (codegen imports the ops)
+
+    exception_class(exception)  # a name that is not a built-in never prints
+    return [
+        f"if {failed}:",
+        f"    raise {exception}({literal(message)})",
+        f"{out} = {value}",
+    ]
+
+
+register(
+    Op(
+        name="check",
+        nin=2,
+        shape=lambda shapes, **_: shapes[0],
+        dtype=lambda nodes, **_: nodes[0].dtype,
+        eval=_eval,
+        vjp=lambda g, out, value, failed: (g, None),
+        numpy_stmts=lambda out, value, failed, dtype, exception, message: statements(
+            out, value, failed, exception, message
+        ),
+        sympy=lambda value, failed, **_: value,
+        flags=frozenset(("view",)),
+    )
+)
