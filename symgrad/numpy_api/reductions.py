@@ -95,6 +95,15 @@ def _ddof(ddof, correction):
     fail("ddof must be a number, not a traced value", "Use a constant")
 
 
+def _moment_operand(a, axis, dtype, ddof, correction):
+    """(a as floats, ddof, axes) for the variance family."""
+    a = as_node(a)
+    if dtype is not None:
+        a = astype(a, dtype)
+    a = _as_float(a)
+    return a, _ddof(ddof, correction), axes(axis, a.ndim)
+
+
 @implements("numpy.var", methods=("var",))
 def var(
     a,
@@ -109,12 +118,7 @@ def var(
     correction=None,
 ):
     unsupported("numpy.var", out=out, where=where, mean=mean)
-    a = as_node(a)
-    if dtype is not None:
-        a = astype(a, dtype)
-    a = _as_float(a)
-    ddof = _ddof(ddof, correction)
-    axes_ = axes(axis, a.ndim)
+    a, ddof, axes_ = _moment_operand(a, axis, dtype, ddof, correction)
     # NumPy's own steps: the mean with kept axes, squared deviations, their
     # sum, divided by max(n - ddof, 0).
     center = ops.reduce("mean", a, axes_, keepdims=True)
@@ -393,41 +397,45 @@ implements("numpy.nancumprod")(
 )
 
 
-def _nan_moment(root: bool, qualname: str):
-    def moment(
-        a,
-        axis=None,
-        dtype=None,
-        out=None,
-        ddof=0,
-        keepdims=False,
-        *,
-        where=None,
-        mean=None,
-        correction=None,
-    ):
-        unsupported(qualname, out=out, where=where, mean=mean)
-        a = as_node(a)
-        if dtype is not None:
-            a = astype(a, dtype)
-        a = _as_float(a)
-        ddof = _ddof(ddof, correction)
-        axes_ = axes(axis, a.ndim)
-        # NumPy's steps: the mean of the numbers, squared deviations with the
-        # NaNs as 0, their sum over count - ddof (nan where that is <= 0).
-        keep = _not_nan(a)
-        count = ops.reduce("sum", keep, axes_, True)
-        center = ops.div(ops.reduce("sum", ops.where(keep, a, 0), axes_, True), count)
-        deviation = ops.where(keep, ops.sub(a, center), 0)
-        total = ops.reduce("sum", ops.mul(deviation, deviation), axes_, bool(keepdims))
-        n = ops.reduce("sum", keep, axes_, bool(keepdims))
-        left = ops.sub(n, ddof)
-        value = ops.where(ops.gt(left, 0), ops.div(total, left), np.nan)
-        return ops.sqrt(value) if root else value
-
-    moment.__name__ = qualname.rpartition(".")[2]
-    return moment
+@implements("numpy.nanvar")
+def nanvar(
+    a,
+    axis=None,
+    dtype=None,
+    out=None,
+    ddof=0,
+    keepdims=False,
+    *,
+    where=None,
+    mean=None,
+    correction=None,
+):
+    unsupported("numpy.nanvar", out=out, where=where, mean=mean)
+    a, ddof, axes_ = _moment_operand(a, axis, dtype, ddof, correction)
+    # NumPy's steps: the mean of the numbers, squared deviations with the
+    # NaNs as 0, their sum over count - ddof (nan where that is <= 0).
+    keep = _not_nan(a)
+    count = ops.reduce("sum", keep, axes_, True)
+    center = ops.div(ops.reduce("sum", ops.where(keep, a, 0), axes_, True), count)
+    deviation = ops.where(keep, ops.sub(a, center), 0)
+    total = ops.reduce("sum", ops.mul(deviation, deviation), axes_, bool(keepdims))
+    left = ops.sub(ops.reduce("sum", keep, axes_, bool(keepdims)), ddof)
+    return ops.where(ops.gt(left, 0), ops.div(total, left), np.nan)
 
 
-implements("numpy.nanvar")(_nan_moment(False, "numpy.nanvar"))
-implements("numpy.nanstd")(_nan_moment(True, "numpy.nanstd"))
+@implements("numpy.nanstd")
+def nanstd(
+    a,
+    axis=None,
+    dtype=None,
+    out=None,
+    ddof=0,
+    keepdims=False,
+    *,
+    where=None,
+    mean=None,
+    correction=None,
+):
+    unsupported("numpy.nanstd", out=out, where=where, mean=mean)
+    v = nanvar(a, axis, dtype, None, ddof, keepdims, correction=correction)
+    return ops.sqrt(v)
