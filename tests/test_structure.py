@@ -381,3 +381,20 @@ def test_symbolic_sizes():
             composites.roll(x, 1, axis=0)
         with pytest.raises(ShapeError, match="min"):
             composites.diagonal(x)
+
+
+def _joins(x):
+    a = np.r_[x, 0.5, x[:2] * 2]
+    b = np.c_[x, x**2, np.ones(3)]
+    return np.sum(a**2) + np.sum(b[:, 1] * b[:, 0] + b[:, 2]) + np.r_[1:3][1]
+
+
+@pytest.mark.parametrize("target", ["numpy", "python"])
+def test_r_and_c_join_traced_values(target):
+    x = np.array([0.5, 1.5, -0.3])
+    value, grad = symgrad.value_and_grad(_joins, target=target)(x)
+    assert value == pytest.approx(_joins(x), rel=1e-14)
+    want = 2 * x + np.r_[8 * x[:2], 0.0] + 3 * x**2
+    np.testing.assert_allclose(grad, want, rtol=1e-13)
+    with pytest.raises(symgrad.TraceError, match="directive"):
+        symgrad.grad(lambda x: np.sum(np.r_["0,2", x, x]))(x)

@@ -209,6 +209,8 @@ def _substitute(value, qualname: str | None = None):
     """symgrad's version of one global value, or the value itself."""
     if isinstance(value, types.ModuleType):
         return _proxy(value) or value
+    if value is np.r_ or value is np.c_:
+        return _JOINERS[value is np.c_]
     if isinstance(value, (np.random.Generator, np.random.RandomState)):
         from symgrad.frontend.draws import GeneratorView
 
@@ -233,6 +235,50 @@ def _substitute(value, qualname: str | None = None):
         kind = getattr(value, "name", None) or type(value).__name__.removesuffix("_gen")
         name = "scipy.stats." + kind
     return value if name is None else _view(value, name)
+
+
+class _Joiner:
+    """`np.r_[...]` / `np.c_[...]` as a traced function sees them: with a
+    traced item, the items are joined with `np.concatenate` (r_: along the
+    first axis, scalars and vectors as they are; c_: vectors as columns,
+    along the last axis); plain items go to NumPy's own object."""
+
+    __slots__ = ("columns",)
+
+    def __init__(self, columns: bool):
+        self.columns = columns
+
+    def __getitem__(self, key):
+        items = key if isinstance(key, tuple) else (key,)
+        real = np.c_ if self.columns else np.r_
+        if not _has_tracer(items):
+            return real[key]
+        from symgrad.source import fail
+
+        parts = []
+        for item in items:
+            if isinstance(item, str):
+                fail(
+                    f"np.{'c_' if self.columns else 'r_'} with the directive "
+                    f"{item!r} on traced values",
+                    "Use np.concatenate or np.stack",
+                )
+            if isinstance(item, slice):
+                item = real[item]  # a range of numbers, as NumPy makes it
+            parts.append(np.atleast_1d(item))
+        if self.columns:
+            parts = [
+                np.reshape(p, (-1, 1)) if np.ndim(p) == 1 else np.atleast_2d(p)
+                for p in parts
+            ]
+            return np.concatenate(parts, axis=-1)
+        return np.concatenate(parts, axis=0)
+
+    def __repr__(self):
+        return f"<symgrad view of np.{'c_' if self.columns else 'r_'}>"
+
+
+_JOINERS = {False: _Joiner(False), True: _Joiner(True)}
 
 
 def _scipy_distribution(value) -> bool:
