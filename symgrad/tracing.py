@@ -224,9 +224,10 @@ def _unsupported(obj):
 
 _CONCRETE = "Use np.* functions or the methods (.tanh(), .exp(), .relu(), ...) instead"
 _CONTROL_FLOW = (
-    "symgrad converts if/while/for/and/or in functions written with def; this "
-    "code was not converted (a lambda, or code without source): write it as a "
-    "def, or use np.where(cond, a, b) and np.maximum/np.minimum"
+    "symgrad converts if/while/for/and/or in functions written with def whose "
+    "source it can read; this code was not converted (a lambda, code typed at "
+    "the prompt, or library code): write it as a def in a file, or use "
+    "np.where(cond, a, b) and np.maximum/np.minimum"
 )
 
 

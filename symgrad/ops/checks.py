@@ -4,10 +4,11 @@ Contract: `check(value, failed, exception, message)` is `value`, computed
 after testing the scalar boolean `failed`: where it is true the generated
 code raises `exception(message)` (`exception` the name of a built-in
 exception class, `message` a plain str printed by the safe literal printer).
-The front end attaches the checks of a traced function to its result
-(`tracing.attach_checks`), so `forward`, `gradient` and `value_and_grad`
-run them before they return. The node is a view of `value` (no copy), and
-its VJP passes the cotangent through to `value` alone.
+The front end records the checks of a traced function (`tracing.add_check`)
+and attaches them to its result when the trace ends, so `forward`,
+`gradient` and `value_and_grad` run them before they return. The node is
+a view of `value` (no copy), and its VJP passes the cotangent through to
+`value` alone.
 """
 
 from __future__ import annotations
