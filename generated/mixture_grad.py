@@ -6,7 +6,6 @@ value_and_grad(params, x) -> (value, gradient)
 """
 
 import numpy as np
-import scipy.special
 
 
 def _arguments(params, x):
@@ -46,7 +45,10 @@ def _forward(logits, means, log_scales, x):
     """The forward pass, written once: the value and what the gradient reads."""
 
     # log_weights = params["logits"] - logsumexp(params["logits"])  (mixture.py:35)
-    t1 = scipy.special.logsumexp(logits)
+    t1_shift = np.max(logits, axis=None, keepdims=True, initial=-np.inf)
+    t1_shift = np.where(np.isfinite(t1_shift), t1_shift, 0.0)
+    t1 = np.log(np.add.reduce(np.exp(logits - t1_shift), axis=None))
+    t1 = t1 + t1_shift.reshape(())
     log_weights = logits - t1
 
     # scales = np.exp(params["log_scales"])  (mixture.py:36)
@@ -65,7 +67,10 @@ def _forward(logits, means, log_scales, x):
 
     # return -logsumexp(log_weights + log_normal, axis=1).mean()  (mixture.py:39)
     t7 = log_weights + log_normal
-    t8 = scipy.special.logsumexp(t7, axis=1)
+    t8_shift = np.max(t7, axis=1, keepdims=True, initial=-np.inf)
+    t8_shift = np.where(np.isfinite(t8_shift), t8_shift, 0.0)
+    t8 = np.log(np.add.reduce(np.exp(t7 - t8_shift), axis=1))
+    t8 = t8 + np.squeeze(t8_shift, axis=1)
     t9 = np.mean(t8)
     t10 = -t9
 
