@@ -178,9 +178,7 @@ def value_and_grad(params, X, y):
 
     # grad of: h = np.maximum(h, 0)  (mlp.py:31)
     t38 = h_2 > 0
-    np.logical_not(t38, out=t38)
-    np.copyto(h_3_bar, 0.0, where=t38)
-    h_2_bar = h_3_bar
+    h_2_bar = np.where(t38, h_3_bar, 0.0)
 
     # grad of: h = h @ W.T + b  (mlp.py:29)
     t39 = np.add.reduce(h_2_bar, axis=0)
@@ -191,9 +189,7 @@ def value_and_grad(params, X, y):
 
     # grad of: h = np.maximum(h, 0)  (mlp.py:31)
     t42 = h > 0
-    np.logical_not(t42, out=t42)
-    np.copyto(h_1_bar, 0.0, where=t42)
-    h_bar = h_1_bar
+    h_bar = np.where(t42, h_1_bar, 0.0)
 
     # grad of: h = h @ W.T + b  (mlp.py:29)
     t43 = np.add.reduce(h_bar, axis=0)

@@ -134,6 +134,10 @@ def plan(nodes, outputs, owned=(), known_c=()) -> Plan:
             continue
         if node not in c_order_:
             continue
+        if node.op == "where" and not _big(node):
+            # np.copyto(..., where=) costs more than np.where on small
+            # arrays, whose allocation is cheap anyway.
+            continue
         for x in node.inputs:
             if (
                 dying(x, i)
