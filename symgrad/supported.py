@@ -26,6 +26,7 @@ _GROUPS = (
     ("scipy.stats.", "SciPy distributions (`scipy.stats`, optional)"),
     ("scipy.", "SciPy (optional)"),
     ("math.", "Python's `math` module"),
+    ("jax.nn.", "JAX's `jax.nn` (in code written for JAX)"),
 )
 
 _OPERATOR_TEXT = {
