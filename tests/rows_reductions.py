@@ -103,4 +103,11 @@ ROWS = {
         ("any",),
         (((2, 3),), ((4, 3),)),
     ),
+    "nanmedian": Row(
+        ("sort", "gather", "sum", "where"),
+        lambda a: np.nanmedian(np.where(a > 1.0, np.nan, a), axis=-1)
+        + np.nanmedian(np.where(a < -1.0, np.nan, a * a), axis=1, keepdims=True)[:, 0],
+        ("any",),
+        (((2, 3),), ((4, 4),)),
+    ),
 }

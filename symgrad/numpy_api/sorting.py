@@ -282,3 +282,29 @@ def partition(a, kth, axis=-1, kind="introselect", order=None):
 def argpartition(a, kth, axis=-1, kind="introselect", order=None):
     _check_kind("np.argpartition", None, order)
     return argsort(a, axis=axis)
+
+
+@implements("numpy.nanmedian")
+def nanmedian(a, axis=None, out=None, overwrite_input=False, keepdims=False):
+    """The median of each lane's numbers: its entries sorted (NaNs last), the
+    middle one or the mean of the two middle ones of the first `count`, where
+    `count` (the lane's numbers) is known only when the code runs; a lane of
+    NaNs only is NaN, as in NumPy."""
+    unsupported("numpy.nanmedian", out=out)
+    a = as_node(a)
+    if a.dtype.kind != "f":
+        return median(a, axis, keepdims=keepdims)
+    from symgrad.numpy_api.indexing import take_along_axis
+
+    s, kept, keep, n = _sorted_lanes("np.nanmedian", a, axis)
+    count = ops.reduce("sum", ops.cast(ops.eq(s, s), np.int64), (s.ndim - 1,))
+    low = ops.maximum(ops.apply("floor_divide", ops.sub(count, 1), 2), 0)
+    high = ops.minimum(ops.apply("floor_divide", count, 2), n - 1)
+
+    def pick(k):
+        taken = take_along_axis(s, ops.reshape(k, kept + (1,)), axis=-1)
+        return ops.reshape(taken, kept)
+
+    m = ops.div(ops.add(pick(low), pick(high)), 2.0)
+    m = ops.where(ops.eq(count, 0), np.nan, m)
+    return ops.reshape(m, keep) if keepdims else m
