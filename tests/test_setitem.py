@@ -211,3 +211,39 @@ def test_generated_code_reads_like_numpy():
         assert f"    {line}\n" in src
     # Distinct constant positions: the adjoint assigns (no np.add.at).
     assert "t5[[0, 3]] = t2_bar" in src and "add.at" not in src
+
+
+def _alias_update(x):
+    y = x * 1.0
+    z = y  # another name for the same array
+    z += 1.0  # NumPy updates it in place: y changes too
+    v = y[1:]  # a view
+    v *= 3.0  # writes through to y
+    return np.sum(y**2)
+
+
+def _alias_update_ref(x):
+    y = x + 1.0
+    y[1:] = y[1:] * 3.0
+    return np.sum(y**2)
+
+
+def _scalar_update(s):
+    t = s
+    t += 1.0  # a number: += rebinds t, s keeps its value
+    return s * t
+
+
+@pytest.mark.parametrize("target", ["numpy", "python"])
+def test_augmented_assignment_updates_arrays_in_place(target):
+    """`z += v` on a traced array changes it for every name bound to it and
+    for the array a view of it looks into, as NumPy does (it used to rebind
+    `z` only, a silently different value)."""
+    x = np.array([0.5, -1.0, 2.0])
+    value, grad = symgrad.value_and_grad(_alias_update, target=target)(x)
+    assert value == pytest.approx(_alias_update(x.copy()), rel=1e-14)
+    assert value == pytest.approx(_alias_update_ref(x), rel=1e-14)
+    (want,) = numeric_grad(_alias_update_ref, (x,), (0,))
+    assert_close(grad, want, rtol=1e-6)
+    v, g = symgrad.value_and_grad(_scalar_update, target=target)(1.5)
+    assert v == pytest.approx(1.5 * 2.5) and g == pytest.approx(2 * 1.5 + 1.0)

@@ -793,10 +793,22 @@ _AUG = {
 def aug(current, op: str, value):
     """`current op= value`; a plain array combined with a traced value gives
     a traced array (bound to the variable; other names for the array keep
-    the old values)."""
+    the old values). A traced array is updated in place, as NumPy updates
+    an array: every name bound to it, and the array a view of it looks
+    into, see the new values (`z = y; z += 1` changes `y` too)."""
     if isinstance(current, np.ndarray) and _has_traced(value):
         current = _Tracer()(ops.const(current))
-    return _AUG[op](current, value)
+    result = _AUG[op](current, value)
+    tracer = _Tracer()
+    if (
+        type(current) is tracer
+        and current.node.ndim >= 1
+        and type(result) is tracer
+        and result is not current
+    ):
+        current[...] = result
+        return current
+    return result
 
 
 def global_write(value, site: str):
