@@ -34,6 +34,13 @@ def astype(a, dtype):
     return ops.cast(a, target)
 
 
+def as_float(x):
+    """`x` as a node of floats: integers and booleans become float64, as
+    NumPy's float functions (linalg, interp, ...) convert them."""
+    x = as_node(x)
+    return x if x.dtype.kind == "f" else astype(x, np.float64)
+
+
 @implements(methods=("astype",))
 def _astype_method(a, dtype, order="K", casting="unsafe", subok=True, copy=True):
     return astype(a, dtype)

@@ -17,7 +17,7 @@ import numpy as np
 
 from symgrad import ops
 from symgrad.numpy_api.args import as_node, one_axis, static_int
-from symgrad.numpy_api.elementwise import astype
+from symgrad.numpy_api.elementwise import as_float, astype
 from symgrad.numpy_api.scipy_special import expit, log_expit
 from symgrad.numpy_api.scipy_special import log_softmax as _log_softmax
 from symgrad.numpy_api.scipy_special import logsumexp as _logsumexp
@@ -26,45 +26,40 @@ from symgrad.numpy_api.shapes import reshape
 from symgrad.ops.core import implements
 
 
-def _float(x):
-    x = as_node(x)
-    return x if x.dtype.kind == "f" else astype(x, np.float64)
-
-
 @implements("jax.nn.relu")
 def relu(x):
-    return ops.maximum(_float(x), 0.0)
+    return ops.maximum(as_float(x), 0.0)
 
 
 @implements("jax.nn.relu6")
 def relu6(x):
-    return ops.minimum(ops.maximum(_float(x), 0.0), 6.0)
+    return ops.minimum(ops.maximum(as_float(x), 0.0), 6.0)
 
 
 @implements("jax.nn.sigmoid")
 def sigmoid(x):
-    return expit(_float(x))
+    return expit(as_float(x))
 
 
 @implements("jax.nn.log_sigmoid")
 def log_sigmoid(x):
-    return log_expit(_float(x))
+    return log_expit(as_float(x))
 
 
 @implements("jax.nn.softplus")
 def softplus(x):
-    return ops.apply("logaddexp", _float(x), 0.0)
+    return ops.apply("logaddexp", as_float(x), 0.0)
 
 
 @implements("jax.nn.silu", "jax.nn.swish")
 def silu(x):
-    x = _float(x)
+    x = as_float(x)
     return ops.mul(x, expit(x))
 
 
 @implements("jax.nn.gelu")
 def gelu(x, approximate=True):
-    x = _float(x)
+    x = as_float(x)
     if approximate:
         # x/2 (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3)))
         cube = ops.mul(ops.mul(x, x), x)
@@ -77,7 +72,7 @@ def gelu(x, approximate=True):
 
 @implements("jax.nn.elu")
 def elu(x, alpha=1.0):
-    x = _float(x)
+    x = as_float(x)
     positive = ops.gt(x, 0.0)
     # expm1 of the negative part only (no overflow where x > 0)
     negative = ops.mul(alpha, ops.apply("expm1", ops.where(positive, 0.0, x)))
@@ -86,7 +81,7 @@ def elu(x, alpha=1.0):
 
 @implements("jax.nn.leaky_relu")
 def leaky_relu(x, negative_slope=0.01):
-    x = _float(x)
+    x = as_float(x)
     return ops.where(ops.ge(x, 0.0), x, ops.mul(negative_slope, x))
 
 

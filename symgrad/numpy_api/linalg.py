@@ -18,21 +18,15 @@ from symgrad.numpy_api.args import (
     static_int,
     unsupported,
 )
-from symgrad.numpy_api.elementwise import astype
+from symgrad.numpy_api.elementwise import as_float, astype
 from symgrad.numpy_api.shapes import reshape, transpose
 from symgrad.ops import linalg
 from symgrad.ops.core import implements
 from symgrad.source import fail
 
 
-def _float(x):
-    """`x` as a node of floats (NumPy's linalg converts integers to float64)."""
-    x = as_node(x)
-    return x if x.dtype.kind == "f" else astype(x, np.float64)
-
-
 def _matrix(a, name, square=True):
-    a = _float(a)
+    a = as_float(a)
     if a.ndim < 2:
         fail(
             f"np.linalg.{name}: {a.ndim}-dimensional array given. Array must be at "
@@ -107,7 +101,7 @@ def _matrix_norm_of(x, row, col, ord_, keepdims):
 
 @implements("numpy.linalg.norm")
 def norm(x, ord=None, axis=None, keepdims=False):  # noqa: A002 - NumPy's name
-    x = _float(x)
+    x = as_float(x)
     keepdims = bool(keepdims)
     if axis is None:
         if ord is None:
@@ -128,7 +122,7 @@ def norm(x, ord=None, axis=None, keepdims=False):  # noqa: A002 - NumPy's name
 
 @implements("numpy.linalg.vector_norm")
 def vector_norm(x, /, *, axis=None, keepdims=False, ord=2):  # noqa: A002
-    x = _float(x)
+    x = as_float(x)
     picked = None if axis is None else axes(axis, x.ndim)
     return vector_norm_of(x, picked, ord, bool(keepdims))
 
@@ -149,7 +143,7 @@ def inv(a):
 
 @implements("numpy.linalg.solve")
 def solve(a, b):
-    return linalg.solve(_matrix(a, "solve"), _float(b))
+    return linalg.solve(_matrix(a, "solve"), as_float(b))
 
 
 @implements("numpy.linalg.det")
@@ -302,7 +296,7 @@ def _scipy_cho_factor(a, lower=False, overwrite_a=False, check_finite=True):
 def _scipy_cho_solve(c_and_lower, b, overwrite_b=False, check_finite=True):
     c, lower = c_and_lower
     factor = _triangle(_scipy_matrix(c, "cho_solve"), bool(lower))
-    b = _float(b)
+    b = as_float(b)
     if lower:  # A = L L^T
         return linalg.solve(linalg.mT(factor), linalg.solve(factor, b))
     return linalg.solve(factor, linalg.solve(linalg.mT(factor), b))  # A = U^T U
@@ -325,7 +319,7 @@ def _scipy_solve_triangular(
         factor = linalg.mT(factor)
     elif trans not in (0, "N"):
         fail(f"solve_triangular with trans={trans!r}", "Use 0, 1, 'N' or 'T'")
-    return linalg.solve(factor, _float(b))
+    return linalg.solve(factor, as_float(b))
 
 
 @implements("scipy.linalg.solve")
@@ -341,7 +335,7 @@ def _scipy_solve(
 ):
     # Every assume_a solves the same system (to rounding).
     a = _scipy_matrix(a, "solve")
-    return linalg.solve(linalg.mT(a) if transposed else a, _float(b))
+    return linalg.solve(linalg.mT(a) if transposed else a, as_float(b))
 
 
 @implements("scipy.linalg.inv")
@@ -377,7 +371,7 @@ def lstsq(a, b, rcond=None):
     a = _matrix(a, "lstsq", square=False)
     if a.ndim != 2:
         fail("np.linalg.lstsq of a stack of matrices", "Pass one matrix")
-    b = _float(b)
+    b = as_float(b)
     if b.ndim not in (1, 2) or b.shape[0] != a.shape[0]:
         fail(
             f"np.linalg.lstsq: b of shape {b.shape} for a of shape {a.shape}",

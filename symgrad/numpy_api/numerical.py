@@ -23,18 +23,13 @@ import numpy as np
 
 from symgrad import ops
 from symgrad.numpy_api.args import as_node, one_axis, static_int, unsupported
-from symgrad.numpy_api.elementwise import astype
+from symgrad.numpy_api.elementwise import as_float, astype
 from symgrad.numpy_api.indexing import getitem
 from symgrad.numpy_api.shapes import broadcast_arrays, reshape
 from symgrad.ops import elementwise as _ew
 from symgrad.ops import structure as prim
 from symgrad.ops.core import implements
 from symgrad.source import fail
-
-
-def _float(x):
-    x = as_node(x)
-    return x if x.dtype.kind == "f" else astype(x, np.float64)
 
 
 @implements("numpy.linspace")
@@ -52,7 +47,7 @@ def linspace(
     num = static_int(num, "num")
     if num < 0:
         fail(f"Number of samples, {num}, must be non-negative", "Pass num >= 0")
-    start, stop = _float(start), _float(stop)
+    start, stop = as_float(start), as_float(stop)
     div = (num - 1) if endpoint else num
     delta = ops.sub(stop, start)
     shape = (num,) + (1,) * delta.ndim
@@ -114,7 +109,7 @@ if hasattr(np, "trapz"):
 @implements("numpy.interp")
 def interp(x, xp, fp, left=None, right=None, period=None):
     unsupported("numpy.interp", period=period)
-    x, xp, fp = _float(x), _float(xp), _float(fp)
+    x, xp, fp = as_float(x), as_float(xp), as_float(fp)
     if xp.ndim != 1 or fp.ndim != 1 or xp.shape[0] != fp.shape[0]:
         fail("np.interp needs 1-D xp and fp of the same length", "Pass two vectors")
     k = static_int(xp.shape[0], "the number of points of np.interp")
@@ -122,8 +117,8 @@ def interp(x, xp, fp, left=None, right=None, period=None):
         fail("np.interp with no points", "Pass at least one point")
     first, last = getitem(xp, 0), getitem(xp, k - 1)
     f_first, f_last = getitem(fp, 0), getitem(fp, k - 1)
-    left = f_first if left is None else _float(left)
-    right = f_last if right is None else _float(right)
+    left = f_first if left is None else as_float(left)
+    right = f_last if right is None else as_float(right)
     if k == 1:
         inner = f_first
     else:
@@ -148,7 +143,7 @@ def interp(x, xp, fp, left=None, right=None, period=None):
 
 
 def _rows(m, rowvar):
-    x = _float(m)
+    x = as_float(m)
     if x.ndim > 2:
         fail("np.cov of an array with more than 2 dimensions", "Pass 1-D or 2-D data")
     if x.ndim < 2:
