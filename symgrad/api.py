@@ -517,6 +517,16 @@ def _for_predict(pairs, names):
     return {1: found[0]} if found else {}
 
 
+def _transform(fun, argnums, with_value, options):
+    """`grad`'s and `value_and_grad`'s callable, or the decorator making it
+    when `fun` is None (`@grad(argnums=1)`)."""
+
+    def make(f):
+        return _Transformed(f, argnums, with_value, *options)
+
+    return make if fun is None else make(fun)
+
+
 def grad(
     fun=None,
     argnums=0,
@@ -542,28 +552,8 @@ def grad(
     Like JAX, each new shape compiles once; `batch=` or `shapes=` (as for
     `compile`) instead compile once for every size of those axes.
     """
-    if fun is None:
-        return lambda f: grad(
-            f,
-            argnums,
-            target=target,
-            optimize=optimize,
-            cache_size=cache_size,
-            static_argnums=static_argnums,
-            batch=batch,
-            shapes=shapes,
-        )
-    return _Transformed(
-        fun,
-        argnums,
-        False,
-        target,
-        optimize,
-        cache_size,
-        static_argnums,
-        batch,
-        shapes,
-    )
+    options = (target, optimize, cache_size, static_argnums, batch, shapes)
+    return _transform(fun, argnums, False, options)
 
 
 def value_and_grad(
@@ -578,28 +568,8 @@ def value_and_grad(
     shapes=None,
 ):
     """Like `grad`, but the call returns `(value, gradient)`."""
-    if fun is None:
-        return lambda f: value_and_grad(
-            f,
-            argnums,
-            target=target,
-            optimize=optimize,
-            cache_size=cache_size,
-            static_argnums=static_argnums,
-            batch=batch,
-            shapes=shapes,
-        )
-    return _Transformed(
-        fun,
-        argnums,
-        True,
-        target,
-        optimize,
-        cache_size,
-        static_argnums,
-        batch,
-        shapes,
-    )
+    options = (target, optimize, cache_size, static_argnums, batch, shapes)
+    return _transform(fun, argnums, True, options)
 
 
 __all__ = ["Compiled", "build_program", "compile", "grad", "value_and_grad"]
