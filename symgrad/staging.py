@@ -51,7 +51,8 @@ from symgrad.source import fail, name_statements
 _modules: dict = {}
 
 
-def _tracing():
+def tracing_module():
+    """`symgrad.tracing`, imported on first use (it imports this module)."""
     module = _modules.get("tracing")
     if module is None:
         from symgrad import tracing
@@ -121,7 +122,7 @@ class Undefined:
 
 
 def _as_node(x) -> ir.Node:
-    tracing = _tracing()
+    tracing = tracing_module()
     if isinstance(x, tracing.Tracer):
         return x.node
     if x is None:
@@ -135,13 +136,13 @@ def _as_node(x) -> ir.Node:
 
 
 def is_traced(x) -> bool:
-    return isinstance(x, _tracing().Tracer) and x.node.op != "const"
+    return isinstance(x, tracing_module().Tracer) and x.node.op != "const"
 
 
 def _numeric(x) -> bool:
     """A leaf that can become a traced value (a number or a numeric array)."""
     kind = type(x)
-    if kind in (bool, int, float) or kind is _tracing().Tracer:
+    if kind in (bool, int, float) or kind is tracing_module().Tracer:
         return True
     if isinstance(x, np.ndarray):
         return x.dtype.kind in "biuf"
@@ -161,7 +162,7 @@ def _same_static(a, b) -> bool:
         if a != a:
             return b != b
         return a == b and math.copysign(1.0, a) == math.copysign(1.0, b)
-    if kind is _tracing().Tracer:
+    if kind is tracing_module().Tracer:
         return a.node is b.node
     return False
 
@@ -195,7 +196,7 @@ def _trace_body(fn, leaves, traced, hints, tree, call) -> _Body:
     """Call `fn` with the `traced` positions of `leaves` replaced by fresh
     params (the others as they are); `call(fn, args)` makes the call from the
     rebuilt `tree`."""
-    tracing = _tracing()
+    tracing = tracing_module()
     uid = control.new_uid()
     params = []
     args = list(leaves)
@@ -219,7 +220,7 @@ def _trace_body(fn, leaves, traced, hints, tree, call) -> _Body:
 def _name_statements(leaves, watermark: int):
     """Name the body's values after the variables its statements assign (the
     tracer does this for the outer graph, which does not reach into bodies)."""
-    tracer = _tracing().Tracer
+    tracer = tracing_module().Tracer
     nodes = [x.node for x in leaves if type(x) is tracer]
     made = [n for n in ir.toposort(nodes) if n.id > watermark]
     if made:
@@ -386,7 +387,7 @@ def _body_error(exc, what: str):
 def cond(pred, true_fn, false_fn, *operands, names=None):
     """`true_fn(*operands)` if `pred` else `false_fn(*operands)`, staged when
     `pred` is traced. `names` labels the results (see the module doc)."""
-    tracing = _tracing()
+    tracing = tracing_module()
     if not is_traced(pred):
         chosen = true_fn if _concrete_truth(pred) else false_fn
         return chosen(*operands)
@@ -487,7 +488,7 @@ def _unset(missing, vtype):
 
 def _param_position(x, body: _Body):
     """The operand position whose param `x` is (unchanged), or None."""
-    if type(x) is _tracing().Tracer:
+    if type(x) is tracing_module().Tracer:
         return body.param_of.get(id(x.node))
     return None
 
@@ -511,7 +512,7 @@ def _where(loc) -> str:
 
 
 def _concrete_truth(x) -> bool:
-    tracing = _tracing()
+    tracing = tracing_module()
     if isinstance(x, tracing.Tracer):
         value = x.node.value
         if value.size != 1:
@@ -524,7 +525,7 @@ def _concrete_truth(x) -> bool:
 
 
 def _loc():
-    return _tracing()._loc()
+    return tracing_module()._loc()
 
 
 # ------------------------------------------------------------------ while
@@ -535,7 +536,7 @@ def while_loop(cond_fn, body_fn, init, names=None):
     `while_loop`), staged as one loop region. `init` is a pytree of values
     (see the module doc for values that are not traced). Outside a trace
     it is a plain Python loop, as JAX's runs eagerly outside `jit`."""
-    tracing = _tracing()
+    tracing = tracing_module()
     if not tracing.is_tracing() and not any(is_traced(x) for x in flatten(init)[0]):
         value = init
         while _concrete_truth(cond_fn(value)):
@@ -677,7 +678,7 @@ def _zero_internal(init, out):
         leaves, _, treedef = flatten(out)
         zeros = [
             (
-                _tracing().Tracer(_zeros(ir.type_of(_as_node(x))))
+                tracing_module().Tracer(_zeros(ir.type_of(_as_node(x))))
                 if _numeric(x)
                 else (init if type(x) is Undefined else x)
             )
@@ -703,7 +704,7 @@ def _loop_types(leaves, out_leaves, carried, types, body, leaf_names):
             continue  # a loop-local variable (or an internal one never set)
         if i in types:
             k = carried.index(i)
-            if type(b) is _tracing().Tracer and b.node is body.params[k]:
+            if type(b) is tracing_module().Tracer and b.node is body.params[k]:
                 new_carried.append(i)
                 new_types[i] = types[i]
                 continue

@@ -67,16 +67,8 @@ NO_RETURN = staging.Undefined(
 )
 
 
-_modules: dict = {}
-
-
-def _tracing():
-    module = _modules.get("tracing")
-    if module is None:
-        from symgrad import tracing
-
-        module = _modules["tracing"] = tracing
-    return module
+# symgrad.tracing, imported on first use (it imports the front end).
+_tracing = staging.tracing_module
 
 
 def _Tracer():
@@ -580,39 +572,35 @@ def _bool_operand(x, op):
 
 def and_(first, *thunks):
     """`first and thunk() and ...` with Python's short-circuit on plain values."""
-    value = first
-    for thunk in thunks:
-        if not is_traced(value):
-            if not truth(value):
-                return value
-            value = thunk()
-            continue
-        a = _bool_operand(value, "and")
-        b = thunk()
-        if not is_traced(b):
-            b = _bool_operand(b, "and")
-            value = a if b else False
-            continue
-        value = _logical("and", a, _bool_operand(b, "and"))
-    return value
+    return _chain("and", first, thunks)
 
 
 def or_(first, *thunks):
     """`first or thunk() or ...` with Python's short-circuit on plain values."""
+    return _chain("or", first, thunks)
+
+
+def _chain(op, first, thunks):
+    # `or` stops at the first true plain value, `and` at the first false one;
+    # a traced operand joins the rest elementwise (np.logical_and / _or).
+    stop = op == "or"
     value = first
     for thunk in thunks:
         if not is_traced(value):
-            if truth(value):
+            if truth(value) == stop:
                 return value
             value = thunk()
             continue
-        a = _bool_operand(value, "or")
+        a = _bool_operand(value, op)
         b = thunk()
         if not is_traced(b):
-            b = _bool_operand(b, "or")
-            value = True if b else a
+            b = _bool_operand(b, op)
+            if stop:
+                value = True if b else a
+            else:
+                value = a if b else False
             continue
-        value = _logical("or", a, _bool_operand(b, "or"))
+        value = _logical(op, a, _bool_operand(b, op))
     return value
 
 
