@@ -6,9 +6,11 @@ nodes in emission order) and returns a `Plan`:
   array this function allocated, of the same shape and dtype, read for the
   last time by this very statement (`h = np.add(t1, b, out=t1)`). The ufunc is
   the same, so the bits are the same; NumPy handles overlapping operands.
-- `scratch[node] = operand`: another operand of a node computed `into` a
-  buffer that also dies at this statement, which the statement may
-  overwrite (a `where`'s mask, negated in place instead of into a new array).
+- `scratch[node] = operand`: the first operand of a node computed `into` a
+  buffer, when it also dies at this statement and the op's flags allow its
+  `out=` printer to overwrite it (`out_scratch_first`: a `where`'s mask,
+  negated in place instead of into a new array). Ops flagged `out_when_big`
+  are computed into a buffer only when they are big.
 - `free[i]`: names whose arrays (and every view of them) are dead after
   statement `i` (`del t1, t2`), for arrays big enough to matter
   (`FREE_SIZE` elements or a symbolic size): NumPy can then reuse that
@@ -134,10 +136,9 @@ def plan(nodes, outputs, owned=(), known_c=()) -> Plan:
             continue
         if node not in c_order_:
             continue
-        if node.op == "where" and not _big(node):
-            # np.copyto(..., where=) costs more than np.where on small
-            # arrays, whose allocation is cheap anyway.
-            continue
+        flags = OPS[node.op].flags
+        if "out_when_big" in flags and not _big(node):
+            continue  # allocating a small array is cheaper than the in-place form
         for x in node.inputs:
             if (
                 dying(x, i)
@@ -149,11 +150,11 @@ def plan(nodes, outputs, owned=(), known_c=()) -> Plan:
                 parent[x] = node
                 taken.add(x)
                 break
-        if node.op == "where" and node in out.into:
-            mask = node.inputs[0]
-            if mask not in node.inputs[1:] and dying(mask, i):
-                out.scratch[node] = mask
-                taken.add(mask)
+        if "out_scratch_first" in flags and node in out.into:
+            first = node.inputs[0]
+            if first not in node.inputs[1:] and dying(first, i):
+                out.scratch[node] = first
+                taken.add(first)
 
     def root(b):
         while b in parent:

@@ -61,6 +61,11 @@ FLAGS = frozenset(
         "zero_sign_from_operands",
         "region",
         "effect",
+        # For the NumPy target's memory planning (`codegen.memory`): computing
+        # into a dying operand's buffer pays only for big arrays; and the
+        # `out=` printer may overwrite its first operand when that dies too.
+        "out_when_big",
+        "out_scratch_first",
     )
 )
 

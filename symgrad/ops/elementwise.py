@@ -448,7 +448,16 @@ register(
         numpy_out=_where_into,
         python=lambda c, a, b: f"{a} if {c} else {b}",
         sympy=lambda c, a, b: _sympy().Piecewise((a, c), (b, True)),
-        flags=frozenset(("elementwise", "zero_sign_from_operands")),
+        flags=frozenset(
+            (
+                "elementwise",
+                "zero_sign_from_operands",
+                # np.copyto(g, 0.0, where=...) costs more than np.where on
+                # small arrays; its mask, when it dies, is negated in place.
+                "out_when_big",
+                "out_scratch_first",
+            )
+        ),
     )
 )
 
