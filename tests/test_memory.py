@@ -122,3 +122,28 @@ def test_results_never_share_memory_with_each_other_or_the_arguments():
         assert not any(np.shares_memory(g, x) for x in (W, X))
     assert not np.shares_memory(gW, gX)
     np.testing.assert_allclose(gW, ((1 - np.tanh(X @ W.T) ** 2).T @ X), rtol=1e-12)
+
+
+def test_a_view_received_from_forward_keeps_its_base_alive():
+    """`_forward` returns a base and a view of it (a row of a sum): the
+    gradient may not write into the base while the view is still read. The
+    fuzzer found `np.cos(t2, out=t2)` clobbering `t3 = t2[0]`."""
+    from tests.test_fuzz import run
+
+    steps = [
+        ("unary", "abs", 0, None),
+        ("unary", "sum_last", 1, None),
+        ("unary", "row", 3, None),
+        ("binary", "add", 4, 0),
+        ("matmul", "matmul", 4, 4),
+        ("unary", "sin", 3, None),
+    ]
+    args = [1.0, np.ones((2, 3))]
+    planned, plain = (
+        _compiled(lambda *xs: run(steps, *xs), args, plan) for plan in (True, False)
+    )
+    assert "np.cos(" in planned.source and ", out=" in planned.source
+    (v1, g1), (v2, g2) = planned.value_and_grad(*args), plain.value_and_grad(*args)
+    assert _same(v1, v2)
+    for a, b in zip(g1, g2, strict=True):
+        assert _same(a, b)

@@ -95,14 +95,23 @@ def plan(nodes, outputs, owned=(), known_c=()) -> Plan:
     `known_c` are known C-contiguous."""
     out = Plan()
     end = len(nodes)
-    owned = [n for n in owned if fresh(n)]
+    received = list(owned)
+    owned = [n for n in received if fresh(n)]
     position = {n: i for i, n in enumerate(nodes)}
-    for n in owned:
+    for n in received:
         position[n] = -1
     c_order_ = c_order(nodes, set(known_c) & set(owned))
     # The buffer each value lives in: its own (fresh), its base's (a view),
     # or none (foreign: never reused or freed).
     buffer: dict = {n: n for n in owned}
+    for n in received:
+        # A view received next to its base (`t3 = t2[0]` from `_forward`)
+        # keeps the base's buffer alive for as long as it is read.
+        root = n
+        while _view(root) and root.inputs:
+            root = root.inputs[0]
+        if root is not n and root in buffer:
+            buffer[n] = buffer[root]
     for node in nodes:
         if fresh(node):
             buffer[node] = node
@@ -163,7 +172,7 @@ def plan(nodes, outputs, owned=(), known_c=()) -> Plan:
 
     # Free: every name of a big buffer after the last read of all of them.
     groups: dict = {}
-    for node in list(owned) + list(nodes):
+    for node in received + list(nodes):
         b = buffer.get(node)
         if b is not None:
             groups.setdefault(root(b), []).append(node)
