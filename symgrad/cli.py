@@ -51,7 +51,7 @@ example:
 EPILOG_BENCH = """\
 examples:
   symgrad bench --plot scaling.png --json bench.json
-  symgrad bench --problems peers          # issue #16's table only
+  symgrad bench --problems peers          # the peer table only
   symgrad bench --problems rnn,examples --peers jax
   symgrad bench --profile --problems mlp128 --top 30
 
@@ -144,8 +144,9 @@ def _parser() -> argparse.ArgumentParser:
         "bench",
         help="time symgrad against hand-written NumPy, PyTorch, JAX and micrograd",
         description="Time symgrad's generated code against hand-written NumPy, JAX "
-        "jit and PyTorch eager\non issue #16's four problems (one pinned core, "
-        "medians of interleaved rounds, each\npeer checked against symgrad), the "
+        "jit and PyTorch eager\non four problems: moons, two MLPs and an RNN (one "
+        "pinned core, medians of\ninterleaved rounds, each peer checked against "
+        "symgrad), the "
         "examples' compile and gradient time against JAX,\nthe moons step against "
         "micrograd, scaling with width and batch, compile cost and the\n"
         "cheap-gradient ratio. Peers that are not installed are skipped with a "

@@ -4,7 +4,9 @@ Contract: `run_demo(out, steps)` compiles `examples/moons.py:loss` into trainer
 modules in `out` (default: the repository's `generated/`) for both targets,
 imports the NumPy one (not symgrad) to train, prints micrograd's per-step lines (with a
 progress bar when writing to a terminal), and writes `moons.png` with the
-decision boundary and the loss curve when matplotlib is installed.
+decision boundary and the loss curve when matplotlib is installed. It also
+writes the data it trained on to `moons.csv` in `out`, so that the command it
+prints at the end (the pure-Python trainer on that file) works as printed.
 """
 
 from __future__ import annotations
@@ -39,7 +41,7 @@ class _Progress:
         self.tty = stream.isatty()
 
     def __call__(self, k, loss, acc):
-        line = f"step {k} loss {loss!r}, accuracy {acc * 100}%"
+        line = f"step {k} loss {loss!r}, accuracy {acc * 100:.1f}%"
         if not self.tty:
             print(line, file=self.stream)
             return
@@ -87,14 +89,26 @@ def run_demo(out=None, steps=100) -> int:
                 "matches" if abs(got - want) <= 1e-9 * abs(want) else "differs from"
             )
             print(f"step {k}: loss {got!r} {verdict} micrograd's {want!r}")
-    print(f"final accuracy: {history[-1][2] * 100}%")
+    print(f"final accuracy: {history[-1][2] * 100:.1f}%")
+    data = write_atomic(os.path.join(out, "moons.csv"), _csv(X, y))
     print(
-        "the same trainer without NumPy: python "
+        "the same training without NumPy: python "
         + os.path.relpath(os.path.join(out, "moons_trainer_python.py"))
-        + " data.csv"
+        + " "
+        + os.path.relpath(data)
     )
     _plot(trainer, params, X, y, history, os.path.join(out, "moons.png"))
     return 0
+
+
+def _csv(X, y) -> str:
+    """The demo's data as the trainers read it: a header, then x1, x2, label
+    per row, numbers written exactly (repr) so training on the file repeats
+    the demo's steps."""
+    rows = ["x1,x2,label"]
+    pairs = zip(X.tolist(), y.tolist(), strict=True)
+    rows += [f"{a!r},{b!r},{label!r}" for (a, b), label in pairs]
+    return "\n".join(rows) + "\n"
 
 
 def _plot(trainer, params, X, y, history, path):

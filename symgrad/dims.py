@@ -188,7 +188,13 @@ class Dim:
                 out[key] = out.get(key, 0) + c // coeff
             else:
                 return _make(out)
-        raise ShapeError(f"cannot divide the dimension {self!r} by {other!r} exactly")
+        _refuse(
+            f"cannot divide the symbolic size {self!r} by {other!r} exactly: it is "
+            f"only known when the generated code runs, and {self!r} // {other!r} "
+            "is not a whole polynomial in it. Use sizes that stay whole (x[:-1], "
+            "a fixed number of rows), or compile with this size fixed: "
+            "leave the argument out of batch=/shapes="
+        )
 
     def __index__(self):
         _refuse(

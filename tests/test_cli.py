@@ -81,6 +81,19 @@ def test_demo_in_a_temporary_folder(tmp_path, capsys):
     assert "step 99: loss 0.010978370135492717 matches micrograd's" in out
     assert "final accuracy: 100.0%" in out
     assert (tmp_path / "moons_trainer.py").exists()
+    # The command the demo prints last works as printed (from the same folder)
+    # and repeats the demo's first steps on the data file it wrote.
+    command = out.split("the same training without NumPy: ")[1].splitlines()[0]
+    argv = command.split()
+    assert argv[0] == "python" and argv[2].endswith("moons.csv")
+    done = subprocess.run(
+        [sys.executable, *argv[1:], "--steps", "2"],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert done.stdout.startswith("step 0 loss 0.89584410286832")
+    assert "accuracy 50.0%" in done.stdout
 
 
 def test_errors_exit_2_with_a_message(tmp_path, capsys):

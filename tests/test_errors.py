@@ -121,3 +121,59 @@ def test_failures_inside_numpy_name_the_users_line():
         np.ones(4),
     )
     assert HERE in msg
+
+
+def test_list_where_an_array_goes_names_the_argument():
+    # A list argument is a pytree of separate numbers (as in JAX); used as an
+    # array, the error says which argument and what to pass instead.
+    def f(w, X):
+        return np.sum(np.tanh(X @ w))
+
+    msg = _raises(TraceError, symgrad.grad(f), [1.0, 2.0, 3.0], np.ones((4, 3)))
+    assert f"{HERE}:{f.__code__.co_firstlineno + 1}" in msg
+    assert "argument w is a list" in msg and "np.array(w" in msg
+    # The same function with an array works.
+    g = symgrad.grad(f)(np.array([1.0, 2.0, 3.0]), np.ones((4, 3)))
+    assert g.shape == (3,)
+
+
+def test_sizes_that_are_not_polynomials_name_the_line_and_a_way_out():
+    def half(w, X):
+        return np.sum(X[: len(X) // 2] @ w)
+
+    def all_but_last(w, X):
+        return np.sum(X[: len(X) - 1] @ w)
+
+    X = np.ones((4, 3))
+    grad = symgrad.grad(half, shapes={"X": "n, 3"})
+    msg = _raises(ShapeError, grad, np.ones(3), X)
+    assert f"{HERE}:{half.__code__.co_firstlineno + 1}" in msg
+    assert "batch=/shapes=" in msg
+    grad = symgrad.grad(all_but_last, shapes={"X": "n, 3"})
+    msg = _raises(TraceError, grad, np.ones(3), X)
+    assert f"{HERE}:{all_but_last.__code__.co_firstlineno + 1}" in msg
+    assert "symbolic size n - 1" in msg and "x[:-1]" in msg
+    assert "not traced values" not in msg
+
+    # What the message proposes works, for any number of rows.
+    def proposed(w, X):
+        return np.sum(X[:-1] @ w)
+
+    g = symgrad.grad(proposed, shapes={"X": "n, 3"})
+    for rows in (2, 5):
+        assert np.allclose(g(np.ones(3), np.ones((rows, 3))), rows - 1)
+
+
+def test_boolean_mask_argument_is_called_an_argument():
+    def f(w, mask):
+        return np.sum(w[mask] ** 2)
+
+    mask = np.array([True, False, True, True])
+    msg = _raises(TraceError, symgrad.grad(f), np.arange(4.0), mask)
+    assert "boolean argument mask" in msg
+    assert "computed from traced values" not in msg
+
+    def kept(w, mask):  # the rewrite the message proposes
+        return np.sum(np.where(mask, w, 0.0) ** 2)
+
+    assert np.allclose(symgrad.grad(kept)(np.arange(4.0), mask), [0, 0, 4, 6])

@@ -16,7 +16,7 @@ import symgrad
 from symgrad import ops, supported
 from symgrad.ops.elementwise import elementwise
 
-# Packages the op table answers for that a user (and `pip install -e '.[test]'`) may lack.
+# Packages the op table answers for that a user (and the [test] extra) may lack.
 OPTIONAL = ("scipy", "jax")
 
 

@@ -5,7 +5,7 @@ moons MLP (the bench's `peers.loss`, as `loss` here) and each target, one
 module compiled with the batch axis symbolic (`batch={"X": 0, "y": 0}`, from
 100 rows) and, per batch size, one compiled for exactly that size are timed
 on the same value-and-gradient step; `rows` lists `{target, batch, fixed_s, dynamic_s,
-ratio}` (ratio = dynamic / fixed; issue #14 asks for at most 1.05, the
+ratio}` (ratio = dynamic / fixed; the goal is at most 1.05, the
 `goal`). The two modules are timed in alternation, several rounds, and each
 keeps its median, so load on a shared machine falls on both alike.
 """

@@ -1,4 +1,4 @@
-"""The examples of issue #12 as benchmark problems, with their JAX versions.
+"""The examples in examples/ as benchmark problems, with their JAX versions.
 
 Contract: `get(name)` returns a `problems.Problem` for one of `NAMES`: its
 `loss` is the exported function of `examples/FILE.py` (loaded from the

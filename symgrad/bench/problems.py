@@ -1,4 +1,4 @@
-"""The four problems of the peer table (issue #16), written once per peer.
+"""The four problems of the peer table (moons, two MLPs, an RNN), written once per peer.
 
 Contract: `get(name, quick)` returns a `Problem`: `data()` builds the
 arguments (float64, fixed seed; the first argument holds the parameters,

@@ -3,12 +3,12 @@
 Contract: `run(quick, problems=..., peers=..., cpu=...)` returns a JSON-ready
 dict with the sections of the selected names (`select`; default all):
 - `problems` (names `moons`, `mlp128`, `mlp512`, `rnn`; group `peers`): the
-  four problems of issue #16, value and gradient, against hand-written NumPy,
+  four peer-table problems, value and gradient, against hand-written NumPy,
   JAX jit and PyTorch eager, each problem in a child process pinned to one
   CPU, medians of interleaved rounds, each peer checked against symgrad
   (`bench.interleave`, `bench.problems`);
 - `examples` (names `ex-softmax`, `ex-mixture`, `ex-rnn`, `ex-gp`; group
-  `examples`): compile time and gradient time of the examples of issue #12
+  `examples`): compile time and gradient time of the examples in examples/
   against JAX jit, in the same way (`bench.examples`);
 - `micrograd`: micrograd's moons step on symgrad's two targets and on
   micrograd (with its garbage collector on and paused);

@@ -206,6 +206,16 @@ def _classify(item):
     if isinstance(item, slice):
         parts = [item.start, item.stop, item.step]
         for p in parts:
+            if isinstance(p, dims.Dim):
+                fail(
+                    f"a slice bound computed from the symbolic size {p!r} (for "
+                    "example len(x) - 1): bounds must be known when the code is "
+                    "generated",
+                    "Count from the end instead (x[:-1] is x[:len(x) - 1], x[1:] "
+                    "keeps the rest), or compile with this size fixed: leave the "
+                    "argument out of batch=/shapes=",
+                    ConcretizationError,
+                )
             if p is not None and not isinstance(p, (int, np.integer)):
                 fail(
                     "slice bounds must be Python ints, not traced values",
@@ -265,6 +275,16 @@ def _classify_node(node):
         return _classify_array(node.value)
     if node.dtype.kind == "b":
         value = _constant_value(node)
+        if value is None and node.op == "input":
+            # The mask is one of the function's own arguments: the compiled code
+            # takes it as data, so "computed from traced values" would mislead.
+            fail(
+                f"indexing with the boolean argument {node.attr('name')}: the "
+                "compiled code takes it as data, and which entries are True "
+                "would decide the result's shape",
+                "Keep the shape instead: np.where(mask, x, 0.0) (or x * mask) "
+                "for a read, e.g. np.sum(np.where(mask, w, 0.0) ** 2)",
+            )
         if value is None:
             fail(
                 "indexing with a boolean mask computed from traced values: the "
