@@ -7,7 +7,7 @@ predict(params, X) -> scores of scores
 train(params, X, y, steps, lr, batch_size, shuffle, seed) -> (params, history), sgd with
     micrograd's schedule lr * (1 - 0.9 * k / steps), full batch or minibatches
 save_params(params, path) / load_params(path) -> parameters as JSON
-python {this file} data.csv [--steps N] [--batch-size B] [--seed S] -> trains on a CSV file
+python <this file> data.csv [--steps N] [--batch-size B] [--seed S] -> trains on a CSV file
 """
 
 import base64
@@ -895,10 +895,15 @@ def main(argv=None):
         parser.error('--batch-size must be 1 or more')
 
     def report(k, loss, acc):
-        print(f'step {k} loss {loss!r}, accuracy {acc * 100}%')
+        print(f'step {k} loss {loss!r}, accuracy {acc * 100:.1f}%')
 
     try:
         X, y = load_csv(args.csv)
+        if len(X[0]) != 2:
+            raise ValueError(
+                f'{args.csv}: a row holds {len(X[0])} feature(s) and a label; '
+                'the model needs 2 feature(s) per row'
+            )
         params = initial_params()
         if args.params:
             params = load_params(args.params)
@@ -914,6 +919,7 @@ def main(argv=None):
         )
         if args.save:
             save_params(params, args.save)
+            print(f'saved the trained parameters to {args.save}')
     except (OSError, ValueError) as exc:
         parser.exit(2, f'{parser.prog}: error: {exc}\n')
 

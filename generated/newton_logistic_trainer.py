@@ -7,7 +7,7 @@ hessian(params, X, y) -> its Hessian
 predict(params, X) -> scores of scores
 train(params, X, y, steps, lr) -> (params, history), Newton's method
 save_params(params, path) / load_params(path) -> parameters as JSON
-python {this file} data.csv [--steps N] -> trains on a CSV file
+python <this file> data.csv [--steps N] -> trains on a CSV file
 """
 
 import numpy as np
@@ -635,10 +635,15 @@ def main(argv=None):
         parser.error('--steps must be 0 or more')
 
     def report(k, loss, acc):
-        print(f'step {k} loss {loss!r}, accuracy {acc * 100}%')
+        print(f'step {k} loss {loss!r}, accuracy {acc * 100:.1f}%')
 
     try:
         X, y = load_csv(args.csv)
+        if len(X[0]) != 2:
+            raise ValueError(
+                f'{args.csv}: a row holds {len(X[0])} feature(s) and a label; '
+                'the model needs 2 feature(s) per row'
+            )
         params = initial_params()
         if args.params:
             params = load_params(args.params)
@@ -652,6 +657,7 @@ def main(argv=None):
         )
         if args.save:
             save_params(params, args.save)
+            print(f'saved the trained parameters to {args.save}')
     except (OSError, ValueError) as exc:
         parser.exit(2, f'{parser.prog}: error: {exc}\n')
 

@@ -7,6 +7,7 @@ import importlib.util
 import json
 import os
 import random
+import re
 import subprocess
 import sys
 
@@ -58,8 +59,9 @@ def test_csv_command_line_without_symgrad(tmp_path):
         moons_trainer.main([{str(data)!r}, "--save", {str(saved)!r}])
         """,
     )
-    lines = out.splitlines()
+    *lines, confirmation = out.splitlines()
     assert len(lines) == 100
+    assert confirmation == f"saved the trained parameters to {saved}"
     first = float(lines[0].split()[3].rstrip(","))
     last = float(lines[-1].split()[3].rstrip(","))
     assert first == pytest.approx(MICROGRAD_STEP0, rel=1e-9)
@@ -257,7 +259,15 @@ def test_trainer_command_line_errors_are_one_line(target, tmp_path):
     cases.append(([str(ragged)], 2, "line 2 has 2 fields"))
     wide = tmp_path / "wide.csv"
     wide.write_text("1,2,3,1\n3,4,5,-1\n")
-    cases.append(([str(wide)], 2, "must have shape (n, 2)"))
+    cases.append(([str(wide)], 2, f"{wide}: a row holds 3 feature(s) and a label"))
+    saved = tmp_path / "p.json"
+    cases.append(
+        (
+            [str(good), "--save", str(saved)],
+            0,
+            f"saved the trained parameters to {saved}",
+        )
+    )
     few = tmp_path / "few.csv"  # any number of rows is fine
     few.write_text("1,2,1\n3,4,-1\n")
     cases.append(([str(few), "--steps", "1"], 0, "step 0 loss"))
@@ -274,9 +284,18 @@ def test_trainer_command_line_errors_are_one_line(target, tmp_path):
         assert out.returncode == code, (argv, out.stderr)
         shown = out.stdout if code == 0 else out.stderr
         assert text in shown, (argv, shown)
+        if code == 0:  # accuracy as a percentage to one decimal
+            assert re.search(r"accuracy \d+\.\d%$", shown.splitlines()[0]), shown
         if code:
             assert "Traceback" not in out.stderr
             assert out.stderr.strip().splitlines()[-1].startswith("tiny_trainer.py: ")
+
+
+@pytest.mark.parametrize("target", ["numpy", "python"])
+def test_trainer_docstring_shows_a_usage_line(target):
+    _, source = _tiny(target)
+    doc = source.split('"""')[1]
+    assert "python <this file> data.csv" in doc and "{" not in doc
 
 
 def test_python_trainer_needs_nothing_newer_than_python_3_8():

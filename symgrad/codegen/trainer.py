@@ -305,7 +305,7 @@ def generate_trainer(loss, predict, optimizer, target, initial) -> str:
             ]
         ),
         "save_params(params, path) / load_params(path) -> parameters as JSON",
-        "python {this file} data.csv [--steps N] "
+        "python <this file> data.csv [--steps N] "
         + ("" if optimizer == "newton" else "[--batch-size B] [--seed S] ")
         + "-> trains on a CSV file",
     ]
@@ -551,13 +551,35 @@ def _files_fns(loss, param_leaves) -> list:
     return [table, save, load]
 
 
-def _columns(loss) -> str:
-    """What a CSV row holds, from the shape of X (and whether its rows may
-    be any number)."""
-    shape = next(
+def _data_shape(loss):
+    """The shape X (the second argument) is compiled for, or None."""
+    return next(
         (leaf.node.shape for leaf in loss.leaves if leaf.path == (1,) and leaf.node),
         None,
     )
+
+
+def _width_check(loss) -> list:
+    """Lines of `main` refusing a CSV whose rows hold another number of
+    features than X has columns, naming the file (the module's own argument
+    check would name only X)."""
+    shape = _data_shape(loss)
+    if shape is None or len(shape) != 2 or dims.is_symbolic(shape[1]):
+        return []
+    k = shape[1]
+    return [
+        f"    if len(X[0]) != {k}:",
+        "        raise ValueError(",
+        "            f'{args.csv}: a row holds {len(X[0])} feature(s) and a label; '",
+        f"            'the model needs {k} feature(s) per row'",
+        "        )",
+    ]
+
+
+def _columns(loss) -> str:
+    """What a CSV row holds, from the shape of X (and whether its rows may
+    be any number)."""
+    shape = _data_shape(loss)
     if shape is None or len(shape) != 2 or dims.is_symbolic(shape[1]):
         return "the features of one sample, then its label (-1/+1 or 0/1)"
     k = shape[1]
@@ -643,16 +665,18 @@ def _main_fn(loss, optimizer, lr) -> list:
             *checks,
             "",
             "def report(k, loss, acc):",
-            "    print(f'step {k} loss {loss!r}, accuracy {acc * 100}%')",
+            "    print(f'step {k} loss {loss!r}, accuracy {acc * 100:.1f}%')",
             "",
             "try:",
             "    X, y = load_csv(args.csv)",
+            *_width_check(loss),
             "    params = initial_params()",
             "    if args.params:",
             "        params = load_params(args.params)",
             *call,
             "    if args.save:",
             "        save_params(params, args.save)",
+            "        print(f'saved the trained parameters to {args.save}')",
             "except (OSError, ValueError) as exc:",
             "    parser.exit(2, f'{parser.prog}: error: {exc}\\n')",
         ],
