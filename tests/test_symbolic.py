@@ -381,7 +381,8 @@ def test_trainer_command_line_on_any_csv(tmp_path):
     np.savetxt(wrong, np.column_stack([X, X, y]), delimiter=",")
     failed = subprocess.run(run + [str(wrong)], capture_output=True, text=True)
     assert failed.returncode == 2
-    assert "X must have shape (n, 2), got (150, 4)" in failed.stderr
+    assert f"{wrong}: a row holds 4 feature(s) and a label" in failed.stderr
+    assert "the model needs 2 feature(s) per row" in failed.stderr
 
 
 def test_compile_flags(tmp_path):
