@@ -105,6 +105,14 @@ class Op:
     # class back to this op.
     sympy_function: str | None = None
     flags: frozenset = field(default_factory=frozenset)
+    # What the op reads of its inputs, where it ignores a part (as LAPACK's
+    # symmetric routines ignore one triangle): (**attrs) -> a tuple with one
+    # entry per input, None (all of it) or "lower" / "upper" (that triangle
+    # of the last two axes, diagonal included; the op acts as if the matrix
+    # were its symmetric completion). The VJP rule of such an op returns
+    # exactly zero outside what was read; tests/test_linalg.py checks both
+    # facts against NumPy for every op that declares them.
+    reads: Callable | None = None
     # Dispatch: qualified names of callables ("numpy.exp", "math.exp",
     # "scipy.special.expit") that call `call` (default: the builder with the
     # operands positionally), Tracer methods (`x.tanh()`) and operators.
