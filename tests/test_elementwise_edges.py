@@ -137,9 +137,11 @@ def test_sinc_at_zero_has_its_taylor_derivatives(target):
     # The value is NumPy's, bit for bit (the sign of a zero included).
     xs = np.array([0.0, -0.0, 1e-300, 0.25, -3.0, INF, NAN])
     value, _ = symgrad.jvp(np.sinc, (xs,), (np.zeros(7),), target=target)
-    np.testing.assert_array_equal(np.asarray(value), np.sinc(xs))
+    with np.errstate(invalid="ignore"):  # sin(inf)
+        expected = np.sinc(xs)
+    np.testing.assert_array_equal(np.asarray(value), expected)
     finite = np.isfinite(xs)
-    assert np.array_equal(np.signbit(value)[finite], np.signbit(np.sinc(xs))[finite])
+    assert np.array_equal(np.signbit(value)[finite], np.signbit(expected)[finite])
 
 
 def test_constant_exponent_keeps_its_plain_gradient_code():
