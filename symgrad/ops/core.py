@@ -4,8 +4,9 @@ Contract:
 - `OPS` maps an op name to its `Op` record, built by keywords: shape rule,
   dtype rule, NumPy evaluation, VJP rule (and JVP rule), printers per target
   (with the helpers each needs), SymPy mapping, algebraic flags used by the
-  passes, and the NumPy / SciPy / `math` callables, Tracer methods and Python
-  operators the op answers to. Nothing outside the records knows anything
+  passes, what it reads of its inputs where it ignores a part (`reads`: one
+  triangle, as NumPy's cholesky and eigh), and the NumPy / SciPy / `math`
+  callables, Tracer methods and Python operators the op answers to. Nothing outside the records knows anything
   op-specific: the tracer's dispatch, the SymPy bridge, the passes' facts and
   the supported-functions page are all derived from this table.
 - `register(op)` adds a record; `implements(...)` adds a composite (a NumPy
