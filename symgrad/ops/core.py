@@ -6,9 +6,10 @@ Contract:
   (with the helpers each needs), SymPy mapping, algebraic flags used by the
   passes, what it reads of its inputs where it ignores a part (`reads`: one
   triangle, as NumPy's cholesky and eigh), and the NumPy / SciPy / `math`
-  callables, Tracer methods and Python operators the op answers to. Nothing outside the records knows anything
-  op-specific: the tracer's dispatch, the SymPy bridge, the passes' facts and
-  the supported-functions page are all derived from this table.
+  callables, Tracer methods and Python operators the op answers to. Nothing
+  outside the records knows anything op-specific: the tracer's dispatch,
+  the SymPy bridge, the passes' facts and the supported-functions page are
+  all derived from this table.
 - `register(op)` adds a record; `implements(...)` adds a composite (a NumPy
   function written in terms of builders, see `symgrad.numpy_api`). Both feed
   the dispatch tables `API` (qualified callable name -> `Entry`), `METHODS`
