@@ -133,38 +133,39 @@ def value_and_grad(log_params, x, y):
     t39 = np.linalg.solve(t16, t38)
     t40 = t39.T
     t41 = np.linalg.solve(t16, t40)
-    t42 = t41.T
-    t43 = t41 + t42
-    t44 = t43 * 0.5
+    t42 = np.tril(t41)
+    t43 = t41.T
+    t44 = np.tril(t43, -1)
+    t45 = t42 + t44
 
     # grad of: K = scale**2 * np.exp(-0.5 * sq_dist / length**2) + noise**2 * np.eye(len(x))  (gaussian_process.py:37)
-    K_bar = t26 + t44
-    t45 = K_bar * _const_1
-    t14_bar = np.add.reduce(t45, axis=None)
-    t46 = 2 * t4
-    t4_bar = t14_bar * t46
-    t47 = K_bar * t12
+    K_bar = t26 + t45
+    t46 = K_bar * _const_1
+    t14_bar = np.add.reduce(t46, axis=None)
+    t47 = 2 * t4
+    t4_bar = t14_bar * t47
+    t48 = K_bar * t12
     t12_bar = t8 * K_bar
-    t8_bar = np.add.reduce(t47, axis=None)
+    t8_bar = np.add.reduce(t48, axis=None)
     t11_bar = t12_bar * t12
-    t48 = t11_bar * t11
-    t49 = t48 / t10
-    t50 = -t49
-    t10_bar = np.add.reduce(t50, axis=None)
-    t51 = 2 * t2
-    t2_bar = t10_bar * t51
-    t52 = 2 * t3
-    t3_bar = t8_bar * t52
+    t49 = t11_bar * t11
+    t50 = t49 / t10
+    t51 = -t50
+    t10_bar = np.add.reduce(t51, axis=None)
+    t52 = 2 * t2
+    t2_bar = t10_bar * t52
+    t53 = 2 * t3
+    t3_bar = t8_bar * t53
 
     # grad of: length, scale, noise = np.exp(log_params)  (gaussian_process.py:35)
-    t53 = np.zeros((3,))
-    t53[2] = t4_bar
     t54 = np.zeros((3,))
-    t54[1] = t3_bar
+    t54[2] = t4_bar
     t55 = np.zeros((3,))
-    t55[0] = t2_bar
-    t56 = np.add(t53, t54, out=t53)
-    t1_bar = np.add(t56, t55, out=t56)
+    t55[1] = t3_bar
+    t56 = np.zeros((3,))
+    t56[0] = t2_bar
+    t57 = np.add(t54, t55, out=t54)
+    t1_bar = np.add(t57, t56, out=t57)
     log_params_bar = t1_bar * t1
 
     return (float(t23), log_params_bar)

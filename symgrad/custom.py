@@ -13,7 +13,11 @@ Contract:
   the transpose of the rule (the rule is linear in the tangents, so its VJP
   is reverse mode over the traced rule), and forward mode (symgrad's JVP is
   derived from VJPs) then gets the rule back.
-- On plain values both call `f` itself.
+- On plain values both call `f` itself, and so does a call of `f` inside
+  its own rules (JAX's pattern `def f_fwd(x): return f(x), x`, or
+  `ans = f(x)` in a JVP rule): there `f` is the primal computation, which is
+  what the rule asks for (the custom node gives the derivative), rather than
+  the rule again, endlessly.
 - `stop_gradient(x)` is `x` with no gradient.
 The node holding a rule is `custom_vjp` (results: the outputs, passed
 through); its VJP rule lives here.
@@ -21,6 +25,8 @@ through); its VJP rule lives here.
 
 from __future__ import annotations
 
+import contextlib
+import contextvars
 import functools
 
 from symgrad import autodiff, ir, ops, staging, tracing
@@ -114,6 +120,28 @@ def _traced(args) -> bool:
     return any(isinstance(x, tracing.Tracer) for x in leaves)
 
 
+# The custom functions whose rules are being traced now (innermost last), per
+# thread and context: inside its own rule a custom function is its primal.
+_IN_RULES: contextvars.ContextVar[tuple] = contextvars.ContextVar(
+    "symgrad_custom_rules", default=()
+)
+
+
+@contextlib.contextmanager
+def _own_rules(fn):
+    token = _IN_RULES.set(_IN_RULES.get() + (fn,))
+    try:
+        yield
+    finally:
+        _IN_RULES.reset(token)
+
+
+def _primal_only(fn, args) -> bool:
+    """True where `fn(*args)` is just its function: on plain values, and
+    inside fn's own rules."""
+    return not _traced(args) or any(f is fn for f in _IN_RULES.get())
+
+
 def _attach(fun_name, args, outs, out_tree, residuals, rule_fn, res_types):
     """The custom node over `args` whose VJP is the region traced from
     `rule_fn(*residual_params, *cotangent_params) -> cotangents per arg`."""
@@ -171,14 +199,15 @@ class custom_vjp:  # noqa: N801 - JAX's name
         return self
 
     def __call__(self, *args):
-        if not _traced(args):
+        if _primal_only(self, args):
             return self.fun(*args)
         if self.fwd is None:
             raise ArgumentError(
                 f"{self.__name__} is a custom_vjp function without a rule; call "
                 ".defvjp(fwd, bwd) on it"
             )
-        pair = self.fwd(*args)
+        with _own_rules(self):
+            pair = self.fwd(*args)
         if not isinstance(pair, tuple) or len(pair) != 2:
             raise TraceError(
                 f"the fwd of {self.__name__} must return (output, residuals)"
@@ -197,7 +226,8 @@ class custom_vjp:  # noqa: N801 - JAX's name
                 res_tree, [None if x is None else next(given) for x in res_nodes]
             )
             g = unflatten(out_tree, params[nres:])
-            cts = bwd(r, g)
+            with _own_rules(self):
+                cts = bwd(r, g)
             if not isinstance(cts, tuple):
                 raise TraceError(
                     f"the bwd of {self.__name__} must return a tuple of "
@@ -229,7 +259,7 @@ class custom_jvp:  # noqa: N801 - JAX's name
         return rule
 
     def __call__(self, *args):
-        if not _traced(args):
+        if _primal_only(self, args):
             return self.fun(*args)
         if self.rule is None:
             raise ArgumentError(
@@ -248,7 +278,8 @@ class custom_jvp:  # noqa: N801 - JAX's name
             primals = unflatten(arg_tree, [tracing.Tracer(p.node) for p in params[:n]])
             tangents_nodes = [transforms_placeholder(a.node) for a in params[:n]]
             tangents = unflatten(arg_tree, [tracing.Tracer(t) for t in tangents_nodes])
-            _, tangent_out = rule(primals, tangents)
+            with _own_rules(self):
+                _, tangent_out = rule(primals, tangents)
             touts, _ = _nodes(tangent_out, self.__name__)
             seeds = [p.node for p in params[n:]]
             grads, _ = autodiff.backward(touts, seeds, tangents_nodes)

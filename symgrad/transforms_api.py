@@ -171,13 +171,26 @@ def vjp(fun, *primals, target="numpy"):
 
 def hvp(fun, primals, tangents, *, target="numpy"):
     """The Hessian of scalar `fun` at `primals` times `tangents`, by forward
-    over reverse, without forming the Hessian (a tuple, one per primal)."""
+    over reverse, without forming the Hessian. JAX's structure: what
+    `jax.jvp(jax.grad(fun, argnums), primals, tangents)[1]` returns, so for
+    one primal a value shaped like it, and for several a tuple with one entry
+    per primal (argnums=(0, 1, ...))."""
     primals, tangents = tuple(primals), tuple(tangents)
-    nums = _all(len(primals))
+    if len(primals) != len(tangents):
+        raise ArgumentError(
+            f"hvp: {len(primals)} primals but {len(tangents)} tangents; give one "
+            "tangent per primal"
+        )
+    # One primal is argnums=0 (no tuple around the result or the tangent).
+    nums, given = (
+        (0, tangents[0]) if len(primals) == 1 else (_all(len(primals)), tangents)
+    )
     if _traced(primals + tangents):
-        return tuple(_inline("hvp", fun, primals, nums, tangents))
+        out = _inline("hvp", fun, primals, nums, given)
+        return out if nums == 0 else tuple(out)
     c = _compiled(fun, primals, ("hvp",), nums, target)
-    return tuple(c.hvp(*primals, tangents))
+    out = c.hvp(*primals, given)
+    return out if nums == 0 else tuple(out)
 
 
 class _Transform:

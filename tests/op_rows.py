@@ -10,6 +10,11 @@ against finite differences, and once more with the leading axis symbolic
 (`symbolic`: None picks the specs by `symbolic_case`, a tuple gives one shape
 spec per input such as ("n, 3", "3"), and a string is the error the row
 must refuse a symbolic size with, because NumPy needs that size concretely).
+A row may also name `special` points: argument tuples where the function is
+finite and smooth all around, but a derivative rule may meet 0 * inf there
+(x**0 at 0, the std of a single number, sinc at 0); `test_ops.py` checks
+that the gradients there are finite and equal central differences, at the
+first and second order.
 """
 
 from __future__ import annotations
@@ -35,6 +40,10 @@ class Row:
     # (): the functions take scalars only (math.*); a str: the error a
     # symbolic size must be refused with.
     symbolic: tuple | str | None = None
+    # Points (one argument tuple each) where the function is finite and
+    # smooth around, but a rule may multiply 0 by inf: the gradient there
+    # must be finite and agree with central differences.
+    special: tuple = ()
 
 
 SYMBOLIC_SIZE = 3  # n in explicit specs, when compiling (n + 1 when running)

@@ -22,9 +22,32 @@ ROWS = {
     "mul": Row(("mul",), lambda a, b: a * b, ("any", "any"), BINARY),
     "div": Row(("div",), lambda a, b: a / b, ("any", "away"), BINARY),
     "neg": Row(("neg",), lambda a: -a, ("any",), UNARY),
-    "pow_const": Row(("pow",), lambda a: a**3, ("any",), UNARY),
+    "pow_const": Row(
+        ("pow",), lambda a: a**3, ("any",), UNARY, special=((0.0,), (np.zeros(3),))
+    ),
+    # Exponents 0, 1, 2, 3 (ints and floats) at 0: x**0 is the constant 1, so
+    # its derivatives are 0 there too, at every order (not 0 * inf).
+    "pow_zero_exponent": Row(
+        ("pow",),
+        lambda a: a**0.0
+        + 2.0 * a**0
+        + np.power(a, 0.0) * a
+        + a**1
+        + a**1.0 * a**2.0
+        + a ** np.array([0.0, 2.0, 1.0]),
+        ("any",),
+        (((3,),), ((2, 3),)),
+        special=((np.zeros(3),), (np.array([[0.0, 1.0, -2.0], [0.0, 0.0, 0.5]]),)),
+    ),
     "pow_frac": Row(("pow",), lambda a: a**-1.5, ("pos",), UNARY),
-    "pow_traced": Row(("pow",), lambda a, b: a**b, ("pos", "any"), BINARY),
+    # At b == 0 the derivative of b * a**(b-1) in b (1/a) must stay.
+    "pow_traced": Row(
+        ("pow",),
+        lambda a, b: a**b,
+        ("pos", "any"),
+        BINARY,
+        special=((2.0, 0.0), (np.array([0.5, 2.0]), np.zeros(2))),
+    ),
     "rpow": Row(("pow",), lambda b: 2.0**b, ("any",), UNARY),
     "exp": Row(("exp",), np.exp, ("any",), UNARY),
     "log": Row(("log",), np.log, ("pos",), UNARY),

@@ -59,6 +59,29 @@ ROWS = {
         ("any",),
         (((2, 3),), ((4, 2),)),
     ),
+    # Lanes of one number: the deviation is identically 0, and so is the
+    # gradient of std, var, nanstd and nanvar there (sqrt's slope at 0 is
+    # inf, the variance's is 0).
+    "var_std_single": Row(
+        ("mean", "sum", "sqrt", "where", "eq"),
+        lambda a: np.std(a, axis=0)
+        + np.var(a, axis=0) * np.nanstd(a, axis=0, keepdims=True)[0]
+        + np.nanvar(a, axis=0)
+        + np.std(a, axis=0, ddof=-1)
+        + a.std(axis=0) * a[0],
+        ("any",),
+        (((1, 3),), ((1,),)),
+        symbolic=("n, 3",),
+        special=((np.zeros((1, 3)),), (np.ones((1, 2)),)),
+    ),
+    "var_std_scalar": Row(
+        ("mean", "sum", "sqrt"),
+        lambda a: np.std(a) + np.nanstd(a) * 2.0 + np.var(a) + np.nanvar(a) * a,
+        ("any",),
+        (((),),),
+        symbolic=(),
+        special=((0.0,),),
+    ),
     "average_ptp": Row(
         ("sum", "max", "min"),
         lambda a, w: np.average(a, axis=-1, weights=w)

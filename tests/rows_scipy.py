@@ -154,6 +154,29 @@ ROWS = {
         ("pos", "pos"),
         (((3,), ()),),
     ),
+    # At x == 0 the rules' quotients x / y and f(a) / a have limits.
+    "xlogy_at_zero": Row(
+        ("xlogy", "xlog1py"),
+        lambda a, b: sc.xlogy(a, b) * b + sc.xlog1py(a, b),
+        ("any", "pos"),
+        PAIRS,
+        special=((0.0, 0.5), (np.zeros((2, 3)), np.array([0.5, 1.0, 2.0]))),
+    ),
+    "rel_entr_at_zero": Row(
+        ("log", "where"),
+        lambda b: sc.rel_entr(0.0, b) + sc.kl_div(0.0, b) * b,
+        ("pos",),
+        SCALAR_MATRIX,
+        special=((1.0,), (np.full((2, 3), 0.5),)),
+    ),
+    "bessel_at_zero": Row(
+        ("i1", "j1", "i0", "j0"),
+        lambda a: sc.i1(a) + sc.j1(a) * 2.0,
+        ("unit",),
+        SCALAR_MATRIX,
+        targets=("numpy",),
+        special=((0.0,), (np.zeros((2, 3)),)),
+    ),
     "bessel_erfinv": Row(
         ("erfinv", "erfcinv", "i0", "i1", "i0e", "i1e", "j0", "j1", "y0", "y1"),
         lambda a: sc.erfinv(a * 0.4)

@@ -125,6 +125,25 @@ def test_power_zero_exponent_has_gradient_zero(target):
     assert _grad(lambda x: x**2, -0.0, target=target) == 0.0
 
 
+@pytest.mark.parametrize("target", ["numpy", "python"])
+def test_sinc_at_zero_has_its_taylor_derivatives(target):
+    # NumPy's value (exactly 1.0 at 0), and sinc's derivatives there: 0,
+    # -pi**2/3 and 0, not those of a constant.
+    d1 = symgrad.grad(np.sinc, target=target)
+    d2 = symgrad.grad(d1, target=target)
+    d3 = symgrad.grad(d2, target=target)
+    assert (d1(0.0), d3(0.0)) == (0.0, 0.0)
+    assert d2(0.0) == pytest.approx(-(math.pi**2) / 3, rel=1e-12)
+    # The value is NumPy's, bit for bit (the sign of a zero included).
+    xs = np.array([0.0, -0.0, 1e-300, 0.25, -3.0, INF, NAN])
+    value, _ = symgrad.jvp(np.sinc, (xs,), (np.zeros(7),), target=target)
+    with np.errstate(invalid="ignore"):  # sin(inf)
+        expected = np.sinc(xs)
+    np.testing.assert_array_equal(np.asarray(value), expected)
+    finite = np.isfinite(xs)
+    assert np.array_equal(np.signbit(value)[finite], np.signbit(expected)[finite])
+
+
 def test_constant_exponent_keeps_its_plain_gradient_code():
     source = symgrad.compile(lambda x: x**3, 2.0).source
     assert "where" not in source

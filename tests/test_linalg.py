@@ -152,10 +152,92 @@ def test_vector_norms_of_special_values_are_numpys(target):
             assert got == pytest.approx(want, rel=1e-14, nan_ok=True), (x, order)
 
 
+# ------------------------------------------------------------------ partial reads
+# NumPy's cholesky, eigh and eigvalsh (and SciPy's solvers for symmetric
+# matrices) read one triangle. The inputs below are NOT symmetric: the read
+# triangle is that of a symmetric positive definite matrix, the other is
+# noise, so finite differences see exactly what NumPy computes.
+
+
+def _scrambled(part, batch=(), n=3):
+    a = _spd(n, batch)
+    keep = np.tril(np.ones((n, n), bool))
+    if part == "upper":
+        keep = keep.T
+    return np.where(keep, a, rng.normal(size=a.shape))
+
+
+def _eigh_vectors(uplo):
+    # Squared: an eigenvector's sign is arbitrary, its square is not.
+    return lambda a: np.linalg.eigh(a, UPLO=uplo)[1] ** 2
+
+
+PARTIAL_READS = {
+    # name: (function of the matrix, the triangle it reads, targets)
+    "cholesky": (np.linalg.cholesky, "lower", TARGETS),
+    "cholesky_upper": (lambda a: np.linalg.cholesky(a, upper=True), "upper", TARGETS),
+    "eigvalsh_L": (np.linalg.eigvalsh, "lower", ("numpy",)),
+    "eigvalsh_U": (lambda a: np.linalg.eigvalsh(a, UPLO="U"), "upper", ("numpy",)),
+    "eigh_L": (_eigh_vectors("L"), "lower", ("numpy",)),
+    "eigh_U": (_eigh_vectors("U"), "upper", ("numpy",)),
+    "eigh_values_U": (lambda a: np.linalg.eigh(a, "U")[0], "upper", ("numpy",)),
+}
+
+
+def _partial_case(name, batch, seed):
+    fn, part, targets = PARTIAL_READS[name]
+    a = _scrambled(part, batch)
+    w = np.random.default_rng(seed).normal(size=np.shape(fn(a)))
+
+    def f(a):
+        return np.sum(np.sin(fn(a)) * w)
+
+    return f, a, part, targets
+
+
+def _outside(part, n=3):
+    """The entries a `part` reader ignores."""
+    inside = np.tril(np.ones((n, n), bool))
+    return ~(inside if part == "lower" else inside.T)
+
+
+@pytest.mark.parametrize("batch", [(), (2,)], ids=["matrix", "stack"])
 @pytest.mark.parametrize("target", TARGETS)
-def test_cholesky_gradient_is_the_symmetric_one(target):
-    # NumPy reads the lower triangle only; symgrad (like JAX, PyTorch and
-    # autograd) returns the gradient along symmetric perturbations.
+@pytest.mark.parametrize("name", list(PARTIAL_READS))
+def test_partial_read_first_order(name, target, batch):
+    f, a, part, targets = _partial_case(name, batch, 0)
+    if target not in targets:
+        pytest.skip(f"{name} is not implemented on the {target} target")
+    g = np.asarray(symgrad.grad(f, target=target)(a))
+    # The ignored triangle changes nothing: its gradient is exactly 0.
+    assert np.all(g[..., _outside(part)] == 0.0)
+    (expected,) = numeric_grad(f, [a], (0,))
+    assert_close(g, expected)
+
+
+@pytest.mark.parametrize("batch", [(), (2,)], ids=["matrix", "stack"])
+@pytest.mark.parametrize("target", TARGETS)
+@pytest.mark.parametrize("name", list(PARTIAL_READS))
+def test_partial_read_second_order(name, target, batch):
+    f, a, part, targets = _partial_case(name, batch, 1)
+    if target not in targets:
+        pytest.skip(f"{name} is not implemented on the {target} target")
+    first = symgrad.grad(f, target=target)
+    v = np.random.default_rng(2).normal(size=a.shape)
+
+    def directional(a):
+        return np.sum(first(a) * v)
+
+    h = symgrad.grad(directional, target=target)(a)
+    assert np.all(np.asarray(h)[..., _outside(part)] == 0.0)
+    (expected,) = numeric_grad(directional, [a], (0,))
+    assert_close(h, expected, rtol=1e-6, atol=1e-7)
+
+
+@pytest.mark.parametrize("target", TARGETS)
+def test_partial_read_gradient_of_a_symmetric_matrix(target):
+    # On a symmetric matrix the gradient along symmetric perturbations (what
+    # JAX, PyTorch and autograd report) is the same number either way.
     a = _spd(3)
     w = rng.normal(size=(3, 3))
 
@@ -163,12 +245,96 @@ def test_cholesky_gradient_is_the_symmetric_one(target):
         return np.sum(np.linalg.cholesky(a) * w)
 
     g = np.asarray(symgrad.grad(f, target=target)(a))
-    assert_close(g, g.T, rtol=1e-12, atol=1e-14)
     d = rng.normal(size=(3, 3))
     d = d + d.T
     step = 1e-6
     along = (f(a + step * d) - f(a - step * d)) / (2 * step)
     assert np.sum(g * d) == pytest.approx(along, rel=1e-6)
+
+
+def _linalg_samples():
+    """(op name, attributes) for every primitive of symgrad.ops.linalg with
+    one matrix operand."""
+    from symgrad.ops import OPS
+
+    attrs = {
+        "eigvalsh": ({"UPLO": "L"}, {"UPLO": "U"}),
+        "eigh_vectors": ({"UPLO": "L"}, {"UPLO": "U"}),
+        "svd_u": ({"full": False},),
+        "svd_vh": ({"full": False},),
+        "norm": ({"axes": None, "keepdims": False},),
+    }
+    for name, op in OPS.items():
+        if name == "slogdet_sign":
+            continue  # piecewise constant: a scramble rarely changes it
+        if op.nin == 1 and getattr(op.vjp, "__module__", "") == "symgrad.ops.linalg":
+            for a in attrs.get(name, ({},)):
+                yield pytest.param(name, a, id=f"{name}-{a}")
+
+
+@pytest.mark.parametrize("name,attrs", list(_linalg_samples()))
+def test_every_linalg_op_declares_what_it_reads(name, attrs):
+    # Scramble each strict triangle of a symmetric positive definite matrix:
+    # an op whose NumPy value does not change must declare that it ignores
+    # that triangle (and one that declares it must not change).
+    from symgrad.ops import OPS
+
+    op = OPS[name]
+    declared = op.reads(**attrs)[0] if op.reads else None
+    a = _spd(4)
+    base = op.eval(a, **attrs)
+    for part, ignored in (
+        ("lower", np.triu(a, 1) != 0),
+        ("upper", np.tril(a, -1) != 0),
+    ):
+        b = np.where(ignored, rng.normal(size=a.shape), a)
+        unchanged = np.array_equal(op.eval(b, **attrs), base)
+        assert unchanged == (declared == part), (name, part)
+
+
+@pytest.mark.parametrize("lower", [False, True])
+@pytest.mark.parametrize(
+    "assume_a",
+    [
+        "sym",
+        "pos",
+        "her",
+        "upper triangular",
+        "lower triangular",
+        "diagonal",
+        "tridiagonal",
+    ],
+)
+def test_scipy_solvers_read_what_scipy_reads(assume_a, lower):
+    scipy_linalg = pytest.importorskip("scipy.linalg")
+    n = 4
+    a = _spd(n)
+    i, j = np.indices((n, n))
+    read = {
+        "upper triangular": i <= j,
+        "lower triangular": i >= j,
+        "diagonal": i == j,
+        "tridiagonal": abs(i - j) <= 1,
+    }.get(assume_a, i >= j if lower else i <= j)
+    a = np.where(read, a, rng.normal(size=a.shape))
+    b = rng.normal(size=n)
+    w = rng.normal(size=(n, n))
+
+    def f(a, b):
+        x = scipy_linalg.solve(a, b, assume_a=assume_a, lower=lower)
+        if assume_a == "tridiagonal":  # SciPy's inv has no tridiagonal solver
+            return np.sum(np.sin(x))
+        inv = scipy_linalg.inv(a, assume_a=assume_a, lower=lower)
+        if assume_a == "diagonal":
+            # SciPy 1.17's inv(assume_a="diagonal") keeps the entries off the
+            # diagonal of its input; symgrad's is the inverse of the diagonal.
+            inv = np.diagonal(inv)
+        return np.sum(np.sin(x)) + np.sum(inv * w[: inv.shape[0]])
+
+    ga, gb = symgrad.grad(f, argnums=(0, 1))(a, b)
+    assert np.all(ga[~read] == 0.0)
+    for ours, theirs in zip((ga, gb), numeric_grad(f, [a, b], (0, 1)), strict=True):
+        assert_close(ours, theirs)
 
 
 def test_eigenvalue_gradients_survive_repeated_eigenvalues():

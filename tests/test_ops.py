@@ -93,6 +93,44 @@ def test_second_order(name, shapes, target):
         assert_close(a, b, rtol=1e-5, atol=1e-7)
 
 
+def _special_cases():
+    for name, row in ROWS.items():
+        for k in range(len(row.special)):
+            yield pytest.param(name, k, id=f"{name}-{k}")
+
+
+def _assert_finite_and_close(ours, theirs, **tolerances):
+    for a, b in zip(ours, theirs, strict=True):
+        assert np.all(np.isfinite(a)), a
+        assert_close(a, b, **tolerances)
+
+
+@pytest.mark.parametrize("target", TARGETS)
+@pytest.mark.parametrize("name,k", list(_special_cases()))
+def test_special_points(name, k, target):
+    # Where the function is finite and smooth around the point but a rule
+    # may multiply 0 by inf (x**0 at 0, the std of one number): no nan, and
+    # the first and second derivatives of the differences.
+    row = ROWS[name]
+    if target not in row.targets:
+        pytest.skip(f"{name} is not implemented on the {target} target")
+    args = [a if np.ndim(a) else float(a) for a in row.special[k]]
+    rng = np.random.default_rng(6)
+    loss = _weighted(row.fn, rng.normal(size=np.shape(row.fn(*args))))
+    argnums = tuple(range(len(args)))
+    first = symgrad.grad(loss, argnums=argnums, target=target)
+    _assert_finite_and_close(first(*args), numeric_grad(loss, args, argnums))
+    direction = [rng.normal(size=np.shape(a)) for a in args]
+
+    def directional(*xs):
+        gs = first(*xs)
+        return sum(np.sum(g * v) for g, v in zip(gs, direction, strict=True))
+
+    second = symgrad.grad(directional, argnums=argnums, target=target)(*args)
+    expected = numeric_grad(directional, args, argnums)
+    _assert_finite_and_close(second, expected, rtol=1e-5, atol=1e-7)
+
+
 def _first_shapes():
     for name, row in ROWS.items():
         shapes = row.shapes[-1]  # the largest: scalars, vectors or matrices

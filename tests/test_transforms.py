@@ -78,7 +78,8 @@ def test_jacobians(kind, target):
 def test_hessian_and_hvp(target):
     H = symgrad.hessian(f, target=target)(X)
     assert_close(H, _num_hessian(f, X), rtol=1e-5, atol=1e-6)
-    (hv,) = symgrad.hvp(f, (X,), (V,), target=target)
+    hv = symgrad.hvp(f, (X,), (V,), target=target)
+    assert np.shape(hv) == X.shape  # one primal: its shape, as JAX's
     assert_close(hv, np.asarray(H) @ V, rtol=1e-10, atol=1e-12)
 
 
@@ -86,7 +87,7 @@ def test_transforms_compose_inside_traces():
     # jacfwd of jacrev is the Hessian; grad of a jvp is an HVP.
     assert_close(symgrad.jacfwd(symgrad.jacrev(f))(X), _num_hessian(f, X), 1e-5, 1e-6)
     g = symgrad.grad(lambda x: symgrad.jvp(f, (x,), (V,))[1])(X)
-    assert_close(g, symgrad.hvp(f, (X,), (V,))[0], rtol=1e-10)
+    assert_close(g, symgrad.hvp(f, (X,), (V,)), rtol=1e-10)
 
 
 def test_pytrees_and_argnums():
@@ -198,6 +199,142 @@ def test_hvp_does_not_form_the_hessian():
     assert counts[0] == counts[1] == counts[2]  # array code: independent of n
 
 
+# ------------------------------------------------------------------ JAX's structures
+
+
+def _structure(value):
+    """The pytree skeleton of a result: containers and leaf shapes."""
+    if isinstance(value, tuple):
+        return ("tuple", tuple(_structure(v) for v in value))
+    if isinstance(value, dict):
+        return ("dict", tuple((k, _structure(v)) for k, v in sorted(value.items())))
+    return np.shape(value)
+
+
+def two_args(x, y):
+    return {"a": np.sin(x) * y, "b": (y * 2.0, x * x)}
+
+
+def scalar_of_two(x, y):
+    return np.sum(np.sin(x) * y) + y**3
+
+
+def scalar_of_dict(p):
+    return np.sum(p["w"] ** 3) * p["b"]
+
+
+P = {"w": X, "b": 0.4}
+PT = {"w": V, "b": 1.0}
+
+
+@pytest.mark.parametrize("target", TARGETS)
+def test_results_have_jaxs_structures(target):
+    # jvp: (primals_out, tangents_out), both shaped like the output.
+    both = _structure(two_args(X, 0.4))
+    got = symgrad.jvp(two_args, (X, 0.4), (V, 1.0), target=target)
+    assert _structure(got) == ("tuple", (both, both))
+    assert _structure(symgrad.jvp(f, (X,), (V,), target=target)) == (
+        "tuple",
+        ((), ()),
+    )
+    # vjp: (primals_out, vjp_fn); vjp_fn gives a tuple, one entry per primal.
+    out, pullback = symgrad.vjp(f, X, target=target)
+    assert _structure(pullback(1.0)) == ("tuple", (X.shape,))
+    out, pullback = symgrad.vjp(two_args, X, 0.4, target=target)
+    assert _structure(out) == both
+    assert _structure(pullback(two_args(V, 1.0))) == ("tuple", (X.shape, ()))
+    # linearize: (primals_out, f_jvp); f_jvp(*tangents) is shaped like out.
+    out, push = symgrad.linearize(two_args, X, 0.4, target=target)
+    assert _structure(out) == _structure(push(V, 1.0)) == both
+    # hvp: one primal gives its structure; several give a tuple.
+    assert _structure(symgrad.hvp(f, (X,), (V,), target=target)) == X.shape
+    got = symgrad.hvp(scalar_of_dict, (P,), (PT,), target=target)
+    assert _structure(got) == _structure(P)
+    got = symgrad.hvp(scalar_of_two, (X, 0.4), (V, 1.0), target=target)
+    assert _structure(got) == ("tuple", (X.shape, ()))
+    assert _structure(symgrad.hvp(lambda s: s**3, (2.0,), (1.0,))) == ()
+
+
+def test_hvp_structures_inside_a_trace():
+    # The same structures when the transform runs inside another trace.
+    def inner(x):
+        one = symgrad.hvp(f, (x,), (V,))
+        several = symgrad.hvp(scalar_of_two, (x, 0.4), (V, 1.0))
+        tree = symgrad.hvp(scalar_of_dict, ({"w": x, "b": 0.4},), (PT,))
+        assert isinstance(several, tuple) and len(several) == 2
+        return np.sum(one) + np.sum(several[0]) + np.sum(tree["w"]) * tree["b"]
+
+    g = symgrad.grad(inner)(X)
+    assert_close(g, numeric_grad(inner, [X], [0])[0], rtol=1e-6)
+
+
+def test_hvp_needs_a_tangent_per_primal():
+    with pytest.raises(symgrad.ArgumentError, match="one tangent per primal"):
+        symgrad.hvp(scalar_of_two, (X, 0.4), (V,))
+
+
+@pytest.mark.skipif(importlib.util.find_spec("jax") is None, reason="JAX not installed")
+def test_structures_against_jax():
+    import jax
+
+    jax.config.update("jax_enable_x64", True)
+    import jax.numpy as jnp
+
+    def j_two_args(x, y):
+        return {"a": jnp.sin(x) * y, "b": (y * 2.0, x * x)}
+
+    def j_scalar_of_two(x, y):
+        return jnp.sum(jnp.sin(x) * y) + y**3
+
+    def j_scalar_of_dict(p):
+        return jnp.sum(p["w"] ** 3) * p["b"]
+
+    def same(ours, theirs):
+        assert _structure(ours) == _structure(
+            jax.tree_util.tree_map(np.asarray, theirs)
+        )
+        for a, b in zip(
+            jax.tree_util.tree_leaves(ours),
+            jax.tree_util.tree_leaves(theirs),
+            strict=True,
+        ):
+            assert_close(a, np.asarray(b), rtol=1e-10, atol=1e-12)
+
+    same(
+        symgrad.jvp(two_args, (X, 0.4), (V, 1.0)),
+        jax.jvp(j_two_args, (X, 0.4), (V, 1.0)),
+    )
+    ours, our_fn = symgrad.vjp(two_args, X, 0.4)
+    theirs, their_fn = jax.vjp(j_two_args, X, 0.4)
+    same(ours, theirs)
+    ct = two_args(V, 1.0)
+    same(our_fn(ct), their_fn(ct))
+    ours, our_push = symgrad.linearize(two_args, X, 0.4)
+    theirs, their_push = jax.linearize(j_two_args, X, 0.4)
+    same(ours, theirs)
+    same(our_push(V, 1.0), their_push(V, 1.0))
+    # hvp is jax.jvp(jax.grad(f, argnums), primals, tangents)[1].
+    same(
+        symgrad.hvp(f, (X,), (V,)),
+        jax.jvp(jax.grad(lambda x: _jf(jnp, x)), (X,), (V,))[1],
+    )
+    same(
+        symgrad.hvp(scalar_of_dict, (P,), (PT,)),
+        jax.jvp(jax.grad(j_scalar_of_dict), (P,), (PT,))[1],
+    )
+    same(
+        symgrad.hvp(scalar_of_two, (X, 0.4), (V, 1.0)),
+        jax.jvp(jax.grad(j_scalar_of_two, argnums=(0, 1)), (X, 0.4), (V, 1.0))[1],
+    )
+
+
+def _jf(jnp, x):
+    return jnp.sum(jnp.tanh(x) * x[::-1]) + jnp.sin(x[0]) * x[1] ** 2
+
+
+# ------------------------------------------------------------------ custom rules
+
+
 @symgrad.custom_vjp
 def softplus(x):
     return np.log1p(np.exp(x))
@@ -248,6 +385,120 @@ def test_custom_jvp_and_stop_gradient():
     assert_close(symgrad.jvp(lambda x: halved(x), (V,), (V,))[1], 0.5 * V)
     g = symgrad.grad(lambda x: np.sum(x * symgrad.stop_gradient(x)))(V)
     assert_close(g, V)
+
+
+# Examples in the manner of JAX's custom-derivative tutorial: the rules call
+# the decorated function itself, which there means its primal computation.
+
+
+@symgrad.custom_jvp
+def log1pexp(x):
+    return np.log(1.0 + np.exp(x))
+
+
+@log1pexp.defjvp
+def _log1pexp_jvp(primals, tangents):
+    (x,), (dx,) = primals, tangents
+    # 1 - 1 / (1 + e^x) stays finite where e^x overflows.
+    return log1pexp(x), (1.0 - 1.0 / (1.0 + np.exp(x))) * dx
+
+
+@symgrad.custom_jvp
+def ratio(x):
+    return x / (1.0 + np.sqrt(x))
+
+
+@ratio.defjvp
+def _ratio_jvp(primals, tangents):
+    (x,), (dx,) = primals, tangents
+    root = np.sqrt(x)
+    # The derivative simplified by hand: finite at 0, where sqrt's is not.
+    return ratio(x), (root + 2.0) / (2.0 * (root + 1.0) ** 2) * dx
+
+
+@symgrad.custom_jvp
+def sin_times(x, y):
+    return np.sin(x) * y
+
+
+@sin_times.defjvp
+def _sin_times_jvp(primals, tangents):
+    (x, y), (dx, dy) = primals, tangents
+    return sin_times(x, y), np.cos(x) * dx * y + np.sin(x) * dy
+
+
+@symgrad.custom_vjp
+def sin_times_vjp(x, y):
+    return np.sin(x) * y
+
+
+def _sin_times_fwd(x, y):
+    # JAX's documented pattern: the forward rule calls the function itself.
+    return sin_times_vjp(x, y), (np.cos(x), np.sin(x), y)
+
+
+def _sin_times_bwd(residuals, g):
+    cos_x, sin_x, y = residuals
+    return (cos_x * g * y, sin_x * g)
+
+
+sin_times_vjp.defvjp(_sin_times_fwd, _sin_times_bwd)
+
+
+@symgrad.custom_vjp
+def clip_between(lo, hi, x):
+    return x  # the identity forward; the backward pass clips the cotangent
+
+
+clip_between.defvjp(
+    lambda lo, hi, x: (x, (lo, hi)),
+    lambda bounds, g: (None, None, np.clip(g, bounds[0], bounds[1])),
+)
+
+
+@symgrad.custom_vjp
+def exp_again(x):
+    return np.exp(x)
+
+
+# The backward rule calls the function too (the derivative of exp is exp).
+exp_again.defvjp(lambda x: (exp_again(x), x), lambda x, g: (g * exp_again(x),))
+
+
+@pytest.mark.parametrize("target", TARGETS)
+def test_custom_rules_as_in_jaxs_tutorial(target):
+    def grad(fun, argnums=0):
+        return symgrad.grad(fun, argnums=argnums, target=target)
+
+    # Off the trace each is its own function.
+    assert log1pexp(0.0) == pytest.approx(np.log(2.0))
+    # log(1 + e^x): e^1000 overflows, the custom rule's derivative does not.
+    assert grad(log1pexp)(1000.0) == 1.0
+    assert grad(log1pexp)(1.0) == pytest.approx(1.0 / (1.0 + np.exp(-1.0)))
+    s = 1.0 / (1.0 + np.exp(-1.0))
+    assert grad(grad(log1pexp))(1.0) == pytest.approx(s * (1.0 - s), rel=1e-12)
+    value, tangent = symgrad.jvp(log1pexp, (3.0,), (2.0,), target=target)
+    assert value == pytest.approx(np.log1p(np.exp(3.0)), rel=1e-12)
+    assert tangent == pytest.approx(2.0 / (1.0 + np.exp(-3.0)), rel=1e-12)
+    # x / (1 + sqrt(x)) at 0: the rule's derivative is 1 there.
+    assert grad(ratio)(0.0) == 1.0
+    assert grad(ratio)(4.0) == pytest.approx(4.0 / 18.0, rel=1e-12)
+    # Two arguments, forward and reverse rules.
+    expected = (np.cos(2.0) * 3.0, np.sin(2.0))
+    for fun in (sin_times, sin_times_vjp):
+        got = grad(fun, argnums=(0, 1))(2.0, 3.0)
+        assert got == pytest.approx(expected, rel=1e-12)
+    out, pullback = symgrad.vjp(sin_times_vjp, 2.0, 3.0, target=target)
+    assert out == pytest.approx(np.sin(2.0) * 3.0, rel=1e-12)
+    assert pullback(1.0) == pytest.approx(expected, rel=1e-12)
+    # The cotangent clipped to [-0.75, 0.75] before it reaches sin.
+    x = np.array([0.1, 2.0, -1.0])
+    got = grad(lambda x: np.sum(clip_between(-0.75, 0.75, np.sin(x) * 3.0)))(x)
+    assert_close(got, 0.75 * 3.0 * np.cos(x), rtol=1e-12)
+    got = grad(lambda x: np.sum(clip_between(-0.75, 0.75, np.sin(x)) * 0.5))(x)
+    assert_close(got, 0.5 * np.cos(x), rtol=1e-12)
+    # A backward rule that calls its own function.
+    assert grad(exp_again)(0.7) == pytest.approx(np.exp(0.7), rel=1e-12)
 
 
 @pytest.mark.skipif(importlib.util.find_spec("jax") is None, reason="JAX not installed")

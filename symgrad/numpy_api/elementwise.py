@@ -161,14 +161,22 @@ def fix(x, out=None):
 
 @implements("numpy.sinc")
 def sinc(x):
-    """sin(pi x) / (pi x) as NumPy computes it, with pi x replaced by eps at
-    0: sinc(0) = 1 and its gradient there is 0 (the second derivative at 0
-    comes out 0 too, where it is -pi**2 / 3)."""
+    """sin(pi x) / (pi x) as NumPy computes it, and at 0 its Taylor
+    polynomial 1 - y**2/6 + y**4/120 (y = pi x), which is exactly 1.0 there,
+    as NumPy's value, and has sinc's derivatives at 0 up to the fourth
+    (0, -pi**2/3, 0, ...). The quotient's branch sees 1 at 0 instead of 0:
+    `where` differentiates the branch it does not pick too (times 0), and
+    0 times the slope of sin(y) / y at y = 0 would be nan."""
     y = ops.mul(math.pi, as_node(x))
     if y.dtype.kind != "f":
         y = astype(y, np.float64)
-    y = ops.where(ops.ne(y, 0.0), y, float(np.finfo(y.dtype).eps))
-    return ops.div(ops.sin(y), y)
+    zero = ops.eq(y, 0.0)
+    safe = ops.where(zero, 1.0, y)
+    square = ops.mul(y, y)
+    taylor = ops.add(
+        ops.sub(1.0, ops.div(square, 6.0)), ops.div(ops.mul(square, square), 120.0)
+    )
+    return ops.where(zero, taylor, ops.div(ops.sin(safe), safe))
 
 
 @implements("numpy.nan_to_num")

@@ -322,6 +322,47 @@ def _scipy_solve_triangular(
     return linalg.solve(factor, as_float(b))
 
 
+def _symmetric_from(a, lower):
+    """The symmetric matrix that the lower (or upper) triangle of `a` stands
+    for: its gradient is zero on the other triangle, as SciPy never reads
+    it."""
+    if not lower:
+        return linalg.mT(_symmetric_from(linalg.mT(a), True))
+    return ops.add(linalg.tril(a), linalg.mT(linalg.tril(a, -1)))
+
+
+def _band(a, below, above):
+    """`a` with zeros outside the diagonals from `below` under the main one
+    to `above` over it."""
+    upper_part = linalg.mT(linalg.tril(linalg.mT(a), below))  # np.triu(a, -below)
+    return linalg.tril(upper_part, above)
+
+
+def _assumed(a, assume_a, lower, name):
+    """The part of `a` that SciPy's solver for `assume_a` reads, as a matrix:
+    the symmetric completion of one triangle ("sym", "her", "pos": the upper
+    one unless `lower`), one triangle, the diagonal or the three central
+    diagonals. The other entries get gradient 0, as they change nothing."""
+    if assume_a in (None, "general", "gen", "banded"):
+        # None and "banded" look at every entry (to find the structure).
+        return a
+    if assume_a in ("sym", "symmetric", "her", "hermitian", "pos", "positive definite"):
+        return _symmetric_from(a, bool(lower))
+    if assume_a == "upper triangular":
+        return _triangle(a, False)
+    if assume_a == "lower triangular":
+        return _triangle(a, True)
+    if assume_a == "diagonal":
+        return _band(a, 0, 0)
+    if assume_a == "tridiagonal" and name == "solve":
+        return _band(a, 1, 1)
+    fail(
+        f"scipy.linalg.{name} with assume_a={assume_a!r}",
+        "Use 'gen', 'sym', 'pos', 'diagonal', 'upper triangular' or "
+        "'lower triangular'",
+    )
+
+
 @implements("scipy.linalg.solve")
 def _scipy_solve(
     a,
@@ -333,14 +374,15 @@ def _scipy_solve(
     assume_a=None,
     transposed=False,
 ):
-    # Every assume_a solves the same system (to rounding).
-    a = _scipy_matrix(a, "solve")
+    # Every assume_a solves the system of the entries it reads, as a general
+    # solve does (to rounding).
+    a = _assumed(_scipy_matrix(a, "solve"), assume_a, lower, "solve")
     return linalg.solve(linalg.mT(a) if transposed else a, as_float(b))
 
 
 @implements("scipy.linalg.inv")
 def _scipy_inv(a, overwrite_a=False, check_finite=True, *, assume_a=None, lower=False):
-    return linalg.inv(_scipy_matrix(a, "inv"))
+    return linalg.inv(_assumed(_scipy_matrix(a, "inv"), assume_a, lower, "inv"))
 
 
 @implements("scipy.linalg.det")

@@ -149,7 +149,26 @@ def std(
 ):
     unsupported("numpy.std", out=out, where=where, mean=mean)
     v = var(a, axis, dtype, None, ddof, keepdims, correction=correction)
-    return ops.sqrt(v)
+    a, _, axes_ = _moment_operand(a, axis, dtype, ddof, correction)
+    count = _count(a, axes_)
+    if isinstance(count, int):
+        return _root(v, count == 1)
+    return _root(v, ops.eq(ops.dim_node(count), 1))
+
+
+def _root(v, single):
+    """The standard deviation sqrt(v), where `single` (a bool, or a node) says
+    which lanes hold one number. Such a lane's deviation is identically 0, so
+    its gradient is 0; but sqrt's slope there is inf, and inf times the
+    variance's zero slope would be nan. There v is +0.0 (or nan), the same
+    value as v * 0.0, which has no square root to differentiate."""
+    if single is False:
+        return ops.sqrt(v)
+    if single is True:
+        return ops.mul(v, 0.0)
+    # The other branch's square root sees 1 in those lanes: a branch `where`
+    # does not pick still gets 0 times its derivative, which must be finite.
+    return ops.where(single, ops.mul(v, 0.0), ops.sqrt(ops.where(single, 1.0, v)))
 
 
 @implements("numpy.average")
@@ -438,4 +457,6 @@ def nanstd(
 ):
     unsupported("numpy.nanstd", out=out, where=where, mean=mean)
     v = nanvar(a, axis, dtype, None, ddof, keepdims, correction=correction)
-    return ops.sqrt(v)
+    a, _, axes_ = _moment_operand(a, axis, dtype, ddof, correction)
+    numbers = ops.reduce("sum", _not_nan(a), axes_, bool(keepdims))
+    return _root(v, ops.eq(numbers, 1))

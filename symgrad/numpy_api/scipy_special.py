@@ -115,25 +115,35 @@ def multigammaln(a, d):
 
 
 def _zero_at_zero(x, y, value):
-    """SciPy's convention for x log(x/y) terms: `value` where x > 0 and
-    y > 0, 0 where x == 0 and y >= 0, inf elsewhere (nan stays nan)."""
+    """SciPy's convention for x log(x/y) terms: value(x, y) where x > 0 and
+    y > 0, 0 where x == 0 and y >= 0, inf elsewhere (nan stays nan). `value`
+    sees 1 for both elsewhere: its branch is differentiated even where it is
+    not picked, and 0 times the slope of log(0 / y) would be nan."""
     positive = _ew.logical_and(ops.gt(x, 0), ops.gt(y, 0))
     zero = _ew.logical_and(ops.eq(x, 0), ops.ge(y, 0))
     nan = _ew.logical_or(_ew.isnan(x), _ew.isnan(y))
-    out = ops.where(positive, value, ops.where(zero, 0.0, np.inf))
+    inside = value(ops.where(positive, x, 1.0), ops.where(positive, y, 1.0))
+    out = ops.where(positive, inside, ops.where(zero, 0.0, np.inf))
     return ops.where(nan, np.nan, out)
+
+
+def _rel_entr_value(x, y):
+    return ops.mul(x, ops.log(ops.div(x, y)))
 
 
 @implements("scipy.special.rel_entr")
 def rel_entr(x, y):
     x, y = as_node(x), as_node(y)
-    return _zero_at_zero(x, y, ops.mul(x, ops.log(ops.div(x, y))))
+    return _zero_at_zero(x, y, _rel_entr_value)
 
 
 @implements("scipy.special.kl_div")
 def kl_div(x, y):
     x, y = as_node(x), as_node(y)
-    value = ops.add(ops.sub(ops.mul(x, ops.log(ops.div(x, y))), x), y)
+
+    def value(x, y):
+        return ops.add(ops.sub(_rel_entr_value(x, y), x), y)
+
     out = _zero_at_zero(x, y, value)
     # kl_div is y (not 0) where x == 0 and y >= 0.
     return ops.where(_ew.logical_and(ops.eq(x, 0), ops.ge(y, 0)), y, out)

@@ -4,10 +4,12 @@ Contract:
 - `OPS` maps an op name to its `Op` record, built by keywords: shape rule,
   dtype rule, NumPy evaluation, VJP rule (and JVP rule), printers per target
   (with the helpers each needs), SymPy mapping, algebraic flags used by the
-  passes, and the NumPy / SciPy / `math` callables, Tracer methods and Python
-  operators the op answers to. Nothing outside the records knows anything
-  op-specific: the tracer's dispatch, the SymPy bridge, the passes' facts and
-  the supported-functions page are all derived from this table.
+  passes, what it reads of its inputs where it ignores a part (`reads`: one
+  triangle, as NumPy's cholesky and eigh), and the NumPy / SciPy / `math`
+  callables, Tracer methods and Python operators the op answers to. Nothing
+  outside the records knows anything op-specific: the tracer's dispatch,
+  the SymPy bridge, the passes' facts and the supported-functions page are
+  all derived from this table.
 - `register(op)` adds a record; `implements(...)` adds a composite (a NumPy
   function written in terms of builders, see `symgrad.numpy_api`). Both feed
   the dispatch tables `API` (qualified callable name -> `Entry`), `METHODS`
@@ -105,6 +107,14 @@ class Op:
     # class back to this op.
     sympy_function: str | None = None
     flags: frozenset = field(default_factory=frozenset)
+    # What the op reads of its inputs, where it ignores a part (as LAPACK's
+    # symmetric routines ignore one triangle): (**attrs) -> a tuple with one
+    # entry per input, None (all of it) or "lower" / "upper" (that triangle
+    # of the last two axes, diagonal included; the op acts as if the matrix
+    # were its symmetric completion). The VJP rule of such an op returns
+    # exactly zero outside what was read; tests/test_linalg.py checks both
+    # facts against NumPy for every op that declares them.
+    reads: Callable | None = None
     # Dispatch: qualified names of callables ("numpy.exp", "math.exp",
     # "scipy.special.expit") that call `call` (default: the builder with the
     # operands positionally), Tracer methods (`x.tanh()`) and operators.

@@ -282,12 +282,21 @@ def _pow_helpers(node) -> tuple:
 def _pow_vjp(g, out, a, b):
     # d(a**b)/da = b * a**(b-1), and 0 where b == 0: a**0 is 1 for every a, so
     # x**0.0 has the gradient 0 also at x = 0 (and nan), as in autograd and
-    # PyTorch, where b * a**(b-1) would be 0 * inf. An exponent that is a
-    # constant without zeros keeps the plain rule.
-    da = mul(b, pow(a, sub(b, 1.0)))
-    if not (b.op == "const" and bool(np.all(b.value != 0))):
-        da = where(eq(b, 0.0), 0.0, da)
-    ga = mul(g, da)
+    # PyTorch, where b * a**(b-1) would be 0 * inf. That zero must hold at
+    # every order, so no inf may wait in a branch that a `where` does not
+    # pick (its derivative would be 0 * inf = nan): where a == b == 0 the base
+    # is 1 instead, and b * 1**(b-1) is 0 with finite derivatives. Elsewhere
+    # b * a**(b-1) is left alone, so that its derivative in b at b = 0 (1/a)
+    # stays. An exponent that is a constant without zeros keeps the plain rule
+    # (and one known to be 0 when the passes fold it loses the `where`s); one
+    # that is all zeros has no gradient.
+    if b.op == "const" and bool(np.all(b.value == 0)):
+        ga = None
+    else:
+        base = a
+        if not (b.op == "const" and bool(np.all(b.value != 0))):
+            base = where(eq(b, 0.0), where(eq(a, 0.0), 1.0, a), a)
+        ga = mul(g, mul(b, pow(base, sub(b, 1.0))))
     # d(a**b)/db = a**b * log(a), taking log(a) as 0 where a == 0 so that 0**b
     # (b > 0) gets the gradient 0 instead of NaN.
     gb = mul(mul(g, out), log(where(eq(a, 0.0), 1.0, a)))

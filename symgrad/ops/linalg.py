@@ -10,10 +10,15 @@ and `svd_vh`, `qr_q` and `qr_r`, `slogdet_sign` and `slogdet`), each printed
 as the NumPy call a person writes; reverse mode adds up their cotangents.
 
 Conventions (documented in the README, pinned by tests):
-- `cholesky`, `eigvalsh` and `eigh_vectors` read one triangle of their
-  argument, as NumPy does, and return the symmetric gradient (as JAX, PyTorch
-  and autograd do): the derivative along symmetric perturbations, which is
-  what a function of a symmetric matrix needs.
+- `cholesky` (the lower triangle), `eigvalsh` and `eigh_vectors` (the UPLO
+  triangle) read one triangle of their argument, as NumPy does, and say so in
+  their record (`reads`). Their gradient is the partial derivative of what
+  NumPy computes: exactly zero on the triangle it ignores, and on the read
+  triangle the derivative with respect to that entry, which stands for both
+  mirrored entries (G + G^T off the diagonal, for G the gradient with
+  respect to the symmetric matrix). JAX, PyTorch and autograd return the
+  symmetric gradient instead; both agree on symmetric matrices built
+  symmetrically, but only this one matches finite differences of NumPy.
 - eigh and svd need distinct eigenvalues (singular values); repeated ones give
   a zero coupling term (not infinities) where their difference is exactly 0.
 - the 2-norm and Frobenius norm have gradient 0 at 0 (as PyTorch).
@@ -129,11 +134,6 @@ def _scalars(x):
     return reshape(x, x.shape + (1, 1))
 
 
-def _sym(x):
-    """(x + x^T) / 2."""
-    return mul(add(x, mT(x)), 0.5)
-
-
 def _inverse_gaps(w):
     """F[..., i, j] = 1 / (w[j] - w[i]), and 0 where the two are equal (the
     diagonal). The denominator is made safe before dividing, so that the
@@ -179,7 +179,37 @@ def _refuse_gradient(what, fix):
     raise SymgradError(f"the gradient of {what} is not supported. {fix}")
 
 
+def _from_symmetric(g, part):
+    """The cotangent of a matrix of which only the `part` triangle ("lower" or
+    "upper") is read, as the symmetric matrix S it stands for, from G, the
+    cotangent of S. Each read entry off the diagonal is two entries of S:
+    tril(G) + tril(G^T, -1) for the lower triangle, and 0 elsewhere. Only
+    the symmetric part of G matters, so a rule need not symmetrize G."""
+    if part == "upper":
+        return mT(_from_symmetric(mT(g), "lower"))
+    return add(tril(g), tril(mT(g), -1))
+
+
+def _reading(rule, reads):
+    """The VJP of an op that reads parts of its inputs (`reads`, as in the op
+    record) from `rule`, its VJP as a function of the whole symmetric
+    matrices: zero outside what was read, the partial derivative inside."""
+
+    def vjp(g, out, *inputs):
+        parts = reads(**dict(out.attrs))
+        grads = rule(g, out, *inputs)
+        return tuple(
+            x if part is None or x is None else _from_symmetric(x, part)
+            for x, part in zip(grads, parts, strict=True)
+        )
+
+    vjp.__name__ = rule.__name__
+    return vjp
+
+
 def _record(name, *, shape, vjp, numpy, flags=("expensive",), **fields):
+    if fields.get("reads") is not None:
+        vjp = _reading(vjp, fields["reads"])
     register(
         Op(
             name=name,
@@ -285,12 +315,13 @@ _record(
 
 def _cholesky_vjp(g, out, a):
     # Iain Murray's formula ("Differentiation of the Cholesky decomposition",
-    # 2016), symmetrized: with P = Phi(L^T Lbar) (the lower triangle with the
-    # diagonal halved), Abar = sym(L^-T P L^-1).
+    # 2016): with P = Phi(L^T Lbar) (the lower triangle with the diagonal
+    # halved), the symmetric matrix's cotangent is sym(L^-T P L^-1); `reads`
+    # turns it into the lower triangle's.
     x = matmul(mT(out), g)
     phi = mul(add(tril(x), tril(x, -1)), 0.5)
     s = solve(mT(out), mT(solve(mT(out), mT(phi))))
-    return (_sym(s),)
+    return (s,)
 
 
 _record(
@@ -298,6 +329,9 @@ _record(
     shape=lambda shapes: _square(shapes, "np.linalg.cholesky"),
     eval=np.linalg.cholesky,
     vjp=_cholesky_vjp,
+    # LAPACK's potrf as NumPy calls it: the lower triangle (upper=True is
+    # built as the transpose of the factor of the transpose).
+    reads=lambda: ("lower",),
     numpy=lambda a: f"np.linalg.cholesky({a})",
 )
 
@@ -371,10 +405,14 @@ def _eigvalsh_vjp(g, out, a):
 
 def _eigh_vectors_vjp(g, out, a):
     # dV = V (F o (V^T dA V)) with F_ij = 1 / (w_j - w_i): Abar = V (F o V^T
-    # Vbar) V^T, symmetrized.
+    # Vbar) V^T (only its symmetric part counts: see `_from_symmetric`).
     w = apply("eigvalsh", a, UPLO=out.attr("UPLO"))
     inner = mul(_inverse_gaps(w), matmul(mT(out), g))
-    return (_sym(matmul(matmul(out, inner), mT(out))),)
+    return (matmul(matmul(out, inner), mT(out)),)
+
+
+def _uplo_reads(UPLO):  # noqa: N803 - NumPy's name
+    return ("lower" if UPLO == "L" else "upper",)
 
 
 _record(
@@ -383,6 +421,7 @@ _record(
     eval=lambda a, UPLO: np.linalg.eigvalsh(a, UPLO=UPLO),
     vjp=_eigvalsh_vjp,
     numpy=lambda a, UPLO: f"np.linalg.eigvalsh({a}{_uplo(UPLO)})",
+    reads=_uplo_reads,
 )
 _record(
     "eigh_vectors",
@@ -390,6 +429,7 @@ _record(
     eval=lambda a, UPLO: np.linalg.eigh(a, UPLO=UPLO)[1],
     vjp=_eigh_vectors_vjp,
     numpy=lambda a, UPLO: f"np.linalg.eigh({a}{_uplo(UPLO)})[1]",
+    reads=_uplo_reads,
 )
 
 

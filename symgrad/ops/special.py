@@ -247,14 +247,23 @@ _special(
 )
 
 
+def _safe_where_both(x, y, pole, safe):
+    """y, but `safe` where x == 0 and y == pole: there x / (y - pole) is 0 /
+    0, whose limit along x == 0 is 0. Only that point changes, so the
+    derivatives of x / (y - pole) elsewhere (1 / (y - pole) in x, also at
+    x = 0) stay, and no inf waits in a branch for a second derivative."""
+    return where(eq(x, 0.0), where(eq(y, pole), safe, y), y)
+
+
 def _xlogy_vjp(g, out, x, y):
-    return mul(g, log(y)), where(eq(x, 0.0), 0.0, div(mul(g, x), y))
+    # d/dy x log(y) = x / y: 0 where x == 0, as xlogy(0, y) is 0 for every y.
+    return mul(g, log(y)), div(mul(g, x), _safe_where_both(x, y, 0.0, 1.0))
 
 
 def _xlog1py_vjp(g, out, x, y):
     return (
         mul(g, apply("log1p", y)),
-        where(eq(x, 0.0), 0.0, div(mul(g, x), add(1.0, y))),
+        div(mul(g, x), add(1.0, _safe_where_both(x, y, -1.0, 0.0))),
     )
 
 
@@ -382,8 +391,11 @@ _i0, _i1, _i0e, _i1e, _j0, _j1, _y0, _y1 = (
 
 
 def _over_x_at_zero(a, f_of_a, at_zero):
-    """f(a) / a, with its limit `at_zero` where a == 0 (no 0/0)."""
-    return where(eq(a, 0.0), at_zero, div(f_of_a, a))
+    """f(a) / a, with its limit `at_zero` where a == 0 (no 0/0). The divisor
+    is made safe too: the branch `where` does not pick is still
+    differentiated (times 0), and 0 times its infinite slope would be nan."""
+    zero = eq(a, 0.0)
+    return where(zero, at_zero, div(f_of_a, where(zero, 1.0, a)))
 
 
 def _sign(a):
