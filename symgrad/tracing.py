@@ -40,7 +40,7 @@ from symgrad.errors import (
 )
 from symgrad.numpy_api.args import display
 from symgrad.pytree import flatten, unflatten
-from symgrad.source import Recorder, fail, name_statements, where_str
+from symgrad.source import Recorder, fail, name_statements, user_frame, where_str
 
 _recorder: contextvars.ContextVar[Recorder | None] = contextvars.ContextVar(
     "symgrad_recorder", default=None
@@ -223,12 +223,18 @@ def _unsupported(obj):
 # ------------------------------------------------------------------ the tracer
 
 _CONCRETE = "Use np.* functions or the methods (.tanh(), .exp(), .relu(), ...) instead"
-_CONTROL_FLOW = (
-    "symgrad converts if/while/for/and/or in functions written with def whose "
-    "source it can read; this code was not converted (a lambda, code typed at "
-    "the prompt, or library code): write it as a def in a file, or use "
-    "np.where(cond, a, b) and np.maximum/np.minimum"
-)
+_WHERE = "use np.where(cond, a, b) and np.maximum/np.minimum"
+
+
+def _control_flow_fix() -> str:
+    """Why the code testing a traced value was not converted, naming its
+    function (from the front end, which is loaded whenever a function is
+    traced), and what to do."""
+    frontend = sys.modules.get("symgrad.frontend.resolve")
+    why = None if frontend is None else frontend.unconverted_reason(user_frame())
+    if why is None:
+        return f"symgrad stages this only in converted code: {_WHERE}"
+    return f"{why}; or {_WHERE}"
 
 
 class Tracer:
@@ -301,7 +307,7 @@ class Tracer:
     def __bool__(self):
         fail(
             "Python control flow (if, while, and/or, bool(), max()) on a traced value",
-            _CONTROL_FLOW,
+            _control_flow_fix(),
             ConcretizationError,
         )
 

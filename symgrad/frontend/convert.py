@@ -133,22 +133,20 @@ def build(fun, code, globals_, cells: dict, runtime_cell):
 
 def _convert_function(fun):
     code = fun.__code__
-    if code.co_name == "<lambda>" or code.co_flags & _NO_CONVERT:
+    if code.co_flags & _NO_CONVERT:
         return None
-    try:
-        # (Of the code object: for a function, inspect would follow
-        # `__wrapped__` to the function a decorator wraps.)
-        lines, start = inspect.getsourcelines(code)
-    except (OSError, TypeError):
-        return None
-    source = textwrap.dedent("".join(lines))
-    tree = ast.parse(source)
-    if not tree.body or not isinstance(tree.body[0], ast.FunctionDef):
-        raise Unconvertible("the source does not start with a def")
-    fdef = tree.body[0]
-    if fdef.name != code.co_name or _arg_names(fdef) != _code_args(code):
+    if code.co_name == "<lambda>":
+        fdef = _lambda_def(code)
+        if fdef is None:
+            return None
+    else:
+        fdef = _function_def(code)
+        if fdef is None:
+            return None
+        if fdef.name != code.co_name:
+            raise Unconvertible("the source does not match the function (edited?)")
+    if _arg_names(fdef) != _code_args(code):
         raise Unconvertible("the source does not match the function (edited?)")
-    ast.increment_lineno(tree, start - 1)
     fdef.decorator_list = []
     fdef.returns = None
     _strip_signature(fdef.args)
@@ -195,6 +193,90 @@ def _convert_function(fun):
     new_code = made.__code__.replace(co_name=code.co_name, co_qualname=code.co_qualname)
     _register(new_code)
     return new_code
+
+
+def _function_def(code):
+    """The def of a function's code object, with the file's line numbers
+    (None without source)."""
+    try:
+        # (Of the code object: for a function, inspect would follow
+        # `__wrapped__` to the function a decorator wraps.)
+        lines, start = inspect.getsourcelines(code)
+    except (OSError, TypeError):
+        return None
+    source = textwrap.dedent("".join(lines))
+    tree = ast.parse(source)
+    if not tree.body or not isinstance(tree.body[0], ast.FunctionDef):
+        raise Unconvertible("the source does not start with a def")
+    ast.increment_lineno(tree, start - 1)
+    return tree.body[0]
+
+
+def _lambda_def(code):
+    """A lambda's code object as `def sg__lambda(args): return body`, from its
+    own node in the file's source (None without source).
+
+    Several lambdas may start on one line (`f = lambda x: ...; g = lambda
+    y: ...`, or nested ones): the node is the lambda starting there with the
+    same parameters whose body holds the source positions of the code's
+    instructions (on Python 3.11+; before, only a lone candidate is taken).
+    """
+    try:
+        lines, _ = inspect.findsource(code)
+    except (OSError, TypeError):
+        return None
+    found = [
+        node
+        for node in ast.walk(_parsed("".join(lines)))
+        if isinstance(node, ast.Lambda)
+        and node.lineno == code.co_firstlineno
+        and _arg_names(node) == _code_args(code)
+    ]
+    if len(found) > 1 and hasattr(code, "co_positions"):
+        points = [
+            (line, col)
+            for line, _, col, _ in code.co_positions()
+            if line is not None and col is not None
+        ]
+        scores = [_inside(node.body, points) for node in found]
+        best = max(scores)
+        found = [node for node, n in zip(found, scores, strict=True) if n == best]
+    if len(found) != 1:
+        raise Unconvertible(f"{len(found)} lambdas on line {code.co_firstlineno} match")
+    node = copy.deepcopy(found[0])
+    ret = ast.copy_location(ast.Return(node.body), node.body)
+    fdef = ast.FunctionDef(
+        name=PREFIX + "lambda",
+        args=node.args,
+        body=[ret],
+        decorator_list=[],
+        returns=None,
+        type_comment=None,
+    )
+    return ast.copy_location(fdef, node)
+
+
+def _inside(node, points) -> int:
+    """How many (line, column) points fall within the node's span."""
+    start = (node.lineno, node.col_offset)
+    end = (node.end_lineno, node.end_col_offset)
+    return sum(start <= p < end for p in points)
+
+
+_PARSED: dict = {}
+
+
+def _parsed(source: str):
+    """The parsed text of a file (the last few kept: the lambdas of one
+    file are converted one after another)."""
+    tree = _PARSED.get(source)
+    if tree is None:
+        tree = ast.parse(source)
+        with _lock:
+            if len(_PARSED) >= 8:
+                _PARSED.pop(next(iter(_PARSED)))
+            _PARSED[source] = tree
+    return tree
 
 
 def _register(code):

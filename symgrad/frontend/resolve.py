@@ -33,6 +33,7 @@ from __future__ import annotations
 
 import functools
 import importlib
+import inspect
 import os
 import site
 import sys
@@ -82,7 +83,10 @@ def is_user_function(obj) -> bool:
     """A plain Python function whose code is not in a library folder."""
     if not isinstance(obj, types.FunctionType):
         return False
-    filename = obj.__code__.co_filename
+    return _user_file(obj.__code__.co_filename)
+
+
+def _user_file(filename: str) -> bool:
     if filename.startswith("<") and filename != "<stdin>":
         # exec'd or generated code (a REPL cell, a lambda from eval) counts
         # as the user's own unless it says it is a library.
@@ -479,3 +483,38 @@ def _resolve(value, memo):
         return _substitute(value)
     except Exception:  # an exotic object whose callability or hash misbehaves
         return value
+
+
+def unconverted_reason(frame) -> str | None:
+    """Why the code of `frame`, which tested a traced value in plain Python,
+    is not converted code (None when it is: then the test sits where the
+    converter stages nothing). Names the function, as users write it."""
+    if frame is None:
+        return None
+    code = frame.f_code
+    if code in _ast.CONVERTED:
+        return None
+    name = getattr(code, "co_qualname", code.co_name)
+    where = f"{name} ({code.co_filename}:{code.co_firstlineno})"
+    if not _user_file(code.co_filename):
+        module = frame.f_globals.get("__name__", "?")
+        return (
+            f"{where} is library code (module {module}), which symgrad does not "
+            "convert; call it on plain values, or write the computation yourself"
+        )
+    try:
+        inspect.findsource(code)
+    except (OSError, TypeError):
+        return (
+            f"{where} has no source symgrad can read (made by exec or eval, or "
+            "typed at the interactive prompt), so its if/while/and/or were not "
+            "converted: define it in a file or a notebook cell"
+        )
+    failure = _ast.FAILURES.get(code)
+    if failure is not None:
+        return f"symgrad could not convert {where}: {failure}"
+    return (
+        f"{where} was called from library code (map(), functools.reduce, a "
+        "SciPy routine, ...), where symgrad cannot convert the calls: call it "
+        "from your own function"
+    )

@@ -1008,6 +1008,9 @@ def call(f, /, *args, **kwargs):
     kind = type(f)
     if kind is types.FunctionType:
         if f.__code__ not in _convert.CONVERTED:
+            inner = _library_wrapped(f)
+            if inner is not None:
+                return call(inner, *args, **kwargs)
             f = _user(f)
     elif kind is types.MethodType:
         func = f.__func__
@@ -1029,13 +1032,15 @@ def call(f, /, *args, **kwargs):
         if special is not None:
             return special(*args, **kwargs)
     elif kind is functools.partial:
-        inner = f.func
-        if type(inner) is types.FunctionType and inner.__code__ not in (
-            _convert.CONVERTED
-        ):
-            inner = _user(inner)
-            return inner(*f.args, *args, **{**f.keywords, **kwargs})
+        # Whatever the partial holds (a function, a method, another partial)
+        # is called as converted code would call it.
+        return call(f.func, *f.args, *args, **{**f.keywords, **kwargs})
+    elif kind is staticmethod:
+        return call(f.__func__, *args, **kwargs)
     elif kind not in _PLAIN:
+        inner = _library_wrapped(f)
+        if inner is not None:
+            return call(inner, *args, **kwargs)
         method = _class_attribute(kind, "__call__")
         if type(method) is types.FunctionType and method.__code__ not in (
             _convert.CONVERTED
@@ -1044,6 +1049,39 @@ def call(f, /, *args, **kwargs):
             if new is not method:
                 return new(f, *args, **kwargs)
     return f(*args, **kwargs)
+
+
+def _library_wrapped(f):
+    """The user function a library decorator wraps (`functools.wraps` sets
+    `__wrapped__`), or None. A wrapper written in a library (a cache, a JIT,
+    a logger) is never converted, so the user's function would run through
+    it unconverted: it is called directly instead. Wrappers in the user's
+    own code are converted and called as they are; symgrad's own (custom
+    rules, table entries) are not unwrapped."""
+    if _symgrad_object(f):
+        return None
+    inner = getattr(f, "__wrapped__", None)
+    if inner is None:
+        return None
+    from symgrad.frontend import resolve
+
+    if type(f) is types.FunctionType and resolve.is_user_function(f):
+        return None
+    seen = 0
+    while not resolve.is_user_function(inner) and seen < 16:
+        inner = getattr(inner, "__wrapped__", None)
+        if inner is None or _symgrad_object(inner):
+            return None
+        seen += 1
+    return inner if resolve.is_user_function(inner) else None
+
+
+def _symgrad_object(f) -> bool:
+    if type(f) is types.FunctionType:
+        module = f.__module__ or ""
+    else:
+        module = type(f).__module__ or ""
+    return module == "symgrad" or module.startswith("symgrad.")
 
 
 def _class_attribute(kind, name):
