@@ -75,7 +75,8 @@ def _record(builder, *args, **attrs) -> Tracer:
 def _to_node(x) -> ir.Node:
     if type(x) is Tracer:
         return x.node
-    return numpy_api.args.as_node(x)
+    # (A list operand may hold tracers: `x * [a, 2.0]`.)
+    return numpy_api.args.as_node(_unwrap(x))
 
 
 # ------------------------------------------------------------------ dispatch

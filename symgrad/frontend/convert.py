@@ -815,10 +815,41 @@ class _Function:
             return [s]
         if isinstance(s, (ast.Import, ast.ImportFrom)):
             defined.update(bound_names([s]))
-            return [s]
+            return [s] + self.resolve_import(s)
         if isinstance(s, (ast.Expr, ast.Return, ast.Raise, ast.Assert, ast.Delete)):
             return [self.expr(s)]
         return [s]
+
+    def resolve_import(self, s) -> list:
+        """`names = sg__rt.imported(names, paths)` after an import in the
+        body, so that what it binds resolves as the same import at module
+        level does (`from scipy.special import logsumexp`, `import numpy as
+        np`: symgrad's versions)."""
+        names, paths = [], []
+        for alias in s.names:
+            if alias.name == "*":
+                return []
+            if isinstance(s, ast.ImportFrom):
+                module = s.module if s.level == 0 else None
+                path = f"{module}.{alias.name}" if module else None
+                names.append(alias.asname or alias.name)
+            elif alias.asname:
+                path = alias.name
+                names.append(alias.asname)
+            else:
+                # `import scipy.special` binds `scipy`.
+                path = alias.name.split(".")[0]
+                names.append(path)
+            paths.append(path)
+        if any(n in self.globals or n in self.nonlocals for n in names):
+            return []
+        call = _rt_call(
+            "imported",
+            _tuple([_load(n) for n in names]),
+            _tuple([_const(p) for p in paths]),
+        )
+        target = _tuple([_store(n) for n in names], ast.Store())
+        return [_locate(ast.Assign([target], call), s)]
 
     def nested(self, fdef):
         """A function defined inside this one: converted as its own scope

@@ -485,6 +485,18 @@ def _resolve(value, memo):
         return value
 
 
+def imported(value, path: str | None):
+    """symgrad's version of a value an import in a function's body binds
+    (`path` is where it was imported from, "scipy.special.logsumexp"; None
+    for a relative import)."""
+    if is_user_function(value):
+        return value  # converted when called
+    try:
+        return _substitute(value, path)
+    except Exception:  # an exotic object whose callability or hash misbehaves
+        return value
+
+
 def unconverted_reason(frame) -> str | None:
     """Why the code of `frame`, which tested a traced value in plain Python,
     is not converted code (None when it is: then the test sits where the

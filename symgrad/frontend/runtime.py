@@ -959,6 +959,34 @@ def _int(x=0, /, *args):
     return builtins.int(x, *args)
 
 
+def _numpy_scalar(kind, x, /, *args, **kwargs):
+    """`np.int64(x)`, `np.float32(x)` of a traced value: a cast (the value
+    as NumPy makes it, truncated toward zero for ints; no gradient through
+    a cast to ints)."""
+    if args or kwargs:
+        return kind(x, *args, **kwargs)  # the error NumPy gives
+    if x.node.dtype == np.dtype(kind):
+        return x
+    return _tracing()._record(ops.cast, x, dtype=np.dtype(kind))
+
+
+def _round(number, ndigits=None):
+    """round() of a traced number: half to even, as Python's; an int (a
+    traced one, with no gradient) without `ndigits`, as Python's."""
+    if type(number) is not _Tracer():
+        return builtins.round(number, ndigits)
+    if number.node.shape != ():
+        fail(
+            f"round() of a traced array of shape {number.node.shape}",
+            "Use np.round(x, decimals)",
+        )
+    if ndigits is not None:
+        return np.round(number, ndigits)
+    if number.node.dtype.kind in "iub":
+        return number
+    return _int(np.round(number))
+
+
 def _bool(x=False, /):
     if type(x) is _Tracer() and is_traced(x):
         return _Tracer()(staging.predicate(x))
@@ -984,7 +1012,11 @@ def _range(*args):
     return TracedRange(start, stop, step, size)
 
 
-_BUILTINS = {id(builtins.min): _min, id(builtins.max): _max}
+_BUILTINS = {
+    id(builtins.min): _min,
+    id(builtins.max): _max,
+    id(builtins.round): _round,
+}
 _TYPES = {
     builtins.float: _float,
     builtins.int: _int,
@@ -1031,6 +1063,8 @@ def call(f, /, *args, **kwargs):
         special = _TYPES.get(f)
         if special is not None:
             return special(*args, **kwargs)
+        if issubclass(f, np.number) and args and type(args[0]) is _Tracer():
+            return _numpy_scalar(f, *args, **kwargs)
     elif kind is functools.partial:
         # Whatever the partial holds (a function, a method, another partial)
         # is called as converted code would call it.
@@ -1049,6 +1083,14 @@ def call(f, /, *args, **kwargs):
             if new is not method:
                 return new(f, *args, **kwargs)
     return f(*args, **kwargs)
+
+
+def imported(values, paths):
+    """What an import in a converted function binds, resolved as the same
+    import at module level is (`symgrad.frontend.resolve`)."""
+    from symgrad.frontend import resolve
+
+    return tuple(resolve.imported(v, p) for v, p in zip(values, paths, strict=True))
 
 
 def _library_wrapped(f):
