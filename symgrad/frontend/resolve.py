@@ -109,7 +109,10 @@ class Namespace:
         cache = self._cache
         if attr in cache:
             return cache[attr]
-        value = getattr(self._module, attr)
+        try:
+            value = getattr(self._module, attr)
+        except AttributeError:
+            _missing(self._name, attr)
         out = _substitute(value, self._name + "." + attr)
         cache[attr] = out
         return out
@@ -122,6 +125,23 @@ class Namespace:
 
     def __repr__(self):
         return f"<symgrad view of module {self._name!r}>"
+
+
+def _missing(owner: str, attr: str):
+    """An attribute the module does not have: said about the user's line
+    (still an AttributeError, so `hasattr` and `getattr(m, a, d)` work)."""
+    from symgrad.errors import TracedAttributeError
+    from symgrad.numpy_api.args import display
+    from symgrad.source import fail
+
+    if attr.startswith("__"):
+        raise AttributeError(attr)
+    fail(
+        f"{display(owner)} has no attribute {attr!r}",
+        "Check the name (see the README's 'Supported functions' section for what "
+        "symgrad differentiates)",
+        TracedAttributeError,
+    )
 
 
 def _known_module_name(module) -> str | None:
