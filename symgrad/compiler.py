@@ -204,7 +204,8 @@ def _defining(fun):
         elif getattr(fun, "__wrapped__", None) is not None:
             fun = fun.__wrapped__  # a decorator object (functools.lru_cache)
         else:
-            call = getattr(type(fun), "__call__", None)
+            # (The class's own attribute: a callable object's method.)
+            call = inspect.getattr_static(type(fun), "__call__", None)
             return call if isinstance(call, types.FunctionType) else fun
     return fun
 
