@@ -2,9 +2,11 @@
 
 Contract: `converted_code(fun)` returns the code object of `fun` rewritten so
 that every statement whose behaviour may depend on a traced value asks
-`symgrad.frontend.runtime` what to do (None when `fun` has no source, is a
-lambda or a coroutine, or cannot be converted; it then keeps today's
-behaviour). The result is cached per code object. `build(fun, code, globals,
+`symgrad.frontend.runtime` what to do (None when `fun` has no source or is
+a coroutine, or cannot be converted; it then keeps today's behaviour). A
+lambda is converted as `def sg__lambda(args): return body`, from its own
+node in its file (found by the positions of its code when several lambdas
+start on one line). The result is cached per code object. `build(fun, code, globals,
 cells)` makes a function of it with `fun`'s defaults, name and closure cells.
 
 What is rewritten (the runtime runs plain Python for plain values, exactly as
@@ -16,6 +18,8 @@ the original would, and stages regions for traced ones):
   so guard clauses need no flags.
 - `while` and `for` become a test function, a body function of the
   variables the body assigns, and `while_stmt` / `for_stmt`.
+- an import in the body is followed by `names = imported(names, paths)`, so
+  that what it binds resolves as the same import at module level does.
 - `break`, `continue` and the remaining `return`s become flag variables (as
   AutoGraph does): the statements after one are guarded by `if not flag`, and
   loops test the flags.

@@ -24,6 +24,12 @@ Contract:
   (`symgrad.frontend.convert`: control flow, calls, writes) where their
   source is available; the rebuilt function keeps the original closure
   cells (by free-variable name) and reaches the runtime through one more.
+- `imported(value, path)` is the same substitution for what an import in a
+  function's body binds; an attribute a proxied module lacks is a
+  `TracedAttributeError` naming it at the user's line.
+- `unconverted_reason(frame)` says why the code of a frame testing a traced
+  value in plain Python was not converted (no source, library code, called
+  back from a library, a conversion failure), naming its function.
 - A NumPy `Generator` or `RandomState` in the globals or closure is seen
   through a `GeneratorView` (its draws become ops of the graph), and the
   `np.random.*` functions draw while tracing even with plain arguments.

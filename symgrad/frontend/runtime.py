@@ -20,10 +20,12 @@ condition is traced:
 - `and_` / `or_` / `not_` on traced booleans build logical operations, a
   traced number or array as an operand is an error (Python would pick one of
   the operands); `compare` evaluates chained comparisons once each;
-- `call` converts user functions and methods before calling them, maps
+- `call` (the one dispatcher) converts user functions before calling them,
+  unwrapping lambdas, partials, bound methods, staticmethods, callable
+  objects and library decorators (`__wrapped__`); it maps
   `min`, `max`, `float`, `int`, `bool` and `range` on traced values (`min` and
-  `max` as Python defines them: the first of the smallest, by `<`), and
-  random draws;
+  `max` as Python defines them: the first of the smallest, by `<`),
+  `round` and NumPy's scalar types (`np.int64(x)`: casts), and random draws;
 - `getitem` / `setitem` / `aug` let plain arrays take traced indices and
   values (the array becomes a traced constant, rebound to the variable).
 """

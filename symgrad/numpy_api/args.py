@@ -3,7 +3,9 @@
 Contract: node-level helpers that turn NumPy-style arguments (axis, shape,
 index, keyword flags) into the normalized attributes the op table uses, and
 raise `TraceError` (through `source.fail`, so the message names the user's
-file:line) for arguments symgrad cannot honour.
+file:line) for arguments symgrad cannot honour. `as_node` makes an array of
+lists and tuples of traced values as NumPy's asarray would (stacked), so
+every function argument and operator operand takes them.
 """
 
 from __future__ import annotations
