@@ -285,3 +285,27 @@ def test_code_called_from_a_library_is_named_as_such():
 
     with pytest.raises(ConcretizationError, match="called from library code"):
         symgrad.grad(f)(1.0)
+
+
+def test_notebook_cells_have_source_through_linecache():
+    # IPython registers each cell's text in linecache under a made-up file
+    # name (with no modification time), and compiles the cell with it.
+    import linecache
+
+    name = "<ipython-input-22-symgrad>"
+    text = (
+        "def cell_f(x):\n"
+        "    while x < 3.0:\n"
+        "        x = x * 2.0\n"
+        "    return x if x > 4.0 else -x\n"
+        "cell_g = lambda x: cell_f(x) * 2.0 if x > 0 else x\n"
+    )
+    linecache.cache[name] = (len(text), None, text.splitlines(True), name)
+    try:
+        namespace = {}
+        exec(compile(text, name, "exec"), namespace)  # noqa: S102
+        assert symgrad.grad(namespace["cell_f"])(1.0) == -4.0
+        assert symgrad.grad(namespace["cell_f"])(2.5) == 2.0
+        assert symgrad.grad(namespace["cell_g"])(1.5) == -4.0
+    finally:
+        linecache.cache.pop(name, None)
