@@ -309,3 +309,19 @@ def test_notebook_cells_have_source_through_linecache():
         assert symgrad.grad(namespace["cell_g"])(1.5) == -4.0
     finally:
         linecache.cache.pop(name, None)
+
+
+def test_library_context_managers_keep_their_meaning():
+    import contextlib
+
+    @contextlib.contextmanager
+    def scaled(k):
+        yield k * 2.0
+
+    def f(x):
+        with scaled(x) as y:
+            if y > 1.0:
+                return y * x
+            return -x
+
+    assert symgrad.grad(f)(1.0) == 4.0

@@ -37,6 +37,7 @@ import contextlib
 import contextvars
 import functools
 import importlib
+import inspect
 import operator
 import sys
 import types
@@ -1042,7 +1043,7 @@ def call(f, /, *args, **kwargs):
     kind = type(f)
     if kind is types.FunctionType:
         if f.__code__ not in _convert.CONVERTED:
-            inner = _library_wrapped(f)
+            inner = _library_wrapped(f, args, kwargs)
             if inner is not None:
                 return call(inner, *args, **kwargs)
             f = _user(f)
@@ -1074,7 +1075,7 @@ def call(f, /, *args, **kwargs):
     elif kind is staticmethod:
         return call(f.__func__, *args, **kwargs)
     elif kind not in _PLAIN:
-        inner = _library_wrapped(f)
+        inner = _library_wrapped(f, args, kwargs)
         if inner is not None:
             return call(inner, *args, **kwargs)
         method = _class_attribute(kind, "__call__")
@@ -1095,13 +1096,17 @@ def imported(values, paths):
     return tuple(resolve.imported(v, p) for v, p in zip(values, paths, strict=True))
 
 
-def _library_wrapped(f):
+def _library_wrapped(f, args, kwargs):
     """The user function a library decorator wraps (`functools.wraps` sets
     `__wrapped__`), or None. A wrapper written in a library (a cache, a JIT,
     a logger) is never converted, so the user's function would run through
-    it unconverted: it is called directly instead. Wrappers in the user's
-    own code are converted and called as they are; symgrad's own (custom
-    rules, table entries) are not unwrapped."""
+    it unconverted: on traced arguments it is called directly instead.
+    Wrappers in the user's own code are converted and called as they are;
+    symgrad's own (custom rules, table entries) are not unwrapped, nor are
+    wrappers of generators (`contextlib.contextmanager` makes something
+    else of its function)."""
+    if not (_has_traced(args) or (kwargs and _has_traced(kwargs))):
+        return None
     if _symgrad_object(f):
         return None
     inner = getattr(f, "__wrapped__", None)
@@ -1117,7 +1122,12 @@ def _library_wrapped(f):
         if inner is None or _symgrad_object(inner):
             return None
         seen += 1
-    return inner if resolve.is_user_function(inner) else None
+    if not resolve.is_user_function(inner):
+        return None
+    return None if inner.__code__.co_flags & _SUSPENDING else inner
+
+
+_SUSPENDING = inspect.CO_GENERATOR | inspect.CO_COROUTINE | inspect.CO_ASYNC_GENERATOR
 
 
 def _symgrad_object(f) -> bool:
