@@ -49,6 +49,9 @@ import types
 import numpy as np
 
 from symgrad import ops
+from symgrad.errors import TracedAttributeError
+from symgrad.numpy_api.args import display
+from symgrad.source import fail
 
 # (By module path: the package's `convert` attribute is the front end's
 # function of that name.)
@@ -136,10 +139,6 @@ class Namespace:
 def _missing(owner: str, attr: str):
     """An attribute the module does not have: said about the user's line
     (still an AttributeError, so `hasattr` and `getattr(m, a, d)` work)."""
-    from symgrad.errors import TracedAttributeError
-    from symgrad.numpy_api.args import display
-    from symgrad.source import fail
-
     if attr.startswith("__"):
         raise AttributeError(attr)
     fail(
