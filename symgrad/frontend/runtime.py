@@ -1085,6 +1085,10 @@ def call(f, /, *args, **kwargs):
             new = _user(method)
             if new is not method:
                 return new(f, *args, **kwargs)
+        elif type(method) is staticmethod:
+            return call(method.__func__, *args, **kwargs)
+        elif type(method) is classmethod:
+            return call(method.__func__, kind, *args, **kwargs)
     return f(*args, **kwargs)
 
 
