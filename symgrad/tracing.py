@@ -234,7 +234,13 @@ def _control_flow_fix() -> str:
     frontend = sys.modules.get("symgrad.frontend.resolve")
     why = None if frontend is None else frontend.unconverted_reason(user_frame())
     if why is None:
-        return f"symgrad stages this only in converted code: {_WHERE}"
+        # Converted code, where a builtin or library call took the truth of
+        # a traced value itself (any(), all(), sorted(), a key function).
+        return (
+            "Python took the truth of a traced value inside a call symgrad does "
+            "not stage (any(), all(), sorted(), ...): use np.any / np.all, "
+            f"or {_WHERE.removeprefix('use ')}"
+        )
     return f"{why}; or {_WHERE}"
 
 

@@ -336,3 +336,15 @@ def test_library_context_managers_keep_their_meaning():
             return -x
 
     assert symgrad.grad(f)(1.0) == 4.0
+
+
+def test_truth_taken_by_a_builtin_in_converted_code_says_so():
+    def f(x):
+        if any(x > 0):  # builtin any() takes each entry's truth itself
+            return np.sum(x)
+        return -np.sum(x)
+
+    with pytest.raises(ConcretizationError) as info:
+        symgrad.grad(f)(np.ones(2))
+    msg = str(info.value)
+    assert "np.any" in msg and "not converted" not in msg and "no source" not in msg
