@@ -973,6 +973,34 @@ def _numpy_scalar(kind, x, /, *args, **kwargs):
     return _tracing()._record(ops.cast, x, dtype=np.dtype(kind))
 
 
+def _any(iterable, /):
+    return _truth_of_items(builtins.any, np.any, iterable)
+
+
+def _all(iterable, /):
+    return _truth_of_items(builtins.all, np.all, iterable)
+
+
+def _truth_of_items(python, numpy, iterable):
+    """any() / all() of a traced vector, or of a list or tuple holding traced
+    scalars: NumPy's, which agrees with Python's there (a traced boolean);
+    Python's for everything else."""
+    tracer = _Tracer()
+    if type(iterable) is tracer and iterable.node.ndim == 1:
+        return numpy(iterable)
+    if type(iterable) in (list, tuple) and _has_traced(iterable):
+        # Items that are numbers (a nested list's truth is its length).
+        if all(
+            (type(v) is tracer and v.node.ndim == 0) or isinstance(v, _NUMBERS)
+            for v in iterable
+        ):
+            return numpy(np.stack(iterable))  # (dispatches to the tracer)
+    return python(iterable)
+
+
+_NUMBERS = (bool, int, float, np.generic)
+
+
 def _round(number, ndigits=None):
     """round() of a traced number: half to even, as Python's; an int (a
     traced one, with no gradient) without `ndigits`, as Python's."""
@@ -1019,6 +1047,8 @@ _BUILTINS = {
     id(builtins.min): _min,
     id(builtins.max): _max,
     id(builtins.round): _round,
+    id(builtins.any): _any,
+    id(builtins.all): _all,
 }
 _TYPES = {
     builtins.float: _float,
