@@ -294,7 +294,7 @@ def test_code_called_from_a_library_is_named_as_such():
         # call goes through symgrad: it runs unconverted.
         return functools.reduce(Steps().step, [x, x * 2.0], 0.0)
 
-    with pytest.raises(ConcretizationError, match="called from library code"):
+    with pytest.raises(ConcretizationError, match="called by library code"):
         symgrad.grad(f)(1.0)
 
 

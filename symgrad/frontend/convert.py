@@ -6,8 +6,9 @@ that every statement whose behaviour may depend on a traced value asks
 a coroutine, or cannot be converted; it then keeps today's behaviour). A
 lambda is converted as `def sg__lambda(args): return body`, from its own
 node in its file (found by the positions of its code when several lambdas
-start on one line). The result is cached per code object. `build(fun, code, globals,
-cells)` makes a function of it with `fun`'s defaults, name and closure cells.
+start on one line). The result is cached per code object. `build(fun, code,
+globals, cells)` makes a function of it with `fun`'s defaults, name and
+closure cells.
 
 What is rewritten (the runtime runs plain Python for plain values, exactly as
 the original would, and stages regions for traced ones):

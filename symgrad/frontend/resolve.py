@@ -551,7 +551,8 @@ def unconverted_reason(frame) -> str | None:
     if failure is not None:
         return f"symgrad could not convert {where}: {failure}"
     return (
-        f"{where} was called from library code (map(), functools.reduce, a "
-        "SciPy routine, ...), where symgrad cannot convert the calls: call it "
-        "from your own function"
+        f"{where} was called by library code or by Python itself (a callback "
+        "of functools.reduce or a SciPy routine, an operator method such as "
+        "__add__ or __getitem__), not by a call in converted code, so it was not "
+        "converted: call it from your own function"
     )
