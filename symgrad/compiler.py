@@ -16,8 +16,10 @@ of the inputs symbolic sizes, so one program serves every size.
 
 from __future__ import annotations
 
+import functools
 import inspect
 import time
+import types
 
 import numpy as np
 
@@ -177,6 +179,7 @@ def _check_diff_leaves(leaves, paths, argnums, params):
 
 
 def _source_file(fun) -> str:
+    fun = _defining(fun)
     try:
         name = inspect.getsourcefile(fun) or fun.__code__.co_filename
     except Exception:  # noqa: BLE001 - not a function, or a file name with NUL
@@ -185,6 +188,26 @@ def _source_file(fun) -> str:
         except AttributeError:
             return "<unknown>"
     return name if isinstance(name, str) else "<unknown>"
+
+
+def _defining(fun):
+    """The function whose file a callable comes from: a partial's function,
+    a staticmethod's, what a decorator object wraps, a callable object's
+    `__call__` (inspect finds bound methods and decorated functions itself)."""
+    for _ in range(100):  # partials of partials
+        if isinstance(fun, functools.partial):
+            fun = fun.func
+        elif isinstance(fun, (staticmethod, classmethod)):
+            fun = fun.__func__
+        elif isinstance(fun, (types.FunctionType, types.MethodType, type)):
+            break
+        elif getattr(fun, "__wrapped__", None) is not None:
+            fun = fun.__wrapped__  # a decorator object (functools.lru_cache)
+        else:
+            # (The class's own attribute: a callable object's method.)
+            call = inspect.getattr_static(type(fun), "__call__", None)
+            return call if isinstance(call, types.FunctionType) else fun
+    return fun
 
 
 def build_program(

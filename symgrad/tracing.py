@@ -41,7 +41,7 @@ from symgrad.errors import (
 )
 from symgrad.numpy_api.args import display
 from symgrad.pytree import flatten, unflatten
-from symgrad.source import Recorder, fail, name_statements, where_str
+from symgrad.source import Recorder, fail, name_statements, user_frame, where_str
 
 _recorder: contextvars.ContextVar[Recorder | None] = contextvars.ContextVar(
     "symgrad_recorder", default=None
@@ -76,7 +76,8 @@ def _record(builder, *args, **attrs) -> Tracer:
 def _to_node(x) -> ir.Node:
     if type(x) is Tracer:
         return x.node
-    return numpy_api.args.as_node(x)
+    # (A list operand may hold tracers: `x * [a, 2.0]`.)
+    return numpy_api.args.as_node(_unwrap(x))
 
 
 # ------------------------------------------------------------------ dispatch
@@ -224,12 +225,24 @@ def _unsupported(obj):
 # ------------------------------------------------------------------ the tracer
 
 _CONCRETE = "Use np.* functions or the methods (.tanh(), .exp(), .relu(), ...) instead"
-_CONTROL_FLOW = (
-    "symgrad converts if/while/for/and/or in functions written with def whose "
-    "source it can read; this code was not converted (a lambda, code typed at "
-    "the prompt, or library code): write it as a def in a file, or use "
-    "np.where(cond, a, b) and np.maximum/np.minimum"
-)
+_WHERE = "use np.where(cond, a, b) and np.maximum/np.minimum"
+
+
+def _control_flow_fix() -> str:
+    """Why the code testing a traced value was not converted, naming its
+    function (from the front end, which is loaded whenever a function is
+    traced), and what to do."""
+    frontend = sys.modules.get("symgrad.frontend.resolve")
+    why = None if frontend is None else frontend.unconverted_reason(user_frame())
+    if why is None:
+        # Converted code, where a builtin or library call took the truth of
+        # a traced value itself (any(), all(), sorted(), a key function).
+        return (
+            "Python took the truth of a traced value inside a call symgrad does "
+            "not stage (any(), all(), sorted(), ...): use np.any / np.all, "
+            f"or {_WHERE.removeprefix('use ')}"
+        )
+    return f"{why}; or {_WHERE}"
 
 
 class Tracer:
@@ -302,7 +315,7 @@ class Tracer:
     def __bool__(self):
         fail(
             "Python control flow (if, while, and/or, bool(), max()) on a traced value",
-            _CONTROL_FLOW,
+            _control_flow_fix(),
             ConcretizationError,
         )
 

@@ -66,3 +66,28 @@ ROWS = {
         symbolic="cannot tell which of the sizes",
     ),
 }
+
+# np.gradient with NumPy's spacing forms (a scalar, coordinates, one per
+# axis) and edge orders; real_if_close of a real array is the array.
+COORDS = np.array([0.0, 0.3, 1.0, 1.2, 2.0])
+
+ROWS.update(
+    {
+        "gradient": Row(
+            ("sub", "div", "mul", "concatenate"),
+            lambda f: np.gradient(f, axis=-1)
+            + np.gradient(f * f, 0.5, axis=-1, edge_order=2)
+            + np.gradient(np.sin(f), COORDS, axis=-1)
+            + np.gradient(f, COORDS, axis=-1, edge_order=2),
+            ("any",),
+            (((5,),), ((2, 5),)),
+        ),
+        "gradient_axes": Row(
+            ("sub", "div", "concatenate"),
+            lambda f: np.gradient(f)[0] * np.gradient(f, 2.0, np.arange(4.0) ** 2)[1]
+            + np.real_if_close(f),
+            ("any",),
+            (((3, 4),),),
+        ),
+    }
+)

@@ -388,6 +388,8 @@ def test_matrix_power_zero_is_the_identity_without_gradient():
         (lambda a: np.sum(np.linalg.qr(a)[0]), "np.linalg.qr"),
         (lambda a: np.sum(np.linalg.pinv(a)), "np.linalg.pinv"),
         (lambda a: np.linalg.norm(a, 2), "np.linalg.svd"),
+        (lambda a: np.sum(np.linalg.eig(a)[0]), "np.linalg.eig"),
+        (lambda a: np.sum(np.linalg.eigvals(a)), "np.linalg.eigvals"),
     ],
 )
 def test_python_target_refuses_decompositions_when_generating(fn, name):
@@ -399,8 +401,13 @@ def test_python_target_refuses_decompositions_when_generating(fn, name):
 
 def test_unsupported_and_bad_calls_name_the_function():
     a = _spd(3)
-    with pytest.raises(TraceError, match="np.linalg.eigvals is not supported"):
-        symgrad.grad(lambda a: np.sum(np.linalg.eigvals(a)))(a)
+    with pytest.raises(TraceError, match="np.linalg.matrix_rank is not supported"):
+        symgrad.grad(lambda a: np.linalg.matrix_rank(a) * np.sum(a))(a)
+    # An attribute np.linalg does not have is named as such (an
+    # AttributeError, so hasattr keeps working).
+    with pytest.raises(AttributeError, match="np.linalg has no attribute 'eigg'"):
+        symgrad.grad(lambda a: np.sum(np.linalg.eigg(a)))(a)
+    assert symgrad.grad(lambda a: np.sum(a) * hasattr(np.linalg, "eigg"))(a)[0, 0] == 0
     with pytest.raises(TraceError, match="einsum: output subscript 'k'"):
         symgrad.grad(lambda a: np.sum(np.einsum("ij->k", a)))(a)
     with pytest.raises(TraceError, match="test_linalg.py"):

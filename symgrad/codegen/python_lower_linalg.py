@@ -103,6 +103,9 @@ _REFUSED = {
     "qr_q": "np.linalg.qr",
     "qr_r": "np.linalg.qr",
     "pinv": "np.linalg.pinv",
+    "eig_values": "np.linalg.eig",
+    "eig_vectors": "np.linalg.eig",
+    "eigvals": "np.linalg.eigvals",
 }
 
 

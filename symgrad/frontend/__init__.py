@@ -12,8 +12,12 @@ values:
   subscript writes and augmented assignments ask the runtime what to do
   (`symgrad.frontend.convert`, `symgrad.frontend.runtime`): plain values run
   as Python, traced conditions become staged branches and loops.
-Functions reached only at run time (methods, functions passed as arguments)
-are converted when called. Library code is left alone.
+Conversion follows calls: `fun` itself and every call from converted code
+go through one dispatcher (`runtime.call`), which finds the user function
+behind a lambda, a partial, a bound method, a staticmethod, a callable
+object or a library decorator and converts it when first called (once per
+code object). Library code is left alone; code without source is traced as
+it is, and `resolve.unconverted_reason` says which function that was.
 """
 
 from symgrad import ir

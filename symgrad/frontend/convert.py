@@ -2,10 +2,13 @@
 
 Contract: `converted_code(fun)` returns the code object of `fun` rewritten so
 that every statement whose behaviour may depend on a traced value asks
-`symgrad.frontend.runtime` what to do (None when `fun` has no source, is a
-lambda or a coroutine, or cannot be converted; it then keeps today's
-behaviour). The result is cached per code object. `build(fun, code, globals,
-cells)` makes a function of it with `fun`'s defaults, name and closure cells.
+`symgrad.frontend.runtime` what to do (None when `fun` has no source or is
+a coroutine, or cannot be converted; it then keeps today's behaviour). A
+lambda is converted as `def sg__lambda(args): return body`, from its own
+node in its file (found by the positions of its code when several lambdas
+start on one line). The result is cached per code object. `build(fun, code,
+globals, cells)` makes a function of it with `fun`'s defaults, name and
+closure cells.
 
 What is rewritten (the runtime runs plain Python for plain values, exactly as
 the original would, and stages regions for traced ones):
@@ -16,6 +19,8 @@ the original would, and stages regions for traced ones):
   so guard clauses need no flags.
 - `while` and `for` become a test function, a body function of the
   variables the body assigns, and `while_stmt` / `for_stmt`.
+- an import in the body is followed by `names = imported(names, paths)`, so
+  that what it binds resolves as the same import at module level does.
 - `break`, `continue` and the remaining `return`s become flag variables (as
   AutoGraph does): the statements after one are guarded by `if not flag`, and
   loops test the flags.
@@ -133,22 +138,20 @@ def build(fun, code, globals_, cells: dict, runtime_cell):
 
 def _convert_function(fun):
     code = fun.__code__
-    if code.co_name == "<lambda>" or code.co_flags & _NO_CONVERT:
+    if code.co_flags & _NO_CONVERT:
         return None
-    try:
-        # (Of the code object: for a function, inspect would follow
-        # `__wrapped__` to the function a decorator wraps.)
-        lines, start = inspect.getsourcelines(code)
-    except (OSError, TypeError):
-        return None
-    source = textwrap.dedent("".join(lines))
-    tree = ast.parse(source)
-    if not tree.body or not isinstance(tree.body[0], ast.FunctionDef):
-        raise Unconvertible("the source does not start with a def")
-    fdef = tree.body[0]
-    if fdef.name != code.co_name or _arg_names(fdef) != _code_args(code):
+    if code.co_name == "<lambda>":
+        fdef = _lambda_def(code)
+        if fdef is None:
+            return None
+    else:
+        fdef = _function_def(code)
+        if fdef is None:
+            return None
+        if fdef.name != code.co_name:
+            raise Unconvertible("the source does not match the function (edited?)")
+    if _arg_names(fdef) != _code_args(code):
         raise Unconvertible("the source does not match the function (edited?)")
-    ast.increment_lineno(tree, start - 1)
     fdef.decorator_list = []
     fdef.returns = None
     _strip_signature(fdef.args)
@@ -195,6 +198,90 @@ def _convert_function(fun):
     new_code = made.__code__.replace(co_name=code.co_name, co_qualname=code.co_qualname)
     _register(new_code)
     return new_code
+
+
+def _function_def(code):
+    """The def of a function's code object, with the file's line numbers
+    (None without source)."""
+    try:
+        # (Of the code object: for a function, inspect would follow
+        # `__wrapped__` to the function a decorator wraps.)
+        lines, start = inspect.getsourcelines(code)
+    except (OSError, TypeError):
+        return None
+    source = textwrap.dedent("".join(lines))
+    tree = ast.parse(source)
+    if not tree.body or not isinstance(tree.body[0], ast.FunctionDef):
+        raise Unconvertible("the source does not start with a def")
+    ast.increment_lineno(tree, start - 1)
+    return tree.body[0]
+
+
+def _lambda_def(code):
+    """A lambda's code object as `def sg__lambda(args): return body`, from its
+    own node in the file's source (None without source).
+
+    Several lambdas may start on one line (`f = lambda x: ...; g = lambda
+    y: ...`, or nested ones): the node is the lambda starting there with the
+    same parameters whose body holds the source positions of the code's
+    instructions (on Python 3.11+; before, only a lone candidate is taken).
+    """
+    try:
+        lines, _ = inspect.findsource(code)
+    except (OSError, TypeError):
+        return None
+    found = [
+        node
+        for node in ast.walk(_parsed("".join(lines)))
+        if isinstance(node, ast.Lambda)
+        and node.lineno == code.co_firstlineno
+        and _arg_names(node) == _code_args(code)
+    ]
+    if len(found) > 1 and hasattr(code, "co_positions"):
+        points = [
+            (line, col)
+            for line, _, col, _ in code.co_positions()
+            if line is not None and col is not None
+        ]
+        scores = [_inside(node.body, points) for node in found]
+        best = max(scores)
+        found = [node for node, n in zip(found, scores, strict=True) if n == best]
+    if len(found) != 1:
+        raise Unconvertible(f"{len(found)} lambdas on line {code.co_firstlineno} match")
+    node = copy.deepcopy(found[0])
+    ret = ast.copy_location(ast.Return(node.body), node.body)
+    fdef = ast.FunctionDef(
+        name=PREFIX + "lambda",
+        args=node.args,
+        body=[ret],
+        decorator_list=[],
+        returns=None,
+        type_comment=None,
+    )
+    return ast.copy_location(fdef, node)
+
+
+def _inside(node, points) -> int:
+    """How many (line, column) points fall within the node's span."""
+    start = (node.lineno, node.col_offset)
+    end = (node.end_lineno, node.end_col_offset)
+    return sum(start <= p < end for p in points)
+
+
+_PARSED: dict = {}
+
+
+def _parsed(source: str):
+    """The parsed text of a file (the last few kept: the lambdas of one
+    file are converted one after another)."""
+    tree = _PARSED.get(source)
+    if tree is None:
+        tree = ast.parse(source)
+        with _lock:
+            if len(_PARSED) >= 8:
+                _PARSED.pop(next(iter(_PARSED)))
+            _PARSED[source] = tree
+    return tree
 
 
 def _register(code):
@@ -733,10 +820,41 @@ class _Function:
             return [s]
         if isinstance(s, (ast.Import, ast.ImportFrom)):
             defined.update(bound_names([s]))
-            return [s]
+            return [s] + self.resolve_import(s)
         if isinstance(s, (ast.Expr, ast.Return, ast.Raise, ast.Assert, ast.Delete)):
             return [self.expr(s)]
         return [s]
+
+    def resolve_import(self, s) -> list:
+        """`names = sg__rt.imported(names, paths)` after an import in the
+        body, so that what it binds resolves as the same import at module
+        level does (`from scipy.special import logsumexp`, `import numpy as
+        np`: symgrad's versions)."""
+        names, paths = [], []
+        for alias in s.names:
+            if alias.name == "*":
+                return []
+            if isinstance(s, ast.ImportFrom):
+                module = s.module if s.level == 0 else None
+                path = f"{module}.{alias.name}" if module else None
+                names.append(alias.asname or alias.name)
+            elif alias.asname:
+                path = alias.name
+                names.append(alias.asname)
+            else:
+                # `import scipy.special` binds `scipy`.
+                path = alias.name.split(".")[0]
+                names.append(path)
+            paths.append(path)
+        if any(n in self.globals or n in self.nonlocals for n in names):
+            return []
+        call = _rt_call(
+            "imported",
+            _tuple([_load(n) for n in names]),
+            _tuple([_const(p) for p in paths]),
+        )
+        target = _tuple([_store(n) for n in names], ast.Store())
+        return [_locate(ast.Assign([target], call), s)]
 
     def nested(self, fdef):
         """A function defined inside this one: converted as its own scope

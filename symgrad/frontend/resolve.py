@@ -24,6 +24,12 @@ Contract:
   (`symgrad.frontend.convert`: control flow, calls, writes) where their
   source is available; the rebuilt function keeps the original closure
   cells (by free-variable name) and reaches the runtime through one more.
+- `imported(value, path)` is the same substitution for what an import in a
+  function's body binds; an attribute a proxied module lacks is a
+  `TracedAttributeError` naming it at the user's line.
+- `unconverted_reason(frame)` says why the code of a frame testing a traced
+  value in plain Python was not converted (no source, library code, called
+  back from a library, a conversion failure), naming its function.
 - A NumPy `Generator` or `RandomState` in the globals or closure is seen
   through a `GeneratorView` (its draws become ops of the graph), and the
   `np.random.*` functions draw while tracing even with plain arguments.
@@ -33,6 +39,7 @@ from __future__ import annotations
 
 import functools
 import importlib
+import inspect
 import os
 import site
 import sys
@@ -42,6 +49,9 @@ import types
 import numpy as np
 
 from symgrad import ops
+from symgrad.errors import TracedAttributeError
+from symgrad.numpy_api.args import display
+from symgrad.source import fail
 
 # (By module path: the package's `convert` attribute is the front end's
 # function of that name.)
@@ -82,7 +92,10 @@ def is_user_function(obj) -> bool:
     """A plain Python function whose code is not in a library folder."""
     if not isinstance(obj, types.FunctionType):
         return False
-    filename = obj.__code__.co_filename
+    return _user_file(obj.__code__.co_filename)
+
+
+def _user_file(filename: str) -> bool:
     if filename.startswith("<") and filename != "<stdin>":
         # exec'd or generated code (a REPL cell, a lambda from eval) counts
         # as the user's own unless it says it is a library.
@@ -105,7 +118,10 @@ class Namespace:
         cache = self._cache
         if attr in cache:
             return cache[attr]
-        value = getattr(self._module, attr)
+        try:
+            value = getattr(self._module, attr)
+        except AttributeError:
+            _missing(self._name, attr)
         out = _substitute(value, self._name + "." + attr)
         cache[attr] = out
         return out
@@ -118,6 +134,19 @@ class Namespace:
 
     def __repr__(self):
         return f"<symgrad view of module {self._name!r}>"
+
+
+def _missing(owner: str, attr: str):
+    """An attribute the module does not have: said about the user's line
+    (still an AttributeError, so `hasattr` and `getattr(m, a, d)` work)."""
+    if attr.startswith("__"):
+        raise AttributeError(attr)
+    fail(
+        f"{display(owner)} has no attribute {attr!r}",
+        "Check the name (see the README's 'Supported functions' section for what "
+        "symgrad differentiates)",
+        TracedAttributeError,
+    )
 
 
 def _known_module_name(module) -> str | None:
@@ -479,3 +508,51 @@ def _resolve(value, memo):
         return _substitute(value)
     except Exception:  # an exotic object whose callability or hash misbehaves
         return value
+
+
+def imported(value, path: str | None):
+    """symgrad's version of a value an import in a function's body binds
+    (`path` is where it was imported from, "scipy.special.logsumexp"; None
+    for a relative import)."""
+    if is_user_function(value):
+        return value  # converted when called
+    try:
+        return _substitute(value, path)
+    except Exception:  # an exotic object whose callability or hash misbehaves
+        return value
+
+
+def unconverted_reason(frame) -> str | None:
+    """Why the code of `frame`, which tested a traced value in plain Python,
+    is not converted code (None when it is: then the test sits where the
+    converter stages nothing). Names the function, as users write it."""
+    if frame is None:
+        return None
+    code = frame.f_code
+    if code in _ast.CONVERTED:
+        return None
+    name = getattr(code, "co_qualname", code.co_name)
+    where = f"{name} ({code.co_filename}:{code.co_firstlineno})"
+    if not _user_file(code.co_filename):
+        module = frame.f_globals.get("__name__", "?")
+        return (
+            f"{where} is library code (module {module}), which symgrad does not "
+            "convert; call it on plain values, or write the computation yourself"
+        )
+    try:
+        inspect.findsource(code)
+    except (OSError, TypeError):
+        return (
+            f"{where} has no source symgrad can read (made by exec or eval, or "
+            "typed at the interactive prompt), so its if/while/and/or were not "
+            "converted: define it in a file or a notebook cell"
+        )
+    failure = _ast.FAILURES.get(code)
+    if failure is not None:
+        return f"symgrad could not convert {where}: {failure}"
+    return (
+        f"{where} was called by library code or by Python itself (a callback "
+        "of functools.reduce or a SciPy routine, an operator method such as "
+        "__add__ or __getitem__), not by a call in converted code, so it was not "
+        "converted: call it from your own function"
+    )

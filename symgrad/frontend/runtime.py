@@ -20,10 +20,12 @@ condition is traced:
 - `and_` / `or_` / `not_` on traced booleans build logical operations, a
   traced number or array as an operand is an error (Python would pick one of
   the operands); `compare` evaluates chained comparisons once each;
-- `call` converts user functions and methods before calling them, maps
+- `call` (the one dispatcher) converts user functions before calling them,
+  unwrapping lambdas, partials, bound methods, staticmethods, callable
+  objects and library decorators (`__wrapped__`); it maps
   `min`, `max`, `float`, `int`, `bool` and `range` on traced values (`min` and
-  `max` as Python defines them: the first of the smallest, by `<`), and
-  random draws;
+  `max` as Python defines them: the first of the smallest, by `<`),
+  `round` and NumPy's scalar types (`np.int64(x)`: casts), and random draws;
 - `getitem` / `setitem` / `aug` let plain arrays take traced indices and
   values (the array becomes a traced constant, rebound to the variable).
 """
@@ -35,6 +37,7 @@ import contextlib
 import contextvars
 import functools
 import importlib
+import inspect
 import operator
 import sys
 import types
@@ -959,6 +962,62 @@ def _int(x=0, /, *args):
     return builtins.int(x, *args)
 
 
+def _numpy_scalar(kind, x, /, *args, **kwargs):
+    """`np.int64(x)`, `np.float32(x)` of a traced value: a cast (the value
+    as NumPy makes it, truncated toward zero for ints; no gradient through
+    a cast to ints)."""
+    if args or kwargs:
+        return kind(x, *args, **kwargs)  # the error NumPy gives
+    if x.node.dtype == np.dtype(kind):
+        return x
+    return _tracing()._record(ops.cast, x, dtype=np.dtype(kind))
+
+
+def _any(iterable, /):
+    return _truth_of_items(builtins.any, np.any, iterable)
+
+
+def _all(iterable, /):
+    return _truth_of_items(builtins.all, np.all, iterable)
+
+
+def _truth_of_items(python, numpy, iterable):
+    """any() / all() of a traced vector, or of a list or tuple holding traced
+    scalars: NumPy's, which agrees with Python's there (a traced boolean);
+    Python's for everything else."""
+    tracer = _Tracer()
+    if type(iterable) is tracer and iterable.node.ndim == 1:
+        return numpy(iterable)
+    if type(iterable) in (list, tuple) and _has_traced(iterable):
+        # Items that are numbers (a nested list's truth is its length).
+        if all(
+            (type(v) is tracer and v.node.ndim == 0) or isinstance(v, _NUMBERS)
+            for v in iterable
+        ):
+            return numpy(np.stack(iterable))  # (dispatches to the tracer)
+    return python(iterable)
+
+
+_NUMBERS = (bool, int, float, np.generic)
+
+
+def _round(number, ndigits=None):
+    """round() of a traced number: half to even, as Python's; an int (a
+    traced one, with no gradient) without `ndigits`, as Python's."""
+    if type(number) is not _Tracer():
+        return builtins.round(number, ndigits)
+    if number.node.shape != ():
+        fail(
+            f"round() of a traced array of shape {number.node.shape}",
+            "Use np.round(x, decimals)",
+        )
+    if ndigits is not None:
+        return np.round(number, ndigits)
+    if number.node.dtype.kind in "iub":
+        return number
+    return _int(np.round(number))
+
+
 def _bool(x=False, /):
     if type(x) is _Tracer() and is_traced(x):
         return _Tracer()(staging.predicate(x))
@@ -984,7 +1043,13 @@ def _range(*args):
     return TracedRange(start, stop, step, size)
 
 
-_BUILTINS = {id(builtins.min): _min, id(builtins.max): _max}
+_BUILTINS = {
+    id(builtins.min): _min,
+    id(builtins.max): _max,
+    id(builtins.round): _round,
+    id(builtins.any): _any,
+    id(builtins.all): _all,
+}
 _TYPES = {
     builtins.float: _float,
     builtins.int: _int,
@@ -1008,6 +1073,9 @@ def call(f, /, *args, **kwargs):
     kind = type(f)
     if kind is types.FunctionType:
         if f.__code__ not in _convert.CONVERTED:
+            inner = _library_wrapped(f, args, kwargs)
+            if inner is not None:
+                return call(inner, *args, **kwargs)
             f = _user(f)
     elif kind is types.MethodType:
         func = f.__func__
@@ -1028,14 +1096,18 @@ def call(f, /, *args, **kwargs):
         special = _TYPES.get(f)
         if special is not None:
             return special(*args, **kwargs)
+        if issubclass(f, np.number) and args and type(args[0]) is _Tracer():
+            return _numpy_scalar(f, *args, **kwargs)
     elif kind is functools.partial:
-        inner = f.func
-        if type(inner) is types.FunctionType and inner.__code__ not in (
-            _convert.CONVERTED
-        ):
-            inner = _user(inner)
-            return inner(*f.args, *args, **{**f.keywords, **kwargs})
+        # Whatever the partial holds (a function, a method, another partial)
+        # is called as converted code would call it.
+        return call(f.func, *f.args, *args, **{**f.keywords, **kwargs})
+    elif kind is staticmethod:
+        return call(f.__func__, *args, **kwargs)
     elif kind not in _PLAIN:
+        inner = _library_wrapped(f, args, kwargs)
+        if inner is not None:
+            return call(inner, *args, **kwargs)
         method = _class_attribute(kind, "__call__")
         if type(method) is types.FunctionType and method.__code__ not in (
             _convert.CONVERTED
@@ -1043,7 +1115,61 @@ def call(f, /, *args, **kwargs):
             new = _user(method)
             if new is not method:
                 return new(f, *args, **kwargs)
+        elif type(method) is staticmethod:
+            return call(method.__func__, *args, **kwargs)
+        elif type(method) is classmethod:
+            return call(method.__func__, kind, *args, **kwargs)
     return f(*args, **kwargs)
+
+
+def imported(values, paths):
+    """What an import in a converted function binds, resolved as the same
+    import at module level is (`symgrad.frontend.resolve`)."""
+    from symgrad.frontend import resolve
+
+    return tuple(resolve.imported(v, p) for v, p in zip(values, paths, strict=True))
+
+
+def _library_wrapped(f, args, kwargs):
+    """The user function a library decorator wraps (`functools.wraps` sets
+    `__wrapped__`), or None. A wrapper written in a library (a cache, a JIT,
+    a logger) is never converted, so the user's function would run through
+    it unconverted: on traced arguments it is called directly instead.
+    Wrappers in the user's own code are converted and called as they are;
+    symgrad's own (custom rules, table entries) are not unwrapped, nor are
+    wrappers of generators (`contextlib.contextmanager` makes something
+    else of its function)."""
+    if not (_has_traced(args) or (kwargs and _has_traced(kwargs))):
+        return None
+    if _symgrad_object(f):
+        return None
+    inner = getattr(f, "__wrapped__", None)
+    if inner is None:
+        return None
+    from symgrad.frontend import resolve
+
+    if type(f) is types.FunctionType and resolve.is_user_function(f):
+        return None
+    seen = 0
+    while not resolve.is_user_function(inner) and seen < 16:
+        inner = getattr(inner, "__wrapped__", None)
+        if inner is None or _symgrad_object(inner):
+            return None
+        seen += 1
+    if not resolve.is_user_function(inner):
+        return None
+    return None if inner.__code__.co_flags & _SUSPENDING else inner
+
+
+_SUSPENDING = inspect.CO_GENERATOR | inspect.CO_COROUTINE | inspect.CO_ASYNC_GENERATOR
+
+
+def _symgrad_object(f) -> bool:
+    if type(f) is types.FunctionType:
+        module = f.__module__ or ""
+    else:
+        module = type(f).__module__ or ""
+    return module == "symgrad" or module.startswith("symgrad.")
 
 
 def _class_attribute(kind, name):

@@ -3,7 +3,9 @@
 Contract: node-level helpers that turn NumPy-style arguments (axis, shape,
 index, keyword flags) into the normalized attributes the op table uses, and
 raise `TraceError` (through `source.fail`, so the message names the user's
-file:line) for arguments symgrad cannot honour.
+file:line) for arguments symgrad cannot honour. `as_node` makes an array of
+lists and tuples of traced values as NumPy's asarray would (stacked), so
+every function argument and operator operand takes them.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ import numpy as np
 
 from symgrad import dims, ir, ops
 from symgrad.errors import ConcretizationError
+from symgrad.ops.structure import stack
 from symgrad.source import fail
 
 
@@ -43,6 +46,16 @@ def is_node(x) -> bool:
     return isinstance(x, ir.Node)
 
 
+# Why a traced int cannot be a size: said wherever one is refused.
+TRACED_SIZE = (
+    "A value computed from traced inputs (int(x), np.int64(x) and "
+    "x.astype(int) of one included) is traced too: it may change from call "
+    "to call, while sizes and slice bounds are fixed when the module is "
+    "compiled. Use a Python int (a constant or an int argument), or keep the "
+    "shape and select with a mask (np.where)"
+)
+
+
 def static_int(x, what: str) -> int:
     """`x` as a Python int; a traced value here needs a constant."""
     if is_node(x):
@@ -50,7 +63,7 @@ def static_int(x, what: str) -> int:
             return int(x.value)
         fail(
             f"{what} must be a Python int, not a traced value",
-            "Use a constant",
+            TRACED_SIZE,
             ConcretizationError,
         )
     if isinstance(x, (bool, np.bool_)):
@@ -219,7 +232,7 @@ def _classify(item):
             if p is not None and not isinstance(p, (int, np.integer)):
                 fail(
                     "slice bounds must be Python ints, not traced values",
-                    "Use constant bounds, or an integer index array",
+                    TRACED_SIZE + ", or index with an integer array",
                     ConcretizationError,
                 )
         if item.step == 0:
@@ -323,18 +336,31 @@ def as_node(x) -> ir.Node:
     if is_node(x):
         return x
     if isinstance(x, (list, tuple)):
-        if any(is_node(i) for i in walk(x)):
-            fail(
-                "a list of traced values cannot be used as an array here",
-                "Combine them with np.stack or np.array first",
-            )
-        return ops.const(np.asarray(x))
+        return _sequence(x)
     if isinstance(x, (bool, int, float, np.ndarray, np.generic, dims.Dim)):
         return ops.lift(x)
     fail(
         f"cannot use a {type(x).__name__} in traced arithmetic",
         "Use floats, ints or NumPy arrays",
     )
+
+
+def _sequence(obj) -> ir.Node:
+    """A list or tuple as NumPy's asarray makes it (wherever NumPy would:
+    `np.sum([1.0, a * a])`, `x * [a, 2.0]`): plain items become constants,
+    nested sequences with traced items are stacked along new leading axes."""
+    if not any(is_node(x) for x in walk(obj)) or not obj:
+        return ops.const(np.asarray(obj))
+    parts = [as_node(x) for x in obj]
+    first = parts[0].shape
+    if any(p.shape != first for p in parts):
+        shapes = ", ".join(str(p.shape) for p in parts)
+        fail(
+            "setting an array element with a sequence: the requested array "
+            f"has an inhomogeneous shape (parts of shapes {shapes})",
+            "Give every element the same shape",
+        )
+    return stack(parts, 0)
 
 
 def walk(items):

@@ -3,7 +3,8 @@ mix traced values and numbers, copies, and zeros_like & co.
 
 Contract: `array` stacks nested lists and tuples (the numbers in them
 become constants), so `np.array([a, b])` of traced scalars is
-`np.stack([a, b])`. These callables do not dispatch through
+`np.stack([a, b])` (`args.as_node`, which every function's array arguments
+go through). These callables do not dispatch through
 `__array_function__` when given a list: they work through the front end,
 which resolves `np.array` in the user's function to this table entry.
 `zeros_like` & co. are constants of the traced array's shape (`empty_like`
@@ -17,41 +18,11 @@ from __future__ import annotations
 import numpy as np
 
 from symgrad import dims, ops
-from symgrad.numpy_api.args import (
-    as_node,
-    is_node,
-    shape_arg,
-    static_int,
-    walk,
-)
+from symgrad.numpy_api.args import as_node, is_node, shape_arg, static_int
 from symgrad.numpy_api.elementwise import astype
 from symgrad.numpy_api.shapes import reshape
 from symgrad.ops.core import implements
-from symgrad.ops.structure import stack
 from symgrad.source import fail
-
-
-def nested(obj):
-    """A node for `obj`: nested lists and tuples are stacked along new
-    leading axes; numbers and NumPy arrays become constants."""
-    if is_node(obj):
-        return obj
-    if isinstance(obj, (list, tuple)):
-        if not any(is_node(x) for x in walk(obj)):
-            return ops.const(np.asarray(obj))
-        if not obj:
-            return ops.const(np.asarray(obj))
-        parts = [nested(x) for x in obj]
-        first = parts[0].shape
-        if any(p.shape != first for p in parts):
-            shapes = ", ".join(str(p.shape) for p in parts)
-            fail(
-                "setting an array element with a sequence: the requested array "
-                f"has an inhomogeneous shape (parts of shapes {shapes})",
-                "Give every element the same shape",
-            )
-        return stack(parts, 0)
-    return as_node(obj)
 
 
 def _finish(node, dtype, ndmin):
@@ -71,24 +42,24 @@ def _refuse_order(name, order):
 @implements("numpy.array")
 def array(object, dtype=None, *, copy=True, order="K", subok=False, ndmin=0, like=None):
     _refuse_order("array", order)
-    return _finish(nested(object), dtype, ndmin)
+    return _finish(as_node(object), dtype, ndmin)
 
 
 @implements("numpy.asarray")
 def asarray(a, dtype=None, order=None, *, device=None, copy=None, like=None):
     _refuse_order("asarray", order)
-    return _finish(nested(a), dtype, 0)
+    return _finish(as_node(a), dtype, 0)
 
 
 @implements("numpy.asanyarray")
 def asanyarray(a, dtype=None, order=None, *, device=None, copy=None, like=None):
     _refuse_order("asanyarray", order)
-    return _finish(nested(a), dtype, 0)
+    return _finish(as_node(a), dtype, 0)
 
 
 @implements("numpy.ascontiguousarray")
 def ascontiguousarray(a, dtype=None, *, like=None):
-    node = _finish(nested(a), dtype, 0)
+    node = _finish(as_node(a), dtype, 0)
     return node if node.ndim else reshape(node, (1,))
 
 
@@ -96,7 +67,7 @@ def ascontiguousarray(a, dtype=None, *, like=None):
 def copy(a, order="K", subok=False):
     # Values are immutable in the graph: a copy is the value itself.
     _refuse_order("copy", order)
-    return nested(a)
+    return as_node(a)
 
 
 @implements(methods=("copy",))
@@ -204,6 +175,9 @@ def _size(n, what):
 def arange(start, stop=None, step=None, dtype=None, *, device=None, like=None):
     if stop is None:
         start, stop = 0, start
+    for bound in (start, stop, step):
+        if is_node(bound) and not dims.is_symbolic(bound):
+            static_int(bound, "a bound of np.arange")  # says why it cannot
     if step not in (None, 1) or not all(
         dims.is_symbolic(b) or isinstance(b, (int, np.integer)) for b in (start, stop)
     ):

@@ -15,6 +15,11 @@ where NumPy's code has no data-dependent branch):
   `period` is not supported.
 - `cov(m, y, rowvar, bias, ddof)` (no weights) and `corrcoef(x, y, rowvar)`.
 - `meshgrid(*xi, indexing, sparse)`: broadcast copies of the vectors.
+- `gradient(f, *varargs, axis, edge_order)`: NumPy's central differences
+  inside and one-sided ones at the edges (orders 1 and 2), with its
+  coefficients; the spacing (scalars or coordinate vectors) must be plain.
+- `real_if_close(a)`: a real array is returned as it is (traced values are
+  never complex).
 """
 
 from __future__ import annotations
@@ -22,7 +27,14 @@ from __future__ import annotations
 import numpy as np
 
 from symgrad import ops
-from symgrad.numpy_api.args import as_node, one_axis, static_int, unsupported
+from symgrad.numpy_api.args import (
+    as_node,
+    axes,
+    is_node,
+    one_axis,
+    static_int,
+    unsupported,
+)
 from symgrad.numpy_api.elementwise import as_float, astype
 from symgrad.numpy_api.indexing import getitem
 from symgrad.numpy_api.shapes import broadcast_arrays, reshape
@@ -218,3 +230,127 @@ def meshgrid(*xi, copy=True, sparse=False, indexing="xy"):
     if not sparse:
         out = list(broadcast_arrays(*out))
     return tuple(out)
+
+
+@implements("numpy.gradient")
+def gradient(f, *varargs, axis=None, edge_order=1):
+    f = as_node(f)
+    if f.dtype.kind != "f":
+        f = astype(f, np.float64)  # as NumPy converts ints (and bools)
+    edge_order = static_int(edge_order, "edge_order")
+    if edge_order not in (1, 2):
+        fail(f"np.gradient with edge_order={edge_order}", "Use 1 or 2")
+    picked = axes(axis, f.ndim) or tuple(range(f.ndim))
+    if any(is_node(v) for v in varargs):
+        fail("np.gradient with traced spacing", "Pass the spacing as plain numbers")
+    spacing = _spacing(varargs, [f.shape[a] for a in picked])
+    outs = []
+    for ax, dx in zip(picked, spacing, strict=True):
+        # (A symbolic size is checked by NumPy's slicing when the code runs.)
+        if isinstance(f.shape[ax], int) and f.shape[ax] < edge_order + 1:
+            fail(
+                "Shape of array too small to calculate a numerical gradient, at "
+                "least (edge_order + 1) elements are required",
+                "Pass a longer array",
+            )
+        outs.append(_gradient_axis(f, ax, dx, edge_order))
+    return outs[0] if len(outs) == 1 else tuple(outs)
+
+
+def _spacing(varargs, sizes) -> list:
+    """NumPy's spacing per axis: a scalar step, or the differences of a
+    coordinate vector (a scalar again where they are all equal)."""
+    if not varargs:
+        return [1.0] * len(sizes)
+    if len(varargs) == 1 and np.ndim(varargs[0]) == 0:
+        return list(varargs) * len(sizes)
+    if len(varargs) != len(sizes):
+        fail("np.gradient: invalid number of spacing arguments", "Give one per axis")
+    out = []
+    for d, n in zip(varargs, sizes, strict=True):
+        if np.ndim(d) == 0:
+            out.append(d)
+            continue
+        d = np.asanyarray(d)
+        if d.ndim != 1 or len(d) != n:
+            fail(
+                "np.gradient: distances must be scalars or 1-D coordinates as long "
+                "as the axis",
+                "Check the spacing arguments",
+            )
+        if np.issubdtype(d.dtype, np.integer):
+            d = d.astype(np.float64)
+        diff = np.diff(d)
+        out.append(diff[0] if (diff == diff[0]).all() else diff)
+    return out
+
+
+def _gradient_axis(f, ax, dx, order):
+    """One axis of np.gradient, with NumPy's formulas and coefficients."""
+
+    def part(start, stop):
+        return prim.slice_axis(f, ax, start, stop)
+
+    def column(c):
+        # Coefficients along the axis, shaped to broadcast against f.
+        shape = [1] * f.ndim
+        shape[ax] = -1
+        return ops.const(np.reshape(c, shape))
+
+    uniform = np.ndim(dx) == 0
+    if uniform:
+        inner = ops.div(ops.sub(part(2, None), part(None, -2)), as_node(2.0 * dx))
+    else:
+        dx1, dx2 = dx[0:-1], dx[1:]
+        a = -(dx2) / (dx1 * (dx1 + dx2))
+        b = (dx2 - dx1) / (dx1 * dx2)
+        c = dx1 / (dx2 * (dx1 + dx2))
+        inner = _combine(
+            column(a), part(None, -2), column(b), part(1, -1), column(c), part(2, None)
+        )
+    if order == 1:
+        first = ops.div(
+            ops.sub(part(1, 2), part(0, 1)), as_node(dx if uniform else dx[0])
+        )
+        last = ops.div(
+            ops.sub(part(-1, None), part(-2, -1)), as_node(dx if uniform else dx[-1])
+        )
+    else:
+        if uniform:
+            a, b, c = -1.5 / dx, 2.0 / dx, -0.5 / dx
+        else:
+            dx1, dx2 = dx[0], dx[1]
+            a = -(2.0 * dx1 + dx2) / (dx1 * (dx1 + dx2))
+            b = (dx1 + dx2) / (dx1 * dx2)
+            c = -dx1 / (dx2 * (dx1 + dx2))
+        first = _combine(
+            as_node(a), part(0, 1), as_node(b), part(1, 2), as_node(c), part(2, 3)
+        )
+        if uniform:
+            a, b, c = 0.5 / dx, -2.0 / dx, 1.5 / dx
+        else:
+            dx1, dx2 = dx[-2], dx[-1]
+            a = (dx2) / (dx1 * (dx1 + dx2))
+            b = -(dx2 + dx1) / (dx1 * dx2)
+            c = (2.0 * dx2 + dx1) / (dx2 * (dx1 + dx2))
+        first_last = (part(-3, -2), part(-2, -1), part(-1, None))
+        last = _combine(
+            as_node(a),
+            first_last[0],
+            as_node(b),
+            first_last[1],
+            as_node(c),
+            first_last[2],
+        )
+    out = prim.concatenate([first, inner, last], ax)
+    return out if out.dtype == f.dtype else astype(out, f.dtype)
+
+
+def _combine(a, fa, b, fb, c, fc):
+    """`a * fa + b * fb + c * fc`, in NumPy's order."""
+    return ops.add(ops.add(ops.mul(a, fa), ops.mul(b, fb)), ops.mul(c, fc))
+
+
+@implements("numpy.real_if_close")
+def real_if_close(a, tol=100):
+    return as_node(a)

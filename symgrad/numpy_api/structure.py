@@ -19,6 +19,7 @@ import numpy as np
 from symgrad import dims, ops
 from symgrad.errors import ConcretizationError, ShapeError
 from symgrad.numpy_api.args import (
+    TRACED_SIZE,
     as_node,
     axes,
     is_node,
@@ -448,7 +449,7 @@ def repeat(a, repeats, axis=None):
     if is_node(repeats):
         fail(
             "np.repeat with traced repeat counts",
-            "Use Python ints",
+            TRACED_SIZE,
             ConcretizationError,
         )
     counts = [static_int(r, "a repeat count") for r in np.asarray(repeats).ravel()]
