@@ -25,7 +25,7 @@ import numpy as np
 
 from symgrad import autodiff, frontend, ir, ops, specs, tracing
 from symgrad.codegen import keys
-from symgrad.errors import ArgumentError, ArrayConversionError, ConcretizationError
+from symgrad.errors import ArgumentError, ConcretizationError
 from symgrad.export import function_name
 from symgrad.passes import optimize as run_passes
 from symgrad.program import Leaf, Program
@@ -284,7 +284,7 @@ def _build(fun, args, argnums, optimize, static, ints, batch, shapes) -> Program
         else:
             program_leaves.append(Leaf(path, None, value=leaf))
             call_leaves.append(leaf)
-    out = _trace_call(fun, params, treedef, program_leaves, call_leaves)
+    out = tracing.trace(frontend.convert(fun), unflatten(treedef, call_leaves))
     value = tracing.output_node(out, name, scalar=bool(argnums))
     stats["trace_s"] = time.perf_counter() - t0
     diff = [i for i, p in enumerate(paths) if p[0] in argnums]
@@ -385,41 +385,11 @@ def trace_function(fun, args, static=frozenset(), ints=False, batch=None, shapes
         else:
             program_leaves.append(Leaf(path, None, value=leaf))
             call_leaves.append(leaf)
-    out = _trace_call(fun, params, treedef, program_leaves, call_leaves)
+    out = tracing.trace(frontend.convert(fun), unflatten(treedef, call_leaves))
     out_leaves, _, out_tree = flatten(out)
     outputs = [tracing.output_leaf(x, name) for x in out_leaves]
     stats = {"trace_s": time.perf_counter() - t0}
     return name, params, treedef, program_leaves, outputs, out_tree, stats
-
-
-def _trace_call(fun, params, treedef, program_leaves, call_leaves):
-    """The converted `fun` traced on `call_leaves` (in `treedef`'s structure)."""
-    try:
-        return tracing.trace(frontend.convert(fun), unflatten(treedef, call_leaves))
-    except ArrayConversionError as exc:
-        raise _name_sequence_arguments(exc, params, treedef, program_leaves) from None
-
-
-def _name_sequence_arguments(exc, params, treedef, program_leaves):
-    """`exc` (a traced value reached NumPy's array conversion), saying so when an
-    argument is a list or tuple of numbers: those are pytrees of separate scalars
-    (as in JAX), and the usual cause is a list passed where an array was meant."""
-    traced = {leaf.path[0] for leaf in program_leaves if leaf.node is not None}
-    names = [
-        params[pos]
-        for pos, child in enumerate(treedef.children)
-        if child.kind in ("list", "tuple") and pos in traced
-    ]
-    if not names:
-        return exc
-    shown = ", ".join(names)
-    out = type(exc)(
-        f"{exc}. The argument {shown} is a list or tuple: symgrad traces it as "
-        "separate numbers (a pytree, as JAX does). Pass an array "
-        f"(np.array({names[0]}, dtype=float)) where the function uses it as one"
-    )
-    out.located = True
-    return out
 
 
 def build_functions(

@@ -28,11 +28,6 @@ class TracedAttributeError(TraceError, AttributeError):
     `hasattr` and `getattr(x, name, default)` keep working)."""
 
 
-class ArrayConversionError(TraceError):
-    """A traced value was handed to NumPy's array conversion (`np.asarray`,
-    an operator of a NumPy array with a list of traced values...)."""
-
-
 class ConcretizationError(TraceError):
     """A traced value was used where Python needs a concrete one (a size, an
     index, a `range` bound, `int()`). When the value came from an int

@@ -33,7 +33,6 @@ import numpy as np
 
 from symgrad import dims, ir, numpy_api, ops
 from symgrad.errors import (
-    ArrayConversionError,
     ConcretizationError,
     ShapeError,
     TracedAttributeError,
@@ -370,11 +369,7 @@ class Tracer:
 
     # --- NumPy protocols ----------------------------------------------------------
     def __array__(self, dtype=None, copy=None):
-        fail(
-            "a traced value was converted to a NumPy array",
-            _CONCRETE,
-            ArrayConversionError,
-        )
+        fail("a traced value was converted to a NumPy array", _CONCRETE)
 
     def __array_ufunc__(self, ufunc, method, *inputs, **kwargs):
         entry = entry_for(ufunc)
