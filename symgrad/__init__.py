@@ -4,25 +4,24 @@ Trace a Python/NumPy function, differentiate the graph symbolically in reverse
 mode, simplify it, and generate a standalone module with its gradient.
 """
 
-__version__ = "0.1.0"
-
+from symgrad._version import __version__  # noqa: E402
 from symgrad.api import Compiled, compile, grad, value_and_grad  # noqa: E402
-from symgrad.custom import (  # noqa: E402
-    custom_jvp,
-    custom_vjp,
-    stop_gradient,
-    tie_rule,
-)
 from symgrad.errors import (  # noqa: E402
     ArgumentError,
     ShapeError,
     SymgradError,
     TraceError,
 )
-from symgrad.export import export  # noqa: E402
-from symgrad.staging import cond, fori_loop, while_loop  # noqa: E402
+from symgrad.frontend.custom import (  # noqa: E402
+    custom_jvp,
+    custom_vjp,
+    stop_gradient,
+    tie_rule,
+)
+from symgrad.frontend.export import export  # noqa: E402
+from symgrad.frontend.staging import cond, fori_loop, while_loop  # noqa: E402
+from symgrad.frontend.tracing import relu, sigmoid  # noqa: E402
 from symgrad.sympy_bridge import from_sympy  # noqa: E402
-from symgrad.tracing import relu, sigmoid  # noqa: E402
 from symgrad.transforms_api import (  # noqa: E402
     hessian,
     hvp,

@@ -7,7 +7,7 @@ Contract:
   call with a given argument signature (structure, shapes, dtypes, static
   values) compiles, later calls with the same signature reuse the module. The
   cache keeps the `cache_size` most recently used specializations.
-- `batch=` / `shapes=` (on all three; see `symgrad.specs`) make axes of the
+- `batch=` / `shapes=` (on all three; see `symgrad.frontend.specs`) make axes of the
   arguments symbolic sizes: one module serves every size there (it checks
   that arguments sharing a size agree), and the cache key of `grad` holds the
   symbol, not the size.
@@ -35,7 +35,8 @@ from collections import OrderedDict
 
 import numpy as np
 
-from symgrad import autodiff, frontend, ir, ops, specs, tracing
+from symgrad import frontend, ir, ops
+from symgrad.ad import autodiff
 from symgrad.codegen import TARGETS as _CODEGEN_TARGETS
 from symgrad.codegen import generate
 from symgrad.codegen.constants import Constants
@@ -56,12 +57,13 @@ from symgrad.compiler import (  # noqa: F401 - part of the API
     signature,
 )
 from symgrad.errors import ArgumentError
-from symgrad.export import function_name
 from symgrad.files import write_atomic
+from symgrad.frontend import specs, tracing
+from symgrad.frontend.export import function_name
+from symgrad.ir.pytree import flatten, unflatten
 from symgrad.ops.elementwise import TIE_RULE
 from symgrad.passes.rewrite import substitute
 from symgrad.program import Program
-from symgrad.pytree import flatten, unflatten
 
 TARGETS = tuple(_CODEGEN_TARGETS)
 _nested_tags = itertools.count(1)

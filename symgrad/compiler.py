@@ -10,7 +10,7 @@ glue between the stages: `api`, the transforms, `sympy_bridge.from_sympy` and
 the command line call it, and it calls down into frontend, tracing,
 autodiff, passes. Argument handling (which leaves are graph inputs and which
 are static, the cache signature) lives here too, and so does the choice of
-symbolic sizes: `batch=` and `shapes=` (see `symgrad.specs`) give some axes
+symbolic sizes: `batch=` and `shapes=` (see `symgrad.frontend.specs`) give some axes
 of the inputs symbolic sizes, so one program serves every size.
 """
 
@@ -23,13 +23,15 @@ import types
 
 import numpy as np
 
-from symgrad import autodiff, frontend, ir, ops, specs, tracing
+from symgrad import frontend, ir, ops
+from symgrad.ad import autodiff
 from symgrad.codegen import keys
 from symgrad.errors import ArgumentError, ConcretizationError
-from symgrad.export import function_name
+from symgrad.frontend import specs, tracing
+from symgrad.frontend.export import function_name
+from symgrad.ir.pytree import flatten, unflatten
 from symgrad.passes import optimize as run_passes
 from symgrad.program import Leaf, Program
-from symgrad.pytree import flatten, unflatten
 
 
 def _param_names(fun, nargs: int) -> list:
@@ -230,7 +232,7 @@ def build_program(
     it is traced again with ints as static values, and `Program.static_ints`
     says so. Arguments at `static_argnums` are always static.
 
-    `batch` and `shapes` (see `symgrad.specs`) make axes of the inputs
+    `batch` and `shapes` (see `symgrad.frontend.specs`) make axes of the inputs
     symbolic: the program then serves every size there.
     """
     static = _static_positions(static_argnums, len(args))
@@ -368,7 +370,7 @@ FUNCTIONS = (
 def trace_function(fun, args, static=frozenset(), ints=False, batch=None, shapes=None):
     """Trace `fun` at `args`: (signature parts, output nodes, output tree, stats).
 
-    `batch`/`shapes` (normalized, see `symgrad.specs`) make axes symbolic."""
+    `batch`/`shapes` (normalized, see `symgrad.frontend.specs`) make axes symbolic."""
     name = function_name(fun)
     params = _param_names(fun, len(args))
     _, leaves, paths, treedef = signature(args, static, ints)

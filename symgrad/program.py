@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 
 from symgrad import ir
 from symgrad.codegen.naming import doc_safe
-from symgrad.pytree import LEAF, TreeDef, tree
+from symgrad.ir.pytree import LEAF, TreeDef, tree
 
 
 @dataclass

@@ -28,12 +28,13 @@ import time
 
 import numpy as np
 
-from symgrad import autodiff, ir, ops
+from symgrad import ir, ops
+from symgrad.ad import autodiff
 from symgrad.compiler import count_ops, is_fast
 from symgrad.errors import ArgumentError, SymgradError
+from symgrad.ir.pytree import flatten, unflatten
 from symgrad.passes import optimize as run_passes
 from symgrad.program import Leaf, Program
-from symgrad.pytree import flatten, unflatten
 
 
 def _sympy():

@@ -20,10 +20,11 @@ from collections import OrderedDict
 
 import numpy as np
 
-from symgrad import api, frontend, ops, tracing
+from symgrad import api, frontend, ops
 from symgrad.errors import ArgumentError
+from symgrad.frontend import tracing
+from symgrad.ir.pytree import flatten, unflatten
 from symgrad.passes.rewrite import substitute
-from symgrad.pytree import flatten, unflatten
 from symgrad.transforms_build import EXTRA, Traced, outputs_for
 
 _tags = itertools.count(10**6)

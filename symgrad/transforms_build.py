@@ -1,7 +1,7 @@
 """Programs of transforms: the functions a module holds, built from one trace.
 
 Contract: `build(fun, args, functions, argnums, optimize, static, ints,
-symbolic)` (`symbolic`: the normalized `(batch, shapes)` of `symgrad.specs`)
+symbolic)` (`symbolic`: the normalized `(batch, shapes)` of `symgrad.frontend.specs`)
 traces `fun` once and returns a `Program` whose functions are the requested
 ones (`compiler.FUNCTIONS`), with JAX's meanings and layouts:
 
@@ -30,12 +30,13 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass
 
-from symgrad import autodiff, compiler, ops, transforms
+from symgrad import compiler, ops
+from symgrad.ad import autodiff, transforms
 from symgrad.codegen.naming import doc_safe
 from symgrad.errors import ArgumentError, TraceError
+from symgrad.ir.pytree import LEAF, TreeDef, flatten, graft, tree
 from symgrad.passes import optimize as run_passes
 from symgrad.program import Function, Leaf, Program, Signature
-from symgrad.pytree import LEAF, TreeDef, flatten, graft, tree
 
 
 @dataclass

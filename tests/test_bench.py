@@ -11,8 +11,10 @@ import os
 import numpy as np
 import pytest
 
-from symgrad import api, cli, commands
+from symgrad import api
 from symgrad.bench import examples, interleave, peers, problems, profile, report, suite
+from symgrad.cli import commands
+from symgrad.cli import main as cli
 
 
 def _flat(grads):

@@ -21,7 +21,7 @@ import pytest
 
 import symgrad
 from symgrad.errors import ConcretizationError
-from symgrad.export import function_name
+from symgrad.frontend.export import function_name
 from tests.oracles import assert_close, numeric_grad
 
 TARGETS = ("numpy", "python")

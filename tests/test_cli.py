@@ -8,7 +8,7 @@ import sys
 
 import pytest
 
-from symgrad.cli import main
+from symgrad.cli.main import main
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 NEURON = os.path.join(ROOT, "examples", "neuron.py")
@@ -63,7 +63,7 @@ def test_show_dot(tmp_path, capsys):
 
 
 def test_highlight_keeps_text():
-    from symgrad.commands import highlight
+    from symgrad.cli.commands import highlight
 
     src = 'def f(x):\n    # note\n    return x * 2.5 + len("a")\n'
     coloured = highlight(src)

@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 import symgrad
-from symgrad import staging
+from symgrad.frontend import staging
 from tests.oracles import assert_close, numeric_grad
 
 TARGETS = ("numpy", "python")

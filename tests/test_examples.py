@@ -11,8 +11,8 @@ import numpy as np
 import pytest
 
 import symgrad
-from symgrad.cli import load_function
-from symgrad.pytree import flatten, unflatten
+from symgrad.cli.main import load_function
+from symgrad.ir.pytree import flatten, unflatten
 from tests.oracles import numeric_grad
 
 HERE = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "examples")

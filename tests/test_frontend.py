@@ -253,7 +253,7 @@ def test_strings_and_objects_must_agree_across_branches():
 @pytest.fixture
 def setitem():
     """`Tracer.__setitem__` (another change); a stand-in where it is missing."""
-    from symgrad.tracing import Tracer
+    from symgrad.frontend.tracing import Tracer
 
     original = Tracer.__setitem__
     if "in-place assignment into a traced array" not in (
@@ -277,9 +277,9 @@ def _refuses(method) -> bool:
 
 def _standin_setitem(self, key, value):
     from symgrad import ops
+    from symgrad.frontend.tracing import Tracer
     from symgrad.numpy_api.args import as_node, basic_index
     from symgrad.ops.indexing import index_value
-    from symgrad.tracing import Tracer
 
     node = self.node
     index = basic_index(key, node.shape)

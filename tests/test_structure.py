@@ -13,10 +13,12 @@ from numpy import array as np_array
 from numpy import asarray as np_asarray
 
 import symgrad
-from symgrad import autodiff, dims, ir, ops
+from symgrad import ir, ops
+from symgrad.ad import autodiff
 from symgrad.api import build_program
 from symgrad.codegen import python_helpers_structure as hs
 from symgrad.errors import ShapeError, TraceError
+from symgrad.ir import dims
 from symgrad.numpy_api import structure as composites
 from symgrad.ops import evaluate
 

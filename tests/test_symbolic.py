@@ -2,7 +2,7 @@
 make, and trainers for any amount of data (issue #14).
 
 The op table's rows run with a symbolic first axis in tests/test_ops.py
-(`test_symbolic_leading_axis`); this file covers the rest: `symgrad.dims`,
+(`test_symbolic_leading_axis`); this file covers the rest: `symgrad.ir.dims`,
 argument specs and their errors, entry checks on both targets, sizes as
 values in generated code, the cache of `grad`, and the moons trainer
 compiled from 100 rows trained on 150 and 1,000 rows and predicting a
@@ -22,8 +22,9 @@ import numpy as np
 import pytest
 
 import symgrad
-from symgrad import api, dims
+from symgrad import api
 from symgrad.errors import ArgumentError, ShapeError, TraceError
+from symgrad.ir import dims
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, os.path.join(ROOT, "examples"))

@@ -13,7 +13,8 @@ import pytest
 import sympy
 
 import symgrad
-from symgrad import ops, supported
+from symgrad import ops
+from symgrad.numpy_api import supported
 from symgrad.ops.elementwise import elementwise
 
 # Packages the op table answers for that a user (and the [test] extra) may lack.
@@ -77,7 +78,7 @@ def test_readme_supported_section_is_current():
         text = f.read()
     assert (
         supported.section(text) == supported.page()
-    ), "run: python -m symgrad.supported"
+    ), "run: python -m symgrad.numpy_api.supported"
 
 
 def test_every_entry_resolves_to_a_real_callable():

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 import symgrad
-from symgrad.cli import load_function
+from symgrad.cli.main import load_function
 from tests.oracles import assert_close, numeric_grad
 
 TARGETS = ("numpy", "python")
@@ -133,7 +133,7 @@ def test_hessian_of_logistic_regression_and_the_moons_mlp():
 
 
 def _flattener(params):
-    from symgrad.pytree import flatten
+    from symgrad.ir.pytree import flatten
 
     leaves, _, treedef = flatten(params)
     shapes = [np.shape(x) for x in leaves]
@@ -153,7 +153,7 @@ def _flattener(params):
 
 def _plain(tree):
     """Scalars as Python floats (the unflattener leaves them as 0-d arrays)."""
-    from symgrad.pytree import flatten
+    from symgrad.ir.pytree import flatten
 
     leaves, _, treedef = flatten(tree)
     return treedef.unflatten(
@@ -162,7 +162,7 @@ def _plain(tree):
 
 
 def _block_matrix(hess, params):
-    from symgrad.pytree import flatten
+    from symgrad.ir.pytree import flatten
 
     leaves, _, _ = flatten(params)
     sizes = [int(np.prod(np.shape(x))) for x in leaves]

@@ -17,7 +17,7 @@ import statistics
 from symgrad import api
 from symgrad.bench import peers
 from symgrad.bench.timing import median_time
-from symgrad.tracing import relu
+from symgrad.frontend.tracing import relu
 
 GOAL = 1.05
 SIZES = {"numpy": (100, 1000, 10_000), "python": (100, 1000)}

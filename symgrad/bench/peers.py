@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from symgrad.tracing import relu
+from symgrad.frontend.tracing import relu
 
 
 class Unavailable(Exception):

@@ -35,7 +35,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from symgrad.bench import peers
-from symgrad.tracing import relu
+from symgrad.frontend.tracing import relu
 
 NAMES = ("moons", "mlp128", "mlp512", "rnn")
 

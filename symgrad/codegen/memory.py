@@ -31,7 +31,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from symgrad import dims
+from symgrad.ir import dims
 from symgrad.ops import OPS
 
 # Ops whose NumPy code allocates a new array for their result.

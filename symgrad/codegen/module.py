@@ -13,7 +13,7 @@ name per node across the module, so all functions read alike), with a comment
 over each block pointing back to the user's source line. The text depends only
 on the program, so identical input gives identical bytes.
 
-Symbolic sizes (`symgrad.dims`: an argument of shape `(n, 2)`) are bound by
+Symbolic sizes (`symgrad.ir.dims`: an argument of shape `(n, 2)`) are bound by
 the checks helper from the first argument leaf that has the symbol as a whole
 axis (`n = X.shape[0]`); every other axis that depends on it is checked
 against it (`X has 150 rows but y has 149`). The helper returns the symbols
@@ -32,8 +32,9 @@ from __future__ import annotations
 
 import os
 
-from symgrad import __version__, dims, ir
-from symgrad.autodiff import SUM_FILE
+from symgrad import ir
+from symgrad._version import __version__
+from symgrad.ad.autodiff import SUM_FILE
 from symgrad.codegen import formatting, keys, memory, regions
 from symgrad.codegen.constants import Constants
 from symgrad.codegen.naming import (
@@ -44,9 +45,10 @@ from symgrad.codegen.naming import (
     literal,
     sanitize,
 )
+from symgrad.ir import dims
+from symgrad.ir.source import source_line
 from symgrad.ops import OPS
 from symgrad.ops import random as random_ops
-from symgrad.source import source_line
 
 
 def leaf_label(program, leaf) -> str:

@@ -11,9 +11,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from symgrad import dims
 from symgrad.codegen import memory
 from symgrad.codegen.naming import literal, scalar_literal
+from symgrad.ir import dims
 from symgrad.ops import OPS
 
 NAME = "numpy"

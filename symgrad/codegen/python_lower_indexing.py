@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from symgrad import dims, ir
+from symgrad import ir
 from symgrad.codegen.python_target import (
     _same_list,
     _scalar,
@@ -27,6 +27,7 @@ from symgrad.codegen.python_target import (
     lowering,
     size_src,
 )
+from symgrad.ir import dims
 from symgrad.ops.indexing import (
     flat_position,
     in_order,

@@ -11,9 +11,9 @@ from __future__ import annotations
 import math
 import os
 
-from symgrad import dims
 from symgrad.codegen.python_target import lowering
 from symgrad.errors import SymgradError
+from symgrad.ir import dims
 
 
 def _stack(a):

@@ -12,9 +12,9 @@ from __future__ import annotations
 
 import os
 
-from symgrad import dims
 from symgrad.codegen.python_target import lowering, size_src
 from symgrad.errors import SymgradError
+from symgrad.ir import dims
 from symgrad.ops.special import NUMPY_ONLY
 
 

@@ -16,9 +16,9 @@ import math
 
 import numpy as np
 
-from symgrad import dims
 from symgrad.codegen.naming import scalar_literal
 from symgrad.codegen.python_target import lowering
+from symgrad.ir import dims
 
 
 def _items(node, src) -> str:

@@ -35,8 +35,8 @@ import pkgutil
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from symgrad import dims
 from symgrad.codegen.naming import literal, scalar_literal
+from symgrad.ir import dims
 from symgrad.ops import OPS
 
 NAME = "python"

@@ -32,14 +32,15 @@ import inspect
 
 import numpy as np
 
-from symgrad import dims, files
+from symgrad import files
 from symgrad.codegen import keys, trainer_helpers
 from symgrad.codegen.constants import Constants
 from symgrad.codegen.module import function, generate, leaf_accesses, leaf_label
 from symgrad.codegen.naming import comment_safe, doc_safe, literal
 from symgrad.errors import ArgumentError
+from symgrad.ir import dims
+from symgrad.ir.pytree import LEAF
 from symgrad.program import Function
-from symgrad.pytree import LEAF
 
 # name -> (default learning rate, state initialisation, update lines)
 OPTIMIZERS = {

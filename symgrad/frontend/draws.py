@@ -30,7 +30,7 @@ def _table(rng) -> tuple:
 
 
 def _tracing():
-    from symgrad import tracing
+    from symgrad.frontend import tracing
 
     return tracing
 
@@ -39,7 +39,7 @@ def _call(rng, name, args, kwargs):
     table, owner = _table(rng)
     fn = table.get(name)
     if fn is None:
-        from symgrad.source import fail
+        from symgrad.ir.source import fail
 
         fail(
             f"{owner}.{name} inside a function being compiled is not supported",
@@ -93,8 +93,8 @@ def check_unused(start: int, made_before: int, out):
     import warnings
 
     from symgrad import ir
+    from symgrad.ir.pytree import flatten
     from symgrad.ops import random
-    from symgrad.pytree import flatten
 
     if random.made[0] == made_before:
         return

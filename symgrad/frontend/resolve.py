@@ -50,8 +50,8 @@ import numpy as np
 
 from symgrad import ops
 from symgrad.errors import TracedAttributeError
+from symgrad.ir.source import fail
 from symgrad.numpy_api.args import display
-from symgrad.source import fail
 
 # (By module path: the package's `convert` attribute is the front end's
 # function of that name.)
@@ -179,8 +179,8 @@ class ObjectView(Namespace):
 
     def __call__(self, *args, **kwargs):
         if _has_tracer(args) or (kwargs and _has_tracer(tuple(kwargs.values()))):
-            from symgrad.source import fail
-            from symgrad.tracing import SUPPORTED
+            from symgrad.frontend.tracing import SUPPORTED
+            from symgrad.ir.source import fail
 
             fail(
                 f"{self._name}(...) with traced parameters (a frozen distribution) "
@@ -282,7 +282,7 @@ class _Joiner:
         real = np.c_ if self.columns else np.r_
         if not _has_tracer(items):
             return real[key]
-        from symgrad.source import fail
+        from symgrad.ir.source import fail
 
         parts = []
         for item in items:
@@ -319,7 +319,7 @@ def _scipy_distribution(value) -> bool:
 
 
 def _entry(value, qualname):
-    from symgrad import tracing
+    from symgrad.frontend import tracing
 
     if not callable(value):
         return None
@@ -330,7 +330,7 @@ def _entry(value, qualname):
 
 
 def _wrapper(original, entry):
-    from symgrad import tracing
+    from symgrad.frontend import tracing
 
     draws = getattr(entry.handler, "draws", False)
 
@@ -375,8 +375,8 @@ def _refusing(original, qualname: str):
 
     def wrapper(*args, **kwargs):
         if _has_tracer(args) or (kwargs and _has_tracer(tuple(kwargs.values()))):
-            from symgrad.source import fail
-            from symgrad.tracing import SUPPORTED
+            from symgrad.frontend.tracing import SUPPORTED
+            from symgrad.ir.source import fail
 
             fail(f"{qualname} is not supported by symgrad", SUPPORTED)
         return original(*args, **kwargs)
@@ -391,7 +391,7 @@ def _refusing(original, qualname: str):
 @functools.lru_cache(maxsize=1)
 def _builtins() -> dict:
     """Builtins that traced functions see as symgrad's versions."""
-    from symgrad.tracing import length
+    from symgrad.frontend.tracing import length
 
     return {"len": length}
 
@@ -399,8 +399,8 @@ def _builtins() -> dict:
 def _has_tracer(items) -> bool:
     """Whether the arguments hold a traced value or a symbolic size (which
     `np.zeros((n, 3))` and `np.arange(n)` need symgrad for)."""
-    from symgrad.dims import Dim
-    from symgrad.tracing import Tracer
+    from symgrad.frontend.tracing import Tracer
+    from symgrad.ir.dims import Dim
 
     stack = list(items)
     while stack:

@@ -44,10 +44,12 @@ import types
 
 import numpy as np
 
-from symgrad import dims, ir, ops, staging
+from symgrad import ir, ops
 from symgrad.errors import ConcretizationError, SymgradError, TraceError
-from symgrad.pytree import flatten
-from symgrad.source import fail
+from symgrad.frontend import staging
+from symgrad.ir import dims
+from symgrad.ir.pytree import flatten
+from symgrad.ir.source import fail
 
 # (By module path: the package's `convert` attribute is the front end's
 # function of that name.)
@@ -70,7 +72,7 @@ NO_RETURN = staging.Undefined(
 )
 
 
-# symgrad.tracing, imported on first use (it imports the front end).
+# symgrad.frontend.tracing, imported on first use (it imports the front end).
 _tracing = staging.tracing_module
 
 

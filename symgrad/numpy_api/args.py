@@ -14,10 +14,11 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from symgrad import dims, ir, ops
+from symgrad import ir, ops
 from symgrad.errors import ConcretizationError
+from symgrad.ir import dims
+from symgrad.ir.source import fail
 from symgrad.ops.structure import stack
-from symgrad.source import fail
 
 
 def display(name: str) -> str:

@@ -17,12 +17,13 @@ from __future__ import annotations
 
 import numpy as np
 
-from symgrad import dims, ops
+from symgrad import ops
+from symgrad.ir import dims
+from symgrad.ir.source import fail
 from symgrad.numpy_api.args import as_node, is_node, shape_arg, static_int
 from symgrad.numpy_api.elementwise import astype
 from symgrad.numpy_api.shapes import reshape
 from symgrad.ops.core import implements
-from symgrad.source import fail
 
 
 def _finish(node, dtype, ndmin):

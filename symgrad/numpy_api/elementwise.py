@@ -10,6 +10,7 @@ import math
 import numpy as np
 
 from symgrad import ops
+from symgrad.ir.source import fail
 from symgrad.numpy_api.args import (
     as_node,
     is_node,
@@ -18,7 +19,6 @@ from symgrad.numpy_api.args import (
 )
 from symgrad.ops import elementwise as _ew
 from symgrad.ops.core import implements
-from symgrad.source import fail
 
 
 def astype(a, dtype):

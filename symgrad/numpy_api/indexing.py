@@ -11,7 +11,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from symgrad import dims, ops
+from symgrad import ops
+from symgrad.ir import dims
+from symgrad.ir.source import fail
 from symgrad.numpy_api.args import (
     as_node,
     is_node,
@@ -21,7 +23,6 @@ from symgrad.numpy_api.args import (
 )
 from symgrad.ops.core import implements
 from symgrad.ops.indexing import along, gather, is_advanced, read, read_shape
-from symgrad.source import fail
 
 
 @implements(operators=("__getitem__",))

@@ -12,6 +12,7 @@ import math
 import numpy as np
 
 from symgrad import ops
+from symgrad.ir.source import fail
 from symgrad.numpy_api.args import (
     as_node,
     axes,
@@ -22,7 +23,6 @@ from symgrad.numpy_api.elementwise import as_float, astype
 from symgrad.numpy_api.shapes import reshape, transpose
 from symgrad.ops import linalg
 from symgrad.ops.core import implements
-from symgrad.source import fail
 
 
 def _matrix(a, name, square=True):

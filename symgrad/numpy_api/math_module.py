@@ -16,10 +16,10 @@ import math
 import numpy as np
 
 from symgrad import ops
+from symgrad.ir.source import fail
 from symgrad.numpy_api.args import as_node, is_node
 from symgrad.numpy_api.elementwise import astype
 from symgrad.ops.core import implements
-from symgrad.source import fail
 
 
 def _float(name: str, numpy_name: str, x):

@@ -27,6 +27,7 @@ from __future__ import annotations
 import numpy as np
 
 from symgrad import ops
+from symgrad.ir.source import fail
 from symgrad.numpy_api.args import (
     as_node,
     axes,
@@ -41,7 +42,6 @@ from symgrad.numpy_api.shapes import broadcast_arrays, reshape
 from symgrad.ops import elementwise as _ew
 from symgrad.ops import structure as prim
 from symgrad.ops.core import implements
-from symgrad.source import fail
 
 
 @implements("numpy.linspace")

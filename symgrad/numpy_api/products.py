@@ -5,8 +5,10 @@ from __future__ import annotations
 
 import string
 
-from symgrad import dims, ops
+from symgrad import ops
 from symgrad.errors import ShapeError
+from symgrad.ir import dims
+from symgrad.ir.source import fail
 from symgrad.numpy_api.args import (
     as_node,
     one_axis,
@@ -16,7 +18,6 @@ from symgrad.numpy_api.args import (
 from symgrad.numpy_api.shapes import reshape, transpose
 from symgrad.ops import products
 from symgrad.ops.core import implements
-from symgrad.source import fail
 
 
 def _flat(x):

@@ -20,11 +20,12 @@ from __future__ import annotations
 
 import numpy as np
 
-from symgrad import dims, ops
+from symgrad import ops
+from symgrad.ir import dims
+from symgrad.ir.source import fail
 from symgrad.numpy_api.args import as_node, is_node, shape_arg, static_int
 from symgrad.ops.core import implements
 from symgrad.ops.random import draw
-from symgrad.source import fail
 
 _DEFAULT = object()  # an argument left out (NumPy's arithmetic is skipped)
 

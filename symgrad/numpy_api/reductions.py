@@ -7,7 +7,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from symgrad import dims, ops
+from symgrad import ops
+from symgrad.ir import dims
+from symgrad.ir.source import fail
 from symgrad.numpy_api.args import (
     as_node,
     axes,
@@ -18,7 +20,6 @@ from symgrad.numpy_api.elementwise import astype
 from symgrad.ops.core import implements
 from symgrad.ops.reductions import argextreme, cumprod, cumsum
 from symgrad.ops.structure import concatenate
-from symgrad.source import fail
 
 
 def _reducer(op: str, qualname: str):

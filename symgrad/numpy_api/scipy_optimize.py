@@ -10,12 +10,12 @@ axis as SciPy does). Nothing here imports SciPy.
 from __future__ import annotations
 
 from symgrad import ops
+from symgrad.ir.source import fail
 from symgrad.numpy_api.args import as_node
 from symgrad.numpy_api.elementwise import as_float
 from symgrad.numpy_api.indexing import getitem
 from symgrad.ops import structure as prim
 from symgrad.ops.core import implements
-from symgrad.source import fail
 
 
 def _first(x, start=None, stop=None):

@@ -14,12 +14,12 @@ import math
 import numpy as np
 
 from symgrad import ops
+from symgrad.ir.source import fail
 from symgrad.numpy_api.args import as_node, axes, is_node, static_int
 from symgrad.ops import elementwise as _ew
 from symgrad.ops.core import broadcast_shapes, implements
 from symgrad.ops.special import logsumexp as _logsumexp
 from symgrad.ops.special import polygamma as _polygamma
-from symgrad.source import fail
 
 
 @implements("scipy.special.logsumexp")

@@ -27,10 +27,10 @@ import math
 import numpy as np
 
 from symgrad import ops
+from symgrad.ir.source import fail
 from symgrad.numpy_api.args import as_node, is_node
 from symgrad.numpy_api.shapes import reshape
 from symgrad.ops.core import implements
-from symgrad.source import fail
 
 _LOG_SQRT_2PI = math.log(math.sqrt(2 * math.pi))  # SciPy's _norm_pdf_logC
 _SQRT_2PI = math.sqrt(2 * math.pi)  # _norm_pdf_C

@@ -5,7 +5,9 @@ broadcast_to (or nothing at all)."""
 
 from __future__ import annotations
 
-from symgrad import dims, ops
+from symgrad import ops
+from symgrad.ir import dims
+from symgrad.ir.source import fail
 from symgrad.numpy_api.args import (
     as_node,
     axes,
@@ -13,7 +15,6 @@ from symgrad.numpy_api.args import (
     static_int,
 )
 from symgrad.ops.core import implements
-from symgrad.source import fail
 
 
 def reshape(a, shape):

@@ -16,13 +16,14 @@ from __future__ import annotations
 
 import numpy as np
 
-from symgrad import dims, ops
+from symgrad import ops
+from symgrad.ir import dims
+from symgrad.ir.source import fail
 from symgrad.numpy_api.args import as_node, axes, is_node, one_axis, unsupported
 from symgrad.ops.core import implements
 from symgrad.ops.indexing import gather
 from symgrad.ops.sorting import argsort as _argsort
 from symgrad.ops.sorting import sort as _sort
-from symgrad.source import fail
 
 _KINDS = (None, "quicksort", "mergesort", "heapsort", "stable")
 

@@ -16,8 +16,10 @@ from __future__ import annotations
 
 import numpy as np
 
-from symgrad import dims, ops
+from symgrad import ops
 from symgrad.errors import ConcretizationError, ShapeError
+from symgrad.ir import dims
+from symgrad.ir.source import fail
 from symgrad.numpy_api.args import (
     TRACED_SIZE,
     as_node,
@@ -37,7 +39,6 @@ from symgrad.numpy_api.shapes import (
 )
 from symgrad.ops import structure as prim
 from symgrad.ops.core import implements
-from symgrad.source import fail
 
 # ------------------------------------------------------------------ joining
 

@@ -13,7 +13,7 @@ Contract: records and builders for
   `stack_zeros` and `stack_add` (cotangents of stacks, for derivatives of
   derivatives).
 Regions are closed (`ir.Region`): bodies see only their params and constants.
-The VJP rules of cond and while live in `symgrad.autodiff_regions` (they
+The VJP rules of cond and while live in `symgrad.ad.regions` (they
 differentiate bodies); codegen writes these ops as statements (if/while,
 `s.append(x)`, `x = s.pop()`), not through printers.
 """
@@ -225,12 +225,12 @@ def _added(a, b):
 
 # ------------------------------------------------------------------ records
 
-_NO_VJP = "see symgrad.autodiff_regions"
+_NO_VJP = "see symgrad.ad.regions"
 
 
 def _region_vjp(name):
     def vjp(g, out, *inputs):
-        from symgrad import autodiff_regions
+        from symgrad.ad import regions as autodiff_regions
 
         return getattr(autodiff_regions, f"{name}_vjp")(g, out, *inputs)
 

@@ -45,7 +45,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from symgrad import dims, ir
+from symgrad import ir
+from symgrad.ir import dims
 
 Printer = Callable[..., str]
 

@@ -6,7 +6,7 @@ and returns the output values; `run_region(region, args)` runs a region body
 code is compared against, so it shares no code with codegen. Stacks are
 lists and tuples are tuples.
 
-Symbolic sizes (`symgrad.dims`) are bound from the shapes of the values given
+Symbolic sizes (`symgrad.ir.dims`) are bound from the shapes of the values given
 for the inputs, as the generated code binds them from its arguments; `dim`
 nodes and attributes holding sizes are evaluated with them.
 """
@@ -17,7 +17,8 @@ import contextvars
 
 import numpy as np
 
-from symgrad import dims, ir
+from symgrad import ir
+from symgrad.ir import dims
 from symgrad.ops.core import OPS
 
 _bindings: contextvars.ContextVar[dict | None] = contextvars.ContextVar(

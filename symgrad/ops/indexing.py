@@ -20,15 +20,16 @@ axis `pos` of `ndim` axes, as `np.take_along_axis` builds them),
 `("index", j)` (the j-th index operand: an integer node that stays an input
 of the generated code) and "..." (an Ellipsis standing for no axes, kept
 because it separates advanced indices). Shapes are computed from templates
-(`read_shape`, `slice_length`, `symgrad.dims`), never probed.
+(`read_shape`, `slice_length`, `symgrad.ir.dims`), never probed.
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-from symgrad import dims, ir
+from symgrad import ir
 from symgrad.errors import ShapeError
+from symgrad.ir import dims
 from symgrad.ops.core import (
     Op,
     apply,

@@ -17,7 +17,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from symgrad import dims, ir
+from symgrad import ir
+from symgrad.ir import dims
 from symgrad.ops.core import Op, dim_node, register  # noqa: F401 - dim_node
 
 

@@ -30,8 +30,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from symgrad import dims
 from symgrad.errors import ShapeError, SymgradError
+from symgrad.ir import dims
 from symgrad.ops.core import Op, apply, dtype_float, register
 from symgrad.ops.elementwise import add, div, eq, mul, neg, sub, where
 from symgrad.ops.products import matmul

@@ -28,7 +28,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from symgrad import dims, ir
+from symgrad import ir
+from symgrad.ir import dims
 from symgrad.ops.core import Op, apply, register
 
 RNG = "rng"  # the generated functions' keyword argument

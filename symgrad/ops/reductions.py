@@ -19,8 +19,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from symgrad import dims, ir
+from symgrad import ir
 from symgrad.errors import ShapeError
+from symgrad.ir import dims
 from symgrad.ops.core import (
     Op,
     apply,

@@ -1,7 +1,7 @@
 """Shape primitives: reshape, transpose, broadcast_to, and undoing broadcasts.
 
 Contract: one `Op` record per primitive plus a builder of the same name.
-Shapes are concrete tuples of dimensions (`symgrad.dims`), axes are
+Shapes are concrete tuples of dimensions (`symgrad.ir.dims`), axes are
 non-negative ints. `sum_to` is the reverse of broadcasting, used by autodiff.
 """
 
@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from symgrad import dims, ir
+from symgrad import ir
 from symgrad.errors import ShapeError
+from symgrad.ir import dims
 from symgrad.ops.core import (
     Op,
     apply,

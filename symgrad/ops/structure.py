@@ -14,8 +14,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from symgrad import dims
 from symgrad.errors import ShapeError
+from symgrad.ir import dims
 from symgrad.ops.core import Op, apply, register
 from symgrad.ops.indexing import getitem
 from symgrad.ops.shapes import transpose

@@ -14,7 +14,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from symgrad import dims, ops
+from symgrad import ops
+from symgrad.ir import dims
 
 
 def _evaluate(node, inputs):

@@ -22,7 +22,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from symgrad import dims, ops
+from symgrad import ops
+from symgrad.ir import dims
 from symgrad.ops import OPS
 from symgrad.ops.indexing import in_order
 from symgrad.ops.structure import concatenate

@@ -24,7 +24,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from symgrad import autodiff, ir, ops
+from symgrad import ir, ops
+from symgrad.ad import autodiff
 from symgrad.ops import control
 from symgrad.passes.rewrite import substitute
 

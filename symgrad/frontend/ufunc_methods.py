@@ -21,8 +21,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from symgrad import dims
-from symgrad.source import fail
+from symgrad.ir import dims
+from symgrad.ir.source import fail
 
 _REDUCE = {
     np.add: np.sum,

@@ -31,16 +31,17 @@ import weakref
 
 import numpy as np
 
-from symgrad import dims, ir, numpy_api, ops
+from symgrad import ir, numpy_api, ops
 from symgrad.errors import (
     ConcretizationError,
     ShapeError,
     TracedAttributeError,
     TraceError,
 )
+from symgrad.ir import dims
+from symgrad.ir.pytree import flatten, unflatten
+from symgrad.ir.source import Recorder, fail, name_statements, user_frame, where_str
 from symgrad.numpy_api.args import display
-from symgrad.pytree import flatten, unflatten
-from symgrad.source import Recorder, fail, name_statements, user_frame, where_str
 
 _recorder: contextvars.ContextVar[Recorder | None] = contextvars.ContextVar(
     "symgrad_recorder", default=None
@@ -376,7 +377,7 @@ class Tracer:
         if entry is None:
             _unsupported(ufunc)
         if method != "__call__":
-            from symgrad import ufunc_methods
+            from symgrad.frontend import ufunc_methods
 
             return ufunc_methods.apply(ufunc, method, inputs, kwargs)
         out = kwargs.pop("out", None)

@@ -3,7 +3,7 @@ when the generated code runs.
 
 Contract: `resolve(params, leaves, paths, batch=None, shapes=None)` returns,
 per flat argument leaf, its shape for tracing: the example's own shape, or a
-shape holding `symgrad.dims` symbols where the user asked for them. Two ways
+shape holding `symgrad.ir.dims` symbols where the user asked for them. Two ways
 to ask, in JAX's spirit:
 
 - `batch={"X": 0, "y": 0}`: argument (name or position) -> axis; every axis
@@ -24,10 +24,10 @@ from __future__ import annotations
 
 import numpy as np
 
-from symgrad import dims
 from symgrad.codegen import keys
 from symgrad.codegen.naming import RESERVED, sanitize
 from symgrad.errors import ArgumentError, ShapeError
+from symgrad.ir import dims
 
 BATCH_SYMBOL = "n"
 

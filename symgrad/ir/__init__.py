@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from symgrad import dims
+from symgrad.ir import dims
 
 
 @dataclass(frozen=True, slots=True)

@@ -16,7 +16,7 @@ import os
 import sys
 import traceback
 
-from symgrad import __version__
+from symgrad._version import __version__
 from symgrad.errors import SymgradError
 
 EPILOG_COMPILE = """\
@@ -255,7 +255,7 @@ def main(argv=None) -> int:
     if args.command is None:
         parser.print_help()
         return 0
-    from symgrad import commands
+    from symgrad.cli import commands
 
     try:
         return getattr(commands, args.command)(args)
@@ -288,7 +288,7 @@ def user_code(what: str, fn, *args):
 
 def load_function(spec: str):
     """Import FILE.py and return (function, its export record)."""
-    from symgrad.export import exported
+    from symgrad.frontend.export import exported
 
     path, sep, name = spec.rpartition(":")
     if not sep or not path or not name:

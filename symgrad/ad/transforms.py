@@ -23,8 +23,10 @@ from __future__ import annotations
 
 import numpy as np
 
-from symgrad import autodiff, dims, ir, ops
+from symgrad import ir, ops
+from symgrad.ad import autodiff
 from symgrad.errors import SymgradError
+from symgrad.ir import dims
 from symgrad.numpy_api import indexing as np_indexing
 from symgrad.ops import control
 from symgrad.passes.rewrite import substitute
@@ -101,7 +103,7 @@ def rows(n: int, make_row) -> list:
     `make_row` builds nodes from a scalar int node `i` and any existing nodes;
     the loop region closes over the latter.
     """
-    from symgrad import staging, tracing
+    from symgrad.frontend import staging, tracing
 
     i0 = placeholder(ops.const(0, dtype=np.int64), "i")
     templates = make_row(i0)

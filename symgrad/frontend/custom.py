@@ -29,12 +29,14 @@ import contextlib
 import contextvars
 import functools
 
-from symgrad import autodiff, ir, ops, staging, tracing
+from symgrad import ir, ops
+from symgrad.ad import autodiff
 from symgrad.errors import ArgumentError, TraceError
+from symgrad.frontend import staging, tracing
+from symgrad.ir.pytree import flatten, unflatten
 from symgrad.ops import control
 from symgrad.ops.core import Op, apply, register
 from symgrad.passes.rewrite import substitute
-from symgrad.pytree import flatten, unflatten
 
 
 def _nodes(tree_value, what):
@@ -302,7 +304,7 @@ class custom_jvp:  # noqa: N801 - JAX's name
 
 
 def transforms_placeholder(like):
-    from symgrad.transforms import placeholder
+    from symgrad.ad.transforms import placeholder
 
     return placeholder(like, "tangent")
 

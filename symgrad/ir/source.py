@@ -38,7 +38,8 @@ def _package_dir(name: str) -> str | None:
 _SKIP_DIRS = tuple(
     d
     for d in (
-        os.path.dirname(os.path.abspath(__file__)) + os.sep,
+        # the whole symgrad package (this file is symgrad/ir/source.py)
+        os.path.dirname(os.path.dirname(os.path.abspath(__file__))) + os.sep,
         os.path.dirname(os.path.abspath(np.__file__)) + os.sep,
         _package_dir("scipy"),
     )

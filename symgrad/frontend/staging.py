@@ -41,21 +41,22 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from symgrad import dims, ir, ops
+from symgrad import ir, ops
 from symgrad.errors import ShapeError, SymgradError
+from symgrad.ir import dims
+from symgrad.ir.pytree import flatten, unflatten
+from symgrad.ir.source import fail, name_statements
 from symgrad.ops import control
 from symgrad.passes.rewrite import substitute
-from symgrad.pytree import flatten, unflatten
-from symgrad.source import fail, name_statements
 
 _modules: dict = {}
 
 
 def tracing_module():
-    """`symgrad.tracing`, imported on first use (it imports this module)."""
+    """`symgrad.frontend.tracing`, imported on first use (it imports this module)."""
     module = _modules.get("tracing")
     if module is None:
-        from symgrad import tracing
+        from symgrad.frontend import tracing
 
         module = _modules["tracing"] = tracing
     return module

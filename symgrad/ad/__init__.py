@@ -1,0 +1,5 @@
+"""Differentiation as graph building: reverse mode over the op table
+(`autodiff`), regions (`regions`: branches and loops, with stacks) and the
+transforms built from vector-Jacobian products (`transforms`: forward mode by
+transposition, Jacobians, Hessians). Rules build nodes, never numbers.
+"""
