@@ -227,7 +227,7 @@ def test_lambdas_sharing_a_line_are_told_apart():
 
 
 def test_each_code_object_is_converted_once():
-    convert = importlib.import_module("symgrad.frontend.convert")
+    convert = importlib.import_module("symgrad.frontend.syntax")
 
     def g(x):
         if x > 0:

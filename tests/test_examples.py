@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 
 import symgrad
-from symgrad.cli.main import load_function
+from symgrad.cli.load import load_function
 from symgrad.ir.pytree import flatten, unflatten
 from tests.oracles import numeric_grad
 

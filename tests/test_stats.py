@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 import symgrad
-from symgrad.cli.main import load_function
+from symgrad.cli.load import load_function
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 import symgrad
-from symgrad.cli.main import load_function
+from symgrad.cli.load import load_function
 from tests.oracles import assert_close, numeric_grad
 
 TARGETS = ("numpy", "python")

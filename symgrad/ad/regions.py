@@ -278,3 +278,12 @@ def pop_vjp(g, out, stack):
     if g_top is None:
         g_top = autodiff.zeros_like(top)
     return (control.push(g_rest, g_top),)
+
+
+for _name, _rule in (
+    ("cond", cond_vjp),
+    ("while", while_vjp),
+    ("push", push_vjp),
+    ("pop", pop_vjp),
+):
+    control.define_vjp(_name, _rule)

@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 import sys
 
-from symgrad.cli.main import UserError
+from symgrad.cli.load import UserError
 from symgrad.files import write_atomic
 
 

@@ -95,7 +95,7 @@ NAMES = tuple(EXAMPLES)
 
 
 def get(name: str) -> Problem:
-    from symgrad.cli.main import load_function
+    from symgrad.cli.load import load_function
 
     if name not in EXAMPLES:
         raise KeyError(f"unknown example {name!r}; choose from {', '.join(NAMES)}")

@@ -35,7 +35,7 @@ import tempfile
 import time
 import traceback
 
-from symgrad.cli.commands import SINGLE_THREAD as THREAD_VARS
+from symgrad.bench.timing import SINGLE_THREAD as THREAD_VARS
 
 RTOL = 1e-8
 PEERS = ("fast", "hand", "jax", "torch")

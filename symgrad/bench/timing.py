@@ -12,6 +12,15 @@ import gc
 import statistics
 import time
 
+# Every peer runs on one thread, as PyTorch is told to: BLAS thread pools on
+# a shared 2-core machine otherwise make NumPy timings erratic (and unfair).
+SINGLE_THREAD = {
+    "OPENBLAS_NUM_THREADS": "1",
+    "OMP_NUM_THREADS": "1",
+    "MKL_NUM_THREADS": "1",
+    "XLA_FLAGS": "--xla_cpu_multi_thread_eigen=false intra_op_parallelism_threads=1",
+}
+
 
 def median_time(fn, repeats: int = 5, target: float = 0.05) -> float:
     fn()  # warm up (first-call compilation, caches)

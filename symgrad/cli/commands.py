@@ -17,7 +17,8 @@ import tokenize
 
 from symgrad import api, ir, ops
 from symgrad.ad import autodiff
-from symgrad.cli.main import UserError, load_function, user_code
+from symgrad.bench.timing import SINGLE_THREAD
+from symgrad.cli.load import UserError, load_function, user_code
 from symgrad.codegen.naming import sanitize
 from symgrad.files import is_generated, write_atomic
 from symgrad.frontend.export import function_name
@@ -275,16 +276,6 @@ def dot_source(fun, example, argnums) -> str:
 
 
 # ------------------------------------------------------------------ demo
-
-
-# Every peer runs on one thread, as PyTorch is told to: BLAS thread pools on
-# a shared 2-core machine otherwise make NumPy timings erratic (and unfair).
-SINGLE_THREAD = {
-    "OPENBLAS_NUM_THREADS": "1",
-    "OMP_NUM_THREADS": "1",
-    "MKL_NUM_THREADS": "1",
-    "XLA_FLAGS": "--xla_cpu_multi_thread_eigen=false intra_op_parallelism_threads=1",
-}
 
 
 def bench(args) -> int:

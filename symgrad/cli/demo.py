@@ -16,7 +16,7 @@ import os
 import sys
 
 from symgrad import api
-from symgrad.cli.main import UserError, load_function
+from symgrad.cli.load import UserError, load_function
 from symgrad.files import write_atomic
 
 # symgrad/cli/demo.py -> the checkout

@@ -11,12 +11,12 @@ rename).
 from __future__ import annotations
 
 import argparse
-import importlib.util
 import os
 import sys
-import traceback
 
 from symgrad._version import __version__
+from symgrad.cli import commands
+from symgrad.cli.load import UserError, one_line
 from symgrad.errors import SymgradError
 
 EPILOG_COMPILE = """\
@@ -60,10 +60,6 @@ ex-rnn, ex-gp (group: examples); sections: micrograd (the moons step on both
 targets and micrograd), scaling, compile, cheap_gradient, entry, constants,
 sympy; all (the default).
 """
-
-
-class UserError(Exception):
-    """A mistake on the command line: reported as one line, exit code 2."""
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -255,75 +251,11 @@ def main(argv=None) -> int:
     if args.command is None:
         parser.print_help()
         return 0
-    from symgrad.cli import commands
-
     try:
         return getattr(commands, args.command)(args)
     except (UserError, SymgradError, OSError) as exc:
-        print(f"symgrad: {_one_line(exc)}", file=sys.stderr)
+        print(f"symgrad: {one_line(exc)}", file=sys.stderr)
         return 2
-
-
-def _one_line(exc) -> str:
-    return " ".join(str(exc).split()) or type(exc).__name__
-
-
-def user_code(what: str, fn, *args):
-    """Run the user's code (`fn(*args)`); an exception in it becomes a
-    UserError saying `what` failed, where, and why."""
-    try:
-        return fn(*args)
-    except (UserError, SymgradError):
-        raise
-    except SyntaxError as exc:
-        where = f"{exc.filename}:{exc.lineno}" if exc.lineno else exc.filename
-        raise UserError(f"{what} failed: syntax error at {where}: {exc.msg}") from exc
-    except Exception as exc:  # noqa: BLE001 - any error of the user's code
-        frames = traceback.extract_tb(exc.__traceback__)
-        where = f" at {frames[-1].filename}:{frames[-1].lineno}" if frames else ""
-        raise UserError(
-            f"{what} failed{where}: {type(exc).__name__}: {_one_line(exc)}"
-        ) from exc
-
-
-def load_function(spec: str):
-    """Import FILE.py and return (function, its export record)."""
-    from symgrad.frontend.export import exported
-
-    path, sep, name = spec.rpartition(":")
-    if not sep or not path or not name:
-        raise UserError(f"expected FILE.py:FUNC, got {spec!r}")
-    if not os.path.isfile(path):
-        raise UserError(f"no such file: {path}")
-    folder = os.path.dirname(os.path.abspath(path))
-    module_name = "symgrad_user_" + os.path.splitext(os.path.basename(path))[0]
-    spec_obj = importlib.util.spec_from_file_location(module_name, path)
-    if spec_obj is None or spec_obj.loader is None:
-        raise UserError(
-            f"{path} is not a Python source file; give FILE.py:FUNC with a .py file"
-        )
-    module = importlib.util.module_from_spec(spec_obj)
-    sys.path.insert(0, folder)  # so the file can import its neighbours
-    try:
-        user_code(f"importing {path}", spec_obj.loader.exec_module, module)
-    finally:
-        sys.path.remove(folder)
-    fun = getattr(module, name, None)
-    if not callable(fun):
-        found = sorted(
-            n for n, v in vars(module).items() if callable(v) and not n.startswith("_")
-        )
-        raise UserError(
-            f"{path} has no function {name!r}"
-            + (f" (it defines: {', '.join(found)})" if found else "")
-        )
-    record = exported(fun)
-    if record is None:
-        raise UserError(
-            f"{path}:{name} has no example inputs; decorate it with "
-            "@symgrad.export(example=(...)) so symgrad knows what to trace it with"
-        )
-    return fun, record
 
 
 if __name__ == "__main__":

@@ -10,7 +10,7 @@ values:
 - the statements of those functions are rewritten so that `if`, `while`,
   `for`, `break`, `continue`, `return`, `and`/`or`/`not`, ternaries, calls,
   subscript writes and augmented assignments ask the runtime what to do
-  (`symgrad.frontend.convert`, `symgrad.frontend.runtime`): plain values run
+  (`symgrad.frontend.syntax`, `symgrad.frontend.runtime`): plain values run
   as Python, traced conditions become staged branches and loops.
 Conversion follows calls: `fun` itself and every call from converted code
 go through one dispatcher (`runtime.call`), which finds the user function

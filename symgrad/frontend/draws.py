@@ -16,17 +16,16 @@ from __future__ import annotations
 import numpy as np
 
 from symgrad import ops
+from symgrad.numpy_api import random as np_random
 
 NOT_A_DRAW = object()
 GENERATORS = (np.random.Generator, np.random.RandomState)
 
 
 def _table(rng) -> tuple:
-    from symgrad.numpy_api import random
-
     if isinstance(rng, np.random.Generator):
-        return random.GENERATOR, "np.random.Generator"
-    return random.LEGACY, "np.random.RandomState"
+        return np_random.GENERATOR, "np.random.Generator"
+    return np_random.LEGACY, "np.random.RandomState"
 
 
 def _tracing():
@@ -75,6 +74,9 @@ class GeneratorView:
 
     def __repr__(self):
         return f"<symgrad view of {self._rng!r}>"
+
+
+np_random.set_generator_view(GeneratorView)
 
 
 def method(f, args, kwargs):

@@ -21,7 +21,7 @@ Contract:
   is not supported`) when called on traced values, instead of failing deep
   inside SciPy.
 - The user functions it converts also get their statements rewritten
-  (`symgrad.frontend.convert`: control flow, calls, writes) where their
+  (`symgrad.frontend.syntax`: control flow, calls, writes) where their
   source is available; the rebuilt function keeps the original closure
   cells (by free-variable name) and reaches the runtime through one more.
 - `imported(value, path)` is the same substitution for what an import in a
@@ -38,7 +38,6 @@ Contract:
 from __future__ import annotations
 
 import functools
-import importlib
 import inspect
 import os
 import site
@@ -50,12 +49,9 @@ import numpy as np
 
 from symgrad import ops
 from symgrad.errors import TracedAttributeError
+from symgrad.frontend import syntax as _ast
 from symgrad.ir.source import fail
 from symgrad.numpy_api.args import display
-
-# (By module path: the package's `convert` attribute is the front end's
-# function of that name.)
-_ast = importlib.import_module("symgrad.frontend.convert")
 
 # Module names the front end maps onto a proxy of the real module it names.
 ALIASES = {
@@ -428,7 +424,7 @@ def _global_names(code) -> set:
 
 def convert(fun, memo: dict | None = None):
     """`fun` with known callables and modules resolved (see the module doc)
-    and its statements converted (`symgrad.frontend.convert`)."""
+    and its statements converted (`symgrad.frontend.syntax`)."""
     if isinstance(fun, types.MethodType):
         inner = convert(fun.__func__, memo)
         return fun if inner is fun.__func__ else types.MethodType(inner, fun.__self__)
@@ -490,14 +486,17 @@ def convert(fun, memo: dict | None = None):
     return out
 
 
+# The runtime module converted code calls, in a closure cell. `runtime`
+# installs itself (`use_runtime`) when imported: it imports this module to
+# convert the functions it calls, so this module cannot import it.
 _RUNTIME_CELL: list = []
 
 
-def _runtime_cell():
-    if not _RUNTIME_CELL:
-        from symgrad.frontend import runtime
+def use_runtime(module) -> None:
+    _RUNTIME_CELL[:] = [types.CellType(module)]
 
-        _RUNTIME_CELL.append(types.CellType(runtime))
+
+def _runtime_cell():
     return _RUNTIME_CELL[0]
 
 

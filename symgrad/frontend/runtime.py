@@ -1,6 +1,6 @@
 """What converted code calls: plain Python for plain values, regions for traced.
 
-Contract: converted functions (see `symgrad.frontend.convert`) call these
+Contract: converted functions (see `symgrad.frontend.syntax`) call these
 with the values the original statement would see. When nothing that decides
 the control flow is traced, each function does exactly what the statement
 did (the same branch, the same iterations, short-circuits, errors). When a
@@ -36,7 +36,6 @@ import builtins
 import contextlib
 import contextvars
 import functools
-import importlib
 import inspect
 import operator
 import sys
@@ -46,14 +45,11 @@ import numpy as np
 
 from symgrad import ir, ops
 from symgrad.errors import ConcretizationError, SymgradError, TraceError
-from symgrad.frontend import staging
+from symgrad.frontend import resolve, staging
+from symgrad.frontend import syntax as _convert
 from symgrad.ir import dims
 from symgrad.ir.pytree import flatten
 from symgrad.ir.source import fail
-
-# (By module path: the package's `convert` attribute is the front end's
-# function of that name.)
-_convert = importlib.import_module("symgrad.frontend.convert")
 
 slice = builtins.slice  # noqa: A001 - converted code writes x[a:b] as this
 
@@ -861,8 +857,6 @@ def _user(fun):
     code = fun.__code__
     status = _user_code.get(code)
     if status is None:
-        from symgrad.frontend import resolve
-
         status = _user_code[code] = resolve.is_user_function(fun)
     if not status:
         return fun
@@ -871,8 +865,6 @@ def _user(fun):
         return fun
     out = memo.get(fun)
     if out is None:
-        from symgrad.frontend import resolve
-
         out = resolve.convert(fun, memo)
     return out
 
@@ -1127,8 +1119,6 @@ def call(f, /, *args, **kwargs):
 def imported(values, paths):
     """What an import in a converted function binds, resolved as the same
     import at module level is (`symgrad.frontend.resolve`)."""
-    from symgrad.frontend import resolve
-
     return tuple(resolve.imported(v, p) for v, p in zip(values, paths, strict=True))
 
 
@@ -1148,8 +1138,6 @@ def _library_wrapped(f, args, kwargs):
     inner = getattr(f, "__wrapped__", None)
     if inner is None:
         return None
-    from symgrad.frontend import resolve
-
     if type(f) is types.FunctionType and resolve.is_user_function(f):
         return None
     seen = 0
@@ -1185,3 +1173,6 @@ def _draws():
     from symgrad.frontend import draws
 
     return draws
+
+
+resolve.use_runtime(sys.modules[__name__])

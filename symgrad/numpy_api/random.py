@@ -169,12 +169,21 @@ def integers(low, high=None, size=None, dtype=np.int64, endpoint=False):
 integers.draws = True
 
 
+# The class standing for a generator in traced code: the front end's
+# `draws.GeneratorView`, installed by it (`set_generator_view`) so that
+# composites never import the front end. A composite only runs while tracing,
+# when the front end is loaded.
+_GENERATOR_VIEW: list = [None]
+
+
+def set_generator_view(cls) -> None:
+    _GENERATOR_VIEW[0] = cls
+
+
 @_draws
 def default_rng(seed=None):
     """A view of a Generator: its methods draw in the graph."""
-    from symgrad.frontend.draws import GeneratorView
-
-    return GeneratorView(np.random.default_rng(seed))
+    return _GENERATOR_VIEW[0](np.random.default_rng(seed))
 
 
 @_draws

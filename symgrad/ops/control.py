@@ -227,12 +227,20 @@ def _added(a, b):
 
 _NO_VJP = "see symgrad.ad.regions"
 
+# name -> VJP rule of a region or stack op. The rules differentiate region
+# bodies, which is reverse mode's business: `symgrad.ad.regions` defines them
+# (`define_vjp`) when the `ad` package is imported, so ops never import `ad`.
+_REGION_VJPS: dict = {}
+
+
+def define_vjp(name: str, rule) -> None:
+    """Install the VJP rule of the control op `name` (see `_REGION_VJPS`)."""
+    _REGION_VJPS[name] = rule
+
 
 def _region_vjp(name):
     def vjp(g, out, *inputs):
-        from symgrad.ad import regions as autodiff_regions
-
-        return getattr(autodiff_regions, f"{name}_vjp")(g, out, *inputs)
+        return _REGION_VJPS[name](g, out, *inputs)
 
     return vjp
 
