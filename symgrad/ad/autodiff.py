@@ -24,6 +24,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from symgrad import ir, ops
+from symgrad.passes.rewrite import replace_all
 
 
 @dataclass
@@ -179,7 +180,6 @@ def apply_replacements(outputs, replace: dict) -> list:
     """`outputs` with every replaced node swapped for its replacement, also
     inside replacements (a region's augmented VJP may read values of another
     augmented region)."""
-    from symgrad.passes.rewrite import replace_all
 
     return replace_all(outputs, replace)
 

@@ -26,6 +26,7 @@ import numpy as np
 from symgrad import ir, ops
 from symgrad.ad import autodiff
 from symgrad.errors import SymgradError
+from symgrad.frontend import staging, tracing
 from symgrad.ir import dims
 from symgrad.numpy_api import indexing as np_indexing
 from symgrad.ops import control
@@ -103,7 +104,6 @@ def rows(n: int, make_row) -> list:
     `make_row` builds nodes from a scalar int node `i` and any existing nodes;
     the loop region closes over the latter.
     """
-    from symgrad.frontend import staging, tracing
 
     i0 = placeholder(ops.const(0, dtype=np.int64), "i")
     templates = make_row(i0)

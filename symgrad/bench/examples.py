@@ -15,6 +15,7 @@ from pathlib import Path
 
 from symgrad.bench.peers import Unavailable
 from symgrad.bench.problems import Problem
+from symgrad.cli.load import load_function
 
 FOLDER = Path(__file__).resolve().parents[2] / "examples"
 
@@ -95,7 +96,6 @@ NAMES = tuple(EXAMPLES)
 
 
 def get(name: str) -> Problem:
-    from symgrad.cli.load import load_function
 
     if name not in EXAMPLES:
         raise KeyError(f"unknown example {name!r}; choose from {', '.join(NAMES)}")

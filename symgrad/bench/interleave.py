@@ -35,6 +35,10 @@ import tempfile
 import time
 import traceback
 
+from symgrad import api
+from symgrad.bench import examples, problems
+from symgrad.bench.peers import Unavailable
+from symgrad.bench.problems import flatten, tree_map
 from symgrad.bench.timing import SINGLE_THREAD as THREAD_VARS
 
 RTOL = 1e-8
@@ -232,8 +236,6 @@ def _as_numpy(leaves):
 
 
 def make_symgrad(problem, args):
-    from symgrad import api
-    from symgrad.bench.problems import flatten
 
     fn = api.compile(problem.loss, *args).value_and_grad
     return (lambda: fn(*args)), lambda out: (float(out[0]), _as_numpy(flatten(out[1])))
@@ -241,16 +243,12 @@ def make_symgrad(problem, args):
 
 def make_fast(problem, args):
     """symgrad with `optimize="fast"` (rewrites that may round differently)."""
-    from symgrad import api
-    from symgrad.bench.problems import flatten
 
     fn = api.compile(problem.loss, *args, optimize="fast").value_and_grad
     return (lambda: fn(*args)), lambda out: (float(out[0]), _as_numpy(flatten(out[1])))
 
 
 def make_hand(problem, args):
-    from symgrad.bench.peers import Unavailable
-    from symgrad.bench.problems import flatten
 
     if problem.hand is None:
         raise Unavailable("no hand-written version")
@@ -265,7 +263,6 @@ def _jax():
     try:
         import jax
     except ImportError:
-        from symgrad.bench.peers import Unavailable
 
         raise Unavailable("pip install jax (or .[bench])") from None
     jax.config.update("jax_enable_x64", True)
@@ -285,13 +282,11 @@ def jax_compiled(problem):
 
 
 def make_jax(problem, args):
-    from symgrad.bench.problems import flatten, tree_map
 
     jax = _jax()
     import jax.numpy as jnp
 
     if problem.jax_loss is None:
-        from symgrad.bench.peers import Unavailable
 
         raise Unavailable("no JAX version")
     fn = jax_compiled(problem)
@@ -303,8 +298,6 @@ def make_jax(problem, args):
 
 
 def make_torch(problem, args):
-    from symgrad.bench.peers import Unavailable
-    from symgrad.bench.problems import flatten, tree_map
 
     if problem.torch_loss is None:
         raise Unavailable("no PyTorch version")
@@ -368,9 +361,6 @@ def _usage():
 def _setup(spec, state) -> dict:
     import numpy as np
 
-    from symgrad.bench import examples, problems
-    from symgrad.bench.peers import Unavailable
-
     try:
         if spec["kind"] == "example":
             problem = examples.get(spec["name"])
@@ -391,7 +381,6 @@ def _setup(spec, state) -> dict:
     grads = {f"g{i}": g for i, g in enumerate(grads)}
     np.savez(spec["result"], value=np.float64(value), **grads)
     if spec["peer"] == "symgrad":
-        from symgrad import api
 
         reply["lines"] = api.compile(problem.loss, *args).source.count("\n")
     state.update(problem=problem, args=args, step=step)
@@ -403,14 +392,11 @@ def _compile(spec, state) -> dict:
     problem, args = state["problem"], state["args"]
     start = time.perf_counter()
     if spec["peer"] == "symgrad":
-        from symgrad import api
 
         api.compile(problem.loss, *args).value_and_grad(*args)
     else:
         import jax
         import jax.numpy as jnp
-
-        from symgrad.bench.problems import tree_map
 
         jargs = tree_map(jnp.asarray, args)
         start = time.perf_counter()

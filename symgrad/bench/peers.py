@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from symgrad import api
 from symgrad.frontend.tracing import relu
 
 
@@ -78,7 +79,6 @@ def make_hand(params, X, y):
 
 def make_symgrad(params, X, y, target="numpy", function="value_and_grad"):
     """symgrad's generated `function` (value_and_grad or forward) on `target`."""
-    from symgrad import api
 
     run = getattr(api.compile(loss, params, X, y, target=target), function)
     if target == "numpy":

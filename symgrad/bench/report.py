@@ -8,6 +8,7 @@ installed and returns False otherwise.
 
 from __future__ import annotations
 
+from symgrad.bench import constants, dynamic
 from symgrad.bench.interleave import LABELS, RTOL
 
 
@@ -222,11 +223,9 @@ def _rest(results) -> list:
                 f"{entry['share']:.1%} of a value_and_grad step"
             )
     if "dynamic" in results:
-        from symgrad.bench import dynamic
 
         lines += ["", *dynamic.table(results["dynamic"]).rstrip("\n").split("\n")]
     if "constants" in results:
-        from symgrad.bench import constants
 
         lines += ["", *constants.table(results["constants"]).rstrip("\n").split("\n")]
     return lines

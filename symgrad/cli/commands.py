@@ -284,6 +284,7 @@ def bench(args) -> int:
         os.environ.update(SINGLE_THREAD)
         os.execv(sys.executable, [sys.executable, "-m", "symgrad", *sys.argv[1:]])
 
+    # Only now (see _bench_problems in cli.main: start-up time).
     from symgrad.bench import command
 
     return command.run(args)

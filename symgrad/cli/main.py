@@ -189,6 +189,8 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def _bench_problems(text):
+    # Imported when the option is read: the benchmarks load SymPy and the
+    # peers' adapters, which `symgrad compile` should not wait for.
     from symgrad.bench.suite import select
 
     try:

@@ -31,11 +31,13 @@ import functools
 
 from symgrad import ir, ops
 from symgrad.ad import autodiff
+from symgrad.ad.transforms import placeholder
 from symgrad.errors import ArgumentError, TraceError
 from symgrad.frontend import staging, tracing
 from symgrad.ir.pytree import flatten, unflatten
 from symgrad.ops import control
 from symgrad.ops.core import Op, apply, register
+from symgrad.ops.elementwise import TIE_RULE
 from symgrad.passes.rewrite import substitute
 
 
@@ -304,7 +306,6 @@ class custom_jvp:  # noqa: N801 - JAX's name
 
 
 def transforms_placeholder(like):
-    from symgrad.ad.transforms import placeholder
 
     return placeholder(like, "tangent")
 
@@ -322,13 +323,11 @@ class tie_rule:  # noqa: N801 - used like a function
         self.token = None
 
     def __enter__(self):
-        from symgrad.ops.elementwise import TIE_RULE
 
         self.token = TIE_RULE.set(self.rule)
         return self
 
     def __exit__(self, *exc):
-        from symgrad.ops.elementwise import TIE_RULE
 
         TIE_RULE.reset(self.token)
         return False

@@ -15,8 +15,12 @@ from __future__ import annotations
 
 import numpy as np
 
-from symgrad import ops
+from symgrad import ir, ops
+from symgrad.frontend import tracing
+from symgrad.ir.pytree import flatten
+from symgrad.ir.source import fail
 from symgrad.numpy_api import random as np_random
+from symgrad.ops import random
 
 NOT_A_DRAW = object()
 GENERATORS = (np.random.Generator, np.random.RandomState)
@@ -29,7 +33,6 @@ def _table(rng) -> tuple:
 
 
 def _tracing():
-    from symgrad.frontend import tracing
 
     return tracing
 
@@ -38,7 +41,6 @@ def _call(rng, name, args, kwargs):
     table, owner = _table(rng)
     fn = table.get(name)
     if fn is None:
-        from symgrad.ir.source import fail
 
         fail(
             f"{owner}.{name} inside a function being compiled is not supported",
@@ -93,10 +95,6 @@ def check_unused(start: int, made_before: int, out):
     them take other numbers than the function's own."""
     import os
     import warnings
-
-    from symgrad import ir
-    from symgrad.ir.pytree import flatten
-    from symgrad.ops import random
 
     if random.made[0] == made_before:
         return

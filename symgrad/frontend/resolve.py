@@ -50,6 +50,10 @@ import numpy as np
 from symgrad import ops
 from symgrad.errors import TracedAttributeError
 from symgrad.frontend import syntax as _ast
+from symgrad.frontend import tracing
+from symgrad.frontend.draws import GeneratorView
+from symgrad.frontend.tracing import SUPPORTED, Tracer, length
+from symgrad.ir.dims import Dim
 from symgrad.ir.source import fail
 from symgrad.numpy_api.args import display
 
@@ -175,8 +179,6 @@ class ObjectView(Namespace):
 
     def __call__(self, *args, **kwargs):
         if _has_tracer(args) or (kwargs and _has_tracer(tuple(kwargs.values()))):
-            from symgrad.frontend.tracing import SUPPORTED
-            from symgrad.ir.source import fail
 
             fail(
                 f"{self._name}(...) with traced parameters (a frozen distribution) "
@@ -237,7 +239,6 @@ def _substitute(value, qualname: str | None = None):
     if value is np.r_ or value is np.c_:
         return _JOINERS[value is np.c_]
     if isinstance(value, (np.random.Generator, np.random.RandomState)):
-        from symgrad.frontend.draws import GeneratorView
 
         return GeneratorView(value)
     entry = _entry(value, qualname)
@@ -278,7 +279,6 @@ class _Joiner:
         real = np.c_ if self.columns else np.r_
         if not _has_tracer(items):
             return real[key]
-        from symgrad.ir.source import fail
 
         parts = []
         for item in items:
@@ -315,7 +315,6 @@ def _scipy_distribution(value) -> bool:
 
 
 def _entry(value, qualname):
-    from symgrad.frontend import tracing
 
     if not callable(value):
         return None
@@ -326,7 +325,6 @@ def _entry(value, qualname):
 
 
 def _wrapper(original, entry):
-    from symgrad.frontend import tracing
 
     draws = getattr(entry.handler, "draws", False)
 
@@ -371,8 +369,6 @@ def _refusing(original, qualname: str):
 
     def wrapper(*args, **kwargs):
         if _has_tracer(args) or (kwargs and _has_tracer(tuple(kwargs.values()))):
-            from symgrad.frontend.tracing import SUPPORTED
-            from symgrad.ir.source import fail
 
             fail(f"{qualname} is not supported by symgrad", SUPPORTED)
         return original(*args, **kwargs)
@@ -387,7 +383,6 @@ def _refusing(original, qualname: str):
 @functools.lru_cache(maxsize=1)
 def _builtins() -> dict:
     """Builtins that traced functions see as symgrad's versions."""
-    from symgrad.frontend.tracing import length
 
     return {"len": length}
 
@@ -395,8 +390,6 @@ def _builtins() -> dict:
 def _has_tracer(items) -> bool:
     """Whether the arguments hold a traced value or a symbolic size (which
     `np.zeros((n, 3))` and `np.arange(n)` need symgrad for)."""
-    from symgrad.frontend.tracing import Tracer
-    from symgrad.ir.dims import Dim
 
     stack = list(items)
     while stack:

@@ -45,11 +45,12 @@ import numpy as np
 
 from symgrad import ir, ops
 from symgrad.errors import ConcretizationError, SymgradError, TraceError
-from symgrad.frontend import resolve, staging
+from symgrad.frontend import draws, resolve, staging
 from symgrad.frontend import syntax as _convert
 from symgrad.ir import dims
 from symgrad.ir.pytree import flatten
 from symgrad.ir.source import fail
+from symgrad.ops import control
 
 slice = builtins.slice  # noqa: A001 - converted code writes x[a:b] as this
 
@@ -445,7 +446,6 @@ def _indexable(iterable):
 
 def _traced_index_ok(array) -> bool:
     """Whether the op table can index `array` with a traced int."""
-    from symgrad.ops import control
 
     tracer = _Tracer()
     arr = array if type(array) is tracer else tracer(ops.const(array))
@@ -1170,7 +1170,6 @@ def _class_attribute(kind, name):
 
 
 def _draws():
-    from symgrad.frontend import draws
 
     return draws
 

@@ -43,6 +43,7 @@ import numpy as np
 
 from symgrad import ir, ops
 from symgrad.errors import ShapeError, SymgradError
+from symgrad.frontend import tracing
 from symgrad.ir import dims
 from symgrad.ir.pytree import flatten, unflatten
 from symgrad.ir.source import fail, name_statements
@@ -56,7 +57,6 @@ def tracing_module():
     """`symgrad.frontend.tracing`, imported on first use (it imports this module)."""
     module = _modules.get("tracing")
     if module is None:
-        from symgrad.frontend import tracing
 
         module = _modules["tracing"] = tracing
     return module

@@ -38,10 +38,12 @@ from symgrad.errors import (
     TracedAttributeError,
     TraceError,
 )
+from symgrad.frontend import ufunc_methods
 from symgrad.ir import dims
 from symgrad.ir.pytree import flatten, unflatten
 from symgrad.ir.source import Recorder, fail, name_statements, user_frame, where_str
 from symgrad.numpy_api.args import display
+from symgrad.ops.checks import check
 
 _recorder: contextvars.ContextVar[Recorder | None] = contextvars.ContextVar(
     "symgrad_recorder", default=None
@@ -377,7 +379,6 @@ class Tracer:
         if entry is None:
             _unsupported(ufunc)
         if method != "__call__":
-            from symgrad.frontend import ufunc_methods
 
             return ufunc_methods.apply(ufunc, method, inputs, kwargs)
         out = kwargs.pop("out", None)
@@ -600,7 +601,6 @@ def _attach_checks(out, checks):
     before the function's value is returned)."""
     if not checks:
         return out
-    from symgrad.ops.checks import check
 
     leaves, _, treedef = flatten(out)
     for i, leaf in enumerate(leaves):

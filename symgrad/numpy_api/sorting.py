@@ -20,6 +20,7 @@ from symgrad import ops
 from symgrad.ir import dims
 from symgrad.ir.source import fail
 from symgrad.numpy_api.args import as_node, axes, is_node, one_axis, unsupported
+from symgrad.numpy_api.indexing import take_along_axis
 from symgrad.ops.core import implements
 from symgrad.ops.indexing import gather
 from symgrad.ops.sorting import argsort as _argsort
@@ -295,7 +296,6 @@ def nanmedian(a, axis=None, out=None, overwrite_input=False, keepdims=False):
     a = as_node(a)
     if a.dtype.kind != "f":
         return median(a, axis, keepdims=keepdims)
-    from symgrad.numpy_api.indexing import take_along_axis
 
     s, kept, keep, n = _sorted_lanes("np.nanmedian", a, axis)
     count = ops.reduce("sum", ops.cast(ops.eq(s, s), np.int64), (s.ndim - 1,))

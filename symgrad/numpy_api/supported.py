@@ -14,6 +14,7 @@ import os
 import sys
 
 from symgrad import numpy_api, ops  # noqa: F401 - numpy_api registers composites
+from symgrad.files import write_atomic
 
 BEGIN = (
     "<!-- supported functions: begin "
@@ -117,7 +118,6 @@ def update(path: str | None = None) -> bool:
     new = text[:start] + "\n" + page() + text[end:]
     if new == text:
         return False
-    from symgrad.files import write_atomic
 
     write_atomic(path, new)
     return True
