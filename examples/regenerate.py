@@ -10,7 +10,7 @@ import os
 import sys
 
 from symgrad import api
-from symgrad.cli.main import load_function
+from symgrad.cli.load import load_function
 from symgrad.files import write_atomic
 
 HERE = os.path.dirname(os.path.abspath(__file__))
