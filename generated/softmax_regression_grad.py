@@ -8,21 +8,89 @@ value_and_grad(params, X, y) -> (value, gradient)
 import numpy as np
 
 
+def _check_argument(value, name, scalar):
+    """Refuse an argument NumPy would turn into NaN or text into numbers
+    silently: None, a str or bytes, an array of objects or text, a ragged
+    nested sequence; and for a number (`scalar`), anything with axes (a
+    1-element array too: NumPy deprecates reading it as a number). Both
+    targets carry this same text, so they refuse alike, naming `name`."""
+    kind = getattr(getattr(value, "dtype", None), "kind", None)
+    if scalar:
+        shape = getattr(value, "shape", None) if kind is not None else None
+        if shape:
+            raise ValueError(
+                f"{name} must be a number, got an array of shape {tuple(shape)} "
+                "(pass x[0] or float(x[0]) for its one number)"
+            )
+        if isinstance(value, (list, tuple)):
+            raise ValueError(
+                f"{name} must be a number, got a {type(value).__name__} of "
+                f"length {len(value)}"
+            )
+        items = [value]
+    elif kind is not None:
+        items = [value]  # an array: never ragged, its dtype says the rest
+    else:
+        items, axis = [value], 0
+        while True:
+            # Sequences, and arrays with axes inside them ([a, b] of arrays).
+            nested = [
+                isinstance(x, (list, tuple)) or bool(getattr(x, "ndim", 0))
+                for x in items
+            ]
+            if not any(nested):
+                break
+            lengths = sorted({len(items[i]) for i in range(len(items)) if nested[i]})
+            if not all(nested) or len(lengths) > 1:
+                raise ValueError(
+                    f"{name} must be an array of numbers, got a ragged sequence "
+                    f"(at axis {axis}: "
+                    + (
+                        "lengths " + str(lengths)
+                        if all(nested)
+                        else "lists and numbers"
+                    )
+                    + ")"
+                )
+            items = [y for x in items for y in x]
+            axis += 1
+    for x in items:
+        what = None
+        if x is None:
+            what = "None"
+        elif isinstance(x, (str, bytes)):
+            what = f"a {type(x).__name__} ({x[:20]!r})"
+        else:
+            kind = getattr(getattr(x, "dtype", None), "kind", None)
+            if kind is not None and kind not in "biuf":
+                what = f"an array of {x.dtype}"
+        if what is not None:
+            must = "be a number" if scalar else "hold numbers"
+            raise ValueError(f"{name} must {must}, got {what}")
+
+
+def _as_array(value, name, dtype):
+    """An array argument as an array of `dtype` (None: its own), checked."""
+    if type(value) is not np.ndarray or value.dtype.kind not in "biuf":
+        _check_argument(value, name, False)
+    return np.asarray(value, dtype=dtype)
+
+
 def _arguments(params, X, y):
     """Check the arguments and return their leaves as the functions use them."""
     try:
         if len(params) != 2:
             raise TypeError
-        W = np.asarray(params["W"], dtype=np.float64)
+        W = _as_array(params["W"], "params['W']", np.float64)
         if W.shape != (4, 3):
             raise ValueError("params['W'] must have shape (4, 3), got " + str(W.shape))
-        b = np.asarray(params["b"], dtype=np.float64)
+        b = _as_array(params["b"], "params['b']", np.float64)
         if b.shape != (3,):
             raise ValueError("params['b'] must have shape (3,), got " + str(b.shape))
-        X = np.asarray(X, dtype=np.float64)
+        X = _as_array(X, "X", np.float64)
         if X.shape != (150, 4):
             raise ValueError("X must have shape (150, 4), got " + str(X.shape))
-        y = np.asarray(y)
+        y = _as_array(y, "y", None)
         if y.shape != (150,):
             raise ValueError("y must have shape (150,), got " + str(y.shape))
     except (IndexError, KeyError, TypeError):

@@ -5,22 +5,32 @@ modules in `out` (default: the repository's `generated/`) for both targets,
 imports the NumPy one (not symgrad) to train, prints micrograd's per-step lines (with a
 progress bar when writing to a terminal), and writes `moons.png` with the
 decision boundary and the loss curve when matplotlib is installed.
+
+It overwrites files as `symgrad compile` does: a module only if symgrad
+wrote it, the plot only if it is a PNG file, anything else only with
+`force`; never a FIFO, device or folder (see `files.check_overwrite`).
+Every check runs before the first file is written.
 """
 
 from __future__ import annotations
 
 import importlib.util
+import io
 import os
 import sys
 
 from symgrad import api
 from symgrad.cli import UserError, load_function
-from symgrad.files import write_atomic
+from symgrad.errors import SymgradError
+from symgrad.files import check_overwrite, write_atomic
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 EXAMPLE = os.path.join(ROOT, "examples", "moons.py")
 # micrograd's published trajectory (demo.ipynb), for the closing comparison.
 MICROGRAD = {0: 0.8958441028683222, 99: 0.010978370135492717}
+TRAINERS = (("moons_trainer.py", "numpy"), ("moons_trainer_python.py", "python"))
+PLOT = "moons.png"
+_PNG = b"\x89PNG\r\n\x1a\n"
 
 
 def _import_file(path, name):
@@ -51,7 +61,33 @@ class _Progress:
         self.stream.flush()
 
 
-def run_demo(out=None, steps=100) -> int:
+def _is_png(path) -> bool:
+    """Whether `path` is a regular file starting with PNG's signature (a
+    plot an earlier demo may have written); never opens anything else."""
+    import stat
+
+    try:
+        if not stat.S_ISREG(os.stat(path).st_mode):
+            return False
+        with open(path, "rb") as f:
+            return f.read(len(_PNG)) == _PNG
+    except OSError:
+        return False
+
+
+def _check_outputs(out, force):
+    for name, _ in TRAINERS:
+        check_overwrite(os.path.join(out, name), force, [EXAMPLE])
+    plot = os.path.join(out, PLOT)
+    check_overwrite(plot, True, [EXAMPLE])  # special files: never
+    if not force and os.path.exists(plot) and not _is_png(plot):
+        raise SymgradError(
+            f"{plot} exists and is not a PNG file; choose another --out or pass "
+            "--force to overwrite it"
+        )
+
+
+def run_demo(out=None, steps=100, force=False) -> int:
     if isinstance(steps, bool) or not isinstance(steps, int) or steps < 1:
         raise UserError(f"--steps must be 1 or more, got {steps!r}")
     if not os.path.isfile(EXAMPLE):
@@ -60,15 +96,15 @@ def run_demo(out=None, steps=100) -> int:
             "(pip install -e . from the checkout)"
         )
     out = out or os.path.join(ROOT, "generated")
+    if os.path.exists(out) and not os.path.isdir(out):
+        raise UserError(f"--out {out} is not a folder")
     os.makedirs(out, exist_ok=True)
+    _check_outputs(out, force)
     loss, record = load_function(f"{EXAMPLE}:loss")
     example = record.example_args()
-    for name, target in (
-        ("moons_trainer.py", "numpy"),
-        ("moons_trainer_python.py", "python"),
-    ):
+    for name, target in TRAINERS:
         source = api.trainer_source(loss, record.predict, example, "sgd", target)
-        written = write_atomic(os.path.join(out, name), source)
+        written = write_atomic(os.path.join(out, name), source, [EXAMPLE])
         print(f"compiled {os.path.relpath(EXAMPLE)}:loss -> {os.path.relpath(written)}")
     path = os.path.join(out, "moons_trainer.py")
     print(f"training micrograd's MLP(2, [16, 16, 1]) for {steps} steps of SGD\n")
@@ -93,7 +129,7 @@ def run_demo(out=None, steps=100) -> int:
         + os.path.relpath(os.path.join(out, "moons_trainer_python.py"))
         + " data.csv"
     )
-    _plot(trainer, params, X, y, history, os.path.join(out, "moons.png"))
+    _plot(trainer, params, X, y, history, os.path.join(out, PLOT))
     return 0
 
 
@@ -123,6 +159,9 @@ def _plot(trainer, params, X, y, history, path):
     right.set_xlabel("step")
     right.set_title("loss")
     fig.tight_layout()
-    fig.savefig(path, dpi=100)
+    # Through the one file writer (atomic, regular files only), as bytes.
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format="png", dpi=100)
     plt.close(fig)
+    write_atomic(path, buffer.getvalue(), [EXAMPLE])
     print(f"\nwrote {os.path.relpath(path)}")

@@ -88,9 +88,9 @@ def entry(name: str, access: str, node, label: str, shape_var=None) -> list:
     see `runtime_size`)."""
     kind = {"f": "float", "b": "bool"}.get(node.dtype.kind, "int")
     if not node.shape:
-        return [
-            f"{name} = {kind}({access})" if kind == "float" else f"{name} = {access}"
-        ]
+        if kind == "float":
+            return [f"{name} = _number({access}, {literal(label)})"]
+        return [f"{name} = {access}"]
     if not dims.is_static(node.shape):
         spec = literal(tuple(repr(d) if dims.is_symbolic(d) else d for d in node.shape))
         return [
@@ -165,7 +165,7 @@ def needs(node) -> tuple:
 
 def entry_needs(node) -> tuple:
     if not node.shape:
-        return ()
+        return ("_number",) if node.dtype.kind == "f" else ()
     return ("_array",) if dims.is_static(node.shape) else ("_array_sized",)
 
 

@@ -247,10 +247,13 @@ _COPIED = [
     trainer_helpers._batches,
     trainer_helpers._portable,
     trainer_helpers._shown,
+    trainer_helpers._too_deep,
     trainer_helpers._record_values,
     trainer_helpers._read_params,
     trainer_helpers._read_csv,
+    trainer_helpers._encoding_hint,
     trainer_helpers._is_number,
+    files._check_output,
     files._write_file,
 ]
 
@@ -285,7 +288,12 @@ def generate_trainer(loss, predict, optimizer, target, initial) -> str:
     if optimizer == "newton":
         blocks.append(_NEWTON_HELPERS[target.NAME])
     blocks += [inspect.getsource(fn).rstrip("\n").split("\n") for fn in _COPIED]
-    blocks.append(["FORMAT = " + literal(trainer_helpers.FORMAT)])
+    blocks.append(
+        [
+            "FORMAT = " + literal(trainer_helpers.FORMAT),
+            "MAX_DEPTH = " + literal(trainer_helpers.MAX_DEPTH),
+        ]
+    )
     blocks.append(_leaves_fn(loss))
     blocks.append(_tree_fn(loss))
     blocks.append(_accuracy_fn())
@@ -646,6 +654,9 @@ def _main_fn(loss, optimizer, lr) -> list:
             "    print(f'step {k} loss {loss!r}, accuracy {acc * 100}%')",
             "",
             "try:",
+            "    if args.save:",
+            "        # Before training: never over the data, nor over a FIFO.",
+            "        _check_output(args.save, [args.csv, args.params or args.csv])",
             "    X, y = load_csv(args.csv)",
             "    params = initial_params()",
             "    if args.params:",
