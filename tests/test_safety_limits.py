@@ -7,6 +7,7 @@ and in trainers where the item applies; everything lives under tmp_path.
 
 from __future__ import annotations
 
+import ast
 import json
 import os
 import socket
@@ -481,3 +482,100 @@ def test_the_issue_example():
             c.value_and_grad(1.0, [1.0, None, 3.0])
         with pytest.raises(ValueError, match=r"scale must be a number, got an array"):
             c.value_and_grad(np.array([1.0]), [1.0, 2.0, 3.0])
+
+
+# ------------------------------------------------------------ reserved names (2)
+
+
+def _shadowed(source) -> list:
+    """(function, name) for every local of a top-level function that is also
+    a name the module binds at top level (which the local would hide)."""
+    tree = ast.parse(source)
+    top = set()
+    for node in tree.body:
+        if isinstance(node, (ast.Import, ast.ImportFrom)):
+            top.update(a.asname or a.name.split(".")[0] for a in node.names)
+        elif isinstance(node, (ast.FunctionDef, ast.ClassDef)):
+            top.add(node.name)
+        elif isinstance(node, ast.Assign):
+            top.update(t.id for t in node.targets if isinstance(t, ast.Name))
+    found = []
+    for fn in tree.body:
+        if not isinstance(fn, ast.FunctionDef):
+            continue
+        local = {a.arg for a in fn.args.args + fn.args.kwonlyargs}
+        for node in ast.walk(fn):
+            if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Store):
+                local.add(node.id)
+        found += [(fn.name, name) for name in sorted(local & top)]
+    return found
+
+
+def _module_names():
+    """Every name some module of either target binds at top level, and the
+    functions of modules and trainers."""
+    from symgrad.codegen import numpy_target, python_target
+
+    names = set(numpy_target.reserved()) | set(python_target.reserved())
+    _, source = _tiny("numpy")
+    names |= {n for n in symgrad.codegen.naming.bound_names(source.split("\n"))}
+    names |= {"forward", "gradient", "value_and_grad", "hessian", "jvp", "vjp"}
+    return sorted(n for n in names if not n.startswith("_"))
+
+
+USER_NAMES = st.sampled_from(_module_names())
+
+
+@settings(max_examples=40, deadline=None)
+@given(names=st.lists(USER_NAMES, min_size=3, max_size=3, unique=True))
+def test_user_names_never_shadow_what_the_module_binds(names):
+    a, b, c = names
+    stored = np.linspace(0.5, 1.5, 20)  # more than 16 numbers: base64 decoding
+    namespace = {"np": np, "sp": __import__("scipy.special").special, "K": stored}
+    # The user's names as a parameter, a local and a closed-over variable.
+    exec(  # noqa: S102 - a test function with chosen names
+        f"def user({a}, y):\n"
+        f"    {b} = {a} * 2.0 + y\n"
+        f"    {c} = sp.gammaln({b}) + sp.erf({a})\n"
+        f"    return ({c} * K[:2]).sum()\n",
+        namespace,
+    )
+    x, y = np.array([1.5, 2.5]), 0.5
+    results = []
+    for target in TARGETS:
+        compiled = symgrad.compile(
+            namespace["user"],
+            x,
+            y,
+            target=target,
+            functions=("forward", "gradient", "value_and_grad", "hessian"),
+        )
+        assert _shadowed(compiled.source) == []
+        results.append(compiled.value_and_grad(x, y))
+    assert results[0][0] == pytest.approx(results[1][0], rel=1e-12)
+
+
+@pytest.mark.parametrize("target", TARGETS)
+def test_trainer_names_never_shadow_the_module(target):
+    def loss(params, X, y):
+        scipy = X @ params["w"]
+        np_ = scipy * y
+        return np.maximum(1.0 - np_, 0.0).mean()
+
+    def predict(params, X):
+        return X @ params["w"]
+
+    X, y = np.ones((4, 2)), np.ones(4)
+    source = symgrad.api.trainer_source(loss, predict, ({"w": np.ones(2)}, X, y))
+    assert _shadowed(source) == []
+
+
+def test_from_sympy_symbols_named_like_imports():
+    sympy = pytest.importorskip("sympy")
+    scipy, np_ = sympy.Symbol("scipy"), sympy.Symbol("np")
+    expr = sympy.erf(scipy) * np_ + sympy.loggamma(scipy + 2)
+    for target in TARGETS:
+        c = symgrad.from_sympy(expr, [scipy, np_], target=target)
+        assert _shadowed(c.source) == []
+        value, grads = c.value_and_grad(0.5, 2.0)
+        assert np.isfinite(value) and all(np.isfinite(g) for g in grads)

@@ -14,8 +14,8 @@ import inspect
 import numpy as np
 
 from symgrad import dims
-from symgrad.codegen import memory, numpy_helpers, python_helpers
-from symgrad.codegen.naming import literal, scalar_literal
+from symgrad.codegen import constants, memory, numpy_helpers, python_helpers
+from symgrad.codegen.naming import bound_names, literal, scalar_literal
 from symgrad.ops import OPS
 
 NAME = "numpy"
@@ -34,6 +34,16 @@ def prelude(wanted) -> list:
 # Helpers a module may call, in the order they are written: argument
 # conversion (the checks are the pure-Python target's own text).
 _HELPERS = ("_check_argument", "_number", "_as_array")
+
+
+def reserved() -> frozenset:
+    """Every name a module of this target may bind at top level: its imports
+    (NumPy's, and each one an op declares, such as `scipy`), the helpers it
+    copies in and what stored constants bring (`base64`)."""
+    imports = set(IMPORTS)
+    for op in OPS.values():
+        imports.update(op.numpy_imports)
+    return bound_names(sorted(imports)) | set(_HELPERS) | constants.names(NAME)
 
 
 def support(wanted) -> list:

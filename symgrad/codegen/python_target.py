@@ -36,7 +36,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from symgrad import dims
-from symgrad.codegen.naming import literal, scalar_literal
+from symgrad.codegen import constants
+from symgrad.codegen.naming import bound_names, literal, scalar_literal
 from symgrad.ops import OPS
 
 NAME = "python"
@@ -333,6 +334,14 @@ def helper_table() -> dict:
                 source = inspect.getsource(fn).rstrip("\n")
                 out[name] = (source, tuple(declared.get(name, ())))
     return out
+
+
+def reserved() -> frozenset:
+    """Every name a module of this target may bind at top level: `math`, the
+    helpers' imports (`_mul`) and the helpers themselves, and what stored
+    constants bring (`base64`, `struct`)."""
+    imports = bound_names(IMPORTS + sorted(IMPORT_LINES.values()))
+    return imports | set(helper_table()) | constants.names(NAME)
 
 
 def _closure(wanted) -> list:
