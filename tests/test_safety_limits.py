@@ -579,3 +579,55 @@ def test_from_sympy_symbols_named_like_imports():
         assert _shadowed(c.source) == []
         value, grads = c.value_and_grad(0.5, 2.0)
         assert np.isfinite(value) and all(np.isfinite(g) for g in grads)
+
+
+# ------------------------------------------------------------ SymPy bridge (9)
+
+
+def _recurrence(steps):
+    def rec(x):
+        y = x
+        for _ in range(steps):
+            y = np.sin(y) + x
+        return y
+
+    return rec
+
+
+@pytest.mark.parametrize("steps", [250, 600, 1500])
+def test_deep_expressions_are_a_symgrad_error_in_the_sympy_bridge(steps):
+    pytest.importorskip("sympy")
+    c = symgrad.compile(_recurrence(steps), 0.5)
+    raised = 0
+    for what in (c.to_sympy, c.latex):
+        try:
+            what()  # (a shallow enough one simply converts)
+        except SymgradError as exc:
+            assert "SymPy cannot" in str(exc) and "operations deep" in str(exc)
+            raised += 1
+    assert raised == 2 or steps < 600  # 600 steps: past Python's limit
+
+
+def test_a_short_recurrence_still_converts():
+    pytest.importorskip("sympy")
+    value, grad = symgrad.compile(_recurrence(5), 0.5).to_sympy()
+    assert "sin" in str(value)
+
+
+def test_show_latex_of_a_deep_recurrence_is_one_line_exit_2(tmp_path):
+    pytest.importorskip("sympy")
+    path = tmp_path / "rec.py"
+    path.write_text(
+        "import numpy as np\n"
+        "import symgrad\n\n\n"
+        "@symgrad.export(example=(0.5,))\n"
+        "def rec(x):\n"
+        "    y = x\n"
+        "    for _ in range(600):\n"
+        "        y = np.sin(y) + x\n"
+        "    return y\n"
+    )
+    out = _symgrad("show", f"{path}:rec", "--stage", "latex", timeout=300)
+    assert out.returncode == 2, out.stderr
+    assert "Traceback" not in out.stderr and len(out.stderr.splitlines()) == 1
+    assert out.stderr.startswith("symgrad: SymPy cannot")
