@@ -31,8 +31,9 @@ def _check_argument(value, name, scalar):
     elif kind is not None:
         items = [value]  # an array: never ragged, its dtype says the rest
     else:
-        items, axis = [value], 0
-        while True:
+        items = [value]
+        # (NumPy arrays have at most 64 axes: deeper nesting is refused below.)
+        for axis in range(65):
             # Sequences, and arrays with axes inside them ([a, b] of arrays).
             nested = [
                 isinstance(x, (list, tuple)) or bool(getattr(x, "ndim", 0))
@@ -53,7 +54,10 @@ def _check_argument(value, name, scalar):
                     + ")"
                 )
             items = [y for x in items for y in x]
-            axis += 1
+        else:
+            raise ValueError(
+                f"{name} must be an array of numbers, nested 64 deep at most"
+            )
     for x in items:
         what = None
         if x is None:

@@ -631,3 +631,56 @@ def test_show_latex_of_a_deep_recurrence_is_one_line_exit_2(tmp_path):
     assert out.returncode == 2, out.stderr
     assert "Traceback" not in out.stderr and len(out.stderr.splitlines()) == 1
     assert out.stderr.startswith("symgrad: SymPy cannot")
+
+
+# ------------------------------------------------------------ built constants (7)
+
+# (constructor, arguments from a size n): what a function may build.
+CONSTRUCTIONS = {
+    "eye": lambda n: np.eye(n),
+    "eye offset": lambda n: np.eye(n, n + 2, 1, dtype=np.float64),
+    "identity": lambda n: np.identity(n),
+    "zeros": lambda n: np.zeros((n, 3)),
+    "ones": lambda n: np.ones((3, n), dtype=int),
+    "full": lambda n: np.full((n, 2), 0.25),
+    "empty as zeros": lambda n: np.zeros(n, float, "C"),
+    "arange": lambda n: np.arange(n) * 0.5,
+    "arange from": lambda n: np.arange(2, n + 2) * 0.5,
+    "tri": lambda n: np.tri(n, k=-1),
+}
+
+
+def _built(kind, n):
+    def f(x):
+        made = CONSTRUCTIONS[kind](n)
+        return (x * made.sum() + (made * made).sum()) * x
+
+    return f
+
+
+@settings(max_examples=30, deadline=None)
+@given(kind=st.sampled_from(sorted(CONSTRUCTIONS)), n=st.integers(1, 400))
+def test_size_derived_constants_stay_constructions(kind, n):
+    f = _built(kind, n)
+    want = f(1.5)
+    big = np.size(CONSTRUCTIONS[kind](n)) > 16
+    for target in TARGETS:
+        c = symgrad.compile(f, 1.5, target=target)
+        assert c.forward(1.5) == want  # the user's function, bit for bit
+        h = 1e-6
+        slope = (f(1.5 + h) - f(1.5 - h)) / (2 * h)
+        assert c.gradient(1.5) == pytest.approx(slope, rel=1e-5, abs=1e-5)
+        if big:
+            # Nothing of the n-sized array is stored: the module stays small.
+            assert "_constant(" not in c.source and len(c.source) < 20_000
+
+
+def test_the_issue_example_writes_a_small_module():
+    def gp(X):
+        K = X @ X.T + 1e-3 * np.eye(1000)
+        return np.linalg.slogdet(K)[1]
+
+    X = np.random.default_rng(0).normal(size=(1000, 2))
+    c = symgrad.compile(gp, X)
+    assert len(c.source) < 20_000  # was 10.7 MB
+    assert c.forward(X) == gp(X)
