@@ -40,7 +40,7 @@ from symgrad.errors import (
 )
 from symgrad.numpy_api.args import display
 from symgrad.pytree import flatten, unflatten
-from symgrad.source import Recorder, fail, name_statements, where_str
+from symgrad.source import Recorder, fail, name_statements, user_frame, where_str
 
 _recorder: contextvars.ContextVar[Recorder | None] = contextvars.ContextVar(
     "symgrad_recorder", default=None
@@ -223,12 +223,25 @@ def _unsupported(obj):
 # ------------------------------------------------------------------ the tracer
 
 _CONCRETE = "Use np.* functions or the methods (.tanh(), .exp(), .relu(), ...) instead"
+# (The module, not the function of the same name `symgrad.frontend` exports.)
+_conversion = importlib.import_module("symgrad.frontend.convert")
 _CONTROL_FLOW = (
     "symgrad converts if/while/for/and/or in functions written with def whose "
     "source it can read; this code was not converted (a lambda, code typed at "
     "the prompt, or library code): write it as a def in a file, or use "
     "np.where(cond, a, b) and np.maximum/np.minimum"
 )
+
+
+def _control_flow_fix() -> str:
+    """What to do about an if on a traced value in unconverted code: why the
+    converter left the user's def as it was, when it tried (a def is never
+    told to "write it as a def")."""
+    frame = user_frame()
+    why = _conversion.failure(frame.f_code) if frame is not None else None
+    if why is None:
+        return _CONTROL_FLOW
+    return f"{why}; or use np.where(cond, a, b) and np.maximum/np.minimum"
 
 
 class Tracer:
@@ -301,7 +314,7 @@ class Tracer:
     def __bool__(self):
         fail(
             "Python control flow (if, while, and/or, bool(), max()) on a traced value",
-            _CONTROL_FLOW,
+            _control_flow_fix(),
             ConcretizationError,
         )
 
