@@ -8,6 +8,7 @@ and in trainers where the item applies; everything lives under tmp_path.
 from __future__ import annotations
 
 import ast
+import importlib.util
 import json
 import os
 import socket
@@ -23,7 +24,7 @@ from hypothesis import strategies as st
 import symgrad
 from symgrad import cli
 from symgrad.demo import run_demo
-from symgrad.errors import SymgradError
+from symgrad.errors import ConcretizationError, SymgradError
 from symgrad.files import write_atomic
 from tests.test_trainer import _tiny
 
@@ -684,3 +685,81 @@ def test_the_issue_example_writes_a_small_module():
     c = symgrad.compile(gp, X)
     assert len(c.source) < 20_000  # was 10.7 MB
     assert c.forward(X) == gp(X)
+
+
+# ------------------------------------------------------------ Python's limits (3)
+
+_CHAINS = iter(range(10**6))
+
+
+def _chain_module(tmp_path, n, test):
+    """A file with `f(x)`: an if/elif chain of `n` tests on a traced value."""
+    lines = ["import numpy as np", "", "", "def f(x):", "    s = x.sum()"]
+    for k in range(n):
+        word = "if" if k == 0 else "elif"
+        lines += [
+            f"    {word} {test.format(k=float(k))}:",
+            f"        y = s * {float(k + 2)}",
+        ]
+    lines += ["    else:", "        y = np.sin(s)", "    return y", ""]
+    name = f"chain_{next(_CHAINS)}"
+    path = tmp_path / f"{name}.py"
+    path.write_text("\n".join(lines))
+    spec = importlib.util.spec_from_file_location(name, path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module.f
+
+
+def _depth(source) -> int:
+    return max(len(line) - len(line.lstrip(" ")) for line in source.splitlines())
+
+
+# Tests that are one expression each (a traced `and`/`or` stays lazy: it is
+# a branch of its own, and each such test nests one level; see README Safety).
+TESTS = ["s < {k}", "np.sin(s) * 2.0 < {k} - 1.0", "np.maximum(s, 0.5) <= {k} / 3"]
+
+
+@settings(
+    max_examples=12,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture],
+)
+@given(n=st.integers(1, 120), test=st.sampled_from(TESTS))
+def test_elif_chains_stay_flat_on_both_targets(n, test, tmp_path):
+    f = _chain_module(tmp_path, n, test)
+    short = _chain_module(tmp_path, 2, test)
+    points = [-1.5, 0.25, n / 2.0, n + 3.0]
+    for target in TARGETS:
+        c = symgrad.compile(f, np.array([0.5, 0.25]), target=target)
+        c_short = symgrad.compile(short, np.array([0.5, 0.25]), target=target)
+        # The code of a 120-branch chain nests no deeper than a 2-branch one.
+        assert _depth(c.source) <= _depth(c_short.source)
+        for p in points:
+            x = np.array([p, 0.0])
+            assert c.forward(x if target == "numpy" else x.tolist()) == f(x)
+
+
+@pytest.mark.parametrize("target", TARGETS)
+def test_a_chain_past_pythons_limit_is_a_clear_error(target, tmp_path):
+    f = _chain_module(tmp_path, 1000, "s < {k}")
+    with pytest.raises(ConcretizationError) as info:
+        symgrad.compile(f, np.array([0.5, 0.25]), target=target)
+    text = str(info.value)
+    assert "symgrad could not convert f" in text
+    assert f"recursion limit ({sys.getrecursionlimit()})" in text
+    assert "levels deep (at line " in text
+    assert "write it as a def" not in text  # it is a def
+
+
+def test_a_long_expression_before_an_if_is_a_clear_error(tmp_path):
+    terms = " + ".join(f"{k}.0 * x**{k}" for k in range(1, 701))
+    path = tmp_path / "poly.py"
+    path.write_text(
+        f"def f(x):\n    y = {terms}\n    if y > 0:\n        return y\n    return -y\n"
+    )
+    spec = importlib.util.spec_from_file_location("poly_700", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    with pytest.raises(ConcretizationError, match="could not convert f"):
+        symgrad.compile(module.f, 0.001)

@@ -202,15 +202,19 @@ def _indented(lines) -> list:
     return [INDENT + line if line else "" for line in lines] or [INDENT + "pass"]
 
 
-def _cond(em, node, siblings) -> list:
+def _cond(em, node, siblings, test=None) -> list:
+    """`if test: ... else: ...`; an else branch that is only another `if`
+    (an elif in the user's code, whose test is one expression) is written as
+    `elif`, so the code of a chain never nests deeper as the chain grows.
+    `test`: the source of the test, when the caller computed it inline."""
     pred, *operands = node.inputs
     parts = _items(node, siblings)
     true, false = node.attr("branches")
     count = len(true.results)
     variables = [em.name(parts[i]) if i in parts else None for i in range(count)]
     used = [v if v is not None else em.fresh() for v in variables]
-    lines = []
     blocks = []
+    elif_ = None
     nested = getattr(em, "region_depth", 0) > 0
     em.region_depth = getattr(em, "region_depth", 0) + 1
     for region in (true, false):
@@ -218,16 +222,62 @@ def _cond(em, node, siblings) -> list:
             em.names[p] = em.ref(x)
         body = _body(region)
         _claim_results(em, region, body, used)
+        if region is false:
+            elif_ = _elif(em, region, body, used, nested)
+            if elif_ is not None:
+                break
         inner = em.body_lines(body, body)
         inner += _assign(em, region, used, nested)
         blocks.append([line for line in inner if line != ""] or ["pass"])
     em.region_depth -= 1
-    test = em.ref(pred)
-    lines.append(f"if {test}:")
+    lines = [f"if {em.ref(pred) if test is None else test}:"]
     lines += _indented(blocks[0])
-    if blocks[1] != ["pass"]:
+    if elif_ is not None:
+        lines += ["el" + elif_[0]] + elif_[1:]
+    elif blocks[1] != ["pass"]:
         lines.append("else:")
         lines += _indented(blocks[1])
+    return lines
+
+
+def _elif(em, region, body, variables, nested):
+    """The lines of `region` (an else branch) as one `if` statement with its
+    test inline, when the branch is nothing but a cond on a test that is one
+    expression read by that cond alone (and, as a result of the branch, by
+    the gradient: then `(var := test)`), the other results being the cond's
+    own; else None (the caller nests)."""
+    inner = [n for n in body if n.op != "item"]
+    if not inner or inner[-1].op != "cond" or len(inner) > 2:
+        return None
+    cond = inner[-1]
+    pred = cond.inputs[0]
+    computed = len(inner) == 2
+    if computed and inner[0] is not pred:
+        return None
+    if computed and sum(n.inputs.count(pred) for n in body) != 1:
+        return None  # the test is read by something else in the branch too
+    if len(set(region.results)) != len(region.results):
+        return None
+    for r in region.results:
+        if not (r is pred and computed) and not (
+            r.op == "item" and r.inputs[0] is cond
+        ):
+            return None
+    for r, var in zip(region.results, variables, strict=True):
+        if r in em.names and em.names[r] != var:
+            return None
+    test = _expression(em, pred) if computed else em.ref(pred)
+    if test is None:
+        return None
+    # Each result is assigned to its variable by the inner cond itself (or,
+    # for the test, by `:=`), so nothing follows it.
+    for r, var in zip(region.results, variables, strict=True):
+        em.names[r] = var
+        if r is pred:
+            test = f"({var} := {test})"
+    lines = _cond(em, cond, body, test)
+    if _assign(em, region, variables, nested):
+        raise AssertionError("an elif branch left a result unassigned")
     return lines
 
 
