@@ -233,6 +233,20 @@ _CONTROL_FLOW = (
 )
 
 
+def _known(node):
+    """The value of `node` when it depends on no argument (an array the
+    function built from sizes, such as np.zeros(40), which the trace keeps
+    as a construction: see numpy_api.construct.SIZED), else None."""
+    nodes = ir.toposort([node])
+    for n in nodes:
+        if n.op in ("input", "param") or "effect" in ops.OPS[n.op].flags:
+            return None
+        if n.vtype is not None or not dims.is_static(n.shape):
+            return None
+    (value,) = ops.evaluate(ir.Graph([], [node]), [])
+    return np.asarray(value)
+
+
 def _control_flow_fix() -> str:
     """What to do about an if on a traced value in unconverted code: why the
     converter left the user's def as it was, when it tried (a def is never
@@ -335,9 +349,15 @@ class Tracer:
         fail("complex() on a traced value", _CONCRETE)
 
     def item(self):
+        value = _known(self.node)
+        if value is not None:
+            return value.item()
         fail(".item() on a traced value", _CONCRETE)
 
     def tolist(self):
+        value = _known(self.node)
+        if value is not None:
+            return value.tolist()
         fail(".tolist() on a traced value", _CONCRETE)
 
     # --- indexing: views and writes ----------------------------------------

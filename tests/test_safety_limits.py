@@ -763,3 +763,38 @@ def test_a_long_expression_before_an_if_is_a_clear_error(tmp_path):
     spec.loader.exec_module(module)
     with pytest.raises(ConcretizationError, match="could not convert f"):
         symgrad.compile(module.f, 0.001)
+
+
+def _uses_of_built_arrays():
+    """Python-level uses of an array built from sizes, which NumPy allows."""
+
+    def accumulate(x):
+        a = np.zeros(20)
+        for i in range(20):
+            a[i] = x * i
+        return a.sum()
+
+    def loop(x):
+        t = 0.0
+        for k in np.arange(20):
+            t = t + x * k
+        return t
+
+    def as_list(x):
+        return x * len(np.zeros(40).tolist()) + np.ones(30).sum().item()
+
+    def mask(x):
+        idx = np.arange(30)
+        w = np.ones(30)
+        w[idx % 3 == 0] = 2.0
+        return (w * x).sum()
+
+    return [accumulate, loop, as_list, mask]
+
+
+@pytest.mark.parametrize("index", range(4))
+def test_built_arrays_still_work_as_numpy_arrays(index):
+    f = _uses_of_built_arrays()[index]
+    for target in TARGETS:
+        c = symgrad.compile(f, 1.5, target=target)
+        assert c.forward(1.5) == f(1.5)
