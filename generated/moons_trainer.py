@@ -469,9 +469,10 @@ def _map(fn, *arrays):
 _sqrt = np.sqrt
 
 
-def _data(x):
-    """Training data as the trainer indexes it (an array)."""
-    return np.asarray(x)
+def _data(x, name):
+    """Training data as the trainer indexes it (an array), checked as
+    arguments are."""
+    return _as_array(x, name, None)
 
 
 def _rows(x, picked):
@@ -930,7 +931,7 @@ def train(
     Returns the trained parameters and a history of (step, loss, accuracy),
     the loss and accuracy of the step's batch before its update.
     """
-    X, y = _data(X), _data(y)
+    X, y = _data(X, "X"), _data(y, "y")
     if len(X) != len(y):
         raise ValueError(f"X has {len(X)} rows but y has {len(y)}")
     leaves = [_own(p) for p in _leaves(params)]

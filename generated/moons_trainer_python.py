@@ -554,8 +554,10 @@ def _tolist(x):
     return x.tolist() if hasattr(x, "tolist") else x
 
 
-def _data(x):
-    """Training data as the trainer indexes it (nested lists)."""
+def _data(x, name):
+    """Training data as the trainer indexes it (nested lists), checked
+    as arguments are."""
+    _check_argument(x, name, False)
     return _tolist(x)
 
 
@@ -1016,7 +1018,7 @@ def train(
     Returns the trained parameters and a history of (step, loss, accuracy),
     the loss and accuracy of the step's batch before its update.
     """
-    X, y = _data(X), _data(y)
+    X, y = _data(X, "X"), _data(y, "y")
     if len(X) != len(y):
         raise ValueError(f"X has {len(X)} rows but y has {len(y)}")
     leaves = [_own(p) for p in _leaves(params)]

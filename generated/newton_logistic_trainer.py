@@ -313,9 +313,10 @@ def _map(fn, *arrays):
 _sqrt = np.sqrt
 
 
-def _data(x):
-    """Training data as the trainer indexes it (an array)."""
-    return np.asarray(x)
+def _data(x, name):
+    """Training data as the trainer indexes it (an array), checked as
+    arguments are."""
+    return _as_array(x, name, None)
 
 
 def _rows(x, picked):

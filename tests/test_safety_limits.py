@@ -798,3 +798,25 @@ def test_built_arrays_still_work_as_numpy_arrays(index):
     for target in TARGETS:
         c = symgrad.compile(f, 1.5, target=target)
         assert c.forward(1.5) == f(1.5)
+
+
+@settings(max_examples=30, deadline=None)
+@given(
+    which=st.sampled_from(["X", "y"]),
+    bad=st.sampled_from([None, "1.0", b"1"]),
+    ragged=st.booleans(),
+)
+def test_trainers_check_training_data_alike(which, bad, ragged):
+    X = [[1.0, 2.0], [3.0, 4.0], [5.0, 6.0], [7.0, 8.0]]
+    y = [1.0, -1.0, 1.0, -1.0]
+    if which == "X":
+        X[2] = [5.0] if ragged else [5.0, bad]
+    else:
+        y[1] = [1.0] if ragged else bad
+    messages = []
+    for target in TARGETS:
+        module, _ = _tiny(target)
+        with pytest.raises(ValueError) as info:
+            module["train"](module["initial_params"](), X, y, 1)
+        messages.append(str(info.value))
+    assert messages[0] == messages[1] and messages[0].startswith(f"{which} must ")

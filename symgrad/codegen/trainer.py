@@ -157,9 +157,10 @@ _HELPERS = {
         ],
         ["_sqrt = np.sqrt"],
         [
-            "def _data(x):",
-            '    """Training data as the trainer indexes it (an array)."""',
-            "    return np.asarray(x)",
+            "def _data(x, name):",
+            '    """Training data as the trainer indexes it (an array), checked as',
+            '    arguments are."""',
+            "    return _as_array(x, name, None)",
         ],
         [
             "def _rows(x, picked):",
@@ -205,8 +206,10 @@ _HELPERS = {
             '    return x.tolist() if hasattr(x, "tolist") else x',
         ],
         [
-            "def _data(x):",
-            '    """Training data as the trainer indexes it (nested lists)."""',
+            "def _data(x, name):",
+            '    """Training data as the trainer indexes it (nested lists), checked',
+            '    as arguments are."""',
+            "    _check_argument(x, name, False)",
             "    return _tolist(x)",
         ],
         [
@@ -275,7 +278,8 @@ def generate_trainer(loss, predict, optimizer, target, initial) -> str:
     lr, state, update = OPTIMIZERS[optimizer]
     param_leaves = [leaf for leaf in loss.leaves if leaf.path[0] == 0]
     constants = Constants(target.NAME)
-    needs = set()
+    # `_data` checks the training data as the module checks arguments.
+    needs = {"_check_argument"} | ({"_as_array"} if target.NAME == "numpy" else set())
     if target.NAME == "python" and optimizer == "adam":
         needs.add("_sqrt")  # the update's square root, NumPy-faithful
     if optimizer == "newton":
@@ -424,7 +428,7 @@ def _train_fn(optimizer, lr, state, update) -> list:
     if optimizer == "newton":
         return _newton_train_fn()
     body = [
-        "X, y = _data(X), _data(y)",
+        'X, y = _data(X, "X"), _data(y, "y")',
         "if len(X) != len(y):",
         '    raise ValueError(f"X has {len(X)} rows but y has {len(y)}")',
         "leaves = [_own(p) for p in _leaves(params)]",
