@@ -715,9 +715,15 @@ def _depth(source) -> int:
     return max(len(line) - len(line.lstrip(" ")) for line in source.splitlines())
 
 
-# Tests that are one expression each (a traced `and`/`or` stays lazy: it is
-# a branch of its own, and each such test nests one level; see README Safety).
-TESTS = ["s < {k}", "np.sin(s) * 2.0 < {k} - 1.0", "np.maximum(s, 0.5) <= {k} / 3"]
+# Tests written as one expression in the module (a test that needs
+# statements, such as a lazy `and` guarding a log, nests; see README Safety).
+TESTS = [
+    "s < {k}",
+    "np.sin(s) * 2.0 < {k} - 1.0",
+    "np.maximum(s, 0.5) <= {k} / 3",
+    "s * s < {k} and s > -1.0",
+    "(s - {k}) ** 2 < 0.25 or s > {k} + 3",
+]
 
 
 @settings(

@@ -242,20 +242,23 @@ def _cond(em, node, siblings, test=None) -> list:
 
 def _elif(em, region, body, variables, nested):
     """The lines of `region` (an else branch) as one `if` statement with its
-    test inline, when the branch is nothing but a cond on a test that is one
-    expression read by that cond alone (and, as a result of the branch, by
-    the gradient: then `(var := test)`), the other results being the cond's
-    own; else None (the caller nests)."""
+    test inline, when the branch is nothing but a cond and the nodes of its
+    test, each read once (a tree of one-line expressions such as
+    `(t1 < 1.0) & t3`); the test may also be a result of the branch (the
+    gradient reads it later: `(var := test)`), the other results being the
+    cond's own. Else None: the caller nests."""
     inner = [n for n in body if n.op != "item"]
-    if not inner or inner[-1].op != "cond" or len(inner) > 2:
+    if not inner or inner[-1].op != "cond":
         return None
-    cond = inner[-1]
+    cond, computed = inner[-1], inner[:-1]
     pred = cond.inputs[0]
-    computed = len(inner) == 2
-    if computed and inner[0] is not pred:
+    if computed and computed[-1] is not pred:
         return None
-    if computed and sum(n.inputs.count(pred) for n in body) != 1:
-        return None  # the test is read by something else in the branch too
+    for n in computed:
+        if sum(m.inputs.count(n) for m in body) != 1:
+            return None  # read twice: it needs a name
+        if n in region.results and n is not pred:
+            return None
     if len(set(region.results)) != len(region.results):
         return None
     for r in region.results:
@@ -266,7 +269,7 @@ def _elif(em, region, body, variables, nested):
     for r, var in zip(region.results, variables, strict=True):
         if r in em.names and em.names[r] != var:
             return None
-    test = _expression(em, pred) if computed else em.ref(pred)
+    test = _tree_expression(em, computed) if computed else em.ref(pred)
     if test is None:
         return None
     # Each result is assigned to its variable by the inner cond itself (or,
@@ -279,6 +282,19 @@ def _elif(em, region, body, variables, nested):
     if _assign(em, region, variables, nested):
         raise AssertionError("an elif branch left a result unassigned")
     return lines
+
+
+def _tree_expression(em, nodes):
+    """One expression computing the last of `nodes` (in program order, each
+    read once by a later one), or None if one of them is no expression."""
+    sources: dict = {}
+    for node in nodes:
+        args = [f"({sources[i]})" if i in sources else em.ref(i) for i in node.inputs]
+        text = _expression(em, node, args)
+        if text is None:
+            return None
+        sources[node] = text
+    return sources[nodes[-1]]
 
 
 def _while(em, node, siblings) -> list:
@@ -351,13 +367,15 @@ def _only_user(value, user, siblings) -> bool:
     return sum(n.inputs.count(value) for n in siblings) == 1 and value in user.inputs
 
 
-def _expression(em, node) -> str | None:
-    """The source of a one-line statement's right-hand side, or None."""
+def _expression(em, node, args=None) -> str | None:
+    """The source of a one-line statement's right-hand side, or None; `args`:
+    the sources of its operands (default: their names)."""
     if node.op in HANDLED and node.op != "nonempty":
         return None
+    if args is None:
+        args = [em.ref(i) for i in node.inputs]
     if node.op == "nonempty":
-        return em.ref(node.inputs[0])  # a list is true while it is not empty
-    args = [em.ref(i) for i in node.inputs]
+        return args[0]  # a list is true while it is not empty
     lines = em.target.statements(node, "__RESULT__", args)
     if len(lines) != 1 or not lines[0].startswith("__RESULT__ = "):
         return None
