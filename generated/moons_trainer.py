@@ -822,7 +822,8 @@ def _check_output(path, inputs=()):
 
 
 def _write_file(path, text):
-    """Replace the file `path` with `text` (UTF-8) atomically and durably.
+    """Replace the file `path` with `text` (a str as UTF-8, or bytes)
+    atomically and durably.
 
     The text goes to a new temporary file in the same folder, created with
     mode 0o666 so the umask applies as for open() (or given the mode of the

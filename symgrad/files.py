@@ -1,9 +1,10 @@
 """Writing files safely.
 
-Contract: `write_atomic(path, text)` writes to a temporary file in the target
-folder, flushes and fsyncs it, and renames it over `path`, so readers (and a
-crash or `kill -9` at any moment) see the old file or the whole new one, never
-a partial one; on failure no stray file is left. The new file gets the mode
+Contract: `write_atomic(path, text, inputs)` writes `text` (a str as UTF-8,
+or bytes) to a temporary file in the target folder, flushes and fsyncs it,
+and renames it over `path`, so readers (and a crash or `kill -9` at any
+moment) see the old file or the whole new one, never a partial one; on
+failure no stray file is left. The new file gets the mode
 of the file it replaces, or for a new file what `open()` would give under the
 current umask (never mkstemp's 0600). A symlink is written through, as
 `open()` does, to a regular file only. Any failure is a `SymgradError` naming
@@ -114,7 +115,8 @@ def _check_output(path, inputs=()):
 
 
 def _write_file(path, text):
-    """Replace the file `path` with `text` (UTF-8) atomically and durably.
+    """Replace the file `path` with `text` (a str as UTF-8, or bytes)
+    atomically and durably.
 
     The text goes to a new temporary file in the same folder, created with
     mode 0o666 so the umask applies as for open() (or given the mode of the
