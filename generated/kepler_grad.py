@@ -8,10 +8,82 @@ value_and_grad(M, e) -> (value, gradient)
 import numpy as np
 
 
+def _check_argument(value, name, scalar):
+    """Refuse an argument NumPy would turn into NaN or text into numbers
+    silently: None, a str or bytes, an array of objects or text, a ragged
+    nested sequence; and for a number (`scalar`), anything with axes (a
+    1-element array too: NumPy deprecates reading it as a number). Both
+    targets carry this same text, so they refuse alike, naming `name`."""
+    kind = getattr(getattr(value, "dtype", None), "kind", None)
+    if scalar:
+        shape = getattr(value, "shape", None) if kind is not None else None
+        if shape:
+            raise ValueError(
+                f"{name} must be a number, got an array of shape {tuple(shape)} "
+                "(pass x[0] or float(x[0]) for its one number)"
+            )
+        if isinstance(value, (list, tuple)):
+            raise ValueError(
+                f"{name} must be a number, got a {type(value).__name__} of "
+                f"length {len(value)}"
+            )
+        items = [value]
+    elif kind is not None:
+        items = [value]  # an array: never ragged, its dtype says the rest
+    else:
+        items = [value]
+        # (NumPy arrays have at most 64 axes: deeper nesting is refused below.)
+        for axis in range(65):
+            # Sequences, and arrays with axes inside them ([a, b] of arrays).
+            nested = [
+                isinstance(x, (list, tuple)) or bool(getattr(x, "ndim", 0))
+                for x in items
+            ]
+            if not any(nested):
+                break
+            lengths = sorted({len(items[i]) for i in range(len(items)) if nested[i]})
+            if not all(nested) or len(lengths) > 1:
+                raise ValueError(
+                    f"{name} must be an array of numbers, got a ragged sequence "
+                    f"(at axis {axis}: "
+                    + (
+                        "lengths " + str(lengths)
+                        if all(nested)
+                        else "lists and numbers"
+                    )
+                    + ")"
+                )
+            items = [y for x in items for y in x]
+        else:
+            raise ValueError(
+                f"{name} must be an array of numbers, nested 64 deep at most"
+            )
+    for x in items:
+        what = None
+        if x is None:
+            what = "None"
+        elif isinstance(x, (str, bytes)):
+            what = f"a {type(x).__name__} ({x[:20]!r})"
+        else:
+            kind = getattr(getattr(x, "dtype", None), "kind", None)
+            if kind is not None and kind not in "biuf":
+                what = f"an array of {x.dtype}"
+        if what is not None:
+            must = "be a number" if scalar else "hold numbers"
+            raise ValueError(f"{name} must {must}, got {what}")
+
+
+def _number(value, name):
+    """A float argument as np.float64 (so 1/0 gives inf as in NumPy), checked."""
+    if type(value) is not float:
+        _check_argument(value, name, True)
+    return np.float64(value)
+
+
 def _arguments(M, e):
     """Check the arguments and return their leaves as the functions use them."""
-    M = np.float64(M)
-    e = np.float64(e)
+    M = _number(M, "M")
+    e = _number(e, "e")
 
     return M, e
 

@@ -8,6 +8,78 @@ value_and_grad(params, xs, ys) -> (value, gradient)
 import numpy as np
 
 
+def _check_argument(value, name, scalar):
+    """Refuse an argument NumPy would turn into NaN or text into numbers
+    silently: None, a str or bytes, an array of objects or text, a ragged
+    nested sequence; and for a number (`scalar`), anything with axes (a
+    1-element array too: NumPy deprecates reading it as a number). Both
+    targets carry this same text, so they refuse alike, naming `name`."""
+    kind = getattr(getattr(value, "dtype", None), "kind", None)
+    if scalar:
+        shape = getattr(value, "shape", None) if kind is not None else None
+        if shape:
+            raise ValueError(
+                f"{name} must be a number, got an array of shape {tuple(shape)} "
+                "(pass x[0] or float(x[0]) for its one number)"
+            )
+        if isinstance(value, (list, tuple)):
+            raise ValueError(
+                f"{name} must be a number, got a {type(value).__name__} of "
+                f"length {len(value)}"
+            )
+        items = [value]
+    elif kind is not None:
+        items = [value]  # an array: never ragged, its dtype says the rest
+    else:
+        items = [value]
+        # (NumPy arrays have at most 64 axes: deeper nesting is refused below.)
+        for axis in range(65):
+            # Sequences, and arrays with axes inside them ([a, b] of arrays).
+            nested = [
+                isinstance(x, (list, tuple)) or bool(getattr(x, "ndim", 0))
+                for x in items
+            ]
+            if not any(nested):
+                break
+            lengths = sorted({len(items[i]) for i in range(len(items)) if nested[i]})
+            if not all(nested) or len(lengths) > 1:
+                raise ValueError(
+                    f"{name} must be an array of numbers, got a ragged sequence "
+                    f"(at axis {axis}: "
+                    + (
+                        "lengths " + str(lengths)
+                        if all(nested)
+                        else "lists and numbers"
+                    )
+                    + ")"
+                )
+            items = [y for x in items for y in x]
+        else:
+            raise ValueError(
+                f"{name} must be an array of numbers, nested 64 deep at most"
+            )
+    for x in items:
+        what = None
+        if x is None:
+            what = "None"
+        elif isinstance(x, (str, bytes)):
+            what = f"a {type(x).__name__} ({x[:20]!r})"
+        else:
+            kind = getattr(getattr(x, "dtype", None), "kind", None)
+            if kind is not None and kind not in "biuf":
+                what = f"an array of {x.dtype}"
+        if what is not None:
+            must = "be a number" if scalar else "hold numbers"
+            raise ValueError(f"{name} must {must}, got {what}")
+
+
+def _number(value, name):
+    """A float argument as np.float64 (so 1/0 gives inf as in NumPy), checked."""
+    if type(value) is not float:
+        _check_argument(value, name, True)
+    return np.float64(value)
+
+
 def _arguments(params, xs, ys):
     """Check the arguments and return their leaves as the functions use them."""
     try:
@@ -42,63 +114,63 @@ def _arguments(params, xs, ys):
             or len(ys) != 4
         ):
             raise TypeError
-        params_0_0_0_0 = np.float64(params[0][0][0][0])
-        params_0_0_0_1 = np.float64(params[0][0][0][1])
-        params_0_0_0_2 = np.float64(params[0][0][0][2])
-        params_0_0_1 = np.float64(params[0][0][1])
-        params_0_1_0_0 = np.float64(params[0][1][0][0])
-        params_0_1_0_1 = np.float64(params[0][1][0][1])
-        params_0_1_0_2 = np.float64(params[0][1][0][2])
-        params_0_1_1 = np.float64(params[0][1][1])
-        params_0_2_0_0 = np.float64(params[0][2][0][0])
-        params_0_2_0_1 = np.float64(params[0][2][0][1])
-        params_0_2_0_2 = np.float64(params[0][2][0][2])
-        params_0_2_1 = np.float64(params[0][2][1])
-        params_0_3_0_0 = np.float64(params[0][3][0][0])
-        params_0_3_0_1 = np.float64(params[0][3][0][1])
-        params_0_3_0_2 = np.float64(params[0][3][0][2])
-        params_0_3_1 = np.float64(params[0][3][1])
-        params_1_0_0_0 = np.float64(params[1][0][0][0])
-        params_1_0_0_1 = np.float64(params[1][0][0][1])
-        params_1_0_0_2 = np.float64(params[1][0][0][2])
-        params_1_0_0_3 = np.float64(params[1][0][0][3])
-        params_1_0_1 = np.float64(params[1][0][1])
-        params_1_1_0_0 = np.float64(params[1][1][0][0])
-        params_1_1_0_1 = np.float64(params[1][1][0][1])
-        params_1_1_0_2 = np.float64(params[1][1][0][2])
-        params_1_1_0_3 = np.float64(params[1][1][0][3])
-        params_1_1_1 = np.float64(params[1][1][1])
-        params_1_2_0_0 = np.float64(params[1][2][0][0])
-        params_1_2_0_1 = np.float64(params[1][2][0][1])
-        params_1_2_0_2 = np.float64(params[1][2][0][2])
-        params_1_2_0_3 = np.float64(params[1][2][0][3])
-        params_1_2_1 = np.float64(params[1][2][1])
-        params_1_3_0_0 = np.float64(params[1][3][0][0])
-        params_1_3_0_1 = np.float64(params[1][3][0][1])
-        params_1_3_0_2 = np.float64(params[1][3][0][2])
-        params_1_3_0_3 = np.float64(params[1][3][0][3])
-        params_1_3_1 = np.float64(params[1][3][1])
-        params_2_0_0_0 = np.float64(params[2][0][0][0])
-        params_2_0_0_1 = np.float64(params[2][0][0][1])
-        params_2_0_0_2 = np.float64(params[2][0][0][2])
-        params_2_0_0_3 = np.float64(params[2][0][0][3])
-        params_2_0_1 = np.float64(params[2][0][1])
-        xs_0_0 = np.float64(xs[0][0])
-        xs_0_1 = np.float64(xs[0][1])
-        xs_0_2 = np.float64(xs[0][2])
-        xs_1_0 = np.float64(xs[1][0])
-        xs_1_1 = np.float64(xs[1][1])
-        xs_1_2 = np.float64(xs[1][2])
-        xs_2_0 = np.float64(xs[2][0])
-        xs_2_1 = np.float64(xs[2][1])
-        xs_2_2 = np.float64(xs[2][2])
-        xs_3_0 = np.float64(xs[3][0])
-        xs_3_1 = np.float64(xs[3][1])
-        xs_3_2 = np.float64(xs[3][2])
-        ys_0 = np.float64(ys[0])
-        ys_1 = np.float64(ys[1])
-        ys_2 = np.float64(ys[2])
-        ys_3 = np.float64(ys[3])
+        params_0_0_0_0 = _number(params[0][0][0][0], "params[0][0][0][0]")
+        params_0_0_0_1 = _number(params[0][0][0][1], "params[0][0][0][1]")
+        params_0_0_0_2 = _number(params[0][0][0][2], "params[0][0][0][2]")
+        params_0_0_1 = _number(params[0][0][1], "params[0][0][1]")
+        params_0_1_0_0 = _number(params[0][1][0][0], "params[0][1][0][0]")
+        params_0_1_0_1 = _number(params[0][1][0][1], "params[0][1][0][1]")
+        params_0_1_0_2 = _number(params[0][1][0][2], "params[0][1][0][2]")
+        params_0_1_1 = _number(params[0][1][1], "params[0][1][1]")
+        params_0_2_0_0 = _number(params[0][2][0][0], "params[0][2][0][0]")
+        params_0_2_0_1 = _number(params[0][2][0][1], "params[0][2][0][1]")
+        params_0_2_0_2 = _number(params[0][2][0][2], "params[0][2][0][2]")
+        params_0_2_1 = _number(params[0][2][1], "params[0][2][1]")
+        params_0_3_0_0 = _number(params[0][3][0][0], "params[0][3][0][0]")
+        params_0_3_0_1 = _number(params[0][3][0][1], "params[0][3][0][1]")
+        params_0_3_0_2 = _number(params[0][3][0][2], "params[0][3][0][2]")
+        params_0_3_1 = _number(params[0][3][1], "params[0][3][1]")
+        params_1_0_0_0 = _number(params[1][0][0][0], "params[1][0][0][0]")
+        params_1_0_0_1 = _number(params[1][0][0][1], "params[1][0][0][1]")
+        params_1_0_0_2 = _number(params[1][0][0][2], "params[1][0][0][2]")
+        params_1_0_0_3 = _number(params[1][0][0][3], "params[1][0][0][3]")
+        params_1_0_1 = _number(params[1][0][1], "params[1][0][1]")
+        params_1_1_0_0 = _number(params[1][1][0][0], "params[1][1][0][0]")
+        params_1_1_0_1 = _number(params[1][1][0][1], "params[1][1][0][1]")
+        params_1_1_0_2 = _number(params[1][1][0][2], "params[1][1][0][2]")
+        params_1_1_0_3 = _number(params[1][1][0][3], "params[1][1][0][3]")
+        params_1_1_1 = _number(params[1][1][1], "params[1][1][1]")
+        params_1_2_0_0 = _number(params[1][2][0][0], "params[1][2][0][0]")
+        params_1_2_0_1 = _number(params[1][2][0][1], "params[1][2][0][1]")
+        params_1_2_0_2 = _number(params[1][2][0][2], "params[1][2][0][2]")
+        params_1_2_0_3 = _number(params[1][2][0][3], "params[1][2][0][3]")
+        params_1_2_1 = _number(params[1][2][1], "params[1][2][1]")
+        params_1_3_0_0 = _number(params[1][3][0][0], "params[1][3][0][0]")
+        params_1_3_0_1 = _number(params[1][3][0][1], "params[1][3][0][1]")
+        params_1_3_0_2 = _number(params[1][3][0][2], "params[1][3][0][2]")
+        params_1_3_0_3 = _number(params[1][3][0][3], "params[1][3][0][3]")
+        params_1_3_1 = _number(params[1][3][1], "params[1][3][1]")
+        params_2_0_0_0 = _number(params[2][0][0][0], "params[2][0][0][0]")
+        params_2_0_0_1 = _number(params[2][0][0][1], "params[2][0][0][1]")
+        params_2_0_0_2 = _number(params[2][0][0][2], "params[2][0][0][2]")
+        params_2_0_0_3 = _number(params[2][0][0][3], "params[2][0][0][3]")
+        params_2_0_1 = _number(params[2][0][1], "params[2][0][1]")
+        xs_0_0 = _number(xs[0][0], "xs[0][0]")
+        xs_0_1 = _number(xs[0][1], "xs[0][1]")
+        xs_0_2 = _number(xs[0][2], "xs[0][2]")
+        xs_1_0 = _number(xs[1][0], "xs[1][0]")
+        xs_1_1 = _number(xs[1][1], "xs[1][1]")
+        xs_1_2 = _number(xs[1][2], "xs[1][2]")
+        xs_2_0 = _number(xs[2][0], "xs[2][0]")
+        xs_2_1 = _number(xs[2][1], "xs[2][1]")
+        xs_2_2 = _number(xs[2][2], "xs[2][2]")
+        xs_3_0 = _number(xs[3][0], "xs[3][0]")
+        xs_3_1 = _number(xs[3][1], "xs[3][1]")
+        xs_3_2 = _number(xs[3][2], "xs[3][2]")
+        ys_0 = _number(ys[0], "ys[0]")
+        ys_1 = _number(ys[1], "ys[1]")
+        ys_2 = _number(ys[2], "ys[2]")
+        ys_3 = _number(ys[3], "ys[3]")
     except (IndexError, KeyError, TypeError):
         raise ValueError(
             "the arguments do not have the structure this module was generated for: params = [[([*, *, *], *), ([*, *, *], *), ([*, *, *], *), ([*, *, *], *)], [([*, *, *, *], *), ([*, *, *, *], *), ([*, *, *, *], *), ([*, *, *, *], *)], [([*, *, *, *], *)]]; xs = [[*, *, *], [*, *, *], [*, *, *], [*, *, *]]; ys = [*, *, *, *]"

@@ -13,20 +13,99 @@ python <this file> data.csv [--steps N] -> trains on a CSV file
 import numpy as np
 
 
+def _check_argument(value, name, scalar):
+    """Refuse an argument NumPy would turn into NaN or text into numbers
+    silently: None, a str or bytes, an array of objects or text, a ragged
+    nested sequence; and for a number (`scalar`), anything with axes (a
+    1-element array too: NumPy deprecates reading it as a number). Both
+    targets carry this same text, so they refuse alike, naming `name`."""
+    kind = getattr(getattr(value, "dtype", None), "kind", None)
+    if scalar:
+        shape = getattr(value, "shape", None) if kind is not None else None
+        if shape:
+            raise ValueError(
+                f"{name} must be a number, got an array of shape {tuple(shape)} "
+                "(pass x[0] or float(x[0]) for its one number)"
+            )
+        if isinstance(value, (list, tuple)):
+            raise ValueError(
+                f"{name} must be a number, got a {type(value).__name__} of "
+                f"length {len(value)}"
+            )
+        items = [value]
+    elif kind is not None:
+        items = [value]  # an array: never ragged, its dtype says the rest
+    else:
+        items = [value]
+        # (NumPy arrays have at most 64 axes: deeper nesting is refused below.)
+        for axis in range(65):
+            # Sequences, and arrays with axes inside them ([a, b] of arrays).
+            nested = [
+                isinstance(x, (list, tuple)) or bool(getattr(x, "ndim", 0))
+                for x in items
+            ]
+            if not any(nested):
+                break
+            lengths = sorted({len(items[i]) for i in range(len(items)) if nested[i]})
+            if not all(nested) or len(lengths) > 1:
+                raise ValueError(
+                    f"{name} must be an array of numbers, got a ragged sequence "
+                    f"(at axis {axis}: "
+                    + (
+                        "lengths " + str(lengths)
+                        if all(nested)
+                        else "lists and numbers"
+                    )
+                    + ")"
+                )
+            items = [y for x in items for y in x]
+        else:
+            raise ValueError(
+                f"{name} must be an array of numbers, nested 64 deep at most"
+            )
+    for x in items:
+        what = None
+        if x is None:
+            what = "None"
+        elif isinstance(x, (str, bytes)):
+            what = f"a {type(x).__name__} ({x[:20]!r})"
+        else:
+            kind = getattr(getattr(x, "dtype", None), "kind", None)
+            if kind is not None and kind not in "biuf":
+                what = f"an array of {x.dtype}"
+        if what is not None:
+            must = "be a number" if scalar else "hold numbers"
+            raise ValueError(f"{name} must {must}, got {what}")
+
+
+def _number(value, name):
+    """A float argument as np.float64 (so 1/0 gives inf as in NumPy), checked."""
+    if type(value) is not float:
+        _check_argument(value, name, True)
+    return np.float64(value)
+
+
+def _as_array(value, name, dtype):
+    """An array argument as an array of `dtype` (None: its own), checked."""
+    if type(value) is not np.ndarray or value.dtype.kind not in "biuf":
+        _check_argument(value, name, False)
+    return np.asarray(value, dtype=dtype)
+
+
 def _arguments(params, X, y):
     """Check the arguments and return their leaves as the functions use them."""
     try:
         if len(params) != 2:
             raise TypeError
-        w = np.asarray(params["w"], dtype=np.float64)
+        w = _as_array(params["w"], "params['w']", np.float64)
         if w.shape != (2,):
             raise ValueError("params['w'] must have shape (2,), got " + str(w.shape))
-        b = np.float64(params["b"])
-        X = np.asarray(X, dtype=np.float64)
+        b = _number(params["b"], "params['b']")
+        X = _as_array(X, "X", np.float64)
         if X.ndim != 2 or X.shape[1] != 2:
             raise ValueError("X must have shape (n, 2), got " + str(X.shape))
         n = X.shape[0]
-        y = np.asarray(y, dtype=np.float64)
+        y = _as_array(y, "y", np.float64)
         if y.ndim != 1:
             raise ValueError("y must have shape (n,), got " + str(y.shape))
         if y.shape[0] != n:
@@ -44,11 +123,11 @@ def _arguments_2(params, X):
     try:
         if len(params) != 2:
             raise TypeError
-        w = np.asarray(params["w"], dtype=np.float64)
+        w = _as_array(params["w"], "params['w']", np.float64)
         if w.shape != (2,):
             raise ValueError("params['w'] must have shape (2,), got " + str(w.shape))
-        b = np.float64(params["b"])
-        X = np.asarray(X, dtype=np.float64)
+        b = _number(params["b"], "params['b']")
+        X = _as_array(X, "X", np.float64)
         if X.ndim != 2 or X.shape[1] != 2:
             raise ValueError("X must have shape (n, 2), got " + str(X.shape))
         n = X.shape[0]
@@ -234,9 +313,10 @@ def _map(fn, *arrays):
 _sqrt = np.sqrt
 
 
-def _data(x):
-    """Training data as the trainer indexes it (an array)."""
-    return np.asarray(x)
+def _data(x, name):
+    """Training data as the trainer indexes it (an array), checked as
+    arguments are."""
+    return _as_array(x, name, None)
 
 
 def _rows(x, picked):
@@ -326,8 +406,32 @@ def _portable(value):
 
 def _shown(value):
     """A JSON value for an error message, cut short."""
-    text = repr(value)
+    try:
+        text = repr(value)
+    except RecursionError:
+        text = "a deeply nested " + type(value).__name__
     return text if len(text) <= 40 else text[:37] + "..."
+
+
+def _too_deep(text, limit):
+    """None, or where JSON `text` first nests deeper than `limit` levels:
+    (line, record), record being the index of the record (a container at the
+    depth of the records, `{"leaves": [{...}]}`) it happens in, or -1."""
+    import re
+
+    depth, record = 0, -1
+    # Strings are skipped whole: brackets inside them are text.
+    for match in re.finditer(r'"(?:[^"\\]|\\.)*"|[\[\]{}]', text):
+        c = match.group()
+        if c == "[" or c == "{":
+            depth += 1
+            if depth == 3:
+                record += 1
+            if depth > limit:
+                return text.count("\n", 0, match.start()) + 1, record
+        elif c == "]" or c == "}":
+            depth -= 1
+    return None
 
 
 def _record_values(values, shape, where):
@@ -366,11 +470,29 @@ def _read_params(path, records):
     (missing, extra, renamed, out of order, of another shape, not numbers)."""
     import json
 
-    with open(path, encoding="utf-8") as f:
-        try:
-            data = json.load(f)
-        except ValueError as exc:
-            raise ValueError(f"{path}: not a parameter file ({exc})") from None
+    with open(path, "rb") as f:
+        raw = f.read()
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = raw.count(b"\n", 0, exc.start) + 1
+        raise ValueError(
+            f"{path}: not a parameter file (line {line} is not UTF-8 text)"
+        ) from None
+    deep = _too_deep(text, MAX_DEPTH)
+    if deep is not None:
+        line, index = deep
+        where = f"record {index}, line {line}" if index >= 0 else f"line {line}"
+        raise ValueError(
+            f"{path}: not a parameter file: {where} nests deeper than "
+            f"{MAX_DEPTH} levels"
+        )
+    try:
+        data = json.loads(text)
+    except ValueError as exc:
+        raise ValueError(f"{path}: not a parameter file ({exc})") from None
+    except RecursionError:  # not reached: the depth is bounded above
+        raise ValueError(f"{path}: not a parameter file (nested too deeply)") from None
     found = data.get("format") if isinstance(data, dict) else None
     if found != FORMAT:
         raise ValueError(
@@ -427,15 +549,42 @@ def _read_csv(path):
 
     A first row that is not all numbers is a header and skipped; a UTF-8 byte
     order mark and blank lines are ignored. Every row must have as many fields
-    as the first. Labels must be -1/+1, or 0/1 (read as -1/+1)."""
+    as the first. Labels must be -1/+1, or 0/1 (read as -1/+1). Errors name
+    the file and the line a row starts on."""
     import csv
+    import io
 
+    with open(path, "rb") as f:
+        raw = f.read()
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = raw.count(b"\n", 0, exc.start) + 1
+        raise ValueError(
+            f"{path}: line {line}: not UTF-8 text" + _encoding_hint(raw)
+        ) from None
+    if "\x00" in text:  # no CSV holds NUL; a UTF-16 file without a BOM does
+        line = text.count("\n", 0, text.index("\x00")) + 1
+        raise ValueError(
+            f"{path}: line {line}: holds a NUL character" + _encoding_hint(raw)
+        )
     rows = []
-    with open(path, newline="", encoding="utf-8-sig") as f:
-        reader = csv.reader(f)
-        for row in reader:
-            if any(field.strip() for field in row):
-                rows.append((reader.line_num, row))
+    # strict: a quote left open at the end is an error, not a field.
+    reader = csv.reader(io.StringIO(text, newline=""), strict=True)
+    start = 1  # the line the next row starts on
+    while True:
+        try:
+            row = next(reader)
+        except StopIteration:
+            break
+        except csv.Error as exc:
+            hint = ""
+            if "field larger" in str(exc) or "end of data" in str(exc):
+                hint = " (is a quote left open?)"
+            raise ValueError(f"{path}: line {start}: not CSV: {exc}{hint}") from None
+        if any(field.strip() for field in row):
+            rows.append((start, row))
+        start = reader.line_num + 1
     if rows and not all(_is_number(field) for field in rows[0][1]):
         rows = rows[1:]  # a header
     if not rows:
@@ -473,6 +622,13 @@ def _read_csv(path):
     return features, labels
 
 
+def _encoding_hint(raw):
+    """Why a file may not read as UTF-8 text, for an error message."""
+    if raw[:2] in (b"\xff\xfe", b"\xfe\xff") or b"\x00" in raw[:200]:
+        return " (it looks like UTF-16: save it as UTF-8)"
+    return " (save it as UTF-8; cp1252 and Latin-1 files are not read)"
+
+
 def _is_number(field):
     try:
         float(field)
@@ -481,8 +637,56 @@ def _is_number(field):
     return True
 
 
+def _check_output(path, inputs=()):
+    """Raise OSError unless `path` is absent or a regular file (through
+    symlinks) that is none of `inputs`. Decided by os.stat alone: a FIFO or
+    a device is never opened."""
+    import os
+    import stat
+
+    try:
+        info = os.stat(path)
+    except FileNotFoundError:
+        return  # a new file (or a symlink to one): nothing to replace
+    except OSError as exc:
+        raise OSError(f"cannot write {path}: {exc.strerror or exc}") from None
+    if not stat.S_ISREG(info.st_mode):
+        kind = (
+            "a folder"
+            if stat.S_ISDIR(info.st_mode)
+            else (
+                "a pipe (FIFO)"
+                if stat.S_ISFIFO(info.st_mode)
+                else (
+                    "a socket"
+                    if stat.S_ISSOCK(info.st_mode)
+                    else (
+                        "a device"
+                        if stat.S_ISCHR(info.st_mode) or stat.S_ISBLK(info.st_mode)
+                        else "not a regular file"
+                    )
+                )
+            )
+        )
+        raise OSError(
+            f"will not write {path}: it is {kind}, and only regular files are "
+            "written (give a file name)"
+        )
+    for other in inputs:
+        try:
+            same = os.path.samefile(path, other)
+        except (OSError, ValueError, TypeError):
+            same = False
+        if same:
+            raise OSError(
+                f"will not write {path}: it is {other}, an input of this run; "
+                "choose another output file"
+            )
+
+
 def _write_file(path, text):
-    """Replace the file `path` with `text` (UTF-8) atomically and durably.
+    """Replace the file `path` with `text` (a str as UTF-8, or bytes)
+    atomically and durably.
 
     The text goes to a new temporary file in the same folder, created with
     mode 0o666 so the umask applies as for open() (or given the mode of the
@@ -491,6 +695,7 @@ def _write_file(path, text):
     """
     import os
 
+    _check_output(path)  # regular files only, even when called directly
     path = os.path.realpath(os.fspath(path))  # through a symlink, as open()
     folder = os.path.dirname(path)
     try:
@@ -509,7 +714,7 @@ def _write_file(path, text):
         raise FileExistsError("no free temporary file name in " + folder)
     try:
         with os.fdopen(fd, "wb") as f:
-            f.write(text.encode("utf-8"))
+            f.write(text if isinstance(text, bytes) else text.encode("utf-8"))
             f.flush()
             os.fsync(f.fileno())
         if mode is not None:
@@ -539,6 +744,7 @@ def _write_file(path, text):
 
 
 FORMAT = "symgrad-params/1"
+MAX_DEPTH = 64
 
 
 def _leaves(params):
@@ -638,6 +844,9 @@ def main(argv=None):
         print(f'step {k} loss {loss!r}, accuracy {acc * 100:.1f}%')
 
     try:
+        if args.save:
+            # Before training: never over the data, nor over a FIFO.
+            _check_output(args.save, [args.csv, args.params or args.csv])
         X, y = load_csv(args.csv)
         if len(X[0]) != 2:
             raise ValueError(

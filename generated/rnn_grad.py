@@ -5,21 +5,79 @@ gradient(params, xs, target) -> its gradient with respect to params
 value_and_grad(params, xs, target) -> (value, gradient)
 """
 
-import base64
 import numpy as np
 
 
-def _constant(dtype, shape, data):
-    """An array stored as base64 of its little-endian bytes (read-only)."""
-    return np.frombuffer(base64.b64decode(data), dtype=dtype).reshape(shape)
+def _check_argument(value, name, scalar):
+    """Refuse an argument NumPy would turn into NaN or text into numbers
+    silently: None, a str or bytes, an array of objects or text, a ragged
+    nested sequence; and for a number (`scalar`), anything with axes (a
+    1-element array too: NumPy deprecates reading it as a number). Both
+    targets carry this same text, so they refuse alike, naming `name`."""
+    kind = getattr(getattr(value, "dtype", None), "kind", None)
+    if scalar:
+        shape = getattr(value, "shape", None) if kind is not None else None
+        if shape:
+            raise ValueError(
+                f"{name} must be a number, got an array of shape {tuple(shape)} "
+                "(pass x[0] or float(x[0]) for its one number)"
+            )
+        if isinstance(value, (list, tuple)):
+            raise ValueError(
+                f"{name} must be a number, got a {type(value).__name__} of "
+                f"length {len(value)}"
+            )
+        items = [value]
+    elif kind is not None:
+        items = [value]  # an array: never ragged, its dtype says the rest
+    else:
+        items = [value]
+        # (NumPy arrays have at most 64 axes: deeper nesting is refused below.)
+        for axis in range(65):
+            # Sequences, and arrays with axes inside them ([a, b] of arrays).
+            nested = [
+                isinstance(x, (list, tuple)) or bool(getattr(x, "ndim", 0))
+                for x in items
+            ]
+            if not any(nested):
+                break
+            lengths = sorted({len(items[i]) for i in range(len(items)) if nested[i]})
+            if not all(nested) or len(lengths) > 1:
+                raise ValueError(
+                    f"{name} must be an array of numbers, got a ragged sequence "
+                    f"(at axis {axis}: "
+                    + (
+                        "lengths " + str(lengths)
+                        if all(nested)
+                        else "lists and numbers"
+                    )
+                    + ")"
+                )
+            items = [y for x in items for y in x]
+        else:
+            raise ValueError(
+                f"{name} must be an array of numbers, nested 64 deep at most"
+            )
+    for x in items:
+        what = None
+        if x is None:
+            what = "None"
+        elif isinstance(x, (str, bytes)):
+            what = f"a {type(x).__name__} ({x[:20]!r})"
+        else:
+            kind = getattr(getattr(x, "dtype", None), "kind", None)
+            if kind is not None and kind not in "biuf":
+                what = f"an array of {x.dtype}"
+        if what is not None:
+            must = "be a number" if scalar else "hold numbers"
+            raise ValueError(f"{name} must {must}, got {what}")
 
 
-# float64 array of shape (4, 8)
-_const_1 = _constant(
-    "<f8",
-    (4, 8),
-    "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA==",
-)
+def _as_array(value, name, dtype):
+    """An array argument as an array of `dtype` (None: its own), checked."""
+    if type(value) is not np.ndarray or value.dtype.kind not in "biuf":
+        _check_argument(value, name, False)
+    return np.asarray(value, dtype=dtype)
 
 
 def _arguments(params, xs, target):
@@ -27,19 +85,19 @@ def _arguments(params, xs, target):
     try:
         if len(params) != 3:
             raise TypeError
-        W = np.asarray(params["W"], dtype=np.float64)
+        W = _as_array(params["W"], "params['W']", np.float64)
         if W.shape != (11, 8):
             raise ValueError("params['W'] must have shape (11, 8), got " + str(W.shape))
-        b = np.asarray(params["b"], dtype=np.float64)
+        b = _as_array(params["b"], "params['b']", np.float64)
         if b.shape != (8,):
             raise ValueError("params['b'] must have shape (8,), got " + str(b.shape))
-        V = np.asarray(params["V"], dtype=np.float64)
+        V = _as_array(params["V"], "params['V']", np.float64)
         if V.shape != (8, 1):
             raise ValueError("params['V'] must have shape (8, 1), got " + str(V.shape))
-        xs = np.asarray(xs, dtype=np.float64)
+        xs = _as_array(xs, "xs", np.float64)
         if xs.shape != (6, 4, 3):
             raise ValueError("xs must have shape (6, 4, 3), got " + str(xs.shape))
-        target = np.asarray(target, dtype=np.float64)
+        target = _as_array(target, "target", np.float64)
         if target.shape != (4, 1):
             raise ValueError("target must have shape (4, 1), got " + str(target.shape))
     except (IndexError, KeyError, TypeError):
@@ -54,69 +112,72 @@ def _arguments(params, xs, target):
 def _forward(W, b, V, xs, target):
     """The forward pass, written once: the value and what the gradient reads."""
 
+    # h = np.zeros((xs.shape[1], HIDDEN))  (rnn.py:33)
+    h = np.broadcast_to(0.0, (4, 8))
+
     # for x in xs:  (rnn.py:34)
     t1 = xs[0]
 
     # h = np.tanh(np.concatenate([x, h], axis=1) @ params["W"] + params["b"])  (rnn.py:35)
-    t2 = np.concatenate([t1, _const_1], axis=1)
+    t2 = np.concatenate([t1, h], axis=1)
     t3 = t2 @ W
     t4 = np.add(t3, b, out=t3)
-    h = np.tanh(t4, out=t4)
+    h_1 = np.tanh(t4, out=t4)
 
     # for x in xs:  (rnn.py:34)
     t5 = xs[1]
 
     # h = np.tanh(np.concatenate([x, h], axis=1) @ params["W"] + params["b"])  (rnn.py:35)
-    t6 = np.concatenate([t5, h], axis=1)
+    t6 = np.concatenate([t5, h_1], axis=1)
     t7 = t6 @ W
     t8 = np.add(t7, b, out=t7)
-    h_1 = np.tanh(t8, out=t8)
+    h_2 = np.tanh(t8, out=t8)
 
     # for x in xs:  (rnn.py:34)
     t9 = xs[2]
 
     # h = np.tanh(np.concatenate([x, h], axis=1) @ params["W"] + params["b"])  (rnn.py:35)
-    t10 = np.concatenate([t9, h_1], axis=1)
+    t10 = np.concatenate([t9, h_2], axis=1)
     t11 = t10 @ W
     t12 = np.add(t11, b, out=t11)
-    h_2 = np.tanh(t12, out=t12)
+    h_3 = np.tanh(t12, out=t12)
 
     # for x in xs:  (rnn.py:34)
     t13 = xs[3]
 
     # h = np.tanh(np.concatenate([x, h], axis=1) @ params["W"] + params["b"])  (rnn.py:35)
-    t14 = np.concatenate([t13, h_2], axis=1)
+    t14 = np.concatenate([t13, h_3], axis=1)
     t15 = t14 @ W
     t16 = np.add(t15, b, out=t15)
-    h_3 = np.tanh(t16, out=t16)
+    h_4 = np.tanh(t16, out=t16)
 
     # for x in xs:  (rnn.py:34)
     t17 = xs[4]
 
     # h = np.tanh(np.concatenate([x, h], axis=1) @ params["W"] + params["b"])  (rnn.py:35)
-    t18 = np.concatenate([t17, h_3], axis=1)
+    t18 = np.concatenate([t17, h_4], axis=1)
     t19 = t18 @ W
     t20 = np.add(t19, b, out=t19)
-    h_4 = np.tanh(t20, out=t20)
+    h_5 = np.tanh(t20, out=t20)
 
     # for x in xs:  (rnn.py:34)
     t21 = xs[5]
 
     # h = np.tanh(np.concatenate([x, h], axis=1) @ params["W"] + params["b"])  (rnn.py:35)
-    t22 = np.concatenate([t21, h_4], axis=1)
+    t22 = np.concatenate([t21, h_5], axis=1)
     t23 = t22 @ W
     t24 = np.add(t23, b, out=t23)
-    h_5 = np.tanh(t24, out=t24)
+    h_6 = np.tanh(t24, out=t24)
 
     # prediction = h @ params["V"]  (rnn.py:36)
-    prediction = h_5 @ V
+    prediction = h_6 @ V
 
     # return np.mean((prediction - target) ** 2)  (rnn.py:37)
     t25 = prediction - target
     t26 = t25**2
     t27 = np.mean(t26)
 
-    return t27, t25, h_5, t22, h_4, t18, h_3, t14, h_2, t10, h_1, t6, h, t2
+    return t27, t25, h_6, t22, h_5, t18, h_4, t14, h_3, t10, h_2, t6, h_1, t2
 
 
 def forward(params, xs, target):
@@ -135,7 +196,7 @@ def gradient(params, xs, target):
 def value_and_grad(params, xs, target):
     """The value and the gradient."""
     W, b, V, xs, target = _arguments(params, xs, target)
-    t27, t25, h_5, t22, h_4, t18, h_3, t14, h_2, t10, h_1, t6, h, t2 = _forward(
+    t27, t25, h_6, t22, h_5, t18, h_4, t14, h_3, t10, h_2, t6, h_1, t2 = _forward(
         W, b, V, xs, target
     )
 
@@ -145,55 +206,55 @@ def value_and_grad(params, xs, target):
 
     # grad of: prediction = h @ params["V"]  (rnn.py:36)
     t29 = V.T
-    h_5_bar = t25_bar @ t29
-    t30 = h_5.T
+    h_6_bar = t25_bar @ t29
+    t30 = h_6.T
     V_bar = t30 @ t25_bar
 
     # grad of: h = np.tanh(np.concatenate([x, h], axis=1) @ params["W"] + params["b"])  (rnn.py:35)
-    t31 = np.multiply(h_5, h_5, out=h_5)
+    t31 = np.multiply(h_6, h_6, out=h_6)
     t32 = np.subtract(1.0, t31, out=t31)
-    t24_bar = np.multiply(h_5_bar, t32, out=h_5_bar)
+    t24_bar = np.multiply(h_6_bar, t32, out=h_6_bar)
     t33 = np.add.reduce(t24_bar, axis=0)
     t34 = W.T
     t22_bar = t24_bar @ t34
     t35 = t22.T
     t36 = t35 @ t24_bar
-    h_4_bar = t22_bar[:, 3:]
-    t37 = np.multiply(h_4, h_4, out=h_4)
+    h_5_bar = t22_bar[:, 3:]
+    t37 = np.multiply(h_5, h_5, out=h_5)
     t38 = np.subtract(1.0, t37, out=t37)
-    t20_bar = h_4_bar * t38
+    t20_bar = h_5_bar * t38
     t39 = np.add.reduce(t20_bar, axis=0)
     t18_bar = t20_bar @ t34
     t40 = t18.T
     t41 = t40 @ t20_bar
-    h_3_bar = t18_bar[:, 3:]
-    t42 = np.multiply(h_3, h_3, out=h_3)
+    h_4_bar = t18_bar[:, 3:]
+    t42 = np.multiply(h_4, h_4, out=h_4)
     t43 = np.subtract(1.0, t42, out=t42)
-    t16_bar = h_3_bar * t43
+    t16_bar = h_4_bar * t43
     t44 = np.add.reduce(t16_bar, axis=0)
     t14_bar = t16_bar @ t34
     t45 = t14.T
     t46 = t45 @ t16_bar
-    h_2_bar = t14_bar[:, 3:]
-    t47 = np.multiply(h_2, h_2, out=h_2)
+    h_3_bar = t14_bar[:, 3:]
+    t47 = np.multiply(h_3, h_3, out=h_3)
     t48 = np.subtract(1.0, t47, out=t47)
-    t12_bar = h_2_bar * t48
+    t12_bar = h_3_bar * t48
     t49 = np.add.reduce(t12_bar, axis=0)
     t10_bar = t12_bar @ t34
     t50 = t10.T
     t51 = t50 @ t12_bar
-    h_1_bar = t10_bar[:, 3:]
-    t52 = np.multiply(h_1, h_1, out=h_1)
+    h_2_bar = t10_bar[:, 3:]
+    t52 = np.multiply(h_2, h_2, out=h_2)
     t53 = np.subtract(1.0, t52, out=t52)
-    t8_bar = h_1_bar * t53
+    t8_bar = h_2_bar * t53
     t54 = np.add.reduce(t8_bar, axis=0)
     t6_bar = t8_bar @ t34
     t55 = t6.T
     t56 = t55 @ t8_bar
-    h_bar = t6_bar[:, 3:]
-    t57 = np.multiply(h, h, out=h)
+    h_1_bar = t6_bar[:, 3:]
+    t57 = np.multiply(h_1, h_1, out=h_1)
     t58 = np.subtract(1.0, t57, out=t57)
-    t4_bar = h_bar * t58
+    t4_bar = h_1_bar * t58
     t59 = np.add.reduce(t4_bar, axis=0)
     t60 = t2.T
     t61 = t60 @ t4_bar

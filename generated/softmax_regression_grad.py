@@ -8,21 +8,93 @@ value_and_grad(params, X, y) -> (value, gradient)
 import numpy as np
 
 
+def _check_argument(value, name, scalar):
+    """Refuse an argument NumPy would turn into NaN or text into numbers
+    silently: None, a str or bytes, an array of objects or text, a ragged
+    nested sequence; and for a number (`scalar`), anything with axes (a
+    1-element array too: NumPy deprecates reading it as a number). Both
+    targets carry this same text, so they refuse alike, naming `name`."""
+    kind = getattr(getattr(value, "dtype", None), "kind", None)
+    if scalar:
+        shape = getattr(value, "shape", None) if kind is not None else None
+        if shape:
+            raise ValueError(
+                f"{name} must be a number, got an array of shape {tuple(shape)} "
+                "(pass x[0] or float(x[0]) for its one number)"
+            )
+        if isinstance(value, (list, tuple)):
+            raise ValueError(
+                f"{name} must be a number, got a {type(value).__name__} of "
+                f"length {len(value)}"
+            )
+        items = [value]
+    elif kind is not None:
+        items = [value]  # an array: never ragged, its dtype says the rest
+    else:
+        items = [value]
+        # (NumPy arrays have at most 64 axes: deeper nesting is refused below.)
+        for axis in range(65):
+            # Sequences, and arrays with axes inside them ([a, b] of arrays).
+            nested = [
+                isinstance(x, (list, tuple)) or bool(getattr(x, "ndim", 0))
+                for x in items
+            ]
+            if not any(nested):
+                break
+            lengths = sorted({len(items[i]) for i in range(len(items)) if nested[i]})
+            if not all(nested) or len(lengths) > 1:
+                raise ValueError(
+                    f"{name} must be an array of numbers, got a ragged sequence "
+                    f"(at axis {axis}: "
+                    + (
+                        "lengths " + str(lengths)
+                        if all(nested)
+                        else "lists and numbers"
+                    )
+                    + ")"
+                )
+            items = [y for x in items for y in x]
+        else:
+            raise ValueError(
+                f"{name} must be an array of numbers, nested 64 deep at most"
+            )
+    for x in items:
+        what = None
+        if x is None:
+            what = "None"
+        elif isinstance(x, (str, bytes)):
+            what = f"a {type(x).__name__} ({x[:20]!r})"
+        else:
+            kind = getattr(getattr(x, "dtype", None), "kind", None)
+            if kind is not None and kind not in "biuf":
+                what = f"an array of {x.dtype}"
+        if what is not None:
+            must = "be a number" if scalar else "hold numbers"
+            raise ValueError(f"{name} must {must}, got {what}")
+
+
+def _as_array(value, name, dtype):
+    """An array argument as an array of `dtype` (None: its own), checked."""
+    if type(value) is not np.ndarray or value.dtype.kind not in "biuf":
+        _check_argument(value, name, False)
+    return np.asarray(value, dtype=dtype)
+
+
 def _arguments(params, X, y):
     """Check the arguments and return their leaves as the functions use them."""
     try:
         if len(params) != 2:
             raise TypeError
-        W = np.asarray(params["W"], dtype=np.float64)
+        W = _as_array(params["W"], "params['W']", np.float64)
         if W.shape != (4, 3):
             raise ValueError("params['W'] must have shape (4, 3), got " + str(W.shape))
-        b = np.asarray(params["b"], dtype=np.float64)
+        b = _as_array(params["b"], "params['b']", np.float64)
         if b.shape != (3,):
             raise ValueError("params['b'] must have shape (3,), got " + str(b.shape))
-        X = np.asarray(X, dtype=np.float64)
+        X = _as_array(X, "X", np.float64)
         if X.shape != (150, 4):
             raise ValueError("X must have shape (150, 4), got " + str(X.shape))
-        y = np.asarray(y)
+        y = _as_array(y, "y", None)
         if y.shape != (150,):
             raise ValueError("y must have shape (150,), got " + str(y.shape))
     except (IndexError, KeyError, TypeError):
@@ -52,16 +124,17 @@ def _forward(W, b, X, y):
     t6 = np.subtract(z, t5, out=z)
 
     # nll = -log_probs[np.arange(n), y].mean()  (softmax_regression.py:39)
-    t7 = t6[np.arange(150), y]
-    t8 = np.mean(t7)
+    t7 = np.arange(150)
+    t8 = t6[t7, y]
+    t9 = np.mean(t8)
 
     # return nll + 1e-3 * np.sum(params["W"] ** 2)  (softmax_regression.py:40)
-    t9 = W**2
-    t10 = np.add.reduce(t9, axis=None)
-    t11 = 0.001 * t10
-    t12 = t11 - t8
+    t10 = W**2
+    t11 = np.add.reduce(t10, axis=None)
+    t12 = 0.001 * t11
+    t13 = t12 - t9
 
-    return t12, t4, t3, log_probs, t2
+    return t13, t7, t4, t3, log_probs, t2
 
 
 def forward(params, X, y):
@@ -80,41 +153,41 @@ def gradient(params, X, y):
 def value_and_grad(params, X, y):
     """The value and the gradient."""
     W, b, X, y = _arguments(params, X, y)
-    t12, t4, t3, log_probs, t2 = _forward(W, b, X, y)
+    t13, t7, t4, t3, log_probs, t2 = _forward(W, b, X, y)
 
     # grad of: return nll + 1e-3 * np.sum(params["W"] ** 2)  (softmax_regression.py:40)
-    t13 = 2 * W
-    t14 = 0.001 * t13
+    t14 = 2 * W
+    t15 = 0.001 * t14
 
     # grad of: nll = -log_probs[np.arange(n), y].mean()  (softmax_regression.py:39)
-    t7_bar = np.broadcast_to(-0.006666666666666667, (150,))
+    t8_bar = np.broadcast_to(-0.006666666666666667, (150,))
     t6_bar = np.zeros((150, 3))
-    np.add.at(t6_bar, (np.arange(150), y), t7_bar)
+    np.add.at(t6_bar, (t7, y), t8_bar)
 
     # grad of: return z - np.log(np.exp(z).sum(axis=1, keepdims=True))  (softmax_regression.py:32)
-    t15 = -t6_bar
-    t16 = np.add.reduce(t15, axis=1)
-    t5_bar = np.reshape(t16, (150, 1))
+    t16 = -t6_bar
+    t17 = np.add.reduce(t16, axis=1)
+    t5_bar = np.reshape(t17, (150, 1))
     t4_bar = t5_bar / t4
-    t17 = np.multiply(t4_bar, t3, out=t3)
+    t18 = np.multiply(t4_bar, t3, out=t3)
 
     # grad of: z = z - z.max(axis=1, keepdims=True)  (softmax_regression.py:31)
-    z_bar = t6_bar + t17
-    t18 = -z_bar
-    t19 = np.add.reduce(t18, axis=1)
-    t2_bar = np.reshape(t19, (150, 1))
-    t20 = log_probs == t2
-    t21 = np.add.reduce(t20, axis=1, keepdims=True)
-    t22 = t2_bar / t21
-    t23 = np.where(t20, t22, 0.0)
+    z_bar = t6_bar + t18
+    t19 = -z_bar
+    t20 = np.add.reduce(t19, axis=1)
+    t2_bar = np.reshape(t20, (150, 1))
+    t21 = log_probs == t2
+    t22 = np.add.reduce(t21, axis=1, keepdims=True)
+    t23 = t2_bar / t22
+    t24 = np.where(t21, t23, 0.0)
 
     # grad of: log_probs = log_softmax(X @ params["W"] + params["b"])  (softmax_regression.py:37)
-    log_probs_bar = z_bar + t23
+    log_probs_bar = z_bar + t24
     b_bar = np.add.reduce(log_probs_bar, axis=0)
-    t24 = X.T
-    t25 = t24 @ log_probs_bar
+    t25 = X.T
+    t26 = t25 @ log_probs_bar
 
     # total gradient of W: the sum over its uses
-    W_bar = t14 + t25
+    W_bar = t15 + t26
 
-    return (float(t12), {"W": W_bar, "b": b_bar})
+    return (float(t13), {"W": W_bar, "b": b_bar})

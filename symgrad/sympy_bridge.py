@@ -24,6 +24,7 @@ the compile path of `symgrad.compile` or in generated code.
 from __future__ import annotations
 
 import math
+import sys
 import time
 
 import numpy as np
@@ -75,8 +76,38 @@ def _scalar_only(node, what):
         )
 
 
+def _depth(outputs) -> int:
+    """The longest chain of ops from an input to one of `outputs` (iterative)."""
+    depth: dict = {}
+    for node in ir.toposort(outputs):
+        depth[node] = 1 + max((depth[i] for i in node.inputs), default=0)
+    return max((depth[o] for o in outputs), default=0)
+
+
+def _too_deep(exc, outputs, doing) -> SymgradError:
+    """SymPy builds, simplifies and prints expressions recursively, so an
+    expression nested deep enough (a long recurrence such as y = sin(y) + x
+    repeated 600 times) exhausts Python's stack inside SymPy: say so."""
+    return SymgradError(
+        f"SymPy cannot {doing} this expression: it nests {_depth(outputs)} "
+        f"operations deep and SymPy recurses once or more per level (Python's "
+        f"recursion limit is {sys.getrecursionlimit()}); show a shorter "
+        "computation, or use the generated code (symgrad show --stage source)"
+    )
+
+
 def graph_to_sympy(outputs, symbols: dict) -> list:
-    """SymPy expressions for `outputs`; `symbols` maps input nodes to symbols."""
+    """SymPy expressions for `outputs`; `symbols` maps input nodes to symbols.
+
+    The walk over the graph is iterative; SymPy's own recursion on a deep
+    expression is a SymgradError (see `_too_deep`), never a RecursionError."""
+    try:
+        return _graph_to_sympy(outputs, symbols)
+    except RecursionError as exc:
+        raise _too_deep(exc, outputs, "build") from None
+
+
+def _graph_to_sympy(outputs, symbols: dict) -> list:
     exprs: dict = {}
     for node in ir.toposort(outputs):
         if node.op == "input":
@@ -150,10 +181,15 @@ def latex(compiled, simplify: bool = False) -> str:
     tidy = sp.simplify if simplify else (lambda e: e)
     fun = program.fun_name if program.fun_name.isidentifier() else "f"
     name = sp.latex(sp.Symbol(fun))
-    lines = [f"{name} = {sp.latex(tidy(value))}"]
-    for sym, grad in zip(wrt, flat, strict=True):
-        part = f"\\frac{{\\partial {name}}}{{\\partial {sp.latex(sym)}}}"
-        lines.append(f"{part} = {sp.latex(tidy(grad))}")
+    try:
+        lines = [f"{name} = {sp.latex(tidy(value))}"]
+        for sym, grad in zip(wrt, flat, strict=True):
+            part = f"\\frac{{\\partial {name}}}{{\\partial {sp.latex(sym)}}}"
+            lines.append(f"{part} = {sp.latex(tidy(grad))}")
+    except RecursionError as exc:
+        outputs = [program.value] + list(program.grads)
+        doing = "simplify and print" if simplify else "print"
+        raise _too_deep(exc, outputs, doing) from None
     return " \\\\\n".join(lines)
 
 
@@ -370,7 +406,16 @@ def from_sympy(expr, wrt, target: str = "numpy", optimize=True):
         inputs = [
             ops.input_node(i, name, (), np.float64) for i, name in enumerate(params)
         ]
-        value = _Converter(dict(zip(wrt, inputs, strict=True))).convert(expr)
+        try:
+            value = _Converter(dict(zip(wrt, inputs, strict=True))).convert(expr)
+        except RecursionError:
+            # The walk is iterative; SymPy's own hashing and comparisons of a
+            # deep expression recurse.
+            raise SymgradError(
+                "from_sympy: SymPy cannot take this expression apart: it nests "
+                "too deep for Python's recursion limit "
+                f"({sys.getrecursionlimit()}); build it from shorter pieces"
+            ) from None
         if value.shape != () or value.dtype.kind != "f":
             value = _as_float(value)
         stats["trace_s"] = time.perf_counter() - t0

@@ -168,4 +168,14 @@ ROWS = {
         ("any", "any"),
         (((2, 3), (2,)),),
     ),
+    # Arrays built from plain sizes with more than 16 numbers stay
+    # constructions too (np.tri, np.eye, np.full): the module builds them.
+    "constructions": Row(
+        ("arange", "le", "eq", "cast", "broadcast_to"),
+        lambda a: (np.tri(len(a), 5, -1) @ np.full(5, 0.5)) * a
+        + (np.eye(len(a), 6, 1) @ np.arange(6)) * a * a
+        + np.ones((len(a), 4)).sum(1) * np.identity(len(a)).sum(0),
+        ("any",),
+        (((5,),),),
+    ),
 }

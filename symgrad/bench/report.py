@@ -8,8 +8,11 @@ installed and returns False otherwise.
 
 from __future__ import annotations
 
+import io
+
 from symgrad.bench import constants, dynamic
 from symgrad.bench.interleave import LABELS, RTOL
+from symgrad.files import write_atomic
 
 
 def _us(entry) -> str:
@@ -284,6 +287,9 @@ def plot(results, path) -> bool:
         ax.legend()
     fig.suptitle("MLP value and gradient: symgrad NumPy target against peers")
     fig.tight_layout()
-    fig.savefig(path, dpi=100)
+    # Through the one file writer (atomic, regular files only), as bytes.
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format="png", dpi=100)
     plt.close(fig)
+    write_atomic(path, buffer.getvalue())
     return True

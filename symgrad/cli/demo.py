@@ -7,23 +7,36 @@ progress bar when writing to a terminal), and writes `moons.png` with the
 decision boundary and the loss curve when matplotlib is installed. It also
 writes the data it trained on to `moons.csv` in `out`, so that the command it
 prints at the end (the pure-Python trainer on that file) works as printed.
+
+It overwrites files as `symgrad compile` does: a module only if symgrad
+wrote it, the plot only if it is a PNG file, the data only if it is the
+demo's own CSV, anything else only with `force`; never a FIFO, device or
+folder (see `files.check_overwrite`). Every check runs before the first file
+is written.
 """
 
 from __future__ import annotations
 
 import importlib.util
+import io
 import os
 import sys
 
 from symgrad import api
 from symgrad.cli.load import UserError, load_function
-from symgrad.files import write_atomic
+from symgrad.errors import SymgradError
+from symgrad.files import check_overwrite, write_atomic
 
 # symgrad/cli/demo.py -> the checkout
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 EXAMPLE = os.path.join(ROOT, "examples", "moons.py")
 # micrograd's published trajectory (demo.ipynb), for the closing comparison.
 MICROGRAD = {0: 0.8958441028683222, 99: 0.010978370135492717}
+TRAINERS = (("moons_trainer.py", "numpy"), ("moons_trainer_python.py", "python"))
+PLOT = "moons.png"
+_PNG = b"\x89PNG\r\n\x1a\n"
+DATA = "moons.csv"
+_HEADER = b"x1,x2,label\n"  # the first line of the data file the demo writes
 
 
 def _import_file(path, name):
@@ -54,7 +67,34 @@ class _Progress:
         self.stream.flush()
 
 
-def run_demo(out=None, steps=100) -> int:
+def _starts_with(path, head: bytes) -> bool:
+    """Whether `path` is a regular file starting with `head` (a plot or data
+    file an earlier demo wrote); never opens anything else."""
+    import stat
+
+    try:
+        if not stat.S_ISREG(os.stat(path).st_mode):
+            return False
+        with open(path, "rb") as f:
+            return f.read(len(head)) == head
+    except OSError:
+        return False
+
+
+def _check_outputs(out, force):
+    for name, _ in TRAINERS:
+        check_overwrite(os.path.join(out, name), force, [EXAMPLE])
+    for name, head, what in ((PLOT, _PNG, "a PNG file"), (DATA, _HEADER, "its data")):
+        path = os.path.join(out, name)
+        check_overwrite(path, True, [EXAMPLE])  # special files: never
+        if not force and os.path.exists(path) and not _starts_with(path, head):
+            raise SymgradError(
+                f"{path} exists and is not {what}; choose another --out or pass "
+                "--force to overwrite it"
+            )
+
+
+def run_demo(out=None, steps=100, force=False) -> int:
     if isinstance(steps, bool) or not isinstance(steps, int) or steps < 1:
         raise UserError(f"--steps must be 1 or more, got {steps!r}")
     if not os.path.isfile(EXAMPLE):
@@ -63,15 +103,15 @@ def run_demo(out=None, steps=100) -> int:
             "(pip install -e . from the checkout)"
         )
     out = out or os.path.join(ROOT, "generated")
+    if os.path.exists(out) and not os.path.isdir(out):
+        raise UserError(f"--out {out} is not a folder")
     os.makedirs(out, exist_ok=True)
+    _check_outputs(out, force)
     loss, record = load_function(f"{EXAMPLE}:loss")
     example = record.example_args()
-    for name, target in (
-        ("moons_trainer.py", "numpy"),
-        ("moons_trainer_python.py", "python"),
-    ):
+    for name, target in TRAINERS:
         source = api.trainer_source(loss, record.predict, example, "sgd", target)
-        written = write_atomic(os.path.join(out, name), source)
+        written = write_atomic(os.path.join(out, name), source, [EXAMPLE])
         print(f"compiled {os.path.relpath(EXAMPLE)}:loss -> {os.path.relpath(written)}")
     path = os.path.join(out, "moons_trainer.py")
     print(f"training micrograd's MLP(2, [16, 16, 1]) for {steps} steps of SGD\n")
@@ -91,14 +131,14 @@ def run_demo(out=None, steps=100) -> int:
             )
             print(f"step {k}: loss {got!r} {verdict} micrograd's {want!r}")
     print(f"final accuracy: {history[-1][2] * 100:.1f}%")
-    data = write_atomic(os.path.join(out, "moons.csv"), _csv(X, y))
+    data = write_atomic(os.path.join(out, DATA), _csv(X, y), [EXAMPLE])
     print(
         "the same training without NumPy: python "
         + os.path.relpath(os.path.join(out, "moons_trainer_python.py"))
         + " "
         + os.path.relpath(data)
     )
-    _plot(trainer, params, X, y, history, os.path.join(out, "moons.png"))
+    _plot(trainer, params, X, y, history, os.path.join(out, PLOT))
     return 0
 
 
@@ -106,7 +146,7 @@ def _csv(X, y) -> str:
     """The demo's data as the trainers read it: a header, then x1, x2, label
     per row, numbers written exactly (repr) so training on the file repeats
     the demo's steps."""
-    rows = ["x1,x2,label"]
+    rows = [_HEADER.decode().rstrip("\n")]
     pairs = zip(X.tolist(), y.tolist(), strict=True)
     rows += [f"{a!r},{b!r},{label!r}" for (a, b), label in pairs]
     return "\n".join(rows) + "\n"
@@ -138,6 +178,9 @@ def _plot(trainer, params, X, y, history, path):
     right.set_xlabel("step")
     right.set_title("loss")
     fig.tight_layout()
-    fig.savefig(path, dpi=100)
+    # Through the one file writer (atomic, regular files only), as bytes.
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format="png", dpi=100)
     plt.close(fig)
+    write_atomic(path, buffer.getvalue(), [EXAMPLE])
     print(f"\nwrote {os.path.relpath(path)}")

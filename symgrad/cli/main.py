@@ -135,6 +135,11 @@ def _parser() -> argparse.ArgumentParser:
     )
     demo.add_argument("--out", help="folder for the generated modules and plot")
     demo.add_argument("--steps", type=int, default=100)
+    demo.add_argument(
+        "--force",
+        action="store_true",
+        help="overwrite files in --out that symgrad did not write",
+    )
 
     bench = sub.add_parser(
         "bench",

@@ -27,6 +27,8 @@ import base64
 
 import numpy as np
 
+from symgrad.codegen.naming import bound_names
+
 SMALL = 16
 
 # dtype (little-endian) -> struct format character, for the python target.
@@ -67,6 +69,14 @@ _DECODERS = {
         ],
     ),
 }
+
+
+def names(target_name: str) -> frozenset:
+    """What storing constants binds in a module of the target: the decoder's
+    imports and its function (the arrays are `_const_N`: no user name starts
+    with `_`)."""
+    imports, decoder = _DECODERS.get(target_name, ([], []))
+    return bound_names(imports + decoder)
 
 
 def _little(dtype: np.dtype) -> np.dtype:

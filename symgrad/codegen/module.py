@@ -39,6 +39,7 @@ from symgrad.codegen import formatting, keys, memory, regions
 from symgrad.codegen.constants import Constants
 from symgrad.codegen.naming import (
     Namer,
+    bound_names,
     comment_safe,
     doc_safe,
     docstring,
@@ -96,7 +97,7 @@ class Emitter:
     """Names and lines for one module: one name per node across all its
     functions, the helpers and imports the code needs, stored constants."""
 
-    def __init__(self, program, target, constants: Constants | None = None):
+    def __init__(self, program, target, constants: Constants | None = None, defined=()):
         self.program = program
         self.target = target
         self.constants = constants if constants is not None else Constants(target.NAME)
@@ -105,7 +106,12 @@ class Emitter:
         # (A program that draws random numbers keeps `rng` for its generator.)
         outputs = [n for fn in program.functions for n in fn.outputs]
         self.random = random_ops.uses_random(outputs)
-        self.namer = Namer((random_ops.RNG,) if self.random else ())
+        # No user name may be one the module binds at top level (`scipy`
+        # after `import scipy.special`, a helper, a function, what `defined`
+        # blocks add): a local of that name would hide it from the function.
+        reserved = set(target.reserved()) | set(defined)
+        reserved.update(fn.name for fn in program.functions)
+        self.namer = Namer((random_ops.RNG,) if self.random else (), reserved)
         self.names: dict = {}
         self.temps = 0
         # What the emitted code uses from the target's helpers and imports,
@@ -643,7 +649,7 @@ def generate(
     """
     if constants is None:
         constants = Constants(target.NAME)
-    em = Emitter(program, target, constants)
+    em = Emitter(program, target, constants, defined=_defined(extra_blocks))
     # Name every node in program order first, function by function, so that
     # a value has one name in every function that computes it.
     for fn in program.functions:
@@ -701,6 +707,14 @@ def generate(
         text += "\n\n" + constants.block() + "\n"
     body = formatting.format_source("\n".join(functions) + "\n", whole, stats)
     return text + "\n\n" + body
+
+
+def _defined(blocks) -> frozenset:
+    """The top-level names extra blocks define (`def train(`, `FORMAT = `)."""
+    names = set()
+    for lines in blocks:
+        names |= bound_names(lines)
+    return frozenset(names)
 
 
 def _buffer_root(node):

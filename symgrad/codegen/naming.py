@@ -2,8 +2,11 @@
 
 Contract: `sanitize(text)` turns any string into an ASCII identifier that is
 not a keyword, builtin or a name the module itself uses; `Namer` hands out
-unique names in the order asked (deterministic). User text reaches generated
-code only through these functions:
+unique names in the order asked (deterministic), never one of its `reserved`
+names: a module's generator passes what the module binds at top level (its
+imports and their aliases, helpers, functions: see each target's `reserved`
+and `bound_names`), so no local variable can shadow one a function reads.
+User text reaches generated code only through these functions:
 - `literal(value)`, THE literal printer: exact `str`, `bytes`, `int`, `float`,
   `bool`, `None` and tuples/lists of them, written as black writes them; any
   other type is refused with a TypeError (convert first, see `keys.plain`), so
@@ -15,6 +18,7 @@ code only through these functions:
 
 from __future__ import annotations
 
+import ast
 import builtins
 import keyword
 import math
@@ -40,11 +44,27 @@ def sanitize(text: str, fallback: str = "v") -> str:
     return name
 
 
+def bound_names(lines) -> frozenset:
+    """The names Python source `lines` bind at top level: `import a.b` binds
+    `a`, `import a as b` and `from m import a as b` bind `b`, `def f` binds
+    `f`, `x = ...` binds `x`. Read from the parsed code, never guessed."""
+    names = set()
+    for node in ast.parse("\n".join(lines)).body:
+        if isinstance(node, (ast.Import, ast.ImportFrom)):
+            for alias in node.names:
+                names.add(alias.asname or alias.name.split(".")[0])
+        elif isinstance(node, (ast.FunctionDef, ast.ClassDef)):
+            names.add(node.name)
+        elif isinstance(node, ast.Assign):
+            names.update(t.id for t in node.targets if isinstance(t, ast.Name))
+    return frozenset(names)
+
+
 class Namer:
     """Hands out unique identifiers: `x`, then `x_1`, `x_2`, ..."""
 
-    def __init__(self, taken=()):
-        self.taken = set(RESERVED) | set(taken)
+    def __init__(self, taken=(), reserved=()):
+        self.taken = set(RESERVED) | set(reserved) | set(taken)
         self.counts: dict[str, int] = {}
 
     def claim(self, base: str) -> str:

@@ -9,10 +9,12 @@ table's NumPy printer; `constant(node)` is a literal for a constant node;
 
 from __future__ import annotations
 
+import inspect
+
 import numpy as np
 
-from symgrad.codegen import memory
-from symgrad.codegen.naming import literal, scalar_literal
+from symgrad.codegen import constants, memory, numpy_helpers, python_helpers
+from symgrad.codegen.naming import bound_names, literal, scalar_literal
 from symgrad.ir import dims
 from symgrad.ops import OPS
 
@@ -29,9 +31,33 @@ def prelude(wanted) -> list:
     return list(IMPORTS) + [line for line in extra if line not in IMPORTS]
 
 
+# Helpers a module may call, in the order they are written: argument
+# conversion (the checks are the pure-Python target's own text).
+_HELPERS = ("_check_argument", "_number", "_as_array")
+
+
+def reserved() -> frozenset:
+    """Every name a module of this target may bind at top level: its imports
+    (NumPy's, and each one an op declares, such as `scipy`), the helpers it
+    copies in and what stored constants bring (`base64`)."""
+    imports = set(IMPORTS)
+    for op in OPS.values():
+        imports.update(op.numpy_imports)
+    return bound_names(sorted(imports)) | set(_HELPERS) | constants.names(NAME)
+
+
 def support(wanted) -> list:
-    """Helper definitions the module needs: none, NumPy has everything."""
-    return []
+    """The source of the argument helpers the module calls (NumPy has the rest)."""
+    sources = {
+        "_check_argument": python_helpers._check_argument,
+        "_number": numpy_helpers._number,
+        "_as_array": numpy_helpers._as_array,
+    }
+    return [
+        inspect.getsource(sources[name]).rstrip("\n")
+        for name in _HELPERS
+        if name in wanted
+    ]
 
 
 def needs(node) -> tuple:
@@ -40,7 +66,9 @@ def needs(node) -> tuple:
 
 
 def entry_needs(node) -> tuple:
-    return ()
+    if not node.shape:
+        return ("_number", "_check_argument") if node.dtype == np.float64 else ()
+    return ("_as_array", "_check_argument")
 
 
 def output_needs(node, pyfloat: bool) -> tuple:
@@ -125,12 +153,14 @@ def entry(name: str, access: str, node, label: str, shape_var=None) -> list:
     Symbolic axes are not checked here (the module binds and checks them
     with `runtime_size`); the number of axes and the fixed sizes are."""
     if not node.shape:
-        if node.dtype.kind == "f":
+        if node.dtype == np.float64:
             # A NumPy scalar, not a Python float: 1/0, 0.0**-1 and overflow
             # give inf and NaN as NumPy does instead of raising.
+            return [f"{name} = _number({access}, {literal(label)})"]
+        if node.dtype.kind == "f":
             return [f"{name} = np.{node.dtype.name}({access})"]
         return [f"{name} = {access}"]
-    dtype = "" if node.dtype.kind != "f" else f", dtype=np.{node.dtype.name}"
+    dtype = "None" if node.dtype.kind != "f" else f"np.{node.dtype.name}"
     message = literal(f"{label} must have shape {dims.shape_str(node.shape)}, got ")
     if dims.is_static(node.shape):
         wrong = f"{name}.shape != {node.shape}"
@@ -144,7 +174,7 @@ def entry(name: str, access: str, node, label: str, shape_var=None) -> list:
             ]
         )
     return [
-        f"{name} = np.asarray({access}{dtype})",
+        f"{name} = _as_array({access}, {literal(label)}, {dtype})",
         f"if {wrong}:",
         f"    raise ValueError({message} + str({name}.shape))",
     ]

@@ -35,7 +35,8 @@ import pkgutil
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from symgrad.codegen.naming import literal, scalar_literal
+from symgrad.codegen import constants
+from symgrad.codegen.naming import bound_names, literal, scalar_literal
 from symgrad.ir import dims
 from symgrad.ops import OPS
 
@@ -88,9 +89,9 @@ def entry(name: str, access: str, node, label: str, shape_var=None) -> list:
     see `runtime_size`)."""
     kind = {"f": "float", "b": "bool"}.get(node.dtype.kind, "int")
     if not node.shape:
-        return [
-            f"{name} = {kind}({access})" if kind == "float" else f"{name} = {access}"
-        ]
+        if kind == "float":
+            return [f"{name} = _number({access}, {literal(label)})"]
+        return [f"{name} = {access}"]
     if not dims.is_static(node.shape):
         spec = literal(tuple(repr(d) if dims.is_symbolic(d) else d for d in node.shape))
         return [
@@ -165,7 +166,7 @@ def needs(node) -> tuple:
 
 def entry_needs(node) -> tuple:
     if not node.shape:
-        return ()
+        return ("_number",) if node.dtype.kind == "f" else ()
     return ("_array",) if dims.is_static(node.shape) else ("_array_sized",)
 
 
@@ -333,6 +334,14 @@ def helper_table() -> dict:
                 source = inspect.getsource(fn).rstrip("\n")
                 out[name] = (source, tuple(declared.get(name, ())))
     return out
+
+
+def reserved() -> frozenset:
+    """Every name a module of this target may bind at top level: `math`, the
+    helpers' imports (`_mul`) and the helpers themselves, and what stored
+    constants bring (`base64`, `struct`)."""
+    imports = bound_names(IMPORTS + sorted(IMPORT_LINES.values()))
+    return imports | set(helper_table()) | constants.names(NAME)
 
 
 def _closure(wanted) -> list:

@@ -202,15 +202,19 @@ def _indented(lines) -> list:
     return [INDENT + line if line else "" for line in lines] or [INDENT + "pass"]
 
 
-def _cond(em, node, siblings) -> list:
+def _cond(em, node, siblings, test=None) -> list:
+    """`if test: ... else: ...`; an else branch that is only another `if`
+    (an elif in the user's code, whose test is one expression) is written as
+    `elif`, so the code of a chain never nests deeper as the chain grows.
+    `test`: the source of the test, when the caller computed it inline."""
     pred, *operands = node.inputs
     parts = _items(node, siblings)
     true, false = node.attr("branches")
     count = len(true.results)
     variables = [em.name(parts[i]) if i in parts else None for i in range(count)]
     used = [v if v is not None else em.fresh() for v in variables]
-    lines = []
     blocks = []
+    elif_ = None
     nested = getattr(em, "region_depth", 0) > 0
     em.region_depth = getattr(em, "region_depth", 0) + 1
     for region in (true, false):
@@ -218,17 +222,79 @@ def _cond(em, node, siblings) -> list:
             em.names[p] = em.ref(x)
         body = _body(region)
         _claim_results(em, region, body, used)
+        if region is false:
+            elif_ = _elif(em, region, body, used, nested)
+            if elif_ is not None:
+                break
         inner = em.body_lines(body, body)
         inner += _assign(em, region, used, nested)
         blocks.append([line for line in inner if line != ""] or ["pass"])
     em.region_depth -= 1
-    test = em.ref(pred)
-    lines.append(f"if {test}:")
+    lines = [f"if {em.ref(pred) if test is None else test}:"]
     lines += _indented(blocks[0])
-    if blocks[1] != ["pass"]:
+    if elif_ is not None:
+        lines += ["el" + elif_[0]] + elif_[1:]
+    elif blocks[1] != ["pass"]:
         lines.append("else:")
         lines += _indented(blocks[1])
     return lines
+
+
+def _elif(em, region, body, variables, nested):
+    """The lines of `region` (an else branch) as one `if` statement with its
+    test inline, when the branch is nothing but a cond and the nodes of its
+    test, each read once (a tree of one-line expressions such as
+    `(t1 < 1.0) & t3`); the test may also be a result of the branch (the
+    gradient reads it later: `(var := test)`), the other results being the
+    cond's own. Else None: the caller nests."""
+    inner = [n for n in body if n.op != "item"]
+    if not inner or inner[-1].op != "cond":
+        return None
+    cond, computed = inner[-1], inner[:-1]
+    pred = cond.inputs[0]
+    if computed and computed[-1] is not pred:
+        return None
+    for n in computed:
+        if sum(m.inputs.count(n) for m in body) != 1:
+            return None  # read twice: it needs a name
+        if n in region.results and n is not pred:
+            return None
+    if len(set(region.results)) != len(region.results):
+        return None
+    for r in region.results:
+        if not (r is pred and computed) and not (
+            r.op == "item" and r.inputs[0] is cond
+        ):
+            return None
+    for r, var in zip(region.results, variables, strict=True):
+        if r in em.names and em.names[r] != var:
+            return None
+    test = _tree_expression(em, computed) if computed else em.ref(pred)
+    if test is None:
+        return None
+    # Each result is assigned to its variable by the inner cond itself (or,
+    # for the test, by `:=`), so nothing follows it.
+    for r, var in zip(region.results, variables, strict=True):
+        em.names[r] = var
+        if r is pred:
+            test = f"({var} := {test})"
+    lines = _cond(em, cond, body, test)
+    if _assign(em, region, variables, nested):
+        raise AssertionError("an elif branch left a result unassigned")
+    return lines
+
+
+def _tree_expression(em, nodes):
+    """One expression computing the last of `nodes` (in program order, each
+    read once by a later one), or None if one of them is no expression."""
+    sources: dict = {}
+    for node in nodes:
+        args = [f"({sources[i]})" if i in sources else em.ref(i) for i in node.inputs]
+        text = _expression(em, node, args)
+        if text is None:
+            return None
+        sources[node] = text
+    return sources[nodes[-1]]
 
 
 def _while(em, node, siblings) -> list:
@@ -301,13 +367,15 @@ def _only_user(value, user, siblings) -> bool:
     return sum(n.inputs.count(value) for n in siblings) == 1 and value in user.inputs
 
 
-def _expression(em, node) -> str | None:
-    """The source of a one-line statement's right-hand side, or None."""
+def _expression(em, node, args=None) -> str | None:
+    """The source of a one-line statement's right-hand side, or None; `args`:
+    the sources of its operands (default: their names)."""
     if node.op in HANDLED and node.op != "nonempty":
         return None
+    if args is None:
+        args = [em.ref(i) for i in node.inputs]
     if node.op == "nonempty":
-        return em.ref(node.inputs[0])  # a list is true while it is not empty
-    args = [em.ref(i) for i in node.inputs]
+        return args[0]  # a list is true while it is not empty
     lines = em.target.statements(node, "__RESULT__", args)
     if len(lines) != 1 or not lines[0].startswith("__RESULT__ = "):
         return None

@@ -158,9 +158,10 @@ _HELPERS = {
         ],
         ["_sqrt = np.sqrt"],
         [
-            "def _data(x):",
-            '    """Training data as the trainer indexes it (an array)."""',
-            "    return np.asarray(x)",
+            "def _data(x, name):",
+            '    """Training data as the trainer indexes it (an array), checked as',
+            '    arguments are."""',
+            "    return _as_array(x, name, None)",
         ],
         [
             "def _rows(x, picked):",
@@ -206,8 +207,10 @@ _HELPERS = {
             '    return x.tolist() if hasattr(x, "tolist") else x',
         ],
         [
-            "def _data(x):",
-            '    """Training data as the trainer indexes it (nested lists)."""',
+            "def _data(x, name):",
+            '    """Training data as the trainer indexes it (nested lists), checked',
+            '    as arguments are."""',
+            "    _check_argument(x, name, False)",
             "    return _tolist(x)",
         ],
         [
@@ -248,10 +251,13 @@ _COPIED = [
     trainer_helpers._batches,
     trainer_helpers._portable,
     trainer_helpers._shown,
+    trainer_helpers._too_deep,
     trainer_helpers._record_values,
     trainer_helpers._read_params,
     trainer_helpers._read_csv,
+    trainer_helpers._encoding_hint,
     trainer_helpers._is_number,
+    files._check_output,
     files._write_file,
 ]
 
@@ -273,7 +279,8 @@ def generate_trainer(loss, predict, optimizer, target, initial) -> str:
     lr, state, update = OPTIMIZERS[optimizer]
     param_leaves = [leaf for leaf in loss.leaves if leaf.path[0] == 0]
     constants = Constants(target.NAME)
-    needs = set()
+    # `_data` checks the training data as the module checks arguments.
+    needs = {"_check_argument"} | ({"_as_array"} if target.NAME == "numpy" else set())
     if target.NAME == "python" and optimizer == "adam":
         needs.add("_sqrt")  # the update's square root, NumPy-faithful
     if optimizer == "newton":
@@ -286,7 +293,12 @@ def generate_trainer(loss, predict, optimizer, target, initial) -> str:
     if optimizer == "newton":
         blocks.append(_NEWTON_HELPERS[target.NAME])
     blocks += [inspect.getsource(fn).rstrip("\n").split("\n") for fn in _COPIED]
-    blocks.append(["FORMAT = " + literal(trainer_helpers.FORMAT)])
+    blocks.append(
+        [
+            "FORMAT = " + literal(trainer_helpers.FORMAT),
+            "MAX_DEPTH = " + literal(trainer_helpers.MAX_DEPTH),
+        ]
+    )
     blocks.append(_leaves_fn(loss))
     blocks.append(_tree_fn(loss))
     blocks.append(_accuracy_fn())
@@ -417,7 +429,7 @@ def _train_fn(optimizer, lr, state, update) -> list:
     if optimizer == "newton":
         return _newton_train_fn()
     body = [
-        "X, y = _data(X), _data(y)",
+        'X, y = _data(X, "X"), _data(y, "y")',
         "if len(X) != len(y):",
         '    raise ValueError(f"X has {len(X)} rows but y has {len(y)}")',
         "leaves = [_own(p) for p in _leaves(params)]",
@@ -669,6 +681,9 @@ def _main_fn(loss, optimizer, lr) -> list:
             "    print(f'step {k} loss {loss!r}, accuracy {acc * 100:.1f}%')",
             "",
             "try:",
+            "    if args.save:",
+            "        # Before training: never over the data, nor over a FIFO.",
+            "        _check_output(args.save, [args.csv, args.params or args.csv])",
             "    X, y = load_csv(args.csv)",
             *_width_check(loss),
             "    params = initial_params()",

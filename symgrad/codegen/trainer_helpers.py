@@ -11,10 +11,17 @@ Parameter files are JSON: `{"format": "symgrad-params/1", "leaves": [...]}`,
 one `{"name", "shape", "values"}` record per parameter array in the order of
 the model's parameters; values are nested lists of numbers, with NaN and the
 infinities as the strings "nan", "inf" and "-inf" (plain JSON has no such
-numbers).
+numbers). A file nesting deeper than `MAX_DEPTH` (a model's records need a
+few levels more than their arrays' axes) is refused before it is parsed, so
+no file can make the reader recurse without bound.
+
+CSV files are read as UTF-8 text; a file in another encoding, a row the csv
+module cannot parse (an unterminated quote, a field over its size limit, a
+NUL byte) is one `ValueError` naming the file and the line the row starts on.
 """
 
 FORMAT = "symgrad-params/1"
+MAX_DEPTH = 64
 
 
 def _batches(n, batch_size, shuffle, seed):
@@ -57,8 +64,32 @@ def _portable(value):
 
 def _shown(value):
     """A JSON value for an error message, cut short."""
-    text = repr(value)
+    try:
+        text = repr(value)
+    except RecursionError:
+        text = "a deeply nested " + type(value).__name__
     return text if len(text) <= 40 else text[:37] + "..."
+
+
+def _too_deep(text, limit):
+    """None, or where JSON `text` first nests deeper than `limit` levels:
+    (line, record), record being the index of the record (a container at the
+    depth of the records, `{"leaves": [{...}]}`) it happens in, or -1."""
+    import re
+
+    depth, record = 0, -1
+    # Strings are skipped whole: brackets inside them are text.
+    for match in re.finditer(r'"(?:[^"\\]|\\.)*"|[\[\]{}]', text):
+        c = match.group()
+        if c == "[" or c == "{":
+            depth += 1
+            if depth == 3:
+                record += 1
+            if depth > limit:
+                return text.count("\n", 0, match.start()) + 1, record
+        elif c == "]" or c == "}":
+            depth -= 1
+    return None
 
 
 def _record_values(values, shape, where):
@@ -97,11 +128,29 @@ def _read_params(path, records):
     (missing, extra, renamed, out of order, of another shape, not numbers)."""
     import json
 
-    with open(path, encoding="utf-8") as f:
-        try:
-            data = json.load(f)
-        except ValueError as exc:
-            raise ValueError(f"{path}: not a parameter file ({exc})") from None
+    with open(path, "rb") as f:
+        raw = f.read()
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = raw.count(b"\n", 0, exc.start) + 1
+        raise ValueError(
+            f"{path}: not a parameter file (line {line} is not UTF-8 text)"
+        ) from None
+    deep = _too_deep(text, MAX_DEPTH)
+    if deep is not None:
+        line, index = deep
+        where = f"record {index}, line {line}" if index >= 0 else f"line {line}"
+        raise ValueError(
+            f"{path}: not a parameter file: {where} nests deeper than "
+            f"{MAX_DEPTH} levels"
+        )
+    try:
+        data = json.loads(text)
+    except ValueError as exc:
+        raise ValueError(f"{path}: not a parameter file ({exc})") from None
+    except RecursionError:  # not reached: the depth is bounded above
+        raise ValueError(f"{path}: not a parameter file (nested too deeply)") from None
     found = data.get("format") if isinstance(data, dict) else None
     if found != FORMAT:
         raise ValueError(
@@ -158,15 +207,42 @@ def _read_csv(path):
 
     A first row that is not all numbers is a header and skipped; a UTF-8 byte
     order mark and blank lines are ignored. Every row must have as many fields
-    as the first. Labels must be -1/+1, or 0/1 (read as -1/+1)."""
+    as the first. Labels must be -1/+1, or 0/1 (read as -1/+1). Errors name
+    the file and the line a row starts on."""
     import csv
+    import io
 
+    with open(path, "rb") as f:
+        raw = f.read()
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = raw.count(b"\n", 0, exc.start) + 1
+        raise ValueError(
+            f"{path}: line {line}: not UTF-8 text" + _encoding_hint(raw)
+        ) from None
+    if "\x00" in text:  # no CSV holds NUL; a UTF-16 file without a BOM does
+        line = text.count("\n", 0, text.index("\x00")) + 1
+        raise ValueError(
+            f"{path}: line {line}: holds a NUL character" + _encoding_hint(raw)
+        )
     rows = []
-    with open(path, newline="", encoding="utf-8-sig") as f:
-        reader = csv.reader(f)
-        for row in reader:
-            if any(field.strip() for field in row):
-                rows.append((reader.line_num, row))
+    # strict: a quote left open at the end is an error, not a field.
+    reader = csv.reader(io.StringIO(text, newline=""), strict=True)
+    start = 1  # the line the next row starts on
+    while True:
+        try:
+            row = next(reader)
+        except StopIteration:
+            break
+        except csv.Error as exc:
+            hint = ""
+            if "field larger" in str(exc) or "end of data" in str(exc):
+                hint = " (is a quote left open?)"
+            raise ValueError(f"{path}: line {start}: not CSV: {exc}{hint}") from None
+        if any(field.strip() for field in row):
+            rows.append((start, row))
+        start = reader.line_num + 1
     if rows and not all(_is_number(field) for field in rows[0][1]):
         rows = rows[1:]  # a header
     if not rows:
@@ -202,6 +278,13 @@ def _read_csv(path):
     if zero_one:
         labels = [2.0 * label - 1.0 for label in labels]
     return features, labels
+
+
+def _encoding_hint(raw):
+    """Why a file may not read as UTF-8 text, for an error message."""
+    if raw[:2] in (b"\xff\xfe", b"\xfe\xff") or b"\x00" in raw[:200]:
+        return " (it looks like UTF-16: save it as UTF-8)"
+    return " (save it as UTF-8; cp1252 and Latin-1 files are not read)"
 
 
 def _is_number(field):

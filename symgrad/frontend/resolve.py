@@ -327,6 +327,7 @@ def _entry(value, qualname):
 def _wrapper(original, entry):
 
     draws = getattr(entry.handler, "draws", False)
+    static = getattr(entry.handler, "static", None)
 
     def wrapper(*args, **kwargs):
         if _has_tracer(args) or (kwargs and _has_tracer(tuple(kwargs.values()))):
@@ -334,7 +335,12 @@ def _wrapper(original, entry):
         if draws and tracing.is_tracing():
             # A random draw is an op of the graph even with plain arguments.
             return tracing.call(entry, args, kwargs)
-        return original(*args, **kwargs)
+        out = original(*args, **kwargs)
+        if static is not None and tracing.is_tracing() and static(out, args, kwargs):
+            # np.eye(1000) and co.: built by the module when it runs, not
+            # stored as numbers (see numpy_api.construct.SIZED).
+            return tracing.call(entry, args, kwargs)
+        return out
 
     wrapper.__name__ = getattr(original, "__name__", entry.name)
     wrapper.__qualname__ = wrapper.__name__

@@ -45,6 +45,7 @@ import copy
 import inspect
 import itertools
 import os
+import sys
 import textwrap
 import threading
 import types
@@ -106,12 +107,43 @@ def converted_code(fun) -> types.CodeType | None:
         pass
     try:
         new = _convert_function(fun)
-    except Exception as exc:  # noqa: BLE001 - anything unusual keeps the original
+    except RecursionError:
+        # The converter recurses over the syntax tree: a function nesting
+        # deeper than Python's limit allows (a 1,000-branch elif chain, a
+        # 500-term sum) stays unconverted, and `resolve.unconverted_reason`
+        # says why should the function need converting (an if on a traced
+        # value).
+        FAILURES[code] = RecursionError(_too_deep(code))
+        new = None
+    except Exception as exc:  # noqa: BLE001 - recorded; see FAILURES
         FAILURES[code] = exc
         new = None
     with _lock:
         new = _cache.setdefault(code, new)
     return new
+
+
+def _too_deep(code) -> str:
+    """What a RecursionError while converting `code` means, naming the line
+    where its syntax tree nests deepest and Python's recursion limit."""
+    deepest, line = 0, code.co_firstlineno
+    try:
+        lines, start = inspect.getsourcelines(code)
+        tree = ast.parse(textwrap.dedent("".join(lines)))
+    except (OSError, TypeError, SyntaxError, RecursionError, ValueError):
+        tree = None
+    stack = [(tree, 0)] if tree is not None else []
+    while stack:  # iterative: the tree is what is too deep to recurse over
+        node, depth = stack.pop()
+        if depth > deepest and hasattr(node, "lineno"):
+            deepest, line = depth, node.lineno + start - 1
+        stack.extend((child, depth + 1) for child in ast.iter_child_nodes(node))
+    return (
+        f"its code nests {deepest} levels deep (at line {line}), more than the "
+        f"converter can follow within Python's recursion limit "
+        f"({sys.getrecursionlimit()}); split it into smaller functions (a long "
+        "elif chain into a lookup, a long sum into a loop or np.sum)"
+    )
 
 
 def build(fun, code, globals_, cells: dict, runtime_cell):

@@ -247,6 +247,20 @@ def _control_flow_fix() -> str:
     return f"{why}; or {_WHERE}"
 
 
+def _known(node):
+    """The value of `node` when it depends on no argument (an array the
+    function built from sizes, such as np.zeros(40), which the trace keeps
+    as a construction: see numpy_api.construct.SIZED), else None."""
+    nodes = ir.toposort([node])
+    for n in nodes:
+        if n.op in ("input", "param") or "effect" in ops.OPS[n.op].flags:
+            return None
+        if n.vtype is not None or not dims.is_static(n.shape):
+            return None
+    (value,) = ops.evaluate(ir.Graph([], [node]), [])
+    return np.asarray(value)
+
+
 class Tracer:
     """A value being traced; wraps one graph node."""
 
@@ -338,9 +352,15 @@ class Tracer:
         fail("complex() on a traced value", _CONCRETE)
 
     def item(self):
+        value = _known(self.node)
+        if value is not None:
+            return value.item()
         fail(".item() on a traced value", _CONCRETE)
 
     def tolist(self):
+        value = _known(self.node)
+        if value is not None:
+            return value.tolist()
         fail(".tolist() on a traced value", _CONCRETE)
 
     # --- indexing: views and writes ----------------------------------------

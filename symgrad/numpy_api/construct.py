@@ -9,11 +9,20 @@ go through). These callables do not dispatch through
 which resolves `np.array` in the user's function to this table entry.
 `zeros_like` & co. are constants of the traced array's shape (`empty_like`
 gives zeros). `zeros`, `ones`, `full`, `empty`, `eye`, `identity` and
-`arange` are here for calls with a symbolic size (`np.zeros((len(X), 3))`):
-the front end only calls them then.
+`arange`, `tri` are here for calls with a symbolic size (`np.zeros((len(X),
+3))`), and for calls with plain ints made while tracing whose result has more
+than `SIZED` numbers: the module then builds the array when it runs (`eye(1000)`
+is `arange`, `==` and `astype` in the code, a few lines) instead of storing
+a million numbers (10.7 MB of source). Smaller ones, and calls these
+functions cannot write (`np.arange(0.0, 1.0, 0.1)`, `order="F"`), are
+NumPy's own arrays, which become constants as any other. Each such handler
+has a `static(made, args, kwargs)` attribute saying whether it writes that
+call.
 """
 
 from __future__ import annotations
+
+import inspect
 
 import numpy as np
 
@@ -24,6 +33,52 @@ from symgrad.numpy_api.args import as_node, is_node, shape_arg, static_int
 from symgrad.numpy_api.elementwise import astype
 from symgrad.numpy_api.shapes import reshape
 from symgrad.ops.core import implements
+
+# Constructions with more numbers than this stay constructions when traced
+# with plain sizes (the same bound as for stored constants: smaller arrays
+# are readable literals).
+SIZED = 16
+
+
+def _static(check=None):
+    """Mark a constructor as one the front end calls with plain sizes too:
+    `fn.static(made, args, kwargs)` is true when NumPy's result `made` has
+    more than SIZED numbers and `check(arguments)` (by parameter name;
+    default: always) says this function can write the call."""
+
+    def mark(fn):
+        signature = inspect.signature(fn)
+
+        def static(made, args, kwargs):
+            if np.size(made) <= SIZED:
+                return False
+            try:
+                bound = signature.bind(*args, **kwargs)
+            except TypeError:
+                return False  # NumPy took it, but not as this one reads it
+            bound.apply_defaults()
+            return check is None or check(bound.arguments)
+
+        fn.static = static
+        return fn
+
+    return mark
+
+
+def _plain_order(arguments):
+    return arguments["order"] in (None, "K", "A", "C")
+
+
+def _plain_full(arguments):
+    return not np.ndim(arguments["fill_value"]) and _plain_order(arguments)
+
+
+def _plain_arange(arguments):
+    bounds = [arguments["start"], arguments["stop"]]
+    return arguments["step"] in (None, 1) and all(
+        b is None or (isinstance(b, (int, np.integer)) and not isinstance(b, bool))
+        for b in bounds
+    )
 
 
 def _finish(node, dtype, ndmin):
@@ -137,12 +192,14 @@ def _filled(shape, value, dtype):
 
 
 @implements("numpy.zeros")
+@_static(_plain_order)
 def zeros(shape, dtype=float, order="C", *, device=None, like=None):
     _refuse_order("zeros", order)
     return _filled(shape, 0, _dtype(dtype))
 
 
 @implements("numpy.empty")
+@_static(_plain_order)
 def empty(shape, dtype=float, order="C", *, device=None, like=None):
     # Any contents are valid for empty; zeros are deterministic.
     _refuse_order("empty", order)
@@ -150,12 +207,14 @@ def empty(shape, dtype=float, order="C", *, device=None, like=None):
 
 
 @implements("numpy.ones")
+@_static(_plain_order)
 def ones(shape, dtype=None, order="C", *, device=None, like=None):
     _refuse_order("ones", order)
     return _filled(shape, 1, _dtype(dtype))
 
 
 @implements("numpy.full")
+@_static(_plain_full)
 def full(shape, fill_value, dtype=None, order="C", *, device=None, like=None):
     _refuse_order("full", order)
     if is_node(fill_value):
@@ -173,6 +232,7 @@ def _size(n, what):
 
 
 @implements("numpy.arange")
+@_static(_plain_arange)
 def arange(start, stop=None, step=None, dtype=None, *, device=None, like=None):
     if stop is None:
         start, stop = 0, start
@@ -195,6 +255,7 @@ def arange(start, stop=None, step=None, dtype=None, *, device=None, like=None):
 
 
 @implements("numpy.eye")
+@_static(_plain_order)
 def eye(N, M=None, k=0, dtype=float, order="C", *, device=None, like=None):
     _refuse_order("eye", order)
     rows = _size(N, "N")
@@ -207,5 +268,17 @@ def eye(N, M=None, k=0, dtype=float, order="C", *, device=None, like=None):
 
 
 @implements("numpy.identity")
+@_static()
 def identity(n, dtype=None, *, like=None):
     return eye(n, dtype=dtype)
+
+
+@implements("numpy.tri")
+@_static()
+def tri(N, M=None, k=0, dtype=float, *, like=None):
+    rows = _size(N, "N")
+    cols = rows if M is None else _size(M, "M")
+    k = static_int(k, "k")
+    i = reshape(ops.arange(rows), (rows, 1))
+    j = reshape(ops.arange(cols), (1, cols))
+    return astype(ops.le(j, ops.add(i, k) if k else i), _dtype(dtype))
