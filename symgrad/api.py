@@ -1,8 +1,11 @@
-"""Public entry points: `grad`, `value_and_grad`, `compile` and `Compiled`.
+"""Public entry points: `grad`, `value_and_grad`, `compile`, `from_sympy`, `Compiled`.
 
-Contract:
+Contract: thin calls of the compiler stage (`symgrad.compiler`) and of code
+generation; no pipeline glue of its own.
 - `compile(fun, *example_args)` traces `fun` once, differentiates it
   symbolically, optimizes the graph, generates a module and loads it.
+- `from_sympy(expr, wrt)` is the same for a SymPy expression (see
+  `symgrad.sympy_bridge`).
 - `grad` / `value_and_grad` wrap a function (as decorators or calls): the first
   call with a given argument signature (structure, shapes, dtypes, static
   values) compiles, later calls with the same signature reuse the module. The

@@ -2,8 +2,8 @@
 
 Contract (every front end goes through here: `grad`, `value_and_grad` and
 `compile` in `symgrad.api`, the transforms in `symgrad.transforms_api`, nested
-`grad` and transforms inside a trace, `symgrad.sympy_bridge.from_sympy`, the
-command line and the trainers):
+`grad` and transforms inside a trace, `symgrad.from_sympy` (through
+`sympy_bridge.sympy_program`), the command line and the trainers):
 
 - `bind(fun, args, argnums, static, ints, symbolic) -> Signature` is the one
   loop over argument leaves: each leaf becomes a graph input or stays a
