@@ -46,7 +46,7 @@ from symgrad.codegen.trainer import generate_trainer
 from symgrad.compiler import build_program
 from symgrad.errors import ArgumentError
 from symgrad.files import write_atomic
-from symgrad.frontend import specs, tracing
+from symgrad.frontend import specs
 from symgrad.frontend.export import function_name
 from symgrad.ir.pytree import flatten
 from symgrad.program import Program
@@ -311,7 +311,7 @@ class _Transformed:
                 "pass arguments positionally (or bind them with functools.partial); "
                 "the only keyword is rng, the generator of a function's random draws"
             )
-        if tracing.is_tracing() or _has_tracer(args):
+        if compiler.in_trace(args):
             kind = "value_and_grad" if self.with_value else "gradient"
             return compiler.inline(kind, self.fun, args, self.argnums)
         static = compiler.static_positions(self.static_argnums, len(args))
@@ -340,11 +340,6 @@ class _Transformed:
             batch=None if self.batch is None else dict(self.batch),
             shapes=None if self.shapes is None else dict(self.shapes),
         )
-
-
-def _has_tracer(args) -> bool:
-    leaves, _, _ = flatten(tuple(args))
-    return any(isinstance(x, tracing.Tracer) for x in leaves)
 
 
 def flat_leaves(args) -> list:

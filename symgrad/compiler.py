@@ -29,7 +29,7 @@ Contract (every front end goes through here: `grad`, `value_and_grad` and
 - `build_program(fun, args, ...)` is bind, trace and build with the handling
   of int arguments (inputs unless `fun` needs one as a Python int);
   `inline(kind, fun, args, argnums, extra)` is bind and trace inside an outer
-  trace, returning tracers.
+  trace (`in_trace`), returning tracers.
 - `Cache` is the one specialization cache (argument signature -> compiled
   module, least recently used first); `key_of` computes its keys.
 
@@ -797,6 +797,14 @@ def _build(fun, args, argnums, optimize, static, ints, symbolic, functions):
 
 
 # ------------------------------------------------------------------ nested
+
+
+def in_trace(args) -> bool:
+    """True inside a trace, or when an argument holds a tracer: transforms
+    then build graph nodes (`inline`) instead of compiling."""
+    return tracing.is_tracing() or any(
+        isinstance(x, tracing.Tracer) for x in flatten(tuple(args))[0]
+    )
 
 
 def inline(kind: str, fun, args, argnums, extra_value=None):

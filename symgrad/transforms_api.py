@@ -18,7 +18,6 @@ import functools
 
 from symgrad import api, compiler
 from symgrad.errors import ArgumentError
-from symgrad.frontend import tracing
 
 # Compiled modules per (function, functions, argnums, target) and signature.
 _cache = compiler.Cache(4 * api.DEFAULT_CACHE_SIZE)
@@ -37,11 +36,6 @@ def _compiled(fun, args, functions, argnums, target):
     )
 
 
-def _traced(args) -> bool:
-    leaves = api.flat_leaves(args)
-    return tracing.is_tracing() or any(isinstance(x, tracing.Tracer) for x in leaves)
-
-
 def _all(n: int) -> tuple:
     return tuple(range(n))
 
@@ -53,7 +47,7 @@ def jvp(fun, primals, tangents, *, target="numpy"):
     """`(fun(*primals), J @ tangents)` (JAX's `jvp`): forward mode."""
     primals, tangents = tuple(primals), tuple(tangents)
     nums = _all(len(primals))
-    if _traced(primals + tangents):
+    if compiler.in_trace(primals + tangents):
         return tuple(compiler.inline("jvp", fun, primals, nums, tangents))
     c = _compiled(fun, primals, ("jvp",), nums, target)
     return c.jvp(*primals, tangents)
@@ -62,7 +56,7 @@ def jvp(fun, primals, tangents, *, target="numpy"):
 def linearize(fun, *primals, target="numpy"):
     """`(fun(*primals), f_jvp)` where `f_jvp(*tangents)` is J @ tangents."""
     nums = _all(len(primals))
-    if _traced(primals):
+    if compiler.in_trace(primals):
         out = compiler.inline("forward", fun, primals, nums)
         return out, lambda *t: compiler.inline("jvp", fun, primals, nums, tuple(t))[1]
     c = _compiled(fun, primals, ("forward", "jvp"), nums, target)
@@ -73,7 +67,7 @@ def vjp(fun, *primals, target="numpy"):
     """`(fun(*primals), vjp_fn)` where `vjp_fn(ct)` is the tuple of the
     primals' cotangents (JAX's `vjp`): reverse mode for any output."""
     nums = _all(len(primals))
-    if _traced(primals):
+    if compiler.in_trace(primals):
         out = compiler.inline("forward", fun, primals, nums)
         return out, lambda ct: tuple(compiler.inline("vjp", fun, primals, nums, ct))
     c = _compiled(fun, primals, ("forward", "vjp"), nums, target)
@@ -96,7 +90,7 @@ def hvp(fun, primals, tangents, *, target="numpy"):
     nums, given = (
         (0, tangents[0]) if len(primals) == 1 else (_all(len(primals)), tangents)
     )
-    if _traced(primals + tangents):
+    if compiler.in_trace(primals + tangents):
         out = compiler.inline("hvp", fun, primals, nums, given)
         return out if nums == 0 else tuple(out)
     c = _compiled(fun, primals, ("hvp",), nums, target)
@@ -115,7 +109,7 @@ class _Transform:
         self.compiled = None
 
     def __call__(self, *args):
-        if _traced(args):
+        if compiler.in_trace(args):
             return compiler.inline(self.kind, self.fun, args, self.argnums)
         self.compiled = _compiled(
             self.fun, args, (self.kind,), self.argnums, self.target

@@ -17,6 +17,7 @@ import tokenize
 
 from symgrad import api, compiler, ir, ops
 from symgrad.ad import autodiff
+from symgrad.cli.demo import run_demo
 from symgrad.cli.main import UserError, load_function, user_code
 from symgrad.codegen.naming import sanitize
 from symgrad.files import is_generated, write_atomic
@@ -300,6 +301,4 @@ def bench(args) -> int:
 
 
 def demo(args) -> int:
-    from symgrad.cli.demo import run_demo
-
     return run_demo(args.out, args.steps)
