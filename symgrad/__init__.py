@@ -5,7 +5,13 @@ mode, simplify it, and generate a standalone module with its gradient.
 """
 
 from symgrad._version import __version__  # noqa: E402
-from symgrad.api import Compiled, compile, grad, value_and_grad  # noqa: E402
+from symgrad.api import (  # noqa: E402
+    Compiled,
+    compile,
+    from_sympy,
+    grad,
+    value_and_grad,
+)
 from symgrad.errors import (  # noqa: E402
     ArgumentError,
     ShapeError,
@@ -21,7 +27,6 @@ from symgrad.frontend.custom import (  # noqa: E402
 from symgrad.frontend.export import export  # noqa: E402
 from symgrad.frontend.staging import cond, fori_loop, while_loop  # noqa: E402
 from symgrad.frontend.tracing import relu, sigmoid  # noqa: E402
-from symgrad.sympy_bridge import from_sympy  # noqa: E402
 from symgrad.transforms_api import (  # noqa: E402
     hessian,
     hvp,

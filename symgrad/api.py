@@ -1,8 +1,11 @@
-"""Public entry points: `grad`, `value_and_grad`, `compile` and `Compiled`.
+"""Public entry points: `grad`, `value_and_grad`, `compile`, `from_sympy`, `Compiled`.
 
-Contract:
+Contract: thin calls of the compiler stage (`symgrad.compiler`) and of code
+generation; no pipeline glue of its own.
 - `compile(fun, *example_args)` traces `fun` once, differentiates it
   symbolically, optimizes the graph, generates a module and loads it.
+- `from_sympy(expr, wrt)` is the same for a SymPy expression (see
+  `symgrad.sympy_bridge`).
 - `grad` / `value_and_grad` wrap a function (as decorators or calls): the first
   call with a given argument signature (structure, shapes, dtypes, static
   values) compiles, later calls with the same signature reuse the module. The
@@ -31,42 +34,24 @@ import threading
 import time
 import types
 import weakref
-from collections import OrderedDict
 
 import numpy as np
 
-from symgrad import frontend, ir, ops
-from symgrad.ad import autodiff
+from symgrad import compiler, ir, sympy_bridge
 from symgrad.codegen import TARGETS as _CODEGEN_TARGETS
 from symgrad.codegen import generate
 from symgrad.codegen.constants import Constants
 from symgrad.codegen.naming import comment_safe
 from symgrad.codegen.trainer import generate_trainer
-from symgrad.compiler import (  # noqa: F401 - part of the API
-    _argnums,
-    _check_diff_leaves,
-    _check_optimize,
-    _is_float_leaf,
-    _leaf_hint,
-    _param_names,
-    _static_positions,
-    build_functions,
-    build_program,
-    count_ops,
-    input_shapes,
-    signature,
-)
+from symgrad.compiler import build_program
 from symgrad.errors import ArgumentError
 from symgrad.files import write_atomic
-from symgrad.frontend import specs, tracing
+from symgrad.frontend import specs
 from symgrad.frontend.export import function_name
-from symgrad.ir.pytree import flatten, unflatten
-from symgrad.ops.elementwise import TIE_RULE
-from symgrad.passes.rewrite import substitute
+from symgrad.ir.pytree import flatten
 from symgrad.program import Program
 
 TARGETS = tuple(_CODEGEN_TARGETS)
-_nested_tags = itertools.count(1)
 # Every loaded module gets its own linecache file name (next() on a count is
 # atomic under the GIL, so threads never share one).
 _module_serials = itertools.count(1)
@@ -146,14 +131,10 @@ class Compiled:
         Symbols are named after the parameters; `grad_exprs` has the
         gradient's structure. See `symgrad.sympy_bridge`.
         """
-        from symgrad import sympy_bridge
-
         return sympy_bridge.to_sympy(self, real)
 
     def latex(self, simplify: bool = False) -> str:
         """The value and its partial derivatives as LaTeX (scalar arguments)."""
-        from symgrad import sympy_bridge
-
         return sympy_bridge.latex(self, simplify)
 
     def write(self, path) -> str:
@@ -225,30 +206,19 @@ def compile(
     """
     if target not in TARGETS:
         raise ArgumentError(f"unknown target {target!r}; choose one of {TARGETS}")
+    if isinstance(functions, str):
+        functions = (functions,)
     with _gc_paused(), ir.scope():
-        if functions is None:
-            program = build_program(
-                fun,
-                example_args,
-                argnums,
-                optimize,
-                static_argnums=static_argnums,
-                batch=batch,
-                shapes=shapes,
-            )
-        else:
-            if isinstance(functions, str):
-                functions = (functions,)
-            program = build_functions(
-                fun,
-                example_args,
-                tuple(functions),
-                argnums,
-                optimize,
-                static_argnums=static_argnums,
-                batch=batch,
-                shapes=shapes,
-            )
+        program = build_program(
+            fun,
+            example_args,
+            argnums,
+            optimize,
+            static_argnums=static_argnums,
+            batch=batch,
+            shapes=shapes,
+            functions=None if functions is None else tuple(functions),
+        )
         return Compiled(program, target)
 
 
@@ -323,13 +293,9 @@ class _Transformed:
         self.static_argnums = static_argnums
         # Symbolic sizes (normalized once; None: every size compiles anew).
         self.batch, self.shapes = specs.normalize(batch, shapes)
-        self._params: dict = {}  # number of arguments -> parameter names
-        # Int arguments are inputs until one compilation needs them as Python
-        # ints; from then on they are part of the signature.
-        self.ints = True
-        # signature -> Compiled, least recently used first.
-        self._cache: OrderedDict = OrderedDict()
-        self._lock = threading.Lock()
+        # Argument signature -> Compiled (int arguments are inputs until one
+        # compilation needs them as Python ints).
+        self._cache = compiler.Cache(self.cache_size)
         self.compiled: Compiled | None = None
 
     @property
@@ -345,105 +311,35 @@ class _Transformed:
                 "pass arguments positionally (or bind them with functools.partial); "
                 "the only keyword is rng, the generator of a function's random draws"
             )
-        if tracing.is_tracing() or _has_tracer(args):
-            return _inline(self.fun, args, self.argnums, self.with_value)
-        static = _static_positions(self.static_argnums, len(args))
-        key = self._key(args, static, self.ints)
-        with self._lock:
-            compiled = self._cache.get(key)
-            if compiled is not None:
-                self._cache.move_to_end(key)
-        if compiled is None:
-            # Compiled outside the lock: another thread may compile the same
-            # signature at the same time; both results are identical.
-            compiled = compile(
-                self.fun,
-                *args,
-                argnums=self.argnums,
-                target=self.target,
-                optimize=self.optimize,
-                static_argnums=self.static_argnums,
-                batch=None if self.batch is None else dict(self.batch),
-                shapes=None if self.shapes is None else dict(self.shapes),
-            )
-            if compiled.program.static_ints and self.ints:
-                self.ints = False
-                key = self._key(args, static, False)
-            with self._lock:
-                if self.cache_size:
-                    self._cache[key] = compiled
-                    while len(self._cache) > self.cache_size:
-                        self._cache.popitem(last=False)
+        if compiler.in_trace(args):
+            kind = "value_and_grad" if self.with_value else "gradient"
+            return compiler.inline(kind, self.fun, args, self.argnums)
+        static = compiler.static_positions(self.static_argnums, len(args))
+        compiled = self._cache.get(
+            (),
+            self.fun,
+            args,
+            static,
+            (self.batch, self.shapes),
+            lambda: self._compile(args),
+        )
         self.compiled = compiled
         extra = {"rng": rng} if rng is not None else {}
         if self.with_value:
             return compiled.value_and_grad(*args, **extra)
         return compiled.gradient(*args, **extra)
 
-    def _key(self, args, static, ints):
-        """The cache key: the signature, with the symbolic sizes in place of
-        the sizes they stand for (so other sizes find the same module), and
-        the tie rule in force (it changes the compiled gradient)."""
-        return (self._signature(args, static, ints), TIE_RULE.get())
-
-    def _signature(self, args, static, ints):
-        if not self.batch and not self.shapes:
-            return signature(args, static, ints)[0]
-        flat = flatten(tuple(args))
-        params = self._params.get(len(args))
-        if params is None:
-            params = self._params[len(args)] = _param_names(self.fun, len(args))
-        shapes = input_shapes(
-            self.fun, args, static, ints, self.batch, self.shapes, flat, params
+    def _compile(self, args) -> Compiled:
+        return compile(
+            self.fun,
+            *args,
+            argnums=self.argnums,
+            target=self.target,
+            optimize=self.optimize,
+            static_argnums=self.static_argnums,
+            batch=None if self.batch is None else dict(self.batch),
+            shapes=None if self.shapes is None else dict(self.shapes),
         )
-        return signature(args, static, ints, shapes, flat)[0]
-
-
-def _has_tracer(args) -> bool:
-    leaves, _, _ = flatten(tuple(args))
-    return any(isinstance(x, tracing.Tracer) for x in leaves)
-
-
-def _inline(fun, args, argnums, with_value):
-    """Differentiate symbolically inside an outer trace and return tracers."""
-    name = function_name(fun)
-    params = _param_names(fun, len(args))
-    argnums, single = _argnums(argnums, len(args), name)
-    leaves, paths, treedef = flatten(tuple(args))
-    tag = next(_nested_tags)
-    fresh, mapping, call_leaves = [], {}, []
-    for i, (leaf, path) in enumerate(zip(leaves, paths, strict=True)):
-        if path[0] not in argnums:
-            call_leaves.append(leaf)
-            continue
-        node = leaf.node if isinstance(leaf, tracing.Tracer) else None
-        if node is None:
-            if not _is_float_leaf(leaf):
-                _check_diff_leaves([leaf], [path], argnums, params)
-            node = ops.const(np.asarray(leaf))
-        if node.dtype.kind != "f":
-            raise ArgumentError(
-                f"cannot differentiate with respect to a {node.dtype} value"
-            )
-        # A fresh input stands for the argument so that values the function
-        # closes over are constants for this derivative (no perturbation mix-up).
-        stand_in = ops.input_node(
-            i, _leaf_hint(params, path), node.shape, node.dtype, tag
-        )
-        fresh.append(stand_in)
-        mapping[stand_in] = node
-        call_leaves.append(tracing.Tracer(stand_in))
-    out = tracing.trace(frontend.convert(fun), unflatten(treedef, call_leaves))
-    value = tracing.output_node(out, name)
-    value, grads = autodiff.value_and_grad(value, fresh)
-    value, *grads = substitute([value] + grads, mapping)
-    grad_leaves = iter(tracing.Tracer(g) for g in grads)
-    trees = [
-        unflatten(treedef.children[a], [next(grad_leaves) for p in paths if p[0] == a])
-        for a in argnums
-    ]
-    result = trees[0] if single else tuple(trees)
-    return (tracing.Tracer(value), result) if with_value else result
 
 
 def flat_leaves(args) -> list:
@@ -476,21 +372,18 @@ def trainer_source(
     if isinstance(batch, str) and batch == "data":
         batch = None if shapes else _data_batch(example)
     batch, shapes = specs.normalize(batch, shapes)
-    names = _param_names(loss, 3)
+    names = compiler.param_names(loss, 3)
     loss_specs = dict(batch=_as_dict(batch), shapes=_as_dict(shapes))
     predict_specs = dict(
         batch=_for_predict(batch, names), shapes=_for_predict(shapes, names)
     )
     with ir.scope():
+        functions = None
         if optimizer == "newton":
-            loss_program = build_functions(
-                loss,
-                example,
-                ("forward", "gradient", "value_and_grad", "hessian"),
-                **loss_specs,
-            )
-        else:
-            loss_program = build_program(loss, example, argnums=0, **loss_specs)
+            functions = ("forward", "gradient", "value_and_grad", "hessian")
+        loss_program = build_program(
+            loss, example, argnums=0, functions=functions, **loss_specs
+        )
         predict_program = build_program(
             predict, (params, X), argnums=None, **predict_specs
         )
@@ -517,6 +410,20 @@ def _for_predict(pairs, names):
         return None
     found = [value for key, value in pairs if key in (1, names[1])]
     return {1: found[0]} if found else {}
+
+
+def from_sympy(expr, wrt, target: str = "numpy", optimize=True) -> Compiled:
+    """Compile the value and gradient of SymPy `expr` with respect to `wrt`
+    (see `symgrad.sympy_bridge`): `value_and_grad(*values)` takes the values
+    of `wrt` in order and returns `(value, tuple_of_gradients)`."""
+    expr, wrt = sympy_bridge.checked(expr, wrt)
+    compiler.check_optimize(optimize)
+    if target not in TARGETS:
+        raise ArgumentError(f"unknown target {target!r}; choose one of {TARGETS}")
+    with _gc_paused(), ir.scope():
+        compiled = Compiled(sympy_bridge.sympy_program(expr, wrt, optimize), target)
+    compiled.sympy_symbols = list(wrt)
+    return compiled
 
 
 def _transform(fun, argnums, with_value, options):
@@ -574,4 +481,11 @@ def value_and_grad(
     return _transform(fun, argnums, True, options)
 
 
-__all__ = ["Compiled", "build_program", "compile", "grad", "value_and_grad"]
+__all__ = [
+    "Compiled",
+    "build_program",
+    "compile",
+    "from_sympy",
+    "grad",
+    "value_and_grad",
+]

@@ -1,7 +1,8 @@
 """`Program`: everything code generation needs to know about one compilation.
 
-Contract: a plain record produced by `api` (trace + autodiff + passes) and
-consumed by `codegen`; it holds graph nodes and argument structure only.
+Contract: a plain record produced by `symgrad.compiler` (bind, trace, build)
+and consumed by `codegen`; it holds graph nodes and argument structure only,
+and imports nothing above `ir`.
 
 - A `Signature` is the arguments of a generated function: parameter names,
   the `TreeDef` of the argument tuple and one `Leaf` per flattened leaf (a
@@ -10,10 +11,8 @@ consumed by `codegen`; it holds graph nodes and argument structure only.
   of nodes (`tree` over `outputs`), or a `delegate` (a wrapper returning one
   item of another function's result, as `gradient` does).
 - A `Program` is named functions plus what describes the compilation (the
-  traced function's name and file, stats). `value`/`grads`/`diff`/`argnums`
-  keep the classic reading of a gradient compilation (value and gradient of
-  one function), from which `default_functions` builds `forward`, `gradient`
-  and `value_and_grad`.
+  traced function's name and file, its signature, the differentiated
+  arguments, whether ints were static, stats).
 """
 
 from __future__ import annotations
@@ -21,8 +20,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from symgrad import ir
-from symgrad.codegen.naming import doc_safe
-from symgrad.ir.pytree import LEAF, TreeDef, tree
+from symgrad.ir.pytree import TreeDef
 
 
 @dataclass
@@ -67,44 +65,34 @@ class Function:
 
 @dataclass
 class Program:
-    fun_name: str
-    filename: str
-    params: list  # a name per positional argument
-    treedef: TreeDef  # pytree structure of the argument tuple
-    leaves: list  # Leaf per flat leaf
-    argnums: tuple
-    single: bool  # argnums was an int: the gradient is not wrapped in a tuple
-    value: ir.Node
-    grads: list  # gradient node per differentiated leaf, in leaf order
-    diff: list  # indices of the differentiated leaves
+    """Named functions of one compilation, and what describes it."""
+
+    fun_name: str  # the traced function's name
+    filename: str  # its file
+    signature: Signature  # the arguments of the function traced
+    functions: list  # Function per generated function, in module order
+    argnums: tuple = ()  # the differentiated arguments
+    single: bool = True  # argnums was an int: the gradient is not a tuple
     stats: dict = field(default_factory=dict)
-    # The value as `forward` computes it, when it differs from `value` (which
-    # then also keeps what the reverse sweep reads: loop stacks, branch values).
-    forward: ir.Node | None = None
     # Int arguments were static values (a function needed one as a Python
     # int); otherwise int scalars are inputs of the generated code.
     static_ints: bool = False
-    # The generated functions; empty means `default_functions(self)`.
-    functions: list = field(default_factory=list)
-    _signature: Signature | None = None
-
-    def __post_init__(self):
-        if not self.functions:
-            self.functions = default_functions(self)
 
     @property
-    def signature(self) -> Signature:
-        if self._signature is None:
-            self._signature = Signature(self.params, self.treedef, self.leaves)
-        return self._signature
+    def params(self) -> list:
+        return self.signature.params
 
     @property
-    def forward_value(self) -> ir.Node:
-        return self.value if self.forward is None else self.forward
+    def treedef(self) -> TreeDef:
+        return self.signature.treedef
+
+    @property
+    def leaves(self) -> list:
+        return self.signature.leaves
 
     @property
     def inputs(self) -> list:
-        return [leaf.node for leaf in self.leaves if leaf.node is not None]
+        return self.signature.inputs
 
     def function(self, name: str) -> Function | None:
         for fn in self.functions:
@@ -113,64 +101,9 @@ class Program:
         return None
 
     def forward_graph(self) -> ir.Graph:
-        return ir.Graph(self.inputs, [self.forward_value])
+        """The graph of `forward`."""
+        return ir.Graph(self.inputs, list(self.function("forward").outputs))
 
     def grad_graph(self) -> ir.Graph:
-        return ir.Graph(self.inputs, [self.value] + list(self.grads))
-
-
-def grad_tree(program) -> TreeDef:
-    """The gradient's structure: that of the differentiated argument (a tuple
-    of them when `argnums` was a tuple)."""
-    parts = [program.treedef.children[a] for a in program.argnums]
-    return parts[0] if program.single else tree("tuple", parts)
-
-
-def default_functions(program) -> list:
-    """`forward`, `gradient` and `value_and_grad` of a gradient compilation
-    (just `forward` when nothing is differentiated)."""
-    sig = program.signature
-    fun = doc_safe(program.fun_name)
-    forward = Function(
-        "forward",
-        sig,
-        [program.forward_value],
-        LEAF,
-        [True],
-        doc=f"The value of {fun}.",
-        summary=f"value of {fun}",
-    )
-    if not program.argnums:
-        return [forward]
-    # Outputs in the order the gradient's structure lists them: argument by
-    # argument as `argnums` names them, each argument's leaves in order.
-    by_leaf = dict(zip(program.diff, program.grads, strict=True))
-    order = [
-        i
-        for a in program.argnums
-        for i, leaf in enumerate(program.leaves)
-        if leaf.path[0] == a and i in by_leaf
-    ]
-    grads = [by_leaf[i] for i in order]
-    floats = [program.leaves[i].pyfloat for i in order]
-    wrt = doc_safe(", ".join(program.params[a] for a in program.argnums))
-    both = Function(
-        "value_and_grad",
-        sig,
-        [program.value] + grads,
-        tree("tuple", [LEAF, grad_tree(program)]),
-        [True] + floats,
-        doc="The value and the gradient.",
-        summary="(value, gradient)",
-    )
-    gradient = Function(
-        "gradient",
-        sig,
-        grads,
-        grad_tree(program),
-        floats,
-        doc="The gradient (same structure as the differentiated arguments).",
-        summary=f"its gradient with respect to {wrt}",
-        delegate=("value_and_grad", 1),
-    )
-    return [forward, gradient, both]
+        """The graph of `value_and_grad` (the value, then the gradient's leaves)."""
+        return ir.Graph(self.inputs, list(self.function("value_and_grad").outputs))

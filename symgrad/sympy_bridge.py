@@ -7,18 +7,21 @@ Contract:
   expression for an int `argnums`, a tuple of them for a tuple, the argument's
   lists/tuples/dicts for a pytree of floats). Each op converts through the
   `sympy` field of its record in the op table.
-- `from_sympy(expr, wrt)` builds the graph of a SymPy expression, runs the
-  same reverse mode, passes and code generation as `symgrad.compile`, and
-  returns a `Compiled` whose `value_and_grad(*values)` takes the values of
-  `wrt` in order and returns `(value, tuple_of_gradients)`. Reverse mode on
-  the graph keeps the gradient within a small factor of the expression,
-  where `sympy.diff` of each symbol grows it without bound ("expression
-  swell"): see symgrad/bench/swell.py (part of `symgrad bench`).
+- `sympy_program(expr, wrt)` (behind `symgrad.from_sympy`, which checks the
+  arguments with `checked` and wraps the result in a `Compiled`) binds one
+  float per symbol of `wrt`, builds the graph of a SymPy expression as the
+  traced value and calls `compiler.build`: the same reverse mode and passes
+  as `symgrad.compile`. The module's `value_and_grad(*values)` takes the
+  values of `wrt` in order and returns `(value, tuple_of_gradients)`.
+  Reverse mode on the graph keeps the gradient within a small factor of the
+  expression, where `sympy.diff` of each symbol grows it without bound
+  ("expression swell"): see symgrad/bench/swell.py (part of `symgrad bench`).
 - `latex(compiled)` is a LaTeX block with the value and its derivatives.
 
 Both directions walk iteratively (SymPy itself may recurse when it builds or
 prints an expression). SymPy is imported here only, lazily, and is never on
-the compile path of `symgrad.compile` or in generated code.
+the compile path of `symgrad.compile` or in generated code. This module
+imports the compiler stage, never `symgrad.api`.
 """
 
 from __future__ import annotations
@@ -29,13 +32,11 @@ import time
 
 import numpy as np
 
-from symgrad import ir, ops
-from symgrad.ad import autodiff
-from symgrad.compiler import count_ops, is_fast
+from symgrad import compiler, ir, ops
+from symgrad.codegen.naming import sanitize
 from symgrad.errors import ArgumentError, SymgradError
-from symgrad.ir.pytree import flatten, unflatten
-from symgrad.passes import optimize as run_passes
-from symgrad.program import Leaf, Program
+from symgrad.ir.pytree import LEAF, flatten, unflatten
+from symgrad.program import Program
 
 
 def _sympy():
@@ -154,21 +155,19 @@ def to_sympy(compiled, real: bool = False):
     `sympy.Symbol(name)`.
     """
     program = compiled.program
+    both = program.function("value_and_grad")
+    if both is None:
+        raise SymgradError(
+            "to_sympy reads the value and the gradient; compile the function "
+            "with value_and_grad among its functions"
+        )
     symbols = _symbols(compiled, real)
     by_node = {
         leaf.node: s
         for leaf, s in zip(program.leaves, symbols, strict=True)
         if leaf.node is not None
     }
-    value, *grads = graph_to_sympy([program.value] + list(program.grads), by_node)
-    by_leaf = dict(zip(program.diff, grads, strict=True))
-    trees = []
-    for a in program.argnums:
-        mine = [
-            by_leaf[i] for i, leaf in enumerate(program.leaves) if leaf.path[0] == a
-        ]
-        trees.append(unflatten(program.treedef.children[a], mine))
-    return value, trees[0] if program.single else tuple(trees)
+    return unflatten(both.tree, graph_to_sympy(both.outputs, by_node))
 
 
 def latex(compiled, simplify: bool = False) -> str:
@@ -177,7 +176,13 @@ def latex(compiled, simplify: bool = False) -> str:
     value, grads = to_sympy(compiled)
     flat, _, _ = flatten(grads)
     program = compiled.program
-    wrt = [_symbols(compiled, False)[i] for i in program.diff]
+    symbols = _symbols(compiled, False)
+    wrt = [
+        symbols[i]
+        for a in program.argnums
+        for i, leaf in enumerate(program.leaves)
+        if leaf.path[0] == a and leaf.node is not None
+    ]
     tidy = sp.simplify if simplify else (lambda e: e)
     fun = program.fun_name if program.fun_name.isidentifier() else "f"
     name = sp.latex(sp.Symbol(fun))
@@ -187,7 +192,7 @@ def latex(compiled, simplify: bool = False) -> str:
             part = f"\\frac{{\\partial {name}}}{{\\partial {sp.latex(sym)}}}"
             lines.append(f"{part} = {sp.latex(tidy(grad))}")
     except RecursionError as exc:
-        outputs = [program.value] + list(program.grads)
+        outputs = program.function("value_and_grad").outputs
         doing = "simplify and print" if simplify else "print"
         raise _too_deep(exc, outputs, doing) from None
     return " \\\\\n".join(lines)
@@ -368,8 +373,6 @@ class _Converter:
 
 
 def _param_names(wrt) -> list:
-    from symgrad.codegen.naming import sanitize
-
     names, taken = [], set()
     for sym in wrt:
         base = sanitize(str(sym), "x")
@@ -382,10 +385,9 @@ def _param_names(wrt) -> list:
     return names
 
 
-def from_sympy(expr, wrt, target: str = "numpy", optimize=True):
-    """Compile the value and gradient of SymPy `expr` with respect to `wrt`."""
-    from symgrad import api
-
+def checked(expr, wrt) -> tuple:
+    """`(expr, wrt)` as SymPy objects: an expression and a list of distinct
+    symbols, or an error saying what to pass."""
     sp = _sympy()
     expr = sp.sympify(expr)
     wrt = list(wrt) if isinstance(wrt, (list, tuple)) else [wrt]
@@ -396,57 +398,37 @@ def from_sympy(expr, wrt, target: str = "numpy", optimize=True):
             raise ArgumentError(f"wrt must hold SymPy symbols, got {s!r}")
     if len(set(wrt)) != len(wrt):
         raise ArgumentError("wrt names a symbol twice")
-    api._check_optimize(optimize)
-    if target not in api.TARGETS:
-        raise ArgumentError(f"unknown target {target!r}; choose one of {api.TARGETS}")
-    params = _param_names(wrt)
-    with api._gc_paused(), ir.scope():
-        stats = {}
-        t0 = time.perf_counter()
-        inputs = [
-            ops.input_node(i, name, (), np.float64) for i, name in enumerate(params)
-        ]
-        try:
-            value = _Converter(dict(zip(wrt, inputs, strict=True))).convert(expr)
-        except RecursionError:
-            # The walk is iterative; SymPy's own hashing and comparisons of a
-            # deep expression recurse.
-            raise SymgradError(
-                "from_sympy: SymPy cannot take this expression apart: it nests "
-                "too deep for Python's recursion limit "
-                f"({sys.getrecursionlimit()}); build it from shorter pieces"
-            ) from None
-        if value.shape != () or value.dtype.kind != "f":
-            value = _as_float(value)
-        stats["trace_s"] = time.perf_counter() - t0
-        t0 = time.perf_counter()
-        value, grads = autodiff.value_and_grad(value, inputs)
-        stats["differentiate_s"] = time.perf_counter() - t0
-        t0 = time.perf_counter()
-        if optimize:
-            value, *grads = run_passes(
-                [value] + grads, forward=1, fast=is_fast(optimize)
-            )
-        stats["passes_s"] = time.perf_counter() - t0
-        stats["forward_ops"] = count_ops([value])
-        stats["value_and_grad_ops"] = count_ops([value] + grads)
-        _, _, treedef = flatten(tuple(0.0 for _ in wrt))
-        program = Program(
-            fun_name="expr",
-            filename="<sympy>",
-            params=params,
-            treedef=treedef,
-            leaves=[Leaf((i,), node, pyfloat=True) for i, node in enumerate(inputs)],
-            argnums=tuple(range(len(wrt))),
-            single=False,
-            value=value,
-            grads=grads,
-            diff=list(range(len(wrt))),
-            stats=stats,
-        )
-        compiled = api.Compiled(program, target)
-    compiled.sympy_symbols = list(wrt)
-    return compiled
+    return expr, wrt
+
+
+def sympy_program(expr, wrt, optimize=True) -> Program:
+    """The gradient compilation of `expr` (see `checked`) with respect to the
+    symbols `wrt`: the expression is the traced value of a function of one
+    float per symbol, and `compiler.build` does the rest."""
+    t0 = time.perf_counter()
+    sig = compiler.bind(
+        None,
+        tuple(0.0 for _ in wrt),
+        tuple(range(len(wrt))),
+        name="expr",
+        params=_param_names(wrt),
+        filename="<sympy>",
+    )
+    try:
+        value = _Converter(dict(zip(wrt, sig.inputs, strict=True))).convert(expr)
+    except RecursionError:
+        # The walk is iterative; SymPy's own hashing and comparisons of a
+        # deep expression recurse.
+        raise SymgradError(
+            "from_sympy: SymPy cannot take this expression apart: it nests "
+            "too deep for Python's recursion limit "
+            f"({sys.getrecursionlimit()}); build it from shorter pieces"
+        ) from None
+    if value.shape != () or value.dtype.kind != "f":
+        value = _as_float(value)
+    stats = {"trace_s": time.perf_counter() - t0}
+    traced = compiler.Traced(sig, [value], LEAF, stats=stats)
+    return compiler.build(traced, None, optimize)
 
 
 def _as_float(node: ir.Node) -> ir.Node:

@@ -15,9 +15,10 @@ import subprocess
 import sys
 import tokenize
 
-from symgrad import api, ir, ops
+from symgrad import api, compiler, ir, ops
 from symgrad.ad import autodiff
 from symgrad.bench.timing import SINGLE_THREAD
+from symgrad.cli.demo import run_demo
 from symgrad.cli.load import UserError, load_function, user_code
 from symgrad.codegen.naming import sanitize
 from symgrad.files import check_overwrite, write_atomic
@@ -147,7 +148,7 @@ def show(args) -> int:
     sizes = dict(batch=record.batch, shapes=record.shapes)  # as the file declares
     if args.stage in ("graph", "grad", "optimized"):
         with ir.scope():
-            program = api.build_program(
+            program = compiler.build_program(
                 fun, example, argnums, optimize=args.stage == "optimized", **sizes
             )
             graph = (
@@ -242,11 +243,12 @@ def dot_source(fun, example, argnums) -> str:
     """micrograd's draw_dot view: each value with its data and gradient at the
     example inputs, and an op node between operands and result."""
     with ir.scope():
-        program = api.build_program(fun, example, argnums, optimize=False)
+        program = compiler.build_program(fun, example, argnums, optimize=False)
         inputs = program.inputs
+        value = program.function("value_and_grad").outputs[0]
         adjoints: dict = {}
-        autodiff.gradients(program.value, inputs, adjoints=adjoints)
-        fwd = ir.toposort([program.value])
+        autodiff.gradients(value, inputs, adjoints=adjoints)
+        fwd = ir.toposort([value])
         wanted = fwd + [adjoints[n] for n in fwd if n in adjoints]
         graph = ir.Graph(inputs, wanted)
         leaves = [
@@ -290,6 +292,4 @@ def bench(args) -> int:
 
 
 def demo(args) -> int:
-    from symgrad.cli.demo import run_demo
-
     return run_demo(args.out, args.steps, force=args.force)

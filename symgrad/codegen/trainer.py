@@ -348,7 +348,7 @@ def _check_keys(loss):
 
 def _check_predict(loss, predict):
     """`predict` must give one score per sample, shaped like the labels."""
-    shape = predict.value.shape
+    shape = predict.function("forward").outputs[0].shape
     labels = [leaf for leaf in loss.leaves if leaf.path == (2,) and leaf.node]
     want = labels[0].node.shape if labels else None
     if len(shape) == 1 and (want is None or shape == want):
@@ -371,7 +371,7 @@ def _predict(program) -> Function:
     return Function(
         "predict",
         program.signature,
-        [program.value],
+        list(program.function("forward").outputs),
         LEAF,
         [False],
         doc=f"The model: {fun}({', '.join(program.params)}).",
