@@ -15,7 +15,8 @@ import numpy as np
 import pytest
 
 import symgrad
-from symgrad.codegen import python_target, regions
+from symgrad.codegen import python as python_target
+from symgrad.codegen import regions
 from symgrad.errors import ShapeError, TraceError
 from symgrad.ops import OPS
 from symgrad.ops.random import RANDOM_OPS

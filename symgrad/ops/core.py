@@ -64,9 +64,15 @@ FLAGS = frozenset(
         "zero_sign_from_operands",
         "region",
         "effect",
-        # For the NumPy target's memory planning (`codegen.memory`): computing
-        # into a dying operand's buffer pays only for big arrays; and the
-        # `out=` printer may overwrite its first operand when that dies too.
+        # Memory facts, for the planning of the targets that reuse buffers
+        # (`codegen.memory`): "fresh": the result is a new array, never a view
+        # of an operand; "c_contiguous": a C-contiguous one whatever its
+        # operands' layouts; "out_when_big": computing into a dying operand's
+        # buffer pays only for big arrays; "out_scratch_first": the form that
+        # writes into a buffer may overwrite the first operand when that dies
+        # too.
+        "fresh",
+        "c_contiguous",
         "out_when_big",
         "out_scratch_first",
     )

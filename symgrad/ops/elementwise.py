@@ -338,7 +338,7 @@ elementwise(
     numpy=_infix("+"),
     python=_infix("+"),
     sympy=lambda a, b: a + b,
-    flags=("commutative", "arithmetic"),
+    flags=("fresh", "commutative", "arithmetic"),
     answers=("numpy.add",),
     operators=("__add__", "__radd__"),
 )
@@ -351,7 +351,10 @@ elementwise(
     numpy=_infix("-"),
     python=_infix("-"),
     sympy=lambda a, b: a - b,
-    flags=("arithmetic",),
+    flags=(
+        "fresh",
+        "arithmetic",
+    ),
     answers=("numpy.subtract",),
     operators=("__sub__", "__rsub__"),
 )
@@ -364,7 +367,7 @@ elementwise(
     numpy=_infix("*"),
     python=_infix("*"),
     sympy=lambda a, b: a * b,
-    flags=("commutative", "arithmetic"),
+    flags=("fresh", "commutative", "arithmetic"),
     answers=("numpy.multiply",),
     operators=("__mul__", "__rmul__"),
 )
@@ -380,7 +383,10 @@ elementwise(
     python_helpers=_div_helpers,
     sympy=lambda a, b: a / b,
     dtype=dtype_float,
-    flags=("arithmetic",),
+    flags=(
+        "fresh",
+        "arithmetic",
+    ),
     answers=("numpy.true_divide", "numpy.divide"),
     operators=("__truediv__", "__rtruediv__"),
 )
@@ -407,7 +413,7 @@ elementwise(
     numpy=_call("np.maximum"),
     python=_extreme_py(">", "<="),
     sympy=lambda a, b: _sympy().Max(a, b),
-    flags=("arithmetic", "zero_sign_from_operands"),
+    flags=("fresh", "arithmetic", "zero_sign_from_operands"),
     answers=("numpy.maximum",),
 )
 elementwise(
@@ -419,7 +425,7 @@ elementwise(
     numpy=_call("np.minimum"),
     python=_extreme_py("<", ">="),
     sympy=lambda a, b: _sympy().Min(a, b),
-    flags=("arithmetic", "zero_sign_from_operands"),
+    flags=("fresh", "arithmetic", "zero_sign_from_operands"),
     answers=("numpy.minimum",),
 )
 
@@ -439,7 +445,7 @@ for _name, _fn, _sym, _ufunc, _dunder in (
         numpy=_infix(_sym),
         python=_infix(_sym),
         dtype=dtype_bool,
-        flags=("comparison",),
+        flags=("comparison", "fresh"),
         sympy=_sympy_relation(_name),
         answers=(f"numpy.{_ufunc}",),
         operators=(_dunder,),
@@ -461,6 +467,7 @@ register(
             (
                 "elementwise",
                 "zero_sign_from_operands",
+                "fresh",
                 # np.copyto(g, 0.0, where=...) costs more than np.where on
                 # small arrays; its mask, when it dies, is negated in place.
                 "out_when_big",
@@ -482,6 +489,7 @@ elementwise(
     dtype=dtype_promote,
     answers=("numpy.negative",),
     operators=("__neg__",),
+    flags=("fresh",),
 )
 elementwise(
     "exp",
@@ -493,7 +501,7 @@ elementwise(
     python=_call("_exp"),
     python_helpers=("_exp",),
     sympy_function="exp",
-    flags=("expensive", "no_negative_zero"),
+    flags=("fresh", "expensive", "no_negative_zero"),
     answers=("numpy.exp",),
     methods=("exp",),
 )
@@ -507,7 +515,10 @@ elementwise(
     python=_call("_log"),
     python_helpers=("_log",),
     sympy_function="log",
-    flags=("expensive",),
+    flags=(
+        "fresh",
+        "expensive",
+    ),
     answers=("numpy.log",),
     methods=("log",),
 )
@@ -521,7 +532,7 @@ elementwise(
     numpy=_call("np.tanh"),
     python=_call("math.tanh"),
     sympy_function="tanh",
-    flags=("expensive", "zero_sign_from_operands"),
+    flags=("fresh", "expensive", "zero_sign_from_operands"),
     answers=("numpy.tanh",),
     methods=("tanh",),
 )
@@ -535,7 +546,10 @@ elementwise(
     python=_call("_sin"),
     python_helpers=("_sin",),
     sympy_function="sin",
-    flags=("expensive",),
+    flags=(
+        "fresh",
+        "expensive",
+    ),
     answers=("numpy.sin",),
 )
 elementwise(
@@ -548,7 +562,10 @@ elementwise(
     python=_call("_cos"),
     python_helpers=("_cos",),
     sympy_function="cos",
-    flags=("expensive",),
+    flags=(
+        "fresh",
+        "expensive",
+    ),
     answers=("numpy.cos",),
 )
 elementwise(
@@ -562,7 +579,7 @@ elementwise(
     python=_call("_sqrt"),
     python_helpers=("_sqrt",),
     sympy_function="sqrt",
-    flags=("expensive", "zero_sign_from_operands"),
+    flags=("fresh", "expensive", "zero_sign_from_operands"),
     answers=("numpy.sqrt",),
 )
 elementwise(
@@ -575,7 +592,10 @@ elementwise(
     python=_call("abs"),
     sympy_function="Abs",
     dtype=dtype_promote,
-    flags=("no_negative_zero",),
+    flags=(
+        "fresh",
+        "no_negative_zero",
+    ),
     answers=("numpy.absolute",),
     operators=("__abs__",),
 )
@@ -603,6 +623,7 @@ elementwise(
     python=lambda a: f"0.0 if {a} <= 0.0 else {a}",
     sympy=lambda a: _sympy().Max(a, 0),
     methods=("relu",),
+    flags=("fresh",),
 )
 elementwise(
     "sigmoid",
@@ -648,7 +669,7 @@ elementwise(
     python=_cast_python,
     sympy=lambda a, dtype: a,
     dtype=lambda nodes, dtype: np.dtype(dtype),
-    flags=("zero_sign_from_operands",),
+    flags=("zero_sign_from_operands", "fresh"),
 )
 
 

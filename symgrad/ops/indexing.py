@@ -187,7 +187,7 @@ register(
         eval=_scatter_eval,
         vjp=lambda g, out, a: (getitem(g, out.attr("index")),),
         sympy=scalar_identity,
-        flags=frozenset(("zero_sign_from_operands",)),
+        flags=frozenset(("zero_sign_from_operands", "fresh", "c_contiguous")),
         # Basic indices select each element at most once, so assignment into
         # zeros is exact (no accumulation is needed).
         numpy_stmts=lambda out, g, shape, index, dtype: [

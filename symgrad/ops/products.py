@@ -79,6 +79,7 @@ register(
         eval=np.matmul,
         vjp=_matmul_vjp,
         numpy=lambda a, b: f"{a} @ {b}",
+        flags=frozenset(("fresh", "c_contiguous")),
         operators=("__matmul__", "__rmatmul__"),
         answers=("numpy.matmul", "numpy.linalg.matmul"),
     )

@@ -21,7 +21,7 @@ distributions are built from (`loc + scale * standard_normal`, `low + (high
 - Each draw has a `uid`, so two draws never intern into one node, and the
   flag "effect": passes never fold, merge or move them.
 - `uses_random(outputs)` says whether a program draws (looking inside
-  regions); `entry_lines(target)` are the lines that give `rng` its default.
+  regions); each target's `random_entry` gives `rng` its default.
 """
 
 from __future__ import annotations
@@ -183,25 +183,3 @@ def reachable(outputs) -> set:
 def uses_random(outputs) -> bool:
     """Whether computing `outputs` makes a random draw (in regions too)."""
     return any(n.op in RANDOM_OPS for n in reachable(outputs))
-
-
-DOC = {
-    "numpy": (
-        "",
-        "Random draws come from the keyword argument rng (a numpy.random.Generator",
-        "or RandomState; None: a fresh np.random.default_rng()), on every call.",
-    ),
-    "python": (
-        "",
-        "Random draws come from the keyword argument rng (a random.Random, or a",
-        "NumPy Generator or RandomState for NumPy's numbers; None: a fresh",
-        "random.Random()), on every call.",
-    ),
-}
-
-
-def entry_lines(target: str) -> tuple:
-    """(lines that give `rng` its default, helpers they need) for a target."""
-    if target == "python":
-        return [f"{RNG} = _generator({RNG})"], ("_generator",)
-    return [f"if {RNG} is None:", f"    {RNG} = np.random.default_rng()"], ()

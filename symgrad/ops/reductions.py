@@ -140,7 +140,8 @@ def _register_reduction(name, fn, vjp, dtype, flags=("zero_sign_from_operands",)
             vjp=lambda g, out, a: vjp(g, out, a, **dict(out.attrs)),
             numpy=_reduction_src(name),
             sympy=scalar_identity,
-            flags=frozenset(("reduction",) + flags),
+            # A reduction's NumPy result is a new C-contiguous array.
+            flags=frozenset(("reduction", "fresh", "c_contiguous") + flags),
         )
     )
 

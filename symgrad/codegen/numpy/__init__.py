@@ -1,10 +1,12 @@
 """NumPy target: one statement per node, array code at array level.
 
-Contract: `statements(node, out, args)` returns the source lines computing
-`node` into the variable `out` from operand sources `args`, using the op
-table's NumPy printer; `constant(node)` is a literal for a constant node;
-`entry(...)` converts and checks one argument leaf; `prelude(lines)` and
-`support(lines)` are what precedes the functions. Generated code imports only numpy.
+Contract: this package is a `codegen.target.Target`. `statements(node, out,
+args)` returns the source lines computing `node` into the variable `out` from
+operand sources `args`, with the op's lowering in `LOWERINGS` (see
+`lowerings.py`); `constant(node)` is a literal for a constant node; `entry(...)`
+converts and checks one argument leaf; `prelude(lines)` and `support(lines)`
+are what precedes the functions. Generated code imports only numpy (and the
+SciPy modules the ops used declare).
 """
 
 from __future__ import annotations
@@ -12,7 +14,9 @@ from __future__ import annotations
 import numpy as np
 
 from symgrad.codegen import memory
+from symgrad.codegen.constants import shape_text
 from symgrad.codegen.naming import literal, scalar_literal
+from symgrad.codegen.numpy.trainer import trainer_pieces
 from symgrad.ir import dims
 from symgrad.ops import OPS
 
@@ -80,6 +84,12 @@ def _nested(value) -> str:
 
 # Generated functions reuse and free the buffers of dead temporaries.
 PLANS_MEMORY = True
+
+
+def writes_into(node) -> bool:
+    """Whether `node` can be computed into an existing array (an `out=`
+    form; see `codegen.memory`)."""
+    return OPS[node.op].numpy_out is not None
 
 
 def statements_into(node, out: str, args: list, dest: str, scratch=None) -> list:
@@ -170,3 +180,54 @@ def output(node, src: str, pyfloat: bool, shared: bool = False) -> str:
         # Never hand out a view of an argument or a read-only broadcast.
         return f"np.array({src})"
     return src
+
+
+# ------------------------------------------------------------------ stacks
+
+
+def stack_zeros(vtype, src: str) -> str:
+    return f"np.zeros_like({src})"
+
+
+def stack_add(vtype, a: str, b: str) -> str:
+    return f"{a} + {b}"
+
+
+# ------------------------------------------------------------------ random
+
+RANDOM_DOC = (
+    "",
+    "Random draws come from the keyword argument rng (a numpy.random.Generator",
+    "or RandomState; None: a fresh np.random.default_rng()), on every call.",
+)
+
+
+def random_entry(rng: str) -> tuple:
+    """(lines that give `rng` its default, helpers they need)."""
+    return [f"if {rng} is None:", f"    {rng} = np.random.default_rng()"], ()
+
+
+# ------------------------------------------------------------------ constants
+
+CONSTANT_DECODER = (
+    ["import base64"],
+    [
+        "def _constant(dtype, shape, data):",
+        '    """An array stored as base64 of its little-endian bytes (read-only)."""',
+        "    return np.frombuffer(base64.b64decode(data), dtype=dtype).reshape(shape)",
+    ],
+)
+
+
+def constant_stored(array, little) -> tuple:
+    """(the decoder's arguments but the data, the comment above) for `array`."""
+    meta = [f'"{little.str}"', shape_text(array.shape)]
+    return meta, f"# {array.dtype.name} array of shape {shape_text(array.shape)}"
+
+
+def constant_value(array):
+    """What `_constant` decodes `array` to: the array itself."""
+    return array
+
+
+__all__ = ["trainer_pieces"]

@@ -4,7 +4,7 @@ condition): the same statements as the NumPy target, from
 
 from __future__ import annotations
 
-from symgrad.codegen.python_target import lowering
+from symgrad.codegen.python.lowering import lowering
 from symgrad.ops.checks import statements
 
 
