@@ -11,11 +11,15 @@ SciPy modules the ops used declare).
 
 from __future__ import annotations
 
+import importlib
+import pkgutil
+
 import numpy as np
 
 from symgrad.codegen import memory
 from symgrad.codegen.constants import shape_text
 from symgrad.codegen.naming import literal, scalar_literal
+from symgrad.codegen.numpy.lowering import LOWERINGS
 from symgrad.codegen.numpy.trainer import trainer_pieces
 from symgrad.ir import dims
 from symgrad.ops import OPS
@@ -39,8 +43,8 @@ def support(wanted) -> list:
 
 
 def needs(node) -> tuple:
-    """What the statements of `node` need: the imports its op declares."""
-    return OPS[node.op].numpy_imports
+    """What the statements of `node` need: the imports its lowering declares."""
+    return LOWERINGS[node.op].imports
 
 
 def entry_needs(node) -> tuple:
@@ -89,32 +93,32 @@ PLANS_MEMORY = True
 def writes_into(node) -> bool:
     """Whether `node` can be computed into an existing array (an `out=`
     form; see `codegen.memory`)."""
-    return OPS[node.op].numpy_out is not None
+    lower = LOWERINGS.get(node.op)
+    return lower is not None and lower.into is not None
 
 
 def statements_into(node, out: str, args: list, dest: str, scratch=None) -> list:
     """`node` computed into the array `dest` (see `codegen.memory`); `scratch`
     names a dying operand it may overwrite. An `out=` printer gives an
     expression, or statements that fill `dest`."""
-    op = OPS[node.op]
     attrs = dict(node.attrs)
     if scratch is not None:
         attrs["scratch"] = scratch
-    code = op.numpy_out(dest, *args, **attrs)
+    code = LOWERINGS[node.op].into(dest, *args, **attrs)
     if isinstance(code, list):
         return [*code, f"{out} = {dest}"]
     return [f"{out} = {code}"]
 
 
 def statements(node, out: str, args: list) -> list:
-    op = OPS[node.op]
+    lower = LOWERINGS[node.op]
     attrs = dict(node.attrs)
-    if op.numpy_stmts is not None:
-        return op.numpy_stmts(out, *args, dtype=node.dtype, **attrs)
+    if lower.stmts is not None:
+        return lower.stmts(out, *args, dtype=node.dtype, **attrs)
     if node.op == "cast" and python_int(node.inputs[0]):
         # A size (`n - 1`) is a Python int here, which has no .astype.
         return [f"{out} = {dtype_name(node.dtype)}({args[0]})"]
-    return [f"{out} = {op.numpy(*args, **attrs)}"]
+    return [f"{out} = {lower.expr(*args, **attrs)}"]
 
 
 def python_int(node, depth: int = 8) -> bool:
@@ -230,4 +234,9 @@ def constant_value(array):
     return array
 
 
-__all__ = ["trainer_pieces"]
+__all__ = ["LOWERINGS", "trainer_pieces"]
+
+# The lowerings of each area register themselves when imported.
+for _info in sorted(pkgutil.iter_modules(__path__), key=lambda info: info.name):
+    if _info.name.startswith("lower_"):
+        importlib.import_module(f"{__name__}.{_info.name}")

@@ -38,6 +38,7 @@ import pkgutil
 from symgrad.codegen.constants import shape_text
 from symgrad.codegen.naming import literal
 from symgrad.codegen.python.lowering import LOWERINGS, _scalar
+from symgrad.codegen.python.scalar import FORMULAS
 from symgrad.codegen.python.trainer import trainer_pieces
 from symgrad.ir import dims
 from symgrad.ops import OPS
@@ -114,7 +115,7 @@ def statements(node, out: str, args: list) -> list:
 def needs(node) -> tuple:
     """The helpers the statements of `node` may call."""
     lower = LOWERINGS.get(node.op)
-    helpers = lower.helpers if lower is not None else OPS[node.op].python_helpers
+    helpers = lower.helpers if lower is not None else FORMULAS[node.op].helpers
     if callable(helpers):
         helpers = tuple(helpers(node))
     if (
@@ -168,7 +169,7 @@ def _elementwise(node, out, args) -> list:
 
 
 def _scalar_expr(node, op, args) -> str:
-    expr = op.python(*args, **dict(node.attrs))
+    expr = FORMULAS[op.name].fn(*args, **dict(node.attrs))
     if node.dtype.kind == "b" and "comparison" not in op.flags and op.name != "where":
         # NumPy keeps bool + bool a bool (logical or); Python would count.
         expr = f"bool({expr})"

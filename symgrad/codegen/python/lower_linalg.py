@@ -119,4 +119,4 @@ def _refuse(node, out, args):
     )
 
 
-lowering(*_REFUSED)(_refuse)
+lowering(*_REFUSED, refuses=True)(_refuse)

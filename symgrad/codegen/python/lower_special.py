@@ -64,4 +64,4 @@ def _numpy_only(node, out, args) -> list:
     )
 
 
-lowering(*NUMPY_ONLY)(_numpy_only)
+lowering(*NUMPY_ONLY, refuses=True)(_numpy_only)

@@ -33,23 +33,26 @@ def size_src(d) -> str:
 class Lowering:
     """An array lowering: `fn(node, out, args) -> lines`, and the helpers
     (names in the helper modules) its lines call: a tuple, or a function of
-    the node returning one when that depends on the node."""
+    the node returning one when that depends on the node. A refusal
+    (`refuses`) raises, naming the function and the target that has it."""
 
     fn: Callable
     helpers: tuple | Callable = ()
+    refuses: bool = False
 
 
 LOWERINGS: dict[str, Lowering] = {}
 
 
-def lowering(*ops: str, helpers=()):
-    """Register `fn` as the lowering of `ops`, declaring the helpers it calls."""
+def lowering(*ops: str, helpers=(), refuses=False):
+    """Register `fn` as the lowering of `ops`, declaring the helpers it calls
+    (`refuses`: `fn` raises, this target does not compute these ops)."""
 
     def mark(fn):
         for op in ops:
             if op in LOWERINGS:
                 raise ValueError(f"op {op!r} has two pure-Python lowerings")
-            LOWERINGS[op] = Lowering(fn, helpers)
+            LOWERINGS[op] = Lowering(fn, helpers, refuses)
         return fn
 
     return mark
