@@ -20,9 +20,7 @@ from symgrad.cli.main import UserError, load_function
 from symgrad.files import write_atomic
 
 # symgrad/cli/demo.py -> the checkout
-ROOT = os.path.dirname(
-    os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-)
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 EXAMPLE = os.path.join(ROOT, "examples", "moons.py")
 # micrograd's published trajectory (demo.ipynb), for the closing comparison.
 MICROGRAD = {0: 0.8958441028683222, 99: 0.010978370135492717}
