@@ -16,8 +16,9 @@ specializes on them and passes them to helpers as literals; a symbolic size
 (`n`, bound by the argument checks) is passed as its expression, and the
 lowerings that would enumerate positions when generating read them when the
 code runs instead. Elementwise ops become one list comprehension around the
-op's scalar formula (`codegen.scalar.FORMULAS`, which declares the helpers
-it calls); the ops whose lowering is more than a formula (reductions,
+op's scalar formula (`scalar.FORMULAS` of this package: the shared
+description of `codegen.scalar` with this target's callees, declaring the
+helpers it calls); the ops whose lowering is more than a formula (reductions,
 matmul, shape ops, indexing) register a `Lowering` in `LOWERINGS` with
 `@lowering(op, ..., helpers=(...))`. Helpers are top-level functions of the
 modules in `HELPER_MODULES`, each of which declares in its `NEEDS` what
