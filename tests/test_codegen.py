@@ -14,7 +14,8 @@ import pytest
 import symgrad
 from symgrad import ir
 from symgrad.api import build_program
-from symgrad.codegen import generate, python_target
+from symgrad.codegen import generate
+from symgrad.codegen import python as python_target
 from tests.test_mlp import _problem, mlp_loss
 from tests.test_ops import ROWS, _setup
 

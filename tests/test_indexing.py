@@ -14,7 +14,7 @@ import numpy as np
 import pytest
 
 import symgrad
-from symgrad.codegen import python_helpers_indexing as hi
+from symgrad.codegen.python import helpers_indexing as hi
 from symgrad.errors import SymgradError, TraceError
 from symgrad.ops.indexing import layout
 from tests.op_rows import TARGETS

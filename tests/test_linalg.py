@@ -9,8 +9,8 @@ import numpy as np
 import pytest
 
 import symgrad
-from symgrad.codegen import python_helpers_linalg as hl
-from symgrad.codegen import python_helpers_products as hp
+from symgrad.codegen.python import helpers_linalg as hl
+from symgrad.codegen.python import helpers_products as hp
 from symgrad.errors import SymgradError, TraceError
 from tests.oracles import assert_close, numeric_grad
 

@@ -9,7 +9,8 @@ import numpy as np
 import pytest
 
 import symgrad
-from symgrad.codegen import memory, numpy_target
+from symgrad.codegen import memory
+from symgrad.codegen import numpy as numpy_target
 from tests.op_rows import ROWS
 
 SPECIAL = np.array([np.inf, -np.inf, np.nan, 0.0, -0.0, 1e308, -1e-320, 2.5])

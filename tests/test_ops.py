@@ -15,7 +15,12 @@ import numpy as np
 import pytest
 
 import symgrad
-from symgrad.codegen import python_target, regions
+from symgrad import codegen
+from symgrad.codegen import numpy as numpy_target
+from symgrad.codegen import python as python_target
+from symgrad.codegen import regions, scalar
+from symgrad.codegen.python import scalar as python_scalar
+from symgrad.codegen.target import Target
 from symgrad.errors import ShapeError, TraceError
 from symgrad.ops import OPS
 from symgrad.ops.random import RANDOM_OPS
@@ -225,10 +230,33 @@ def test_every_op_has_everything():
             continue
         assert op.eval is not None, name
         assert op.vjp is not None, name
-        assert op.numpy is not None or op.numpy_stmts is not None, name
-        # The pure-Python target: a scalar printer, or an array lowering in
-        # its own table (never both, so there is one place to look).
-        lowered = name in python_target.LOWERINGS
-        assert (op.python is not None) != lowered, name
-        if op.python is not None:
-            assert "elementwise" in op.flags, name
+
+
+def test_every_op_has_a_lowering_on_every_target():
+    """Each target's registries cover the op table: a lowering (or a refusal
+    that names the op) for every op but the leaves and those written as
+    statements (`codegen.regions`), and no lowering of an unknown op."""
+    for target in codegen.TARGETS.values():
+        assert isinstance(target, Target), target.NAME
+    written = regions.HANDLED | {"input", "const"}
+    ops = set(OPS) - written
+    assert set(numpy_target.LOWERINGS) == ops
+    # The pure-Python target: an array lowering in its own table, or the
+    # scalar formula of an elementwise op (never both, so there is one place
+    # to look). Scalar formulas are the shared ones (`codegen.scalar`: an
+    # operator or a named function, which the target maps to a callee) or
+    # the target's own `SPECIAL` ones, never both.
+    lowered = set(python_target.LOWERINGS)
+    formulas = set(python_scalar.FORMULAS)
+    assert lowered | formulas == ops
+    assert not lowered & formulas
+    assert all("elementwise" in OPS[name].flags for name in formulas)
+    shared = set(scalar.INFIX) | set(scalar.FUNCTIONS)
+    assert not shared & set(python_scalar.SPECIAL)
+    assert not set(scalar.INFIX) & set(scalar.FUNCTIONS)
+    assert set(scalar.FUNCTIONS.values()) <= set(python_scalar.CALLEES)
+    # Refusals name the op: the rows do not run those ops on that target.
+    refused = {n for n, low in python_target.LOWERINGS.items() if low.refuses}
+    for name in refused:
+        rows = [row for row in ROWS.values() if name in row.ops]
+        assert rows and all("python" not in row.targets for row in rows), name

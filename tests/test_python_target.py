@@ -20,7 +20,7 @@ import numpy as np
 import pytest
 
 import symgrad
-from symgrad.codegen import python_helpers as h
+from symgrad.codegen.python import helpers as h
 from tests.test_codegen import run_isolated
 from tests.test_mlp import _problem, hand_value_and_grad, mlp_loss
 
@@ -273,7 +273,7 @@ def test_helpers_declare_what_they_call():
     import ast
     import inspect
 
-    from symgrad.codegen import python_target
+    from symgrad.codegen import python as python_target
 
     table = python_target.helper_table()
     known = set(table) | set(python_target.IMPORT_LINES)

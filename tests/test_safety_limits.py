@@ -515,7 +515,8 @@ def _shadowed(source) -> list:
 def _module_names():
     """Every name some module of either target binds at top level, and the
     functions of modules and trainers."""
-    from symgrad.codegen import numpy_target, python_target
+    from symgrad.codegen import numpy as numpy_target
+    from symgrad.codegen import python as python_target
 
     names = set(numpy_target.reserved()) | set(python_target.reserved())
     _, source = _tiny("numpy")

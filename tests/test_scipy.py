@@ -13,7 +13,7 @@ import pytest
 
 import symgrad
 from symgrad import TraceError, ops
-from symgrad.codegen import python_helpers_special as h
+from symgrad.codegen.python import helpers_special as h
 from tests.test_codegen import run_isolated
 from tests.test_targets import SPECIAL, assert_agree, both
 

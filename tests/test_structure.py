@@ -16,7 +16,7 @@ import symgrad
 from symgrad import ir, ops
 from symgrad.ad import autodiff
 from symgrad.api import build_program
-from symgrad.codegen import python_helpers_structure as hs
+from symgrad.codegen.python import helpers_structure as hs
 from symgrad.errors import ShapeError, TraceError
 from symgrad.ir import dims
 from symgrad.numpy_api import structure as composites

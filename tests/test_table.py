@@ -2,7 +2,9 @@
 
 Adding a record (or a composite) must be enough for the tracer, the front end
 (names reached through the user's globals), the SymPy bridge and the
-supported-functions page, with no list elsewhere to update.
+supported-functions page, with no list elsewhere to update; a primitive's code
+is one lowering per target package (here one NumPy expression and one scalar
+formula of the pure-Python target).
 """
 
 import importlib
@@ -14,6 +16,8 @@ import sympy
 
 import symgrad
 from symgrad import ops
+from symgrad.codegen.numpy import lowering as numpy_lowering
+from symgrad.codegen.python import scalar as python_scalar
 from symgrad.numpy_api import supported
 from symgrad.ops.elementwise import elementwise
 
@@ -37,12 +41,12 @@ def registered():
         1,
         eval=lambda a: a**3,
         vjp=lambda g, out, a: (ops.mul(g, ops.mul(3.0, ops.mul(a, a))),),
-        numpy=lambda a: f"{a} ** 3",
-        python=lambda a: f"{a} ** 3",
         sympy_function="Heaviside",  # any SymPy class: only the mapping is tested
         answers=(f"{__name__}.cube_function",),
         methods=("cube",),
     )
+    numpy_lowering.lower("test_cube", lambda a: f"{a} ** 3")
+    python_scalar.FORMULAS["test_cube"] = python_scalar.Formula(lambda a: f"{a} ** 3")
     ops.implements(f"{__name__}.plain_scale", methods=("scale",))(
         lambda x, factor=2.0: ops.mul(x, factor)
     )
@@ -50,6 +54,8 @@ def registered():
         yield
     finally:
         ops.OPS.pop("test_cube")
+        numpy_lowering.LOWERINGS.pop("test_cube")
+        python_scalar.FORMULAS.pop("test_cube")
         for table in (ops.API, ops.METHODS):
             for key in [k for k, e in table.items() if "cube" in k or "scale" in k]:
                 table.pop(key)
@@ -60,8 +66,9 @@ def test_a_record_is_enough_for_the_tracer(registered):
         return cube_function(x).sum() + x.cube().sum() + plain_scale(x, 3.0).sum()
 
     x = np.array([0.5, -1.5])
-    g = symgrad.grad(f)(x)
-    np.testing.assert_allclose(g, 6 * x**2 + 3.0, rtol=1e-12)
+    for target in ("numpy", "python"):
+        g = symgrad.grad(f, target=target)(x)
+        np.testing.assert_allclose(g, 6 * x**2 + 3.0, rtol=1e-12)
 
 
 def test_a_record_is_enough_for_the_page_and_sympy(registered):

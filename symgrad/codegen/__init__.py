@@ -2,13 +2,15 @@
 
 Contract: `generate(program, target)` with target "numpy" (imports NumPy) or
 "python" (imports only the standard library); the generated code never
-imports symgrad, sympy or black.
+imports symgrad, sympy or black. Each target is one package of this one
+(`codegen.numpy`, `codegen.python`) implementing `codegen.target.Target`;
+`TARGETS` lists them by name, and nothing else here names one.
 """
 
-from symgrad.codegen import numpy_target, python_target
+from symgrad.codegen import numpy, python
 from symgrad.codegen.module import generate as _generate
 
-TARGETS = {"numpy": numpy_target, "python": python_target}
+TARGETS = {"numpy": numpy, "python": python}
 
 
 def generate(

@@ -9,10 +9,12 @@ Contract: a `Constants` table belongs to one module being generated.
   first use (so the text is deterministic).
 - `imports()` and `block()` are what the written module needs: the standard
   library imports and one decoder function plus one assignment per array,
-  holding the array's little-endian bytes as one base64 string. The numpy
-  target decodes with `np.frombuffer` (a read-only array of the original
-  dtype and shape); the python target with `struct` (a flat row-major list of
-  floats, ints or bools, as its other arrays). Both are exact.
+  holding the array's little-endian bytes as one base64 string. The target
+  gives the decoder (`CONSTANT_DECODER`), the arguments that say how to read
+  each array and the value it decodes to (`constant_stored`,
+  `constant_value`): the numpy target decodes with `np.frombuffer` (a
+  read-only array of the original dtype and shape), the python target with
+  `struct` (a flat row-major list, as its other arrays). Both are exact.
 - In-process, nothing is decoded: `exec_source(source)` blanks the stored
   assignments (keeping line numbers) and `bindings()` gives the values to put
   into the module's namespace before it runs.
@@ -24,6 +26,7 @@ took 81 s; base64 of the bytes is one line that black leaves alone.
 from __future__ import annotations
 
 import base64
+import importlib
 
 import numpy as np
 
@@ -31,51 +34,12 @@ from symgrad.codegen.naming import bound_names
 
 SMALL = 16
 
-# dtype (little-endian) -> struct format character, for the python target.
-_STRUCT = {
-    "<f8": "d",
-    "<f4": "f",
-    "<f2": "e",
-    "<i8": "q",
-    "<i4": "i",
-    "<i2": "h",
-    "|i1": "b",
-    "<u8": "Q",
-    "<u4": "I",
-    "<u2": "H",
-    "|u1": "B",
-    "|b1": "?",
-}
 
-_DECODERS = {
-    "numpy": (
-        ["import base64"],
-        [
-            "def _constant(dtype, shape, data):",
-            '    """An array stored as base64 of its little-endian bytes '
-            '(read-only)."""',
-            "    return np.frombuffer(base64.b64decode(data), dtype=dtype)"
-            ".reshape(shape)",
-        ],
-    ),
-    "python": (
-        ["import base64", "import struct"],
-        [
-            "def _constant(code, size, data):",
-            '    """A flat list of `size` numbers stored as base64 of little-endian',
-            '    bytes, `code` being their struct format character."""',
-            '    return list(struct.unpack("<%d%s" % (size, code), '
-            "base64.b64decode(data)))",
-        ],
-    ),
-}
-
-
-def names(target_name: str) -> frozenset:
-    """What storing constants binds in a module of the target: the decoder's
-    imports and its function (the arrays are `_const_N`: no user name starts
-    with `_`)."""
-    imports, decoder = _DECODERS.get(target_name, ([], []))
+def names(target) -> frozenset:
+    """What storing constants binds in a module of `target` (a
+    `codegen.target.Target`): the decoder's imports and its function (the
+    arrays are `_const_N`: no user name starts with `_`)."""
+    imports, decoder = target.CONSTANT_DECODER or ([], [])
     return bound_names(imports + decoder)
 
 
@@ -86,8 +50,12 @@ def _little(dtype: np.dtype) -> np.dtype:
 class Constants:
     """The stored arrays of one generated module."""
 
-    def __init__(self, target_name: str):
-        self.target = target_name
+    def __init__(self, target):
+        # A target (`codegen.target.Target`), or its name.
+        if isinstance(target, str):
+            target = importlib.import_module(f"symgrad.codegen.{target}")
+        self.target = target
+        self._decoder = target.CONSTANT_DECODER
         self.entries: list = []  # (name, array), in order of first use
         self._names: dict = {}  # node, or (dtype, shape, bytes) -> name
         self._texts: dict = {}  # name -> its assignment (base64 made once)
@@ -95,9 +63,9 @@ class Constants:
     def stores(self, array) -> bool:
         array = np.asarray(array)
         return (
-            self.target in _DECODERS
+            self._decoder is not None
             and array.size > SMALL
-            and _little(array.dtype).str in _STRUCT
+            and _little(array.dtype).str in STORED_DTYPES
         )
 
     def ref(self, node) -> str:
@@ -124,14 +92,14 @@ class Constants:
     # ------------------------------------------------------------ written form
 
     def imports(self) -> list:
-        return list(_DECODERS[self.target][0]) if self.entries else []
+        return list(self._decoder[0]) if self.entries else []
 
     def block(self) -> str:
         """The decoder and the assignments, already in black's style ('' if
         nothing is stored)."""
         if not self.entries:
             return ""
-        parts = ["\n".join(_DECODERS[self.target][1])]
+        parts = ["\n".join(self._decoder[1])]
         parts += [self._assignment(name, array) for name, array in self.entries]
         return "\n\n\n".join(parts[:1] + ["\n\n".join(parts[1:])])
 
@@ -146,15 +114,7 @@ class Constants:
         data = base64.b64encode(
             np.ascontiguousarray(array, dtype=little).tobytes()
         ).decode("ascii")
-        if self.target == "numpy":
-            meta = [f'"{little.str}"', _shape(array.shape)]
-            note = f"# {array.dtype.name} array of shape {_shape(array.shape)}"
-        else:
-            meta = [f'"{_STRUCT[little.str]}"', str(array.size)]
-            note = (
-                f"# {array.dtype.name} array of shape {_shape(array.shape)}, "
-                "a flat row-major list"
-            )
+        meta, note = self.target.constant_stored(array, little)
         # One argument per line with a trailing comma: what black makes of a
         # call too long for one line, so black leaves it as it is.
         args = [f"    {m}," for m in meta] + [f'    "{data}",']
@@ -181,13 +141,18 @@ class Constants:
     def bindings(self) -> dict:
         """name -> value the module would decode: the array (numpy target) or
         its flat list (python target)."""
-        if self.target == "numpy":
-            return dict(self.entries)
-        return {name: array.ravel().tolist() for name, array in self.entries}
+        return {name: self.target.constant_value(array) for name, array in self.entries}
 
 
-def _shape(shape) -> str:
+# Dtypes (little-endian) stored compactly: every target that stores
+# constants reads these.
+STORED_DTYPES = frozenset(
+    ("<f8", "<f4", "<f2", "<i8", "<i4", "<i2", "|i1", "<u8", "<u4", "<u2", "|u1", "|b1")
+)
+
+
+def shape_text(shape) -> str:
     return "(" + ", ".join(map(str, shape)) + ("," if len(shape) == 1 else "") + ")"
 
 
-__all__ = ["SMALL", "Constants"]
+__all__ = ["SMALL", "STORED_DTYPES", "Constants", "shape_text"]

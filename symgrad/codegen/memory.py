@@ -1,14 +1,18 @@
-"""Memory planning for the NumPy target: reuse and free dead temporaries.
+"""Memory planning for the targets that plan memory (`PLANS_MEMORY`, the
+NumPy target): reuse and free dead temporaries.
 
-Contract: `plan(nodes, outputs)` looks at one function's statements (the
-nodes in emission order) and returns a `Plan`:
+Contract: an analysis over the IR that reads the ops' memory flags ("fresh",
+"c_contiguous", "out_when_big", "out_scratch_first", "view") and asks the
+target which nodes it can compute into an existing buffer (`into`, the
+target's `writes_into`). `plan(nodes, outputs, into=...)` looks at one
+function's statements (the nodes in emission order) and returns a `Plan`:
 - `into[node] = operand`: compute `node` into the buffer of `operand`, an
   array this function allocated, of the same shape and dtype, read for the
   last time by this very statement (`h = np.add(t1, b, out=t1)`). The ufunc is
   the same, so the bits are the same; NumPy handles overlapping operands.
 - `scratch[node] = operand`: the first operand of a node computed `into` a
   buffer, when it also dies at this statement and the op's flags allow its
-  `out=` printer to overwrite it (`out_scratch_first`: a `where`'s mask,
+  `out=` form to overwrite it (`out_scratch_first`: a `where`'s mask,
   negated in place instead of into a new array). Ops flagged `out_when_big`
   are computed into a buffer only when they are big.
 - `free[i]`: names whose arrays (and every view of them) are dead after
@@ -20,7 +24,8 @@ NumPy lays out a ufunc's result like its inputs ("K" order), and a reduction
 then sums in memory order, so writing into a Fortran-ordered buffer (a
 transpose, a fancy-indexing result) could change the last bit of a later sum.
 Both the buffer and the other full-size operands must be known C-contiguous
-(results of matmul, reductions, and elementwise ops on such arrays).
+(results of ops flagged "c_contiguous" such as matmul and reductions, and of
+"fresh" elementwise ops on such arrays).
 Never touched: arguments (the caller's arrays, or views of them), constants,
 results of branches and loops, stacks, views (they share their base's
 buffer: a buffer is dead only when every view of it is), and the arrays a
@@ -34,13 +39,6 @@ from dataclasses import dataclass, field
 from symgrad.ir import dims
 from symgrad.ops import OPS
 
-# Ops whose NumPy code allocates a new array for their result.
-_FRESH = frozenset(
-    ("matmul", "where", "sum", "mean", "max", "min", "prod", "scatter", "cast")
-    + ("lt", "le", "gt", "ge", "eq", "ne")
-)
-# Ops whose result is C-contiguous whatever their operands' layouts.
-_C_ALWAYS = frozenset(("matmul", "sum", "mean", "max", "min", "prod", "scatter"))
 # Arrays smaller than this are cheap to allocate; `del` lines for them would
 # only clutter the code.
 FREE_SIZE = 4096
@@ -54,11 +52,10 @@ class Plan:
 
 
 def fresh(node) -> bool:
-    """True for an array value whose NumPy code allocates a new array."""
+    """True for an array value computed into a new array (op flag "fresh")."""
     if node.vtype is not None or not node.shape:
         return False
-    op = OPS[node.op]
-    return op.numpy_out is not None or node.op in _FRESH
+    return "fresh" in OPS[node.op].flags
 
 
 def _view(node) -> bool:
@@ -81,18 +78,19 @@ def c_order(nodes, known=()) -> set:
             continue
         if not fresh(node):
             continue
-        if node.op in _C_ALWAYS:
+        if "c_contiguous" in OPS[node.op].flags:
             known.add(node)
         elif all(x in known for x in node.inputs if x.shape == node.shape):
             known.add(node)  # "K" order of C-contiguous full-size operands
     return known
 
 
-def plan(nodes, outputs, owned=(), known_c=()) -> Plan:
+def plan(nodes, outputs, owned=(), known_c=(), into=None) -> Plan:
     """The plan for statements `nodes` returning `outputs`; `owned` are
     arrays computed before them that this function may reuse and free (the
     forward values a gradient function receives from `_forward`), of which
-    `known_c` are known C-contiguous."""
+    `known_c` are known C-contiguous. `into(node)` says whether the target
+    can compute `node` into an existing buffer (None: never)."""
     out = Plan()
     end = len(nodes)
     received = list(owned)
@@ -141,7 +139,7 @@ def plan(nodes, outputs, owned=(), known_c=()) -> Plan:
         )
 
     for i, node in enumerate(nodes):
-        if OPS[node.op].numpy_out is None or buffer.get(node) is not node:
+        if into is None or not into(node) or buffer.get(node) is not node:
             continue
         if node not in c_order_:
             continue

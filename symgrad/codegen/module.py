@@ -100,7 +100,7 @@ class Emitter:
     def __init__(self, program, target, constants: Constants | None = None, defined=()):
         self.program = program
         self.target = target
-        self.constants = constants if constants is not None else Constants(target.NAME)
+        self.constants = constants if constants is not None else Constants(target)
         # Parameters are claimed first: distinct user names that clean up to
         # the same identifier (`mul`, `_mul`, `ü`, `é`) must stay distinct.
         # (A program that draws random numbers keeps `rng` for its generator.)
@@ -584,7 +584,7 @@ class SharedForward:
         params = self._params(em)
         plan = None
         if em.target.PLANS_MEMORY:
-            plan = memory.plan(self.nodes, self.returned)
+            plan = memory.plan(self.nodes, self.returned, into=em.target.writes_into)
         body = em.body_lines(self.nodes, plan=plan)
         names = [em.ref(n) for n in self.returned]
         body += ["", f"return {', '.join(names) if len(names) > 1 else names[0]}"]
@@ -607,7 +607,7 @@ def _function_lines(em, fn, helpers: dict, shared=None) -> list:
         return function(fn.name, params, fn.doc, body)
     lines = em.bind_line(fn.signature, helpers[id(fn.signature)])
     if rng:
-        rng_lines, rng_needs = random_ops.entry_lines(em.target.NAME)
+        rng_lines, rng_needs = em.target.random_entry(random_ops.RNG)
         lines += rng_lines
         em.needs.update(rng_needs)
     if shared is not None and fn is shared.forward_fn:
@@ -622,10 +622,14 @@ def _function_lines(em, fn, helpers: dict, shared=None) -> list:
         plan = None
         if em.target.PLANS_MEMORY:
             known = memory.c_order(shared.nodes)
-            plan = memory.plan(nodes, fn.outputs, shared.returned, known)
+            plan = memory.plan(
+                nodes, fn.outputs, shared.returned, known, em.target.writes_into
+            )
     else:
         nodes = ir.program_order(list(fn.outputs))
-        plan = memory.plan(nodes, fn.outputs) if em.target.PLANS_MEMORY else None
+        plan = None
+        if em.target.PLANS_MEMORY:
+            plan = memory.plan(nodes, fn.outputs, into=em.target.writes_into)
     lines += em.body_lines(nodes, plan=plan)
     lines += ["", f"return {em.returned(fn)}"]
     return function(fn.name, params, fn.doc, lines, em.target.DECORATORS)
@@ -648,7 +652,7 @@ def generate(
     trainers do. Stored constants go into `constants` (a fresh table if None).
     """
     if constants is None:
-        constants = Constants(target.NAME)
+        constants = Constants(target)
     em = Emitter(program, target, constants, defined=_defined(extra_blocks))
     # Name every node in program order first, function by function, so that
     # a value has one name in every function that computes it.
@@ -685,7 +689,7 @@ def generate(
         args = ", ".join(em.arguments(fn.signature))
         doc.append(f"{fn.name}({args}) -> {fn.summary}")
     if em.random:
-        doc += list(random_ops.DOC[target.NAME])
+        doc += list(target.RANDOM_DOC)
     doc += list(extra_doc)
     header = [
         *docstring("\n".join(doc)),

@@ -11,8 +11,9 @@ Names do the plumbing, so the code reads like a person's: a region's params
 are the names of the values passed in, a branch assigns its results to the
 variables the `if` defines (computing them under those names where that is
 safe), a loop keeps each value in one variable that its body reassigns, and
-a pushed or popped stack keeps its list's name. Both targets share this; only
-the zeros and sums of stacks (second derivatives) differ per target.
+a pushed or popped stack keeps its list's name. Every target shares this; the
+zeros and sums of stored values (second derivatives) are the target's
+(`stack_zeros`, `stack_add`).
 """
 
 from __future__ import annotations
@@ -104,7 +105,7 @@ def _several(em, node, siblings) -> list:
 
 def _stack_zeros(em, node) -> str:
     (stack,) = node.inputs
-    return _zeros_expr(em.target.NAME, node.vtype, em.ref(stack), 0)
+    return _zeros_expr(em.target, node.vtype, em.ref(stack), 0)
 
 
 def _zeros_expr(target, vtype, src, depth) -> str:
@@ -113,14 +114,12 @@ def _zeros_expr(target, vtype, src, depth) -> str:
     if isinstance(vtype, ir.StackType):
         inner = _zeros_expr(target, vtype.elem, v, depth + 1)
         return f"[{inner} for {v} in {src}]"
-    if target == "numpy":
-        return f"np.zeros_like({src})"
-    return "0.0" if not vtype.shape else f"[0.0] * len({src})"
+    return target.stack_zeros(vtype, src)
 
 
 def _stack_add(em, node) -> str:
     a, b = (em.ref(i) for i in node.inputs)
-    return _add_expr(em.target.NAME, node.vtype, a, b, 0)
+    return _add_expr(em.target, node.vtype, a, b, 0)
 
 
 def _add_expr(target, vtype, a, b, depth) -> str:
@@ -129,9 +128,7 @@ def _add_expr(target, vtype, a, b, depth) -> str:
     if isinstance(vtype, ir.StackType):
         inner = _add_expr(target, vtype.elem, u, w, depth + 1)
         return f"[{inner} for {u}, {w} in zip({a}, {b})]"
-    if target == "numpy" or not vtype.shape:
-        return f"{a} + {b}"
-    return f"[p + q for p, q in zip({a}, {b})]"
+    return target.stack_add(vtype, a, b)
 
 
 # ------------------------------------------------------------------ regions

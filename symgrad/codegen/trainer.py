@@ -83,169 +83,6 @@ OPTIMIZERS["newton"] = NEWTON
 
 SCHEDULE = "micrograd's schedule lr * (1 - 0.9 * k / steps)"
 
-# Newton's step s = (H + 1e-9 I)^-1 g over all parameters, in their structure.
-_NEWTON_HELPERS = {
-    "numpy": [
-        "def _newton_step(hess, grads):",
-        '    """Solve (H + 1e-9 I) s = g over all parameters (H in blocks)."""',
-        "    g = [np.asarray(x, dtype=np.float64) for x in _leaves(grads)]",
-        "    H = np.block(",
-        "        [",
-        "            [np.reshape(b, (a.size, c.size)) for b, c in zip(_leaves(r), g)]",
-        "            for r, a in zip(_leaves(hess), g)",
-        "        ]",
-        "    )",
-        "    flat = np.concatenate([x.ravel() for x in g])",
-        "    s = np.linalg.solve(H + 1e-9 * np.eye(flat.size), flat)",
-        "    out, start = [], 0",
-        "    for x in g:",
-        "        piece = s[start : start + x.size]",
-        "        out.append(piece.reshape(x.shape) if x.shape else float(piece[0]))",
-        "        start += x.size",
-        "    return out",
-    ],
-    "python": [
-        "def _newton_step(hess, grads):",
-        '    """Solve (H + 1e-9 I) s = g over all parameters (H in blocks)."""',
-        "    g = [_flat(x) for x in _leaves(grads)]",
-        "    n = sum(len(x) for x in g)",
-        "    H = [0.0] * (n * n)",
-        "    row = 0",
-        "    for r, a in zip(_leaves(hess), g):",
-        "        col = 0",
-        "        for b, c in zip(_leaves(r), g):",
-        "            block = _flat(b)",
-        "            for i in range(len(a)):",
-        "                for j in range(len(c)):",
-        "                    H[(row + i) * n + col + j] = block[i * len(c) + j]",
-        "            col += len(c)",
-        "        row += len(a)",
-        "    for i in range(n):",
-        "        H[i * n + i] += 1e-9",
-        "    s = _solve(H, [v for x in g for v in x], n, 1)",
-        "    out, start = [], 0",
-        "    for x, shape in zip(g, [_shape_of(v) for v in _leaves(grads)]):",
-        "        out.append(_shaped(s[start : start + len(x)], shape))",
-        "        start += len(x)",
-        "    return out",
-        "",
-        "",
-        "def _flat(x):",
-        '    """Nested lists (or a number) as one flat list, row-major."""',
-        "    if not isinstance(x, list):",
-        "        return [float(x)]",
-        "    return [v for item in x for v in _flat(item)]",
-        "",
-        "",
-        "def _shape_of(x):",
-        "    shape = []",
-        "    while isinstance(x, list):",
-        "        shape.append(len(x))",
-        "        x = x[0] if x else None",
-        "    return tuple(shape)",
-    ],
-}
-
-# Target-specific helpers: elementwise map over a parameter, square root,
-# conversion to and from lists of floats, and CSV loading. (The pure-Python
-# target brings its own NumPy-faithful `_sqrt` among its helpers.)
-_HELPERS = {
-    "numpy": [
-        [
-            "def _map(fn, *arrays):",
-            '    """Apply `fn` elementwise (NumPy arithmetic broadcasts already)."""',
-            "    return fn(*arrays)",
-        ],
-        ["_sqrt = np.sqrt"],
-        [
-            "def _data(x, name):",
-            '    """Training data as the trainer indexes it (an array), checked as',
-            '    arguments are."""',
-            "    return _as_array(x, name, None)",
-        ],
-        [
-            "def _rows(x, picked):",
-            '    """The rows `picked` (a list of row numbers) of `x`, or all of '
-            'them."""',
-            "    return x if picked is None else x[picked]",
-        ],
-        [
-            "def _own(x):",
-            '    """A parameter as the trainer keeps it: a float array or a float."""',
-            "    return np.array(x, dtype=np.float64) if np.ndim(x) else float(x)",
-        ],
-        [
-            "def _tolist(x):",
-            "    return np.asarray(x, dtype=np.float64).tolist()",
-        ],
-        [
-            "def _shaped(flat, shape):",
-            '    """A float array of `shape` (a float for shape ()) from flat '
-            'numbers."""',
-            "    if not shape:",
-            "        return float(flat[0])",
-            "    return np.array(flat, dtype=np.float64).reshape(shape)",
-        ],
-        [
-            "def load_csv(path):",
-            '    """(X, y) from a CSV file: features in every column but the last, the',
-            '    label last (-1/+1, or 0/1 read as -1/+1); a header row is skipped."""',
-            "    features, labels = _read_csv(path)",
-            "    return np.array(features), np.array(labels)",
-        ],
-    ],
-    "python": [
-        [
-            "def _map(fn, *trees):",
-            '    """Apply `fn` elementwise over nested lists of floats."""',
-            "    if isinstance(trees[0], list):",
-            "        return [_map(fn, *items) for items in zip(*trees)]",
-            "    return fn(*trees)",
-        ],
-        [
-            "def _tolist(x):",
-            '    return x.tolist() if hasattr(x, "tolist") else x',
-        ],
-        [
-            "def _data(x, name):",
-            '    """Training data as the trainer indexes it (nested lists), checked',
-            '    as arguments are."""',
-            "    _check_argument(x, name, False)",
-            "    return _tolist(x)",
-        ],
-        [
-            "def _rows(x, picked):",
-            '    """The rows `picked` (a list of row numbers) of `x`, or all of '
-            'them."""',
-            "    return x if picked is None else [x[i] for i in picked]",
-        ],
-        [
-            "def _own(x):",
-            '    """A parameter as the trainer keeps it: nested lists or a float."""',
-            '    return x.tolist() if hasattr(x, "tolist") else x',
-        ],
-        [
-            "def _shaped(flat, shape):",
-            '    """Nested lists of floats of `shape` (a float for shape ()) from flat',
-            '    numbers in row-major order."""',
-            "    out = [float(x) for x in flat]",
-            "    if not shape:",
-            "        return out[0]",
-            "    rows = len(out)",
-            "    for n in reversed(shape[1:]):",
-            "        rows //= n",
-            "        out = [out[i * n : (i + 1) * n] for i in range(rows)]",
-            "    return out",
-        ],
-        [
-            "def load_csv(path):",
-            '    """(X, y) from a CSV file: features in every column but the last, the',
-            '    label last (-1/+1, or 0/1 read as -1/+1); a header row is skipped."""',
-            "    return _read_csv(path)",
-        ],
-    ],
-}
-
 # Functions copied as they are into every trainer (same text on both targets).
 _COPIED = [
     trainer_helpers._batches,
@@ -267,7 +104,7 @@ def generate_trainer(loss, predict, optimizer, target, initial) -> str:
         raise ArgumentError(
             f"unknown trainer {optimizer!r}; choose one of {sorted(OPTIMIZERS)}"
         )
-    if target.NAME not in _HELPERS:
+    if not hasattr(target, "trainer_pieces"):
         raise ArgumentError(f"trainers are not available for the {target.NAME} target")
     if len(loss.params) != 3 or loss.argnums != (0,) or not loss.single:
         raise ArgumentError(
@@ -278,20 +115,14 @@ def generate_trainer(loss, predict, optimizer, target, initial) -> str:
     _check_predict(loss, predict)
     lr, state, update = OPTIMIZERS[optimizer]
     param_leaves = [leaf for leaf in loss.leaves if leaf.path[0] == 0]
-    constants = Constants(target.NAME)
-    # `_data` checks the training data as the module checks arguments.
-    needs = {"_check_argument"} | ({"_as_array"} if target.NAME == "numpy" else set())
-    if target.NAME == "python" and optimizer == "adam":
-        needs.add("_sqrt")  # the update's square root, NumPy-faithful
-    if optimizer == "newton":
-        if loss.function("hessian") is None:
-            raise ArgumentError("a newton trainer needs the loss's hessian function")
-        if target.NAME == "python":
-            needs.add("_solve")
+    constants = Constants(target)
+    if optimizer == "newton" and loss.function("hessian") is None:
+        raise ArgumentError("a newton trainer needs the loss's hessian function")
     loss = dataclasses.replace(loss, functions=loss.functions + [_predict(predict)])
-    blocks = list(_HELPERS[target.NAME])
-    if optimizer == "newton":
-        blocks.append(_NEWTON_HELPERS[target.NAME])
+    # The target's helpers (`_map`, `_data`, `load_csv`...; Newton's step),
+    # and the target helpers they call.
+    blocks, target_needs = target.trainer_pieces(optimizer)
+    needs = set(target_needs)
     blocks += [inspect.getsource(fn).rstrip("\n").split("\n") for fn in _COPIED]
     blocks.append(
         [

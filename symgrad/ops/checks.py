@@ -38,18 +38,6 @@ def _eval(value, failed, exception, message):
     return value
 
 
-def statements(out: str, value: str, failed: str, exception: str, message: str):
-    """The check as generated code (both targets): raise, else the value."""
-    from symgrad.codegen.naming import literal  # (codegen imports the ops)
-
-    exception_class(exception)  # a name that is not a built-in never prints
-    return [
-        f"if {failed}:",
-        f"    raise {exception}({literal(message)})",
-        f"{out} = {value}",
-    ]
-
-
 register(
     Op(
         name="check",
@@ -58,9 +46,6 @@ register(
         dtype=lambda nodes, **_: nodes[0].dtype,
         eval=_eval,
         vjp=lambda g, out, value, failed: (g, None),
-        numpy_stmts=lambda out, value, failed, dtype, exception, message: statements(
-            out, value, failed, exception, message
-        ),
         sympy=lambda value, failed, **_: value,
         flags=frozenset(("view",)),
     )

@@ -2,14 +2,15 @@
 
 Contract:
 - `OPS` maps an op name to its `Op` record, built by keywords: shape rule,
-  dtype rule, NumPy evaluation, VJP rule (and JVP rule), printers per target
-  (with the helpers each needs), SymPy mapping, algebraic flags used by the
-  passes, what it reads of its inputs where it ignores a part (`reads`: one
-  triangle, as NumPy's cholesky and eigh), and the NumPy / SciPy / `math`
-  callables, Tracer methods and Python operators the op answers to. Nothing
-  outside the records knows anything op-specific: the tracer's dispatch,
-  the SymPy bridge, the passes' facts and the supported-functions page are
-  all derived from this table.
+  dtype rule, NumPy evaluation, VJP rule (and JVP rule), SymPy mapping,
+  algebraic flags used by the passes, memory facts as flags, what it reads of
+  its inputs where it ignores a part (`reads`: one triangle, as NumPy's
+  cholesky and eigh), and the NumPy / SciPy / `math` callables, Tracer
+  methods and Python operators the op answers to. Semantics only: how each
+  target writes an op is that target's (the lowering registries of
+  `codegen/numpy/` and `codegen/python/`). The tracer's dispatch, the SymPy
+  bridge, the passes' facts and the supported-functions page are all
+  derived from this table.
 - `register(op)` adds a record; `implements(...)` adds a composite (a NumPy
   function written in terms of builders, see `symgrad.numpy_api`). Both feed
   the dispatch tables `API` (qualified callable name -> `Entry`), `METHODS`
@@ -48,8 +49,6 @@ import numpy as np
 from symgrad import ir
 from symgrad.ir import dims
 
-Printer = Callable[..., str]
-
 FLAGS = frozenset(
     (
         "elementwise",
@@ -64,9 +63,15 @@ FLAGS = frozenset(
         "zero_sign_from_operands",
         "region",
         "effect",
-        # For the NumPy target's memory planning (`codegen.memory`): computing
-        # into a dying operand's buffer pays only for big arrays; and the
-        # `out=` printer may overwrite its first operand when that dies too.
+        # Memory facts, for the planning of the targets that reuse buffers
+        # (`codegen.memory`): "fresh": the result is a new array, never a view
+        # of an operand; "c_contiguous": a C-contiguous one whatever its
+        # operands' layouts; "out_when_big": computing into a dying operand's
+        # buffer pays only for big arrays; "out_scratch_first": the form that
+        # writes into a buffer may overwrite the first operand when that dies
+        # too.
+        "fresh",
+        "c_contiguous",
         "out_when_big",
         "out_scratch_first",
     )
@@ -87,21 +92,6 @@ class Op:
     result_type: Callable | None = None
     vjp: Callable | None = None  # (g, out, *inputs) -> tuple[Node | None, ...]
     jvp: Callable | None = None  # (tangents, out, *inputs) -> Node | None
-    numpy: Printer | None = None  # (*arg_sources, **attrs) -> expression source
-    # Statement-form NumPy lowering: (out_name, *arg_sources, **attrs) -> lines.
-    numpy_stmts: Callable | None = None
-    # What the NumPy target imports for this op besides numpy ("scipy.special").
-    numpy_imports: tuple = ()
-    # The same computation writing into an existing array (`np.add(a, b,
-    # out=dest)`): (dest, *arg_sources, **attrs) -> expression. Codegen uses it
-    # to reuse the buffer of a temporary whose last use this is (the same
-    # ufunc loop, so the same bits).
-    numpy_out: Callable | None = None
-    python: Printer | None = None  # scalar lowering for the pure-Python target
-    # Helpers (from the pure-Python target's helper modules) the scalar
-    # printer calls: a tuple, or a function of the node returning one; the
-    # module copies exactly these in.
-    python_helpers: tuple | Callable = ()
     sympy: Callable | None = None  # (*sympy_args, **attrs) -> sympy expression
     # The SymPy function class of the same name (`sympy.exp`), if there is one:
     # it gives the SymPy form above by default and lets `from_sympy` map the

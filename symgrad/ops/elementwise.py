@@ -3,10 +3,10 @@
 Contract: each primitive is one `Op` record registered in the table, plus a
 builder function of the same name. Binary ops broadcast like NumPy; their VJP
 rules return cotangents in the broadcast shape and `autodiff` sums them back to
-each input's shape. The `python` printer of each record is its scalar lowering
-for the pure-Python target: it must give NumPy's value for every input (inf and
-nan instead of exceptions), calling helpers the target copies into the module
-(`_exp`, `_div`, ...) where the math module would raise.
+each input's shape. The records hold semantics only: each target lowers them
+in its package (`codegen/numpy/lower_elementwise.py`; the scalarizing targets
+from the formulas of `codegen/scalar.py`), giving NumPy's value for every
+input (inf and nan, never an exception).
 
 Kink conventions (documented in the README and pinned by tests):
 relu'(0) = 0, abs'(0) = sign(0) = 0, and for maximum/minimum a tie splits the
@@ -16,7 +16,6 @@ cotangent evenly between both arguments (as JAX and PyTorch do).
 from __future__ import annotations
 
 import contextvars
-import re
 
 import numpy as np
 
@@ -179,106 +178,6 @@ def elementwise(name, nin, *, dtype=None, flags=(), **fields):
     )
 
 
-_SIMPLE = re.compile(r"-?(?:[A-Za-z_][A-Za-z0-9_.]*|[0-9][0-9.e+-]*)")
-
-
-def _pow_src(a: str, b: str) -> str:
-    # Only ** binds tighter than unary minus, so a negative literal base needs
-    # parentheses: -2.0 ** x means -(2.0 ** x).
-    if a.startswith("-"):
-        a = f"({a})"
-    # Black writes x**2 without spaces when both operands are simple.
-    if _SIMPLE.fullmatch(a) and _SIMPLE.fullmatch(b):
-        return f"{a}**{b}"
-    return f"{a} ** {b}"
-
-
-def _infix(symbol: str):
-    return lambda a, b: f"{a} {symbol} {b}"
-
-
-def _call(fn: str):
-    """A printer `fn(a, b, ...)`."""
-    return lambda *args: f"{fn}({', '.join(args)})"
-
-
-def _into(ufunc: str, *extra: str):
-    """An `out=` printer: `ufunc(a, b, ..., *extra, out=dest)`."""
-    return lambda dest, *args: f"{ufunc}({', '.join(args + extra)}, out={dest})"
-
-
-def _where_into(dest: str, c: str, a: str, b: str, scratch=None) -> list:
-    """`np.where(c, a, b)` written into `a`'s or `b`'s buffer: the other
-    operand copied over where it is chosen. Each entry is the one np.where
-    picks, so the bits are the same; the result is then `dest`. A mask that
-    dies here (`scratch`) is negated in place rather than into a new array."""
-    if dest == a:
-        if scratch == c:
-            return [
-                f"np.logical_not({c}, out={c})",
-                f"np.copyto({dest}, {b}, where={c})",
-            ]
-        return [f"np.copyto({dest}, {b}, where=np.logical_not({c}))"]
-    if dest == b:
-        return [f"np.copyto({dest}, {a}, where={c})"]
-    return f"np.where({c}, {a}, {b})"  # the condition's buffer: a fresh array
-
-
-def _number(src: str):
-    """The value of a source that is a plain number literal, else None."""
-    try:
-        return float(src)
-    except ValueError:
-        return None
-
-
-def _div_py(a: str, b: str) -> str:
-    # Python raises on a zero divisor where NumPy gives inf or nan; a literal
-    # nonzero divisor cannot be zero, so it keeps the plain operator.
-    if _number(b):
-        return f"{a} / {b}"
-    return f"_div({a}, {b})"
-
-
-def _pow_py(a: str, b: str) -> str:
-    # NumPy computes a power with the scalar exponent 0.5 as sqrt, which
-    # differs from pow at -inf (nan, not inf) and -0.0.
-    if _number(b) == 0.5:
-        return f"_sqrt({a})"
-    return f"_pow({a}, {b})"
-
-
-def _extreme_py(wins: str, loses: str):
-    # NumPy's maximum / minimum propagate nan from either side and return the
-    # second operand on ties (visible only as the sign of a zero). A literal
-    # operand is never nan, which saves a test.
-    def printer(a: str, b: str) -> str:
-        if _number(b) is not None:
-            return f"{b} if {a} {loses} {b} else {a}"
-        if _number(a) is not None:
-            return f"{a} if {a} {wins} {b} else {b}"
-        return f"{a} if {a} {wins} {b} or {a} != {a} else {b}"
-
-    return printer
-
-
-def _literal_operand(node, i):
-    """The value of operand `i` if the printers see it as a number literal."""
-    x = node.inputs[i]
-    if x.op != "const" or x.shape != ():
-        return None
-    v = x.value.item()
-    return v if v == v and abs(v) != float("inf") else None
-
-
-def _div_helpers(node) -> tuple:
-    return () if _literal_operand(node, 1) else ("_div",)
-
-
-def _pow_helpers(node) -> tuple:
-    return ("_sqrt",) if _literal_operand(node, 1) == 0.5 else ("_pow",)
-
-
 def _pow_vjp(g, out, a, b):
     # d(a**b)/da = b * a**(b-1), and 0 where b == 0: a**0 is 1 for every a, so
     # x**0.0 has the gradient 0 also at x = 0 (and nan), as in autograd and
@@ -332,55 +231,48 @@ def _minmax_vjp(first_wins):
 elementwise(
     "add",
     2,
-    numpy_out=_into("np.add"),
     eval=np.add,
     vjp=lambda g, out, a, b: (g, g),
-    numpy=_infix("+"),
-    python=_infix("+"),
     sympy=lambda a, b: a + b,
-    flags=("commutative", "arithmetic"),
+    flags=("fresh", "commutative", "arithmetic"),
     answers=("numpy.add",),
     operators=("__add__", "__radd__"),
 )
 elementwise(
     "sub",
     2,
-    numpy_out=_into("np.subtract"),
     eval=np.subtract,
     vjp=lambda g, out, a, b: (g, neg(g)),
-    numpy=_infix("-"),
-    python=_infix("-"),
     sympy=lambda a, b: a - b,
-    flags=("arithmetic",),
+    flags=(
+        "fresh",
+        "arithmetic",
+    ),
     answers=("numpy.subtract",),
     operators=("__sub__", "__rsub__"),
 )
 elementwise(
     "mul",
     2,
-    numpy_out=_into("np.multiply"),
     eval=np.multiply,
     vjp=lambda g, out, a, b: (mul(g, b), mul(a, g)),
-    numpy=_infix("*"),
-    python=_infix("*"),
     sympy=lambda a, b: a * b,
-    flags=("commutative", "arithmetic"),
+    flags=("fresh", "commutative", "arithmetic"),
     answers=("numpy.multiply",),
     operators=("__mul__", "__rmul__"),
 )
 elementwise(
     "div",
     2,
-    numpy_out=_into("np.true_divide"),
     eval=np.true_divide,
     # d(a/b)/db = -a/b**2 = -(a/b)/b, reusing the forward value.
     vjp=lambda g, out, a, b: (div(g, b), neg(div(mul(g, out), b))),
-    numpy=_infix("/"),
-    python=_div_py,
-    python_helpers=_div_helpers,
     sympy=lambda a, b: a / b,
     dtype=dtype_float,
-    flags=("arithmetic",),
+    flags=(
+        "fresh",
+        "arithmetic",
+    ),
     answers=("numpy.true_divide", "numpy.divide"),
     operators=("__truediv__", "__rtruediv__"),
 )
@@ -389,9 +281,6 @@ elementwise(
     2,
     eval=np.power,
     vjp=_pow_vjp,
-    numpy=_pow_src,
-    python=_pow_py,
-    python_helpers=_pow_helpers,
     sympy=lambda a, b: a**b,
     dtype=dtype_float,
     flags=("expensive",),
@@ -401,25 +290,19 @@ elementwise(
 elementwise(
     "maximum",
     2,
-    numpy_out=_into("np.maximum"),
     eval=np.maximum,
     vjp=_minmax_vjp(gt),
-    numpy=_call("np.maximum"),
-    python=_extreme_py(">", "<="),
     sympy=lambda a, b: _sympy().Max(a, b),
-    flags=("arithmetic", "zero_sign_from_operands"),
+    flags=("fresh", "arithmetic", "zero_sign_from_operands"),
     answers=("numpy.maximum",),
 )
 elementwise(
     "minimum",
     2,
-    numpy_out=_into("np.minimum"),
     eval=np.minimum,
     vjp=_minmax_vjp(lt),
-    numpy=_call("np.minimum"),
-    python=_extreme_py("<", ">="),
     sympy=lambda a, b: _sympy().Min(a, b),
-    flags=("arithmetic", "zero_sign_from_operands"),
+    flags=("fresh", "arithmetic", "zero_sign_from_operands"),
     answers=("numpy.minimum",),
 )
 
@@ -436,10 +319,8 @@ for _name, _fn, _sym, _ufunc, _dunder in (
         2,
         eval=_fn,
         vjp=lambda g, out, a, b: (None, None),
-        numpy=_infix(_sym),
-        python=_infix(_sym),
         dtype=dtype_bool,
-        flags=("comparison",),
+        flags=("comparison", "fresh"),
         sympy=_sympy_relation(_name),
         answers=(f"numpy.{_ufunc}",),
         operators=(_dunder,),
@@ -453,14 +334,12 @@ register(
         dtype=lambda nodes, **_: dtype_promote(nodes[1:]),
         eval=np.where,
         vjp=lambda g, out, c, a, b: (None, where(c, g, 0.0), where(c, 0.0, g)),
-        numpy=_call("np.where"),
-        numpy_out=_where_into,
-        python=lambda c, a, b: f"{a} if {c} else {b}",
         sympy=lambda c, a, b: _sympy().Piecewise((a, c), (b, True)),
         flags=frozenset(
             (
                 "elementwise",
                 "zero_sign_from_operands",
+                "fresh",
                 # np.copyto(g, 0.0, where=...) costs more than np.where on
                 # small arrays; its mask, when it dies, is negated in place.
                 "out_when_big",
@@ -473,109 +352,93 @@ register(
 elementwise(
     "neg",
     1,
-    numpy_out=_into("np.negative"),
     eval=np.negative,
     vjp=lambda g, out, a: (neg(g),),
-    numpy=lambda a: f"-{a}",
-    python=lambda a: f"-{a}",
     sympy=lambda a: -a,
     dtype=dtype_promote,
     answers=("numpy.negative",),
     operators=("__neg__",),
+    flags=("fresh",),
 )
 elementwise(
     "exp",
     1,
-    numpy_out=_into("np.exp"),
     eval=np.exp,
     vjp=lambda g, out, a: (mul(g, out),),
-    numpy=_call("np.exp"),
-    python=_call("_exp"),
-    python_helpers=("_exp",),
     sympy_function="exp",
-    flags=("expensive", "no_negative_zero"),
+    flags=("fresh", "expensive", "no_negative_zero"),
     answers=("numpy.exp",),
     methods=("exp",),
 )
 elementwise(
     "log",
     1,
-    numpy_out=_into("np.log"),
     eval=np.log,
     vjp=lambda g, out, a: (div(g, a),),
-    numpy=_call("np.log"),
-    python=_call("_log"),
-    python_helpers=("_log",),
     sympy_function="log",
-    flags=("expensive",),
+    flags=(
+        "fresh",
+        "expensive",
+    ),
     answers=("numpy.log",),
     methods=("log",),
 )
 elementwise(
     "tanh",
     1,
-    numpy_out=_into("np.tanh"),
     eval=np.tanh,
     # tanh' = 1 - tanh**2, from the forward output.
     vjp=lambda g, out, a: (mul(g, sub(1.0, mul(out, out))),),
-    numpy=_call("np.tanh"),
-    python=_call("math.tanh"),
     sympy_function="tanh",
-    flags=("expensive", "zero_sign_from_operands"),
+    flags=("fresh", "expensive", "zero_sign_from_operands"),
     answers=("numpy.tanh",),
     methods=("tanh",),
 )
 elementwise(
     "sin",
     1,
-    numpy_out=_into("np.sin"),
     eval=np.sin,
     vjp=lambda g, out, a: (mul(g, cos(a)),),
-    numpy=_call("np.sin"),
-    python=_call("_sin"),
-    python_helpers=("_sin",),
     sympy_function="sin",
-    flags=("expensive",),
+    flags=(
+        "fresh",
+        "expensive",
+    ),
     answers=("numpy.sin",),
 )
 elementwise(
     "cos",
     1,
-    numpy_out=_into("np.cos"),
     eval=np.cos,
     vjp=lambda g, out, a: (neg(mul(g, sin(a))),),
-    numpy=_call("np.cos"),
-    python=_call("_cos"),
-    python_helpers=("_cos",),
     sympy_function="cos",
-    flags=("expensive",),
+    flags=(
+        "fresh",
+        "expensive",
+    ),
     answers=("numpy.cos",),
 )
 elementwise(
     "sqrt",
     1,
-    numpy_out=_into("np.sqrt"),
     eval=np.sqrt,
     # sqrt' = 1 / (2 sqrt(a)), from the forward output.
     vjp=lambda g, out, a: (div(mul(g, 0.5), out),),
-    numpy=_call("np.sqrt"),
-    python=_call("_sqrt"),
-    python_helpers=("_sqrt",),
     sympy_function="sqrt",
-    flags=("expensive", "zero_sign_from_operands"),
+    flags=("fresh", "expensive", "zero_sign_from_operands"),
     answers=("numpy.sqrt",),
 )
 elementwise(
     "abs",
     1,
-    numpy_out=_into("np.absolute"),
     eval=np.abs,
     vjp=lambda g, out, a: (mul(g, sign(a)),),
-    numpy=_call("np.abs"),
-    python=_call("abs"),
     sympy_function="Abs",
     dtype=dtype_promote,
-    flags=("no_negative_zero",),
+    flags=(
+        "fresh",
+        "no_negative_zero",
+    ),
     answers=("numpy.absolute",),
     operators=("__abs__",),
 )
@@ -585,9 +448,6 @@ elementwise(
     eval=np.sign,
     # sign is flat almost everywhere: its derivative is zero.
     vjp=lambda g, out, a: (None,),
-    numpy=_call("np.sign"),
-    python=_call("_sign"),
-    python_helpers=("_sign",),
     sympy_function="sign",
     dtype=dtype_promote,
     answers=("numpy.sign",),
@@ -595,14 +455,12 @@ elementwise(
 elementwise(
     "relu",
     1,
-    numpy_out=_into("np.maximum", "0.0"),
     eval=lambda a: np.maximum(a, 0.0),
     vjp=lambda g, out, a: (where(gt(a, 0.0), g, 0.0),),
-    numpy=lambda a: f"np.maximum({a}, 0.0)",
     # As np.maximum(a, 0.0): nan stays nan, and -0.0 gives 0.0.
-    python=lambda a: f"0.0 if {a} <= 0.0 else {a}",
     sympy=lambda a: _sympy().Max(a, 0),
     methods=("relu",),
+    flags=("fresh",),
 )
 elementwise(
     "sigmoid",
@@ -610,27 +468,10 @@ elementwise(
     eval=lambda a: 1.0 / (1.0 + np.exp(-a)),
     # sigmoid' = s * (1 - s), from the forward output.
     vjp=lambda g, out, a: (mul(g, mul(out, sub(1.0, out))),),
-    numpy=lambda a: f"1.0 / (1.0 + np.exp(-{a}))",
-    python=lambda a: f"1.0 / (1.0 + _exp(-{a}))",
-    python_helpers=("_exp",),
     sympy=lambda a: 1 / (1 + _sympy().exp(-a)),
     flags=("expensive", "no_negative_zero"),
     methods=("sigmoid",),
 )
-
-
-def _cast_numpy(a, dtype):
-    dtype = np.dtype(dtype)
-    # np.float64(x) converts arrays and scalars alike, also Python ints and
-    # bools (a loop counter starts as one), which have no .astype; np.bool_
-    # names the boolean type on NumPy 1.x and 2.x alike.
-    name = "np.bool_" if dtype.kind == "b" else "np." + dtype.name
-    return f"{name}({a})"
-
-
-def _cast_python(a, dtype):
-    kind = np.dtype(dtype).kind
-    return {"f": f"float({a})", "b": f"bool({a})"}.get(kind, f"int({a})")
 
 
 def _cast_vjp(g, out, a):
@@ -644,20 +485,17 @@ elementwise(
     1,
     eval=lambda a, dtype: np.asarray(a).astype(np.dtype(dtype)),
     vjp=_cast_vjp,
-    numpy=_cast_numpy,
-    python=_cast_python,
     sympy=lambda a, dtype: a,
     dtype=lambda nodes, dtype: np.dtype(dtype),
-    flags=("zero_sign_from_operands",),
+    flags=("zero_sign_from_operands", "fresh"),
 )
 
 
 # ------------------------------------------------------------------ more functions
 # Trigonometric, hyperbolic, logarithmic and rounding functions, and the
 # NumPy ufuncs that need a primitive for their numerics (log1p, expm1, hypot,
-# logaddexp) or for code that reads as written (np.arctan(x), x % y). Their
-# pure-Python printers call helpers in `codegen/python_helpers_special.py`
-# where the math module raises. Kinks and edges:
+# logaddexp) or for code that reads as written (np.arctan(x), x % y). Kinks
+# and edges:
 # - x % y (np.remainder) has d/dx = 1 and d/dy = -(x // y) (NumPy's floor
 #   division, the quotient np.remainder uses); np.fmod has d/dy = -trunc(x/y).
 # - floor, ceil, rint, trunc, floor_divide, sign, copysign's second operand
@@ -717,16 +555,13 @@ def logical_not(a):
     return apply("logical_not", a)
 
 
-def _unary(name, fn, vjp, python, helpers=(), flags=("expensive",), **fields):
-    """A float function of one operand, printed `np.<ufunc>(x)`."""
+def _unary(name, fn, vjp, flags=("expensive",), **fields):
+    """A float function of one operand, NumPy's ufunc `fn`."""
     elementwise(
         name,
         1,
         eval=fn,
         vjp=vjp,
-        numpy=_call(f"np.{fn.__name__}"),
-        python=_call(python),
-        python_helpers=helpers,
         flags=flags,
         answers=(f"numpy.{fn.__name__}",),
         **fields,
@@ -743,8 +578,6 @@ _unary(
     np.tan,
     # tan' = 1 + tan**2, from the forward output.
     lambda g, out, a: (mul(g, add(1.0, mul(out, out))),),
-    "_tan",
-    ("_tan",),
     flags=("expensive", "zero_sign_from_operands"),
     sympy_function="tan",
 )
@@ -752,8 +585,6 @@ _unary(
     "arcsin",
     np.arcsin,
     lambda g, out, a: (div(g, sqrt(_one_minus_square(a))),),
-    "_asin",
-    ("_asin",),
     flags=("expensive", "zero_sign_from_operands"),
     sympy_function="asin",
 )
@@ -761,8 +592,6 @@ _unary(
     "arccos",
     np.arccos,
     lambda g, out, a: (neg(div(g, sqrt(_one_minus_square(a)))),),
-    "_acos",
-    ("_acos",),
     flags=("expensive", "no_negative_zero"),
     sympy_function="acos",
 )
@@ -770,7 +599,6 @@ _unary(
     "arctan",
     np.arctan,
     lambda g, out, a: (div(g, add(1.0, mul(a, a))),),
-    "math.atan",
     flags=("expensive", "zero_sign_from_operands"),
     sympy_function="atan",
 )
@@ -778,8 +606,6 @@ _unary(
     "sinh",
     np.sinh,
     lambda g, out, a: (mul(g, cosh(a)),),
-    "_sinh",
-    ("_sinh",),
     flags=("expensive", "zero_sign_from_operands"),
     sympy_function="sinh",
 )
@@ -787,8 +613,6 @@ _unary(
     "cosh",
     np.cosh,
     lambda g, out, a: (mul(g, sinh(a)),),
-    "_cosh",
-    ("_cosh",),
     flags=("expensive", "no_negative_zero"),
     sympy_function="cosh",
 )
@@ -796,7 +620,6 @@ _unary(
     "arcsinh",
     np.arcsinh,
     lambda g, out, a: (div(g, sqrt(add(mul(a, a), 1.0))),),
-    "math.asinh",
     flags=("expensive", "zero_sign_from_operands"),
     sympy_function="asinh",
 )
@@ -805,8 +628,6 @@ _unary(
     np.arccosh,
     # 1 / sqrt(a*a - 1), with a*a - 1 as (a - 1) * (a + 1) (exact near 1).
     lambda g, out, a: (div(g, sqrt(mul(sub(a, 1.0), add(a, 1.0)))),),
-    "_acosh",
-    ("_acosh",),
     flags=("expensive", "no_negative_zero"),
     sympy_function="acosh",
 )
@@ -814,8 +635,6 @@ _unary(
     "arctanh",
     np.arctanh,
     lambda g, out, a: (div(g, _one_minus_square(a)),),
-    "_atanh",
-    ("_atanh",),
     flags=("expensive", "zero_sign_from_operands"),
     sympy_function="atanh",
 )
@@ -823,24 +642,18 @@ _unary(
     "log2",
     np.log2,
     lambda g, out, a: (div(g, mul(a, _LN2)),),
-    "_log2",
-    ("_log2",),
     sympy=lambda a: _sympy().log(a, 2),
 )
 _unary(
     "log10",
     np.log10,
     lambda g, out, a: (div(g, mul(a, _LN10)),),
-    "_log10",
-    ("_log10",),
     sympy=lambda a: _sympy().log(a, 10),
 )
 _unary(
     "log1p",
     np.log1p,
     lambda g, out, a: (div(g, add(1.0, a)),),
-    "_log1p",
-    ("_log1p",),
     flags=("expensive", "zero_sign_from_operands"),
     sympy=lambda a: _sympy().log(1 + a),
 )
@@ -849,8 +662,6 @@ _unary(
     np.expm1,
     # exp(a), not out + 1: for a << 0, out + 1 has lost every digit.
     lambda g, out, a: (mul(g, exp(a)),),
-    "_expm1",
-    ("_expm1",),
     flags=("expensive", "zero_sign_from_operands"),
     sympy=lambda a: _sympy().exp(a) - 1,
 )
@@ -859,8 +670,6 @@ _unary(
     np.cbrt,
     # cbrt' = 1 / (3 cbrt**2), from the forward output.
     lambda g, out, a: (div(g, mul(3.0, mul(out, out))),),
-    "_cbrt",
-    ("_cbrt",),
     flags=("expensive", "zero_sign_from_operands"),
     sympy=lambda a: _sympy().real_root(a, 3),
 )
@@ -870,16 +679,13 @@ def _zero_gradient(*_):
     return (None,)
 
 
-def _rounding(name, fn, helper, flags=(), dtype=None, **fields):
+def _rounding(name, fn, flags=(), dtype=None, **fields):
     # Flat almost everywhere: the gradient is zero (None).
     elementwise(
         name,
         1,
         eval=fn,
         vjp=_zero_gradient,
-        numpy=_call(f"np.{fn.__name__}"),
-        python=_call(helper),
-        python_helpers=(helper,),
         # NumPy 2 keeps integers integers under floor, ceil and trunc.
         dtype=dtype or dtype_promote,
         flags=flags,
@@ -888,31 +694,14 @@ def _rounding(name, fn, helper, flags=(), dtype=None, **fields):
     )
 
 
-_rounding(
-    "floor", np.floor, "_floor", ("zero_sign_from_operands",), sympy_function="floor"
-)
-_rounding("ceil", np.ceil, "_ceil", sympy_function="ceiling")
+_rounding("floor", np.floor, ("zero_sign_from_operands",), sympy_function="floor")
+_rounding("ceil", np.ceil, sympy_function="ceiling")
 _rounding(
     "trunc",
     np.trunc,
-    "_trunc",
     sympy=lambda a: _sympy().sign(a) * _sympy().floor(abs(a)),
 )
-_rounding("rint", np.rint, "_rint", dtype=dtype_float)
-
-
-def _literal_divisor(symbol: str, helper: str):
-    # A nonzero literal divisor cannot raise ZeroDivisionError, and Python's
-    # float % and // compute what np.remainder and np.floor_divide do.
-    def printer(a: str, b: str) -> str:
-        if _number(b):
-            return f"{a} {symbol} {b}"
-        return f"{helper}({a}, {b})"
-
-    def helpers(node) -> tuple:
-        return () if _literal_operand(node, 1) else (helper,)
-
-    return printer, helpers
+_rounding("rint", np.rint, dtype=dtype_float)
 
 
 def _remainder_vjp(g, out, a, b):
@@ -925,16 +714,11 @@ def _fmod_vjp(g, out, a, b):
     return g, neg(mul(g, rint(div(sub(a, out), b))))
 
 
-_mod_py, _mod_helpers = _literal_divisor("%", "_mod")
-_floordiv_py, _floordiv_helpers = _literal_divisor("//", "_floordiv")
 elementwise(
     "remainder",
     2,
     eval=np.remainder,
     vjp=_remainder_vjp,
-    numpy=_infix("%"),
-    python=_mod_py,
-    python_helpers=_mod_helpers,
     sympy=lambda a, b: _sympy().Mod(a, b),
     answers=("numpy.remainder", "numpy.mod"),
     operators=("__mod__", "__rmod__"),
@@ -944,9 +728,6 @@ elementwise(
     2,
     eval=np.floor_divide,
     vjp=lambda g, out, a, b: (None, None),
-    numpy=_infix("//"),
-    python=_floordiv_py,
-    python_helpers=_floordiv_helpers,
     sympy=lambda a, b: _sympy().floor(a / b),
     answers=("numpy.floor_divide",),
     operators=("__floordiv__", "__rfloordiv__"),
@@ -956,9 +737,6 @@ elementwise(
     2,
     eval=np.fmod,
     vjp=_fmod_vjp,
-    numpy=_call("np.fmod"),
-    python=_call("_fmod"),
-    python_helpers=("_fmod",),
     answers=("numpy.fmod",),
 )
 
@@ -989,8 +767,6 @@ elementwise(
     2,
     eval=np.arctan2,
     vjp=_arctan2_vjp,
-    numpy=_call("np.arctan2"),
-    python=_call("math.atan2"),
     sympy_function="atan2",
     dtype=dtype_float,
     flags=("expensive",),
@@ -1001,8 +777,6 @@ elementwise(
     2,
     eval=np.hypot,
     vjp=_hypot_vjp,
-    numpy=_call("np.hypot"),
-    python=_call("math.hypot"),
     sympy=lambda a, b: _sympy().sqrt(a * a + b * b),
     dtype=dtype_float,
     flags=("expensive", "commutative", "no_negative_zero"),
@@ -1013,9 +787,6 @@ elementwise(
     2,
     eval=np.logaddexp,
     vjp=_logaddexp_vjp,
-    numpy=_call("np.logaddexp"),
-    python=_call("_logaddexp"),
-    python_helpers=("_logaddexp",),
     sympy=lambda a, b: _sympy().log(_sympy().exp(a) + _sympy().exp(b)),
     dtype=dtype_float,
     flags=("expensive", "commutative"),
@@ -1026,9 +797,6 @@ elementwise(
     2,
     eval=np.logaddexp2,
     vjp=_logaddexp2_vjp,
-    numpy=_call("np.logaddexp2"),
-    python=_call("_logaddexp2"),
-    python_helpers=("_logaddexp2",),
     sympy=lambda a, b: _sympy().log(2**a + 2**b, 2),
     dtype=dtype_float,
     flags=("expensive", "commutative"),
@@ -1039,8 +807,6 @@ elementwise(
     2,
     eval=np.copysign,
     vjp=lambda g, out, a, b: (mul(g, mul(sign(a), copysign(1.0, b))), None),
-    numpy=_call("np.copysign"),
-    python=_call("math.copysign"),
     sympy=lambda a, b: abs(a) * _sympy().sign(b),
     dtype=dtype_float,
     answers=("numpy.copysign",),
@@ -1050,34 +816,10 @@ elementwise(
     2,
     eval=np.heaviside,
     vjp=lambda g, out, x, h: (None, where(eq(x, 0.0), g, 0.0)),
-    numpy=_call("np.heaviside"),
-    python=_call("_heaviside"),
-    python_helpers=("_heaviside",),
     sympy_function="Heaviside",
     dtype=dtype_float,
     answers=("numpy.heaviside",),
 )
-
-
-def _float_literal(value: float, module: str) -> str:
-    if value != value:
-        return f"{module}.nan"
-    if value in (float("inf"), float("-inf")):
-        return f"{'-' if value < 0 else ''}{module}.inf"
-    return repr(float(value)).replace("e+", "e")  # as black writes it
-
-
-def _nan_to_num_numpy(a, nan, posinf, neginf):
-    args = [a]
-    big = np.finfo(np.float64).max
-    for key, value, default in (
-        ("nan", nan, 0.0),
-        ("posinf", posinf, big),
-        ("neginf", neginf, -big),
-    ):
-        if not (value == default and np.signbit(value) == np.signbit(default)):
-            args.append(f"{key}={_float_literal(value, 'np')}")
-    return f"np.nan_to_num({', '.join(args)})"
 
 
 elementwise(
@@ -1087,49 +829,37 @@ elementwise(
         a, nan=nan, posinf=posinf, neginf=neginf
     ),
     vjp=lambda g, out, a: (where(isfinite(a), g, 0.0),),
-    numpy=_nan_to_num_numpy,
-    python=lambda a, nan, posinf, neginf: (
-        f"_nan_to_num({a}, {_float_literal(nan, 'math')}, "
-        f"{_float_literal(posinf, 'math')}, {_float_literal(neginf, 'math')})"
-    ),
-    python_helpers=("_nan_to_num",),
     dtype=dtype_promote,
 )
 
-# Boolean functions: no gradient. "comparison": the scalar printers give a
-# bool already.
-for _name, _fn, _python in (
-    ("isfinite", np.isfinite, "math.isfinite"),
-    ("isnan", np.isnan, "math.isnan"),
-    ("isinf", np.isinf, "math.isinf"),
+# Boolean functions: no gradient. "comparison": a bool result.
+for _name, _fn in (
+    ("isfinite", np.isfinite),
+    ("isnan", np.isnan),
+    ("isinf", np.isinf),
 ):
     elementwise(
         _name,
         1,
         eval=_fn,
         vjp=_zero_gradient,
-        numpy=_call(f"np.{_name}"),
-        python=_call(_python),
         dtype=dtype_bool,
         flags=("comparison",),
         answers=(f"numpy.{_name}",),
     )
 
 # Logical functions of booleans (numpy_api.elementwise turns numbers into
-# booleans first, as NumPy does: x != 0). The NumPy printers use the bool
-# operators; `~` is not one for Python's own bools (~True is -2).
-for _name, _fn, _numpy, _python, _sympy_name in (
-    ("logical_and", np.logical_and, _infix("&"), "{} and {}", "And"),
-    ("logical_or", np.logical_or, _infix("|"), "{} or {}", "Or"),
-    ("logical_xor", np.logical_xor, _infix("^"), "{} != {}", "Xor"),
+# booleans first, as NumPy does: x != 0).
+for _name, _fn, _sympy_name in (
+    ("logical_and", np.logical_and, "And"),
+    ("logical_or", np.logical_or, "Or"),
+    ("logical_xor", np.logical_xor, "Xor"),
 ):
     elementwise(
         _name,
         2,
         eval=_fn,
         vjp=lambda g, out, a, b: (None, None),
-        numpy=_numpy,
-        python=_python.format,
         sympy_function=_sympy_name,
         dtype=dtype_bool,
         flags=("comparison", "commutative"),
@@ -1139,8 +869,6 @@ elementwise(
     1,
     eval=np.logical_not,
     vjp=_zero_gradient,
-    numpy=_call("np.logical_not"),
-    python=lambda a: f"not {a}",
     sympy_function="Not",
     dtype=dtype_bool,
     flags=("comparison",),

@@ -27,7 +27,6 @@ from __future__ import annotations
 
 import numpy as np
 
-from symgrad import ir
 from symgrad.errors import ShapeError
 from symgrad.ir import dims
 from symgrad.ops.core import (
@@ -159,7 +158,6 @@ register(
         dtype=dtype_first,
         eval=lambda a, index: a[index_value(index)],
         vjp=lambda g, out, a: (scatter(g, a.shape, out.attr("index")),),
-        numpy=lambda a, index: f"{a}[{ir.format_index(index)}]",
         sympy=scalar_identity,
         # Moves or selects elements: the result is -0.0 only where one was.
         flags=frozenset(("view", "zero_sign_from_operands")),
@@ -173,11 +171,6 @@ def _scatter_eval(g, shape, index):
     return out
 
 
-def _zeros_src(shape, dtype):
-    suffix = "" if dtype == np.float64 else f", dtype=np.{dtype.name}"
-    return f"np.zeros({dims.shape_str(shape)}{suffix})"
-
-
 register(
     Op(
         name="scatter",
@@ -187,13 +180,7 @@ register(
         eval=_scatter_eval,
         vjp=lambda g, out, a: (getitem(g, out.attr("index")),),
         sympy=scalar_identity,
-        flags=frozenset(("zero_sign_from_operands",)),
-        # Basic indices select each element at most once, so assignment into
-        # zeros is exact (no accumulation is needed).
-        numpy_stmts=lambda out, g, shape, index, dtype: [
-            f"{out} = {_zeros_src(shape, dtype)}",
-            f"{out}[{ir.format_index(index)}] = {g}",
-        ],
+        flags=frozenset(("zero_sign_from_operands", "fresh", "c_contiguous")),
     )
 )
 
@@ -431,75 +418,7 @@ def last_writes(shape, index):
     return keep.reshape((1,) * pos + tuple(bshape) + (1,) * (rest - pos))
 
 
-# --------------------------------------------------------------- NumPy source
-
-
-def _slice_src(item) -> str:
-    start, stop, step = item[1:]
-    text = f"{'' if start is None else start}:{'' if stop is None else stop}"
-    return text + (f":{step}" if step is not None else "")
-
-
-def _nested(values, shape) -> str:
-    if not shape:
-        return str(values[0])
-    step = len(values) // shape[0] if shape[0] else 0
-    rows = [
-        _nested(values[i * step : (i + 1) * step], shape[1:]) for i in range(shape[0])
-    ]
-    return "[" + ", ".join(rows) + "]"
-
-
-def array_src(shape, values) -> str:
-    """A constant index array as a person writes it: `np.arange(3)`, `[2, 0]`."""
-    if not shape:
-        return str(values[0])
-    if len(shape) == 1:
-        if len(values) > 2 and list(values) == list(range(len(values))):
-            return f"np.arange({len(values)})"
-        return _nested(values, shape)
-    if not values:
-        return f"np.zeros({dims.shape_str(shape)}, dtype=int)"
-    return f"np.array({_nested(values, shape)})"
-
-
-def iota_src(item) -> str:
-    _, n, nd, pos = item
-    if nd == 1:
-        return f"np.arange({n!r})"
-    axes = ", ".join(":" if k == pos else "None" for k in range(nd))
-    return f"np.arange({n!r})[{axes}]"
-
-
-def index_src(index, operands) -> str:
-    """A template as NumPy source inside `[...]` (operands: their sources)."""
-    parts = []
-    for item in index:
-        if item is None:
-            parts.append("None")
-        elif item == "...":
-            parts.append("...")
-        elif type(item) is int:
-            parts.append(str(item))
-        elif item[0] == "slice":
-            parts.append(_slice_src(item))
-        elif item[0] == "array":
-            parts.append(array_src(item[1], item[2]))
-        elif item[0] == "iota":
-            parts.append(iota_src(item))
-        else:
-            parts.append(operands[item[1]])
-    return ", ".join(parts) if parts else "()"
-
-
 # ------------------------------------------------------------------ records
-
-
-def _gather_numpy(a, *indices, index):
-    axis = along_axis(index)
-    if axis is not None:
-        return f"np.take_along_axis({a}, {indices[0]}, axis={axis})"
-    return f"{a}[{index_src(index, indices)}]"
 
 
 def _no_index_grads(n):
@@ -517,7 +436,6 @@ register(
             scatter_add(g, *idx, shape=a.shape, index=out.attr("index")),
         )
         + _no_index_grads(len(idx)),
-        numpy=_gather_numpy,
         # Selects elements: the result is -0.0 only where one was.
         flags=frozenset(("view", "zero_sign_from_operands")),
     )
@@ -544,23 +462,6 @@ def _scatter_add_eval(g, *idx, shape, index, unique):
     return out
 
 
-def _scatter_add_numpy(out, g, *indices, shape, index, unique, dtype):
-    lines = [f"{out} = {_zeros_src(shape, dtype)}"]
-    axis = along_axis(index)
-    if unique and axis is not None:
-        lines.append(f"np.put_along_axis({out}, {indices[0]}, {g}, axis={axis})")
-    elif unique:
-        lines.append(f"{out}[{index_src(index, indices)}] = {g}")
-    else:
-        key = index_src(index, indices)
-        if any(type(i) is tuple and i[0] == "slice" for i in index):
-            key = f"np.s_[{key}]"  # slices are only written so inside [...]
-        elif len(index) != 1:
-            key = f"({key})"
-        lines.append(f"np.add.at({out}, {key}, {g})")
-    return lines
-
-
 register(
     Op(
         name="scatter_add",
@@ -570,7 +471,6 @@ register(
         eval=_scatter_add_eval,
         vjp=lambda g, out, a, *idx: (gather(g, *idx, index=out.attr("index")),)
         + _no_index_grads(len(idx)),
-        numpy_stmts=_scatter_add_numpy,
         # Zeros plus the operand (+0.0 + -0.0 is +0.0), or the operand
         # assigned: -0.0 only where the operand has one.
         flags=frozenset(("zero_sign_from_operands",)),
@@ -593,11 +493,6 @@ def _setitem_eval(x, v, *idx, index):
     out = np.array(x, copy=True)
     out[index_eval(index, idx)] = v
     return out
-
-
-def _setitem_numpy(out, x, v, *indices, index, dtype):
-    copy = x if x.startswith("np.array(") else f"{x}.copy()"
-    return [f"{out} = {copy}", f"{out}[{index_src(index, indices)}] = {v}"]
 
 
 def _winners(x, index, idx, target):
@@ -638,7 +533,6 @@ register(
         dtype=dtype_first,
         eval=_setitem_eval,
         vjp=_setitem_vjp,
-        numpy_stmts=_setitem_numpy,
         # Each element is one of the operands' elements.
         flags=frozenset(("zero_sign_from_operands",)),
     )

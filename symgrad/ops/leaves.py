@@ -18,7 +18,6 @@ from __future__ import annotations
 import numpy as np
 
 from symgrad import ir
-from symgrad.ir import dims
 from symgrad.ops.core import Op, dim_node, register  # noqa: F401 - dim_node
 
 
@@ -69,7 +68,6 @@ register(
         dtype=None,
         eval=lambda dim: np.int64(dim),  # the evaluator substitutes the symbols
         vjp=lambda g, out: (),
-        numpy=lambda dim: dims.source(dim),
         flags=frozenset(("leaf",)),
         doc="a size known when the generated code runs (`n`, `2 * n`)",
     )
@@ -82,11 +80,6 @@ register(
         dtype=None,
         eval=lambda n, dtype: np.arange(n, dtype=dtype),
         vjp=lambda g, out: (),
-        numpy=lambda n, dtype: (
-            f"np.arange({n!r})"
-            if dtype == "int64"
-            else f"np.arange({n!r}, dtype=np.{dtype})"
-        ),
         doc="np.arange(n) for a size that may be symbolic",
     )
 )

@@ -207,7 +207,7 @@ def _reading(rule, reads):
     return vjp
 
 
-def _record(name, *, shape, vjp, numpy, flags=("expensive",), **fields):
+def _record(name, *, shape, vjp, flags=("expensive",), **fields):
     if fields.get("reads") is not None:
         vjp = _reading(vjp, fields["reads"])
     register(
@@ -217,7 +217,6 @@ def _record(name, *, shape, vjp, numpy, flags=("expensive",), **fields):
             shape=shape,
             dtype=fields.pop("dtype", dtype_float),
             vjp=vjp,
-            numpy=numpy,
             flags=frozenset(flags),
             **fields,
         )
@@ -238,7 +237,6 @@ _record(
     shape=lambda shapes: _square(shapes, "np.linalg.inv"),
     eval=np.linalg.inv,
     vjp=_inv_vjp,
-    numpy=lambda a: f"np.linalg.inv({a})",
 )
 
 
@@ -273,7 +271,6 @@ _record(
     shape=_solve_shape,
     eval=np.linalg.solve,
     vjp=_solve_vjp,
-    numpy=lambda a, b: f"np.linalg.solve({a}, {b})",
 )
 
 
@@ -291,14 +288,12 @@ _record(
     shape=lambda shapes: _square(shapes, "np.linalg.det")[:-2],
     eval=np.linalg.det,
     vjp=_det_vjp,
-    numpy=lambda a: f"np.linalg.det({a})",
 )
 _record(
     "slogdet",
     shape=lambda shapes: _square(shapes, "np.linalg.slogdet")[:-2],
     eval=lambda a: np.linalg.slogdet(a)[1],
     vjp=_logdet_vjp,
-    numpy=lambda a: f"np.linalg.slogdet({a})[1]",
 )
 _record(
     "slogdet_sign",
@@ -306,7 +301,6 @@ _record(
     eval=lambda a: np.linalg.slogdet(a)[0],
     # The sign is piecewise constant: no gradient.
     vjp=lambda g, out, a: (None,),
-    numpy=lambda a: f"np.linalg.slogdet({a})[0]",
 )
 
 
@@ -332,7 +326,6 @@ _record(
     # LAPACK's potrf as NumPy calls it: the lower triangle (upper=True is
     # built as the transpose of the factor of the transpose).
     reads=lambda: ("lower",),
-    numpy=lambda a: f"np.linalg.cholesky({a})",
 )
 
 
@@ -357,16 +350,6 @@ def _norm_vjp(g, out, a):
     return (mul(a, div(g, safe)),)
 
 
-def _norm_src(a, axes, keepdims):
-    extra = ", keepdims=True" if keepdims else ""
-    if axes is None:
-        return f"np.linalg.norm({a}{extra})"
-    if len(axes) <= 2:
-        axis = axes[0] if len(axes) == 1 else axes
-        return f"np.linalg.norm({a}, axis={axis}{extra})"
-    return f"np.sqrt(np.sum(np.square({a}), axis={axes}{extra}))"
-
-
 def _norm_eval(a, axes, keepdims):
     if axes is not None and len(axes) > 2:
         return np.sqrt(np.sum(np.square(a), axis=axes, keepdims=keepdims))
@@ -384,17 +367,12 @@ _record(
     shape=_norm_shape,
     eval=_norm_eval,
     vjp=_norm_vjp,
-    numpy=_norm_src,
     sympy=_norm_sympy,
     flags=("expensive", "no_negative_zero"),
 )
 
 
 # ------------------------------------------------------------------ eigh
-
-
-def _uplo(uplo):
-    return "" if uplo == "L" else f', UPLO="{uplo}"'
 
 
 def _eigvalsh_vjp(g, out, a):
@@ -420,7 +398,6 @@ _record(
     shape=lambda shapes, UPLO: _square(shapes, "np.linalg.eigh")[:-1],
     eval=lambda a, UPLO: np.linalg.eigvalsh(a, UPLO=UPLO),
     vjp=_eigvalsh_vjp,
-    numpy=lambda a, UPLO: f"np.linalg.eigvalsh({a}{_uplo(UPLO)})",
     reads=_uplo_reads,
 )
 _record(
@@ -428,7 +405,6 @@ _record(
     shape=lambda shapes, UPLO: _square(shapes, "np.linalg.eigh"),
     eval=lambda a, UPLO: np.linalg.eigh(a, UPLO=UPLO)[1],
     vjp=_eigh_vectors_vjp,
-    numpy=lambda a, UPLO: f"np.linalg.eigh({a}{_uplo(UPLO)})[1]",
     reads=_uplo_reads,
 )
 
@@ -504,30 +480,23 @@ def _svd_vh_vjp(g, out, a):
     return (grad,)
 
 
-def _full(full):
-    return "" if full else ", full_matrices=False"
-
-
 _record(
     "svdvals",
     shape=_svd_shape("s"),
     eval=lambda a: np.linalg.svd(a, compute_uv=False),
     vjp=_svdvals_vjp,
-    numpy=lambda a: f"np.linalg.svd({a}, compute_uv=False)",
 )
 _record(
     "svd_u",
     shape=_svd_shape("u"),
     eval=lambda a, full: np.linalg.svd(a, full_matrices=full)[0],
     vjp=_svd_u_vjp,
-    numpy=lambda a, full: f"np.linalg.svd({a}{_full(full)})[0]",
 )
 _record(
     "svd_vh",
     shape=_svd_shape("vh"),
     eval=lambda a, full: np.linalg.svd(a, full_matrices=full)[2],
     vjp=_svd_vh_vjp,
-    numpy=lambda a, full: f"np.linalg.svd({a}{_full(full)})[2]",
 )
 
 
@@ -604,14 +573,12 @@ _record(
     shape=_qr_shape("q"),
     eval=lambda a: np.linalg.qr(a)[0],
     vjp=_qr_vjp("q"),
-    numpy=lambda a: f"np.linalg.qr({a})[0]",
 )
 _record(
     "qr_r",
     shape=_qr_shape("r"),
     eval=lambda a: np.linalg.qr(a)[1],
     vjp=_qr_vjp("r"),
-    numpy=lambda a: f"np.linalg.qr({a})[1]",
 )
 
 
@@ -641,5 +608,4 @@ _record(
     shape=_pinv_shape,
     eval=np.linalg.pinv,
     vjp=_pinv_vjp,
-    numpy=lambda a: f"np.linalg.pinv({a})",
 )

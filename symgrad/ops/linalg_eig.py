@@ -65,7 +65,7 @@ def _vectors_vjp(g, out, a):
     return (_back(v, inner),)
 
 
-def _record(name, shape, eval_, vjp, numpy):
+def _record(name, shape, eval_, vjp):
     register(
         Op(
             name=name,
@@ -73,7 +73,6 @@ def _record(name, shape, eval_, vjp, numpy):
             shape=shape,
             dtype=dtype_float,
             vjp=vjp,
-            numpy=numpy,
             flags=frozenset(("expensive",)),
             eval=eval_,
         )
@@ -85,19 +84,16 @@ _record(
     lambda shapes: _square(shapes, "np.linalg.eig")[:-1],
     lambda a: _real(np.linalg.eig(a)[0], "eig"),
     _values_vjp,
-    lambda a: f"np.linalg.eig({a})[0]",
 )
 _record(
     "eig_vectors",
     lambda shapes: _square(shapes, "np.linalg.eig"),
     lambda a: _real(np.linalg.eig(a)[1], "eig"),
     _vectors_vjp,
-    lambda a: f"np.linalg.eig({a})[1]",
 )
 _record(
     "eigvals",
     lambda shapes: _square(shapes, "np.linalg.eigvals")[:-1],
     lambda a: _real(np.linalg.eigvals(a), "eigvals"),
     _values_vjp,
-    lambda a: f"np.linalg.eigvals({a})",
 )

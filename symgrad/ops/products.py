@@ -78,7 +78,7 @@ register(
         dtype=dtype_promote,
         eval=np.matmul,
         vjp=_matmul_vjp,
-        numpy=lambda a, b: f"{a} @ {b}",
+        flags=frozenset(("fresh", "c_contiguous")),
         operators=("__matmul__", "__rmatmul__"),
         answers=("numpy.matmul", "numpy.linalg.matmul"),
     )
@@ -143,12 +143,6 @@ def _einsum_shape(shapes, subscripts, output, optimize):
 
 def _einsum_eval(*arrays, subscripts, output, optimize):
     return np.einsum(einsum_spec(subscripts, output), *arrays, optimize=optimize)
-
-
-def _einsum_src(*args, subscripts, output, optimize):
-    spec = einsum_spec(subscripts, output)
-    extra = ", optimize=True" if optimize else ""
-    return f'np.einsum("{spec}", {", ".join(args)}{extra})'
 
 
 def _embed_diagonal(part, distinct, labels, size):
@@ -224,7 +218,6 @@ register(
         dtype=dtype_promote,
         eval=_einsum_eval,
         vjp=_einsum_vjp,
-        numpy=_einsum_src,
         sympy=_einsum_sympy,
     )
 )
@@ -296,14 +289,6 @@ def _conv_vjp(op):
     return vjp
 
 
-def _conv_src(op, default):
-    def printer(a, v, mode):
-        extra = "" if mode == default else f', mode="{mode}"'
-        return f"np.{op}({a}, {v}{extra})"
-
-    return printer
-
-
 for _op, _default in (("convolve", "full"), ("correlate", "valid")):
     register(
         Op(
@@ -313,6 +298,5 @@ for _op, _default in (("convolve", "full"), ("correlate", "valid")):
             dtype=dtype_promote,
             eval=getattr(np, _op),
             vjp=_conv_vjp(_op),
-            numpy=_conv_src(_op, _default),
         )
     )

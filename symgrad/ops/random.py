@@ -21,7 +21,7 @@ distributions are built from (`loc + scale * standard_normal`, `low + (high
 - Each draw has a `uid`, so two draws never intern into one node, and the
   flag "effect": passes never fold, merge or move them.
 - `uses_random(outputs)` says whether a program draws (looking inside
-  regions); `entry_lines(target)` are the lines that give `rng` its default.
+  regions); each target's `random_entry` gives `rng` its default.
 """
 
 from __future__ import annotations
@@ -29,7 +29,6 @@ from __future__ import annotations
 import numpy as np
 
 from symgrad import ir
-from symgrad.ir import dims
 from symgrad.ops.core import Op, apply, register
 
 RNG = "rng"  # the generated functions' keyword argument
@@ -45,16 +44,7 @@ def seed(value):
     _EVAL["rng"] = np.random.default_rng(value)
 
 
-def _size(shape) -> str:
-    return "" if shape == () else dims.shape_str(shape)
-
-
 def _continuous(name: str, method: str, doc: str):
-    def printer(shape, uid):
-        if shape == ():
-            return f"np.float64({RNG}.{method}())"
-        return f"{RNG}.{method}({_size(shape)})"
-
     def evaluate(shape, uid):
         return np.asarray(getattr(_EVAL["rng"], method)(shape or None), _FLOAT)
 
@@ -66,7 +56,6 @@ def _continuous(name: str, method: str, doc: str):
             dtype=lambda nodes, **_: _FLOAT,
             eval=evaluate,
             vjp=lambda g, out: (),
-            numpy=printer,
             flags=frozenset(("effect",)),
             doc=doc,
         )
@@ -76,18 +65,6 @@ def _continuous(name: str, method: str, doc: str):
 _continuous("random_normal", "standard_normal", "standard normal numbers")
 _continuous("random_uniform", "random", "uniform numbers in [0, 1)")
 _continuous("random_exponential", "standard_exponential", "exponential numbers")
-
-
-def _choice_numpy(*p, n, shape, replace, uid):
-    args = [str(n)]
-    if shape != ():
-        args.append(_size(shape))
-    if not replace:
-        args.append("replace=False")
-    if p:
-        args.append(f"p={p[0]}")
-    call = f"{RNG}.choice({', '.join(args)})"
-    return f"np.int64({call})" if shape == () else call
 
 
 def _choice_eval(*p, n, shape, replace, uid):
@@ -103,21 +80,10 @@ register(
         dtype=lambda nodes, **_: _INT,
         eval=_choice_eval,
         vjp=lambda g, out, *p: (None,) * len(p),
-        numpy=_choice_numpy,
         flags=frozenset(("effect",)),
         doc="indices drawn from range(n) (with probabilities p)",
     )
 )
-
-
-def _integers_numpy(low, high, shape, endpoint, uid):
-    args = [str(low), str(high)]
-    if shape != ():
-        args.append(_size(shape))
-    if endpoint:
-        args.append("endpoint=True")
-    call = f"{RNG}.integers({', '.join(args)})"
-    return f"np.int64({call})" if shape == () else call
 
 
 def _integers_eval(low, high, shape, endpoint, uid):
@@ -133,7 +99,6 @@ register(
         dtype=lambda nodes, **_: _INT,
         eval=_integers_eval,
         vjp=lambda g, out: (),
-        numpy=_integers_numpy,
         flags=frozenset(("effect",)),
         doc="integers drawn from [low, high)",
     )
@@ -183,25 +148,3 @@ def reachable(outputs) -> set:
 def uses_random(outputs) -> bool:
     """Whether computing `outputs` makes a random draw (in regions too)."""
     return any(n.op in RANDOM_OPS for n in reachable(outputs))
-
-
-DOC = {
-    "numpy": (
-        "",
-        "Random draws come from the keyword argument rng (a numpy.random.Generator",
-        "or RandomState; None: a fresh np.random.default_rng()), on every call.",
-    ),
-    "python": (
-        "",
-        "Random draws come from the keyword argument rng (a random.Random, or a",
-        "NumPy Generator or RandomState for NumPy's numbers; None: a fresh",
-        "random.Random()), on every call.",
-    ),
-}
-
-
-def entry_lines(target: str) -> tuple:
-    """(lines that give `rng` its default, helpers they need) for a target."""
-    if target == "python":
-        return [f"{RNG} = _generator({RNG})"], ("_generator",)
-    return [f"if {RNG} is None:", f"    {RNG} = np.random.default_rng()"], ()

@@ -74,32 +74,6 @@ def _reduce_dtype(nodes, **_):
     return np.dtype(np.int64) if dt.kind in "bi" else dt
 
 
-# The ufunc reductions np.sum, np.prod, np.max and np.min call: written
-# directly, they give the same bits with less Python dispatch per call.
-_UFUNC_REDUCE = {
-    "sum": "np.add.reduce",
-    "prod": "np.multiply.reduce",
-    "max": "np.maximum.reduce",
-    "min": "np.minimum.reduce",
-}
-
-
-def _reduction_src(name):
-    call = _UFUNC_REDUCE.get(name, f"np.{name}")
-
-    def printer(a, axes, keepdims):
-        args = a
-        if axes is not None:
-            args += f", axis={axes[0] if len(axes) == 1 else axes}"
-        elif name in _UFUNC_REDUCE:
-            args += ", axis=None"  # a ufunc reduces the first axis by default
-        if keepdims:
-            args += ", keepdims=True"
-        return f"{call}({args})"
-
-    return printer
-
-
 def _sum_vjp(g, out, a, axes, keepdims):
     return (broadcast_to(_expand(g, a, axes, keepdims), a.shape),)
 
@@ -138,9 +112,9 @@ def _register_reduction(name, fn, vjp, dtype, flags=("zero_sign_from_operands",)
             dtype=dtype,
             eval=lambda a, axes, keepdims: fn(a, axis=axes, keepdims=keepdims),
             vjp=lambda g, out, a: vjp(g, out, a, **dict(out.attrs)),
-            numpy=_reduction_src(name),
             sympy=scalar_identity,
-            flags=frozenset(("reduction",) + flags),
+            # A reduction's NumPy result is a new C-contiguous array.
+            flags=frozenset(("reduction", "fresh", "c_contiguous") + flags),
         )
     )
 
@@ -238,13 +212,6 @@ def _cumprod_vjp(g, out, a):
     return (where(before, part_before, where(first, part_first, 0)),)
 
 
-def _scan_src(name):
-    def printer(a, axis):
-        return f"np.{name}({a}, axis={axis})"
-
-    return printer
-
-
 def _scan_dtype(nodes, **_):
     dt = nodes[0].dtype
     # Like sums: bools and small ints accumulate in the default int type.
@@ -259,7 +226,6 @@ register(
         dtype=_scan_dtype,
         eval=lambda a, axis: np.cumsum(a, axis=axis),
         vjp=_cumsum_vjp,
-        numpy=_scan_src("cumsum"),
         # Running sums start from the first element: -0.0 only if one is.
         flags=frozenset(("zero_sign_from_operands",)),
     )
@@ -272,7 +238,6 @@ register(
         dtype=_scan_dtype,
         eval=lambda a, axis: np.cumprod(a, axis=axis),
         vjp=_cumprod_vjp,
-        numpy=_scan_src("cumprod"),
     )
 )
 
@@ -298,18 +263,6 @@ def _arg_shape(shapes, axis, keepdims):
     return _reduce_shape(shapes, axes, keepdims)
 
 
-def _arg_src(name):
-    def printer(a, axis, keepdims):
-        args = a
-        if axis is not None:
-            args += f", axis={axis}"
-        if keepdims:
-            args += ", keepdims=True"
-        return f"np.{name}({args})"
-
-    return printer
-
-
 for _name in ("argmax", "argmin"):
     register(
         Op(
@@ -319,6 +272,5 @@ for _name in ("argmax", "argmin"):
             dtype=lambda nodes, **_: np.dtype(np.int64),
             eval=getattr(np, _name),
             vjp=lambda g, out, a: (None,),
-            numpy=_arg_src(_name),
         )
     )

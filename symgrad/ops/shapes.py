@@ -78,12 +78,6 @@ def _broadcast_shape(shapes, shape):
     return shape
 
 
-def _transpose_src(a, axes):
-    if axes == tuple(reversed(range(len(axes)))):
-        return f"{a}.T"
-    return f"np.transpose({a}, {axes})"
-
-
 register(
     Op(
         name="reshape",
@@ -92,7 +86,6 @@ register(
         dtype=dtype_first,
         eval=lambda a, shape: np.reshape(a, shape),
         vjp=lambda g, out, a: (reshape(g, a.shape),),
-        numpy=lambda a, shape: f"np.reshape({a}, {shape})",
         sympy=scalar_identity,
         # Moves or selects elements: the result is -0.0 only where one was.
         flags=frozenset(("view", "zero_sign_from_operands")),
@@ -108,7 +101,6 @@ register(
         vjp=lambda g, out, a: (
             transpose(g, tuple(np.argsort(out.attr("axes")).tolist())),
         ),
-        numpy=_transpose_src,
         sympy=scalar_identity,
         # Moves or selects elements: the result is -0.0 only where one was.
         flags=frozenset(("view", "zero_sign_from_operands")),
@@ -122,7 +114,6 @@ register(
         dtype=dtype_first,
         eval=lambda a, shape: np.broadcast_to(a, shape),
         vjp=lambda g, out, a: (sum_to(g, a.shape),),
-        numpy=lambda a, shape: f"np.broadcast_to({a}, {shape})",
         sympy=scalar_identity,
         # Moves or selects elements: the result is -0.0 only where one was.
         flags=frozenset(("view", "zero_sign_from_operands")),

@@ -41,10 +41,6 @@ def _shape(shapes, axis):
     return shape
 
 
-def _axis_src(axis) -> str:
-    return "" if axis == -1 else f", axis={axis}"
-
-
 def _sort_vjp(g, out, a):
     axis = a.ndim + out.attr("axis")
     order = argsort(a, axis)
@@ -63,7 +59,6 @@ register(
         vjp=_sort_vjp,
         # Stable, as everywhere: NumPy's default kind may order 0.0 and -0.0
         # either way, and the targets must agree on the sign of every zero.
-        numpy=lambda a, axis: f'np.sort({a}{_axis_src(axis)}, kind="stable")',
         # Moves elements: the result is -0.0 only where one was.
         flags=frozenset(("expensive", "zero_sign_from_operands")),
     )
@@ -78,7 +73,6 @@ register(
         dtype=lambda nodes, **_: np.dtype(np.intp),
         eval=lambda a, axis: np.argsort(a, axis=axis, kind="stable"),
         vjp=lambda g, out, a: (None,),
-        numpy=lambda a, axis: f'np.argsort({a}{_axis_src(axis)}, kind="stable")',
         flags=frozenset(("expensive",)),
     )
 )

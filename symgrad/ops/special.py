@@ -1,17 +1,18 @@
 """Special functions (SciPy's `scipy.special`, and `math.erf`, `math.lgamma`).
 
 Contract: one `Op` record per primitive, as in `elementwise`. The NumPy
-target prints `scipy.special.<name>(...)` and declares `import scipy.special`
-(`numpy_imports`), so a module imports SciPy only when it uses one of these;
-the pure-Python target calls `math.erf` / `math.erfc` or the helpers in
-`codegen/python_helpers_special.py`. Evaluation (constant folding, the
+target prints `scipy.special.<name>(...)` and imports SciPy only when a
+module uses one of these (`codegen/numpy/lower_special.py`); the pure-Python
+target calls `math.erf` / `math.erfc` or the helpers in
+`codegen/python/helpers_special.py`. Evaluation (constant folding, the
 reference interpreter) imports SciPy lazily; erf, erfc, gamma and gammaln
 fall back on the math module without it.
 
 `logsumexp` is a reduction primitive (a readable
 `scipy.special.logsumexp(x, axis=1)`, and a VJP that is SciPy's softmax from
 the output: exp(x - out)), with an optional second operand, the weights `b`.
-Its pure-Python lowering is in `codegen/python_lower_special.py`.
+Its lowerings are in `codegen/numpy/lower_special.py` and
+`codegen/python/lower_special.py`.
 
 Gradients: erf, erfc, ndtr and log_ndtr through exp (log_ndtr' =
 exp(-x*x/2 - out) / sqrt(2 pi), never 0/0 in the tails); gammaln' = digamma,
@@ -34,7 +35,6 @@ from symgrad.ops.core import (
     register,
 )
 from symgrad.ops.elementwise import (
-    _call,
     add,
     div,
     elementwise,
@@ -48,8 +48,6 @@ from symgrad.ops.elementwise import (
 )
 from symgrad.ops.reductions import _kept, _reduce_shape
 from symgrad.ops.shapes import broadcast_to, reshape
-
-IMPORTS = ("import scipy.special",)
 
 
 def _sympy():
@@ -75,17 +73,11 @@ def _scipy_eval(name, fallback=None):
     return run
 
 
-def _special(
-    name, nin, *, vjp, python, helpers=(), flags=("expensive",), numpy=None, **fields
-):
+def _special(name, nin, *, vjp, flags=("expensive",), **fields):
     elementwise(
         name,
         nin,
         vjp=vjp,
-        numpy=numpy or _call(f"scipy.special.{name}"),
-        numpy_imports=IMPORTS,
-        python=python,
-        python_helpers=helpers,
         dtype=dtype_float,
         flags=flags,
         **fields,
@@ -130,7 +122,6 @@ _special(
     1,
     eval=_scipy_eval("erf", math.erf),
     vjp=lambda g, out, a: (mul(g, mul(_TWO_OVER_SQRT_PI, _gaussian(a))),),
-    python=_call("math.erf"),
     sympy_function="erf",
     flags=("expensive", "zero_sign_from_operands"),
     answers=("scipy.special.erf",),
@@ -140,7 +131,6 @@ _special(
     1,
     eval=_scipy_eval("erfc", math.erfc),
     vjp=lambda g, out, a: (neg(mul(g, mul(_TWO_OVER_SQRT_PI, _gaussian(a)))),),
-    python=_call("math.erfc"),
     sympy_function="erfc",
     flags=("expensive", "no_negative_zero"),
     answers=("scipy.special.erfc",),
@@ -168,8 +158,6 @@ _special(
     1,
     eval=_scipy_eval("gammaln", _lgamma_fallback),
     vjp=lambda g, out, a: (mul(g, digamma(a)),),
-    python=_call("_lgamma"),
-    helpers=("_lgamma",),
     sympy_function="loggamma",
     answers=("scipy.special.gammaln",),
 )
@@ -178,8 +166,6 @@ _special(
     1,
     eval=_scipy_eval("gamma", _gamma_fallback),
     vjp=lambda g, out, a: (mul(g, mul(out, digamma(a))),),
-    python=_call("_gamma"),
-    helpers=("_gamma",),
     sympy_function="gamma",
     answers=("scipy.special.gamma",),
 )
@@ -188,8 +174,6 @@ _special(
     1,
     eval=_scipy_eval("digamma"),
     vjp=lambda g, out, a: (mul(g, polygamma(1, a)),),
-    python=_call("_digamma"),
-    helpers=("_digamma",),
     sympy_function="digamma",
     answers=("scipy.special.digamma", "scipy.special.psi"),
 )
@@ -206,9 +190,6 @@ _special(
     1,
     eval=_polygamma_eval,
     vjp=lambda g, out, a: (mul(g, polygamma(out.attr("n") + 1, a)),),
-    numpy=lambda a, n: f"scipy.special.polygamma({n}, {a})",
-    python=lambda a, n: f"_polygamma({n}, {a})",
-    helpers=("_polygamma",),
     sympy=lambda a, n: _sympy().polygamma(n, a),
 )
 _special(
@@ -216,8 +197,6 @@ _special(
     1,
     eval=_scipy_eval("ndtr"),
     vjp=lambda g, out, a: (mul(g, mul(_ONE_OVER_SQRT_2PI, exp(mul(-0.5, mul(a, a))))),),
-    python=_call("_ndtr"),
-    helpers=("_ndtr",),
     sympy=lambda a: (1 + _sympy().erf(a / _sympy().sqrt(2))) / 2,
     flags=("expensive", "no_negative_zero"),
     answers=("scipy.special.ndtr",),
@@ -230,8 +209,6 @@ _special(
     vjp=lambda g, out, a: (
         mul(g, mul(_ONE_OVER_SQRT_2PI, exp(sub(mul(-0.5, mul(a, a)), out)))),
     ),
-    python=_call("_log_ndtr"),
-    helpers=("_log_ndtr",),
     sympy=lambda a: _sympy().log((1 + _sympy().erf(a / _sympy().sqrt(2))) / 2),
     answers=("scipy.special.log_ndtr",),
 )
@@ -240,8 +217,6 @@ _special(
     1,
     eval=_scipy_eval("logit"),
     vjp=lambda g, out, p: (div(g, mul(p, sub(1.0, p))),),
-    python=_call("_logit"),
-    helpers=("_logit",),
     sympy=lambda p: _sympy().log(p / (1 - p)),
     answers=("scipy.special.logit",),
 )
@@ -272,8 +247,6 @@ _special(
     2,
     eval=_scipy_eval("xlogy"),
     vjp=_xlogy_vjp,
-    python=_call("_xlogy"),
-    helpers=("_xlogy",),
     sympy=lambda x, y: x * _sympy().log(y),
     answers=("scipy.special.xlogy",),
 )
@@ -282,8 +255,6 @@ _special(
     2,
     eval=_scipy_eval("xlog1py"),
     vjp=_xlog1py_vjp,
-    python=_call("_xlog1py"),
-    helpers=("_xlog1py",),
     sympy=lambda x, y: x * _sympy().log(1 + y),
     answers=("scipy.special.xlog1py",),
 )
@@ -300,39 +271,6 @@ def _lse_eval(a, b=None, *, axes, keepdims):
     import scipy.special
 
     return scipy.special.logsumexp(a, axis=axes, b=b, keepdims=keepdims)
-
-
-def _lse_numpy(out, a, b=None, *, dtype, axes, keepdims):
-    """logsumexp in NumPy, as SciPy computes it (to rounding) at a third of
-    its cost and without importing SciPy: shift by the largest entry (0 where
-    that is not finite), sum the exponentials, take the log, shift back.
-    With weights, the terms of weight 0 are dropped, as SciPy drops them."""
-    axis = "None" if axes is None else str(axes[0] if len(axes) == 1 else axes)
-    if b is not None:
-        a_src = f"np.where({b} == 0, -np.inf, {a})"
-        lines = [f"{out} = {a_src}"]
-        a = out
-    else:
-        lines = []
-    shift = f"{out}_shift"
-    lines += [
-        f"{shift} = np.max({a}, axis={axis}, keepdims=True, initial=-np.inf)",
-        f"{shift} = np.where(np.isfinite({shift}), {shift}, 0.0)",
-    ]
-    terms = f"np.exp({a} - {shift})"
-    if b is not None:
-        terms = f"{b} * {terms}"
-    total = f"np.add.reduce({terms}, axis={axis}" + (
-        ", keepdims=True)" if keepdims else ")"
-    )
-    if keepdims:
-        back = shift
-    elif axes is None:
-        back = f"{shift}.reshape(())"
-    else:
-        back = f"np.squeeze({shift}, axis={axis})"
-    lines += [f"{out} = np.log({total})", f"{out} = {out} + {back}"]
-    return lines
 
 
 def _lse_vjp(g, out, a, *weights):
@@ -367,7 +305,6 @@ register(
         dtype=dtype_float,
         eval=_lse_eval,
         vjp=_lse_vjp,
-        numpy_stmts=_lse_numpy,
         sympy=_lse_sympy,
         flags=frozenset(("reduction", "expensive")),
     )
@@ -376,7 +313,7 @@ register(
 
 # ------------------------------------------------------------------ NumPy target only
 # Inverse error functions and Bessel functions: SciPy computes them; the
-# pure-Python target refuses them by name (codegen/python_lower_special.py).
+# pure-Python target refuses them by name (codegen/python/lower_special.py).
 
 _SQRT_PI_OVER_2 = math.sqrt(math.pi) / 2.0
 
@@ -433,6 +370,5 @@ for _name, _vjp in NUMPY_ONLY.items():
         1,
         eval=_scipy_eval(_name),
         vjp=_vjp,
-        python=None,
         answers=(f"scipy.special.{_name}",),
     )

@@ -118,14 +118,6 @@ def _concatenate_vjp(g, out, *parts):
     return tuple(cotangents)
 
 
-def _joined_src(name):
-    def printer(*parts, axis):
-        items = ", ".join(parts)
-        return f"np.{name}([{items}]{f', axis={axis}' if axis else ''})"
-
-    return printer
-
-
 register(
     Op(
         name="concatenate",
@@ -134,7 +126,6 @@ register(
         dtype=_dtype_joined,
         eval=lambda *parts, axis: np.concatenate(parts, axis=axis),
         vjp=_concatenate_vjp,
-        numpy=_joined_src("concatenate"),
         # Moves elements: the result is -0.0 only where an operand was.
         flags=frozenset(("zero_sign_from_operands",)),
     )
@@ -178,7 +169,6 @@ register(
         dtype=_dtype_joined,
         eval=lambda *parts, axis: np.stack(parts, axis=axis),
         vjp=_stack_vjp,
-        numpy=_joined_src("stack"),
         # Moves elements: the result is -0.0 only where an operand was.
         flags=frozenset(("zero_sign_from_operands",)),
     )
@@ -232,15 +222,6 @@ def _diagonal_vjp(g, out, a):
     return (transpose(full, perm),)
 
 
-def _diagonal_src(a, offset, axis1, axis2):
-    args = [a]
-    if offset:
-        args.append(f"offset={offset}")
-    if (axis1, axis2) != (0, 1):
-        args += [f"axis1={axis1}", f"axis2={axis2}"]
-    return f"np.diagonal({', '.join(args)})"
-
-
 register(
     Op(
         name="diagonal",
@@ -249,7 +230,6 @@ register(
         dtype=lambda nodes, **_: nodes[0].dtype,
         eval=lambda a, offset, axis1, axis2: np.diagonal(a, offset, axis1, axis2),
         vjp=_diagonal_vjp,
-        numpy=_diagonal_src,
         # np.diagonal returns a read-only view; selects without arithmetic.
         flags=frozenset(("view", "zero_sign_from_operands")),
     )
@@ -275,35 +255,16 @@ def _embed_shape(shapes, shape, offset):
     return shape
 
 
-def _diagonal_positions(length, offset):
+def diagonal_positions(length, offset):
     first_row, first_col = max(-offset, 0), max(offset, 0)
     return (first_row, first_row + length), (first_col, first_col + length)
 
 
 def _embed_eval(d, shape, offset):
     out = np.zeros(shape, dtype=d.dtype)
-    rows, cols = _diagonal_positions(d.shape[-1], offset)
+    rows, cols = diagonal_positions(d.shape[-1], offset)
     out[..., np.arange(*rows), np.arange(*cols)] = d
     return out
-
-
-def _arange_src(start, stop) -> str:
-    return f"np.arange({stop})" if start == 0 else f"np.arange({start}, {stop})"
-
-
-def _embed_numpy(out, d, shape, offset, dtype):
-    m, n = shape[-2:]
-    length = diagonal_length(m, n, offset)
-    if len(shape) == 2 and m == n:
-        return [
-            f"{out} = np.diag({d}, {offset})" if offset else f"{out} = np.diag({d})"
-        ]
-    rows, cols = _diagonal_positions(length, offset)
-    suffix = "" if dtype == np.float64 else f", dtype=np.{dtype.name}"
-    return [
-        f"{out} = np.zeros({dims.shape_str(shape)}{suffix})",
-        f"{out}[..., {_arange_src(*rows)}, {_arange_src(*cols)}] = {d}",
-    ]
 
 
 register(
@@ -316,7 +277,6 @@ register(
         vjp=lambda g, out, d: (
             diagonal(g, out.attr("offset"), g.ndim - 2, g.ndim - 1),
         ),
-        numpy_stmts=_embed_numpy,
         # The entries off the diagonal are +0.0; the others are d's.
         flags=frozenset(("zero_sign_from_operands",)),
     )
@@ -338,13 +298,6 @@ def _triangle_shape(shapes, k):
     return shape
 
 
-def _triangle_src(name):
-    def printer(a, k):
-        return f"np.{name}({a}, {k})" if k else f"np.{name}({a})"
-
-    return printer
-
-
 for _name in ("triu", "tril"):
     register(
         Op(
@@ -355,7 +308,6 @@ for _name in ("triu", "tril"):
             eval=getattr(np, _name),
             # Keeping a fixed set of entries is its own adjoint.
             vjp=lambda g, out, a: (triangle(out.op, g, out.attr("k")),),
-            numpy=_triangle_src(_name),
             # The entries set to zero are +0.0; the others are the operand's.
             flags=frozenset(("zero_sign_from_operands",)),
         )

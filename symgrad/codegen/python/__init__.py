@@ -1,25 +1,28 @@
 """Pure-Python target: modules that need nothing but the standard library.
 
-Contract: the same interface as `numpy_target` (`constant`, `statements`,
-`entry`, `output`, `prelude`, `support`); generated code imports only `math`
-(and `operator.mul` where it multiplies matrices).
+Contract: this package is a `codegen.target.Target` (`constant`,
+`statements`, `needs`, `entry`, `output`, `prelude`, `support`, stacks,
+constants, the random entry, trainer pieces); generated code imports only
+`math` (and `operator.mul` where it multiplies matrices).
 
-Areas add lowerings in modules `python_lower_<area>.py` (registered with
-`@lowering`) and helpers in `python_helpers_<area>.py` (with their `NEEDS`);
-both are found by name, so adding an area touches no list here.
+Areas add lowerings in modules `lower_<area>.py` of this package
+(registered with `@lowering`, see `lowering.py`) and helpers in
+`helpers_<area>.py` (with their `NEEDS`); both are found by name, so adding an
+area touches no list here.
 
 Values: a scalar is a Python float (or int or bool); an array is a flat list
 in row-major order. Shapes are known when generating, so every lowering
 specializes on them and passes them to helpers as literals; a symbolic size
 (`n`, bound by the argument checks) is passed as its expression, and the
 lowerings that would enumerate positions when generating read them when the
-code runs instead. Elementwise ops become one list
-comprehension around the op's scalar printer (`Op.python`, which declares the
-helpers it calls in `Op.python_helpers`); the ops whose lowering is more than
-a printer (reductions, matmul, shape ops, indexing) register a `Lowering` in
-`LOWERINGS` with `@lowering(op, ..., helpers=(...))`. Helpers are top-level
-functions of the modules in `HELPER_MODULES`, each of which declares in its
-`NEEDS` what every helper calls (other helpers, or imports such as `_mul`).
+code runs instead. Elementwise ops become one list comprehension around the
+op's scalar formula (`scalar.FORMULAS` of this package: the shared
+description of `codegen.scalar` with this target's callees, declaring the
+helpers it calls); the ops whose lowering is more than a formula (reductions,
+matmul, shape ops, indexing) register a `Lowering` in `LOWERINGS` with
+`@lowering(op, ..., helpers=(...))`. Helpers are top-level functions of the
+modules in `HELPER_MODULES`, each of which declares in its `NEEDS` what
+every helper calls (other helpers, or imports such as `_mul`).
 `needs(node)` says what a statement uses; the module copies in exactly those
 helpers and what they need, and nothing is found by scanning emitted text.
 No statement mutates a list it did not just create, so reshapes and identity
@@ -32,11 +35,14 @@ import functools
 import importlib
 import inspect
 import pkgutil
-from collections.abc import Callable
-from dataclasses import dataclass
+import sys
 
 from symgrad.codegen import constants
-from symgrad.codegen.naming import bound_names, literal, scalar_literal
+from symgrad.codegen.constants import shape_text
+from symgrad.codegen.naming import bound_names, literal
+from symgrad.codegen.python.lowering import LOWERINGS, _scalar
+from symgrad.codegen.python.scalar import FORMULAS
+from symgrad.codegen.python.trainer import trainer_pieces
 from symgrad.ir import dims
 from symgrad.ops import OPS
 
@@ -60,25 +66,11 @@ _LOOP_VARS = ("_x", "_y", "_z")
 # ------------------------------------------------------------------ values
 
 
-def _scalar(value) -> str:
-    return scalar_literal(value, "math")
-
-
 def constant(node) -> str:
     value = node.value
     if value.ndim == 0:
         return _scalar(value.item())
     return "[" + ", ".join(_scalar(v) for v in value.ravel().tolist()) + "]"
-
-
-def _size(shape):
-    """The number of elements of `shape` (an int, or a symbolic `Dim`)."""
-    return dims.prod(shape)
-
-
-def size_src(d) -> str:
-    """A size as an operand of generated code: `6`, `n`, `(3 * n)`."""
-    return dims.source(d)
 
 
 def entry(name: str, access: str, node, label: str, shape_var=None) -> list:
@@ -116,32 +108,6 @@ def output(node, src: str, pyfloat: bool, shared: bool = False) -> str:
 # ------------------------------------------------------------------ statements
 
 
-@dataclass(frozen=True)
-class Lowering:
-    """An array lowering: `fn(node, out, args) -> lines`, and the helpers
-    (names in the helper modules) its lines call: a tuple, or a function of
-    the node returning one when that depends on the node."""
-
-    fn: Callable
-    helpers: tuple | Callable = ()
-
-
-LOWERINGS: dict[str, Lowering] = {}
-
-
-def lowering(*ops: str, helpers=()):
-    """Register `fn` as the lowering of `ops`, declaring the helpers it calls."""
-
-    def mark(fn):
-        for op in ops:
-            if op in LOWERINGS:
-                raise ValueError(f"op {op!r} has two pure-Python lowerings")
-            LOWERINGS[op] = Lowering(fn, helpers)
-        return fn
-
-    return mark
-
-
 def statements(node, out: str, args: list) -> list:
     lower = LOWERINGS.get(node.op)
     if lower is not None:
@@ -152,7 +118,7 @@ def statements(node, out: str, args: list) -> list:
 def needs(node) -> tuple:
     """The helpers the statements of `node` may call."""
     lower = LOWERINGS.get(node.op)
-    helpers = lower.helpers if lower is not None else OPS[node.op].python_helpers
+    helpers = lower.helpers if lower is not None else FORMULAS[node.op].helpers
     if callable(helpers):
         helpers = tuple(helpers(node))
     if (
@@ -162,6 +128,15 @@ def needs(node) -> tuple:
     ):
         helpers = helpers + ("_broadcast",)
     return helpers
+
+
+def writes_into(node) -> bool:
+    """Never: every statement makes new lists (`PLANS_MEMORY` is False)."""
+    return False
+
+
+def statements_into(node, out: str, args: list, dest: str, scratch=None) -> list:
+    raise NotImplementedError("the pure-Python target plans no memory")
 
 
 def entry_needs(node) -> tuple:
@@ -197,126 +172,28 @@ def _elementwise(node, out, args) -> list:
 
 
 def _scalar_expr(node, op, args) -> str:
-    expr = op.python(*args, **dict(node.attrs))
+    expr = FORMULAS[op.name].fn(*args, **dict(node.attrs))
     if node.dtype.kind == "b" and "comparison" not in op.flags and op.name != "where":
         # NumPy keeps bool + bool a bool (logical or); Python would count.
         expr = f"bool({expr})"
     return expr
 
 
-def _reduction_helpers(node) -> tuple:
-    call = {"mean": ("_mean",), "max": ("_max",), "min": ("_min",)}.get(node.op, ())
-    a = node.inputs[0]
-    if not a.shape:
-        return call if node.op == "mean" else ()
-    if node.attr("axes") is None:
-        if node.op == "mean" and not dims.is_static(a.shape):
-            return call
-        return () if node.op in ("sum", "mean") else call
-    return call + ("_reduce",)
-
-
-@lowering("sum", "mean", "max", "min", helpers=_reduction_helpers)
-def _reduction(node, out, args) -> list:
-    (a,), (src,) = node.inputs, args
-    axes = node.attr("axes")
-    call = {"sum": "sum", "mean": "_mean", "max": "_max", "min": "_min"}[node.op]
-    if not a.shape:
-        return [f"{out} = {call}([{src}])" if node.op == "mean" else f"{out} = {src}"]
-    if axes is None:
-        # A mean of a known nonzero count divides by it; one of a symbolic
-        # count calls `_mean` (nan for no entries, as NumPy).
-        mean = node.op == "mean" and type(a.size) is int and a.size
-        expr = f"sum({src}) / {a.size}" if mean else f"{call}({src})"
-        return [f"{out} = [{expr}]" if node.shape else f"{out} = {expr}"]
-    return [f"{out} = _reduce({call}, {src}, {a.shape}, {tuple(axes)})"]
-
-
-def _matmul_helpers(node) -> tuple:
-    a, b = node.inputs
-    if a.ndim == 1 and b.ndim == 1:
-        return ("_mul",)
-    return ("_matmul", "_broadcast") if b.ndim > 2 else ("_matmul",)
-
-
-@lowering("matmul", helpers=_matmul_helpers)
-def _matmul(node, out, args) -> list:
-    a, b = node.inputs
-    sa, sb = args
-    if a.ndim == 1 and b.ndim == 1:
-        return [f"{out} = sum(map(_mul, {sa}, {sb}))"]
-    # A vector is a one-row (left) or one-column (right) matrix with the same
-    # flat list, and so is the result.
-    a2 = a.shape if a.ndim > 1 else (1,) + a.shape
-    b2 = b.shape if b.ndim > 1 else b.shape + (1,)
-    m, k, n = a2[-2], a2[-1], b2[-1]
-    if len(b2) == 2:
-        # Without batch axes on the right, the left batch axes are more rows.
-        return [f"{out} = _matmul({sa}, {sb}, {m * _size(a2[:-2])}, {k}, {n})"]
-    batch = dims.broadcast_shapes(a2[:-2], b2[:-2])
-    if a2 != batch + a2[-2:]:
-        sa = f"_broadcast({sa}, {a2}, {batch + a2[-2:]})"
-    if b2 != batch + b2[-2:]:
-        sb = f"_broadcast({sb}, {b2}, {batch + b2[-2:]})"
-    return [f"{out} = _matmul({sa}, {sb}, {m}, {k}, {n}, {_size(batch)})"]
-
-
-def _same_list(out, src, shape) -> list:
-    return [f"{out} = {src}  # the same flat list, as shape {shape}"]
-
-
-@lowering("transpose", helpers=("_transpose",))
-def _transpose(node, out, args) -> list:
-    (a,), (src,) = node.inputs, args
-    axes = node.attr("axes")
-    moved = [axis for axis in axes if a.shape[axis] != 1]
-    if moved == sorted(moved):
-        # Only axes of length 1 move: the row-major order is unchanged.
-        return _same_list(out, src, node.shape)
-    return [f"{out} = _transpose({src}, {a.shape}, {axes})"]
-
-
-@lowering("reshape")
-def _reshape(node, out, args) -> list:
-    (a,), (src,) = node.inputs, args
-    if a.shape == node.shape:
-        return [f"{out} = {src}"]
-    if not a.shape:
-        return [f"{out} = [{src}]"]
-    if not node.shape:
-        return [f"{out} = {src}[0]"]
-    return _same_list(out, src, node.shape)
-
-
-@lowering("broadcast_to", helpers=("_broadcast",))
-def _broadcast_to(node, out, args) -> list:
-    (a,), (src,) = node.inputs, args
-    if a.shape == node.shape:
-        return [f"{out} = {src}"]
-    if not a.shape:
-        return [f"{out} = [{src}] * {size_src(node.size)}"]
-    if a.size == node.size:
-        return _same_list(out, src, node.shape)
-    return [f"{out} = _broadcast({src}, {a.shape}, {node.shape})"]
-
-
 # ------------------------------------------------------------------ helpers
 
 
 def _area_modules(prefix: str) -> list:
-    """The modules `symgrad.codegen.<prefix>*`, imported, sorted by name."""
-    from symgrad import codegen
-
+    """The modules `symgrad.codegen.python.<prefix>*`, imported, sorted by name."""
     names = sorted(
         info.name
-        for info in pkgutil.iter_modules(codegen.__path__)
+        for info in pkgutil.iter_modules(__path__)
         if info.name.startswith(prefix)
     )
-    return [importlib.import_module(f"symgrad.codegen.{n}") for n in names]
+    return [importlib.import_module(f"{__name__}.{n}") for n in names]
 
 
-# Helper modules: python_helpers.py and every python_helpers_<area>.py.
-HELPER_MODULES = tuple(_area_modules("python_helpers"))
+# Helper modules: helpers.py and every helpers_<area>.py.
+HELPER_MODULES = tuple(_area_modules("helpers"))
 # Imports a helper may rely on, by the name it uses.
 IMPORT_LINES = {"_mul": "from operator import mul as _mul"}
 
@@ -341,7 +218,7 @@ def reserved() -> frozenset:
     helpers' imports (`_mul`) and the helpers themselves, and what stored
     constants bring (`base64`, `struct`)."""
     imports = bound_names(IMPORTS + sorted(IMPORT_LINES.values()))
-    return imports | set(helper_table()) | constants.names(NAME)
+    return imports | set(helper_table()) | constants.names(sys.modules[__name__])
 
 
 def _closure(wanted) -> list:
@@ -377,5 +254,80 @@ def support(wanted) -> list:
     return [table[n][0] for n in _closure(wanted) if n in table]
 
 
+# ------------------------------------------------------------------ stacks
+
+
+def stack_zeros(vtype, src: str) -> str:
+    return "0.0" if not vtype.shape else f"[0.0] * len({src})"
+
+
+def stack_add(vtype, a: str, b: str) -> str:
+    if not vtype.shape:
+        return f"{a} + {b}"
+    return f"[p + q for p, q in zip({a}, {b})]"
+
+
+# ------------------------------------------------------------------ random
+
+RANDOM_DOC = (
+    "",
+    "Random draws come from the keyword argument rng (a random.Random, or a",
+    "NumPy Generator or RandomState for NumPy's numbers; None: a fresh",
+    "random.Random()), on every call.",
+)
+
+
+def random_entry(rng: str) -> tuple:
+    """(lines that give `rng` its default, helpers they need)."""
+    return [f"{rng} = _generator({rng})"], ("_generator",)
+
+
+# ------------------------------------------------------------------ constants
+
+# dtype (little-endian) -> struct format character.
+_STRUCT = {
+    "<f8": "d",
+    "<f4": "f",
+    "<f2": "e",
+    "<i8": "q",
+    "<i4": "i",
+    "<i2": "h",
+    "|i1": "b",
+    "<u8": "Q",
+    "<u4": "I",
+    "<u2": "H",
+    "|u1": "B",
+    "|b1": "?",
+}
+
+CONSTANT_DECODER = (
+    ["import base64", "import struct"],
+    [
+        "def _constant(code, size, data):",
+        '    """A flat list of `size` numbers stored as base64 of little-endian',
+        '    bytes, `code` being their struct format character."""',
+        '    return list(struct.unpack("<%d%s" % (size, code), '
+        "base64.b64decode(data)))",
+    ],
+)
+
+
+def constant_stored(array, little) -> tuple:
+    """(the decoder's arguments but the data, the comment above) for `array`."""
+    meta = [f'"{_STRUCT[little.str]}"', str(array.size)]
+    note = (
+        f"# {array.dtype.name} array of shape {shape_text(array.shape)}, "
+        "a flat row-major list"
+    )
+    return meta, note
+
+
+def constant_value(array):
+    """What `_constant` decodes `array` to: its flat row-major list."""
+    return array.ravel().tolist()
+
+
+__all__ = ["trainer_pieces"]
+
 # Lowerings of other areas register themselves when imported.
-_area_modules("python_lower_")
+_area_modules("lower_")

@@ -1,13 +1,13 @@
 """Helpers of the pure-Python target for joining arrays, running sums and
 products, products, argmax/argmin and diagonals.
 
-Contract: as `python_helpers`: plain Python 3 needing nothing but what
+Contract: as `helpers`: plain Python 3 needing nothing but what
 `NEEDS` declares; arrays are flat row-major lists with static shapes passed
 as literals. Results are NumPy's, bit for bit where NumPy computes in order
 (running sums and products go left to right, as NumPy's do).
 """
 
-from symgrad.codegen.python_helpers import _strides
+from symgrad.codegen.python.helpers import _strides
 
 
 def _concatenate(parts, blocks, outer):

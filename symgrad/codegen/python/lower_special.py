@@ -3,16 +3,16 @@ elementwise: `scipy.special.logsumexp` (with or without weights `b`), and
 the refusal, naming the function, of those only SciPy computes (erfinv,
 erfcinv and the Bessel functions i0, i1, i0e, i1e, j0, j1, y0, y1).
 
-Contract: as every `python_lower_<area>` module: `@lowering` functions that
+Contract: as every `lower_<area>` module: `@lowering` functions that
 return the lines computing a node, declaring the helpers they call (which
-live in `python_helpers_special.py`).
+live in `helpers_special.py`).
 """
 
 from __future__ import annotations
 
 import os
 
-from symgrad.codegen.python_target import lowering, size_src
+from symgrad.codegen.python.lowering import lowering, size_src
 from symgrad.errors import SymgradError
 from symgrad.ir import dims
 from symgrad.ops.special import NUMPY_ONLY
@@ -64,4 +64,4 @@ def _numpy_only(node, out, args) -> list:
     )
 
 
-lowering(*NUMPY_ONLY)(_numpy_only)
+lowering(*NUMPY_ONLY, refuses=True)(_numpy_only)

@@ -1,7 +1,7 @@
 """Pure-Python helpers for linear algebra: LU with partial pivoting (LAPACK's
 getrf), and from it solve, inv, det and slogdet; cholesky; the 2-norm; tril.
 
-Contract: as `python_helpers` (plain Python, `math` and `_mul` only, flat
+Contract: as `helpers` (plain Python, `math` and `_mul` only, flat
 row-major lists; a stack of `batches` n x n matrices is one list). Results
 follow NumPy: det and slogdet of a singular matrix are 0.0 and (0.0, -inf);
 solve and inv of one raise ValueError("Singular matrix") and cholesky of a
@@ -13,7 +13,7 @@ the same message. `NEEDS` says what each helper calls.
 import math
 from operator import mul as _mul
 
-from symgrad.codegen.python_helpers import _exp, _log
+from symgrad.codegen.python.helpers import _exp, _log
 
 
 def _lu(a, n):

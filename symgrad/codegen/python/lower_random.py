@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 
-from symgrad.codegen.python_target import lowering
+from symgrad.codegen.python.lowering import lowering
 from symgrad.ops.random import RNG
 
 _METHOD = {

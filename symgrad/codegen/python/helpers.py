@@ -2,7 +2,7 @@
 
 Contract: every top-level function here is plain Python that needs nothing but
 `math` and `operator.mul` (imported as `_mul`), and runs on any CPython 3.
-`python_target` copies the source of the functions a module calls (and of the
+`codegen.python` copies the source of the functions a module calls (and of the
 ones those call) into the module, so generated code never imports symgrad.
 
 Arrays are flat lists in row-major order; their shapes are static, so the

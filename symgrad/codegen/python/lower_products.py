@@ -1,13 +1,13 @@
 """Pure-Python lowerings of einsum, convolve and correlate.
 
 Contract: each lowering returns the lines computing one node into `out` from
-its operands' sources, calling the helpers of `python_helpers_products` it
+its operands' sources, calling the helpers of `helpers_products` it
 declares.
 """
 
 from __future__ import annotations
 
-from symgrad.codegen.python_target import lowering
+from symgrad.codegen.python.lowering import lowering
 from symgrad.ops.products import conv_window, einsum_spec
 
 

@@ -1,11 +1,11 @@
 """Pure-Python helpers for products: einsum and 1-D convolution.
 
-Contract: as `python_helpers` (plain Python, `math` and `_mul` only, flat
+Contract: as `helpers` (plain Python, `math` and `_mul` only, flat
 row-major lists with static shapes passed as literals); `NEEDS` says what
 each helper calls.
 """
 
-from symgrad.codegen.python_helpers import _strides
+from symgrad.codegen.python.helpers import _strides
 
 
 def _offsets(labels, size, stride):

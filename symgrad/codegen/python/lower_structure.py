@@ -5,7 +5,7 @@ completeness).
 
 Contract: each `@lowering` returns the lines computing one node into `out`
 from its operands' sources, on flat row-major lists with static shapes, and
-declares the helpers (in `python_helpers_structure`) those lines call.
+declares the helpers (in `helpers_structure`) those lines call.
 Joining along the first axis is a list display (`[*a, *b]`); elsewhere the
 `_concatenate` helper interleaves blocks.
 """
@@ -17,7 +17,7 @@ import math
 import numpy as np
 
 from symgrad.codegen.naming import scalar_literal
-from symgrad.codegen.python_target import lowering
+from symgrad.codegen.python.lowering import lowering
 from symgrad.ir import dims
 
 

@@ -1,7 +1,7 @@
 """Pure-Python lowerings of the linear algebra primitives.
 
 Contract: inv, solve, det, slogdet, cholesky and norm lower to the
-helpers of `python_helpers_linalg`; the decompositions this target does not
+helpers of `helpers_linalg`; the decompositions this target does not
 implement (eigh, svd, qr, pinv) refuse when the module is generated, with a
 SymgradError that names the NumPy function and suggests target="numpy".
 """
@@ -11,7 +11,7 @@ from __future__ import annotations
 import math
 import os
 
-from symgrad.codegen.python_target import lowering
+from symgrad.codegen.python.lowering import lowering
 from symgrad.errors import SymgradError
 from symgrad.ir import dims
 
@@ -119,4 +119,4 @@ def _refuse(node, out, args):
     )
 
 
-lowering(*_REFUSED)(_refuse)
+lowering(*_REFUSED, refuses=True)(_refuse)

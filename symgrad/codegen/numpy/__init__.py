@@ -1,20 +1,30 @@
 """NumPy target: one statement per node, array code at array level.
 
-Contract: `statements(node, out, args)` returns the source lines computing
-`node` into the variable `out` from operand sources `args`, using the op
-table's NumPy printer; `constant(node)` is a literal for a constant node;
-`entry(...)` converts and checks one argument leaf; `prelude(lines)` and
-`support(lines)` are what precedes the functions. Generated code imports only numpy.
+Contract: this package is a `codegen.target.Target`. `statements(node, out,
+args)` returns the source lines computing `node` into the variable `out` from
+operand sources `args`, with the op's lowering in `LOWERINGS` (see
+`lowerings.py`); `constant(node)` is a literal for a constant node; `entry(...)`
+converts and checks one argument leaf; `prelude(lines)` and `support(lines)`
+are what precedes the functions. Generated code imports only numpy (and the
+SciPy modules the ops used declare).
 """
 
 from __future__ import annotations
 
+import importlib
 import inspect
+import pkgutil
+import sys
 
 import numpy as np
 
-from symgrad.codegen import constants, memory, numpy_helpers, python_helpers
+from symgrad.codegen import constants, memory
+from symgrad.codegen.constants import shape_text
 from symgrad.codegen.naming import bound_names, literal, scalar_literal
+from symgrad.codegen.numpy import helpers
+from symgrad.codegen.numpy.lowering import LOWERINGS
+from symgrad.codegen.numpy.trainer import trainer_pieces
+from symgrad.codegen.python import helpers as python_helpers
 from symgrad.ir import dims
 from symgrad.ops import OPS
 
@@ -41,17 +51,18 @@ def reserved() -> frozenset:
     (NumPy's, and each one an op declares, such as `scipy`), the helpers it
     copies in and what stored constants bring (`base64`)."""
     imports = set(IMPORTS)
-    for op in OPS.values():
-        imports.update(op.numpy_imports)
-    return bound_names(sorted(imports)) | set(_HELPERS) | constants.names(NAME)
+    for lowering in LOWERINGS.values():
+        imports.update(lowering.imports)
+    target = sys.modules[__name__]
+    return bound_names(sorted(imports)) | set(_HELPERS) | constants.names(target)
 
 
 def support(wanted) -> list:
     """The source of the argument helpers the module calls (NumPy has the rest)."""
     sources = {
         "_check_argument": python_helpers._check_argument,
-        "_number": numpy_helpers._number,
-        "_as_array": numpy_helpers._as_array,
+        "_number": helpers._number,
+        "_as_array": helpers._as_array,
     }
     return [
         inspect.getsource(sources[name]).rstrip("\n")
@@ -61,8 +72,8 @@ def support(wanted) -> list:
 
 
 def needs(node) -> tuple:
-    """What the statements of `node` need: the imports its op declares."""
-    return OPS[node.op].numpy_imports
+    """What the statements of `node` need: the imports its lowering declares."""
+    return LOWERINGS[node.op].imports
 
 
 def entry_needs(node) -> tuple:
@@ -110,29 +121,35 @@ def _nested(value) -> str:
 PLANS_MEMORY = True
 
 
+def writes_into(node) -> bool:
+    """Whether `node` can be computed into an existing array (an `out=`
+    form; see `codegen.memory`)."""
+    lower = LOWERINGS.get(node.op)
+    return lower is not None and lower.into is not None
+
+
 def statements_into(node, out: str, args: list, dest: str, scratch=None) -> list:
     """`node` computed into the array `dest` (see `codegen.memory`); `scratch`
     names a dying operand it may overwrite. An `out=` printer gives an
     expression, or statements that fill `dest`."""
-    op = OPS[node.op]
     attrs = dict(node.attrs)
     if scratch is not None:
         attrs["scratch"] = scratch
-    code = op.numpy_out(dest, *args, **attrs)
+    code = LOWERINGS[node.op].into(dest, *args, **attrs)
     if isinstance(code, list):
         return [*code, f"{out} = {dest}"]
     return [f"{out} = {code}"]
 
 
 def statements(node, out: str, args: list) -> list:
-    op = OPS[node.op]
+    lower = LOWERINGS[node.op]
     attrs = dict(node.attrs)
-    if op.numpy_stmts is not None:
-        return op.numpy_stmts(out, *args, dtype=node.dtype, **attrs)
+    if lower.stmts is not None:
+        return lower.stmts(out, *args, dtype=node.dtype, **attrs)
     if node.op == "cast" and python_int(node.inputs[0]):
         # A size (`n - 1`) is a Python int here, which has no .astype.
         return [f"{out} = {dtype_name(node.dtype)}({args[0]})"]
-    return [f"{out} = {op.numpy(*args, **attrs)}"]
+    return [f"{out} = {lower.expr(*args, **attrs)}"]
 
 
 def python_int(node, depth: int = 8) -> bool:
@@ -200,3 +217,59 @@ def output(node, src: str, pyfloat: bool, shared: bool = False) -> str:
         # Never hand out a view of an argument or a read-only broadcast.
         return f"np.array({src})"
     return src
+
+
+# ------------------------------------------------------------------ stacks
+
+
+def stack_zeros(vtype, src: str) -> str:
+    return f"np.zeros_like({src})"
+
+
+def stack_add(vtype, a: str, b: str) -> str:
+    return f"{a} + {b}"
+
+
+# ------------------------------------------------------------------ random
+
+RANDOM_DOC = (
+    "",
+    "Random draws come from the keyword argument rng (a numpy.random.Generator",
+    "or RandomState; None: a fresh np.random.default_rng()), on every call.",
+)
+
+
+def random_entry(rng: str) -> tuple:
+    """(lines that give `rng` its default, helpers they need)."""
+    return [f"if {rng} is None:", f"    {rng} = np.random.default_rng()"], ()
+
+
+# ------------------------------------------------------------------ constants
+
+CONSTANT_DECODER = (
+    ["import base64"],
+    [
+        "def _constant(dtype, shape, data):",
+        '    """An array stored as base64 of its little-endian bytes (read-only)."""',
+        "    return np.frombuffer(base64.b64decode(data), dtype=dtype).reshape(shape)",
+    ],
+)
+
+
+def constant_stored(array, little) -> tuple:
+    """(the decoder's arguments but the data, the comment above) for `array`."""
+    meta = [f'"{little.str}"', shape_text(array.shape)]
+    return meta, f"# {array.dtype.name} array of shape {shape_text(array.shape)}"
+
+
+def constant_value(array):
+    """What `_constant` decodes `array` to: the array itself."""
+    return array
+
+
+__all__ = ["LOWERINGS", "trainer_pieces"]
+
+# The lowerings of each area register themselves when imported.
+for _info in sorted(pkgutil.iter_modules(__path__), key=lambda info: info.name):
+    if _info.name.startswith("lower_"):
+        importlib.import_module(f"{__name__}.{_info.name}")

@@ -1,6 +1,6 @@
 """Indexing and sorting helpers copied into pure-Python modules.
 
-Contract: plain Python on flat row-major lists (see `python_helpers`), valid
+Contract: plain Python on flat row-major lists (see `helpers`), valid
 on Python 3.8. An advanced index is given item by item: None, a slice, an
 int, or an index array as `(flat ints, shape)`; the lowering passes the
 broadcast shape of the index arrays and whether their axes go first, both
@@ -11,7 +11,7 @@ counts from the end. Sorting puts NaN last and keeps equal values in order
 
 import math
 
-from symgrad.codegen.python_helpers import _broadcast, _strides
+from symgrad.codegen.python.helpers import _broadcast, _strides
 
 
 def _adv_positions(shape, index, bshape, front):

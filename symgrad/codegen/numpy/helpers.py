@@ -3,7 +3,7 @@
 Contract: `_number` and `_as_array` convert one argument leaf at the module
 boundary; anything other than a float or a float/int/bool array first goes
 through `_check_argument`, the same text the pure-Python target carries (see
-`python_helpers`), so both targets refuse None, text, ragged sequences and a
+`codegen.python.helpers`), so both targets refuse None, text, ragged sequences and a
 1-element array for a number with the same ValueError naming the argument.
 The functions use only the module's `np`; `numpy_target.support` copies
 their source.
@@ -11,7 +11,7 @@ their source.
 
 import numpy as np
 
-from symgrad.codegen.python_helpers import _check_argument
+from symgrad.codegen.python.helpers import _check_argument
 
 
 def _number(value, name):

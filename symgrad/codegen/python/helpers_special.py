@@ -1,6 +1,6 @@
 """Helpers for the pure-Python target: NumPy's and SciPy's special values.
 
-Contract: like `python_helpers`: every top-level function here is plain
+Contract: like `helpers`: every top-level function here is plain
 Python that needs nothing but `math` (and the helpers named in `NEEDS`), runs
 on any CPython 3 (no `math.cbrt`, `math.exp2`: they are 3.11+), and returns
 what NumPy (or SciPy, for the `scipy.special` functions) returns for every
@@ -14,7 +14,7 @@ last place of SciPy's values; `tests/test_scipy.py` checks them against SciPy.
 
 import math
 
-from symgrad.codegen.python_helpers import _div, _exp, _log, _max
+from symgrad.codegen.python.helpers import _div, _exp, _log, _max
 
 
 def _tan(x):

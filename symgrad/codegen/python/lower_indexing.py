@@ -1,7 +1,7 @@
 """Pure-Python lowerings of indexing and sorting: getitem, scatter, gather,
 scatter_add, setitem, sort, argsort.
 
-Contract: registered with `python_target.lowering`; each declares the helpers
+Contract: registered with `codegen.python.lowering`; each declares the helpers
 its lines call. Shapes are static, so the positions a constant index picks
 are known when generating: a run of evenly spaced positions becomes a list
 slice (`x[3:9:2]`), anything else a helper call. Index operands (integer
@@ -20,7 +20,7 @@ from __future__ import annotations
 import numpy as np
 
 from symgrad import ir
-from symgrad.codegen.python_target import (
+from symgrad.codegen.python.lowering import (
     _same_list,
     _scalar,
     _size,
