@@ -11,6 +11,9 @@ from __future__ import annotations
 import json
 import sys
 
+from symgrad import api
+from symgrad.bench import examples, problems, profile, report, suite
+from symgrad.bench.peers import Unavailable
 from symgrad.cli.load import UserError
 from symgrad.files import write_atomic
 
@@ -20,7 +23,6 @@ def _progress(message):
 
 
 def _peers(text):
-    from symgrad.bench import suite
 
     if text is None:
         return suite.PEERS
@@ -28,12 +30,10 @@ def _peers(text):
 
 
 def run(args) -> int:
-    from symgrad.bench import suite
 
     names = suite.select(getattr(args, "problems", None))
     if getattr(args, "profile", False):
         return _profile(args, names)
-    from symgrad.bench import report
 
     results = suite.run(
         args.quick,
@@ -57,9 +57,6 @@ def run(args) -> int:
 
 
 def _profile(args, names) -> int:
-    from symgrad import api
-    from symgrad.bench import examples, problems, profile, suite
-    from symgrad.bench.peers import Unavailable
 
     if getattr(args, "problems", None) is None:
         names = list(problems.NAMES)

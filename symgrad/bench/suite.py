@@ -34,7 +34,15 @@ import platform
 import numpy as np
 
 from symgrad import api
-from symgrad.bench import constants, dynamic, examples, interleave, peers, problems
+from symgrad.bench import (
+    constants,
+    dynamic,
+    examples,
+    interleave,
+    peers,
+    problems,
+    swell,
+)
 from symgrad.bench.timing import median_single, median_time, once
 
 SECTIONS = ("micrograd", "scaling", "compile", "cheap_gradient", "entry")
@@ -234,7 +242,6 @@ def entry_cost() -> dict:
 
 def sympy_swell(quick=False) -> dict:
     """sympy.diff (+ lambdify) against from_sympy on a tanh MLP loss."""
-    from symgrad.bench import swell
 
     sizes = [(2, 1), (2, 4)] if quick else [(2, 1), (2, 4), (2, 8), (4, 8)]
     swell.measure(1, 1)  # warm up imports and caches on both sides

@@ -27,6 +27,7 @@ import numpy as np
 from symgrad import ir
 from symgrad.errors import ShapeError
 from symgrad.ops.core import OBJECT, Op, apply, register
+from symgrad.ops.evaluate import run_region
 
 _uids = itertools.count(1)
 
@@ -177,7 +178,6 @@ def _pop_type(nodes):
 
 
 def _run(region, args):
-    from symgrad.ops.evaluate import run_region
 
     return run_region(region, args)
 

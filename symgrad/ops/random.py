@@ -29,6 +29,7 @@ from __future__ import annotations
 import numpy as np
 
 from symgrad import ir
+from symgrad.ops import control
 from symgrad.ops.core import Op, apply, register
 
 RNG = "rng"  # the generated functions' keyword argument
@@ -122,7 +123,6 @@ made = [0]
 
 def draw(op: str, *inputs, **attrs) -> ir.Node:
     """A new draw node (never the same as another)."""
-    from symgrad.ops import control
 
     made[0] += 1
     return apply(op, *inputs, uid=control.new_uid(), **attrs)
