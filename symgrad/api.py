@@ -189,7 +189,7 @@ def compile(
     False none, "fast" also the rewrites that are wrong for inf, NaN or
     signed zeros (`0*x -> 0`, `x/x -> 1`, `x + 0.0 -> x`, a masked gradient
     as a product) and reassociations that round differently (`c1*x + c2*x`,
-    a sum of products as a dot product); "unsafe" is its old name. Int scalars are
+    a sum of products as a dot product). Int scalars are
     inputs of the module unless the function needs them as Python ints;
     arguments at `static_argnums` are always fixed at their example values.
     `functions` chooses what the module holds, from `compiler.FUNCTIONS`

@@ -246,7 +246,7 @@ def static_positions(static_argnums, nargs) -> frozenset:
 
 
 def check_optimize(optimize):
-    if optimize not in (True, False, "fast", "unsafe"):
+    if optimize not in (True, False, "fast"):
         raise ArgumentError(
             f"optimize={optimize!r}: use True (the IEEE-exact passes), False (none) "
             'or "fast" (also rewrites like 0*x -> 0 that are wrong for inf/NaN '
@@ -256,8 +256,8 @@ def check_optimize(optimize):
 
 
 def is_fast(optimize) -> bool:
-    """True when `optimize` asks for the inexact rewrites ("unsafe" is its old name)."""
-    return optimize in ("fast", "unsafe")
+    """True when `optimize` asks for the inexact rewrites."""
+    return optimize == "fast"
 
 
 def count_ops(outputs) -> int:

@@ -18,9 +18,9 @@ Contract:
 - `apply(name, *inputs, **attrs)` builds the interned node; `const` and
   `lift` turn Python numbers and NumPy arrays into constant nodes.
 - VJP rules have the signature `vjp(g, out, *inputs) -> tuple` with one entry
-  per input (None for no gradient); JVP rules `jvp(tangents, out, *inputs)`
-  with one tangent per input (None for zero). They build nodes and never
-  compute numbers from runtime values.
+  per input (None for no gradient). They build nodes and never compute
+  numbers from runtime values. There are no JVP rules: forward mode is the
+  transpose of the VJP (`symgrad.ad.transforms`).
 
 Flags (the vocabulary passes and codegen read):
 - "elementwise": computes each element from the same element of its
@@ -91,7 +91,6 @@ class Op:
     # (nodes, **attrs) -> ir.TupleType / ir.StackType, instead of shape/dtype.
     result_type: Callable | None = None
     vjp: Callable | None = None  # (g, out, *inputs) -> tuple[Node | None, ...]
-    jvp: Callable | None = None  # (tangents, out, *inputs) -> Node | None
     sympy: Callable | None = None  # (*sympy_args, **attrs) -> sympy expression
     # The SymPy function class of the same name (`sympy.exp`), if there is one:
     # it gives the SymPy form above by default and lets `from_sympy` map the
