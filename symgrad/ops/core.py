@@ -2,7 +2,7 @@
 
 Contract:
 - `OPS` maps an op name to its `Op` record, built by keywords: shape rule,
-  dtype rule, NumPy evaluation, VJP rule (and JVP rule), SymPy mapping,
+  dtype rule, NumPy evaluation, VJP rule, SymPy mapping,
   algebraic flags used by the passes, memory facts as flags, what it reads of
   its inputs where it ignores a part (`reads`: one triangle, as NumPy's
   cholesky and eigh), and the NumPy / SciPy / `math` callables, Tracer
