@@ -178,6 +178,15 @@ def _claim_results(em, region, body, variables):
             continue
         em.names[r] = var
         taken.add(r)
+    return taken
+
+
+def _release(em, taken):
+    """Forget the names `_claim_results` gave for one branch: a node is
+    interned, so the same node (a zeros cotangent) may be a body value of
+    another branch, where the variable holds another result."""
+    for r in taken:
+        em.names.pop(r, None)
 
 
 def _assign(em, region, variables, nested=False) -> list:
@@ -224,13 +233,15 @@ def _cond(em, node, siblings, test=None) -> list:
         for p, x in zip(region.params, operands, strict=True):
             em.names[p] = em.ref(x)
         body = _body(region)
-        _claim_results(em, region, body, used)
+        taken = _claim_results(em, region, body, used)
         if region is false:
             elif_ = _elif(em, region, body, used, nested)
             if elif_ is not None:
+                _release(em, taken)
                 break
         inner = em.body_lines(body, body)
         inner += _assign(em, region, used, nested)
+        _release(em, taken)
         blocks.append([line for line in inner if line != ""] or ["pass"])
     em.region_depth -= 1
     lines = [f"if {em.ref(pred) if test is None else test}:"]
@@ -260,9 +271,10 @@ def _switch(em, node, siblings) -> list:
         for p, x in zip(region.params, operands, strict=True):
             em.names[p] = em.ref(x)
         body = _body(region)
-        _claim_results(em, region, body, used)
+        taken = _claim_results(em, region, body, used)
         inner = em.body_lines(body, body)
         inner += _assign(em, region, used, nested)
+        _release(em, taken)
         blocks.append([line for line in inner if line != ""] or ["pass"])
     em.region_depth -= 1
     lines = []
