@@ -220,3 +220,21 @@ def test_branches_sharing_a_cotangent_node(f, target):
         e[7] = 1e-5
         fd = (f(x + e) - f(x - e)) / 2e-5
         np.testing.assert_allclose(c.gradient(arg)[7], fd, rtol=1e-6, atol=1e-9)
+
+
+@pytest.mark.parametrize("target", TARGETS)
+def test_forward_mode_and_hvp_through_a_switch(chains, target):
+    f = chains[(10, False)]
+
+    def g(x):
+        return f(x, 1.5)
+
+    for x in _points(10):
+        value, tangent = symgrad.jvp(g, (x,), (1.0,), target=target)
+        assert value == g(x)
+        np.testing.assert_allclose(tangent, _fd(f, x, 1.5), rtol=1e-6, atol=1e-6)
+        first = symgrad.grad(g, target=target)
+        expected = (first(x + 1e-5) - first(x - 1e-5)) / 2e-5
+        np.testing.assert_allclose(
+            symgrad.hvp(g, (x,), (1.0,), target=target), expected, rtol=1e-5
+        )
