@@ -238,3 +238,41 @@ def test_forward_mode_and_hvp_through_a_switch(chains, target):
         np.testing.assert_allclose(
             symgrad.hvp(g, (x,), (1.0,), target=target), expected, rtol=1e-5
         )
+
+
+def _in_loop(x, n):
+    t = x
+    for _ in range(n):
+        if t < -1.0:
+            t = t * 0.5 + 1.0
+        elif t < -0.5:
+            t = np.sin(t) * 2.0
+        elif t < 0.0:
+            t = t * t + 0.3
+        elif t < 0.5:
+            t = np.cos(t) * t
+        elif t < 1.0:
+            t = t * 1.1
+        elif t < 1.5:
+            t = np.exp(-t) + t * 0.5
+        elif t < 2.0:
+            t = t - 0.7
+        elif t < 2.5:
+            t = t * t * 0.3
+        else:
+            t = t * 0.2
+    return t * x
+
+
+@pytest.mark.parametrize("target", TARGETS)
+def test_a_switch_inside_a_staged_loop_first_and_second_order(target):
+    f = _in_loop
+    first = symgrad.grad(f, target=target)
+    second = symgrad.grad(symgrad.grad(f), target=target)
+    c = symgrad.compile(f, 0.3, 5, target=target)
+    for x in (-1.713, -0.689, 0.213, 0.737, 1.219, 1.683, 2.231, 3.071):
+        np.testing.assert_allclose(c.forward(x, 5), f(x, 5), rtol=1e-14)
+        fd = (f(x + 1e-6, 5) - f(x - 1e-6, 5)) / 2e-6
+        np.testing.assert_allclose(first(x, 5), fd, rtol=1e-5, atol=1e-7)
+        fd2 = (first(x + 1e-5, 5) - first(x - 1e-5, 5)) / 2e-5
+        np.testing.assert_allclose(second(x, 5), fd2, rtol=1e-4, atol=1e-6)
