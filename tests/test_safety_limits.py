@@ -748,8 +748,26 @@ def test_elif_chains_stay_flat_on_both_targets(n, test, tmp_path):
 
 
 @pytest.mark.parametrize("target", TARGETS)
-def test_a_chain_past_pythons_limit_is_a_clear_error(target, tmp_path):
-    f = _chain_module(tmp_path, 1000, "s < {k}")
+@pytest.mark.parametrize("test", TESTS)
+def test_a_1000_branch_chain_compiles_on_both_targets(target, test, tmp_path):
+    # One staged switch (see tests/test_elif_chains.py for gradients).
+    f = _chain_module(tmp_path, 1000, test)
+    c = symgrad.compile(f, np.array([0.5, 0.25]), target=target)
+    assert _depth(c.source) <= _depth(
+        symgrad.compile(
+            _chain_module(tmp_path, 2, test), np.array([0.5, 0.25]), target=target
+        ).source
+    )
+    for p in [-1.5, 0.25, 500.0, 1003.0]:
+        x = np.array([p, 0.0])
+        assert c.forward(x if target == "numpy" else x.tolist()) == f(x)
+
+
+@pytest.mark.parametrize("target", TARGETS)
+def test_a_chain_the_converter_cannot_flatten_is_a_clear_error(target, tmp_path):
+    # A test binding a name (`:=`) cannot be evaluated on its own: such a
+    # chain keeps its nested form, too deep past Python's recursion limit.
+    f = _chain_module(tmp_path, 1000, "(t := s) < {k}")
     with pytest.raises(ConcretizationError) as info:
         symgrad.compile(f, np.array([0.5, 0.25]), target=target)
     text = str(info.value)

@@ -8,6 +8,7 @@ Contract: the VJP rules of the region and stack ops (the records in
   body (residuals) become extra results of the forward cond (the other
   branch gives them as `undef`, never read on that path), so the reverse
   branch reads what the forward branch computed, with no stack.
+- `switch_vjp`: the same for a switch (an elif chain), over its N branches.
 - `while_vjp`: the forward loop is augmented to push each residual onto a
   stack per iteration (Tapenade's PUSH; an iteration counter when nothing
   needs keeping); the reverse loop pops them while the stacks are not empty
@@ -140,6 +141,82 @@ def cond_vjp(g, out, pred, *operands):
     for j, k in enumerate(diff):
         cotangents[k] = control.item(back, j)
     return autodiff.Augmented((None, *cotangents), {out: new})
+
+
+def switch_vjp(g, out, *inputs):
+    """The adjoint of a switch is a switch on the same tests over the VJPs of
+    its branches (as `cond_vjp`, with a loop over the branches): each branch
+    keeps its residuals as extra results, `undef` in the other branches."""
+    ntests = out.attr("ntests")
+    tests, operands = inputs[:ntests], inputs[ntests:]
+    branches = out.attr("branches")
+    seeded = [gi is not None for gi in g]
+    n = len(g)
+    info = []
+    for branch in branches:
+        seeds, grads, results = _reverse_body(branch, seeded)
+        residuals = _residuals(
+            results, branch.params, grads, set(branch.params), stacks=True
+        )
+        info.append((seeds, grads, results, residuals))
+    # Only one branch runs: branches share the result slots of their
+    # residuals (the k-th residual of a type takes the k-th slot of that
+    # type), so the switch does not grow with branches times residuals.
+    slot_of: dict = {}  # type -> slot positions, in order of first need
+    slot_types = []
+    places = []
+    for x in info:
+        count: dict = {}
+        mine = []
+        for r in x[3]:
+            t = ir.type_of(r)
+            k = count.get(t, 0)
+            count[t] = k + 1
+            slots = slot_of.setdefault(t, [])
+            if k == len(slots):
+                slots.append(len(slot_types))
+                slot_types.append(t)
+            mine.append(slots[k])
+        places.append(mine)
+    augmented = []
+    for b, branch in enumerate(branches):
+        kept_b = [control.undef(t) for t in slot_types]
+        for r, k in zip(info[b][3], places[b], strict=True):
+            kept_b[k] = r
+        augmented.append(ir.Region(branch.params, info[b][2] + kept_b))
+    new = control.switch(tests, operands, augmented)
+    kept = control.items(new)[n:]
+    g_values = [gi for gi in g if gi is not None]
+
+    diff = [k for k, x in enumerate(operands) if autodiff.differentiable(x)]
+    regions = []
+    for b, branch in enumerate(branches):
+        seeds, grads, _, residuals = info[b]
+        uid = control.new_uid()
+        p_ops = [_param(ir.type_of(x), uid, k, x.hint) for k, x in enumerate(operands)]
+        base = len(p_ops)
+        p_kept = [
+            _param(ir.type_of(x), uid, base + j, x.hint) for j, x in enumerate(kept)
+        ]
+        base += len(p_kept)
+        p_g = [
+            _param(ir.type_of(x), uid, base + j, x.hint) for j, x in enumerate(g_values)
+        ]
+        mapping = dict(zip(branch.params, p_ops, strict=True))
+        mine = [p_kept[k] for k in places[b]]
+        mapping.update(zip(residuals, mine, strict=True))
+        mapping.update(zip([s for s in seeds if s is not None], p_g, strict=True))
+        cts = [
+            grads[k] if grads[k] is not None else _zeros_for(operands[k]) for k in diff
+        ]
+        regions.append(ir.Region(p_ops + p_kept + p_g, substitute(cts, mapping)))
+    if not diff:
+        return autodiff.Augmented((None,) * len(inputs), {out: new})
+    back = control.switch(tests, list(operands) + kept + g_values, regions)
+    cotangents = [None] * len(operands)
+    for j, k in enumerate(diff):
+        cotangents[k] = control.item(back, j)
+    return autodiff.Augmented((None,) * ntests + tuple(cotangents), {out: new})
 
 
 # ------------------------------------------------------------------ while
@@ -282,6 +359,7 @@ def pop_vjp(g, out, stack):
 
 for _name, _rule in (
     ("cond", cond_vjp),
+    ("switch", switch_vjp),
     ("while", while_vjp),
     ("push", push_vjp),
     ("pop", pop_vjp),

@@ -24,6 +24,7 @@ from symgrad import ir
 HANDLED = frozenset(
     (
         "cond",
+        "switch",
         "while",
         "item",
         "param",
@@ -59,6 +60,8 @@ def statements(em, node, siblings) -> list:
         return []  # named by their producer / the region node; never computed
     if op == "cond":
         return _cond(em, node, siblings)
+    if op == "switch":
+        return _switch(em, node, siblings)
     if op == "while":
         return _while(em, node, siblings)
     if op == "custom_vjp":
@@ -172,6 +175,15 @@ def _claim_results(em, region, body, variables):
             continue
         em.names[r] = var
         taken.add(r)
+    return taken
+
+
+def _release(em, taken):
+    """Forget the names `_claim_results` gave for one branch: a node is
+    interned, so the same node (a zeros cotangent) may be a body value of
+    another branch, where the variable holds another result."""
+    for r in taken:
+        em.names.pop(r, None)
 
 
 def _assign(em, region, variables, nested=False) -> list:
@@ -218,13 +230,15 @@ def _cond(em, node, siblings, test=None) -> list:
         for p, x in zip(region.params, operands, strict=True):
             em.names[p] = em.ref(x)
         body = _body(region)
-        _claim_results(em, region, body, used)
+        taken = _claim_results(em, region, body, used)
         if region is false:
             elif_ = _elif(em, region, body, used, nested)
             if elif_ is not None:
+                _release(em, taken)
                 break
         inner = em.body_lines(body, body)
         inner += _assign(em, region, used, nested)
+        _release(em, taken)
         blocks.append([line for line in inner if line != ""] or ["pass"])
     em.region_depth -= 1
     lines = [f"if {em.ref(pred) if test is None else test}:"]
@@ -234,6 +248,39 @@ def _cond(em, node, siblings, test=None) -> list:
     elif blocks[1] != ["pass"]:
         lines.append("else:")
         lines += _indented(blocks[1])
+    return lines
+
+
+def _switch(em, node, siblings) -> list:
+    """`if t0: ... elif t1: ... else: ...`, one block per branch (a long elif
+    chain in the user's code): flat however long the chain."""
+    ntests = node.attr("ntests")
+    tests, operands = node.inputs[:ntests], node.inputs[ntests:]
+    parts = _items(node, siblings)
+    branches = node.attr("branches")
+    count = len(branches[0].results)
+    variables = [em.name(parts[i]) if i in parts else None for i in range(count)]
+    used = [v if v is not None else em.fresh() for v in variables]
+    nested = getattr(em, "region_depth", 0) > 0
+    em.region_depth = getattr(em, "region_depth", 0) + 1
+    blocks = []
+    for region in branches:
+        for p, x in zip(region.params, operands, strict=True):
+            em.names[p] = em.ref(x)
+        body = _body(region)
+        taken = _claim_results(em, region, body, used)
+        inner = em.body_lines(body, body)
+        inner += _assign(em, region, used, nested)
+        _release(em, taken)
+        blocks.append([line for line in inner if line != ""] or ["pass"])
+    em.region_depth -= 1
+    lines = []
+    for k, (test, block) in enumerate(zip(tests, blocks, strict=False)):
+        lines.append(f"{'if' if k == 0 else 'elif'} {em.ref(test)}:")
+        lines += _indented(block)
+    if blocks[-1] != ["pass"]:
+        lines.append("else:")
+        lines += _indented(blocks[-1])
     return lines
 
 

@@ -9,6 +9,12 @@ condition is traced:
 - `if_stmt` / `if_return` / `ifexp` stage both branches with `staging.cond`
   (real branches: the untaken one never runs, so it cannot turn a NaN into
   the gradient);
+- `switch_stmt` / `switch_return` (a long `if/elif/.../else` chain) evaluate
+  the tests in order as Python does while they are plain values; once one
+  is traced, the later tests are evaluated too (up to a plain true one,
+  which acts as the else) and the branches of the traced tests are staged
+  as one `staging.switch`: the first true test picks the branch, so tests
+  after it never change the result;
 - `while_stmt` stages the loop with `staging.while_loop`; a loop whose test
   only becomes traced after some iterations (a tolerance test on a value
   computed in the loop) is staged from its start, as long as the iterations
@@ -282,6 +288,56 @@ def if_return(test, then_fn, else_fn, values, names, site, writes=0, guard=None)
         out = staging.cond(
             test, then_fn, else_fn, *values, names=["<the return value>"]
         )
+    _name_results(out, "result")
+    return out
+
+
+def _elif_chain(tests, fns):
+    """The branch to run as Python runs it (plain tests decide), or the
+    traced tests and their branches (the last one the else) to stage."""
+    preds, chosen = [], []
+    for test, fn in zip(tests, fns, strict=False):
+        t = test()
+        if is_traced(t):
+            preds.append(t)
+            chosen.append(fn)
+        elif truth(t):
+            if not preds:
+                return fn, None
+            chosen.append(fn)  # reached when every traced test before fails
+            return None, (preds, chosen)
+    if not preds:
+        return fns[-1], None
+    chosen.append(fns[-1])
+    return None, (preds, chosen)
+
+
+def _stage_chain(preds, fns, values, names, site):
+    with _nesting(site):
+        if len(preds) == 1:
+            return staging.cond(preds[0], fns[0], fns[1], *values, names=names)
+        return staging.switch(preds, fns, *values, names=names)
+
+
+def switch_stmt(tests, fns, values, names, site, writes=0):
+    """`if/elif/.../else` over the variables `names`: `tests` are functions
+    giving each test in turn, `fns` one function per branch and the else
+    (`len(fns) == len(tests) + 1`); returns the variables' new values."""
+    plain, staged = _elif_chain(tests, fns)
+    if staged is None:
+        return plain(*values)
+    _refuse_writes(writes, "an if")
+    return _stage_chain(*staged, values, _displays(names), site)
+
+
+def switch_return(tests, fns, values, names, site, writes=0):
+    """A chain at the end of a function whose branches return: the value the
+    function returns."""
+    plain, staged = _elif_chain(tests, fns)
+    if staged is None:
+        return plain(*values)
+    _refuse_writes(writes, "an if")
+    out = _stage_chain(*staged, values, ["<the return value>"], site)
     _name_results(out, "result")
     return out
 

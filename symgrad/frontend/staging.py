@@ -483,6 +483,110 @@ def cond(pred, true_fn, false_fn, *operands, names=None):
     return unflatten(t_tree, final)
 
 
+def switch(preds, fns, *operands, names=None):
+    """`fns[k](*operands)` for the first true `preds[k]` (the last of `fns`,
+    the else, when none is), staged as one switch node: an elif chain whose
+    tests are traced. `len(fns) == len(preds) + 1`; the tests are traced
+    values computed before the chain. Each leaf of the results is merged
+    over the branches as `cond` merges two."""
+    tracing = tracing_module()
+    pred_nodes = [predicate(p) for p in preds]
+    leaves, _, tree = flatten(tuple(operands))
+    traced = [i for i, x in enumerate(leaves) if is_traced(x)]
+    nodes = [leaves[i].node for i in traced]
+    hints = [None] * len(leaves)
+    loc = _loc()
+    bodies = []
+    with ir.annotate(None):
+        for fn in fns:
+            try:
+                bodies.append(_trace_body(fn, leaves, traced, hints, tree, _call_args))
+            except Exception as exc:  # noqa: BLE001 - reported with the line
+                _body_error(exc, "a branch of an if on a traced value")
+    outs = [unflatten(b.treedef, b.leaves) for b in bodies]
+    template = outs[0]
+    for out in outs[1:]:
+        template = _expand(template, out)
+    flat, tree0 = [], None
+    for out in outs:
+        out_leaves, _, out_tree = flatten(_expand(out, template))
+        if tree0 is None:
+            tree0 = out_tree
+        elif out_tree != tree0:
+            fail(
+                "the branches of an if/elif chain give different structures (a "
+                "list of another length, or a list in one branch and a number in "
+                "another)",
+                "Give each variable the same structure on every path",
+            )
+        flat.append(out_leaves)
+    leaf_names = _leaf_names(tree0, names)
+    final = [None] * len(flat[0])
+    staged = []  # (position, value per branch)
+    for i in range(len(final)):
+        values = [branch_leaves[i] for branch_leaves in flat]
+        places = [_param_position(v, b) for v, b in zip(values, bodies, strict=True)]
+        unset = [type(v) is Undefined for v in values]
+        if places[0] is not None and all(p == places[0] for p in places):
+            final[i] = leaves[traced[places[0]]]  # every branch passes it on
+        elif all(unset):
+            internal = [v for v in values if v.internal]
+            final[i] = internal[0] if internal else values[-1]
+        elif any(unset):
+            staged.append((i, values))
+        elif all(p is None for p in places) and all(
+            _same_static(values[0], v) for v in values[1:]
+        ):
+            final[i] = values[0]
+        elif all(_numeric(v) for v in values):
+            staged.append((i, values))
+        else:
+            odd = next(v for v in values if not _numeric(v))
+            other = next(v for v in values if v is not odd)
+            fail(
+                f"{_label(leaf_names, i)} is {_describe(odd)} in one branch and "
+                f"{_describe(other)} in another of an if on a traced value",
+                "Only numbers and arrays can be chosen when the code runs; give "
+                "other values (strings, None, objects) before the if",
+            )
+    if not staged:
+        return unflatten(tree0, final)
+    with ir.annotate(loc):
+        per_branch = [[] for _ in bodies]
+        for i, values in staged:
+            defined = [_as_node(v) for v in values if type(v) is not Undefined]
+            wide = ir.type_of(defined[0])
+            for x in defined[1:]:
+                wide = _widen(wide, ir.type_of(x), _label(leaf_names, i))
+            for b, v in enumerate(values):
+                if type(v) is Undefined:
+                    per_branch[b].append(_unset(v, wide))
+                else:
+                    per_branch[b].append(_convert(_as_node(v), wide))
+        mine = [
+            _free(made, b.watermark, set(b.params))
+            for made, b in zip(per_branch, bodies, strict=True)
+        ]
+        free = _union(*mine)
+        regions = [
+            _close(b.params, b.uid, made, free, own)
+            for b, made, own in zip(bodies, per_branch, mine, strict=True)
+        ]
+        node = control.switch(pred_nodes, nodes + free, regions)
+        items = _hint_items(node, leaf_names, [i for i, _ in staged])
+    for (i, values), item in zip(staged, items, strict=True):
+        missing = [v for v in values if type(v) is Undefined]
+        user = [v for v in missing if not v.internal]
+        if user:
+            final[i] = Undefined(
+                user[0].name,
+                f"it is assigned in only some branches of the if at {_where(loc)}",
+            )
+        else:
+            final[i] = tracing.Tracer(item)
+    return unflatten(tree0, final)
+
+
 def _unset(missing, vtype):
     return _zeros(vtype) if missing.internal else control.undef(vtype)
 

@@ -17,6 +17,11 @@ the original would, and stages regions for traced ones):
   end of a function whose branches return becomes `return if_return(...)`.
   Code after an `if` whose branch returns moves into the other branch first,
   so guard clauses need no flags.
+- an `if/elif/.../else` chain of `CHAIN_MIN` links or more becomes one
+  call `switch_stmt` (or `switch_return`) with a function per test (called
+  in order, as Python evaluates them) and per branch, so that neither the
+  converter nor the staged code nests once per `elif`; shorter chains stay
+  nested `if_stmt` calls (their generated code is flat already).
 - `while` and `for` become a test function, a body function of the
   variables the body assigns, and `while_stmt` / `for_stmt`.
 - an import in the body is followed by `names = imported(names, paths)`, so
@@ -108,9 +113,10 @@ def converted_code(fun) -> types.CodeType | None:
     try:
         new = _convert_function(fun)
     except RecursionError:
-        # The converter recurses over the syntax tree: a function nesting
-        # deeper than Python's limit allows (a 1,000-branch elif chain, a
-        # 500-term sum) stays unconverted, and `resolve.unconverted_reason`
+        # The converter recurses over blocks and expressions: a function
+        # nesting deeper than Python's limit allows (a 500-term sum; an
+        # elif chain is flattened first, see `_flatten_chains`) stays
+        # unconverted, and `resolve.unconverted_reason`
         # says why should the function need converting (an if on a traced
         # value).
         FAILURES[code] = RecursionError(_too_deep(code))
@@ -528,7 +534,9 @@ def _loop_jumps(stmts, kind) -> bool:
             continue
         if isinstance(node, _SCOPES):
             continue
-        stack.extend(n for n in ast.iter_child_nodes(node) if isinstance(n, ast.stmt))
+        stack.extend(
+            n for n in ast.iter_child_nodes(node) if isinstance(n, (ast.stmt, _Case))
+        )
     return False
 
 
@@ -555,7 +563,74 @@ def _exits(stmts) -> bool:
         return True
     if isinstance(last, ast.If):
         return _exits(last.body) and _exits(last.orelse)
+    if isinstance(last, _Chain):
+        return all(_exits(b) for b in last.blocks())
     return False
+
+
+# ------------------------------------------------------------------ chains
+
+# Links from which an if/elif chain becomes one `_Chain` (one runtime call,
+# one staged switch). Shorter chains keep their nested form, whose generated
+# code is already flat (`elif`), so existing programs keep their code.
+CHAIN_MIN = 8
+
+
+class _Case(ast.AST):
+    """One `if test:` / `elif test:` of a chain."""
+
+    _fields = ("test", "body")
+    _attributes = ("lineno", "col_offset", "end_lineno", "end_col_offset")
+
+
+class _Chain(ast.stmt):
+    """An `if/elif/.../else` chain as one flat statement: `cases` (one per if
+    and elif), `orelse` the final else. Only the converter sees it."""
+
+    _fields = ("cases", "orelse")
+
+    def blocks(self) -> list:
+        return [c.body for c in self.cases] + [self.orelse]
+
+
+def _links(s) -> list:
+    """The ifs of the chain starting at `s` (an else holding only an if is
+    an elif), found without recursion."""
+    links = [s]
+    while len(links[-1].orelse) == 1 and isinstance(links[-1].orelse[0], ast.If):
+        links.append(links[-1].orelse[0])
+    return links
+
+
+def _flatten_chains(stmts) -> None:
+    """Replace, in place, every chain of `CHAIN_MIN` links or more in these
+    statements (and the blocks inside them, in this scope) by a `_Chain`.
+    Iterative: the chain is what nests too deeply to recurse over."""
+    todo = [stmts]
+    while todo:
+        block = todo.pop()
+        for i, s in enumerate(block):
+            if isinstance(s, ast.If):
+                links = _links(s)
+                if len(links) >= CHAIN_MIN and not any(
+                    _has_unsafe_lazy(link.test) for link in links
+                ):
+                    cases = [
+                        ast.copy_location(_Case(link.test, link.body), link)
+                        for link in links
+                    ]
+                    s = block[i] = ast.copy_location(_Chain(cases, links[-1].orelse), s)
+            if isinstance(s, _Chain):
+                todo.extend(s.blocks())
+                continue
+            if isinstance(s, _SCOPES):
+                continue  # converted as its own function, if at all
+            for field in ("body", "orelse", "finalbody"):
+                inner = getattr(s, field, None)
+                if isinstance(inner, list) and inner and isinstance(inner[0], ast.stmt):
+                    todo.append(inner)
+            if isinstance(s, ast.Try):
+                todo.extend(h.body for h in s.handlers)
 
 
 def _lift_returns(stmts) -> list:
@@ -565,6 +640,24 @@ def _lift_returns(stmts) -> list:
     out = []
     for i, s in enumerate(stmts):
         out.append(s)
+        if isinstance(s, _Chain):
+            for c in s.cases:
+                c.body = _lift_returns(c.body)
+            s.orelse = _lift_returns(s.orelse)
+            exits = [_exits(b) for b in s.blocks()]
+            rest = stmts[i + 1 :]
+            if all(exits):
+                return out  # what follows never runs
+            if any(exits) and rest and exits.count(False) == 1:
+                k = exits.index(False)
+                if k < len(s.cases):
+                    s.cases[k].body = _lift_returns(s.cases[k].body + rest)
+                else:
+                    s.orelse = _lift_returns(s.orelse + rest)
+                return out
+            # Several branches go on: the rest stays after the chain (the
+            # return flags guard it).
+            continue
         if isinstance(s, ast.If):
             s.body = _lift_returns(s.body)
             s.orelse = _lift_returns(s.orelse)
@@ -594,6 +687,8 @@ def _tail_only(stmts) -> bool:
         return True
     if isinstance(last, ast.If):
         return _tail_only(last.body) and _tail_only(last.orelse)
+    if isinstance(last, _Chain):
+        return all(_tail_only(b) for b in last.blocks())
     return not _contains([last], ast.Return)
 
 
@@ -637,6 +732,14 @@ class _Jumps:
             s.orelse, m2 = self.block(s.orelse, loop)
             s.body = s.body or [ast.Pass()]
             return [s], m1 | m2
+        if isinstance(s, _Chain):
+            may = set()
+            for c in s.cases:
+                c.body, m = self.block(c.body, loop)
+                c.body = c.body or [ast.Pass()]
+                may |= m
+            s.orelse, m = self.block(s.orelse, loop)
+            return [s], may | m
         if isinstance(s, ast.With):
             s.body, m = self.block(s.body, loop)
             return [s], m
@@ -738,6 +841,7 @@ class _Function:
         if self.generator:
             fdef.body = _Generator(self).block(fdef.body)
             return fdef
+        _flatten_chains(fdef.body)
         body = _lift_returns(self.guards(fdef.body))
         tail = _tail_only(body)
         jumps = _Jumps(self.counter, ret=not tail)
@@ -793,6 +897,12 @@ class _Function:
             if isinstance(s, _SCOPES):
                 out.append(s)  # converted as its own function, if at all
                 continue
+            if isinstance(s, _Chain):
+                for c in s.cases:
+                    c.body = self.guards(c.body)
+                s.orelse = self.guards(s.orelse)
+                out.append(s)
+                continue
             for field in ("body", "orelse", "finalbody"):
                 block = getattr(s, field, None)
                 if isinstance(block, list) and block and isinstance(block[0], ast.stmt):
@@ -815,6 +925,8 @@ class _Function:
     def stmt(self, s, defined, tail):
         if isinstance(s, ast.If):
             return self.if_(s, defined, tail)
+        if isinstance(s, _Chain):
+            return self.chain_(s, defined, tail)
         if isinstance(s, ast.While):
             return self.while_(s, defined)
         if isinstance(s, ast.For):
@@ -972,6 +1084,46 @@ class _Function:
             last = ast.Expr(call)
         defined.update(names)
         return [then_fn, else_fn, _locate(last, s)]
+
+    def chain_(self, s, defined, tail):
+        """A long if/elif chain: `switch_stmt(tests, branches, ...)`, a
+        function per test (evaluated in order by the runtime, as Python
+        does) and per branch (the last one the else)."""
+        n = next(self.counter)
+        returning = tail and _contains([s], ast.Return)
+        blocks = s.blocks()
+        names = self.carried([x for b in blocks for x in b])
+        places = list(s.cases) + [s.orelse[0] if s.orelse else s]
+        fns = []
+        for k, (block, at) in enumerate(zip(blocks, places, strict=True)):
+            name = f"{PREFIX}then_{n}_{k}" if k < len(s.cases) else f"{PREFIX}else_{n}"
+            fns.append(
+                self.branch(
+                    name,
+                    names,
+                    block,
+                    defined,
+                    at,
+                    result=not returning,
+                    tail=returning,
+                )
+            )
+        tests = [_locate(_lambda(self.expr(c.test)), c) for c in s.cases]
+        call = _rt_call(
+            "switch_return" if returning else "switch_stmt",
+            _tuple(tests),
+            _tuple([_load(f.name) for f in fns]),
+            _tuple([self.load(v, defined) for v in names]),
+            _tuple([_const(v) for v in names]),
+            _const(self.site(s)),
+            _const(_writes_objects([x for b in blocks for x in b])),
+        )
+        if returning:
+            last = ast.Return(call)
+        else:
+            last = self._bind(names, call)
+        defined.update(names)
+        return fns + [_locate(last, s)]
 
     def while_(self, s, defined):
         n = next(self.counter)

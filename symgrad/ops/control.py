@@ -1,10 +1,14 @@
-"""Control flow and its tape: regions (cond, while), results, stacks.
+"""Control flow and its tape: regions (cond, switch, while), results, stacks.
 
 Contract: records and builders for
 - `param`: an input of a region body (made by `param_node`, like `input`);
 - `cond(pred, *operands, branches=(true, false))`: runs one of two regions
-  on the operands; `while(*carries, *invariants, cond=, body=, ncarry=)`: runs
-  `body` on the carries while `cond` holds. Both have a tuple of results,
+  on the operands; `switch(*tests, *operands, branches=(b0, ..., bN),
+  ntests=N)`: runs the branch of the first true test (the last branch, the
+  else, when none is): a long `if/elif/.../else` chain as one node, so that
+  nothing nests as the chain grows;
+  `while(*carries, *invariants, cond=, body=, ncarry=)`: runs `body` on the
+  carries while `cond` holds. All three have a tuple of results,
   read with `item(node, i)`;
 - `undef`: a result a branch does not define (a residual of the other
   branch, never read on this path);
@@ -66,6 +70,15 @@ def undef(vtype) -> ir.Node:
 
 def cond(pred, operands, true: ir.Region, false: ir.Region) -> ir.Node:
     return apply("cond", pred, *operands, branches=(true, false))
+
+
+def switch(tests, operands, branches) -> ir.Node:
+    """The branch of the first true test of `tests`, else the last branch."""
+    if len(branches) != len(tests) + 1:
+        raise ShapeError("a switch has one branch per test and an else branch")
+    return apply(
+        "switch", *tests, *operands, branches=tuple(branches), ntests=len(tests)
+    )
 
 
 def while_loop(carries, invariants, cond_region, body_region) -> ir.Node:
@@ -138,6 +151,25 @@ def _cond_type(nodes, branches):
     return ir.TupleType(tuple(t_types))
 
 
+def _switch_type(nodes, branches, ntests):
+    for t in nodes[:ntests]:
+        if t.shape != () or t.dtype.kind != "b":
+            raise ShapeError(
+                f"a branch condition must be a boolean scalar, not {ir.type_str(t)}"
+            )
+    first = [ir.type_of(r) for r in branches[0].results]
+    for region in branches[1:]:
+        types = [ir.type_of(r) for r in region.results]
+        if types != first:
+            raise ShapeError(
+                "the branches give values of different types: "
+                + ", ".join(map(str, first))
+                + " and "
+                + ", ".join(map(str, types))
+            )
+    return ir.TupleType(tuple(first))
+
+
 def _while_type(nodes, cond, body, ncarry):
     carries = [ir.type_of(n) for n in nodes[:ncarry]]
     if [ir.type_of(r) for r in body.results] != carries:
@@ -185,6 +217,15 @@ def _run(region, args):
 def _eval_cond(pred, *operands, branches):
     chosen = branches[0] if bool(pred) else branches[1]
     return tuple(_run(chosen, operands))
+
+
+def _eval_switch(*inputs, branches, ntests):
+    chosen = branches[-1]
+    for test, region in zip(inputs[:ntests], branches, strict=False):
+        if bool(test):
+            chosen = region
+            break
+    return tuple(_run(chosen, inputs[ntests:]))
 
 
 def _eval_while(*operands, cond, body, ncarry):
@@ -280,6 +321,16 @@ register(
         result_type=_cond_type,
         eval=_eval_cond,
         vjp=_region_vjp("cond"),
+        flags=frozenset(("region",)),
+    )
+)
+register(
+    Op(
+        name="switch",
+        nin=None,
+        result_type=_switch_type,
+        eval=_eval_switch,
+        vjp=_region_vjp("switch"),
         flags=frozenset(("region",)),
     )
 )

@@ -33,7 +33,7 @@ Flags (the vocabulary passes and codegen read):
 - "expensive": worth never evaluating twice (transcendental functions);
 - "no_negative_zero": the result is never -0.0;
 - "zero_sign_from_operands": the result is -0.0 only if some operand is;
-- "region": holds nested graphs (`ir.Region` attributes: cond, while);
+- "region": holds nested graphs (`ir.Region` attributes: cond, switch, while);
 - "effect": must run in program order where written (stack push and pop):
   never folded, merged or moved.
 """

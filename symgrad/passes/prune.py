@@ -27,7 +27,7 @@ def _read_items(order) -> dict:
     """{region node: indices of its results some `item` reads}."""
     read: dict = {}
     for node in order:
-        if node.op == "item" and node.inputs[0].op in ("cond", "while"):
+        if node.op == "item" and node.inputs[0].op in ("cond", "switch", "while"):
             read.setdefault(node.inputs[0], set()).add(node.attr("index"))
     return read
 
@@ -42,10 +42,11 @@ def _undef_like(node):
 
 
 def _prune_cond(node, read):
-    pred, *operands = node.inputs
-    true, false = node.attr("branches")
+    """A cond or a switch: its tests come first (one for a cond)."""
+    ntests = node.attr("ntests") if node.op == "switch" else 1
+    tests, operands = list(node.inputs[:ntests]), node.inputs[ntests:]
     regions = []
-    for region in (true, false):
+    for region in node.attr("branches"):
         results = [
             r if i in read else _undef_like(r) for i, r in enumerate(region.results)
         ]
@@ -54,7 +55,7 @@ def _prune_cond(node, read):
     for region in regions:
         used |= {region.params.index(p) for p in _params_read(region)}
     new_ops = [x if k in used else _undef_like(x) for k, x in enumerate(operands)]
-    return _rebuild(node, [pred] + new_ops, branches=tuple(regions))
+    return _rebuild(node, tests + new_ops, branches=tuple(regions))
 
 
 def _prune_while(node, read):
@@ -112,7 +113,7 @@ def _prune(outputs) -> list:
     read = _read_items(order)
     replace = {}
     for node in order:
-        if node.op == "cond":
+        if node.op in ("cond", "switch"):
             new = _prune_cond(node, read.get(node, set()))
         elif node.op == "while":
             new = _prune_while(node, read.get(node, set()))
