@@ -112,9 +112,27 @@ def cond_vjp(g, out, pred, *operands):
     kept = control.items(new)[n:]
     g_values = [gi for gi in g if gi is not None]
 
+    places = [range(len(res_t)), range(len(res_t), len(kept))]
+    diff, regions = _backward_regions(
+        (true, false), info, operands, kept, g_values, places
+    )
+    if not diff:
+        return autodiff.Augmented((None,) * (1 + len(operands)), {out: new})
+    back = control.cond(pred, list(operands) + kept + g_values, *regions)
+    cotangents = [None] * len(operands)
+    for j, k in enumerate(diff):
+        cotangents[k] = control.item(back, j)
+    return autodiff.Augmented((None, *cotangents), {out: new})
+
+
+def _backward_regions(branches, info, operands, kept, g_values, places):
+    """(differentiable operand positions, one backward region per branch) of
+    a branch op: each region takes the operands, the kept residuals of every
+    branch and the output cotangents, and returns the operands' cotangents.
+    Branch `b`'s residuals are the kept values at `places[b]`."""
     diff = [k for k, x in enumerate(operands) if autodiff.differentiable(x)]
     regions = []
-    for b, branch in enumerate((true, false)):
+    for b, branch in enumerate(branches):
         seeds, grads, _, residuals = info[b]
         uid = control.new_uid()
         p_ops = [_param(ir.type_of(x), uid, k, x.hint) for k, x in enumerate(operands)]
@@ -127,20 +145,13 @@ def cond_vjp(g, out, pred, *operands):
             _param(ir.type_of(x), uid, base + j, x.hint) for j, x in enumerate(g_values)
         ]
         mapping = dict(zip(branch.params, p_ops, strict=True))
-        mine = p_kept[: len(res_t)] if b == 0 else p_kept[len(res_t) :]
-        mapping.update(zip(residuals, mine, strict=True))
+        mapping.update(zip(residuals, [p_kept[k] for k in places[b]], strict=True))
         mapping.update(zip([s for s in seeds if s is not None], p_g, strict=True))
         cts = [
             grads[k] if grads[k] is not None else _zeros_for(operands[k]) for k in diff
         ]
         regions.append(ir.Region(p_ops + p_kept + p_g, substitute(cts, mapping)))
-    if not diff:
-        return autodiff.Augmented((None,) * (1 + len(operands)), {out: new})
-    back = control.cond(pred, list(operands) + kept + g_values, *regions)
-    cotangents = [None] * len(operands)
-    for j, k in enumerate(diff):
-        cotangents[k] = control.item(back, j)
-    return autodiff.Augmented((None, *cotangents), {out: new})
+    return diff, regions
 
 
 def switch_vjp(g, out, *inputs):
@@ -188,28 +199,7 @@ def switch_vjp(g, out, *inputs):
     kept = control.items(new)[n:]
     g_values = [gi for gi in g if gi is not None]
 
-    diff = [k for k, x in enumerate(operands) if autodiff.differentiable(x)]
-    regions = []
-    for b, branch in enumerate(branches):
-        seeds, grads, _, residuals = info[b]
-        uid = control.new_uid()
-        p_ops = [_param(ir.type_of(x), uid, k, x.hint) for k, x in enumerate(operands)]
-        base = len(p_ops)
-        p_kept = [
-            _param(ir.type_of(x), uid, base + j, x.hint) for j, x in enumerate(kept)
-        ]
-        base += len(p_kept)
-        p_g = [
-            _param(ir.type_of(x), uid, base + j, x.hint) for j, x in enumerate(g_values)
-        ]
-        mapping = dict(zip(branch.params, p_ops, strict=True))
-        mine = [p_kept[k] for k in places[b]]
-        mapping.update(zip(residuals, mine, strict=True))
-        mapping.update(zip([s for s in seeds if s is not None], p_g, strict=True))
-        cts = [
-            grads[k] if grads[k] is not None else _zeros_for(operands[k]) for k in diff
-        ]
-        regions.append(ir.Region(p_ops + p_kept + p_g, substitute(cts, mapping)))
+    diff, regions = _backward_regions(branches, info, operands, kept, g_values, places)
     if not diff:
         return autodiff.Augmented((None,) * len(inputs), {out: new})
     back = control.switch(tests, list(operands) + kept + g_values, regions)
