@@ -2,10 +2,11 @@
 
 Contract: `_number` and `_as_array` convert one argument leaf at the module
 boundary; anything other than a float or a float/int/bool array first goes
-through `_check_argument`, the same text the pure-Python target carries (see
-`codegen.python.helpers`), so both targets refuse None, text, ragged sequences and a
-1-element array for a number with the same ValueError naming the argument.
-The functions use only the module's `np`; `numpy_target.support` copies
+through `_check_argument`, the same text the pure-Python target carries
+(see `codegen.python.helpers`), so both targets refuse None, text, ragged
+sequences and a 1-element array for a number with the same ValueError naming
+the argument.
+The functions use only the module's `np`; `codegen.numpy.support` copies
 their source.
 """
 
