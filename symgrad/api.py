@@ -30,6 +30,7 @@ import gc
 import itertools
 import linecache
 import os
+import sys
 import threading
 import time
 import types
@@ -37,7 +38,7 @@ import weakref
 
 import numpy as np
 
-from symgrad import compiler, ir, sympy_bridge
+from symgrad import compiler, distributed, ir, sympy_bridge
 from symgrad.codegen import TARGETS as _CODEGEN_TARGETS
 from symgrad.codegen import generate
 from symgrad.codegen.constants import Constants
@@ -49,6 +50,7 @@ from symgrad.files import write_atomic
 from symgrad.frontend import specs
 from symgrad.frontend.export import function_name
 from symgrad.ir.pytree import flatten
+from symgrad.passes.separable import Verdict, of_program
 from symgrad.program import Program
 
 TARGETS = tuple(_CODEGEN_TARGETS)
@@ -69,6 +71,12 @@ class Compiled:
     The module is loaded (Python-compiled) on first use of one of the three
     functions: for very large graphs that is a large share of the work, and
     writing the source out does not need it. `stats["load_s"]` appears then.
+
+    `separable` says whether the value is a sum or mean over the rows of the
+    batched arguments plus terms of the parameters alone (decided from the
+    graph, see `symgrad.passes.separable`): then `value_and_grad` and
+    `gradient` also take Dask arrays for those arguments and run each row
+    block on a worker (see `symgrad.distributed`).
     """
 
     def __init__(self, program: Program, target: str = "numpy"):
@@ -87,6 +95,7 @@ class Compiled:
         )
         self.stats = program.stats
         self._module = None
+        self._separable = None
 
     @property
     def module(self) -> types.ModuleType:
@@ -104,11 +113,35 @@ class Compiled:
 
     @property
     def gradient(self):
-        return self.module.gradient
+        return self._entry("gradient")
 
     @property
     def value_and_grad(self):
-        return self.module.value_and_grad
+        return self._entry("value_and_grad")
+
+    @property
+    def separable(self) -> Verdict:
+        """Whether the value splits over row blocks: a `Verdict` (true when
+        it does; `kind` "mean" or "sum", else `reason` with the user's
+        file:line of the operation that mixes rows)."""
+        if self._separable is None:
+            self._separable = of_program(self.program)
+        return self._separable
+
+    def _entry(self, what: str):
+        """The module's function `what`; once Dask is imported, wrapped so
+        that Dask arrays for the batched arguments run over row blocks."""
+        fn = getattr(self.module, what)
+        if "dask" not in sys.modules:
+            return fn  # no Dask array can exist: no wrapper, no overhead
+
+        @functools.wraps(fn)
+        def entry(*args, **kwargs):
+            if any(distributed.is_dask(a) for a in args):
+                return distributed.run(self, what, args, kwargs)
+            return fn(*args, **kwargs)
+
+        return entry
 
     def __getattr__(self, name):
         # The other functions the module holds (hessian, hvp, jvp, ...).

@@ -8,7 +8,7 @@ into a function to dodge a cycle still counts. Floors, bottom up:
 0. `ir` (nodes, dims, pytrees, source locations), `errors`, `files`, `_version`
 1. `ops` (the op table), `numpy_api` (composites)
 2. `frontend`, `ad`, `passes`, `codegen`, `program`
-3. `compiler`, `sympy_bridge`
+3. `compiler`, `sympy_bridge`, `distributed`
 4. `api`, `transforms_api`, the package itself
 5. `cli`, `bench`, `__main__`
 
@@ -33,7 +33,7 @@ FLOORS = [
         "symgrad.codegen",
         "symgrad.program",
     ],
-    ["symgrad.compiler", "symgrad.sympy_bridge"],
+    ["symgrad.compiler", "symgrad.sympy_bridge", "symgrad.distributed"],
     ["symgrad.api", "symgrad.transforms_api", "symgrad"],
     ["symgrad.cli", "symgrad.bench", "symgrad.__main__"],
 ]
