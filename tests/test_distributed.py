@@ -229,6 +229,21 @@ def test_value_and_gradient_over_blocks(client, fun, extra, labels):
     _close(compiled.value_and_grad(W, Xd, y, *extra), want)
 
 
+def test_the_blocks_run_on_the_workers_from_source(client):
+    compiled = _compile(logistic, W, X, LABELS)
+    Xd, yd = _split(client, X, LABELS)
+    compiled.value_and_grad(W, Xd, yd)
+
+    def held():
+        from symgrad import distributed
+
+        return len(distributed._MODULES)
+
+    # The workers executed the module's source; this process did not.
+    assert sum(client.run(held).values()) >= 1
+    assert held() == 0
+
+
 def test_the_moons_mlp_over_blocks(client):
     params, Xm, ym = moons.example()
     compiled = _compile(moons.loss, params, Xm, ym)
