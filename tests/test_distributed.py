@@ -16,6 +16,7 @@ from symgrad.errors import ArgumentError
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, os.path.join(ROOT, "examples"))
+import dask_local  # noqa: E402
 import moons  # noqa: E402
 
 sys.path.pop(0)
@@ -270,3 +271,11 @@ def test_dask_for_an_argument_without_rows_is_refused(client):
     compiled = _compile(mse_l2, W, X, Y)
     with pytest.raises(ArgumentError, match="argument 0"):
         compiled.value_and_grad(da.from_array(W), X, Y)
+
+
+def test_the_readme_example_runs(client, capsys):
+    value, grad = dask_local.main(rows=2000, client=client)
+    out = capsys.readouterr().out
+    assert "separable=True, kind='mean'" in out
+    assert "refused: standardized cannot be split" in out
+    assert "dask_local.py:21: sub combines each row" in out
