@@ -18,6 +18,7 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, os.path.join(ROOT, "examples"))
 import dask_local  # noqa: E402
 import moons  # noqa: E402
+import softmax_regression  # noqa: E402
 
 sys.path.pop(0)
 
@@ -129,6 +130,22 @@ def test_separable_losses(fun, kind, has_param):
 def test_a_param_only_factor_keeps_it_separable():
     verdict = _compile(scaled_by_param, W, X, Y, 0.3).separable
     assert verdict and verdict.kind == "mean"
+
+
+def test_picking_each_rows_label_is_row_wise():
+    params, Xs, ys = softmax_regression.example()
+    verdict = _compile(softmax_regression.cross_entropy, params, Xs, ys).separable
+    assert verdict and verdict.kind == "mean"
+
+
+def row_numbers(w, X, y):
+    return np.mean((X @ w) * np.arange(len(X)))
+
+
+def test_using_the_row_numbers_otherwise_mixes():
+    verdict = _compile(row_numbers, W, X, Y).separable
+    assert not verdict and "np.arange(n)" in verdict.reason
+    assert verdict.reason.startswith(_line(row_numbers, "np.arange"))
 
 
 def test_the_moons_mlp_is_a_mean():
@@ -253,6 +270,14 @@ def test_the_moons_mlp_over_blocks(client):
     got = compiled.value_and_grad(params, Xd, yd)
     _close(got, want)
     assert symgrad.api.flat_leaves((got,))[0] == pytest.approx(0.8958441028683222)
+
+
+def test_cross_entropy_over_blocks(client):
+    params, Xs, ys = softmax_regression.example()
+    compiled = _compile(softmax_regression.cross_entropy, params, Xs, ys)
+    Xd, yd = _split(client, Xs, ys, chunks=(60, 50, 40))
+    want = compiled.value_and_grad(params, Xs, ys)
+    _close(compiled.value_and_grad(params, Xd, yd), want)
 
 
 def test_a_loss_mixing_rows_is_refused_with_its_line(client):

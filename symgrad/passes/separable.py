@@ -17,6 +17,8 @@ Each node gets one class, in one iterative walk in topological order:
   reductions over other axes, views that keep axis 0, ...);
 - "count" / "inv": the number of rows n / a param-only scalar over n (what
   `len(X)` and a hand-written mean make);
+- "iota": `np.arange(n)`, the row numbers: only for picking one entry per
+  row (`a[np.arange(n), y]`), anything else with it mixes;
 - "reduced": affine in reductions over the rows: a sum or mean over axis 0
   of a row-wise value (the dot product of two row vectors is a sum too),
   then sums, differences, views and products with param-only values of
@@ -68,6 +70,7 @@ class _Class:
 
 
 _PARAM = _Class("param")
+_IOTA = _Class("iota")  # np.arange(n): the row numbers, good only to index rows
 _ROW = _Class("row")
 _COUNT = _Class("count")
 _INV = _Class("inv")
@@ -182,9 +185,26 @@ def _classify(node, ins, batched, rows) -> _Class:
                 return _ROW
             return _mixed(node, f"{op} builds one entry per row from no rows")
         return _PARAM
+    if "iota" in names:
+        return _row_pick(node, ins, rows)
     if names & {"reduced", "count", "inv"}:
         return _linear(node, ins, rows)
     return _rowwise(node, ins, rows)
+
+
+def _row_pick(node, ins, rows) -> _Class:
+    """`a[np.arange(n), j]` with row-wise `a` and `j` (one entry per row, as
+    a cross entropy picks each row's label): row i reads only row i."""
+    if node.op == "gather" and len(ins) == 3 and node.shape == (rows,):
+        a, first, second = node.inputs
+        if (
+            [c.name for c in ins] == ["row", "iota", "row"]
+            and node.attr("index") == (("index", 0), ("index", 1))
+            and a.ndim == 2
+            and second.shape == (rows,)
+        ):
+            return _ROW
+    return _mixed(node, f"{node.op} uses the row numbers np.arange(n)")
 
 
 def _leaf(node, batched, rows) -> _Class:
@@ -197,6 +217,8 @@ def _leaf(node, batched, rows) -> _Class:
         if dims.name_of(rows) in dims.symbols_of((d,)):
             return _mixed(node, "uses a size computed from the number of rows")
         return _PARAM
+    if node.op == "arange" and node.attr("n") == rows:
+        return _IOTA
     if node.op == "const" or not dims.has_symbols(node.shape):
         return _PARAM
     return _mixed(node, f"{node.op} depends on the number of rows")
