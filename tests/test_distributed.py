@@ -50,6 +50,10 @@ def sse_l2(w, X, y):
     return np.sum(r**2) + 0.5 * np.dot(w, w)
 
 
+def sse(w, X, y):
+    return np.sum(np.abs(X @ w - y) ** 3)
+
+
 def logistic(w, X, y):
     z = X @ w
     return np.mean(np.logaddexp(0.0, -y * z)) + 1e-2 * np.sum(w**2)
@@ -117,6 +121,7 @@ def _compile(fun, *args, batch=BATCH):
     [
         (mse_l2, "mean", True),
         (sse_l2, "sum", True),
+        (sse, "sum", False),
         (logistic, "mean", True),
         (hand_mean, "mean", True),
     ],
@@ -232,6 +237,7 @@ def _split(client, *arrays, chunks=(50, 70, 0, 83)):
     [
         (mse_l2, (), False),
         (sse_l2, (), False),
+        (sse, (), False),
         (logistic, (), True),
         (scaled_by_param, (0.3,), False),
     ],
