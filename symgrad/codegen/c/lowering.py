@@ -15,6 +15,8 @@ import os
 from collections.abc import Callable
 from dataclasses import dataclass
 
+import numpy as np
+
 from symgrad.errors import SymgradError
 from symgrad.ops import OPS
 
@@ -56,6 +58,11 @@ _SPELLED = {
     "gather": "integer-array indexing",
     "scatter": "index assignment",
     "scatter_add": "np.add.at",
+    "logsumexp": "scipy.special.logsumexp",
+    "polygamma": "scipy.special.polygamma",
+    "embed_diagonal": "np.diag",
+    "check": "a runtime check",
+    "dim": "a symbolic size",
 }
 
 
@@ -67,6 +74,12 @@ def spelled(op: str) -> str:
     if answers:
         name = answers[0]
         return "np." + name[6:] if name.startswith("numpy.") else name
+    if hasattr(np, op):
+        return f"np.{op}"
+    if hasattr(np.linalg, op):
+        return f"np.linalg.{op}"
+    if op.startswith("random_"):
+        return f"a random draw ({op[7:]})"
     return f"the operation {op}"
 
 
