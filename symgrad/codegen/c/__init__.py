@@ -31,7 +31,6 @@ from symgrad.codegen.c.lower_arrays import loop, source_index
 from symgrad.codegen.c.lowering import LOWERINGS, refuse
 from symgrad.codegen.c.scalar import CALLEES, FORMULAS, HELPERS, literal
 from symgrad.errors import SymgradError
-from symgrad.ir.pytree import flatten
 from symgrad.ops import OPS
 
 NAME = "c"
@@ -201,6 +200,32 @@ def _delegate(fn, index):
     return call
 
 
+def _leaves(args, treedef):
+    """The leaves of `args` in flatten order, if it has the structure
+    `treedef` (lists and tuples of the same lengths, dicts with the same
+    keys in the same order), else None. An explicit stack, no recursion."""
+    out = []
+    stack = [(tuple(args), treedef)]
+    while stack:
+        obj, node = stack.pop()
+        if node.is_leaf:
+            out.append(obj)
+            continue
+        kind = type(obj)
+        if node.kind == "dict":
+            if kind is not dict or tuple(obj) != node.keys:
+                return None
+            items = list(obj.values())
+        else:
+            if kind.__name__ != node.kind or kind not in (list, tuple):
+                return None
+            items = obj
+        if len(items) != len(node.children):
+            return None
+        stack.extend(reversed(list(zip(items, node.children, strict=True))))
+    return out
+
+
 def _caller(ext_fn, fn):
     """A Python function: flatten and check the arguments, allocate the
     results, call the C function, rebuild the result structure."""
@@ -215,8 +240,8 @@ def _caller(ext_fn, fn):
     def call(*args):
         if len(args) != n:
             raise TypeError(f"{fn.name} takes {n} arguments, got {len(args)}")
-        values, _, got = flatten(tuple(args))
-        if got != treedef:
+        values = _leaves(args, treedef)
+        if values is None:
             raise ValueError(
                 "the arguments do not have the structure this module was generated "
                 f"for: {treedef.describe()}"
@@ -231,7 +256,11 @@ def _caller(ext_fn, fn):
                     )
                 continue
             if shape:
-                array = np.ascontiguousarray(value, dtype=np.float64)
+                array = value
+                if type(array) is not np.ndarray or array.dtype != np.float64:
+                    array = np.asarray(value, dtype=np.float64)
+                if not array.flags.c_contiguous:
+                    array = np.ascontiguousarray(array)
                 if array.shape != shape:
                     raise ValueError(
                         f"argument leaf must have shape {shape}, got {array.shape}"

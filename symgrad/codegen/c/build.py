@@ -32,7 +32,7 @@ from symgrad.errors import SymgradError
 
 FLAGS = (
     "-std=c99",
-    "-O2",
+    "-O3",
     "-fno-fast-math",
     "-ffp-contract=off",
     "-fPIC",
