@@ -17,6 +17,7 @@ import sysconfig
 
 import numpy as np
 import pytest
+import scipy.special
 
 import symgrad
 from symgrad import api
@@ -180,6 +181,19 @@ def edges(x, y):
         np.sum(x),
         np.max(x),
         np.min(y),
+        np.fmod(x, y),
+        np.isfinite(x) * 1.0,
+        np.isnan(x) * 1.0,
+        np.isinf(x) * 1.0,
+        scipy.special.erf(x),
+        scipy.special.erfc(x),
+        scipy.special.gammaln(x),
+        scipy.special.gamma(x),
+        scipy.special.ndtr(x),
+        scipy.special.logit(x),
+        scipy.special.xlogy(x, y),
+        scipy.special.xlog1py(x, y),
+        symgrad.sigmoid(x),
     ]
     return tuple(out)
 

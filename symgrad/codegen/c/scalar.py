@@ -44,6 +44,7 @@ CALLEES.update(
         "logit": "sg_logit",
         "xlogy": "sg_xlogy",
         "xlog1py": "sg_xlog1py",
+        "lgamma": "sg_lgamma",
     }
 )
 # Shared functions with no C formula yet.
@@ -95,6 +96,18 @@ HELPERS = {
         return 0.5 + 0.5 * erf(z);
     }
     return z > 0.0 ? 1.0 - 0.5 * erfc(z) : 0.5 * erfc(-z);
+}""",
+    # scipy.special.gammaln (cephes): -inf at -inf, and inf where 1/x
+    # overflows, where C's lgamma gives inf and a finite log.
+    "sg_lgamma": """static double sg_lgamma(double x)
+{
+    if (x == -INFINITY) {
+        return -INFINITY;
+    }
+    if (x != 0.0 && fabs(x) < 5.562684646268003e-309) {
+        return INFINITY;
+    }
+    return lgamma(x);
 }""",
     "sg_logit": """static double sg_logit(double x)
 {
@@ -207,6 +220,9 @@ SPECIAL = {
 }
 
 
+_CLASSIFIERS = ("isfinite", "isnan", "isinf")
+
+
 def _from_shared() -> dict:
     out = {name: Formula(_infix(symbol)) for name, symbol in scalar.INFIX.items()}
     for name, function in scalar.FUNCTIONS.items():
@@ -214,7 +230,12 @@ def _from_shared() -> dict:
             continue
         callee = CALLEES[function]
         helpers = (callee,) if callee in HELPERS else ()
-        out[name] = Formula(_call(callee), helpers)
+        if function in _CLASSIFIERS:
+            # C's classification macros return any nonzero int (glibc's
+            # isinf gives -1 for -inf): a bool is 0.0 or 1.0.
+            out[name] = Formula(lambda a, callee=callee: f"({callee}({a}) != 0)")
+        else:
+            out[name] = Formula(_call(callee), helpers)
     return out
 
 
