@@ -63,6 +63,11 @@ _SPELLED = {
     "embed_diagonal": "np.diag",
     "check": "a runtime check",
     "dim": "a symbolic size",
+    # Control flow (refused when the module is generated, see `module`).
+    "cond": "an if/else on a traced value",
+    "switch": "an if/elif chain on a traced value",
+    "while": "a loop on traced values (hessian and the jacobians use one too)",
+    "custom_vjp": "a function with a custom gradient rule",
 }
 
 
