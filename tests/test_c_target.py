@@ -14,6 +14,7 @@ import shutil
 import stat
 import sys
 import sysconfig
+import threading
 
 import numpy as np
 import pytest
@@ -345,3 +346,23 @@ def test_hvp_and_jvp_equal_numpy():
         strict=True,
     ):
         _close(a, b)
+
+
+@needs_cc
+def test_threads_share_one_build(monkeypatch):
+    monkeypatch.setattr(build, "_LOADED", {})
+    x = np.linspace(0.5, 1.5, 7)
+    compiled = [symgrad.compile(lambda a: np.sum(np.log(a) * a), x, target="c")]
+    results = []
+
+    def work():
+        results.append(api.Compiled(compiled[0].program, "c").value_and_grad(x))
+
+    threads = [threading.Thread(target=work) for _ in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert len(results) == 4 and len(build._LOADED) == 1
+    for value, grad in results:
+        assert value == results[0][0] and np.array_equal(grad, results[0][1])

@@ -27,6 +27,7 @@ import subprocess
 import sys
 import sysconfig
 import tempfile
+import threading
 
 from symgrad.errors import SymgradError
 
@@ -39,6 +40,8 @@ FLAGS = (
     "-shared",
 )
 _LOADED: dict = {}
+# One build at a time in a process (threads compiling the same module).
+_LOCK = threading.Lock()
 
 
 def cache_dir() -> str:
@@ -163,13 +166,14 @@ def _compile_error(message: str, compute: str, binding: str) -> str:
 def load(compute: str, binding_of) -> object:
     """The extension module for `compute` (its binding: `binding_of(name)`)."""
     name = "symgrad_c_" + key(compute, binding_of("symgrad_c_"))
-    module = _LOADED.get(name)
-    if module is not None:
+    with _LOCK:
+        module = _LOADED.get(name)
+        if module is not None:
+            return module
+        binding = binding_of(name)
+        path = build(compute, binding, name)
+        spec = importlib.util.spec_from_file_location(name, path)
+        module = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(module)
+        _LOADED[name] = module
         return module
-    binding = binding_of(name)
-    path = build(compute, binding, name)
-    spec = importlib.util.spec_from_file_location(name, path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    _LOADED[name] = module
-    return module
