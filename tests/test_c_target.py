@@ -12,6 +12,7 @@ from __future__ import annotations
 import os
 import shutil
 import stat
+import subprocess
 import sys
 import sysconfig
 import threading
@@ -366,3 +367,21 @@ def test_threads_share_one_build(monkeypatch):
     assert len(results) == 4 and len(build._LOADED) == 1
     for value, grad in results:
         assert value == results[0][0] and np.array_equal(grad, results[0][1])
+
+
+@needs_cc
+def test_the_c_source_is_clean_standalone_c99(tmp_path):
+    # The computation needs no Python: it compiles alone, with every warning
+    # an error.
+    params, X, y = moons.example()
+    source = symgrad.compile(moons.loss, params, X, y, target="c").source
+    path = tmp_path / "moons_grad.c"
+    path.write_text(source)
+    flags = ["-std=c99", "-Wall", "-Wextra", "-pedantic", "-Werror", "-c"]
+    done = subprocess.run(
+        [*build.compiler(), *flags, str(path), "-o", str(tmp_path / "moons.o")],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
