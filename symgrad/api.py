@@ -102,8 +102,12 @@ class Compiled:
         """The generated module, loaded on first use."""
         if self._module is None:
             t0 = time.perf_counter()
+            own = getattr(_CODEGEN_TARGETS[self.target], "load_module", None)
             with _gc_paused():
-                self._module = _load(self.source, self.program, self._constants)
+                if own is not None:  # a compiled target (C) loads its own
+                    self._module = own(self.source, self.program)
+                else:
+                    self._module = _load(self.source, self.program, self._constants)
             self.stats["load_s"] = time.perf_counter() - t0
         return self._module
 

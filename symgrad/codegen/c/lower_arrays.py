@@ -1,0 +1,177 @@
+"""C lowerings of reductions, matmul and the shape ops (transpose, reshape,
+broadcast_to): flat row-major buffers in and out, one loop nest each.
+
+Contract: each `@lowering` returns C lines computing `node` into `out`.
+Arrays are `double *` buffers whose sizes are known when generating (a
+symbolic size is refused before any lowering runs). Loop variables start
+with an underscore, which sanitized user names never do.
+"""
+
+from __future__ import annotations
+
+import math
+
+from symgrad.codegen.c.lowering import lowering, refuse
+
+
+def strides(shape) -> list:
+    """Row-major strides (in elements) of `shape`."""
+    out = [1] * len(shape)
+    for axis in range(len(shape) - 2, -1, -1):
+        out[axis] = out[axis + 1] * shape[axis + 1]
+    return out
+
+
+def source_index(i: str, out_shape, in_shape, axes=None) -> str:
+    """The flat index into an operand of shape `in_shape` read for the
+    element `i` of a result of shape `out_shape`: broadcasting (`in_shape`
+    aligned to the right, axes of length 1 read at 0), or a transpose
+    (`axes[k]`: the operand axis that is result axis k)."""
+    if axes is None:
+        lead = len(out_shape) - len(in_shape)
+        axes = [k - lead for k in range(len(out_shape))]
+    in_strides = strides(in_shape)
+    out_strides = strides(out_shape)
+    terms = []
+    for k, size in enumerate(out_shape):
+        src = axes[k]
+        if src < 0 or in_shape[src] == 1 or size == 1:
+            continue
+        coord = i
+        if out_strides[k] != 1:
+            coord = f"{coord} / {out_strides[k]}"
+        if k > 0:
+            coord = f"({coord}) % {size}" if " " in coord else f"{coord} % {size}"
+        terms.append(
+            coord if in_strides[src] == 1 else f"({coord}) * {in_strides[src]}"
+        )
+    return " + ".join(terms) or "0"
+
+
+def loop(count, body: list, var: str = "_i") -> list:
+    """`for` over `count` elements around `body` (lines)."""
+    return [
+        f"for (int {var} = 0; {var} < {count}; {var}++) {{",
+        *("    " + line for line in body),
+        "}",
+    ]
+
+
+@lowering("sum", "mean", "max", "min")
+def _reduction(node, out, args) -> list:
+    (a,), (src,) = node.inputs, args
+    if not a.shape:
+        return [f"{out} = {src};"]
+    axes = node.attr("axes")
+    axes = tuple(range(a.ndim)) if axes is None else tuple(axes)
+    kept = [k for k in range(a.ndim) if k not in axes]
+    kept_shape = [a.shape[k] for k in kept]
+    # The result element of operand element _i: its kept axes, in order.
+    index = (
+        source_index(
+            "_i",
+            a.shape,
+            kept_shape,
+            [kept.index(k) if k in kept else -1 for k in range(a.ndim)],
+        )
+        if kept
+        else "0"
+    )
+    start = {"sum": "0.0", "mean": "0.0", "max": "-INFINITY", "min": "INFINITY"}
+    count = math.prod(kept_shape)
+    acc = f"{out}[{index}]" if node.shape else out
+    lines = []
+    if node.shape:
+        lines += loop(count, [f"{out}[_i] = {start[node.op]};"])
+    else:
+        lines.append(f"{out} = {start[node.op]};")
+    if node.op in ("sum", "mean"):
+        update = f"{acc} += {src}[_i];"
+    else:
+        # nan wins, as in NumPy (once nan, always nan); ties keep the first.
+        keeps = ">=" if node.op == "max" else "<="
+        update = f"if (!({acc} {keeps} {src}[_i]) && {acc} == {acc}) {acc} = {src}[_i];"
+    lines += loop(a.size, [update])
+    if node.op == "mean":
+        n = a.size // max(count, 1)
+        if node.shape:
+            lines += loop(count, [f"{out}[_i] /= {n}.0;"])
+        else:
+            lines.append(f"{out} /= {n}.0;")
+    return lines
+
+
+@lowering("matmul")
+def _matmul(node, out, args) -> list:
+    a, b = node.inputs
+    sa, sb = args
+    if a.ndim == 1 and b.ndim == 1:
+        return [f"{out} = 0.0;", *loop(a.shape[0], [f"{out} += {sa}[_i] * {sb}[_i];"])]
+    a2 = a.shape if a.ndim > 1 else (1,) + a.shape
+    b2 = b.shape if b.ndim > 1 else b.shape + (1,)
+    m, k, n = a2[-2], a2[-1], b2[-1]
+    if len(b2) == 2:
+        m, batch = m * math.prod(a2[:-2]), 1
+    elif a2[:-2] == b2[:-2]:
+        batch = math.prod(a2[:-2])
+    else:
+        refuse(node, "batched products that broadcast")
+    # Batch offsets only where there is a batch; the right operand has one
+    # only with batch axes of its own.
+    at = "_b * {} + ".format
+    left = (at(m * k) if batch > 1 else "") + f"_r * {k} + _k"
+    right = (at(k * n) if batch > 1 and len(b2) > 2 else "") + f"_k * {n} + _c"
+    result = (at(m * n) if batch > 1 else "") + f"_r * {n} + _c"
+    body = [
+        "double _s = 0.0;",
+        *loop(k, [f"_s += {sa}[{left}] * {sb}[{right}];"], "_k"),
+        f"{out}[{result}] = _s;",
+    ]
+    nest = loop(m, loop(n, body, "_c"), "_r")
+    return loop(batch, nest, "_b") if batch > 1 else nest
+
+
+@lowering("transpose")
+def _transpose(node, out, args) -> list:
+    (a,), (src,) = node.inputs, args
+    axes = list(node.attr("axes"))
+    moved = [axis for axis in axes if a.shape[axis] != 1]
+    if moved == sorted(moved):
+        return [
+            f"const double *{out} = {src}; /* the same buffer, as shape {node.shape} */"
+        ]
+    index = source_index("_i", node.shape, a.shape, axes)
+    return loop(node.size, [f"{out}[_i] = {src}[{index}];"])
+
+
+@lowering("reshape")
+def _reshape(node, out, args) -> list:
+    (a,), (src,) = node.inputs, args
+    if not a.shape and not node.shape:
+        return [f"{out} = {src};"]
+    if not a.shape:
+        return [f"{out}[0] = {src};"]
+    if not node.shape:
+        return [f"{out} = {src}[0];"]
+    return [
+        f"const double *{out} = {src}; /* the same buffer, as shape {node.shape} */"
+    ]
+
+
+@lowering("broadcast_to")
+def _broadcast_to(node, out, args) -> list:
+    (a,), (src,) = node.inputs, args
+    if not node.shape:
+        return [f"{out} = {src};"]
+    if not a.shape:
+        return loop(node.size, [f"{out}[_i] = {src};"])
+    if a.size == node.size:
+        return [
+            f"const double *{out} = {src}; /* the same buffer, as shape {node.shape} */"
+        ]
+    index = source_index("_i", node.shape, a.shape)
+    return loop(node.size, [f"{out}[_i] = {src}[{index}];"])
+
+
+# Lowerings that name a buffer they do not fill (a view of an operand).
+ALIASES = ("transpose", "reshape", "broadcast_to")
