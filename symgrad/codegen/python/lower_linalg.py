@@ -12,6 +12,7 @@ import math
 import os
 
 from symgrad.codegen.python.lowering import lowering
+from symgrad.codegen.spelling import spelled
 from symgrad.errors import SymgradError
 from symgrad.ir import dims
 
@@ -94,26 +95,27 @@ def _norm(node, out, args) -> list:
     return [f"{out} = _reduce(_norm2, {src}, {a.shape}, {tuple(axes)})"]
 
 
-_REFUSED = {
-    "eigvalsh": "np.linalg.eigh (or eigvalsh)",
-    "eigh_vectors": "np.linalg.eigh",
-    "svdvals": "np.linalg.svd",
-    "svd_u": "np.linalg.svd",
-    "svd_vh": "np.linalg.svd",
-    "qr_q": "np.linalg.qr",
-    "qr_r": "np.linalg.qr",
-    "pinv": "np.linalg.pinv",
-    "eig_values": "np.linalg.eig",
-    "eig_vectors": "np.linalg.eig",
-    "eigvals": "np.linalg.eigvals",
-}
+# Decompositions this target does not compute (named as the user wrote them).
+_REFUSED = (
+    "eigvalsh",
+    "eigh_vectors",
+    "svdvals",
+    "svd_u",
+    "svd_vh",
+    "qr_q",
+    "qr_r",
+    "pinv",
+    "eig_values",
+    "eig_vectors",
+    "eigvals",
+)
 
 
 def _refuse(node, out, args):
     loc = node.loc
     where = f" (used at {os.path.basename(loc.file)}:{loc.line})" if loc else ""
     raise SymgradError(
-        f"{_REFUSED[node.op]}{where} is not supported by the pure-Python target "
+        f"{spelled(node.op)}{where} is not supported by the pure-Python target "
         "(it implements inv, solve, det, slogdet, cholesky and norm). "
         'Compile with target="numpy".'
     )
