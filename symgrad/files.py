@@ -16,7 +16,8 @@ that is (or whose symlink leads to) anything else (a FIFO, a device such as
 as an input of the same run (`inputs`: the training CSV, the parameter file,
 the user's source), from `os.stat` alone: it never opens the path, so a FIFO
 cannot block it. `is_generated(path)` tells whether a file was written by
-symgrad (its first line says so); it reads regular files only.
+symgrad (its first line says so), through `starts_with(path, heads)`, which
+reads regular files only.
 
 `_check_output` and `_write_file` are written to stand alone (standard
 library only, imports inside, Python 3.8): generated trainers carry a copy of
@@ -175,8 +176,8 @@ def _write_file(path, text):
             os.close(dir_fd)
 
 
-def is_generated(path) -> bool:
-    """Whether `path` is a regular file whose first line is symgrad's mark.
+def starts_with(path, heads: tuple) -> bool:
+    """Whether `path` is a regular file whose first bytes are one of `heads`.
     Anything else (a FIFO, a device) is never opened: opening a FIFO for
     reading would block until a writer comes."""
     import stat
@@ -192,5 +193,11 @@ def is_generated(path) -> bool:
     with os.fdopen(fd, "rb") as f:
         if not stat.S_ISREG(os.fstat(fd).st_mode):
             return False
-        head = f.read(max(len(MARK), len(C_MARK)))
-    return head.startswith((MARK.encode("utf-8"), C_MARK.encode("utf-8")))
+        head = f.read(max(len(h) for h in heads))
+    return head.startswith(tuple(heads))
+
+
+def is_generated(path) -> bool:
+    """Whether `path` is a regular file starting with symgrad's mark (of a
+    Python module or of a C source)."""
+    return starts_with(path, (MARK.encode("utf-8"), C_MARK.encode("utf-8")))

@@ -25,7 +25,7 @@ import sys
 from symgrad import api
 from symgrad.cli.load import UserError, load_function
 from symgrad.errors import SymgradError
-from symgrad.files import check_overwrite, write_atomic
+from symgrad.files import check_overwrite, starts_with, write_atomic
 
 # symgrad/cli/demo.py -> the checkout
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
@@ -67,27 +67,13 @@ class _Progress:
         self.stream.flush()
 
 
-def _starts_with(path, head: bytes) -> bool:
-    """Whether `path` is a regular file starting with `head` (a plot or data
-    file an earlier demo wrote); never opens anything else."""
-    import stat
-
-    try:
-        if not stat.S_ISREG(os.stat(path).st_mode):
-            return False
-        with open(path, "rb") as f:
-            return f.read(len(head)) == head
-    except OSError:
-        return False
-
-
 def _check_outputs(out, force):
     for name, _ in TRAINERS:
         check_overwrite(os.path.join(out, name), force, [EXAMPLE])
     for name, head, what in ((PLOT, _PNG, "a PNG file"), (DATA, _HEADER, "its data")):
         path = os.path.join(out, name)
         check_overwrite(path, True, [EXAMPLE])  # special files: never
-        if not force and os.path.exists(path) and not _starts_with(path, head):
+        if not force and os.path.exists(path) and not starts_with(path, (head,)):
             raise SymgradError(
                 f"{path} exists and is not {what}; choose another --out or pass "
                 "--force to overwrite it"
