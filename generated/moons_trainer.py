@@ -333,19 +333,11 @@ def value_and_grad(params, X, y):
         params_0_0, params_0_1, params_1_0, params_1_1, params_2_0, params_2_1, X, y, n
     )
 
-    # grad of: reg_loss = 1e-4 * sum((W * W).sum() + (b * b).sum() for W, b in params)  (moons.py:76)
-    t31 = 0.0001 * params_2_1
-    t32 = 0.0001 * params_2_0
-    t33 = 0.0001 * params_1_1
-    t34 = 0.0001 * params_1_0
-    t35 = 0.0001 * params_0_1
-    t36 = 0.0001 * params_0_0
-
     # grad of: margins = symgrad.relu(1 + -y * scores(params, X))  (moons.py:74)
-    t37 = t10 > 0.0
+    t31 = t10 > 0.0
     del t10
-    t10_bar = np.where(t37, t12, 0.0)
-    del t37
+    t10_bar = np.where(t31, t12, 0.0)
+    del t31
     t8_bar = t1 * t10_bar
     del t1, t10_bar
 
@@ -353,67 +345,64 @@ def value_and_grad(params, X, y):
     h_4_bar = np.reshape(t8_bar, (n, 1))
 
     # grad of: h = h @ W.T + b  (moons.py:65)
-    t38 = np.add.reduce(h_4_bar, axis=0)
+    t32 = np.add.reduce(h_4_bar, axis=0)
     h_3_bar = h_4_bar @ params_2_0
-    t39 = h_3.T
-    t6_bar = t39 @ h_4_bar
-    del h_3, t39, t8_bar, h_4_bar
-    t40 = t6_bar.T
+    t33 = h_4_bar.T
+    t34 = t33 @ h_3
+    del h_3, t8_bar, h_4_bar, t33
 
     # grad of: h = symgrad.relu(h)  (moons.py:67)
-    t41 = h_2 > 0.0
+    t35 = h_2 > 0.0
     del h_2
-    np.logical_not(t41, out=t41)
-    np.copyto(h_3_bar, 0.0, where=t41)
+    np.logical_not(t35, out=t35)
+    np.copyto(h_3_bar, 0.0, where=t35)
     h_2_bar = h_3_bar
-    del t41
+    del t35
 
     # grad of: h = h @ W.T + b  (moons.py:65)
-    t42 = np.add.reduce(h_2_bar, axis=0)
+    t36 = np.add.reduce(h_2_bar, axis=0)
     h_1_bar = h_2_bar @ params_1_0
-    t43 = h_1.T
-    t4_bar = t43 @ h_2_bar
-    del h_1, t43, h_3_bar, h_2_bar
-    t44 = t4_bar.T
+    t37 = h_2_bar.T
+    t38 = t37 @ h_1
+    del h_1, h_3_bar, h_2_bar, t37
 
     # grad of: h = symgrad.relu(h)  (moons.py:67)
-    t45 = h > 0.0
+    t39 = h > 0.0
     del h
-    np.logical_not(t45, out=t45)
-    np.copyto(h_1_bar, 0.0, where=t45)
+    np.logical_not(t39, out=t39)
+    np.copyto(h_1_bar, 0.0, where=t39)
     h_bar = h_1_bar
-    del t45
+    del t39
 
     # grad of: h = h @ W.T + b  (moons.py:65)
-    t46 = np.add.reduce(h_bar, axis=0)
-    t47 = X.T
-    t2_bar = t47 @ h_bar
-    del h_1_bar, h_bar
-    t48 = t2_bar.T
+    t40 = np.add.reduce(h_bar, axis=0)
+    t41 = h_bar.T
+    t42 = t41 @ X
+    del h_1_bar, h_bar, t41
 
     # total gradient of params_2_1: the sum over its uses
-    t49 = t31 + t31
-    params_2_1_bar = t49 + t38
+    t43 = 0.0002 * params_2_1
+    params_2_1_bar = t43 + t32
 
     # total gradient of params_2_0: the sum over its uses
-    t50 = t32 + t32
-    params_2_0_bar = t50 + t40
+    t44 = 0.0002 * params_2_0
+    params_2_0_bar = t44 + t34
 
     # total gradient of params_1_1: the sum over its uses
-    t51 = t33 + t33
-    params_1_1_bar = t51 + t42
+    t45 = 0.0002 * params_1_1
+    params_1_1_bar = t45 + t36
 
     # total gradient of params_1_0: the sum over its uses
-    t52 = t34 + t34
-    params_1_0_bar = t52 + t44
+    t46 = 0.0002 * params_1_0
+    params_1_0_bar = t46 + t38
 
     # total gradient of params_0_1: the sum over its uses
-    t53 = t35 + t35
-    params_0_1_bar = t53 + t46
+    t47 = 0.0002 * params_0_1
+    params_0_1_bar = t47 + t40
 
     # total gradient of params_0_0: the sum over its uses
-    t54 = t36 + t36
-    params_0_0_bar = t54 + t48
+    t48 = 0.0002 * params_0_0
+    params_0_0_bar = t48 + t42
 
     return (
         float(t30),

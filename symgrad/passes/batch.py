@@ -4,8 +4,9 @@ Contract: `batch_row_products(outputs)` returns outputs where products
 `X[t] @ W` of one stacked array `X` (at least 3-D, indexed by a leading int
 `t`) and one 2-D `W`, for many `t`, read `(X @ W)[t]` instead: NumPy makes one
 batched call where the program made one per `t` (a loop over the steps of a
-sequence). It runs only in `optimize="fast"`: BLAS may sum a batched product
-in another order. It applies when at least half of `X`'s leading indices
+sequence). BLAS may sum a batched product in another order, so it runs on
+every product in `optimize="fast"` and, in the default mode, on gradient
+products only (`passes.gradients`). It applies when at least half of `X`'s leading indices
 are used with the same `W`, so a program that reads one row of a big array
 does not pay for the product of all of them.
 """
@@ -32,10 +33,12 @@ def _row_product(node):
     return x, w, index[0]
 
 
-def batch_row_products(outputs) -> list:
+def batch_row_products(outputs, keep=frozenset()) -> list:
+    """`outputs` with the products described above batched; nodes in `keep`
+    are left as they are."""
     groups: dict = {}
     for node in ir.toposort(outputs):
-        found = _row_product(node)
+        found = None if node in keep else _row_product(node)
         if found is not None:
             x, w, t = found
             groups.setdefault((x, w), []).append((node, t))

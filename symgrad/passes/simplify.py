@@ -329,15 +329,18 @@ def _scaled(x):
     return None, x
 
 
-def _fast_add(node, a, b):
+def _fast_add(node, a, b, keep_special=False):
     # c1*x + c2*x -> (c1 + c2)*x and x + c*x -> (1 + c)*x: one rounding fewer.
     ca, xa = _scaled(a)
     cb, xb = _scaled(b)
     if xa is not xb or (ca is None and cb is None):
         return None
-    total = (ca.value if ca is not None else 1.0) + (
-        cb.value if cb is not None else 1.0
-    )
+    values = [c.value if c is not None else 1.0 for c in (ca, cb)]
+    total = values[0] + values[1]
+    if keep_special and (total == 0 or 0 in values):
+        # x + 0*x is NaN at x = inf but 1*x is not, and x - x is +0.0 where
+        # 0*x may be -0.0: keep those as they are.
+        return None
     return _same(node, ops.mul(ops.const(total, dtype=node.dtype), xa))
 
 
@@ -440,12 +443,34 @@ def _fast_sum_of_terms(node, a, b):
     return _fast_add(node, a, b) or _fast_add_contractions(node)
 
 
+def _sum_of_terms(node, a, b):
+    return _fast_add(node, a, b, keep_special=True) or _fast_add_contractions(node)
+
+
 _FAST_RULES = {
     "add": _fast_sum_of_terms,
     "mul": _fast_mul,
     "transpose": _fast_transpose,
     "sum": _fast_sum,
 }
+
+# The reassociations alone, with `x + c*x` kept where it would change an
+# inf/NaN result or the sign of a zero: sums in another order, which only
+# rounding tells apart.
+_REASSOCIATE_RULES = {**_FAST_RULES, "add": _sum_of_terms}
+
+
+def reassociate_rule(node):
+    """Rewrites equal in exact arithmetic that keep inf and NaN where they
+    were: `c1*x + c2*x -> (c1+c2)*x` (not when a constant or the total is 0),
+    constants folded across products, `(h.T @ g).T -> g.T @ h`, a full sum of
+    a product as a dot product, per-use weight and bias gradients summed as
+    one product or sum over all rows. Results differ from the program's
+    order of operations in the last bits. The default mode applies them to
+    gradient computations only (`passes.gradients`), where the program gives
+    no reference order; `optimize="fast"` everywhere (`fast_rule`)."""
+    rule = _REASSOCIATE_RULES.get(node.op)
+    return rule(node, *node.inputs) if rule is not None else None
 
 
 def fast_rule(node):
