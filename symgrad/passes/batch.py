@@ -6,9 +6,9 @@ Contract: `batch_row_products(outputs)` returns outputs where products
 batched call where the program made one per `t` (a loop over the steps of a
 sequence). BLAS may sum a batched product in another order, so it runs on
 every product in `optimize="fast"` and, in the default mode, on gradient
-products only (`passes.gradients`). It applies when at least half of `X`'s leading indices
-are used with the same `W`, so a program that reads one row of a big array
-does not pay for the product of all of them.
+products only (`passes.gradients`). It applies when at least half of `X`'s
+leading indices are used with the same `W`, so a program that reads one row
+of a big array does not pay for the product of all of them.
 """
 
 from __future__ import annotations
