@@ -12,6 +12,8 @@ python <this file> data.csv [--steps N] [--batch-size B] [--seed S] -> trains on
 
 import base64
 import numpy as np
+import threading
+import weakref
 
 
 def _check_argument(value, name, scalar):
@@ -84,6 +86,49 @@ def _as_array(value, name, dtype):
     if type(value) is not np.ndarray or value.dtype.kind not in "biuf":
         _check_argument(value, name, False)
     return np.asarray(value, dtype=dtype)
+
+
+# Buffers kept between calls: per thread, by function and shapes (see
+# _buffers). _STORES lists every live thread's store for release().
+_BUFFERS = threading.local()
+_STORES = weakref.WeakSet()
+_STORES_LOCK = threading.Lock()
+_KEEP = 4
+
+
+class _Store(dict):
+    """One thread's buffers, {(function, slots): [arrays]}: a dict that the
+    set of stores can hold weakly, each store its own member."""
+
+    __eq__ = object.__eq__
+    __hash__ = object.__hash__
+
+
+def _buffers(key, slots):
+    """This thread's arrays for the buffer slots of function `key`, of the
+    shapes and dtypes `slots`: made on first use, kept between calls."""
+    store = getattr(_BUFFERS, "store", None)
+    if store is None:
+        store = _BUFFERS.store = _Store()
+        with _STORES_LOCK:
+            _STORES.add(store)
+    arrays = store.get((key, slots))
+    if arrays is None:
+        # Only the last few shape sets of a function stay (batch sizes vary).
+        mine = [k for k in store if k[0] == key]
+        for old in mine[: max(0, len(mine) - _KEEP + 1)]:
+            del store[old]
+        arrays = store[(key, slots)] = [np.empty(s, dtype=d) for s, d in slots]
+    return arrays
+
+
+def release():
+    """Free the buffers this module keeps between calls, in every thread.
+    Later calls work as before; they make their buffers again."""
+    with _STORES_LOCK:
+        stores = list(_STORES)
+    for store in stores:
+        store.clear()
 
 
 def _constant(dtype, shape, data):
@@ -230,29 +275,39 @@ def _forward(
     params_0_0, params_0_1, params_1_0, params_1_1, params_2_0, params_2_1, X, y, n
 ):
     """The forward pass, written once: the value and what the gradient reads."""
+    buffer, buffer_1, buffer_2, buffer_3, buffer_4 = _buffers(
+        "_forward",
+        (
+            ((n, 16), np.float64),
+            ((n, 16), np.float64),
+            ((n, 16), np.float64),
+            ((n, 16), np.float64),
+            ((n, 1), np.float64),
+        ),
+    )
 
     # margins = symgrad.relu(1 + -y * scores(params, X))  (moons.py:74)
     t1 = -y
 
     # h = h @ W.T + b  (moons.py:65)
     t2 = params_0_0.T
-    t3 = X @ t2
+    t3 = np.matmul(X, t2, out=buffer)
     h = np.add(t3, params_0_1, out=t3)
 
     # h = symgrad.relu(h)  (moons.py:67)
-    h_1 = np.maximum(h, 0.0)
+    h_1 = np.maximum(h, 0.0, out=buffer_1)
 
     # h = h @ W.T + b  (moons.py:65)
     t4 = params_1_0.T
-    t5 = h_1 @ t4
+    t5 = np.matmul(h_1, t4, out=buffer_2)
     h_2 = np.add(t5, params_1_1, out=t5)
 
     # h = symgrad.relu(h)  (moons.py:67)
-    h_3 = np.maximum(h_2, 0.0)
+    h_3 = np.maximum(h_2, 0.0, out=buffer_3)
 
     # h = h @ W.T + b  (moons.py:65)
     t6 = params_2_0.T
-    t7 = h_3 @ t6
+    t7 = np.matmul(h_3, t6, out=buffer_4)
     h_4 = np.add(t7, params_2_1, out=t7)
 
     # return h[:, 0]  (moons.py:68)
@@ -260,7 +315,6 @@ def _forward(
 
     # margins = symgrad.relu(1 + -y * scores(params, X))  (moons.py:74)
     t9 = t1 * t8
-    del t7, h_4, t8
     t10 = 1 + t9
     del t9
     margins = np.maximum(t10, 0.0)
@@ -332,6 +386,9 @@ def value_and_grad(params, X, y):
     t30, t10, t12, t1, h_3, h_2, h_1, h = _forward(
         params_0_0, params_0_1, params_1_0, params_1_1, params_2_0, params_2_1, X, y, n
     )
+    buffer_5, buffer_6 = _buffers(
+        "value_and_grad", (((n, 16), np.float64), ((n, 16), np.float64))
+    )
 
     # grad of: margins = symgrad.relu(1 + -y * scores(params, X))  (moons.py:74)
     t31 = t10 > 0.0
@@ -346,14 +403,13 @@ def value_and_grad(params, X, y):
 
     # grad of: h = h @ W.T + b  (moons.py:65)
     t32 = np.add.reduce(h_4_bar, axis=0)
-    h_3_bar = h_4_bar @ params_2_0
+    h_3_bar = np.matmul(h_4_bar, params_2_0, out=buffer_5)
     t33 = h_4_bar.T
     t34 = t33 @ h_3
-    del h_3, t8_bar, h_4_bar, t33
+    del t8_bar, h_4_bar, t33
 
     # grad of: h = symgrad.relu(h)  (moons.py:67)
     t35 = h_2 > 0.0
-    del h_2
     np.logical_not(t35, out=t35)
     np.copyto(h_3_bar, 0.0, where=t35)
     h_2_bar = h_3_bar
@@ -361,14 +417,12 @@ def value_and_grad(params, X, y):
 
     # grad of: h = h @ W.T + b  (moons.py:65)
     t36 = np.add.reduce(h_2_bar, axis=0)
-    h_1_bar = h_2_bar @ params_1_0
+    h_1_bar = np.matmul(h_2_bar, params_1_0, out=buffer_6)
     t37 = h_2_bar.T
     t38 = t37 @ h_1
-    del h_1, h_3_bar, h_2_bar, t37
 
     # grad of: h = symgrad.relu(h)  (moons.py:67)
     t39 = h > 0.0
-    del h
     np.logical_not(t39, out=t39)
     np.copyto(h_1_bar, 0.0, where=t39)
     h_bar = h_1_bar
@@ -378,7 +432,6 @@ def value_and_grad(params, X, y):
     t40 = np.add.reduce(h_bar, axis=0)
     t41 = h_bar.T
     t42 = t41 @ X
-    del h_1_bar, h_bar, t41
 
     # total gradient of params_2_1: the sum over its uses
     t43 = 0.0002 * params_2_1
@@ -420,10 +473,13 @@ def predict(params, X):
     params_0_0, params_0_1, params_1_0, params_1_1, params_2_0, params_2_1, X, n = (
         _arguments_2(params, X)
     )
+    buffer_7, buffer_8 = _buffers(
+        "predict", (((n, 16), np.float64), ((n, 16), np.float64))
+    )
 
     # h = h @ W.T + b  (moons.py:65)
     t2 = params_0_0.T
-    t3 = X @ t2
+    t3 = np.matmul(X, t2, out=buffer_7)
     h = np.add(t3, params_0_1, out=t3)
 
     # h = symgrad.relu(h)  (moons.py:67)
@@ -431,8 +487,7 @@ def predict(params, X):
 
     # h = h @ W.T + b  (moons.py:65)
     t4 = params_1_0.T
-    t5 = h_1 @ t4
-    del t3, h, h_1
+    t5 = np.matmul(h_1, t4, out=buffer_8)
     h_2 = np.add(t5, params_1_1, out=t5)
 
     # h = symgrad.relu(h)  (moons.py:67)
@@ -441,7 +496,6 @@ def predict(params, X):
     # h = h @ W.T + b  (moons.py:65)
     t6 = params_2_0.T
     t7 = h_3 @ t6
-    del t5, h_2, h_3
     h_4 = np.add(t7, params_2_1, out=t7)
 
     # return h[:, 0]  (moons.py:68)

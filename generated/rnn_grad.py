@@ -177,7 +177,7 @@ def _forward(W, b, V, xs, target):
     t26 = t25**2
     t27 = np.mean(t26)
 
-    return t27, t25, h_6, h_5, h_4, h_3, h_2, h_1, t22, t18, t14, t10, t6, t2
+    return t27, t25, h_6, h_5, h_4, h_3, h_2, h_1, t2, t22, t18, t14, t10, t6
 
 
 def forward(params, xs, target):
@@ -196,7 +196,7 @@ def gradient(params, xs, target):
 def value_and_grad(params, xs, target):
     """The value and the gradient."""
     W, b, V, xs, target = _arguments(params, xs, target)
-    t27, t25, h_6, h_5, h_4, h_3, h_2, h_1, t22, t18, t14, t10, t6, t2 = _forward(
+    t27, t25, h_6, h_5, h_4, h_3, h_2, h_1, t2, t22, t18, t14, t10, t6 = _forward(
         W, b, V, xs, target
     )
 
@@ -240,14 +240,19 @@ def value_and_grad(params, xs, target):
     t42 = np.multiply(h_1, h_1, out=h_1)
     t43 = np.subtract(1.0, t42, out=t42)
     t4_bar = h_1_bar * t43
+    t44 = np.add.reduce(t4_bar, axis=0)
+    t45 = t2.T
+    t46 = t45 @ t4_bar
 
     # total gradient of b: the sum over its uses
-    t44 = np.concatenate([t24_bar, t20_bar, t16_bar, t12_bar, t8_bar, t4_bar])
-    b_bar = np.add.reduce(t44, axis=0)
+    t47 = np.concatenate([t24_bar, t20_bar, t16_bar, t12_bar, t8_bar])
+    t48 = np.add.reduce(t47, axis=0)
+    b_bar = np.add(t48, t44, out=t48)
 
     # total gradient of W: the sum over its uses
-    t45 = np.concatenate([t22, t18, t14, t10, t6, t2])
-    t46 = t45.T
-    W_bar = t46 @ t44
+    t49 = np.concatenate([t22, t18, t14, t10, t6])
+    t50 = t49.T
+    t51 = t50 @ t47
+    W_bar = np.add(t51, t46, out=t51)
 
     return (float(t27), {"W": W_bar, "b": b_bar, "V": V_bar})

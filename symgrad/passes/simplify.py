@@ -401,7 +401,7 @@ def _row_contraction(x):
     return None
 
 
-def _fast_add_contractions(node):
+def _fast_add_contractions(node, least=2):
     # sum_i A_i.T @ B_i -> concat(A).T @ concat(B), and sum_i B_i.sum(axis=0)
     # -> concat(B).sum(axis=0): one product over all rows instead of one per
     # use (a weight used at every step of a loop), summed in another order.
@@ -420,12 +420,12 @@ def _fast_add_contractions(node):
             rest.append(x)
         else:
             groups.setdefault(found[0], []).append((x, *found[1:]))
-    if all(len(g) < 2 for g in groups.values()):
+    if all(len(g) < least for g in groups.values()):
         return None
     terms = []
     for kind, found in groups.items():
-        if len(found) == 1:
-            terms.append(found[0][0])
+        if len(found) < least:
+            terms.extend(x for x, *_ in found)
             continue
         bs = concatenate([p for _, _, b in found for p in _rows(b)], 0)
         if kind == "sum":
@@ -444,7 +444,10 @@ def _fast_sum_of_terms(node, a, b):
 
 
 def _sum_of_terms(node, a, b):
-    return _fast_add(node, a, b, keep_special=True) or _fast_add_contractions(node)
+    # Contractions only for a weight used at 3 or more places (a loop's
+    # steps): for two big uses, copying both into one product costs more
+    # than the second call it saves.
+    return _fast_add(node, a, b, keep_special=True) or _fast_add_contractions(node, 3)
 
 
 _FAST_RULES = {
