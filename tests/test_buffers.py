@@ -111,7 +111,7 @@ def _mlp_args(rows, seed=0, widths=(8, 96, 96, 3)):
     rng = np.random.default_rng(seed)
     params = [
         (rng.normal(size=(a, b)) / np.sqrt(a), rng.normal(size=b))
-        for a, b in zip(widths, widths[1:])
+        for a, b in zip(widths, widths[1:], strict=False)
     ]
     return params, rng.normal(size=(rows, widths[0])), rng.normal(size=(rows, 3))
 

@@ -196,7 +196,7 @@ def plan(
     if into_slot is not None:
         escaping = {buffer[o] for o in outputs if o in buffer and o not in kept}
         candidates = []
-        for r, members in groups.items():
+        for members in groups.values():
             # The node whose statement allocates the buffer: the first of the
             # chain computed into one another.
             first = [m for m in members if buffer[m] is m and m not in out.into]
@@ -212,9 +212,9 @@ def plan(
             # A buffer returned to the caller (`kept`) lives past the end.
             alive = any(buffer[m] in returned for m in members)
             stop = end if alive else max(reads, default=at)
-            candidates.append((at, stop, first, r))
+            candidates.append((at, stop, first))
         _assign_slots(out, candidates)
-        for r, members in groups.items():
+        for members in groups.values():
             if any(m in out.slot for m in members):
                 out.in_slots.update(members)
     for r, members in groups.items():
@@ -231,18 +231,23 @@ def plan(
 
 
 def _assign_slots(out: Plan, candidates) -> None:
-    """Give each buffer `(start, end, first node, root)` a slot of its shape and dtype,
-    sharing a slot with buffers whose last read comes before its first
-    write (interval colouring in order of first writes)."""
-    free_after: list = []  # slot -> position after which it is free
-    for start, end, first, _ in sorted(candidates, key=lambda c: (c[0], c[2].id)):
+    """Give each buffer `(start, end, first node)` a slot of its shape and
+    dtype, sharing a slot with buffers whose last read comes before its
+    first write (interval colouring in order of first writes)."""
+    free_after: list = []  # slot -> the position after which it is free
+    for start, end, first in sorted(candidates, key=lambda c: (c[0], c[2].id)):
         kind = (tuple(first.shape), first.dtype)
-        for k, (spec, busy) in enumerate(zip(out.slots, free_after, strict=True)):
-            if spec == kind and busy < start:
-                break
-        else:
+        k = next(
+            (
+                k
+                for k, spec in enumerate(out.slots)
+                if spec == kind and free_after[k] < start
+            ),
+            None,
+        )
+        if k is None:
             k = len(out.slots)
             out.slots.append(kind)
-            free_after.append(None)
+            free_after.append(end)
         out.slot[first] = k
         free_after[k] = end
