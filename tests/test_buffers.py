@@ -192,3 +192,18 @@ def test_eight_threads_calling_one_module_get_one_threads_results():
             assert np.array_equal(a, b)
     # Each thread made its own buffers; the module saw all of them.
     assert len(c.module._STORES) >= 1
+
+
+@pytest.mark.parametrize(
+    "shape", [(50, 16, 8, 32), (5, 3, 7, 2), (4, 1, 300, 3), (3, 257, 129, 65)]
+)
+def test_numpy_multiplies_a_stack_matrix_by_matrix(shape):
+    """What `passes.batch` relies on to keep forward values bit for bit:
+    `(X @ W)[t]` is `X[t] @ W` exactly, W C- or F-ordered."""
+    T, B, D, H = shape
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(T, B, D))
+    for W in (rng.normal(size=(D, H)), rng.normal(size=(H, D)).T):
+        full = X @ W
+        for t in range(T):
+            assert _bits(full[t], X[t] @ W)

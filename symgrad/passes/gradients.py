@@ -3,8 +3,7 @@
 Contract: `reassociate_gradients(outputs, forward)` returns outputs where
 every node that the first `forward` outputs (the forward values) do not read
 may be rewritten by `simplify.reassociate_rule` (sums and products in another
-order, equal in exact arithmetic, inf and NaN where they were) and products
-`X[t] @ W` of gradient values batched into one (`batch.batch_row_products`).
+order, equal in exact arithmetic, inf and NaN where they were).
 The forward values themselves, and everything they read, are never touched,
 so the value stays bit for bit the user's function: it is the only result
 with a reference order of operations. A gradient has none (reverse mode
@@ -15,7 +14,6 @@ bodies (branches, loops) are left as they are.
 from __future__ import annotations
 
 from symgrad import ir
-from symgrad.passes.batch import batch_row_products
 from symgrad.passes.rewrite import rewrite
 from symgrad.passes.simplify import reassociate_rule
 
@@ -29,5 +27,4 @@ def reassociate_gradients(outputs, forward: int = 1) -> list:
     def rule(node):
         return None if node in keep else reassociate_rule(node)
 
-    outputs = rewrite(outputs, rule, bodies=lambda results: results)
-    return batch_row_products(outputs, keep=keep)
+    return rewrite(outputs, rule, bodies=lambda results: results)
