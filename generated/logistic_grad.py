@@ -110,7 +110,6 @@ def _arguments(params, X, y):
     return w, b, X, y
 
 
-@np.errstate(all="ignore")
 def _forward(w, b, X, y):
     """The forward pass, written once: the value and what the gradient reads."""
 
@@ -135,6 +134,7 @@ def _forward(w, b, X, y):
     return t10, t5, t4, t2
 
 
+@np.errstate(all="ignore")
 def forward(params, X, y):
     """The value of logistic_loss."""
     w, b, X, y = _arguments(params, X, y)

@@ -134,7 +134,6 @@ def _arguments(params, X, y):
     return params_0_0, params_0_1, params_1_0, params_1_1, params_2_0, params_2_1, X, y
 
 
-@np.errstate(all="ignore")
 def _forward(
     params_0_0, params_0_1, params_1_0, params_1_1, params_2_0, params_2_1, X, y
 ):
@@ -196,6 +195,7 @@ def _forward(
     return t27, t8, h_3, h_2, h_1, h
 
 
+@np.errstate(all="ignore")
 def forward(params, X, y):
     """The value of mlp_loss."""
     params_0_0, params_0_1, params_1_0, params_1_1, params_2_0, params_2_1, X, y = (
@@ -226,8 +226,7 @@ def value_and_grad(params, X, y):
 
     # grad of: data_loss = np.maximum(1 - y * score, 0).mean()  (mlp.py:33)
     t28 = t8 > 0
-    t8_bar = np.where(t28, 0.015625, 0.0)
-    t7_bar = -t8_bar
+    t7_bar = np.where(t28, -0.015625, -0.0)
     score_bar = y * t7_bar
 
     # grad of: score = h[:, 0]  (mlp.py:32)

@@ -312,8 +312,7 @@ def value_and_grad(params, X, y):
 
     # grad of: data_loss = np.maximum(1 - y * score, 0).mean()  (mlp.py:33)
     t28 = [_x > 0 for _x in t8]
-    t8_bar = [0.015625 if _x else 0.0 for _x in t28]
-    t7_bar = [-_x for _x in t8_bar]
+    t7_bar = [-0.015625 if _x else -0.0 for _x in t28]
     score_bar = [_x * _y for _x, _y in zip(y, t7_bar)]
 
     # grad of: score = h[:, 0]  (mlp.py:32)

@@ -270,7 +270,6 @@ def _arguments_2(params, X):
     return params_0_0, params_0_1, params_1_0, params_1_1, params_2_0, params_2_1, X, n
 
 
-@np.errstate(all="ignore")
 def _forward(
     params_0_0, params_0_1, params_1_0, params_1_1, params_2_0, params_2_1, X, y, n
 ):
@@ -351,6 +350,7 @@ def _forward(
     return t30, t10, t12, t1, h_3, h_2, h_1, h
 
 
+@np.errstate(all="ignore")
 def forward(params, X, y):
     """The value of loss."""
     params_0_0, params_0_1, params_1_0, params_1_1, params_2_0, params_2_1, X, y, n = (

@@ -184,7 +184,6 @@ def _arguments_2(params, X):
     return w, b, X, n
 
 
-@np.errstate(all="ignore")
 def _forward(w, b, X, y, n):
     """The forward pass, written once: the value and what the gradient reads."""
     buffer = _buffers("_forward", (((n,), np.float64),))[0]
@@ -209,6 +208,7 @@ def _forward(w, b, X, y, n):
     return t9, t3, t4
 
 
+@np.errstate(all="ignore")
 def forward(params, X, y):
     """The value of loss."""
     w, b, X, y, n = _arguments(params, X, y)

@@ -108,7 +108,6 @@ def _arguments(params, xs, target):
     return W, b, V, xs, target
 
 
-@np.errstate(all="ignore")
 def _forward(W, b, V, xs, target):
     """The forward pass, written once: the value and what the gradient reads."""
 
@@ -180,6 +179,7 @@ def _forward(W, b, V, xs, target):
     return t27, t25, h_6, h_5, h_4, h_3, h_2, h_1, t2, t22, t18, t14, t10, t6
 
 
+@np.errstate(all="ignore")
 def forward(params, xs, target):
     """The value of rnn_loss."""
     W, b, V, xs, target = _arguments(params, xs, target)

@@ -614,7 +614,9 @@ class SharedForward:
         names = [em.ref(n) for n in self.returned]
         body += ["", f"return {', '.join(names) if len(names) > 1 else names[0]}"]
         doc = "The forward pass, written once: the value and what the gradient reads."
-        return function("_forward", params, doc, body, em.target.DECORATORS)
+        # No decorators: its callers, `forward` and `value_and_grad`, carry
+        # them (NumPy's errstate costs a context switch per call).
+        return function("_forward", params, doc, body)
 
     def kept(self) -> list:
         """The forward values only `value_and_grad` reads (it never returns
@@ -646,7 +648,7 @@ def _function_lines(em, fn, helpers: dict, shared=None) -> list:
         value = shared.call(em) + ("[0]" if len(shared.returned) > 1 else "")
         (node,) = fn.outputs
         lines += ["", f"return {em.target.output(node, value, fn.floats[0])}"]
-        return function(fn.name, params, fn.doc, lines)
+        return function(fn.name, params, fn.doc, lines, em.target.DECORATORS)
     if shared is not None and fn is shared.both_fn:
         names = ", ".join(em.ref(n) for n in shared.returned)
         lines += [f"{names} = {shared.call(em)}"]

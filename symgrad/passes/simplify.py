@@ -128,6 +128,12 @@ def _div(node, a, b):
 def _neg(node, a):
     if a.op == "neg":  # -(-x) -> x
         return a.inputs[0]
+    if a.op == "where" and all(_scalar_const(x) for x in a.inputs[1:]):
+        # -where(c, 0.5, 0.0) -> where(c, -0.5, -0.0): each entry is one of
+        # the two constants, negated (a ReLU's or a hinge's gradient).
+        c, x, y = a.inputs
+        neg = [ops.const(-v.value, dtype=v.dtype, weak=v.weak) for v in (x, y)]
+        return _same(node, ops.where(c, *neg))
     if a.op == "mul" or (a.op == "div" and a.inputs[0].dtype.kind == "f"):
         # Rounding is symmetric in sign, so -((-x) * y) -> x * y and
         # -((-x) / y) -> x / y (either operand). Integer division is left
