@@ -162,7 +162,7 @@ def test_buffers_are_reused_per_thread_bounded_and_released():
     for key in store:
         per_function[key[0]] = per_function.get(key[0], 0) + 1
     assert per_function and max(per_function.values()) <= module._KEEP
-    module.release()
+    c.release()
     assert len(store) == 0
     want = symgrad.compile(_mlp, params, X, y).value_and_grad(params, X, y)
     got = c.value_and_grad(params, X, y)  # buffers made again
