@@ -97,7 +97,6 @@ def _arguments(log_params, x, y):
     return log_params, x, y
 
 
-@np.errstate(all="ignore")
 def _forward(log_params, x, y):
     """The forward pass, written once: the value and what the gradient reads."""
 
@@ -146,9 +145,10 @@ def _forward(log_params, x, y):
     t26 = t24 + t25
     t27 = t26 + 27.56815599614018
 
-    return t27, K, L, t23, alpha, t20, t21, t18, t4, t12, t8, t11, t10, t2, t3, t1
+    return t27, K, L, t23, alpha, t20, t21, t18, t4, t8, t12, t11, t10, t2, t3, t1
 
 
+@np.errstate(all="ignore")
 def forward(log_params, x, y):
     """The value of gp_nll."""
     log_params, x, y = _arguments(log_params, x, y)
@@ -165,7 +165,7 @@ def gradient(log_params, x, y):
 def value_and_grad(log_params, x, y):
     """The value and the gradient."""
     log_params, x, y = _arguments(log_params, x, y)
-    t27, K, L, t23, alpha, t20, t21, t18, t4, t12, t8, t11, t10, t2, t3, t1 = _forward(
+    t27, K, L, t23, alpha, t20, t21, t18, t4, t8, t12, t11, t10, t2, t3, t1 = _forward(
         log_params, x, y
     )
 
@@ -202,32 +202,33 @@ def value_and_grad(log_params, x, y):
 
     # grad of: K = scale**2 * np.exp(-0.5 * sq_dist / length**2) + noise**2 * np.eye(len(x))  (gaussian_process.py:37)
     K_bar = t30 + t51
-    t52 = K_bar * t18
-    t14_bar = np.add.reduce(t52, axis=None)
-    t53 = 2 * t4
-    t4_bar = t14_bar * t53
-    t54 = K_bar * t12
+    t52 = np.reshape(K_bar, (900,))
+    t53 = np.reshape(t18, (900,))
+    t14_bar = t52 @ t53
+    t54 = 2 * t4
+    t4_bar = t14_bar * t54
     t12_bar = t8 * K_bar
-    t8_bar = np.add.reduce(t54, axis=None)
+    t55 = np.reshape(t12, (900,))
+    t8_bar = t52 @ t55
     t11_bar = t12_bar * t12
-    t55 = t11_bar * t11
-    t56 = t55 / t10
-    t57 = -t56
-    t10_bar = np.add.reduce(t57, axis=None)
-    t58 = 2 * t2
-    t2_bar = t10_bar * t58
-    t59 = 2 * t3
-    t3_bar = t8_bar * t59
+    t56 = t11_bar * t11
+    t57 = t56 / t10
+    t58 = -t57
+    t10_bar = np.add.reduce(t58, axis=None)
+    t59 = 2 * t2
+    t2_bar = t10_bar * t59
+    t60 = 2 * t3
+    t3_bar = t8_bar * t60
 
     # grad of: length, scale, noise = np.exp(log_params)  (gaussian_process.py:35)
-    t60 = np.zeros((3,))
-    t60[2] = t4_bar
     t61 = np.zeros((3,))
-    t61[1] = t3_bar
+    t61[2] = t4_bar
     t62 = np.zeros((3,))
-    t62[0] = t2_bar
-    t63 = np.add(t60, t61, out=t60)
-    t1_bar = np.add(t63, t62, out=t63)
+    t62[1] = t3_bar
+    t63 = np.zeros((3,))
+    t63[0] = t2_bar
+    t64 = np.add(t61, t62, out=t61)
+    t1_bar = np.add(t64, t63, out=t64)
     log_params_bar = t1_bar * t1
 
     return (float(t27), log_params_bar)

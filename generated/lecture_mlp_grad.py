@@ -237,7 +237,6 @@ def _arguments(params, xs, ys):
     )
 
 
-@np.errstate(all="ignore")
 def _forward(
     params_0_0_0_0,
     params_0_0_0_1,
@@ -687,6 +686,7 @@ def _forward(
     )
 
 
+@np.errstate(all="ignore")
 def forward(params, xs, ys):
     """The value of loss."""
     (

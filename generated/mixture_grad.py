@@ -112,7 +112,6 @@ def _arguments(params, x):
     return logits, means, log_scales, x
 
 
-@np.errstate(all="ignore")
 def _forward(logits, means, log_scales, x):
     """The forward pass, written once: the value and what the gradient reads."""
 
@@ -149,6 +148,7 @@ def _forward(logits, means, log_scales, x):
     return t10, t8, t7, z, scales, log_weights
 
 
+@np.errstate(all="ignore")
 def forward(params, x):
     """The value of mixture_nll."""
     logits, means, log_scales, x = _arguments(params, x)

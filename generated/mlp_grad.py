@@ -134,7 +134,6 @@ def _arguments(params, X, y):
     return params_0_0, params_0_1, params_1_0, params_1_1, params_2_0, params_2_1, X, y
 
 
-@np.errstate(all="ignore")
 def _forward(
     params_0_0, params_0_1, params_1_0, params_1_1, params_2_0, params_2_1, X, y
 ):
@@ -196,6 +195,7 @@ def _forward(
     return t27, t8, h_3, h_2, h_1, h
 
 
+@np.errstate(all="ignore")
 def forward(params, X, y):
     """The value of mlp_loss."""
     params_0_0, params_0_1, params_1_0, params_1_1, params_2_0, params_2_1, X, y = (
@@ -224,74 +224,62 @@ def value_and_grad(params, X, y):
         params_0_0, params_0_1, params_1_0, params_1_1, params_2_0, params_2_1, X, y
     )
 
-    # grad of: reg_loss = 1e-4 * sum((W * W).sum() + (b * b).sum() for W, b in params)  (mlp.py:34)
-    t28 = 0.0001 * params_2_1
-    t29 = 0.0001 * params_2_0
-    t30 = 0.0001 * params_1_1
-    t31 = 0.0001 * params_1_0
-    t32 = 0.0001 * params_0_1
-    t33 = 0.0001 * params_0_0
-
     # grad of: data_loss = np.maximum(1 - y * score, 0).mean()  (mlp.py:33)
-    t34 = t8 > 0
-    t8_bar = np.where(t34, 0.015625, 0.0)
-    t7_bar = -t8_bar
+    t28 = t8 > 0
+    t7_bar = np.where(t28, -0.015625, -0.0)
     score_bar = y * t7_bar
 
     # grad of: score = h[:, 0]  (mlp.py:32)
     h_4_bar = np.reshape(score_bar, (64, 1))
 
     # grad of: h = h @ W.T + b  (mlp.py:29)
-    t35 = np.add.reduce(h_4_bar, axis=0)
+    t29 = np.add.reduce(h_4_bar, axis=0)
     h_3_bar = h_4_bar @ params_2_0
-    t36 = h_3.T
-    t5_bar = t36 @ h_4_bar
-    t37 = t5_bar.T
+    t30 = h_4_bar.T
+    t31 = t30 @ h_3
 
     # grad of: h = np.maximum(h, 0)  (mlp.py:31)
-    t38 = h_2 > 0
-    h_2_bar = np.where(t38, h_3_bar, 0.0)
+    t32 = h_2 > 0
+    h_2_bar = np.where(t32, h_3_bar, 0.0)
 
     # grad of: h = h @ W.T + b  (mlp.py:29)
-    t39 = np.add.reduce(h_2_bar, axis=0)
+    t33 = np.add.reduce(h_2_bar, axis=0)
     h_1_bar = h_2_bar @ params_1_0
-    t40 = h_1.T
-    t3_bar = t40 @ h_2_bar
-    t41 = t3_bar.T
+    t34 = h_2_bar.T
+    t35 = t34 @ h_1
 
     # grad of: h = np.maximum(h, 0)  (mlp.py:31)
-    t42 = h > 0
-    h_bar = np.where(t42, h_1_bar, 0.0)
+    t36 = h > 0
+    h_bar = np.where(t36, h_1_bar, 0.0)
 
     # grad of: h = h @ W.T + b  (mlp.py:29)
-    t43 = np.add.reduce(h_bar, axis=0)
-    t44 = X.T
-    t1_bar = t44 @ h_bar
-    t45 = t1_bar.T
+    t37 = np.add.reduce(h_bar, axis=0)
+    t38 = h_bar.T
+    t39 = t38 @ X
 
     # total gradient of params_2_1: the sum over its uses
-    t46 = t28 + t28
-    params_2_1_bar = t46 + t35
+    t40 = 0.0002 * params_2_1
+    params_2_1_bar = t40 + t29
 
     # total gradient of params_2_0: the sum over its uses
-    t47 = t29 + t29
-    params_2_0_bar = t47 + t37
+    t41 = 0.0002 * params_2_0
+    params_2_0_bar = t41 + t31
 
     # total gradient of params_1_1: the sum over its uses
-    t48 = t30 + t30
-    params_1_1_bar = t48 + t39
+    t42 = 0.0002 * params_1_1
+    params_1_1_bar = t42 + t33
 
     # total gradient of params_1_0: the sum over its uses
-    t49 = t31 + t31
-    params_1_0_bar = t49 + t41
+    t43 = 0.0002 * params_1_0
+    params_1_0_bar = t43 + t35
 
     # total gradient of params_0_1: the sum over its uses
-    t50 = t32 + t32
-    params_0_1_bar = t50 + t43
+    t44 = 0.0002 * params_0_1
+    params_0_1_bar = t44 + t37
 
     # total gradient of params_0_0: the sum over its uses
-    t51 = t33 + t33
-    params_0_0_bar = t51 + t45
+    t45 = 0.0002 * params_0_0
+    params_0_0_bar = t45 + t39
 
     return (
         float(t27),

@@ -310,74 +310,62 @@ def value_and_grad(params, X, y):
         params_0_0, params_0_1, params_1_0, params_1_1, params_2_0, params_2_1, X, y
     )
 
-    # grad of: reg_loss = 1e-4 * sum((W * W).sum() + (b * b).sum() for W, b in params)  (mlp.py:34)
-    t28 = [0.0001 * _x for _x in params_2_1]
-    t29 = [0.0001 * _x for _x in params_2_0]
-    t30 = [0.0001 * _x for _x in params_1_1]
-    t31 = [0.0001 * _x for _x in params_1_0]
-    t32 = [0.0001 * _x for _x in params_0_1]
-    t33 = [0.0001 * _x for _x in params_0_0]
-
     # grad of: data_loss = np.maximum(1 - y * score, 0).mean()  (mlp.py:33)
-    t34 = [_x > 0 for _x in t8]
-    t8_bar = [0.015625 if _x else 0.0 for _x in t34]
-    t7_bar = [-_x for _x in t8_bar]
+    t28 = [_x > 0 for _x in t8]
+    t7_bar = [-0.015625 if _x else -0.0 for _x in t28]
     score_bar = [_x * _y for _x, _y in zip(y, t7_bar)]
 
     # grad of: score = h[:, 0]  (mlp.py:32)
     h_4_bar = score_bar  # the same flat list, as shape (64, 1)
 
     # grad of: h = h @ W.T + b  (mlp.py:29)
-    t35 = _reduce(sum, h_4_bar, (64, 1), (0,))
+    t29 = _reduce(sum, h_4_bar, (64, 1), (0,))
     h_3_bar = _matmul(h_4_bar, params_2_0, 64, 1, 16)
-    t36 = _transpose(h_3, (64, 16), (1, 0))
-    t5_bar = _matmul(t36, h_4_bar, 16, 64, 1)
-    t37 = t5_bar  # the same flat list, as shape (1, 16)
+    t30 = h_4_bar  # the same flat list, as shape (1, 64)
+    t31 = _matmul(t30, h_3, 1, 64, 16)
 
     # grad of: h = np.maximum(h, 0)  (mlp.py:31)
-    t38 = [_x > 0 for _x in h_2]
-    h_2_bar = [_y if _x else 0.0 for _x, _y in zip(t38, h_3_bar)]
+    t32 = [_x > 0 for _x in h_2]
+    h_2_bar = [_y if _x else 0.0 for _x, _y in zip(t32, h_3_bar)]
 
     # grad of: h = h @ W.T + b  (mlp.py:29)
-    t39 = _reduce(sum, h_2_bar, (64, 16), (0,))
+    t33 = _reduce(sum, h_2_bar, (64, 16), (0,))
     h_1_bar = _matmul(h_2_bar, params_1_0, 64, 16, 16)
-    t40 = _transpose(h_1, (64, 16), (1, 0))
-    t3_bar = _matmul(t40, h_2_bar, 16, 64, 16)
-    t41 = _transpose(t3_bar, (16, 16), (1, 0))
+    t34 = _transpose(h_2_bar, (64, 16), (1, 0))
+    t35 = _matmul(t34, h_1, 16, 64, 16)
 
     # grad of: h = np.maximum(h, 0)  (mlp.py:31)
-    t42 = [_x > 0 for _x in h]
-    h_bar = [_y if _x else 0.0 for _x, _y in zip(t42, h_1_bar)]
+    t36 = [_x > 0 for _x in h]
+    h_bar = [_y if _x else 0.0 for _x, _y in zip(t36, h_1_bar)]
 
     # grad of: h = h @ W.T + b  (mlp.py:29)
-    t43 = _reduce(sum, h_bar, (64, 16), (0,))
-    t44 = _transpose(X, (64, 2), (1, 0))
-    t1_bar = _matmul(t44, h_bar, 2, 64, 16)
-    t45 = _transpose(t1_bar, (2, 16), (1, 0))
+    t37 = _reduce(sum, h_bar, (64, 16), (0,))
+    t38 = _transpose(h_bar, (64, 16), (1, 0))
+    t39 = _matmul(t38, X, 16, 64, 2)
 
     # total gradient of params_2_1: the sum over its uses
-    t46 = [_x + _x for _x in t28]
-    params_2_1_bar = [_x + _y for _x, _y in zip(t46, t35)]
+    t40 = [0.0002 * _x for _x in params_2_1]
+    params_2_1_bar = [_x + _y for _x, _y in zip(t40, t29)]
 
     # total gradient of params_2_0: the sum over its uses
-    t47 = [_x + _x for _x in t29]
-    params_2_0_bar = [_x + _y for _x, _y in zip(t47, t37)]
+    t41 = [0.0002 * _x for _x in params_2_0]
+    params_2_0_bar = [_x + _y for _x, _y in zip(t41, t31)]
 
     # total gradient of params_1_1: the sum over its uses
-    t48 = [_x + _x for _x in t30]
-    params_1_1_bar = [_x + _y for _x, _y in zip(t48, t39)]
+    t42 = [0.0002 * _x for _x in params_1_1]
+    params_1_1_bar = [_x + _y for _x, _y in zip(t42, t33)]
 
     # total gradient of params_1_0: the sum over its uses
-    t49 = [_x + _x for _x in t31]
-    params_1_0_bar = [_x + _y for _x, _y in zip(t49, t41)]
+    t43 = [0.0002 * _x for _x in params_1_0]
+    params_1_0_bar = [_x + _y for _x, _y in zip(t43, t35)]
 
     # total gradient of params_0_1: the sum over its uses
-    t50 = [_x + _x for _x in t32]
-    params_0_1_bar = [_x + _y for _x, _y in zip(t50, t43)]
+    t44 = [0.0002 * _x for _x in params_0_1]
+    params_0_1_bar = [_x + _y for _x, _y in zip(t44, t37)]
 
     # total gradient of params_0_0: the sum over its uses
-    t51 = [_x + _x for _x in t33]
-    params_0_0_bar = [_x + _y for _x, _y in zip(t51, t45)]
+    t45 = [0.0002 * _x for _x in params_0_0]
+    params_0_0_bar = [_x + _y for _x, _y in zip(t45, t39)]
 
     return (
         float(t27),

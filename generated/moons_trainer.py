@@ -12,6 +12,8 @@ python <this file> data.csv [--steps N] [--batch-size B] [--seed S] -> trains on
 
 import base64
 import numpy as np
+import threading
+import weakref
 
 
 def _check_argument(value, name, scalar):
@@ -84,6 +86,49 @@ def _as_array(value, name, dtype):
     if type(value) is not np.ndarray or value.dtype.kind not in "biuf":
         _check_argument(value, name, False)
     return np.asarray(value, dtype=dtype)
+
+
+# Buffers kept between calls: per thread, by function and shapes (see
+# _buffers). _STORES lists every live thread's store for release().
+_BUFFERS = threading.local()
+_STORES = weakref.WeakSet()
+_STORES_LOCK = threading.Lock()
+_KEEP = 4
+
+
+class _Store(dict):
+    """One thread's buffers, {(function, slots): [arrays]}: a dict that the
+    set of stores can hold weakly, each store its own member."""
+
+    __eq__ = object.__eq__
+    __hash__ = object.__hash__
+
+
+def _buffers(key, slots):
+    """This thread's arrays for the buffer slots of function `key`, of the
+    shapes and dtypes `slots`: made on first use, kept between calls."""
+    store = getattr(_BUFFERS, "store", None)
+    if store is None:
+        store = _BUFFERS.store = _Store()
+        with _STORES_LOCK:
+            _STORES.add(store)
+    arrays = store.get((key, slots))
+    if arrays is None:
+        # Only the last few shape sets of a function stay (batch sizes vary).
+        mine = [k for k in store if k[0] == key]
+        for old in mine[: max(0, len(mine) - _KEEP + 1)]:
+            del store[old]
+        arrays = store[(key, slots)] = [np.empty(s, dtype=d) for s, d in slots]
+    return arrays
+
+
+def release():
+    """Free the buffers this module keeps between calls, in every thread.
+    Later calls work as before; they make their buffers again."""
+    with _STORES_LOCK:
+        stores = list(_STORES)
+    for store in stores:
+        store.clear()
 
 
 def _constant(dtype, shape, data):
@@ -225,34 +270,43 @@ def _arguments_2(params, X):
     return params_0_0, params_0_1, params_1_0, params_1_1, params_2_0, params_2_1, X, n
 
 
-@np.errstate(all="ignore")
 def _forward(
     params_0_0, params_0_1, params_1_0, params_1_1, params_2_0, params_2_1, X, y, n
 ):
     """The forward pass, written once: the value and what the gradient reads."""
+    buffer, buffer_1, buffer_2, buffer_3, buffer_4 = _buffers(
+        "_forward",
+        (
+            ((n, 16), np.float64),
+            ((n, 16), np.float64),
+            ((n, 16), np.float64),
+            ((n, 16), np.float64),
+            ((n, 1), np.float64),
+        ),
+    )
 
     # margins = symgrad.relu(1 + -y * scores(params, X))  (moons.py:74)
     t1 = -y
 
     # h = h @ W.T + b  (moons.py:65)
     t2 = params_0_0.T
-    t3 = X @ t2
+    t3 = np.matmul(X, t2, out=buffer)
     h = np.add(t3, params_0_1, out=t3)
 
     # h = symgrad.relu(h)  (moons.py:67)
-    h_1 = np.maximum(h, 0.0)
+    h_1 = np.maximum(h, 0.0, out=buffer_1)
 
     # h = h @ W.T + b  (moons.py:65)
     t4 = params_1_0.T
-    t5 = h_1 @ t4
+    t5 = np.matmul(h_1, t4, out=buffer_2)
     h_2 = np.add(t5, params_1_1, out=t5)
 
     # h = symgrad.relu(h)  (moons.py:67)
-    h_3 = np.maximum(h_2, 0.0)
+    h_3 = np.maximum(h_2, 0.0, out=buffer_3)
 
     # h = h @ W.T + b  (moons.py:65)
     t6 = params_2_0.T
-    t7 = h_3 @ t6
+    t7 = np.matmul(h_3, t6, out=buffer_4)
     h_4 = np.add(t7, params_2_1, out=t7)
 
     # return h[:, 0]  (moons.py:68)
@@ -260,7 +314,6 @@ def _forward(
 
     # margins = symgrad.relu(1 + -y * scores(params, X))  (moons.py:74)
     t9 = t1 * t8
-    del t7, h_4, t8
     t10 = 1 + t9
     del t9
     margins = np.maximum(t10, 0.0)
@@ -297,6 +350,7 @@ def _forward(
     return t30, t10, t12, t1, h_3, h_2, h_1, h
 
 
+@np.errstate(all="ignore")
 def forward(params, X, y):
     """The value of loss."""
     params_0_0, params_0_1, params_1_0, params_1_1, params_2_0, params_2_1, X, y, n = (
@@ -332,20 +386,15 @@ def value_and_grad(params, X, y):
     t30, t10, t12, t1, h_3, h_2, h_1, h = _forward(
         params_0_0, params_0_1, params_1_0, params_1_1, params_2_0, params_2_1, X, y, n
     )
-
-    # grad of: reg_loss = 1e-4 * sum((W * W).sum() + (b * b).sum() for W, b in params)  (moons.py:76)
-    t31 = 0.0001 * params_2_1
-    t32 = 0.0001 * params_2_0
-    t33 = 0.0001 * params_1_1
-    t34 = 0.0001 * params_1_0
-    t35 = 0.0001 * params_0_1
-    t36 = 0.0001 * params_0_0
+    buffer_5, buffer_6 = _buffers(
+        "value_and_grad", (((n, 16), np.float64), ((n, 16), np.float64))
+    )
 
     # grad of: margins = symgrad.relu(1 + -y * scores(params, X))  (moons.py:74)
-    t37 = t10 > 0.0
+    t31 = t10 > 0.0
     del t10
-    t10_bar = np.where(t37, t12, 0.0)
-    del t37
+    t10_bar = np.where(t31, t12, 0.0)
+    del t31
     t8_bar = t1 * t10_bar
     del t1, t10_bar
 
@@ -353,67 +402,60 @@ def value_and_grad(params, X, y):
     h_4_bar = np.reshape(t8_bar, (n, 1))
 
     # grad of: h = h @ W.T + b  (moons.py:65)
-    t38 = np.add.reduce(h_4_bar, axis=0)
-    h_3_bar = h_4_bar @ params_2_0
-    t39 = h_3.T
-    t6_bar = t39 @ h_4_bar
-    del h_3, t39, t8_bar, h_4_bar
-    t40 = t6_bar.T
+    t32 = np.add.reduce(h_4_bar, axis=0)
+    h_3_bar = np.matmul(h_4_bar, params_2_0, out=buffer_5)
+    t33 = h_4_bar.T
+    t34 = t33 @ h_3
+    del t8_bar, h_4_bar, t33
 
     # grad of: h = symgrad.relu(h)  (moons.py:67)
-    t41 = h_2 > 0.0
-    del h_2
-    np.logical_not(t41, out=t41)
-    np.copyto(h_3_bar, 0.0, where=t41)
+    t35 = h_2 > 0.0
+    np.logical_not(t35, out=t35)
+    np.copyto(h_3_bar, 0.0, where=t35)
     h_2_bar = h_3_bar
-    del t41
+    del t35
 
     # grad of: h = h @ W.T + b  (moons.py:65)
-    t42 = np.add.reduce(h_2_bar, axis=0)
-    h_1_bar = h_2_bar @ params_1_0
-    t43 = h_1.T
-    t4_bar = t43 @ h_2_bar
-    del h_1, t43, h_3_bar, h_2_bar
-    t44 = t4_bar.T
+    t36 = np.add.reduce(h_2_bar, axis=0)
+    h_1_bar = np.matmul(h_2_bar, params_1_0, out=buffer_6)
+    t37 = h_2_bar.T
+    t38 = t37 @ h_1
 
     # grad of: h = symgrad.relu(h)  (moons.py:67)
-    t45 = h > 0.0
-    del h
-    np.logical_not(t45, out=t45)
-    np.copyto(h_1_bar, 0.0, where=t45)
+    t39 = h > 0.0
+    np.logical_not(t39, out=t39)
+    np.copyto(h_1_bar, 0.0, where=t39)
     h_bar = h_1_bar
-    del t45
+    del t39
 
     # grad of: h = h @ W.T + b  (moons.py:65)
-    t46 = np.add.reduce(h_bar, axis=0)
-    t47 = X.T
-    t2_bar = t47 @ h_bar
-    del h_1_bar, h_bar
-    t48 = t2_bar.T
+    t40 = np.add.reduce(h_bar, axis=0)
+    t41 = h_bar.T
+    t42 = t41 @ X
 
     # total gradient of params_2_1: the sum over its uses
-    t49 = t31 + t31
-    params_2_1_bar = t49 + t38
+    t43 = 0.0002 * params_2_1
+    params_2_1_bar = t43 + t32
 
     # total gradient of params_2_0: the sum over its uses
-    t50 = t32 + t32
-    params_2_0_bar = t50 + t40
+    t44 = 0.0002 * params_2_0
+    params_2_0_bar = t44 + t34
 
     # total gradient of params_1_1: the sum over its uses
-    t51 = t33 + t33
-    params_1_1_bar = t51 + t42
+    t45 = 0.0002 * params_1_1
+    params_1_1_bar = t45 + t36
 
     # total gradient of params_1_0: the sum over its uses
-    t52 = t34 + t34
-    params_1_0_bar = t52 + t44
+    t46 = 0.0002 * params_1_0
+    params_1_0_bar = t46 + t38
 
     # total gradient of params_0_1: the sum over its uses
-    t53 = t35 + t35
-    params_0_1_bar = t53 + t46
+    t47 = 0.0002 * params_0_1
+    params_0_1_bar = t47 + t40
 
     # total gradient of params_0_0: the sum over its uses
-    t54 = t36 + t36
-    params_0_0_bar = t54 + t48
+    t48 = 0.0002 * params_0_0
+    params_0_0_bar = t48 + t42
 
     return (
         float(t30),
@@ -431,10 +473,13 @@ def predict(params, X):
     params_0_0, params_0_1, params_1_0, params_1_1, params_2_0, params_2_1, X, n = (
         _arguments_2(params, X)
     )
+    buffer_7, buffer_8 = _buffers(
+        "predict", (((n, 16), np.float64), ((n, 16), np.float64))
+    )
 
     # h = h @ W.T + b  (moons.py:65)
     t2 = params_0_0.T
-    t3 = X @ t2
+    t3 = np.matmul(X, t2, out=buffer_7)
     h = np.add(t3, params_0_1, out=t3)
 
     # h = symgrad.relu(h)  (moons.py:67)
@@ -442,8 +487,7 @@ def predict(params, X):
 
     # h = h @ W.T + b  (moons.py:65)
     t4 = params_1_0.T
-    t5 = h_1 @ t4
-    del t3, h, h_1
+    t5 = np.matmul(h_1, t4, out=buffer_8)
     h_2 = np.add(t5, params_1_1, out=t5)
 
     # h = symgrad.relu(h)  (moons.py:67)
@@ -452,7 +496,6 @@ def predict(params, X):
     # h = h @ W.T + b  (moons.py:65)
     t6 = params_2_0.T
     t7 = h_3 @ t6
-    del t5, h_2, h_3
     h_4 = np.add(t7, params_2_1, out=t7)
 
     # return h[:, 0]  (moons.py:68)

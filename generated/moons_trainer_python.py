@@ -432,73 +432,62 @@ def value_and_grad(params, X, y):
         params_0_0, params_0_1, params_1_0, params_1_1, params_2_0, params_2_1, X, y, n
     )
 
-    # grad of: reg_loss = 1e-4 * sum((W * W).sum() + (b * b).sum() for W, b in params)  (moons.py:76)
-    t31 = [0.0001 * _x for _x in params_2_1]
-    t32 = [0.0001 * _x for _x in params_2_0]
-    t33 = [0.0001 * _x for _x in params_1_1]
-    t34 = [0.0001 * _x for _x in params_1_0]
-    t35 = [0.0001 * _x for _x in params_0_1]
-    t36 = [0.0001 * _x for _x in params_0_0]
-
     # grad of: margins = symgrad.relu(1 + -y * scores(params, X))  (moons.py:74)
-    t37 = [_x > 0.0 for _x in t10]
-    t10_bar = [t12 if _x else 0.0 for _x in t37]
+    t31 = [_x > 0.0 for _x in t10]
+    t10_bar = [t12 if _x else 0.0 for _x in t31]
     t8_bar = [_x * _y for _x, _y in zip(t1, t10_bar)]
 
     # grad of: return h[:, 0]  (moons.py:68)
     h_4_bar = t8_bar  # the same flat list, as shape (n, 1)
 
     # grad of: h = h @ W.T + b  (moons.py:65)
-    t38 = _reduce(sum, h_4_bar, (n, 1), (0,))
+    t32 = _reduce(sum, h_4_bar, (n, 1), (0,))
     h_3_bar = _matmul(h_4_bar, params_2_0, n, 1, 16)
-    t39 = _transpose(h_3, (n, 16), (1, 0))
-    t6_bar = _matmul(t39, h_4_bar, 16, n, 1)
-    t40 = t6_bar  # the same flat list, as shape (1, 16)
+    t33 = h_4_bar  # the same flat list, as shape (1, n)
+    t34 = _matmul(t33, h_3, 1, n, 16)
 
     # grad of: h = symgrad.relu(h)  (moons.py:67)
-    t41 = [_x > 0.0 for _x in h_2]
-    h_2_bar = [_y if _x else 0.0 for _x, _y in zip(t41, h_3_bar)]
+    t35 = [_x > 0.0 for _x in h_2]
+    h_2_bar = [_y if _x else 0.0 for _x, _y in zip(t35, h_3_bar)]
 
     # grad of: h = h @ W.T + b  (moons.py:65)
-    t42 = _reduce(sum, h_2_bar, (n, 16), (0,))
+    t36 = _reduce(sum, h_2_bar, (n, 16), (0,))
     h_1_bar = _matmul(h_2_bar, params_1_0, n, 16, 16)
-    t43 = _transpose(h_1, (n, 16), (1, 0))
-    t4_bar = _matmul(t43, h_2_bar, 16, n, 16)
-    t44 = _transpose(t4_bar, (16, 16), (1, 0))
+    t37 = _transpose(h_2_bar, (n, 16), (1, 0))
+    t38 = _matmul(t37, h_1, 16, n, 16)
 
     # grad of: h = symgrad.relu(h)  (moons.py:67)
-    t45 = [_x > 0.0 for _x in h]
-    h_bar = [_y if _x else 0.0 for _x, _y in zip(t45, h_1_bar)]
+    t39 = [_x > 0.0 for _x in h]
+    h_bar = [_y if _x else 0.0 for _x, _y in zip(t39, h_1_bar)]
 
     # grad of: h = h @ W.T + b  (moons.py:65)
-    t46 = _reduce(sum, h_bar, (n, 16), (0,))
-    t47 = _transpose(X, (n, 2), (1, 0))
-    t2_bar = _matmul(t47, h_bar, 2, n, 16)
-    t48 = _transpose(t2_bar, (2, 16), (1, 0))
+    t40 = _reduce(sum, h_bar, (n, 16), (0,))
+    t41 = _transpose(h_bar, (n, 16), (1, 0))
+    t42 = _matmul(t41, X, 16, n, 2)
 
     # total gradient of params_2_1: the sum over its uses
-    t49 = [_x + _x for _x in t31]
-    params_2_1_bar = [_x + _y for _x, _y in zip(t49, t38)]
+    t43 = [0.0002 * _x for _x in params_2_1]
+    params_2_1_bar = [_x + _y for _x, _y in zip(t43, t32)]
 
     # total gradient of params_2_0: the sum over its uses
-    t50 = [_x + _x for _x in t32]
-    params_2_0_bar = [_x + _y for _x, _y in zip(t50, t40)]
+    t44 = [0.0002 * _x for _x in params_2_0]
+    params_2_0_bar = [_x + _y for _x, _y in zip(t44, t34)]
 
     # total gradient of params_1_1: the sum over its uses
-    t51 = [_x + _x for _x in t33]
-    params_1_1_bar = [_x + _y for _x, _y in zip(t51, t42)]
+    t45 = [0.0002 * _x for _x in params_1_1]
+    params_1_1_bar = [_x + _y for _x, _y in zip(t45, t36)]
 
     # total gradient of params_1_0: the sum over its uses
-    t52 = [_x + _x for _x in t34]
-    params_1_0_bar = [_x + _y for _x, _y in zip(t52, t44)]
+    t46 = [0.0002 * _x for _x in params_1_0]
+    params_1_0_bar = [_x + _y for _x, _y in zip(t46, t38)]
 
     # total gradient of params_0_1: the sum over its uses
-    t53 = [_x + _x for _x in t35]
-    params_0_1_bar = [_x + _y for _x, _y in zip(t53, t46)]
+    t47 = [0.0002 * _x for _x in params_0_1]
+    params_0_1_bar = [_x + _y for _x, _y in zip(t47, t40)]
 
     # total gradient of params_0_0: the sum over its uses
-    t54 = [_x + _x for _x in t36]
-    params_0_0_bar = [_x + _y for _x, _y in zip(t54, t48)]
+    t48 = [0.0002 * _x for _x in params_0_0]
+    params_0_0_bar = [_x + _y for _x, _y in zip(t48, t42)]
 
     return (
         float(t30),

@@ -91,7 +91,6 @@ def _arguments(x1, x2, w1, w2, b):
     return x1, x2, w1, w2, b
 
 
-@np.errstate(all="ignore")
 def _forward(x1, x2, w1, w2, b):
     """The forward pass, written once: the value and what the gradient reads."""
 
@@ -107,6 +106,7 @@ def _forward(x1, x2, w1, w2, b):
     return o
 
 
+@np.errstate(all="ignore")
 def forward(x1, x2, w1, w2, b):
     """The value of neuron."""
     x1, x2, w1, w2, b = _arguments(x1, x2, w1, w2, b)

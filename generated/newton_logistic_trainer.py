@@ -11,6 +11,8 @@ python <this file> data.csv [--steps N] -> trains on a CSV file
 """
 
 import numpy as np
+import threading
+import weakref
 
 
 def _check_argument(value, name, scalar):
@@ -92,6 +94,49 @@ def _as_array(value, name, dtype):
     return np.asarray(value, dtype=dtype)
 
 
+# Buffers kept between calls: per thread, by function and shapes (see
+# _buffers). _STORES lists every live thread's store for release().
+_BUFFERS = threading.local()
+_STORES = weakref.WeakSet()
+_STORES_LOCK = threading.Lock()
+_KEEP = 4
+
+
+class _Store(dict):
+    """One thread's buffers, {(function, slots): [arrays]}: a dict that the
+    set of stores can hold weakly, each store its own member."""
+
+    __eq__ = object.__eq__
+    __hash__ = object.__hash__
+
+
+def _buffers(key, slots):
+    """This thread's arrays for the buffer slots of function `key`, of the
+    shapes and dtypes `slots`: made on first use, kept between calls."""
+    store = getattr(_BUFFERS, "store", None)
+    if store is None:
+        store = _BUFFERS.store = _Store()
+        with _STORES_LOCK:
+            _STORES.add(store)
+    arrays = store.get((key, slots))
+    if arrays is None:
+        # Only the last few shape sets of a function stay (batch sizes vary).
+        mine = [k for k in store if k[0] == key]
+        for old in mine[: max(0, len(mine) - _KEEP + 1)]:
+            del store[old]
+        arrays = store[(key, slots)] = [np.empty(s, dtype=d) for s, d in slots]
+    return arrays
+
+
+def release():
+    """Free the buffers this module keeps between calls, in every thread.
+    Later calls work as before; they make their buffers again."""
+    with _STORES_LOCK:
+        stores = list(_STORES)
+    for store in stores:
+        store.clear()
+
+
 def _arguments(params, X, y):
     """Check the arguments and return their leaves as the functions use them."""
     try:
@@ -139,17 +184,16 @@ def _arguments_2(params, X):
     return w, b, X, n
 
 
-@np.errstate(all="ignore")
 def _forward(w, b, X, y, n):
     """The forward pass, written once: the value and what the gradient reads."""
+    buffer = _buffers("_forward", (((n,), np.float64),))[0]
 
     # return X @ params["w"] + params["b"]  (newton_logistic.py:30)
-    t1 = X @ w
+    t1 = np.matmul(X, w, out=buffer)
     t2 = np.add(t1, b, out=t1)
 
     # margins = y * scores(params, X)  (newton_logistic.py:35)
     margins = y * t2
-    del t1, t2
 
     # return np.mean(np.logaddexp(0.0, -margins)) + 1e-3 * np.sum(params["w"] ** 2)  (newton_logistic.py:36)
     t3 = -margins
@@ -164,6 +208,7 @@ def _forward(w, b, X, y, n):
     return t9, t3, t4
 
 
+@np.errstate(all="ignore")
 def forward(params, X, y):
     """The value of loss."""
     w, b, X, y, n = _arguments(params, X, y)
@@ -214,14 +259,14 @@ def value_and_grad(params, X, y):
 def hessian(params, X, y):
     """The Hessian: blocks of shape argument_a.shape + argument_b.shape."""
     w, b, X, y, n = _arguments(params, X, y)
+    buffer_1 = _buffers("hessian", (((n,), np.float64),))[0]
 
     # return X @ params["w"] + params["b"]  (newton_logistic.py:30)
-    t1 = X @ w
+    t1 = np.matmul(X, w, out=buffer_1)
     t2 = np.add(t1, b, out=t1)
 
     # margins = y * scores(params, X)  (newton_logistic.py:35)
     margins = y * t2
-    del t1, t2
 
     # return np.mean(np.logaddexp(0.0, -margins)) + 1e-3 * np.sum(params["w"] ** 2)  (newton_logistic.py:36)
     t3 = -margins

@@ -89,7 +89,6 @@ def _arguments(v, theta, h):
     return v, theta, h
 
 
-@np.errstate(all="ignore")
 def _forward(v, theta, h):
     """The forward pass, written once: the value and what the gradient reads."""
 
@@ -113,6 +112,7 @@ def _forward(v, theta, h):
     return t9, t3, t7, vy, t8, t2, t1
 
 
+@np.errstate(all="ignore")
 def forward(v, theta, h):
     """The value of flight_range."""
     v, theta, h = _arguments(v, theta, h)

@@ -108,7 +108,6 @@ def _arguments(params, xs, target):
     return W, b, V, xs, target
 
 
-@np.errstate(all="ignore")
 def _forward(W, b, V, xs, target):
     """The forward pass, written once: the value and what the gradient reads."""
 
@@ -177,9 +176,10 @@ def _forward(W, b, V, xs, target):
     t26 = t25**2
     t27 = np.mean(t26)
 
-    return t27, t25, h_6, t22, h_5, t18, h_4, t14, h_3, t10, h_2, t6, h_1, t2
+    return t27, t25, h_6, h_5, h_4, h_3, h_2, h_1, t2, t22, t18, t14, t10, t6
 
 
+@np.errstate(all="ignore")
 def forward(params, xs, target):
     """The value of rnn_loss."""
     W, b, V, xs, target = _arguments(params, xs, target)
@@ -196,7 +196,7 @@ def gradient(params, xs, target):
 def value_and_grad(params, xs, target):
     """The value and the gradient."""
     W, b, V, xs, target = _arguments(params, xs, target)
-    t27, t25, h_6, t22, h_5, t18, h_4, t14, h_3, t10, h_2, t6, h_1, t2 = _forward(
+    t27, t25, h_6, h_5, h_4, h_3, h_2, h_1, t2, t22, t18, t14, t10, t6 = _forward(
         W, b, V, xs, target
     )
 
@@ -214,63 +214,45 @@ def value_and_grad(params, xs, target):
     t31 = np.multiply(h_6, h_6, out=h_6)
     t32 = np.subtract(1.0, t31, out=t31)
     t24_bar = np.multiply(h_6_bar, t32, out=h_6_bar)
-    t33 = np.add.reduce(t24_bar, axis=0)
-    t34 = W.T
-    t22_bar = t24_bar @ t34
-    t35 = t22.T
-    t36 = t35 @ t24_bar
+    t33 = W.T
+    t22_bar = t24_bar @ t33
     h_5_bar = t22_bar[:, 3:]
-    t37 = np.multiply(h_5, h_5, out=h_5)
-    t38 = np.subtract(1.0, t37, out=t37)
-    t20_bar = h_5_bar * t38
-    t39 = np.add.reduce(t20_bar, axis=0)
-    t18_bar = t20_bar @ t34
-    t40 = t18.T
-    t41 = t40 @ t20_bar
+    t34 = np.multiply(h_5, h_5, out=h_5)
+    t35 = np.subtract(1.0, t34, out=t34)
+    t20_bar = h_5_bar * t35
+    t18_bar = t20_bar @ t33
     h_4_bar = t18_bar[:, 3:]
-    t42 = np.multiply(h_4, h_4, out=h_4)
-    t43 = np.subtract(1.0, t42, out=t42)
-    t16_bar = h_4_bar * t43
-    t44 = np.add.reduce(t16_bar, axis=0)
-    t14_bar = t16_bar @ t34
-    t45 = t14.T
-    t46 = t45 @ t16_bar
+    t36 = np.multiply(h_4, h_4, out=h_4)
+    t37 = np.subtract(1.0, t36, out=t36)
+    t16_bar = h_4_bar * t37
+    t14_bar = t16_bar @ t33
     h_3_bar = t14_bar[:, 3:]
-    t47 = np.multiply(h_3, h_3, out=h_3)
-    t48 = np.subtract(1.0, t47, out=t47)
-    t12_bar = h_3_bar * t48
-    t49 = np.add.reduce(t12_bar, axis=0)
-    t10_bar = t12_bar @ t34
-    t50 = t10.T
-    t51 = t50 @ t12_bar
+    t38 = np.multiply(h_3, h_3, out=h_3)
+    t39 = np.subtract(1.0, t38, out=t38)
+    t12_bar = h_3_bar * t39
+    t10_bar = t12_bar @ t33
     h_2_bar = t10_bar[:, 3:]
-    t52 = np.multiply(h_2, h_2, out=h_2)
-    t53 = np.subtract(1.0, t52, out=t52)
-    t8_bar = h_2_bar * t53
-    t54 = np.add.reduce(t8_bar, axis=0)
-    t6_bar = t8_bar @ t34
-    t55 = t6.T
-    t56 = t55 @ t8_bar
+    t40 = np.multiply(h_2, h_2, out=h_2)
+    t41 = np.subtract(1.0, t40, out=t40)
+    t8_bar = h_2_bar * t41
+    t6_bar = t8_bar @ t33
     h_1_bar = t6_bar[:, 3:]
-    t57 = np.multiply(h_1, h_1, out=h_1)
-    t58 = np.subtract(1.0, t57, out=t57)
-    t4_bar = h_1_bar * t58
-    t59 = np.add.reduce(t4_bar, axis=0)
-    t60 = t2.T
-    t61 = t60 @ t4_bar
+    t42 = np.multiply(h_1, h_1, out=h_1)
+    t43 = np.subtract(1.0, t42, out=t42)
+    t4_bar = h_1_bar * t43
+    t44 = np.add.reduce(t4_bar, axis=0)
+    t45 = t2.T
+    t46 = t45 @ t4_bar
 
     # total gradient of b: the sum over its uses
-    t62 = np.add(t33, t39, out=t33)
-    t63 = np.add(t62, t44, out=t62)
-    t64 = np.add(t63, t49, out=t63)
-    t65 = np.add(t64, t54, out=t64)
-    b_bar = np.add(t65, t59, out=t65)
+    t47 = np.concatenate([t24_bar, t20_bar, t16_bar, t12_bar, t8_bar])
+    t48 = np.add.reduce(t47, axis=0)
+    b_bar = np.add(t48, t44, out=t48)
 
     # total gradient of W: the sum over its uses
-    t66 = np.add(t36, t41, out=t36)
-    t67 = np.add(t66, t46, out=t66)
-    t68 = np.add(t67, t51, out=t67)
-    t69 = np.add(t68, t56, out=t68)
-    W_bar = np.add(t69, t61, out=t69)
+    t49 = np.concatenate([t22, t18, t14, t10, t6])
+    t50 = t49.T
+    t51 = t50 @ t47
+    W_bar = np.add(t51, t46, out=t51)
 
     return (float(t27), {"W": W_bar, "b": b_bar, "V": V_bar})

@@ -66,7 +66,8 @@ class Compiled:
     `forward(*args)`, `gradient(*args)` and `value_and_grad(*args)` run the
     generated module; `source` is its text; `graph` the optimized graph of
     the value and its gradients; `write(path)` saves the module; `stats` holds
-    the time per stage and the operation counts of the generated functions.
+    the time per stage and the operation counts of the generated functions;
+    `release()` frees the buffers the module keeps between calls.
 
     The module is loaded (Python-compiled) on first use of one of the three
     functions: for very large graphs that is a large share of the work, and
@@ -177,6 +178,13 @@ class Compiled:
     def write(self, path) -> str:
         """Write the module to `path` atomically (temp file, then rename)."""
         return write_atomic(path, self.source)
+
+    def release(self) -> None:
+        """Free the buffers the generated module keeps between calls (NumPy
+        target, big temporaries; in every thread). Later calls make them
+        again. Nothing to do for a module that keeps none."""
+        if self._module is not None:
+            getattr(self._module, "release", lambda: None)()
 
     def __repr__(self) -> str:
         return f"<Compiled {self.program.fun_name} target={self.target}>"

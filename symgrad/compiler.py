@@ -629,8 +629,9 @@ def _gradient(traced: Traced, optimize, stats) -> tuple:
     stats["differentiate_s"] = time.perf_counter() - t0
     t0 = time.perf_counter()
     if optimize:
+        # The value keeps its bits; gradient sums may be reassociated.
         fwd, value, *grads = run_passes(
-            [fwd, value] + grads, forward=2, fast=is_fast(optimize)
+            [fwd, value] + grads, forward=2, fast=is_fast(optimize), gradients=True
         )
     stats["passes_s"] = time.perf_counter() - t0
     fun = doc_safe(sig.name)

@@ -40,6 +40,7 @@ def test_pipeline_lists_one_pass_per_module_in_order():
         "fold_constants",
         "simplify",
         "reuse_forward_values",
+        "batch_row_products",
         "eliminate_common_subexpressions",
         "prune_regions",
         "eliminate_dead_code",
@@ -251,7 +252,15 @@ def test_fast_mode_agrees_to_rounding_and_differs_only_where_it_says(seed):
     args = _mlp_args(seed)
     exact = symgrad.compile(_mlp_loss, *args)
     fast = symgrad.compile(_mlp_loss, *args, optimize="fast")
-    assert fast.stats["value_and_grad_ops"] < exact.stats["value_and_grad_ops"]
+
+    # The default mode reassociates gradients too; fast mode also the value
+    # (`(W * W).sum()` as a dot product).
+    def forward_part(c):
+        return c.source.split("def _forward")[1].split("def forward")[0]
+
+    assert forward_part(fast) != forward_part(exact)
+    plain = symgrad.compile(_mlp_loss, *args, optimize=False)
+    assert exact.value_and_grad(*args)[0] == plain.value_and_grad(*args)[0]
     v0, g0 = exact.value_and_grad(*args)
     v1, g1 = fast.value_and_grad(*args)
     np.testing.assert_allclose(v1, v0, rtol=1e-13)
@@ -351,11 +360,26 @@ def _compare(loss, args):
         got = on.value_and_grad(*args)
     _identical(got[0], want[0])
     for a, b in zip(got[1], want[1], strict=True):
-        _identical(a, b)
+        _reassociated(a, b)
+
+
+def _reassociated(a, b):
+    """A gradient the default mode may sum in another order: NaN and inf
+    exactly where they were (the same signs), the finite numbers equal to
+    1e-12 of the largest of them (reassociation rounds differently)."""
+    a, b = np.asarray(a), np.asarray(b)
+    assert a.shape == b.shape and a.dtype == b.dtype
+    assert np.array_equal(np.isnan(a), np.isnan(b)), (a, b)
+    assert np.array_equal(np.isinf(a), np.isinf(b)), (a, b)
+    assert np.array_equal(a[np.isinf(a)], b[np.isinf(b)]), (a, b)
+    finite = np.isfinite(b)
+    scale = max(1.0, float(np.max(np.abs(b[finite]), initial=0.0)))
+    np.testing.assert_allclose(a[finite], b[finite], rtol=1e-12, atol=1e-12 * scale)
 
 
 @pytest.mark.parametrize("name", sorted(ROWS))
-def test_results_identical_with_and_without_passes(name):
+def test_results_agree_with_and_without_passes(name):
+    """The value bit for bit; gradients to rounding (see `_reassociated`)."""
     _, args, loss = _setup(name, ROWS[name].shapes[-1])
     _compare(loss, args)
 
@@ -386,7 +410,7 @@ def _special(arg, shift):
 
 @pytest.mark.parametrize("shift", range(len(SPECIAL)))
 @pytest.mark.parametrize("name", sorted(ROWS))
-def test_results_identical_on_inf_nan_and_signed_zeros(name, shift):
+def test_results_agree_on_inf_nan_and_signed_zeros(name, shift):
     _, args, loss = _setup(name, ROWS[name].shapes[-1])
     args = [_special(a, shift + 3 * i) for i, a in enumerate(args)]
     _compare(loss, args)
@@ -424,25 +448,24 @@ def _rnn(W, U, xs):
     return np.sum(h**2)
 
 
-def test_fast_mode_batches_a_weight_applied_to_every_step():
+def test_a_weight_applied_to_every_step_is_one_product_with_the_same_bits():
     rng = np.random.default_rng(7)
     W, U, xs = (
         rng.normal(size=(3, 4)),
         rng.normal(size=(4, 4)),
         rng.normal(size=(6, 2, 3)),
     )
-    exact = symgrad.compile(_rnn, W, U, xs, argnums=(0, 1))
-    fast = symgrad.compile(_rnn, W, U, xs, argnums=(0, 1), optimize="fast")
-    assert "xs @ W" in fast.source and "xs @ W" not in exact.source
-    assert fast.source.count("@ W\n") == 1  # one product for all six steps
-    v0, g0 = exact.value_and_grad(W, U, xs)
-    v1, g1 = fast.value_and_grad(W, U, xs)
-    np.testing.assert_allclose(v1, v0, rtol=1e-13)
-    for a, b in zip(g1, g0, strict=True):
-        np.testing.assert_allclose(a, b, rtol=1e-12, atol=1e-14)
+    batched = symgrad.compile(_rnn, W, U, xs, argnums=(0, 1))
+    plain = symgrad.compile(_rnn, W, U, xs, argnums=(0, 1), optimize=False)
+    assert "xs @ W" in batched.source and "xs @ W" not in plain.source
+    assert batched.source.count("@ W\n") == 1  # one product for all six steps
+    # The value keeps its bits: NumPy computes a stack's product matrix by
+    # matrix, each as the per-step product would be.
+    assert batched.value_and_grad(W, U, xs)[0] == plain.value_and_grad(W, U, xs)[0]
+    assert batched.value_and_grad(W, U, xs)[0] == _rnn(W, U, xs)
 
     def one_row(W, xs):  # one row of a big stack: not worth a product of all
         return np.sum(np.tanh(xs[3] @ W))
 
     big = rng.normal(size=(40, 2, 3))
-    assert "xs @ W" not in symgrad.compile(one_row, W, big, optimize="fast").source
+    assert "xs @ W" not in symgrad.compile(one_row, W, big).source

@@ -82,6 +82,8 @@ def _profile(args, names) -> int:
             compiled = api.compile(problem.loss, *data)
             result = profile.profile(compiled, data, 0.3 if args.quick else 2.0)
             result["title"] = problem.title
+            if getattr(problem, "hand", None) is not None:
+                result["peer_statements"] = profile.statements_run(problem.hand, data)
             out["profiles"][name] = result
             print(profile.table(result, getattr(args, "top", 20), problem.title))
     if args.json:

@@ -219,6 +219,7 @@ def _drive(workers, kind, quick, budget, load) -> dict:
                 "rounds": rounds,
                 "page_faults_per_call": sum(r["faults"] for r in timed[p]) / calls,
                 "kernel_s_per_call": sum(r["kernel_s"] for r in timed[p]) / calls,
+                "max_rss_mib": max(r["rss"] for r in timed[p]),
             }
         )
     out["peers"] = entries
@@ -423,7 +424,10 @@ def _sample(loops, state) -> dict:
         step()
     seconds = (time.perf_counter() - start) / loops
     f1, k1 = _usage()
-    return {"seconds": seconds, "faults": f1 - f0, "kernel_s": k1 - k0}
+    # The worker process's peak resident memory so far (Linux: KiB): its
+    # memory high-water mark, this peer's data and temporaries included.
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    return {"seconds": seconds, "faults": f1 - f0, "kernel_s": k1 - k0, "rss": peak}
 
 
 def worker(spec_text: str) -> int:

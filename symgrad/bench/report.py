@@ -91,10 +91,11 @@ def problems_table(section) -> list:
         lines.append(row)
     lines += [
         "",
-        "Time per call, page faults and kernel time per call (same runs)",
+        "Time per call, page faults and kernel time per call, and the peak",
+        "resident memory of the peer's process (same runs)",
         "",
         f"{'problem':<10}{'peer':<16}{'time':>14}{'faults':>10}{'kernel':>12}"
-        f"{'agrees to':>11}",
+        f"{'peak':>10}{'agrees to':>11}",
     ]
     for name, result in section.items():
         for peer, entry in result.get("peers", {}).items():
@@ -105,6 +106,11 @@ def problems_table(section) -> list:
                 f"{name:<10}{LABELS[peer]:<16}{_us(entry):>14}"
                 f"{entry['page_faults_per_call']:>10,.1f}"
                 f"{entry['kernel_s_per_call'] * 1e3:>9.2f} ms"
+                + (
+                    f"{entry['max_rss_mib']:>6,.0f} MiB"
+                    if "max_rss_mib" in entry
+                    else f"{'':>10}"
+                )
                 + ("  (reference)" if agree is None else f"{agree:>11.0e}")
             )
     return lines + _notes(section)

@@ -19,6 +19,17 @@ function's statements (the nodes in emission order) and returns a `Plan`:
   statement `i` (`del t1, t2`), for arrays big enough to matter
   (`FREE_SIZE` elements or a symbolic size): NumPy can then reuse that
   memory for the next allocation instead of faulting in fresh pages.
+- `slot[node] = k`: `node`, the first array of a buffer (a group of nodes
+  computed into one another's buffers, and their views), is computed with
+  `out=` into slot `k` of the function's buffers (`slots[k]`: shape and
+  dtype), arrays the module keeps between calls (per thread, per shapes:
+  see the target's `buffers` helper) instead of allocating them anew, which
+  for big arrays costs page faults and zeroing on every call. Only big
+  buffers get a slot, only when the target's `into_slot(node)` says the op can
+  write into a given array, and never a buffer that holds or backs a value
+  the function returns (`outputs`), unless the caller is generated code
+  that keeps it to itself (`kept`: the forward values `_forward` hands to
+  the gradient). Buffers whose lives do not overlap share a slot.
 A buffer is reused only when its layout is the one a fresh result would get:
 NumPy lays out a ufunc's result like its inputs ("K" order), and a reduction
 then sums in memory order, so writing into a Fortran-ordered buffer (a
@@ -49,6 +60,10 @@ class Plan:
     into: dict = field(default_factory=dict)  # node -> operand whose buffer
     scratch: dict = field(default_factory=dict)  # node -> dying operand
     free: dict = field(default_factory=dict)  # position -> [nodes to del]
+    slot: dict = field(default_factory=dict)  # node -> index into `slots`
+    slots: list = field(default_factory=list)  # [(shape, dtype)]
+    in_slots: set = field(default_factory=set)  # every node whose array is a slot
+    slot_names: list = field(default_factory=list)  # names given by codegen
 
 
 def fresh(node) -> bool:
@@ -85,12 +100,16 @@ def c_order(nodes, known=()) -> set:
     return known
 
 
-def plan(nodes, outputs, owned=(), known_c=(), into=None) -> Plan:
+def plan(
+    nodes, outputs, owned=(), known_c=(), into=None, into_slot=None, kept=()
+) -> Plan:
     """The plan for statements `nodes` returning `outputs`; `owned` are
     arrays computed before them that this function may reuse and free (the
     forward values a gradient function receives from `_forward`), of which
     `known_c` are known C-contiguous. `into(node)` says whether the target
-    can compute `node` into an existing buffer (None: never)."""
+    can compute `node` into an existing buffer (None: never), `into_slot(node)`
+    whether into a slot (None: no slots); `kept` are outputs that may live
+    in slots (see the module doc)."""
     out = Plan()
     end = len(nodes)
     received = list(owned)
@@ -98,7 +117,7 @@ def plan(nodes, outputs, owned=(), known_c=(), into=None) -> Plan:
     position = {n: i for i, n in enumerate(nodes)}
     for n in received:
         position[n] = -1
-    c_order_ = c_order(nodes, set(known_c) & set(owned))
+    c_order_ = c_order(nodes, known_c)
     # The buffer each value lives in: its own (fresh), its base's (a view),
     # or none (foreign: never reused or freed).
     buffer: dict = {n: n for n in owned}
@@ -174,10 +193,61 @@ def plan(nodes, outputs, owned=(), known_c=(), into=None) -> Plan:
         b = buffer.get(node)
         if b is not None:
             groups.setdefault(root(b), []).append(node)
+    if into_slot is not None:
+        escaping = {buffer[o] for o in outputs if o in buffer and o not in kept}
+        candidates = []
+        for members in groups.values():
+            # The node whose statement allocates the buffer: the first of the
+            # chain computed into one another.
+            first = [m for m in members if buffer[m] is m and m not in out.into]
+            if len(first) != 1 or any(buffer[m] in escaping for m in members):
+                continue
+            (first,) = first
+            at = position.get(first, -1)
+            if at < 0 or first not in c_order_ or not _big(first):
+                continue
+            if not into_slot(first):
+                continue
+            reads = [last[buffer[m]] for m in members if buffer[m] in last]
+            # A buffer returned to the caller (`kept`) lives past the end.
+            alive = any(buffer[m] in returned for m in members)
+            stop = end if alive else max(reads, default=at)
+            candidates.append((at, stop, first))
+        _assign_slots(out, candidates)
+        for members in groups.values():
+            if any(m in out.slot for m in members):
+                out.in_slots.update(members)
     for r, members in groups.items():
-        if any(buffer[m] in returned for m in members) or not _big(r):
+        if any(m in out.slot for m in members):
+            continue
+        if any(buffer[m] in returned for m in members):
+            continue
+        if not _big(r):
             continue
         reads = [last[buffer[m]] for m in members if buffer[m] in last]
         if reads:
             out.free.setdefault(max(reads), []).extend(members)
     return out
+
+
+def _assign_slots(out: Plan, candidates) -> None:
+    """Give each buffer `(start, end, first node)` a slot of its shape and
+    dtype, sharing a slot with buffers whose last read comes before its
+    first write (interval colouring in order of first writes)."""
+    free_after: list = []  # slot -> the position after which it is free
+    for start, end, first in sorted(candidates, key=lambda c: (c[0], c[2].id)):
+        kind = (tuple(first.shape), first.dtype)
+        k = next(
+            (
+                k
+                for k, spec in enumerate(out.slots)
+                if spec == kind and free_after[k] < start
+            ),
+            None,
+        )
+        if k is None:
+            k = len(out.slots)
+            out.slots.append(kind)
+            free_after.append(end)
+        out.slot[first] = k
+        free_after[k] = end

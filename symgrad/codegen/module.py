@@ -335,7 +335,14 @@ class Emitter:
                 continue
             args = [self.ref(i) for i in node.inputs]
             dest = plan.into.get(node) if plan is not None else None
-            if dest is not None:
+            slot = plan.slot.get(node) if plan is not None else None
+            if slot is not None:
+                lines.extend(
+                    self.target.statements_slot(
+                        node, self.name(node), args, plan.slot_names[slot]
+                    )
+                )
+            elif dest is not None:
                 scratch = plan.scratch.get(node)
                 lines.extend(
                     self.target.statements_into(
@@ -352,6 +359,16 @@ class Emitter:
             dead = plan.free.get(position) if plan is not None else None
             if dead:
                 lines.append("del " + ", ".join(self.name(n) for n in dead))
+        return lines
+
+    def slot_lines(self, key: str, plan) -> list:
+        """The line binding this thread's buffer slots of `plan` (none if it
+        has no slots), naming them for `body_lines`."""
+        if plan is None or not plan.slots:
+            return []
+        plan.slot_names = [self.fresh("buffer") for _ in plan.slots]
+        lines, needs = self.target.slots_entry(plan.slot_names, key, plan.slots)
+        self.needs.update(needs)
         return lines
 
     def returned(self, fn) -> str:
@@ -558,6 +575,7 @@ class SharedForward:
                 found[node] = None
         value = forward_fn.outputs[0]
         self.returned = [value] + [n for n in found if n is not value]
+        self.in_slots: set = set()  # set when `_forward` is planned
 
     @staticmethod
     def of(program):
@@ -584,12 +602,28 @@ class SharedForward:
         params = self._params(em)
         plan = None
         if em.target.PLANS_MEMORY:
-            plan = memory.plan(self.nodes, self.returned, into=em.target.writes_into)
-        body = em.body_lines(self.nodes, plan=plan)
+            plan = memory.plan(
+                self.nodes,
+                self.returned,
+                into=em.target.writes_into,
+                into_slot=em.target.writes_slot,
+                kept=self.kept(),
+            )
+            self.in_slots = plan.in_slots
+        body = em.slot_lines("_forward", plan) + em.body_lines(self.nodes, plan=plan)
         names = [em.ref(n) for n in self.returned]
         body += ["", f"return {', '.join(names) if len(names) > 1 else names[0]}"]
         doc = "The forward pass, written once: the value and what the gradient reads."
-        return function("_forward", params, doc, body, em.target.DECORATORS)
+        # No decorators: its callers, `forward` and `value_and_grad`, carry
+        # them (NumPy's errstate costs a context switch per call).
+        return function("_forward", params, doc, body)
+
+    def kept(self) -> list:
+        """The forward values only `value_and_grad` reads (it never returns
+        them, nor a view of them): they may live in `_forward`'s buffer slots."""
+        handed_out = {_buffer_root(n) for n in self.both_fn.outputs}
+        handed_out.add(_buffer_root(self.returned[0]))
+        return [n for n in self.returned[1:] if _buffer_root(n) not in handed_out]
 
     def call(self, em) -> str:
         return f"_forward({', '.join(self._params(em))})"
@@ -614,7 +648,7 @@ def _function_lines(em, fn, helpers: dict, shared=None) -> list:
         value = shared.call(em) + ("[0]" if len(shared.returned) > 1 else "")
         (node,) = fn.outputs
         lines += ["", f"return {em.target.output(node, value, fn.floats[0])}"]
-        return function(fn.name, params, fn.doc, lines)
+        return function(fn.name, params, fn.doc, lines, em.target.DECORATORS)
     if shared is not None and fn is shared.both_fn:
         names = ", ".join(em.ref(n) for n in shared.returned)
         lines += [f"{names} = {shared.call(em)}"]
@@ -622,14 +656,27 @@ def _function_lines(em, fn, helpers: dict, shared=None) -> list:
         plan = None
         if em.target.PLANS_MEMORY:
             known = memory.c_order(shared.nodes)
+            # Forward values in `_forward`'s slots are read, never reused here.
+            owned = [n for n in shared.returned if n not in shared.in_slots]
             plan = memory.plan(
-                nodes, fn.outputs, shared.returned, known, em.target.writes_into
+                nodes,
+                fn.outputs,
+                owned,
+                known,
+                em.target.writes_into,
+                em.target.writes_slot,
             )
     else:
         nodes = ir.program_order(list(fn.outputs))
         plan = None
         if em.target.PLANS_MEMORY:
-            plan = memory.plan(nodes, fn.outputs, into=em.target.writes_into)
+            plan = memory.plan(
+                nodes,
+                fn.outputs,
+                into=em.target.writes_into,
+                into_slot=em.target.writes_slot,
+            )
+    lines += em.slot_lines(fn.name, plan)
     lines += em.body_lines(nodes, plan=plan)
     lines += ["", f"return {em.returned(fn)}"]
     return function(fn.name, params, fn.doc, lines, em.target.DECORATORS)

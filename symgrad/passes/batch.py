@@ -4,10 +4,13 @@ Contract: `batch_row_products(outputs)` returns outputs where products
 `X[t] @ W` of one stacked array `X` (at least 3-D, indexed by a leading int
 `t`) and one 2-D `W`, for many `t`, read `(X @ W)[t]` instead: NumPy makes one
 batched call where the program made one per `t` (a loop over the steps of a
-sequence). It runs only in `optimize="fast"`: BLAS may sum a batched product
-in another order. It applies when at least half of `X`'s leading indices
-are used with the same `W`, so a program that reads one row of a big array
-does not pay for the product of all of them.
+sequence). Each slice keeps its bits: NumPy's matmul of a stack and a matrix
+calls the same BLAS product for each matrix of the stack as `X[t] @ W` does
+(`tests/test_buffers.py` checks this on the NumPy in use), and the other
+targets sum each entry in the same order either way. It is one of the
+default passes. It applies when at least
+half of `X`'s leading indices are used with the same `W`, so a program that
+reads one row of a big array does not pay for the product of all of them.
 """
 
 from __future__ import annotations

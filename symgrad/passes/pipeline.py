@@ -7,9 +7,12 @@ is either a local rule (`node -> replacement or None`) or a whole-graph
 function (`outputs -> outputs`). Consecutive local rules share one rewrite
 walk, in which each node is offered to the rules in order until none
 applies, so folding and simplifying feed each other without extra walks.
-`FAST` and `FAST_BATCH` hold the rewrites that are not IEEE-exact or that
-reassociate; they run only when asked for (`optimize(..., fast=True)`,
-`symgrad.compile(..., optimize="fast")`).
+`FAST` holds the rewrites that are not IEEE-exact or that reassociate; they
+run only when asked for (`optimize(..., fast=True)`,
+`symgrad.compile(..., optimize="fast")`). `GRADIENTS` runs the reassociations
+that keep inf and NaN on the nodes the forward outputs do not read
+(`optimize(..., gradients=True)`, the default mode of gradient compilation):
+the forward values stay bit for bit, the gradients may round differently.
 """
 
 from __future__ import annotations
@@ -22,6 +25,7 @@ from symgrad.passes.batch import batch_row_products
 from symgrad.passes.cse import eliminate_common_subexpressions
 from symgrad.passes.dce import eliminate_dead_code
 from symgrad.passes.fold import fold_rule
+from symgrad.passes.gradients import reassociate_gradients
 from symgrad.passes.prune import prune_regions
 from symgrad.passes.reuse import reuse_forward_values
 from symgrad.passes.rewrite import in_regions, rewrite
@@ -45,9 +49,10 @@ CSE = Pass(
 DCE = Pass("eliminate_dead_code", run=eliminate_dead_code)
 PRUNE = Pass("prune_regions", run=prune_regions)
 FAST = Pass("simplify_fast", rule=fast_rule)
-FAST_BATCH = Pass("batch_row_products", run=batch_row_products)
+BATCH = Pass("batch_row_products", run=batch_row_products)
+GRADIENTS = Pass("reassociate_gradients", run=reassociate_gradients)
 
-PASSES = (FOLD, SIMPLIFY, REUSE, CSE, PRUNE, DCE)
+PASSES = (FOLD, SIMPLIFY, REUSE, BATCH, CSE, PRUNE, DCE)
 
 
 def _first_of(rules):
@@ -67,13 +72,18 @@ def _run(p: Pass, outputs, forward):
     return p.run(outputs)
 
 
-def optimize(outputs, forward: int = 1, passes=PASSES, fast=False) -> list:
-    """Run `passes` (the defaults, plus `FAST` and `FAST_BATCH` if `fast`)
-    over `outputs`."""
+def optimize(
+    outputs, forward: int = 1, passes=PASSES, fast=False, gradients=False
+) -> list:
+    """Run `passes` (the defaults, plus `FAST` if `fast`, else `GRADIENTS`
+    if `gradients`) over `outputs`."""
     passes = list(passes)
     if fast and FAST not in passes:
         at = passes.index(SIMPLIFY) + 1 if SIMPLIFY in passes else 0
-        passes[at:at] = [FAST, FAST_BATCH]
+        passes.insert(at, FAST)
+    elif gradients and GRADIENTS not in passes:
+        at = passes.index(REUSE) + 1 if REUSE in passes else 0
+        passes.insert(at, GRADIENTS)
     outputs = list(outputs)
     i = 0
     while i < len(passes):

@@ -128,6 +128,12 @@ def _div(node, a, b):
 def _neg(node, a):
     if a.op == "neg":  # -(-x) -> x
         return a.inputs[0]
+    if a.op == "where" and all(_scalar_const(x) for x in a.inputs[1:]):
+        # -where(c, 0.5, 0.0) -> where(c, -0.5, -0.0): each entry is one of
+        # the two constants, negated (a ReLU's or a hinge's gradient).
+        c, x, y = a.inputs
+        neg = [ops.const(-v.value, dtype=v.dtype, weak=v.weak) for v in (x, y)]
+        return _same(node, ops.where(c, *neg))
     if a.op == "mul" or (a.op == "div" and a.inputs[0].dtype.kind == "f"):
         # Rounding is symmetric in sign, so -((-x) * y) -> x * y and
         # -((-x) / y) -> x / y (either operand). Integer division is left
@@ -329,15 +335,18 @@ def _scaled(x):
     return None, x
 
 
-def _fast_add(node, a, b):
+def _fast_add(node, a, b, keep_special=False):
     # c1*x + c2*x -> (c1 + c2)*x and x + c*x -> (1 + c)*x: one rounding fewer.
     ca, xa = _scaled(a)
     cb, xb = _scaled(b)
     if xa is not xb or (ca is None and cb is None):
         return None
-    total = (ca.value if ca is not None else 1.0) + (
-        cb.value if cb is not None else 1.0
-    )
+    values = [c.value if c is not None else 1.0 for c in (ca, cb)]
+    total = values[0] + values[1]
+    if keep_special and (total == 0 or 0 in values):
+        # x + 0*x is NaN at x = inf but 1*x is not, and x - x is +0.0 where
+        # 0*x may be -0.0: keep those as they are.
+        return None
     return _same(node, ops.mul(ops.const(total, dtype=node.dtype), xa))
 
 
@@ -398,7 +407,7 @@ def _row_contraction(x):
     return None
 
 
-def _fast_add_contractions(node):
+def _fast_add_contractions(node, least=2):
     # sum_i A_i.T @ B_i -> concat(A).T @ concat(B), and sum_i B_i.sum(axis=0)
     # -> concat(B).sum(axis=0): one product over all rows instead of one per
     # use (a weight used at every step of a loop), summed in another order.
@@ -417,12 +426,12 @@ def _fast_add_contractions(node):
             rest.append(x)
         else:
             groups.setdefault(found[0], []).append((x, *found[1:]))
-    if all(len(g) < 2 for g in groups.values()):
+    if all(len(g) < least for g in groups.values()):
         return None
     terms = []
     for kind, found in groups.items():
-        if len(found) == 1:
-            terms.append(found[0][0])
+        if len(found) < least:
+            terms.extend(x for x, *_ in found)
             continue
         bs = concatenate([p for _, _, b in found for p in _rows(b)], 0)
         if kind == "sum":
@@ -440,12 +449,37 @@ def _fast_sum_of_terms(node, a, b):
     return _fast_add(node, a, b) or _fast_add_contractions(node)
 
 
+def _sum_of_terms(node, a, b):
+    # Contractions only for a weight used at 3 or more places (a loop's
+    # steps): for two big uses, copying both into one product costs more
+    # than the second call it saves.
+    return _fast_add(node, a, b, keep_special=True) or _fast_add_contractions(node, 3)
+
+
 _FAST_RULES = {
     "add": _fast_sum_of_terms,
     "mul": _fast_mul,
     "transpose": _fast_transpose,
     "sum": _fast_sum,
 }
+
+# The reassociations alone, with `x + c*x` kept where it would change an
+# inf/NaN result or the sign of a zero: sums in another order, which only
+# rounding tells apart.
+_REASSOCIATE_RULES = {**_FAST_RULES, "add": _sum_of_terms}
+
+
+def reassociate_rule(node):
+    """Rewrites equal in exact arithmetic that keep inf and NaN where they
+    were: `c1*x + c2*x -> (c1+c2)*x` (not when a constant or the total is 0),
+    constants folded across products, `(h.T @ g).T -> g.T @ h`, a full sum of
+    a product as a dot product, per-use weight and bias gradients summed as
+    one product or sum over all rows. Results differ from the program's
+    order of operations in the last bits. The default mode applies them to
+    gradient computations only (`passes.gradients`), where the program gives
+    no reference order; `optimize="fast"` everywhere (`fast_rule`)."""
+    rule = _REASSOCIATE_RULES.get(node.op)
+    return rule(node, *node.inputs) if rule is not None else None
 
 
 def fast_rule(node):

@@ -97,6 +97,18 @@ def statements_into(node, out: str, args: list, dest: str, scratch=None) -> list
     raise NotImplementedError("the C target plans no memory")
 
 
+def writes_slot(node) -> bool:
+    return False
+
+
+def statements_slot(node, out: str, args: list, dest: str) -> list:
+    raise NotImplementedError("the C target plans no memory")
+
+
+def slots_entry(names: list, key: str, slots: list) -> tuple:
+    raise NotImplementedError("the C target plans no memory")
+
+
 def constant(node) -> str:
     value = node.value
     if value.ndim == 0:

@@ -21,7 +21,7 @@ import numpy as np
 from symgrad.codegen import constants, memory
 from symgrad.codegen.constants import shape_text
 from symgrad.codegen.naming import bound_names, literal, scalar_literal
-from symgrad.codegen.numpy import helpers
+from symgrad.codegen.numpy import buffers, helpers
 from symgrad.codegen.numpy.lowering import LOWERINGS
 from symgrad.codegen.numpy.trainer import trainer_pieces
 from symgrad.codegen.python import helpers as python_helpers
@@ -36,8 +36,12 @@ IMPORTS = ["import numpy as np"]
 
 def prelude(wanted) -> list:
     """Lines before the functions: NumPy's import, and the imports the ops
-    used declare (`wanted`, from `needs`), such as `import scipy.special`."""
+    used declare (`wanted`, from `needs`), such as `import scipy.special`
+    (the buffer slots' `threading` and `weakref` when a function keeps
+    buffers)."""
     extra = sorted(w for w in wanted if w.startswith(("import ", "from ")))
+    if "_buffers" in wanted:
+        extra = sorted(set(extra) | set(buffers.IMPORTS))
     return list(IMPORTS) + [line for line in extra if line not in IMPORTS]
 
 
@@ -54,7 +58,8 @@ def reserved() -> frozenset:
     for lowering in LOWERINGS.values():
         imports.update(lowering.imports)
     target = sys.modules[__name__]
-    return bound_names(sorted(imports)) | set(_HELPERS) | constants.names(target)
+    names = bound_names(sorted(imports)) | set(_HELPERS) | buffers.NAMES
+    return names | constants.names(target)
 
 
 def support(wanted) -> list:
@@ -64,11 +69,15 @@ def support(wanted) -> list:
         "_number": helpers._number,
         "_as_array": helpers._as_array,
     }
-    return [
+    blocks = [
         inspect.getsource(sources[name]).rstrip("\n")
         for name in _HELPERS
         if name in wanted
     ]
+    if "_buffers" in wanted:
+        blocks.append("\n".join(buffers.BLOCK))
+        blocks += [inspect.getsource(f).rstrip("\n") for f in buffers.FUNCTIONS]
+    return blocks
 
 
 def needs(node) -> tuple:
@@ -139,6 +148,30 @@ def statements_into(node, out: str, args: list, dest: str, scratch=None) -> list
     if isinstance(code, list):
         return [*code, f"{out} = {dest}"]
     return [f"{out} = {code}"]
+
+
+def writes_slot(node) -> bool:
+    """Whether `node` can be computed into a buffer slot (see `codegen.memory`)."""
+    lower = LOWERINGS.get(node.op)
+    return lower is not None and lower.out is not None
+
+
+def statements_slot(node, out: str, args: list, dest: str) -> list:
+    """`node` computed into `dest`, a buffer slot of its shape and dtype."""
+    return [f"{out} = {LOWERINGS[node.op].out(dest, *args, **dict(node.attrs))}"]
+
+
+def slots_entry(names: list, key: str, slots: list) -> tuple:
+    """`a, b = _buffers("key", (((n, 16), np.float64), ...))`: this thread's
+    arrays for the slots (see `buffers`)."""
+    specs = ", ".join(
+        f"({dims.shape_str(shape)}, {dtype_name(dtype)})" for shape, dtype in slots
+    )
+    specs = f"({specs},)" if len(slots) == 1 else f"({specs})"
+    call = f"_buffers({literal(key)}, {specs})"
+    if len(names) == 1:
+        return [f"{names[0]} = {call}[0]"], ("_buffers",)
+    return [f"{', '.join(names)} = {call}"], ("_buffers",)
 
 
 def statements(node, out: str, args: list) -> list:

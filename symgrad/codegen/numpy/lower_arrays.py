@@ -19,7 +19,7 @@ _UFUNC_REDUCE = {
 }
 
 
-def _reduction(name):
+def _reduction(name, into=False):
     call = _UFUNC_REDUCE.get(name, f"np.{name}")
 
     def printer(a, axes, keepdims):
@@ -32,7 +32,11 @@ def _reduction(name):
             args += ", keepdims=True"
         return f"{call}({args})"
 
-    return printer
+    def out_printer(dest, a, axes, keepdims):
+        # The same reduction, its result written into `dest`.
+        return printer(a, axes, keepdims)[:-1] + f", out={dest})"
+
+    return out_printer if into else printer
 
 
 def _arg(name):
@@ -72,13 +76,17 @@ def _axis(axis) -> str:
 
 
 for _name in ("sum", "prod", "mean", "max", "min"):
-    lower(_name, _reduction(_name))
+    lower(_name, _reduction(_name), out=_reduction(_name, into=True))
 for _name in ("cumsum", "cumprod"):
     lower(_name, lambda a, axis, _name=_name: f"np.{_name}({a}, axis={axis})")
 for _name in ("argmax", "argmin"):
     lower(_name, _arg(_name))
 
-lower("matmul", lambda a, b: f"{a} @ {b}")
+lower(
+    "matmul",
+    lambda a, b: f"{a} @ {b}",
+    out=lambda dest, a, b: f"np.matmul({a}, {b}, out={dest})",
+)
 lower("einsum", _einsum)
 lower("convolve", _conv("convolve", "full"))
 lower("correlate", _conv("correlate", "valid"))

@@ -11,6 +11,10 @@ modules of this package:
   that fill `dest`. Memory planning (`codegen.memory`) uses it to reuse the
   buffer of a temporary whose last use this is (the same ufunc loop, so the
   same bits);
+- `out(dest, *arg_sources, **attrs)`: the computation written into `dest`, a
+  C-contiguous array of the result's shape and dtype that no operand shares
+  (a buffer slot the module keeps between calls, see `codegen.memory`):
+  `np.matmul(a, b, out=dest)`. The `into` printers of ufuncs serve as both;
 - `imports`: what the module imports for it besides numpy
   ("import scipy.special").
 """
@@ -27,18 +31,21 @@ class Lowering:
     stmts: Callable | None = None
     into: Callable | None = None
     imports: tuple = ()
+    out: Callable | None = None
 
 
 LOWERINGS: dict[str, Lowering] = {}
 
 
-def lower(name: str, expr=None, *, stmts=None, into=None, imports=()):
+def lower(name: str, expr=None, *, stmts=None, into=None, out=None, imports=()):
     """Register the NumPy lowering of the op `name`."""
     if name in LOWERINGS:
         raise ValueError(f"op {name!r} has two NumPy lowerings")
     if (expr is None) == (stmts is None):
         raise ValueError(f"op {name!r}: give an expression or statements")
-    LOWERINGS[name] = Lowering(expr, stmts, into, tuple(imports))
+    if out is None and getattr(into, "any_destination", False):
+        out = into
+    LOWERINGS[name] = Lowering(expr, stmts, into, tuple(imports), out)
 
 
 def infix(symbol: str):
@@ -52,5 +59,11 @@ def call(fn: str):
 
 
 def ufunc_into(ufunc: str, *extra: str):
-    """An `into` printer: `ufunc(a, b, ..., *extra, out=dest)`."""
-    return lambda dest, *args: f"{ufunc}({', '.join(args + extra)}, out={dest})"
+    """An `into` printer: `ufunc(a, b, ..., *extra, out=dest)`, which writes
+    any array of the result's shape (so it is also the `out` printer)."""
+
+    def printer(dest, *args):
+        return f"{ufunc}({', '.join(args + extra)}, out={dest})"
+
+    printer.any_destination = True
+    return printer

@@ -139,6 +139,18 @@ def statements_into(node, out: str, args: list, dest: str, scratch=None) -> list
     raise NotImplementedError("the pure-Python target plans no memory")
 
 
+def writes_slot(node) -> bool:
+    return False
+
+
+def statements_slot(node, out: str, args: list, dest: str) -> list:
+    raise NotImplementedError("the pure-Python target plans no memory")
+
+
+def slots_entry(names: list, key: str, slots: list) -> tuple:
+    raise NotImplementedError("the pure-Python target plans no memory")
+
+
 def entry_needs(node) -> tuple:
     if not node.shape:
         return ("_number",) if node.dtype.kind == "f" else ()

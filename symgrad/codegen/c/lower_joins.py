@@ -1,0 +1,44 @@
+"""C lowerings of joins: `np.concatenate` and `np.stack` as block copies.
+
+Contract: each `@lowering` returns C lines filling the result buffer `out`
+from the operands' buffers, in row-major order: for every index of the axes
+before the joined one, each operand's block of `inner` contiguous elements
+follows the previous operand's. (`np.stack` is a concatenation along a new
+axis of length one per operand.) Gradients of a weight used at every step
+of a loop are summed as one product over the rows of all steps
+(`passes.gradients`), which joins the steps' rows this way.
+"""
+
+from __future__ import annotations
+
+import math
+
+from symgrad.codegen.c.lower_arrays import loop
+from symgrad.codegen.c.lowering import lowering
+
+
+def _copies(out, node, args, blocks) -> list:
+    """Copy operand k's `blocks[k]` elements per outer index into `out`."""
+    axis = node.attr("axis")
+    outer = math.prod(node.shape[:axis])
+    total = sum(blocks)
+    lines = []
+    offset = 0
+    for src, inner in zip(args, blocks, strict=True):
+        if inner:
+            body = [f"{out}[_o * {total} + {offset} + _j] = {src}[_o * {inner} + _j];"]
+            lines += loop(outer, loop(inner, body, "_j"), "_o")
+        offset += inner
+    return lines
+
+
+@lowering("concatenate")
+def _concatenate(node, out, args) -> list:
+    axis = node.attr("axis")
+    return _copies(out, node, args, [math.prod(a.shape[axis:]) for a in node.inputs])
+
+
+@lowering("stack")
+def _stack(node, out, args) -> list:
+    axis = node.attr("axis")
+    return _copies(out, node, args, [math.prod(a.shape[axis:]) for a in node.inputs])
