@@ -121,7 +121,7 @@ def _forward(log_params, x, y):
     t13 = t8 * t12
     t14 = t4**2
     t15 = np.arange(30)
-    t16 = np.reshape(t15, (30, 1))
+    t16 = t15.reshape((30, 1))
     t17 = t16 == t15
     t18 = np.float64(t17)
     t19 = t14 * t18
@@ -176,11 +176,11 @@ def value_and_grad(log_params, x, y):
 
     # grad of: alpha = np.linalg.solve(L.T, np.linalg.solve(L, y))  (gaussian_process.py:39)
     t31 = np.linalg.solve(L, t23)
-    t32 = np.reshape(t31, (30, 1))
+    t32 = t31.reshape((30, 1))
     t33 = t32 * alpha
     t34 = np.negative(t33, out=t33)
     t35 = np.linalg.solve(t20, t31)
-    t36 = np.reshape(t35, (30, 1))
+    t36 = t35.reshape((30, 1))
     t37 = t36 * t21
     t38 = t34.T
 
@@ -202,13 +202,13 @@ def value_and_grad(log_params, x, y):
 
     # grad of: K = scale**2 * np.exp(-0.5 * sq_dist / length**2) + noise**2 * np.eye(len(x))  (gaussian_process.py:37)
     K_bar = t30 + t51
-    t52 = np.reshape(K_bar, (900,))
-    t53 = np.reshape(t18, (900,))
+    t52 = K_bar.reshape((900,))
+    t53 = t18.reshape((900,))
     t14_bar = t52 @ t53
     t54 = 2 * t4
     t4_bar = t14_bar * t54
     t12_bar = t8 * K_bar
-    t55 = np.reshape(t12, (900,))
+    t55 = t12.reshape((900,))
     t8_bar = t52 @ t55
     t11_bar = t12_bar * t12
     t56 = t11_bar * t11

@@ -163,8 +163,8 @@ def value_and_grad(params, X, y):
     z_bar = t2 * t3_bar
 
     # grad of: z = X @ params["w"] + params["b"]  (logistic.py:29)
-    t13 = np.reshape(t2, (200,))
-    t14 = np.reshape(t3_bar, (200,))
+    t13 = t2.reshape((200,))
+    t14 = t3_bar.reshape((200,))
     b_bar = t13 @ t14
     t15 = z_bar @ X
 

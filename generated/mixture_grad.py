@@ -169,8 +169,8 @@ def value_and_grad(params, x):
 
     # grad of: return -logsumexp(log_weights + log_normal, axis=1).mean()  (mixture.py:39)
     t8_bar = np.broadcast_to(-0.005, (200,))
-    t11 = np.reshape(t8_bar, (200, 1))
-    t12 = np.reshape(t8, (200, 1))
+    t11 = t8_bar.reshape((200, 1))
+    t12 = t8.reshape((200, 1))
     t13 = t7 - t12
     t14 = np.exp(t13)
     t7_bar = t11 * t14

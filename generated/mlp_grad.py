@@ -184,7 +184,7 @@ def _forward(
     t21 = params_2_0 * params_2_0
     t22 = np.add.reduce(t21, axis=None)
     t23 = params_2_1 * params_2_1
-    t24 = np.reshape(t23, ())
+    t24 = t23.reshape(())
     t25 = t22 + t24
     t26 = t20 + t25
     reg_loss = 0.0001 * t26
@@ -230,7 +230,7 @@ def value_and_grad(params, X, y):
     score_bar = y * t7_bar
 
     # grad of: score = h[:, 0]  (mlp.py:32)
-    h_4_bar = np.reshape(score_bar, (64, 1))
+    h_4_bar = score_bar.reshape((64, 1))
 
     # grad of: h = h @ W.T + b  (mlp.py:29)
     t29 = np.add.reduce(h_4_bar, axis=0)

@@ -339,7 +339,7 @@ def _forward(
     t24 = params_2_0 * params_2_0
     t25 = np.add.reduce(t24, axis=None)
     t26 = params_2_1 * params_2_1
-    t27 = np.reshape(t26, ())
+    t27 = t26.reshape(())
     t28 = t25 + t27
     t29 = t23 + t28
     reg_loss = 0.0001 * t29
@@ -399,7 +399,7 @@ def value_and_grad(params, X, y):
     del t1, t10_bar
 
     # grad of: return h[:, 0]  (moons.py:68)
-    h_4_bar = np.reshape(t8_bar, (n, 1))
+    h_4_bar = t8_bar.reshape((n, 1))
 
     # grad of: h = h @ W.T + b  (moons.py:65)
     t32 = np.add.reduce(h_4_bar, axis=0)

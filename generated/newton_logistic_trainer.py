@@ -326,11 +326,11 @@ def hessian(params, X, y):
         i = t29
     t22 = rows[0:2, 0:2]
     t23 = rows[0:2, 2:3]
-    t24 = np.reshape(t23, (2,))
+    t24 = t23.reshape((2,))
     t25 = rows[2:3, 0:2]
-    t26 = np.reshape(t25, (2,))
+    t26 = t25.reshape((2,))
     t27 = rows[2:3, 2:3]
-    t28 = np.reshape(t27, ())
+    t28 = t27.reshape(())
 
     return {
         "w": {"w": np.array(t22), "b": np.array(t24)},

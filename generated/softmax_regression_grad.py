@@ -167,7 +167,7 @@ def value_and_grad(params, X, y):
     # grad of: return z - np.log(np.exp(z).sum(axis=1, keepdims=True))  (softmax_regression.py:32)
     t16 = -t6_bar
     t17 = np.add.reduce(t16, axis=1)
-    t5_bar = np.reshape(t17, (150, 1))
+    t5_bar = t17.reshape((150, 1))
     t4_bar = t5_bar / t4
     t18 = np.multiply(t4_bar, t3, out=t3)
 
@@ -175,7 +175,7 @@ def value_and_grad(params, X, y):
     z_bar = t6_bar + t18
     t19 = -z_bar
     t20 = np.add.reduce(t19, axis=1)
-    t2_bar = np.reshape(t20, (150, 1))
+    t2_bar = t20.reshape((150, 1))
     t21 = log_probs == t2
     t22 = np.add.reduce(t21, axis=1, keepdims=True)
     t23 = t2_bar / t22

@@ -177,6 +177,10 @@ def slots_entry(names: list, key: str, slots: list) -> tuple:
 def statements(node, out: str, args: list) -> list:
     lower = LOWERINGS[node.op]
     attrs = dict(node.attrs)
+    if node.op == "reshape" and node.inputs[0].shape:
+        # An array's own method: the same view or copy as np.reshape, with a
+        # fifth of its dispatch cost (a scalar operand may be a Python number).
+        return [f"{out} = {args[0]}.reshape({attrs['shape']})"]
     if lower.stmts is not None:
         return lower.stmts(out, *args, dtype=node.dtype, **attrs)
     if node.op == "cast" and python_int(node.inputs[0]):
