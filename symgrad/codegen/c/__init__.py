@@ -29,6 +29,7 @@ import numpy as np
 from symgrad.codegen import keys
 from symgrad.codegen.c import build
 from symgrad.codegen.c import module as c_module
+from symgrad.codegen.c import trainer as c_trainer
 from symgrad.codegen.c.lower_arrays import loop, source_index
 from symgrad.codegen.c.lowering import LOWERINGS, refuse
 from symgrad.codegen.c.scalar import CALLEES, FORMULAS, HELPERS, literal
@@ -162,9 +163,12 @@ def constant_value(array):
 
 
 def trainer_pieces(optimizer: str) -> tuple:
-    raise SymgradError(
-        'trainers are not generated for the C target yet; use target="numpy"'
-    )
+    raise SymgradError("the C target's trainer is a program: see trainer_program")
+
+
+def trainer_program(loss, predict, optimizer: str, initial) -> str:
+    """One C file with `main` training the model (`codegen.c.trainer`)."""
+    return c_trainer.trainer_program(loss, predict, optimizer, initial, _this())
 
 
 # ------------------------------------------------------------------ artifact
