@@ -25,13 +25,12 @@ static int sg_read_file(const char *path, sg_buf *out)
     sg_puts(out, "");
     if (fd < 0) {
         int e = errno;
-        return sg_fail("[Errno %d] %s: %s", e, strerror(e), sg_shown_str(0, path,
-            strlen(path)));
+        return sg_fail("[Errno %d] %s: %s", e, strerror(e), sg_repr_whole(path));
     }
     if (fstat(fd, &info) == 0 && S_ISDIR(info.st_mode)) {
         close(fd);
         return sg_fail("[Errno %d] %s: %s", EISDIR, strerror(EISDIR),
-                       sg_shown_str(0, path, strlen(path)));
+                       sg_repr_whole(path));
     }
     for (;;) {
         ssize_t got = read(fd, chunk, sizeof chunk);

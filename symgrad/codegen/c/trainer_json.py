@@ -832,8 +832,7 @@ static int sg_check_output(const char *path, const char *const *inputs, size_t n
 static int sg_os_error(const char *path)
 {
     int e = errno;
-    return sg_fail("[Errno %d] %s: %s", e, strerror(e), sg_shown_str(0, path,
-        strlen(path)));
+    return sg_fail("[Errno %d] %s: %s", e, strerror(e), sg_repr_whole(path));
 }
 
 /* files._write_file: replace `path` with the n bytes of `text`, atomically

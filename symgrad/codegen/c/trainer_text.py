@@ -382,6 +382,16 @@ static const char *sg_shown_str(int slot, const char *s, size_t n)
     return b->data;
 }
 
+/* Python's repr of a str, whole (for OSError messages). */
+static const char *sg_repr_whole(const char *s)
+{
+    static sg_buf b;
+    b.len = 0;
+    sg_puts(&b, "");
+    sg_repr_str(&b, s, strlen(s));
+    return b.data;
+}
+
 static const char *sg_repr_of(int slot, double x)
 {
     static sg_buf bufs[4];
