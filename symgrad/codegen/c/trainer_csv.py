@@ -181,8 +181,7 @@ static int sg_csv_rows(const char *path, const char *text, size_t n, sg_rows *t)
                 while (end < n && text[end] != '\n' && text[end] != '\r') {
                     end++;
                 }
-                if (end < n && text[end] == '\r' && end + 1 < n && text[end
-                    + 1] == '\n') {
+                if (end + 1 < n && text[end] == '\r' && text[end + 1] == '\n') {
                     end += 2;
                 } else if (end < n) {
                     end += 1;
@@ -348,10 +347,9 @@ static int sg_read_csv(const char *path, sg_data *data)
     {
         const char *nul = memchr(text, 0, n);
         if (nul != NULL) {
+            size_t line = sg_count_newlines(text, (size_t)(nul - text)) + 1;
             return sg_fail("%s: line %lu: holds a NUL character%s", path,
-                           (unsigned long)(sg_count_newlines(text,
-                               (size_t)(nul - text)) + 1),
-                           sg_encoding_hint(raw.data, raw.len));
+                           (unsigned long)line, sg_encoding_hint(raw.data, raw.len));
         }
     }
     if (sg_csv_rows(path, text, n, &t) < 0) {
@@ -385,8 +383,8 @@ static int sg_read_csv(const char *path, sg_data *data)
         size_t i = r - first_row;
         if ((long)t.count[r] != width) {
             return sg_fail("%s: line %ld has %lu fields, line %ld has %ld", path,
-                           t.line[r],
-                           (unsigned long)t.count[r], t.line[first_row], width);
+                           t.line[r], (unsigned long)t.count[r], t.line[first_row],
+                           width);
         }
         for (k = 0; k < (size_t)width; k++) {
             size_t f = t.first[r] + k;

@@ -319,8 +319,8 @@ static int sg_parse_value(sg_parser *p, sg_json *v)
             v->kind = SG_FALSE;
             return 0;
         }
-        if (sg_literal(p, "NaN") || sg_literal(p, "Infinity") || sg_literal(p,
-            "-Infinity")) {
+        if (sg_literal(p, "NaN") || sg_literal(p, "Infinity")
+            || sg_literal(p, "-Infinity")) {
             v->kind = SG_FLOAT;
             v->number = c == 'N' ? NAN : c == '-' ? -INFINITY : INFINITY;
             return 0;
@@ -607,9 +607,8 @@ static int sg_record_values(const sg_json *values, const sg_record *r,
             continue;
         }
         if (x->kind != SG_INT && x->kind != SG_FLOAT) {
-            sg_fail("%s: %s is not a number (numbers, or \"nan\", \"inf\", \"-inf\")",
-                    where,
-                    sg_shown_json(0, x));
+            sg_fail("%s: %s is not a number (numbers, or \"nan\", \"inf\", "
+                    "\"-inf\")", where, sg_shown_json(0, x));
             free((void *)items);
             return -1;
         }
@@ -644,9 +643,8 @@ static int sg_read_params(const char *path, const sg_record *records, size_t cou
     if (sg_too_deep(raw.data, raw.len, SG_MAX_DEPTH, &line, &record)) {
         if (record >= 0) {
             return sg_fail("%s: not a parameter file: record %ld, line %lu "
-                           "nests deeper "
-                           "than %d levels", path, record, (unsigned long)line,
-                               SG_MAX_DEPTH);
+                           "nests deeper than %d levels", path, record,
+                           (unsigned long)line, SG_MAX_DEPTH);
         }
         return sg_fail("%s: not a parameter file: line %lu nests deeper than %d levels",
                        path, (unsigned long)line, SG_MAX_DEPTH);
@@ -672,27 +670,24 @@ static int sg_read_params(const char *path, const sg_record *records, size_t cou
         int is_model_name = 0;
         if (i >= leaves->count) {
             return sg_fail("%s: record %s is missing (the file has %lu "
-                           "records, the model "
-                           "%lu)", path, r->repr, (unsigned long)leaves->count,
-                           (unsigned long)count);
+                           "records, the model %lu)", path, r->repr,
+                           (unsigned long)leaves->count, (unsigned long)count);
         }
         rec = &leaves->items[i];
         got = rec->kind == SG_DICT ? sg_get(rec, "name") : NULL;
         shape = rec->kind == SG_DICT ? sg_get(rec, "shape") : NULL;
         vals = rec->kind == SG_DICT ? sg_get(rec, "values") : NULL;
         if (got == NULL || shape == NULL || vals == NULL) {
-            return sg_fail("%s: record %lu (%s) needs 'name', 'shape' and 'values'",
-                           path,
-                           (unsigned long)i, r->repr);
+            return sg_fail("%s: record %lu (%s) needs 'name', 'shape' and "
+                           "'values'", path, (unsigned long)i, r->repr);
         }
         if (!sg_str_is(got, r->name)) {
             for (k = 0; k < count; k++) {
                 is_model_name |= sg_str_is(got, records[k].name);
             }
             return sg_fail("%s: record %lu is named %s, but the model's "
-                           "record %lu is %s "
-                           "(%s)", path, (unsigned long)i, sg_shown_json(0, got),
-                           (unsigned long)i, r->repr,
+                           "record %lu is %s (%s)", path, (unsigned long)i,
+                           sg_shown_json(0, got), (unsigned long)i, r->repr,
                            is_model_name ? "the records are out of order"
                                          : "renamed, or a file of another model");
         }
@@ -700,8 +695,7 @@ static int sg_read_params(const char *path, const sg_record *records, size_t cou
             sg_buf want = {0, 0, 0};
             sg_shape_text(&want, r);
             return sg_fail("%s: record %s has shape %s, the model needs %s", path,
-                           r->repr,
-                           sg_shown_json(1, shape), want.data);
+                           r->repr, sg_shown_json(1, shape), want.data);
         }
         where.len = 0;
         sg_printf(&where, "%s: record %s", path, r->repr);
@@ -711,10 +705,8 @@ static int sg_read_params(const char *path, const sg_record *records, size_t cou
     }
     if (leaves->count > count) {
         return sg_fail("%s: %lu extra record(s) after the model's %lu (the first "
-                       "is %s)",
-                       path, (unsigned long)(leaves->count - count),
-                           (unsigned long)count,
-                       sg_shown_json(0, &leaves->items[count]));
+                       "is %s)", path, (unsigned long)(leaves->count - count),
+                       (unsigned long)count, sg_shown_json(0, &leaves->items[count]));
     }
     free(raw.data);
     free(where.data);
@@ -751,9 +743,8 @@ static void sg_params_json(sg_buf *b, const sg_record *records, size_t count,
         int axis;
         sg_buf shape = {0, 0, 0};
         sg_shape_text(&shape, r);
-        sg_printf(b, "%s{\"name\": %s, \"shape\": %s, \"values\": ", i ? ", " : "",
-                  r->json,
-                  shape.data);
+        sg_printf(b, "%s{\"name\": %s, \"shape\": %s, \"values\": ",
+                  i ? ", " : "", r->json, shape.data);
         free(shape.data);
         if (r->size == 0) {
             sg_empty_json(b, r, 0);
