@@ -491,3 +491,34 @@ def test_user_names_that_are_c_macros(tmp_path):
     assert done.returncode == 0, done.stderr
     names = [r["name"] for r in json.loads(save.read_text())["leaves"]]
     assert names == ["stdout['w']", "stdout['b']", "stdout['q\"%s\\\\n']"]
+
+
+@needs_cc
+def test_saved_numbers_are_pythons_repr(work, tmp_path):
+    # Random bit patterns, powers of two (where the numbers that read back
+    # lie unevenly around the value) and short decimals: the C program
+    # writes each one as Python's repr does.
+    module = _python_trainer("sgd")
+    params, _, _ = moons.example()
+    rng = np.random.default_rng(1)
+    for run in range(6):
+        values = []
+        for W, b in params:
+            if run % 3 == 0:
+                bits = rng.integers(0, 2**63, size=W.size, dtype=np.int64)
+                w = bits.view(np.float64).reshape(W.shape)
+            elif run % 3 == 1:
+                scale = rng.choice([1, -1, 3, 0.75, 5, 7], size=W.shape)
+                w = np.ldexp(scale, rng.integers(-1074, 1020, size=W.shape))
+            else:
+                w = np.round(rng.normal(size=W.shape), int(rng.integers(0, 6)))
+                w *= 10.0 ** rng.integers(-20, 25, size=W.shape)
+            w[~np.isfinite(w)] = 1.0
+            values.append((w, rng.normal(size=b.shape) * 1e-30))
+        written, back = tmp_path / "in.json", tmp_path / "out.json"
+        module["save_params"](values, str(written))
+        csv = work / "moons.csv"
+        done = _run(_exe(work, "sgd"), csv, "--steps", 0, "--params", written,
+                    "--save", back)  # fmt: skip
+        assert done.returncode == 0, done.stderr
+        assert back.read_text() == written.read_text()

@@ -281,14 +281,49 @@ static void sg_repr_str(sg_buf *out, const char *s, size_t n)
     sg_putc(out, quote);
 }
 
-/* Python's repr() of a float: the shortest digits that read back (the
-   correctly rounded %.*e at the first precision that does), laid out as
-   Python does (fixed notation for exponents -4..15, else 1e-05 / 1e+16). */
+/* Step the decimal digits d[0..nd) by one unit in the last place (dir +1
+   or -1), keeping nd digits; the exponent moves on a carry or a borrow. */
+static void sg_step_digits(char *d, int nd, int *exp10, int dir)
+{
+    int k = nd - 1;
+    while (k >= 0) {
+        if (dir > 0 && d[k] == '9') {
+            d[k--] = '0';
+        } else if (dir < 0 && d[k] == '0') {
+            d[k--] = '9';
+        } else {
+            d[k] = (char)(d[k] + dir);
+            break;
+        }
+    }
+    if (k < 0 && dir > 0) { /* 99..9 + 1 = 100..0 */
+        d[0] = '1';
+        (*exp10)++;
+    } else if (dir < 0 && d[0] == '0') { /* 100..0 - 1 = 099..9 */
+        memmove(d, d + 1, (size_t)(nd - 1));
+        d[nd - 1] = '9';
+        (*exp10)--;
+    }
+}
+
+/* Whether the digits d[0..nd) times 10^(exp10 - nd + 1) read back as x. */
+static int sg_reads_back(const char *d, int nd, int exp10, double x)
+{
+    char tmp[48];
+    snprintf(tmp, sizeof tmp, "%c%.*se%d", x < 0 ? '-' : '+', nd, d, exp10 - nd + 1);
+    return strtod(tmp, NULL) == x;
+}
+
+/* Python's repr() of a float: the shortest digits that read back, and of
+   those the nearest (the correctly rounded %.*e at the first precision where
+   it or a neighbour in its last digit reads back: at a power of two the
+   values that read back lie unevenly around x), laid out as Python does
+   (fixed notation for exponents -4..15, else 1e-05 / 1e+16). */
 static void sg_repr_double(sg_buf *out, double x)
 {
-    char tmp[48], digits[24];
+    char tmp[48], digits[24], trial[24];
     const char *s;
-    int p, nd = 0, exp10, decpt, k;
+    int p, nd = 0, exp10 = 0, decpt, k, found = 0;
     if (x != x) {
         sg_puts(out, "nan");
         return;
@@ -301,23 +336,31 @@ static void sg_repr_double(sg_buf *out, double x)
         sg_puts(out, signbit(x) ? "-0.0" : "0.0");
         return;
     }
-    for (p = 0; p < 17; p++) {
+    for (p = 0; p < 17 && !found; p++) {
+        int dir;
         snprintf(tmp, sizeof tmp, "%.*e", p, x);
-        if (strtod(tmp, NULL) == x) {
-            break;
+        nd = 0;
+        for (s = tmp; *s != 'e' && *s != '\0'; s++) {
+            if (*s >= '0' && *s <= '9' && nd < 20) {
+                digits[nd++] = *s;
+            }
+        }
+        exp10 = *s == 'e' ? atoi(s + 1) : 0;
+        found = sg_reads_back(digits, nd, exp10, x);
+        for (dir = 1; dir >= -1 && !found; dir -= 2) {
+            int e = exp10;
+            memcpy(trial, digits, (size_t)nd);
+            sg_step_digits(trial, nd, &e, dir);
+            if (sg_reads_back(trial, nd, e, x)) {
+                memcpy(digits, trial, (size_t)nd);
+                exp10 = e;
+                found = 1;
+            }
         }
     }
-    s = tmp;
-    if (*s == '-') {
+    if (x < 0) {
         sg_putc(out, '-');
-        s++;
     }
-    for (; *s != 'e' && *s != '\0'; s++) {
-        if (*s != '.' && nd < 20) {
-            digits[nd++] = *s;
-        }
-    }
-    exp10 = *s == 'e' ? atoi(s + 1) : 0;
     while (nd > 1 && digits[nd - 1] == '0') {
         nd--;
     }
