@@ -213,3 +213,18 @@ def test_size_variables_are_safe_c():
     assert sizes.workspace_guard(n * n + 3) == (
         "3.0 + 1.0 * (double)_n_n * (double)_n_n > 1000000000000000.0"
     )
+
+
+@needs_cc
+def test_a_workspace_too_large_fails_cleanly():
+    # An array of 10**16 rows and no columns holds nothing, but the row sums
+    # need 10**16 numbers of workspace: refused before any allocation.
+    def f(a):
+        return np.sum(np.sin(np.sum(a, axis=1)))
+
+    ours = symgrad.value_and_grad(f, target="c", batch={"a": 0})
+    value, grad = ours(np.ones((3, 0)))
+    assert value == 0.0 and grad.shape == (3, 0)
+    for rows in (10**16, 10**18):
+        with pytest.raises(MemoryError):
+            ours(np.empty((rows, 0)))

@@ -148,14 +148,14 @@ class CModule:
     def function(self, fn):
         """The C function of `fn`, and its parameter kinds for the binding:
         its size symbols (each a `long` parameter first), per input leaf its
-        size (0: a scalar; an int or a `Dim`), per output its size."""
+        size (None: a scalar; an int or a `Dim`), per output its size."""
         leaves = [leaf.node for leaf in fn.signature.leaves if leaf.node is not None]
         symbols = symbols_in_order(leaves)
         params, inputs = [f"long {size_var(s)}" for s in symbols], []
         for node in leaves:
             name = self.em.names[node]
             params.append(f"const double *{name}" if node.shape else f"double {name}")
-            inputs.append(node.size if node.shape else 0)
+            inputs.append(node.size if node.shape else None)
         outs = []
         for node in fn.outputs:
             named = node.op not in ("const", "dim")
@@ -268,12 +268,12 @@ def binding(module_name: str, program, shapes) -> str:
     ]
     methods = []
     for name, (symbols, inputs, outputs) in shapes.items():
-        n_buf = sum(1 for s in inputs if s) + len(outputs)
+        n_buf = sum(1 for s in inputs if s is not None) + len(outputs)
         n_sizes = len(symbols)
         n_args = n_sizes + len(inputs) + len(outputs)
         decl, call = ["long"] * n_sizes, []
         for s in inputs:
-            decl.append("const double *" if s else "double")
+            decl.append("const double *" if s is not None else "double")
         decl += ["double *"] * len(outputs)
         lines += ["", f"int {name}({', '.join(decl)});", ""]
         body = [
@@ -310,7 +310,7 @@ def binding(module_name: str, program, shapes) -> str:
                 for k, symbol in enumerate(symbols)
             ]
         for k, s in enumerate(inputs):
-            if s:
+            if s is not None:
                 body += [
                     f"    if (sg_buffer(args[{n_sizes + k}], &views[got], "
                     f"{c_size(s)}, 0) < 0) {{",
@@ -319,7 +319,8 @@ def binding(module_name: str, program, shapes) -> str:
                     "    got++;",
                 ]
                 call.append(
-                    f"(const double *)views[{sum(1 for x in inputs[:k] if x)}].buf"
+                    "(const double *)views["
+                    f"{sum(1 for x in inputs[:k] if x is not None)}].buf"
                 )
             else:
                 body += [
@@ -329,7 +330,7 @@ def binding(module_name: str, program, shapes) -> str:
                     "    }",
                 ]
                 call.append(f"numbers[{k}]")
-        views = sum(1 for s in inputs if s)
+        views = sum(1 for s in inputs if s is not None)
         for k, s in enumerate(outputs):
             body += [
                 f"    if (sg_buffer(args[{n_sizes + len(inputs) + k}], &views[got], "
