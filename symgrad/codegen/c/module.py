@@ -91,8 +91,23 @@ def _check_supported(program) -> None:
                 )
 
 
+_SIZE_OPS = ("add", "sub", "mul", "neg", "maximum", "minimum")
+
+
+def _size_arithmetic(node, depth: int = 8) -> bool:
+    """Whether `node` is an int computed from sizes and int constants only
+    (`n - 1` of `var(ddof=1)`): a `double` here, exact below 2**53."""
+    if node.op == "dim":
+        return True
+    if node.op == "const":
+        return node.dtype.kind in "iu" and not node.shape
+    if depth == 0 or node.shape or node.op not in _SIZE_OPS:
+        return False
+    return all(_size_arithmetic(i, depth - 1) for i in node.inputs)
+
+
 def _value_type_ok(node) -> bool:
-    return node.dtype == np.float64 or node.dtype.kind == "b"
+    return node.dtype == np.float64 or node.dtype.kind == "b" or _size_arithmetic(node)
 
 
 class CModule:
