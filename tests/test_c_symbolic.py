@@ -84,7 +84,7 @@ def _symbolic(name, order):
     ours, theirs = make("c"), make("numpy")
     rng = np.random.default_rng(7)
     n0 = next(s[0] for s, spec in zip(shapes, specs, strict=True) if "n" in spec)
-    for n in (n0, n0 + 2, 1):
+    for n in (n0, n0 + 2, 1, 0):
         args = [
             _draw(d, _resized(s, spec, n), rng)
             for d, s, spec in zip(row.domains, shapes, specs, strict=True)
@@ -97,7 +97,11 @@ def _symbolic(name, order):
             with pytest.raises(IndexError, match="outside an axis"):
                 ours(*args)
             continue
-        except ValueError:
+        except ValueError as exc:
+            if "zero-size array" in str(exc):
+                # max/min of nothing: refused alike
+                with pytest.raises(ValueError, match="zero-size array"):
+                    ours(*args)
             continue  # NumPy refuses this size for this function
         try:
             got = ours(*args)
@@ -164,6 +168,17 @@ def test_zero_rows_sum():
         got, want = ours(w, Xr), theirs(w, Xr)
         _close(got[0], want[0])
         _close(got[1], want[1])
+    # The max of no rows: NumPy refuses it (no identity), so does C.
+    peak = symgrad.compile(
+        lambda X: np.max(X * X, axis=0),
+        np.ones((2, 2)),
+        target="c",
+        batch={0: 0},
+        functions=("forward",),
+    )
+    _close(peak.forward(np.ones((2, 2)) * 3.0), [9.0, 9.0])
+    with pytest.raises(ValueError, match="reduction operation maximum which has no"):
+        peak.forward(np.ones((0, 2)))
 
 
 @needs_cc

@@ -104,6 +104,19 @@ def _reduction(node, out, args) -> list:
     return lines
 
 
+def empty_reduction(node) -> list:
+    """C conditions (of the size variables) under which `max`/`min` node
+    would reduce no elements, which NumPy refuses (it has no identity):
+    empty for other nodes and for sizes fixed when generating."""
+    if node.op not in ("max", "min") or not node.inputs[0].shape:
+        return []
+    a = node.inputs[0]
+    axes = node.attr("axes")
+    axes = tuple(range(a.ndim)) if axes is None else tuple(axes)
+    count = dims.prod([a.shape[k] for k in axes])
+    return [f"{c_size(count)} == 0"] if dims.is_symbolic(count) else []
+
+
 @lowering("matmul")
 def _matmul(node, out, args) -> list:
     a, b = node.inputs

@@ -26,6 +26,7 @@ from symgrad import ir
 from symgrad._version import __version__
 from symgrad.ad.autodiff import SUM_FILE
 from symgrad.codegen import regions
+from symgrad.codegen.c.lower_arrays import empty_reduction
 from symgrad.codegen.c.lower_indexing import out_of_bounds
 from symgrad.codegen.c.lowering import refuse
 from symgrad.codegen.c.scalar import HELPERS
@@ -130,8 +131,9 @@ class CModule:
 
     def body(self, fn):
         """(lines, workspace size, checks) computing `fn`'s outputs; checks:
-        C conditions of the sizes under which it must not run (an index
-        outside a symbolic axis)."""
+        (C condition of the sizes, status) under which it must not run and
+        returns that status (-3: an index outside a symbolic axis, -4/-5: a
+        max/min of no elements)."""
         lines, offset, last, checks = [], 0, None, []
         for node in ir.program_order(list(fn.outputs)):
             if node.op in ("input", "const", "dim"):
@@ -147,7 +149,11 @@ class CModule:
                     lines += ["", _comment(loc)]
                     last = key
             if node.op in ("getitem", "scatter"):
-                checks += [c for c in out_of_bounds(node) if c not in checks]
+                found = [(c, -3) for c in out_of_bounds(node)]
+            else:
+                status = -4 if node.op == "max" else -5
+                found = [(c, status) for c in empty_reduction(node)]
+            checks += [c for c in found if c not in checks]
             out = self.em.name(node)
             args = [self.ref(i) for i in node.inputs]
             code = self.target.statements(node, out, args)
@@ -188,10 +194,15 @@ class CModule:
                 )
         head = [f"int {fn.name}({', '.join(params)})", "{"]
         guard = []
-        for cond in checks:
+        why = {
+            -3: "an index outside an axis",
+            -4: "max of nothing",
+            -5: "min of nothing",
+        }
+        for cond, status in checks:
             guard += [
                 f"if ({cond}) {{",
-                "    return -3; /* an index outside an axis */",
+                f"    return {status}; /* {why[status]} */",
                 "}",
             ]
         if dims.is_symbolic(work):
@@ -362,6 +373,12 @@ def binding(module_name: str, program, shapes) -> str:
             "    if (status == -3) {",
             "        PyErr_SetString(PyExc_IndexError,",
             '                        "an index is outside an axis of these sizes");',
+            "        goto done;",
+            "    }",
+            "    if (status == -4 || status == -5) {",
+            '        PyErr_Format(PyExc_ValueError, "zero-size array to reduction "',
+            '                     "operation %s which has no identity",',
+            '                     status == -4 ? "maximum" : "minimum");',
             "        goto done;",
             "    }",
             "    if (status != 0) {",

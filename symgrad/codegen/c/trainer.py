@@ -657,8 +657,12 @@ int main(int argc, char **argv)
             status = sg_predict(p, x, rows, cols, scores);
         }}
         if (status != 0) {{
-            sg_fail(status == -3 ? "an index is outside an axis of these sizes"
-                                 : "out of memory");
+            sg_fail(status == -3   ? "an index is outside an axis of these sizes"
+                    : status == -4 ? "zero-size array to reduction operation maximum "
+                                     "which has no identity"
+                    : status == -5 ? "zero-size array to reduction operation minimum "
+                                     "which has no identity"
+                                   : "out of memory");
             return sg_die();
         }}
         for (j = 0; j < rows; j++) {{
