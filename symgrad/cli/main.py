@@ -22,6 +22,8 @@ from symgrad.errors import SymgradError
 EPILOG_COMPILE = """\
 example:
   symgrad compile examples/moons.py:loss --trainer sgd -o moons_trainer.py
+  symgrad compile examples/moons.py:loss --trainer adam --target c -o train.c
+    (one C file with main, no Python needed: cc -O2 train.c -lm -o train)
 
 A trainer takes any number of rows: the first axis of X and y is a symbolic
 size n unless --batch or --shapes say otherwise (--batch none: fixed sizes).

@@ -113,6 +113,10 @@ def generate_trainer(loss, predict, optimizer, target, initial) -> str:
         )
     _check_keys(loss)
     _check_predict(loss, predict)
+    own = getattr(target, "trainer_program", None)
+    if own is not None:
+        # A target whose trainer is a program of its own (C: one file with main).
+        return own(loss, predict, optimizer, initial)
     lr, state, update = OPTIMIZERS[optimizer]
     param_leaves = [leaf for leaf in loss.leaves if leaf.path[0] == 0]
     constants = Constants(target)
@@ -420,7 +424,7 @@ def _width_check(loss) -> list:
     ]
 
 
-def _columns(loss) -> str:
+def columns_text(loss) -> str:
     """What a CSV row holds, from the shape of X (and whether its rows may
     be any number)."""
     shape = _data_shape(loss)
@@ -445,7 +449,7 @@ def _main_fn(loss, optimizer, lr) -> list:
     name = comment_safe(loss.fun_name).replace("%", "%%")
     description = literal(
         f"%(prog)s: train {name} with {optimizer} on a CSV file. Each row holds "
-        + _columns(loss).replace("%", "%%")
+        + columns_text(loss).replace("%", "%%")
         + "."
     )
     minibatch = optimizer != "newton"

@@ -11,7 +11,8 @@ structure as the NumPy target's. The Python-module members of the protocol
 holds, and refuse where the C target has no such thing.
 
 Values: a scalar is a `double`; an array a flat row-major `double` buffer
-of a size fixed when generating; a bool is 0.0 or 1.0. Elementwise ops print
+(its size an int, or an expression of the size symbols, `long` parameters
+of each C function); a bool is 0.0 or 1.0. Elementwise ops print
 the shared scalar formulas (`scalar.FORMULAS`) in one loop; the others have
 a `@lowering` in a `lower_<area>` module; every op neither covers is a named
 refusal (`lower_refused`).
@@ -25,12 +26,16 @@ import types
 
 import numpy as np
 
+from symgrad.codegen import keys
 from symgrad.codegen.c import build
 from symgrad.codegen.c import module as c_module
+from symgrad.codegen.c import trainer as c_trainer
 from symgrad.codegen.c.lower_arrays import loop, source_index
 from symgrad.codegen.c.lowering import LOWERINGS, refuse
 from symgrad.codegen.c.scalar import CALLEES, FORMULAS, HELPERS, literal
+from symgrad.codegen.c.sizes import symbols_in_order
 from symgrad.errors import SymgradError
+from symgrad.ir import dims
 from symgrad.ops import OPS
 
 NAME = "c"
@@ -170,9 +175,12 @@ def constant_value(array):
 
 
 def trainer_pieces(optimizer: str) -> tuple:
-    raise SymgradError(
-        'trainers are not generated for the C target yet; use target="numpy"'
-    )
+    raise SymgradError("the C target's trainer is a program: see trainer_program")
+
+
+def trainer_program(loss, predict, optimizer: str, initial) -> str:
+    """One C file with `main` training the model (`codegen.c.trainer`)."""
+    return c_trainer.trainer_program(loss, predict, optimizer, initial, _this())
 
 
 # ------------------------------------------------------------------ artifact
@@ -239,12 +247,15 @@ def _leaves(args, treedef):
 
 
 def _caller(ext_fn, fn):
-    """A Python function: flatten and check the arguments, allocate the
+    """A Python function: flatten and check the arguments (shapes and sizes
+    as the NumPy target checks them, with its messages), allocate the
     results, call the C function, rebuild the result structure."""
     sig = fn.signature
     treedef = sig.treedef
     leaves = sig.leaves
     shapes = [leaf.node.shape if leaf.node is not None else None for leaf in leaves]
+    labels = [keys.label(sig.params[leaf.path[0]], leaf.path[1:]) for leaf in leaves]
+    symbols = symbols_in_order([leaf.node for leaf in leaves if leaf.node is not None])
     outs = [(node.shape, node.dtype) for node in fn.outputs]
     tree = fn.tree
     n = len(sig.params)
@@ -258,8 +269,10 @@ def _caller(ext_fn, fn):
                 "the arguments do not have the structure this module was generated "
                 f"for: {treedef.describe()}"
             )
-        inputs = []
-        for leaf, shape, value in zip(leaves, shapes, values, strict=True):
+        inputs, bound = [], {}
+        for leaf, shape, label, value in zip(
+            leaves, shapes, labels, values, strict=True
+        ):
             if shape is None:
                 if value != leaf.value:
                     raise ValueError(
@@ -273,15 +286,17 @@ def _caller(ext_fn, fn):
                     array = np.asarray(value, dtype=np.float64)
                 if not array.flags.c_contiguous:
                     array = np.ascontiguousarray(array)
-                if array.shape != shape:
-                    raise ValueError(
-                        f"argument leaf must have shape {shape}, got {array.shape}"
-                    )
+                _check_shape(array.shape, shape, label, bound)
                 inputs.append(array)
             else:
                 inputs.append(float(value))
-        results = [np.empty(shape if shape else (1,)) for shape, _ in outs]
-        ext_fn(*inputs, *results)
+        sizes = [bound[s][0] for s in symbols]
+        values = {s: bound[s][0] for s in symbols}
+        results = [
+            np.empty(dims.substitute(shape, values) if shape else (1,))
+            for shape, _ in outs
+        ]
+        ext_fn(*sizes, *inputs, *results)
         items = []
         for (shape, dtype), res in zip(outs, results, strict=True):
             if not shape:
@@ -293,6 +308,37 @@ def _caller(ext_fn, fn):
         return tree.unflatten(items)
 
     return call
+
+
+def _check_shape(got, shape, label, bound) -> None:
+    """Check an array's shape `got` against the leaf's `shape`, binding the
+    symbols it is the first to have as a whole axis (`bound`: symbol ->
+    (size, label, axis)); the NumPy target's checks and messages."""
+    fixed = [(axis, d) for axis, d in enumerate(shape) if not dims.is_symbolic(d)]
+    if len(got) != len(shape) or any(got[axis] != d for axis, d in fixed):
+        raise ValueError(f"{label} must have shape {dims.shape_str(shape)}, got {got}")
+    for axis, d in enumerate(shape):
+        if not dims.is_symbolic(d):
+            continue
+        if dims.is_symbol(d) and dims.name_of(d) not in bound:
+            bound[dims.name_of(d)] = (got[axis], label, axis)
+            continue
+        want = dims.evaluate(d, {s: v[0] for s, v in bound.items()})
+        if got[axis] == want:
+            continue
+        if dims.is_symbol(d):
+            size, first, first_axis = bound[dims.name_of(d)]
+            if axis == 0 and first_axis == 0:
+                raise ValueError(f"{first} has {size} rows but {label} has {got[axis]}")
+            raise ValueError(
+                f"{first} has {size} entries along axis {first_axis} but {label} "
+                f"has {got[axis]} along axis {axis}"
+            )
+        sources = ", ".join(f"{s} from {bound[s][1]}" for s in d.symbols)
+        raise ValueError(
+            f"{label} must have {d!r} = {want} entries along axis {axis} "
+            f"({sources}), got {got[axis]}"
+        )
 
 
 __all__ = ["LOWERINGS", "generate_module", "load_module"]

@@ -2,16 +2,17 @@
 broadcast_to): flat row-major buffers in and out, one loop nest each.
 
 Contract: each `@lowering` returns C lines computing `node` into `out`.
-Arrays are `double *` buffers whose sizes are known when generating (a
-symbolic size is refused before any lowering runs). Loop variables start
-with an underscore, which sanitized user names never do.
+Arrays are `double *` buffers; a size is an int or a symbolic dimension,
+printed by `sizes.c_size` (a loop over a symbolic count counts in `long`).
+Loop variables start with an underscore, which sanitized user names never
+do.
 """
 
 from __future__ import annotations
 
-import math
-
 from symgrad.codegen.c.lowering import lowering, refuse
+from symgrad.codegen.c.sizes import c_double, c_size
+from symgrad.ir import dims
 
 
 def strides(shape) -> list:
@@ -39,19 +40,21 @@ def source_index(i: str, out_shape, in_shape, axes=None) -> str:
             continue
         coord = i
         if out_strides[k] != 1:
-            coord = f"{coord} / {out_strides[k]}"
+            coord = f"{coord} / {c_size(out_strides[k])}"
         if k > 0:
+            size = c_size(size)
             coord = f"({coord}) % {size}" if " " in coord else f"{coord} % {size}"
         terms.append(
-            coord if in_strides[src] == 1 else f"({coord}) * {in_strides[src]}"
+            coord if in_strides[src] == 1 else f"({coord}) * {c_size(in_strides[src])}"
         )
     return " + ".join(terms) or "0"
 
 
 def loop(count, body: list, var: str = "_i") -> list:
     """`for` over `count` elements around `body` (lines)."""
+    kind = "long" if dims.is_symbolic(count) else "int"
     return [
-        f"for (int {var} = 0; {var} < {count}; {var}++) {{",
+        f"for ({kind} {var} = 0; {var} < {c_size(count)}; {var}++) {{",
         *("    " + line for line in body),
         "}",
     ]
@@ -78,7 +81,7 @@ def _reduction(node, out, args) -> list:
         else "0"
     )
     start = {"sum": "0.0", "mean": "0.0", "max": "-INFINITY", "min": "INFINITY"}
-    count = math.prod(kept_shape)
+    count = dims.prod(kept_shape)
     acc = f"{out}[{index}]" if node.shape else out
     lines = []
     if node.shape:
@@ -93,12 +96,25 @@ def _reduction(node, out, args) -> list:
         update = f"if (!({acc} {keeps} {src}[_i]) && {acc} == {acc}) {acc} = {src}[_i];"
     lines += loop(a.size, [update])
     if node.op == "mean":
-        n = a.size // max(count, 1)
+        n = dims.prod([a.shape[k] for k in axes])
         if node.shape:
-            lines += loop(count, [f"{out}[_i] /= {n}.0;"])
+            lines += loop(count, [f"{out}[_i] /= {c_double(n)};"])
         else:
-            lines.append(f"{out} /= {n}.0;")
+            lines.append(f"{out} /= {c_double(n)};")
     return lines
+
+
+def empty_reduction(node) -> list:
+    """C conditions (of the size variables) under which `max`/`min` node
+    would reduce no elements, which NumPy refuses (it has no identity):
+    empty for other nodes and for sizes fixed when generating."""
+    if node.op not in ("max", "min") or not node.inputs[0].shape:
+        return []
+    a = node.inputs[0]
+    axes = node.attr("axes")
+    axes = tuple(range(a.ndim)) if axes is None else tuple(axes)
+    count = dims.prod([a.shape[k] for k in axes])
+    return [f"{c_size(count)} == 0"] if dims.is_symbolic(count) else []
 
 
 @lowering("matmul")
@@ -111,24 +127,27 @@ def _matmul(node, out, args) -> list:
     b2 = b.shape if b.ndim > 1 else b.shape + (1,)
     m, k, n = a2[-2], a2[-1], b2[-1]
     if len(b2) == 2:
-        m, batch = m * math.prod(a2[:-2]), 1
+        m, batch = m * dims.prod(a2[:-2]), 1
     elif a2[:-2] == b2[:-2]:
-        batch = math.prod(a2[:-2])
+        batch = dims.prod(a2[:-2])
     else:
         refuse(node, "batched products that broadcast")
     # Batch offsets only where there is a batch; the right operand has one
     # only with batch axes of its own.
     at = "_b * {} + ".format
-    left = (at(m * k) if batch > 1 else "") + f"_r * {k} + _k"
-    right = (at(k * n) if batch > 1 and len(b2) > 2 else "") + f"_k * {n} + _c"
-    result = (at(m * n) if batch > 1 else "") + f"_r * {n} + _c"
+    several = batch != 1
+    left = (at(c_size(m * k)) if several else "") + f"_r * {c_size(k)} + _k"
+    right = (at(c_size(k * n)) if several and len(b2) > 2 else "") + (
+        f"_k * {c_size(n)} + _c"
+    )
+    result = (at(c_size(m * n)) if several else "") + f"_r * {c_size(n)} + _c"
     body = [
         "double _s = 0.0;",
         *loop(k, [f"_s += {sa}[{left}] * {sb}[{right}];"], "_k"),
         f"{out}[{result}] = _s;",
     ]
     nest = loop(m, loop(n, body, "_c"), "_r")
-    return loop(batch, nest, "_b") if batch > 1 else nest
+    return loop(batch, nest, "_b") if several else nest
 
 
 @lowering("transpose")
@@ -165,7 +184,7 @@ def _broadcast_to(node, out, args) -> list:
         return [f"{out} = {src};"]
     if not a.shape:
         return loop(node.size, [f"{out}[_i] = {src};"])
-    if a.size == node.size:
+    if dims.known_equal(a.size, node.size):
         return [
             f"const double *{out} = {src}; /* the same buffer, as shape {node.shape} */"
         ]

@@ -1,19 +1,68 @@
 """C lowerings of basic indexing (`x[:, 0]`, `x[1:3]`) and its gradient
 (`scatter` of a basic index); advanced indexing is refused for now.
 
-Contract: shapes are fixed, so the flat positions a basic index picks are
+Contract: with fixed shapes the flat positions a basic index picks are
 known when generating: an evenly spaced run becomes `start + _i * step`,
-anything else a table of positions.
+anything else a table of positions. With symbolic sizes the position of the
+`_i`-th picked element is computed from its coordinates (`_symbolic_position`).
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-from symgrad.codegen.c.lower_arrays import loop
+from symgrad.codegen.c.lower_arrays import loop, strides
 from symgrad.codegen.c.lowering import lowering
 from symgrad.codegen.c.scalar import literal
+from symgrad.codegen.c.sizes import c_size
+from symgrad.ir import dims
 from symgrad.ops.indexing import index_value
+
+
+def _symbolic_position(shape, index, out_shape) -> str:
+    """The C expression of the flat position in `shape` of the `_i`-th
+    element (row-major) that basic `index` picks, for symbolic sizes: each
+    source axis starts at its first picked position and moves by its step
+    along the result axis it became (an int index keeps no axis, None adds
+    one of length 1)."""
+    src_strides = strides(shape)
+    out_strides = strides(out_shape)
+    base, moves = 0, []  # moves: (result axis, source stride * step)
+    axis, out_axis = 0, 0
+    items = list(index) + [("slice", None, None, None)] * len(shape)
+    for item in items:
+        if axis >= len(shape):
+            break
+        if item is None:
+            out_axis += 1
+            continue
+        n = shape[axis]
+        if isinstance(item, tuple):
+            _, start, stop, step = item
+            step = 1 if step is None else step
+            if isinstance(n, int):
+                first = slice(start, stop, step).indices(n)[0]
+            elif start is None:
+                first = 0 if step > 0 else n - 1
+            else:
+                first = start if dims.is_symbolic(start) or start >= 0 else n + start
+            base = base + first * src_strides[axis]
+            moves.append((out_axis, src_strides[axis] * step))
+            out_axis += 1
+        else:
+            base = base + (item if item >= 0 else n + item) * src_strides[axis]
+        axis += 1
+    terms = [c_size(base)] if base != 0 else []
+    for k, stride in moves:
+        if out_shape[k] == 1:
+            continue
+        coord = "_i"
+        if out_strides[k] != 1:
+            coord = f"_i / {c_size(out_strides[k])}"
+        if k > 0:
+            coord = f"({coord}) % {c_size(out_shape[k])}"
+        terms.append(coord if stride == 1 else f"({coord}) * {c_size(stride)}")
+    return " + ".join(terms) or "0"
 
 
 def _picked(shape, index) -> list:
@@ -33,11 +82,65 @@ def _position(positions) -> str:
     return f"((const int[]){{{', '.join(map(str, positions))}}})[_i]"
 
 
+def out_of_bounds(node) -> list:
+    """C conditions (of the size variables) true when basic indexing `node`
+    (a getitem or a scatter) over a symbolic shape would reach outside the
+    array: an int index past the axis, a slice of negative length, or one
+    whose picked positions leave the axis (NumPy would raise or clip; the C
+    function refuses). Empty for fixed shapes, checked when generating."""
+    if node.op == "getitem":
+        shape, index, out_shape = node.inputs[0].shape, node.attr("index"), node.shape
+    else:
+        shape, index, out_shape = node.attr("shape"), node.attr("index"), None
+        out_shape = node.inputs[0].shape
+    if dims.is_static(shape):
+        return []
+    conds, axis, out_axis = [], 0, 0
+    for item in index:
+        if item is None:
+            out_axis += 1
+            continue
+        if axis >= len(shape):
+            break
+        n = shape[axis]
+        if isinstance(item, tuple):
+            _, start, _, step = item
+            step = 1 if step is None else step
+            length = out_shape[out_axis]
+            if dims.is_symbolic(n):
+                if start is None:
+                    first = 0 if step > 0 else n - 1
+                elif dims.is_symbolic(start) or start >= 0:
+                    first = start
+                else:
+                    first = n + start
+                last = first + (length - 1) * step
+                low, high = (first, last) if step > 0 else (last, first)
+                conds.append(
+                    f"{c_size(length)} < 0 || ({c_size(length)} > 0 && "
+                    f"({c_size(low)} < 0 || {c_size(high)} >= {c_size(n)}))"
+                )
+            elif dims.is_symbolic(length):
+                conds.append(f"{c_size(length)} < 0")
+            out_axis += 1
+        elif dims.is_symbolic(n):
+            conds.append(
+                f"{c_size(n)} <= {item}" if item >= 0 else f"{c_size(n)} < {-item}"
+            )
+        axis += 1
+    return conds
+
+
 @lowering("getitem")
 def _getitem(node, out, args) -> list:
     (a,), (src,) = node.inputs, args
     if not a.shape:
         return [f"{out}[0] = {src};" if node.shape else f"{out} = {src};"]
+    if not dims.is_static(a.shape):
+        where = _symbolic_position(a.shape, node.attr("index"), node.shape)
+        if not node.shape:
+            return [f"{out} = {src}[{where}];"]
+        return loop(node.size, [f"{out}[_i] = {src}[{where}];"])
     positions = _picked(a.shape, node.attr("index"))
     if not node.shape:
         return [f"{out} = {src}[{positions[0]}];"]
@@ -53,6 +156,12 @@ def _scatter(node, out, args) -> list:
     zero = literal(0.0)
     if not shape:
         return [f"{out} = {src}[0];" if g.shape else f"{out} = {src};"]
+    if not dims.is_static(shape):
+        where = _symbolic_position(shape, index, g.shape)
+        lines = loop(dims.prod(shape), [f"{out}[_i] = {zero};"])
+        if not g.shape:
+            return lines + [f"{out}[{where}] = {src};"]
+        return lines + loop(g.size, [f"{out}[{where}] = {src}[_i];"])
     size = int(np.prod(shape))
     positions = _picked(shape, index)
     lines = loop(size, [f"{out}[_i] = {zero};"])

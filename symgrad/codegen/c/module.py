@@ -9,9 +9,11 @@ that calls it (`binding`: buffers in, buffers out, through the buffer
 protocol). Names come from `codegen.module.Emitter` with the C target's
 reserved names, so a user name is never a C keyword, a <math.h> name or one
 of the module's own; user text reaches C only as identifiers, comments made
-safe and `c_string` literals. What the C target does not compute (control
-flow, symbolic sizes, dtypes other than float64 and bool) is refused here
-by name, when the module is generated.
+safe and `c_string` literals. Symbolic sizes (`batch=`, `shapes=`) are
+`long` parameters in front of the arrays (`sizes`); loop bounds, offsets
+and the workspace, allocated per call, are expressions of them. What the C
+target does not compute (control flow, dtypes other than float64 and bool)
+is refused here by name, when the module is generated.
 """
 
 from __future__ import annotations
@@ -24,8 +26,17 @@ from symgrad import ir
 from symgrad._version import __version__
 from symgrad.ad.autodiff import SUM_FILE
 from symgrad.codegen import regions
+from symgrad.codegen.c.lower_arrays import empty_reduction
+from symgrad.codegen.c.lower_indexing import out_of_bounds
 from symgrad.codegen.c.lowering import refuse
 from symgrad.codegen.c.scalar import HELPERS
+from symgrad.codegen.c.sizes import (
+    c_double,
+    c_size,
+    size_var,
+    symbols_in_order,
+    workspace_guard,
+)
 from symgrad.codegen.module import Emitter
 from symgrad.codegen.naming import comment_safe
 from symgrad.errors import SymgradError
@@ -62,16 +73,16 @@ def _comment(loc) -> str:
 
 def _check_supported(program) -> None:
     for fn in program.functions:
-        for leaf in fn.signature.leaves:
-            node = leaf.node
-            if node is None:
-                continue
-            if not dims.is_static(node.shape):
+        leaves = [leaf.node for leaf in fn.signature.leaves if leaf.node is not None]
+        whole = set(symbols_in_order(leaves))
+        for node in leaves:
+            missing = [s for s in dims.symbols_of(node.shape) if s not in whole]
+            if missing:
                 raise SymgradError(
-                    f"the C target needs fixed shapes, but argument leaf "
-                    f"{comment_safe(node.hint)} has symbolic shape "
-                    f"{dims.shape_str(node.shape)}; compile with fixed sizes "
-                    'or with target="numpy"'
+                    f"the size {comment_safe(missing[0])} of argument leaf "
+                    f"{comment_safe(node.hint)} is not a whole axis of any "
+                    "argument, so the C module cannot read it; give it its own "
+                    "axis in batch=/shapes= or fix that size"
                 )
             if node.dtype != np.float64:
                 raise SymgradError(
@@ -81,8 +92,23 @@ def _check_supported(program) -> None:
                 )
 
 
+_SIZE_OPS = ("add", "sub", "mul", "neg", "maximum", "minimum")
+
+
+def _size_arithmetic(node, depth: int = 8) -> bool:
+    """Whether `node` is an int computed from sizes and int constants only
+    (`n - 1` of `var(ddof=1)`): a `double` here, exact below 2**53."""
+    if node.op == "dim":
+        return True
+    if node.op == "const":
+        return node.dtype.kind in "iu" and not node.shape
+    if depth == 0 or node.shape or node.op not in _SIZE_OPS:
+        return False
+    return all(_size_arithmetic(i, depth - 1) for i in node.inputs)
+
+
 def _value_type_ok(node) -> bool:
-    return node.dtype == np.float64 or node.dtype.kind == "b"
+    return node.dtype == np.float64 or node.dtype.kind == "b" or _size_arithmetic(node)
 
 
 class CModule:
@@ -99,16 +125,21 @@ class CModule:
                     self.em.name(node)
 
     def ref(self, node) -> str:
+        if node.op == "dim":
+            return c_double(node.attr("dim"))
         return self.em.ref(node)
 
     def body(self, fn):
-        """(lines, workspace size) computing `fn`'s outputs."""
-        lines, offset, last = [], 0, None
+        """(lines, workspace size, checks) computing `fn`'s outputs; checks:
+        (C condition of the sizes, status) under which it must not run and
+        returns that status (-3: an index outside a symbolic axis, -4/-5: a
+        max/min of no elements)."""
+        lines, offset, last, checks = [], 0, None, []
         for node in ir.program_order(list(fn.outputs)):
-            if node.op in ("input", "const"):
+            if node.op in ("input", "const", "dim"):
                 continue
-            if node.op == "dim" or regions.handles(node):
-                refuse(node, "control flow and symbolic sizes are not done yet")
+            if regions.handles(node):
+                refuse(node, "control flow is not done yet")
             if not _value_type_ok(node):
                 refuse(node, f"it computes {node.dtype.name} values")
             loc = node.loc
@@ -117,6 +148,12 @@ class CModule:
                 if key != last:
                     lines += ["", _comment(loc)]
                     last = key
+            if node.op in ("getitem", "scatter"):
+                found = [(c, -3) for c in out_of_bounds(node)]
+            else:
+                status = -4 if node.op == "max" else -5
+                found = [(c, status) for c in empty_reduction(node)]
+            checks += [c for c in found if c not in checks]
             out = self.em.name(node)
             args = [self.ref(i) for i in node.inputs]
             code = self.target.statements(node, out, args)
@@ -124,35 +161,64 @@ class CModule:
             if not node.shape:
                 lines.append(f"double {out};")
             elif not code[0].startswith(f"const double *{out} = "):
-                lines.append(f"double *{out} = _work + {offset};")
+                lines.append(f"double *{out} = _work + {c_size(offset)};")
                 offset += node.size
             lines += code
-        return lines, offset
+        return lines, offset, checks
 
     def function(self, fn):
         """The C function of `fn`, and its parameter kinds for the binding:
-        per input leaf its size (0: a scalar), per output its size."""
+        its size symbols (each a `long` parameter first), per input leaf its
+        size (None: a scalar; an int or a `Dim`), per output its size."""
         leaves = [leaf.node for leaf in fn.signature.leaves if leaf.node is not None]
-        params, inputs = [], []
+        symbols = symbols_in_order(leaves)
+        params, inputs = [f"long {size_var(s)}" for s in symbols], []
         for node in leaves:
             name = self.em.names[node]
             params.append(f"const double *{name}" if node.shape else f"double {name}")
-            inputs.append(node.size if node.shape else 0)
+            inputs.append(node.size if node.shape else None)
         outs = []
         for node in fn.outputs:
             named = node.op not in ("const", "dim")
             outs.append(self.em.fresh(f"{self.em.name(node)}_out" if named else "out"))
             params.append(f"double *{outs[-1]}")
-        lines, work = self.body(fn)
+        lines, work, checks = self.body(fn)
         copy = [""]
         for dest, node in zip(outs, fn.outputs, strict=True):
             src = self.ref(node)
             if not node.shape:
                 copy.append(f"{dest}[0] = {src};")
             else:
-                copy.append(f"memcpy({dest}, {src}, {node.size} * sizeof(double));")
+                copy.append(
+                    f"memcpy({dest}, {src}, {c_size(node.size)} * sizeof(double));"
+                )
         head = [f"int {fn.name}({', '.join(params)})", "{"]
-        if work:
+        guard = []
+        why = {
+            -3: "an index outside an axis",
+            -4: "max of nothing",
+            -5: "min of nothing",
+        }
+        for cond, status in checks:
+            guard += [
+                f"if ({cond}) {{",
+                f"    return {status}; /* {why[status]} */",
+                "}",
+            ]
+        if dims.is_symbolic(work):
+            # Sized per call; + 1: malloc(0) may return NULL (0 rows).
+            alloc = [
+                f"if ({workspace_guard(work)}) {{",
+                "    return -2; /* too large to address */",
+                "}",
+                f"double *_work = malloc(((size_t){c_size(work)} + 1)"
+                " * sizeof(double));",
+                "if (_work == NULL) {",
+                "    return -1;",
+                "}",
+            ]
+            tail = ["free(_work);", "return 0;"]
+        elif work:
             alloc = [
                 f"double *_work = malloc({work} * sizeof(double));",
                 "if (_work == NULL) {",
@@ -164,28 +230,30 @@ class CModule:
             alloc, tail = [], ["return 0;"]
         text = (
             head
-            + ["    " + x if x else "" for x in alloc + lines + copy + tail]
+            + ["    " + x if x else "" for x in guard + alloc + lines + copy + tail]
             + ["}"]
         )
-        return text, inputs, [node.size if node.shape else 1 for node in fn.outputs]
+        sizes = [node.size if node.shape else 1 for node in fn.outputs]
+        return text, (symbols, inputs, sizes)
 
 
 def generate(program, target) -> tuple:
-    """(compute source, binding source, {function: (input sizes, output sizes)})."""
+    """(compute source, {function: (size symbols, input sizes, output
+    sizes)}, the C functions' lines)."""
     _check_supported(program)
     mod = CModule(program, target)
     blocks, shapes = [], {}
     for fn in program.functions:
         if fn.delegate is not None:
             continue
-        text, inputs, outputs = mod.function(fn)
+        text, kinds = mod.function(fn)
         blocks.append(text)
-        shapes[fn.name] = (inputs, outputs)
+        shapes[fn.name] = kinds
     where = f"{os.path.basename(program.filename)}:{program.fun_name}"
     header = [
         c_comment(f"Generated by symgrad {__version__} from {where}. Do not edit."),
-        "/* Arrays are flat row-major float64 buffers; shapes are fixed when",
-        "   generated. */",
+        "/* Arrays are flat row-major float64 buffers; symbolic sizes are long",
+        "   parameters. */",
         "#include <math.h>",
         "#include <stdlib.h>",
         "#include <string.h>",
@@ -225,12 +293,13 @@ def binding(module_name: str, program, shapes) -> str:
         "}",
     ]
     methods = []
-    for name, (inputs, outputs) in shapes.items():
-        n_buf = sum(1 for s in inputs if s) + len(outputs)
-        n_args = len(inputs) + len(outputs)
-        decl, call = [], []
+    for name, (symbols, inputs, outputs) in shapes.items():
+        n_buf = sum(1 for s in inputs if s is not None) + len(outputs)
+        n_sizes = len(symbols)
+        n_args = n_sizes + len(inputs) + len(outputs)
+        decl, call = ["long"] * n_sizes, []
         for s in inputs:
-            decl.append("const double *" if s else "double")
+            decl.append("const double *" if s is not None else "double")
         decl += ["double *"] * len(outputs)
         lines += ["", f"int {name}({', '.join(decl)});", ""]
         body = [
@@ -239,6 +308,7 @@ def binding(module_name: str, program, shapes) -> str:
             "{",
             f"    Py_buffer views[{max(n_buf, 1)}];",
             f"    double numbers[{max(len(inputs), 1)}];",
+            *([f"    long sizes[{n_sizes}];"] if n_sizes else []),
             "    int got = 0;",
             "    int status;",
             "    PyObject *result = NULL;",
@@ -247,30 +317,50 @@ def binding(module_name: str, program, shapes) -> str:
             "        return NULL;",
             "    }",
         ]
+        # The sizes first (the Python wrapper checked them against the
+        # arrays), as the variables the buffer lengths are expressions of.
+        for k in range(n_sizes):
+            body += [
+                f"    sizes[{k}] = PyLong_AsLong(args[{k}]);",
+                f"    if (sizes[{k}] < 0) {{",
+                "        if (!PyErr_Occurred()) {",
+                '            PyErr_SetString(PyExc_ValueError, "a negative size");',
+                "        }",
+                "        return NULL;",
+                "    }",
+            ]
+            call.append(f"sizes[{k}]")
+        if n_sizes:
+            body += [
+                f"    long {size_var(symbol)} = sizes[{k}];"
+                for k, symbol in enumerate(symbols)
+            ]
         for k, s in enumerate(inputs):
-            if s:
+            if s is not None:
                 body += [
-                    f"    if (sg_buffer(args[{k}], &views[got], {s}, 0) < 0) {{",
+                    f"    if (sg_buffer(args[{n_sizes + k}], &views[got], "
+                    f"{c_size(s)}, 0) < 0) {{",
                     "        goto done;",
                     "    }",
                     "    got++;",
                 ]
                 call.append(
-                    f"(const double *)views[{sum(1 for x in inputs[:k] if x)}].buf"
+                    "(const double *)views["
+                    f"{sum(1 for x in inputs[:k] if x is not None)}].buf"
                 )
             else:
                 body += [
-                    f"    numbers[{k}] = PyFloat_AsDouble(args[{k}]);",
+                    f"    numbers[{k}] = PyFloat_AsDouble(args[{n_sizes + k}]);",
                     f"    if (numbers[{k}] == -1.0 && PyErr_Occurred()) {{",
                     "        goto done;",
                     "    }",
                 ]
                 call.append(f"numbers[{k}]")
-        views = sum(1 for s in inputs if s)
+        views = sum(1 for s in inputs if s is not None)
         for k, s in enumerate(outputs):
             body += [
-                f"    if (sg_buffer(args[{len(inputs) + k}], &views[got], {s}, 1) "
-                "< 0) {",
+                f"    if (sg_buffer(args[{n_sizes + len(inputs) + k}], &views[got], "
+                f"{c_size(s)}, 1) < 0) {{",
                 "        goto done;",
                 "    }",
                 "    got++;",
@@ -280,6 +370,17 @@ def binding(module_name: str, program, shapes) -> str:
             "    Py_BEGIN_ALLOW_THREADS",
             f"    status = {name}({', '.join(call)});",
             "    Py_END_ALLOW_THREADS",
+            "    if (status == -3) {",
+            "        PyErr_SetString(PyExc_IndexError,",
+            '                        "an index is outside an axis of these sizes");',
+            "        goto done;",
+            "    }",
+            "    if (status == -4 || status == -5) {",
+            '        PyErr_Format(PyExc_ValueError, "zero-size array to reduction "',
+            '                     "operation %s which has no identity",',
+            '                     status == -4 ? "maximum" : "minimum");',
+            "        goto done;",
+            "    }",
             "    if (status != 0) {",
             "        PyErr_NoMemory();",
             "        goto done;",
