@@ -63,3 +63,23 @@ def test_an_rnn_gradient_joins_the_steps_rows():
     # (The gradient's one product over all steps joins their rows.)
     numpy_source = symgrad.compile(rnn, W, U, xs, argnums=(0, 1)).source
     assert "np.concatenate" in numpy_source
+
+
+def test_joins_with_a_symbolic_row_count():
+    rng = np.random.default_rng(3)
+    a, b = rng.normal(size=(5, 2)), rng.normal(size=(5, 3))
+
+    def joined(a, b):
+        c = np.concatenate([a, np.sin(b)], axis=1)
+        d = np.concatenate([a, a * 2.0], axis=0)
+        return np.sum(c**2) + np.sum(np.tanh(d)) + np.sum(np.stack([a, a], axis=1))
+
+    shapes = {"batch": {"a": 0, "b": 0}}
+    c = symgrad.compile(joined, a, b, argnums=(0, 1), target="c", **shapes)
+    ref = symgrad.compile(joined, a, b, argnums=(0, 1), **shapes)
+    for rows in (5, 1, 7):
+        x, y = rng.normal(size=(rows, 2)), rng.normal(size=(rows, 3))
+        (v1, g1), (v2, g2) = c.value_and_grad(x, y), ref.value_and_grad(x, y)
+        np.testing.assert_allclose(v1, v2, rtol=1e-12)
+        for p, q in zip(g1, g2, strict=True):
+            np.testing.assert_allclose(p, q, rtol=1e-12, atol=1e-13)

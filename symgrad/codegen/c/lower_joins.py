@@ -11,34 +11,36 @@ of a loop are summed as one product over the rows of all steps
 
 from __future__ import annotations
 
-import math
-
 from symgrad.codegen.c.lower_arrays import loop
 from symgrad.codegen.c.lowering import lowering
+from symgrad.codegen.c.sizes import c_size
+from symgrad.ir import dims
 
 
 def _copies(out, node, args, blocks) -> list:
     """Copy operand k's `blocks[k]` elements per outer index into `out`."""
     axis = node.attr("axis")
-    outer = math.prod(node.shape[:axis])
-    total = sum(blocks)
+    outer = dims.prod(node.shape[:axis])
+    total = c_size(dims.prod(node.shape[axis:]))
     lines = []
     offset = 0
     for src, inner in zip(args, blocks, strict=True):
-        if inner:
-            body = [f"{out}[_o * {total} + {offset} + _j] = {src}[_o * {inner} + _j];"]
-            lines += loop(outer, loop(inner, body, "_j"), "_o")
-        offset += inner
+        if not dims.is_symbolic(inner) and inner == 0:
+            continue
+        at = c_size(offset)
+        body = [f"{out}[_o * {total} + {at} + _j] = {src}[_o * {c_size(inner)} + _j];"]
+        lines += loop(outer, loop(inner, body, "_j"), "_o")
+        offset = offset + inner
     return lines
 
 
 @lowering("concatenate")
 def _concatenate(node, out, args) -> list:
     axis = node.attr("axis")
-    return _copies(out, node, args, [math.prod(a.shape[axis:]) for a in node.inputs])
+    return _copies(out, node, args, [dims.prod(a.shape[axis:]) for a in node.inputs])
 
 
 @lowering("stack")
 def _stack(node, out, args) -> list:
     axis = node.attr("axis")
-    return _copies(out, node, args, [math.prod(a.shape[axis:]) for a in node.inputs])
+    return _copies(out, node, args, [dims.prod(a.shape[axis:]) for a in node.inputs])
