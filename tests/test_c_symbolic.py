@@ -108,6 +108,14 @@ def _symbolic(name, order):
         except SymgradError as exc:
             assert "is not supported by the C target" in str(exc)
             pytest.skip(str(exc))
+        except IndexError as exc:
+            # A fixed slice past a smaller axis (np.gradient's `f[1:2]` at
+            # one row): NumPy's slices clip and the NumPy target computes on
+            # empty pieces, C refuses; the user's function refuses too.
+            assert "outside an axis" in str(exc)
+            with pytest.raises((ValueError, IndexError)):
+                loss(*args)
+            continue
         flat_got = [got[0], *got[1]] if order == 1 else list(got)
         flat_want = [want[0], *want[1]] if order == 1 else list(want)
         for a, b in zip(flat_got, flat_want, strict=True):
