@@ -107,3 +107,14 @@ def test_every_entry_resolves_to_a_real_callable():
             parent, _, obj = module.rpartition(".")
             mod = getattr(importlib.import_module(parent), obj)
         assert callable(getattr(mod, attr, None)), name
+
+
+def test_readme_target_refusals_are_current():
+    from symgrad.codegen import refusals
+
+    with open(supported.readme_path(), encoding="utf-8") as f:
+        text = f.read()
+    got = supported.section(text, refusals.BEGIN, refusals.END)
+    assert got == refusals.page(), "run: python -m symgrad.codegen.refusals"
+    # What a target refuses is what its refusal says when generating.
+    assert "`np.linalg.inv`" in got and "`scipy.special.i0`" in got

@@ -102,25 +102,30 @@ def readme_path() -> str:
     return os.path.join(os.path.dirname(package), "README.md")
 
 
-def section(text: str) -> str:
+def section(text: str, begin: str = BEGIN, end: str = END) -> str:
     """The generated part of a README text (between the markers)."""
-    start = text.index(BEGIN) + len(BEGIN)
-    return text[start : text.index(END)].strip("\n") + "\n"
+    start = text.index(begin) + len(begin)
+    return text[start : text.index(end)].strip("\n") + "\n"
 
 
-def update(path: str | None = None) -> bool:
-    """Rewrite the README's generated section; True if it changed."""
+def update_section(path: str | None, begin: str, end: str, body: str) -> bool:
+    """Rewrite the README's part between `begin` and `end` with `body`; True
+    if it changed (also for the other generated lists, such as the targets'
+    refusals in `codegen.refusals`)."""
     path = path or readme_path()
     with open(path, encoding="utf-8") as f:
         text = f.read()
-    start = text.index(BEGIN) + len(BEGIN)
-    end = text.index(END)
-    new = text[:start] + "\n" + page() + text[end:]
+    start = text.index(begin) + len(begin)
+    new = text[:start] + "\n" + body + text[text.index(end) :]
     if new == text:
         return False
-
     write_atomic(path, new)
     return True
+
+
+def update(path: str | None = None) -> bool:
+    """Rewrite the README's supported-functions section; True if it changed."""
+    return update_section(path, BEGIN, END, page())
 
 
 if __name__ == "__main__":
