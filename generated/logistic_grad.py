@@ -154,8 +154,7 @@ def value_and_grad(params, X, y):
     t10, t5, t4, t2 = _forward(w, b, X, y)
 
     # grad of: return data + 1e-3 * (params["w"] ** 2).sum()  (logistic.py:31)
-    t11 = 2 * w
-    t12 = 0.001 * t11
+    t11 = 0.002 * w
 
     # grad of: data = np.log(1 + np.exp(-y * z)).mean()  (logistic.py:30)
     t5_bar = 0.005 / t5
@@ -163,12 +162,10 @@ def value_and_grad(params, X, y):
     z_bar = t2 * t3_bar
 
     # grad of: z = X @ params["w"] + params["b"]  (logistic.py:29)
-    t13 = t2.reshape((200,))
-    t14 = t3_bar.reshape((200,))
-    b_bar = t13 @ t14
-    t15 = z_bar @ X
+    b_bar = t2 @ t3_bar
+    t12 = z_bar @ X
 
     # total gradient of w: the sum over its uses
-    w_bar = t12 + t15
+    w_bar = t11 + t12
 
     return (float(t10), {"w": w_bar, "b": float(b_bar)})

@@ -176,7 +176,7 @@ def _forward(W, b, V, xs, target):
     t26 = t25**2
     t27 = np.mean(t26)
 
-    return t27, t25, h_6, h_5, h_4, h_3, h_2, h_1, t2, t22, t18, t14, t10, t6
+    return t27, t25, h_6, h_5, h_4, h_3, h_2, h_1, t22, t18, t14, t10, t6, t2
 
 
 @np.errstate(all="ignore")
@@ -196,63 +196,57 @@ def gradient(params, xs, target):
 def value_and_grad(params, xs, target):
     """The value and the gradient."""
     W, b, V, xs, target = _arguments(params, xs, target)
-    t27, t25, h_6, h_5, h_4, h_3, h_2, h_1, t2, t22, t18, t14, t10, t6 = _forward(
+    t27, t25, h_6, h_5, h_4, h_3, h_2, h_1, t22, t18, t14, t10, t6, t2 = _forward(
         W, b, V, xs, target
     )
 
     # grad of: return np.mean((prediction - target) ** 2)  (rnn.py:37)
-    t28 = 2 * t25
-    t25_bar = 0.25 * t28
+    t25_bar = 0.5 * t25
 
     # grad of: prediction = h @ params["V"]  (rnn.py:36)
-    t29 = V.T
-    h_6_bar = t25_bar @ t29
-    t30 = h_6.T
-    V_bar = t30 @ t25_bar
+    t28 = V.T
+    h_6_bar = t25_bar @ t28
+    t29 = h_6.T
+    V_bar = t29 @ t25_bar
 
     # grad of: h = np.tanh(np.concatenate([x, h], axis=1) @ params["W"] + params["b"])  (rnn.py:35)
-    t31 = np.multiply(h_6, h_6, out=h_6)
-    t32 = np.subtract(1.0, t31, out=t31)
-    t24_bar = np.multiply(h_6_bar, t32, out=h_6_bar)
-    t33 = W.T
-    t22_bar = t24_bar @ t33
+    t30 = np.multiply(h_6, h_6, out=h_6)
+    t31 = np.subtract(1.0, t30, out=t30)
+    t24_bar = np.multiply(h_6_bar, t31, out=h_6_bar)
+    t32 = W.T
+    t22_bar = t24_bar @ t32
     h_5_bar = t22_bar[:, 3:]
-    t34 = np.multiply(h_5, h_5, out=h_5)
-    t35 = np.subtract(1.0, t34, out=t34)
-    t20_bar = h_5_bar * t35
-    t18_bar = t20_bar @ t33
+    t33 = np.multiply(h_5, h_5, out=h_5)
+    t34 = np.subtract(1.0, t33, out=t33)
+    t20_bar = h_5_bar * t34
+    t18_bar = t20_bar @ t32
     h_4_bar = t18_bar[:, 3:]
-    t36 = np.multiply(h_4, h_4, out=h_4)
-    t37 = np.subtract(1.0, t36, out=t36)
-    t16_bar = h_4_bar * t37
-    t14_bar = t16_bar @ t33
+    t35 = np.multiply(h_4, h_4, out=h_4)
+    t36 = np.subtract(1.0, t35, out=t35)
+    t16_bar = h_4_bar * t36
+    t14_bar = t16_bar @ t32
     h_3_bar = t14_bar[:, 3:]
-    t38 = np.multiply(h_3, h_3, out=h_3)
-    t39 = np.subtract(1.0, t38, out=t38)
-    t12_bar = h_3_bar * t39
-    t10_bar = t12_bar @ t33
+    t37 = np.multiply(h_3, h_3, out=h_3)
+    t38 = np.subtract(1.0, t37, out=t37)
+    t12_bar = h_3_bar * t38
+    t10_bar = t12_bar @ t32
     h_2_bar = t10_bar[:, 3:]
-    t40 = np.multiply(h_2, h_2, out=h_2)
-    t41 = np.subtract(1.0, t40, out=t40)
-    t8_bar = h_2_bar * t41
-    t6_bar = t8_bar @ t33
+    t39 = np.multiply(h_2, h_2, out=h_2)
+    t40 = np.subtract(1.0, t39, out=t39)
+    t8_bar = h_2_bar * t40
+    t6_bar = t8_bar @ t32
     h_1_bar = t6_bar[:, 3:]
-    t42 = np.multiply(h_1, h_1, out=h_1)
-    t43 = np.subtract(1.0, t42, out=t42)
-    t4_bar = h_1_bar * t43
-    t44 = np.add.reduce(t4_bar, axis=0)
-    t45 = t2.T
-    t46 = t45 @ t4_bar
+    t41 = np.multiply(h_1, h_1, out=h_1)
+    t42 = np.subtract(1.0, t41, out=t41)
+    t4_bar = h_1_bar * t42
 
     # total gradient of b: the sum over its uses
-    t47 = np.concatenate([t24_bar, t20_bar, t16_bar, t12_bar, t8_bar])
-    t48 = np.add.reduce(t47, axis=0)
-    b_bar = np.add(t48, t44, out=t48)
+    t43 = np.concatenate([t24_bar, t20_bar, t16_bar, t12_bar, t8_bar, t4_bar])
+    b_bar = np.add.reduce(t43, axis=0)
 
     # total gradient of W: the sum over its uses
-    t49 = np.concatenate([t22, t18, t14, t10, t6])
-    t50 = t49.T
-    t51 = t50 @ t47
-    W_bar = np.add(t51, t46, out=t51)
+    t44 = np.concatenate([t22, t18, t14, t10, t6, t2])
+    t45 = t44.T
+    W_bar = t45 @ t43
 
     return (float(t27), {"W": W_bar, "b": b_bar, "V": V_bar})

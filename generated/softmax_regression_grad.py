@@ -156,8 +156,7 @@ def value_and_grad(params, X, y):
     t13, t7, t4, t3, log_probs, t2 = _forward(W, b, X, y)
 
     # grad of: return nll + 1e-3 * np.sum(params["W"] ** 2)  (softmax_regression.py:40)
-    t14 = 2 * W
-    t15 = 0.001 * t14
+    t14 = 0.002 * W
 
     # grad of: nll = -log_probs[np.arange(n), y].mean()  (softmax_regression.py:39)
     t8_bar = np.broadcast_to(-0.006666666666666667, (150,))
@@ -165,29 +164,29 @@ def value_and_grad(params, X, y):
     np.add.at(t6_bar, (t7, y), t8_bar)
 
     # grad of: return z - np.log(np.exp(z).sum(axis=1, keepdims=True))  (softmax_regression.py:32)
-    t16 = -t6_bar
-    t17 = np.add.reduce(t16, axis=1)
-    t5_bar = t17.reshape((150, 1))
+    t15 = -t6_bar
+    t16 = np.add.reduce(t15, axis=1)
+    t5_bar = t16.reshape((150, 1))
     t4_bar = t5_bar / t4
-    t18 = np.multiply(t4_bar, t3, out=t3)
+    t17 = np.multiply(t4_bar, t3, out=t3)
 
     # grad of: z = z - z.max(axis=1, keepdims=True)  (softmax_regression.py:31)
-    z_bar = t6_bar + t18
-    t19 = -z_bar
-    t20 = np.add.reduce(t19, axis=1)
-    t2_bar = t20.reshape((150, 1))
-    t21 = log_probs == t2
-    t22 = np.add.reduce(t21, axis=1, keepdims=True)
-    t23 = t2_bar / t22
-    t24 = np.where(t21, t23, 0.0)
+    z_bar = t6_bar + t17
+    t18 = -z_bar
+    t19 = np.add.reduce(t18, axis=1)
+    t2_bar = t19.reshape((150, 1))
+    t20 = log_probs == t2
+    t21 = np.add.reduce(t20, axis=1, keepdims=True)
+    t22 = t2_bar / t21
+    t23 = np.where(t20, t22, 0.0)
 
     # grad of: log_probs = log_softmax(X @ params["W"] + params["b"])  (softmax_regression.py:37)
-    log_probs_bar = z_bar + t24
+    log_probs_bar = z_bar + t23
     b_bar = np.add.reduce(log_probs_bar, axis=0)
-    t25 = X.T
-    t26 = t25 @ log_probs_bar
+    t24 = X.T
+    t25 = t24 @ log_probs_bar
 
     # total gradient of W: the sum over its uses
-    W_bar = t15 + t26
+    W_bar = t14 + t25
 
     return (float(t13), {"W": W_bar, "b": b_bar})

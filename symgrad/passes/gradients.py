@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from symgrad import ir
 from symgrad.passes.rewrite import rewrite
-from symgrad.passes.simplify import reassociate_rule
+from symgrad.passes.simplify import reassociate_rule, simplify_rule
 
 
 def reassociate_gradients(outputs, forward: int = 1) -> list:
@@ -27,4 +27,7 @@ def reassociate_gradients(outputs, forward: int = 1) -> list:
     def rule(node):
         return None if node in keep else reassociate_rule(node)
 
-    return rewrite(outputs, rule, bodies=lambda results: results)
+    outputs = rewrite(outputs, rule, bodies=lambda results: results)
+    # The exact rules once more, for what the rewrites built (the rows of a
+    # stack joined in step order are a view of the stack).
+    return rewrite(outputs, simplify_rule)

@@ -217,7 +217,39 @@ def _scatter(node, g):
     return None
 
 
+def _stack_row(x):
+    """`(X, t)` for `x = X[t]`, a leading int index into a stack, else None."""
+    if x.op != "getitem" or x.vtype is not None:
+        return None
+    index = x.attr("index")
+    if len(index) != 1 or type(index[0]) is not int:
+        return None
+    base = x.inputs[0]
+    if base.ndim != x.ndim + 1 or not isinstance(base.shape[0], int):
+        return None
+    t = index[0]
+    return base, t + base.shape[0] if t < 0 else t
+
+
+def _concatenate(node, *parts):
+    # concatenate([X[k], X[k+1], ..., X[m]], axis=0) -> X[k:m+1] with its
+    # first two axes merged: the same numbers in the same order, and a view
+    # instead of a copy (per-step rows joined for one product, `passes.gradients`).
+    if node.attr("axis") != 0 or len(parts) < 2:
+        return None
+    rows = [_stack_row(p) for p in parts]
+    if any(r is None for r in rows) or len({id(r[0]) for r in rows}) != 1:
+        return None
+    base = rows[0][0]
+    first = rows[0][1]
+    if [t for _, t in rows] != list(range(first, first + len(rows))):
+        return None
+    block = ops.getitem(base, (("slice", first, first + len(rows), None),))
+    return _same(node, ops.reshape(block, node.shape))
+
+
 _RULES = {
+    "concatenate": _concatenate,
     "add": _add,
     "sub": _sub,
     "mul": _mul,
@@ -286,8 +318,9 @@ def _adds_leading_ones(x) -> bool:
 # only needs its own op's rule when that rule looks at shapes alone.
 _INTERESTING = frozenset(("const", "neg", "broadcast_to", "scatter", "reshape"))
 _SHAPE_RULES = frozenset(("reshape", "transpose", "broadcast_to", "sum", "mean"))
-# Rules that look deeper or at identity: where(c, x, x), -((-x) * y), max/min.
-_OTHER = frozenset(("where", "neg", "max", "min", "scatter"))
+# Rules that look deeper or at identity: where(c, x, x), -((-x) * y), max/min,
+# the rows of a stack joined again.
+_OTHER = frozenset(("where", "neg", "max", "min", "scatter", "concatenate"))
 
 
 def simplify_rule(node):
@@ -324,13 +357,22 @@ def _scalar_const(node):
     return node.op == "const" and node.shape == () and node.dtype.kind == "f"
 
 
+def _factor(c, product) -> bool:
+    """Whether `c` is a scalar constant factor of the float `product`: a
+    float, or an int (the 2 of `x**2`'s derivative), which NumPy turns into
+    the float of the same value."""
+    if product.dtype.kind != "f" or c.op != "const" or c.shape != ():
+        return False
+    return c.dtype.kind == "f" or (c.dtype.kind in "iu" and abs(int(c.value)) < 2**53)
+
+
 def _scaled(x):
-    """`(c, y)` for `x = c * y` with `c` a float scalar constant, else `(None, x)`."""
+    """`(c, y)` for `x = c * y` with `c` a scalar constant, else `(None, x)`."""
     if x.op == "mul":
         a, b = x.inputs
-        if _scalar_const(a):
+        if _factor(a, x):
             return a, b
-        if _scalar_const(b):
+        if _factor(b, x):
             return b, a
     return None, x
 
@@ -341,7 +383,7 @@ def _fast_add(node, a, b, keep_special=False):
     cb, xb = _scaled(b)
     if xa is not xb or (ca is None and cb is None):
         return None
-    values = [c.value if c is not None else 1.0 for c in (ca, cb)]
+    values = [float(c.value) if c is not None else 1.0 for c in (ca, cb)]
     total = values[0] + values[1]
     if keep_special and (total == 0 or 0 in values):
         # x + 0*x is NaN at x = inf but 1*x is not, and x - x is +0.0 where
@@ -352,16 +394,17 @@ def _fast_add(node, a, b, keep_special=False):
 
 def _fast_mul(node, a, b):
     # c1*(c2*x) -> (c1*c2)*x: constants fold across a product.
-    if _scalar_const(a):
+    if _factor(a, node):
         c, x = a, b
-    elif _scalar_const(b):
+    elif _factor(b, node):
         c, x = b, a
     else:
         return None
     inner, y = _scaled(x)
     if inner is None:
         return None
-    return _same(node, ops.mul(ops.const(c.value * inner.value, dtype=node.dtype), y))
+    value = float(c.value) * float(inner.value)
+    return _same(node, ops.mul(ops.const(value, dtype=node.dtype), y))
 
 
 def _fast_transpose(node, a):
@@ -424,25 +467,43 @@ def _fast_add_contractions(node, least=2):
         found = _row_contraction(x)
         if found is None or x.dtype != node.dtype or x.shape != node.shape:
             rest.append(x)
-        else:
-            groups.setdefault(found[0], []).append((x, *found[1:]))
-    if all(len(g) < least for g in groups.values()):
+            continue
+        kind, a, b = found
+        # Each term's blocks of rows (a term may be an earlier join).
+        bs = _rows(b)
+        as_ = _rows(a) if a is not None else [None] * len(bs)
+        if len(as_) != len(bs):
+            as_, bs = [a], [b]
+        groups.setdefault(kind, []).append((x, list(zip(as_, bs, strict=True))))
+    if all(sum(len(p) for _, p in g) < least for g in groups.values()):
         return None
     terms = []
     for kind, found in groups.items():
-        if len(found) < least:
-            terms.extend(x for x, *_ in found)
+        pairs = [pair for _, blocks in found for pair in blocks]
+        if len(pairs) < least or len(found) < 2:
+            terms.extend(x for x, _ in found)
             continue
-        bs = concatenate([p for _, _, b in found for p in _rows(b)], 0)
+        # Blocks in step order where they are rows of one stack (xs[t].T @
+        # g_t): the joined rows are then a block of that stack (`_concatenate`).
+        pairs.sort(key=_step_order)
+        bs = concatenate([b for _, b in pairs], 0)
         if kind == "sum":
             terms.append(ops.reduce("sum", bs, (0,)))
         else:
-            as_ = concatenate([p for _, a, _ in found for p in _rows(a)], 0)
+            as_ = concatenate([a for a, _ in pairs], 0)
             terms.append(ops.matmul(ops.transpose(as_, (1, 0)), bs))
     out = terms[0]
     for x in terms[1:] + rest:
         out = ops.add(out, x)
     return _same(node, out)
+
+
+def _step_order(pair):
+    """Sort key of a block of rows `(A, B)` of a contraction: its stack row
+    when A (or B) is one, else no order (the sort is stable)."""
+    a, b = pair
+    row = (a is not None and _stack_row(a)) or _stack_row(b)
+    return (row[0].id, row[1]) if row else (-1, 0)
 
 
 def _fast_sum_of_terms(node, a, b):
