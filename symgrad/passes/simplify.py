@@ -427,7 +427,8 @@ def _fast_sum(node, a):
     if not all(isinstance(d, int) for d in x.shape) or x.ndim == 0:
         return None
     flat = (x.size,)
-    return _same(node, ops.matmul(ops.reshape(x, flat), ops.reshape(y, flat)))
+    x, y = (v if v.shape == flat else ops.reshape(v, flat) for v in (x, y))
+    return _same(node, ops.matmul(x, y))
 
 
 def _rows(x):
