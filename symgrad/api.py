@@ -443,7 +443,12 @@ def trainer_source(
         )
         initial = flat_leaves((params,))
         return generate_trainer(
-            loss_program, predict_program, optimizer, _CODEGEN_TARGETS[target], initial
+            loss_program,
+            predict_program,
+            optimizer,
+            _CODEGEN_TARGETS[target],
+            initial,
+            of_program(loss_program),
         )
 
 
