@@ -367,3 +367,23 @@ def test_a_step_failing_three_times_stops_with_the_step(client, trainer):
     with pytest.raises(OSError, match="step 0: the Dask cluster failed three times"):
         trainer.train(trainer.initial_params(), *_dask(X, y, 100), 3, client=failing)
     assert failing.computed == 3
+
+
+# ------------------------------------------------------------------ bench
+
+
+def test_bench_reports_rows_per_second_against_the_in_process_trainer():
+    from symgrad.bench import dask_rows
+
+    result = dask_rows.run(quick=True, progress=lambda _: None, rows=20_000)
+    names = [r["name"] for r in result["runs"]]
+    assert names == ["in-process trainer", "Dask, 1 worker", "Dask, 2 workers"]
+    first = result["runs"][0]
+    assert first["ratio"] == 1.0
+    for r in result["runs"]:
+        assert r["rows_per_s"] == pytest.approx(20_000 / r["seconds_per_step"])
+        assert r["ratio"] == pytest.approx(
+            first["seconds_per_step"] / r["seconds_per_step"]
+        )
+    text = dask_rows.table(result)
+    assert "20,000 rows x 16 features" in text and "Dask, 2 workers" in text
