@@ -387,3 +387,11 @@ def test_bench_reports_rows_per_second_against_the_in_process_trainer():
         )
     text = dask_rows.table(result)
     assert "20,000 rows x 16 features" in text and "Dask, 2 workers" in text
+
+
+def test_numpy_data_with_a_client_is_sent_once_and_trains_the_same(client, trainer):
+    X, y = _moons(500)
+    params = trainer.initial_params()
+    want, _ = trainer.train(params, X, y, 5)
+    got, _ = trainer.train(params, X, y, 5, client=client)
+    _same(trainer, got, want, 1e-10)

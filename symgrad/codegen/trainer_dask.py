@@ -118,6 +118,8 @@ def _dask_data(client, X, y, batch_size, names):
     for a in (X, y):
         if hasattr(a, "to_dask_array"):  # a dataframe or series
             a = a.to_dask_array(lengths=True)
+        elif not hasattr(a, "dask"):  # NumPy data: sent to the workers once
+            a = client.persist(da.from_array(a))
         a = da.asarray(a)
         if any(c != c for c in a.chunks[0]):  # NaN: sizes unknown
             a = a.compute_chunk_sizes()
