@@ -913,7 +913,7 @@ def load_dask(pattern):
         with files[0] as f:
             first = f.readline().decode("utf-8-sig").strip().split(",")
         header = None if all(_is_number(field) for field in first) else 0
-        frame = dd.read_csv(pattern, header=header)
+        frame = dd.read_csv(pattern, header=header, encoding="utf-8-sig")
     if len(frame.columns) < 2:
         raise ValueError(f"{pattern}: a row needs features and a label")
     data = frame.astype("float64").to_dask_array()
@@ -1307,7 +1307,8 @@ def load_params(path):
 
 
 def main(argv=None):
-    """Train on a CSV file from the command line, printing every step.
+    """Train on a CSV file (with --dask, files on a Dask cluster) from the
+    command line, printing every step.
 
     Bad input (a file that cannot be read, a bad CSV or parameter file, data
     of the wrong shape) ends with a one-line error and exit status 2.

@@ -285,6 +285,17 @@ def test_command_line_errors(client, tmp_path):
     assert out.returncode == 2 and "label is not -1/+1" in out.stderr
 
 
+def test_load_dask_reads_csv_like_one_file(client, trainer, tmp_path):
+    # A byte order mark, no header, -1/+1 labels, blank lines: as load_csv.
+    (tmp_path / "a.csv").write_bytes(b"\xef\xbb\xbf0.5,1.5,1\n\n-2,3,-1\n")
+    (tmp_path / "b.csv").write_text("4,5.25,1\n")
+    X, y = trainer.load_dask(str(tmp_path / "*.csv"))
+    want_X, want_y = trainer.load_csv(str(tmp_path / "a.csv"))
+    np.testing.assert_array_equal(X.compute()[:2], want_X)
+    np.testing.assert_array_equal(y.compute(), [1.0, -1.0, 1.0])
+    assert want_y.tolist() == [1.0, -1.0]
+
+
 def _write_parquet(folder, files, rows_per_file, features):
     import pandas as pd
 

@@ -1,8 +1,8 @@
 """Trainer modules: the gradient module plus `predict`, `train`, parameter
 files and a command line, all runnable without symgrad.
 
-Contract: `generate_trainer(loss, predict, optimizer, target, initial)` returns
-one formatted module. `loss` is the program of `loss(params, X, y)`
+Contract: `generate_trainer(loss, predict, optimizer, target, initial,
+split=None)` returns one formatted module. `loss` is the program of `loss(params, X, y)`
 differentiated with respect to `params`; `predict` the forward-only program of
 `predict(params, X)`, which must return one score per sample; `optimizer` one
 of `OPTIMIZERS`, written out inline in `train`; `initial` the example
@@ -10,6 +10,12 @@ parameters, embedded (large arrays stored compactly, see `constants`) as the
 default start for the module's command line (never used by the compiled
 functions themselves). Accuracy assumes labels of -1 / +1 (sign agreement),
 as micrograd's demo; CSV files may also hold 0/1 labels.
+
+`split` is the compile-time verdict of `passes.separable` on the loss,
+written into the module (`ROWS_SPLIT`, `ROWS_PARAM_TERM`, `ROWS_MIXED`). A
+target with `dask_pieces` (NumPy) also gets `train(..., client=)` and
+`--dask` (`codegen.trainer_dask`, which reads the verdict); the others refuse
+a client with a message.
 
 Trainers are usually compiled with the data's first axis symbolic (see
 `api.trainer_source`), so `train`, `predict` and the command line take any
@@ -599,8 +605,13 @@ def _main_fn(loss, optimizer, lr, dask) -> list:
     return function(
         "main",
         ["argv=None"],
-        "Train on a CSV file from the command line, printing every step.\n\n"
-        "Bad input (a file that cannot be read, a bad CSV or parameter file, data\n"
+        (
+            "Train on a CSV file (with --dask, files on a Dask cluster) from the\n"
+            "command line, printing every step.\n\n"
+            if dask
+            else "Train on a CSV file from the command line, printing every step.\n\n"
+        )
+        + "Bad input (a file that cannot be read, a bad CSV or parameter file, data\n"
         "of the wrong shape) ends with a one-line error and exit status 2.",
         [
             "import argparse",

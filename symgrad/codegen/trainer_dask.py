@@ -76,7 +76,7 @@ def load_dask(pattern):
         with files[0] as f:
             first = f.readline().decode("utf-8-sig").strip().split(",")
         header = None if all(_is_number(field) for field in first) else 0
-        frame = dd.read_csv(pattern, header=header)
+        frame = dd.read_csv(pattern, header=header, encoding="utf-8-sig")
     if len(frame.columns) < 2:
         raise ValueError(f"{pattern}: a row needs features and a label")
     data = frame.astype("float64").to_dask_array()
