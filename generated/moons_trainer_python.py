@@ -4,7 +4,7 @@ forward(params, X, y) -> value of loss
 gradient(params, X, y) -> its gradient with respect to params
 value_and_grad(params, X, y) -> (value, gradient)
 predict(params, X) -> scores of scores
-train(params, X, y, steps, lr, batch_size, shuffle, seed) -> (params, history), sgd with
+train(params, X, y, steps, lr, batch_size, shuffle, seed, client) -> (params, history), sgd with
     micrograd's schedule lr * (1 - 0.9 * k / steps), full batch or minibatches
 save_params(params, path) / load_params(path) -> parameters as JSON
 python <this file> data.csv [--steps N] [--batch-size B] [--seed S] -> trains on a CSV file
@@ -956,6 +956,15 @@ def _write_file(path, text):
             os.close(dir_fd)
 
 
+# Does the loss split over blocks of rows (decided from its graph when
+# the module was generated)? "mean" or "sum" of per-row terms plus terms
+# of the parameters alone (ROWS_PARAM_TERM: one was added), else None and
+# ROWS_MIXED says where rows mix. Full-batch training on Dask needs it.
+ROWS_SPLIT = "mean"
+ROWS_PARAM_TERM = True
+ROWS_MIXED = ""
+
+
 FORMAT = "symgrad-params/1"
 MAX_DEPTH = 64
 
@@ -994,6 +1003,7 @@ def train(
     shuffle=True,
     seed=0,
     callback=None,
+    client=None,
 ):
     """sgd for `steps` steps with micrograd's schedule lr * (1 - 0.9 * k / steps), on any number of rows.
 
@@ -1005,14 +1015,22 @@ def train(
     and its batches of batch_size rows in order, the last one smaller when
     batch_size does not divide the number of rows.
 
+    A client (Dask) is refused: Dask needs NumPy.
+
     Returns the trained parameters and a history of (step, loss, accuracy),
     the loss and accuracy of the step's batch before its update.
     """
+    if client is not None:
+        raise ValueError(
+            "this trainer is pure Python and Dask needs NumPy: generate the "
+            "trainer for the NumPy target to train on a Dask cluster"
+        )
     X, y = _data(X, "X"), _data(y, "y")
     if len(X) != len(y):
         raise ValueError(f"X has {len(X)} rows but y has {len(y)}")
+    rows = len(X)
     leaves = [_own(p) for p in _leaves(params)]
-    batches = _batches(len(X), batch_size, shuffle, seed)
+    batches = _batches(rows, batch_size, shuffle, seed)
     history = []
     for k in range(steps):
         picked = next(batches)
@@ -1161,6 +1179,11 @@ def main(argv=None):
     parser.add_argument(
         '--seed', type=int, default=0, help='seed of the shuffle (default 0)'
     )
+    parser.add_argument(
+        '--dask',
+        metavar='ADDRESS',
+        help='refused: this trainer is pure Python (Dask needs NumPy)',
+    )
     parser.add_argument('--params', help='initial parameters (JSON)')
     parser.add_argument('--save', help='write trained parameters (JSON)')
     args = parser.parse_args(argv)
@@ -1168,6 +1191,11 @@ def main(argv=None):
         parser.error('--steps must be 0 or more')
     if args.batch_size is not None and args.batch_size < 1:
         parser.error('--batch-size must be 1 or more')
+    if args.dask:
+        parser.error(
+            '--dask: this trainer is pure Python and Dask needs NumPy; '
+            'generate the trainer for the NumPy target'
+        )
 
     def report(k, loss, acc):
         print(f'step {k} loss {loss!r}, accuracy {acc * 100:.1f}%')

@@ -788,6 +788,15 @@ def _write_file(path, text):
             os.close(dir_fd)
 
 
+# Does the loss split over blocks of rows (decided from its graph when
+# the module was generated)? "mean" or "sum" of per-row terms plus terms
+# of the parameters alone (ROWS_PARAM_TERM: one was added), else None and
+# ROWS_MIXED says where rows mix. Full-batch training on Dask needs it.
+ROWS_SPLIT = "mean"
+ROWS_PARAM_TERM = True
+ROWS_MIXED = ""
+
+
 FORMAT = "symgrad-params/1"
 MAX_DEPTH = 64
 

@@ -360,19 +360,36 @@ class _Transformed:
             kind = "value_and_grad" if self.with_value else "gradient"
             return compiler.inline(kind, self.fun, args, self.argnums)
         static = compiler.static_positions(self.static_argnums, len(args))
+        shown = args  # what the module is compiled (and looked up) for
+        if any(distributed.is_dask(a) for a in args):
+            args, shown = self._dask_examples(args)
         compiled = self._cache.get(
             (),
             self.fun,
-            args,
+            shown,
             static,
             (self.batch, self.shapes),
-            lambda: self._compile(args),
+            lambda: self._compile(shown),
         )
         self.compiled = compiled
         extra = {"rng": rng} if rng is not None else {}
         if self.with_value:
             return compiled.value_and_grad(*args, **extra)
         return compiled.gradient(*args, **extra)
+
+    def _dask_examples(self, args):
+        """(arguments, examples to compile with) for a call with Dask
+        collections: dataframes become arrays, and the examples hold no data
+        (see `distributed.examples`), so compiling reads none; the call then
+        goes over row blocks (`Compiled` routes Dask arrays there)."""
+        if self.batch is None and self.shapes is None:
+            raise ArgumentError(
+                f"{function_name(self.fun)}: Dask arrays need the rows symbolic, "
+                "so that one module serves every row block; pass batch= (e.g. "
+                "batch={'X': 0, 'y': 0}) to grad / value_and_grad"
+            )
+        args = distributed.arrays(args)
+        return args, distributed.examples(args)
 
     def _compile(self, args) -> Compiled:
         return compile(
@@ -434,7 +451,12 @@ def trainer_source(
         )
         initial = flat_leaves((params,))
         return generate_trainer(
-            loss_program, predict_program, optimizer, _CODEGEN_TARGETS[target], initial
+            loss_program,
+            predict_program,
+            optimizer,
+            _CODEGEN_TARGETS[target],
+            initial,
+            of_program(loss_program),
         )
 
 
@@ -504,7 +526,10 @@ def grad(
     value compiles once, as for static_argnums.
 
     Like JAX, each new shape compiles once; `batch=` or `shapes=` (as for
-    `compile`) instead compile once for every size of those axes.
+    `compile`) instead compile once for every size of those axes. With
+    `batch=`, the batched arguments may be Dask arrays or dataframes: the
+    call then runs over their row blocks on the cluster (see
+    `Compiled.separable` and `symgrad.distributed`).
     """
     options = (target, optimize, cache_size, static_argnums, batch, shapes)
     return _transform(fun, argnums, False, options)

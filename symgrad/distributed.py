@@ -46,12 +46,42 @@ def is_dask(x) -> bool:
     return type(x).__module__.partition(".")[0] == "dask"
 
 
+def arrays(args) -> tuple:
+    """`args` with each Dask dataframe or series turned into a Dask array
+    (one pass over the data to learn each partition's rows)."""
+    return tuple(
+        (
+            a.to_dask_array(lengths=True)
+            if is_dask(a) and hasattr(a, "to_dask_array")
+            # other arguments, NumPy and Dask arrays pass as they are
+            else a
+        )
+        for a in args
+    )
+
+
+def examples(args) -> tuple:
+    """Arguments to compile with in place of `args`: each Dask array becomes
+    a NumPy array of zeros of its dtype, its other axes, and two rows (or
+    its one row). With the rows symbolic (`batch=`) the module compiled is
+    the one for every number of rows, so nothing is read from the data."""
+    out = []
+    for a in args:
+        if is_dask(a):
+            n = a.shape[0]
+            rows = 2 if math.isnan(n) else min(int(n), 2)
+            a = np.zeros((rows,) + tuple(a.shape[1:]), dtype=a.dtype)
+        out.append(a)
+    return tuple(out)
+
+
 def run(compiled, what: str, args, kwargs):
     """`compiled.<what>(*args)` with Dask arrays for the batched arguments."""
     import dask
     import dask.array as da
 
     name = compiled.program.fun_name
+    args = arrays(args)
     if kwargs:
         raise ArgumentError(
             f"{name}: with Dask arrays, pass arguments positionally and no "
@@ -83,8 +113,8 @@ def run(compiled, what: str, args, kwargs):
     first = next(args[p] for p in positions if is_dask(args[p]))
     if not isinstance(first, da.Array):
         raise ArgumentError(
-            f"{name}: Dask arrays only for now (got {type(first).__name__}); "
-            "use .to_dask_array(lengths=True) on a dataframe"
+            f"{name}: a Dask {type(first).__name__} cannot be split over rows; "
+            "pass Dask arrays, dataframes or series"
         )
     chunks = first.chunks[0]
     if any(math.isnan(c) for c in chunks):

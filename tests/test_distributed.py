@@ -310,3 +310,41 @@ def test_the_readme_example_runs(client, capsys):
     assert "separable=True, kind='mean'" in out
     assert "refused: standardized cannot be split" in out
     assert "dask_local.py:21: sub combines each row" in out
+
+
+# ------------------------------------------------------------------ grad(batch=)
+
+
+def test_grad_callables_take_dask_arrays(client):
+    Xd, yd = _split(client, X, LABELS)
+    want = symgrad.compile(logistic, W, X, LABELS, batch=BATCH).value_and_grad(
+        W, X, LABELS
+    )
+    both = symgrad.value_and_grad(logistic, batch=BATCH)
+    _close(both(W, Xd, yd), want)
+    _close(symgrad.grad(logistic, batch=BATCH)(W, Xd, yd), want[1])
+    # One module for the Dask call and for NumPy data of any number of rows.
+    _close(both(W, X, LABELS), want)
+    assert len(both._cache) == 1
+
+
+def test_grad_callables_take_dask_dataframes(client):
+    dd = pytest.importorskip("dask.dataframe")
+    pd = pytest.importorskip("pandas")
+    frame = dd.from_pandas(pd.DataFrame(X, columns=["a", "b", "c"]), npartitions=3)
+    labels = dd.from_pandas(pd.Series(Y), npartitions=3)
+    want = _compile(mse_l2, W, X, Y).value_and_grad(W, X, Y)
+    _close(symgrad.value_and_grad(mse_l2, batch=BATCH)(W, frame, labels), want)
+
+
+def test_grad_callables_need_symbolic_rows_for_dask(client):
+    Xd, yd = _split(client, X, Y)
+    with pytest.raises(ArgumentError, match="batch="):
+        symgrad.grad(mse_l2)(W, Xd, yd)
+
+
+def test_grad_callables_refuse_a_loss_mixing_rows(client):
+    Xd, yd = _split(client, X, Y)
+    with pytest.raises(ArgumentError) as info:
+        symgrad.grad(standardized, batch=BATCH)(W, Xd, yd)
+    assert _line(standardized, "X.mean(axis=0)") in str(info.value)

@@ -1,6 +1,7 @@
 """What `symgrad bench` does once its process runs single-threaded.
 
-Contract: `run(args)` measures (or, with `args.profile`, profiles) the
+Contract: `run(args)` measures (or, with `args.profile`, profiles; with
+`args.dask`, measures only rows per second on Dask, `bench.dask_rows`) the
 problems named by `args.problems`, prints the tables, writes `args.json` and
 `args.plot` when asked, and returns 0; a problem that cannot be profiled
 raises `cli.UserError`. Progress goes to stderr, results to stdout.
@@ -34,6 +35,8 @@ def run(args) -> int:
     names = suite.select(getattr(args, "problems", None))
     if getattr(args, "profile", False):
         return _profile(args, names)
+    if getattr(args, "dask", False):
+        return _dask(args)
 
     results = suite.run(
         args.quick,
@@ -53,6 +56,22 @@ def run(args) -> int:
             print(f"wrote {args.plot}")
         else:
             print("for the plot: pip install matplotlib  (or .[plot])")
+    return 0
+
+
+def _dask(args) -> int:
+    """Rows per second in one process and on 1 and 2 Dask workers."""
+    from symgrad.bench import dask_rows
+
+    try:
+        result = dask_rows.run(args.quick, progress=_progress)
+    except Unavailable as exc:
+        raise UserError(f"bench --dask needs Dask: {exc}") from None
+    print(dask_rows.table(result), end="")
+    if args.json:
+        out = {"machine": suite.machine(), "quick": args.quick, "dask": result}
+        write_atomic(args.json, json.dumps(out, indent=2) + "\n")
+        print(f"wrote {args.json}")
     return 0
 
 

@@ -56,6 +56,7 @@ examples:
   symgrad bench --problems peers          # the peer table only
   symgrad bench --problems rnn,examples --peers jax
   symgrad bench --profile --problems mlp128 --top 30
+  symgrad bench --dask --quick            # rows/s on 1 and 2 Dask workers
 
 problems: moons, mlp128, mlp512, rnn (group: peers); ex-softmax, ex-mixture,
 ex-rnn, ex-gp (group: examples); sections: micrograd (the moons step on both
@@ -178,6 +179,12 @@ def _parser() -> argparse.ArgumentParser:
         action="store_true",
         help="instead: time each statement of the generated value_and_grad of "
         "the --problems (default: moons, mlp128, mlp512, rnn)",
+    )
+    bench.add_argument(
+        "--dask",
+        action="store_true",
+        help="instead: rows per second of a trainer's full-batch steps in one "
+        "process and on a local Dask cluster of 1 and 2 workers (dask extra)",
     )
     bench.add_argument(
         "--top",

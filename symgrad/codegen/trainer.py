@@ -1,8 +1,8 @@
 """Trainer modules: the gradient module plus `predict`, `train`, parameter
 files and a command line, all runnable without symgrad.
 
-Contract: `generate_trainer(loss, predict, optimizer, target, initial)` returns
-one formatted module. `loss` is the program of `loss(params, X, y)`
+Contract: `generate_trainer(loss, predict, optimizer, target, initial,
+split=None)` returns one formatted module. `loss` is the program of `loss(params, X, y)`
 differentiated with respect to `params`; `predict` the forward-only program of
 `predict(params, X)`, which must return one score per sample; `optimizer` one
 of `OPTIMIZERS`, written out inline in `train`; `initial` the example
@@ -10,6 +10,12 @@ parameters, embedded (large arrays stored compactly, see `constants`) as the
 default start for the module's command line (never used by the compiled
 functions themselves). Accuracy assumes labels of -1 / +1 (sign agreement),
 as micrograd's demo; CSV files may also hold 0/1 labels.
+
+`split` is the compile-time verdict of `passes.separable` on the loss,
+written into the module (`ROWS_SPLIT`, `ROWS_PARAM_TERM`, `ROWS_MIXED`). A
+target with `dask_pieces` (NumPy) also gets `train(..., client=)` and
+`--dask` (`codegen.trainer_dask`, which reads the verdict); the others refuse
+a client with a message.
 
 Trainers are usually compiled with the data's first axis symbolic (see
 `api.trainer_source`), so `train`, `predict` and the command line take any
@@ -99,7 +105,7 @@ _COPIED = [
 ]
 
 
-def generate_trainer(loss, predict, optimizer, target, initial) -> str:
+def generate_trainer(loss, predict, optimizer, target, initial, split=None) -> str:
     if optimizer not in OPTIMIZERS:
         raise ArgumentError(
             f"unknown trainer {optimizer!r}; choose one of {sorted(OPTIMIZERS)}"
@@ -128,6 +134,10 @@ def generate_trainer(loss, predict, optimizer, target, initial) -> str:
     blocks, target_needs = target.trainer_pieces(optimizer)
     needs = set(target_needs)
     blocks += [inspect.getsource(fn).rstrip("\n").split("\n") for fn in _COPIED]
+    dask = getattr(target, "dask_pieces", None) if optimizer != "newton" else None
+    if dask is not None:
+        blocks += dask()
+    blocks.append(_split_block(split))
     blocks.append(
         [
             "FORMAT = " + literal(trainer_helpers.FORMAT),
@@ -137,24 +147,26 @@ def generate_trainer(loss, predict, optimizer, target, initial) -> str:
     blocks.append(_leaves_fn(loss))
     blocks.append(_tree_fn(loss))
     blocks.append(_accuracy_fn())
-    blocks.append(_train_fn(optimizer, lr, state, update))
+    blocks.append(_train_fn(optimizer, lr, state, update, dask is not None))
     blocks.append(_initial_fn(initial, constants))
     blocks += _files_fns(loss, param_leaves)
-    blocks.append(_main_fn(loss, optimizer, lr))
+    blocks.append(_main_fn(loss, optimizer, lr, dask is not None))
     blocks.append(['if __name__ == "__main__":', "    main()"])
     doc = [
         *(
             ["train(params, X, y, steps, lr) -> (params, history), Newton's method"]
             if optimizer == "newton"
             else [
-                "train(params, X, y, steps, lr, batch_size, shuffle, seed) -> "
+                "train(params, X, y, steps, lr, batch_size, shuffle, seed, client) -> "
                 f"(params, history), {optimizer} with",
-                f"    {SCHEDULE}, full batch or minibatches",
+                f"    {SCHEDULE}, full batch or minibatches"
+                + (",\n    here or on a Dask cluster" if dask is not None else ""),
             ]
         ),
         "save_params(params, path) / load_params(path) -> parameters as JSON",
         "python <this file> data.csv [--steps N] "
         + ("" if optimizer == "newton" else "[--batch-size B] [--seed S] ")
+        + ("[--dask ADDRESS] " if dask is not None else "")
         + "-> trains on a CSV file",
     ]
     return generate(
@@ -165,6 +177,24 @@ def generate_trainer(loss, predict, optimizer, target, initial) -> str:
         extra_needs=needs,
         constants=constants,
     )
+
+
+def _split_block(split) -> list:
+    """The compile-time verdict on splitting the loss over blocks of rows
+    (`passes.separable`), as module constants the Dask trainer reads."""
+    kind = split.kind if split else None
+    reason = "" if split is None or split else split.reason
+    if split is None:
+        reason = "the loss was not analysed"
+    return [
+        "# Does the loss split over blocks of rows (decided from its graph when",
+        '# the module was generated)? "mean" or "sum" of per-row terms plus terms',
+        "# of the parameters alone (ROWS_PARAM_TERM: one was added), else None and",
+        "# ROWS_MIXED says where rows mix. Full-batch training on Dask needs it.",
+        "ROWS_SPLIT = " + literal(kind),
+        "ROWS_PARAM_TERM = " + literal(bool(split and split.has_param)),
+        "ROWS_MIXED = " + literal(reason),
+    ]
 
 
 def _check_keys(loss):
@@ -260,22 +290,53 @@ def _accuracy_fn() -> list:
     )
 
 
-def _train_fn(optimizer, lr, state, update) -> list:
+def _train_fn(optimizer, lr, state, update, dask) -> list:
     if optimizer == "newton":
         return _newton_train_fn()
-    body = [
+    here = [
+        "Xb, yb = _rows(X, picked), _rows(y, picked)",
+        "loss, grads = value_and_grad(_tree(leaves), Xb, yb)",
+        "acc = accuracy(_tree(leaves), Xb, yb)",
+    ]
+    local = [
         'X, y = _data(X, "X"), _data(y, "y")',
         "if len(X) != len(y):",
         '    raise ValueError(f"X has {len(X)} rows but y has {len(y)}")',
+        "rows = len(X)",
+    ]
+    if dask:
+        prepare = [
+            "if client is None:",
+            *("    " + line for line in local),
+            "else:",
+            "    on_dask = _dask_data(client, X, y, batch_size, globals())",
+            '    rows = on_dask["rows"]',
+        ]
+        step = [
+            "    if client is None:",
+            *("        " + line for line in here),
+            "    else:",
+            "        loss, grads, acc = _dask_step(on_dask, _tree(leaves), picked, k)",
+        ]
+    else:
+        prepare = [
+            "if client is not None:",
+            "    raise ValueError(",
+            '        "this trainer is pure Python and Dask needs NumPy: generate the "',
+            '        "trainer for the NumPy target to train on a Dask cluster"',
+            "    )",
+            *local,
+        ]
+        step = ["    " + line for line in here]
+    body = [
+        *prepare,
         "leaves = [_own(p) for p in _leaves(params)]",
         *state,
-        "batches = _batches(len(X), batch_size, shuffle, seed)",
+        "batches = _batches(rows, batch_size, shuffle, seed)",
         "history = []",
         "for k in range(steps):",
         "    picked = next(batches)",
-        "    Xb, yb = _rows(X, picked), _rows(y, picked)",
-        "    loss, grads = value_and_grad(_tree(leaves), Xb, yb)",
-        "    acc = accuracy(_tree(leaves), Xb, yb)",
+        *step,
         "    history.append((k, loss, acc))",
         "    if callback is not None:",
         "        callback(k, loss, acc)",
@@ -293,7 +354,14 @@ def _train_fn(optimizer, lr, state, update) -> list:
         "generator for the whole run; the rows in order if shuffle is false)\n"
         "and its batches of batch_size rows in order, the last one smaller when\n"
         "batch_size does not divide the number of rows.\n\n"
-        "Returns the trained parameters and a history of (step, loss, accuracy),\n"
+        + (
+            "With a dask.distributed client, X and y are Dask arrays or dataframes\n"
+            "(see load_dask) and each step's value and gradient are computed on the\n"
+            "cluster (see _dask_data), the update here: the same steps as without.\n\n"
+            if dask
+            else "A client (Dask) is refused: Dask needs NumPy.\n\n"
+        )
+        + "Returns the trained parameters and a history of (step, loss, accuracy),\n"
         "the loss and accuracy of the step's batch before its update."
     )
     args = [
@@ -306,6 +374,7 @@ def _train_fn(optimizer, lr, state, update) -> list:
         "shuffle=True",
         "seed=0",
         "callback=None",
+        "client=None",
     ]
     return function("train", args, doc, body)
 
@@ -443,7 +512,15 @@ def columns_text(loss) -> str:
     )
 
 
-def _main_fn(loss, optimizer, lr) -> list:
+_DASK_HELP = [
+    "    help='train on a Dask cluster: local (a new one on this machine) '",
+    "    'or the scheduler address, e.g. tcp://host:8786; the data may then '",
+    "    'be a glob of CSV or of Parquet files (*.parquet)',",
+]
+_NO_DASK_HELP = ["    help='refused: this trainer is pure Python (Dask needs NumPy)',"]
+
+
+def _main_fn(loss, optimizer, lr, dask) -> list:
     # argparse %-formats a description holding "%(prog)": this one always
     # does, so a "%" in the function's name is doubled to stay text.
     name = comment_safe(loss.fun_name).replace("%", "%%")
@@ -468,6 +545,14 @@ def _main_fn(loss, optimizer, lr) -> list:
         if minibatch
         else []
     )
+    if minibatch:
+        options += [
+            "parser.add_argument(",
+            "    '--dask',",
+            "    metavar='ADDRESS',",
+            *(_DASK_HELP if dask else _NO_DASK_HELP),
+            ")",
+        ]
     checks = (
         [
             "if args.batch_size is not None and args.batch_size < 1:",
@@ -476,6 +561,14 @@ def _main_fn(loss, optimizer, lr) -> list:
         if minibatch
         else []
     )
+    if minibatch and not dask:
+        checks += [
+            "if args.dask:",
+            "    parser.error(",
+            "        '--dask: this trainer is pure Python and Dask needs NumPy; '",
+            "        'generate the trainer for the NumPy target'",
+            "    )",
+        ]
     call = (
         "    params, _ = train(",
         "        params,",
@@ -489,13 +582,40 @@ def _main_fn(loss, optimizer, lr) -> list:
             else []
         ),
         "        callback=report,",
+        *(["        client=client,"] if dask else []),
         "    )",
+    )
+    load = ["    X, y = load_csv(args.csv)"]
+    errors = "(OSError, ValueError)"
+    if dask:
+        load = [
+            "    if args.dask:",
+            "        client, cluster = _dask_client(args.dask)",
+            "        X, y = load_dask(args.csv)",
+            "    else:",
+            "        X, y = load_csv(args.csv)",
+        ]
+    closing = (
+        [
+            "finally:",
+            "    if client is not None:",
+            "        client.close()",
+            "    if cluster is not None:",
+            "        cluster.close()",
+        ]
+        if dask
+        else []
     )
     return function(
         "main",
         ["argv=None"],
-        "Train on a CSV file from the command line, printing every step.\n\n"
-        "Bad input (a file that cannot be read, a bad CSV or parameter file, data\n"
+        (
+            "Train on a CSV file (with --dask, files on a Dask cluster) from the\n"
+            "command line, printing every step.\n\n"
+            if dask
+            else "Train on a CSV file from the command line, printing every step.\n\n"
+        )
+        + "Bad input (a file that cannot be read, a bad CSV or parameter file, data\n"
         "of the wrong shape) ends with a one-line error and exit status 2.",
         [
             "import argparse",
@@ -515,11 +635,12 @@ def _main_fn(loss, optimizer, lr) -> list:
             "def report(k, loss, acc):",
             "    print(f'step {k} loss {loss!r}, accuracy {acc * 100:.1f}%')",
             "",
+            *(["client = cluster = None"] if dask else []),
             "try:",
             "    if args.save:",
             "        # Before training: never over the data, nor over a FIFO.",
             "        _check_output(args.save, [args.csv, args.params or args.csv])",
-            "    X, y = load_csv(args.csv)",
+            *load,
             *_width_check(loss),
             "    params = initial_params()",
             "    if args.params:",
@@ -528,7 +649,8 @@ def _main_fn(loss, optimizer, lr) -> list:
             "    if args.save:",
             "        save_params(params, args.save)",
             "        print(f'saved the trained parameters to {args.save}')",
-            "except (OSError, ValueError) as exc:",
+            f"except {errors} as exc:",
             "    parser.exit(2, f'{parser.prog}: error: {exc}\\n')",
+            *closing,
         ],
     )

@@ -23,7 +23,7 @@ from symgrad.codegen.constants import shape_text
 from symgrad.codegen.naming import bound_names, literal, scalar_literal
 from symgrad.codegen.numpy import buffers, helpers
 from symgrad.codegen.numpy.lowering import LOWERINGS
-from symgrad.codegen.numpy.trainer import trainer_pieces
+from symgrad.codegen.numpy.trainer import dask_pieces, trainer_pieces
 from symgrad.codegen.python import helpers as python_helpers
 from symgrad.ir import dims
 from symgrad.ops import OPS
@@ -304,7 +304,7 @@ def constant_value(array):
     return array
 
 
-__all__ = ["LOWERINGS", "trainer_pieces"]
+__all__ = ["LOWERINGS", "dask_pieces", "trainer_pieces"]
 
 # The lowerings of each area register themselves when imported.
 for _info in sorted(pkgutil.iter_modules(__path__), key=lambda info: info.name):

@@ -1,8 +1,13 @@
 """The NumPy target's pieces of a trainer (`codegen.trainer`): its helper
 blocks (an elementwise map that is the function itself, as NumPy arithmetic
 broadcasts; conversions to and from arrays; CSV loading) and Newton's step
-with `np.linalg.solve`.
+with `np.linalg.solve`; and the functions that train on a Dask cluster
+(`codegen.trainer_dask`), which need NumPy.
 """
+
+import inspect
+
+from symgrad.codegen import trainer_dask
 
 # Newton's step s = (H + 1e-9 I)^-1 g over all parameters (H in blocks).
 NEWTON = [
@@ -77,3 +82,11 @@ def trainer_pieces(optimizer: str) -> tuple:
     blocks = list(HELPERS) + ([NEWTON] if optimizer == "newton" else [])
     # `_data` checks the training data as the module checks arguments.
     return blocks, ("_check_argument", "_as_array")
+
+
+def dask_pieces() -> list:
+    """The blocks of `train(..., client=)` and `--dask` (Dask needs NumPy,
+    so only this target's trainers have them)."""
+    return [
+        inspect.getsource(fn).rstrip("\n").split("\n") for fn in trainer_dask.COPIED
+    ]
