@@ -519,6 +519,14 @@ def _data(x, name):
     return _as_array(x, name, None)
 
 
+def _agreement(scores, y):
+    """(how many scores have the sign of their label, how many there
+    are), counted by NumPy."""
+    s = np.asarray(scores, dtype=np.float64)
+    t = np.asarray(y, dtype=np.float64)
+    return int(np.count_nonzero((s > 0) == (t > 0))), len(s)
+
+
 def _rows(x, picked):
     """The rows `picked` (a list of row numbers) of `x`, or all of them."""
     return x if picked is None else x[picked]
@@ -1177,9 +1185,8 @@ def _tree(leaves):
 
 def accuracy(params, X, y):
     """The share of samples whose score has the sign of their -1/+1 label."""
-    scores = _tolist(predict(params, X))
-    hits = [(s > 0) == (t > 0) for s, t in zip(scores, _tolist(y))]
-    return sum(hits) / len(hits)
+    hits, total = _agreement(predict(params, X), y)
+    return hits / total
 
 
 def train(

@@ -550,6 +550,13 @@ def _data(x, name):
     return _tolist(x)
 
 
+def _agreement(scores, y):
+    """(how many scores have the sign of their label, how many there
+    are)."""
+    hits = [(s > 0) == (t > 0) for s, t in zip(_tolist(scores), _tolist(y))]
+    return sum(hits), len(hits)
+
+
 def _rows(x, picked):
     """The rows `picked` (a list of row numbers) of `x`, or all of them."""
     return x if picked is None else [x[i] for i in picked]
@@ -988,9 +995,8 @@ def _tree(leaves):
 
 def accuracy(params, X, y):
     """The share of samples whose score has the sign of their -1/+1 label."""
-    scores = _tolist(predict(params, X))
-    hits = [(s > 0) == (t > 0) for s, t in zip(scores, _tolist(y))]
-    return sum(hits) / len(hits)
+    hits, total = _agreement(predict(params, X), y)
+    return hits / total
 
 
 def train(

@@ -283,9 +283,8 @@ def _accuracy_fn() -> list:
         ["params", "X", "y"],
         "The share of samples whose score has the sign of their -1/+1 label.",
         [
-            "scores = _tolist(predict(params, X))",
-            "hits = [(s > 0) == (t > 0) for s, t in zip(scores, _tolist(y))]",
-            "return sum(hits) / len(hits)",
+            "hits, total = _agreement(predict(params, X), y)",
+            "return hits / total",
         ],
     )
 

@@ -45,6 +45,14 @@ HELPERS = [
         "    return _as_array(x, name, None)",
     ],
     [
+        "def _agreement(scores, y):",
+        '    """(how many scores have the sign of their label, how many there',
+        '    are), counted by NumPy."""',
+        "    s = np.asarray(scores, dtype=np.float64)",
+        "    t = np.asarray(y, dtype=np.float64)",
+        "    return int(np.count_nonzero((s > 0) == (t > 0))), len(s)",
+    ],
+    [
         "def _rows(x, picked):",
         '    """The rows `picked` (a list of row numbers) of `x`, or all of '
         'them."""',

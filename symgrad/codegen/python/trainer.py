@@ -67,6 +67,13 @@ HELPERS = [
         "    return _tolist(x)",
     ],
     [
+        "def _agreement(scores, y):",
+        '    """(how many scores have the sign of their label, how many there',
+        '    are)."""',
+        "    hits = [(s > 0) == (t > 0) for s, t in zip(_tolist(scores), _tolist(y))]",
+        "    return sum(hits), len(hits)",
+    ],
+    [
         "def _rows(x, picked):",
         '    """The rows `picked` (a list of row numbers) of `x`, or all of '
         'them."""',
