@@ -176,7 +176,7 @@ def _forward(W, b, V, xs, target):
     t26 = t25**2
     t27 = np.mean(t26)
 
-    return t27, t25, h_6, h_5, h_4, h_3, h_2, h_1, t22, t18, t14, t10, t6, t2
+    return t27, t25, h_6, h_5, h_4, h_3, h_2, h_1, t2, t6, t10, t14, t18, t22
 
 
 @np.errstate(all="ignore")
@@ -196,7 +196,7 @@ def gradient(params, xs, target):
 def value_and_grad(params, xs, target):
     """The value and the gradient."""
     W, b, V, xs, target = _arguments(params, xs, target)
-    t27, t25, h_6, h_5, h_4, h_3, h_2, h_1, t22, t18, t14, t10, t6, t2 = _forward(
+    t27, t25, h_6, h_5, h_4, h_3, h_2, h_1, t2, t6, t10, t14, t18, t22 = _forward(
         W, b, V, xs, target
     )
 
@@ -241,11 +241,11 @@ def value_and_grad(params, xs, target):
     t4_bar = h_1_bar * t42
 
     # total gradient of b: the sum over its uses
-    t43 = np.concatenate([t24_bar, t20_bar, t16_bar, t12_bar, t8_bar, t4_bar])
+    t43 = np.concatenate([t4_bar, t8_bar, t12_bar, t16_bar, t20_bar, t24_bar])
     b_bar = np.add.reduce(t43, axis=0)
 
     # total gradient of W: the sum over its uses
-    t44 = np.concatenate([t22, t18, t14, t10, t6, t2])
+    t44 = np.concatenate([t2, t6, t10, t14, t18, t22])
     t45 = t44.T
     W_bar = t45 @ t43
 

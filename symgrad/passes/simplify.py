@@ -501,10 +501,13 @@ def _fast_add_contractions(node, least=2):
 
 def _step_order(pair):
     """Sort key of a block of rows `(A, B)` of a contraction: its stack row
-    when A (or B) is one, else no order (the sort is stable)."""
+    when A (or B) is one; else the step of B, reverse mode having built the
+    last step's gradient first (descending creation order is step order).
+    So the joins of one loop's gradients come out in one order, and the same
+    join is computed once (a weight's and a bias's gradients share it)."""
     a, b = pair
     row = (a is not None and _stack_row(a)) or _stack_row(b)
-    return (row[0].id, row[1]) if row else (-1, 0)
+    return (0, row[0].id, row[1]) if row else (1, -b.id, 0)
 
 
 def _fast_sum_of_terms(node, a, b):
