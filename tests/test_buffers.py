@@ -207,3 +207,36 @@ def test_numpy_multiplies_a_stack_matrix_by_matrix(shape):
         full = X @ W
         for t in range(T):
             assert _bits(full[t], X[t] @ W)
+
+
+def test_a_loops_per_step_gradients_are_written_into_one_block(monkeypatch):
+    """The gradient of a weight used at every step is one product over the
+    joined rows of all steps; each step's gradient is computed straight into
+    its rows of that join's buffer, so joining copies nothing."""
+
+    def rnn(W, U, b, xs):
+        h = np.zeros((xs.shape[1], U.shape[0]))
+        for x in xs:
+            h = np.tanh(x @ W + h @ U + b)
+        return np.mean(h**2)
+
+    rng = np.random.default_rng(5)
+    args = [
+        rng.normal(size=(8, 32)) / 3,
+        rng.normal(size=(32, 32)) / 6,
+        rng.normal(size=32),
+        rng.normal(size=(12, 64, 8)),
+    ]
+    argnums = (0, 1, 2)
+    c = symgrad.compile(rnn, *args, argnums=argnums)
+    plain = _compile(rnn, args, False, monkeypatch, argnums=argnums)
+    grad_part = c.source.split("def value_and_grad")[1]
+    assert "out=buffer" in grad_part
+    assert grad_part.count("np.concatenate(") < plain.source.split(
+        "def value_and_grad"
+    )[1].count("np.concatenate(")
+    assert "[704:768])" in grad_part  # step 11's rows of the 768-row join
+    (v1, g1), (v2, g2) = c.value_and_grad(*args), plain.value_and_grad(*args)
+    assert v1 == v2
+    for a, b in zip(g1, g2, strict=True):
+        assert np.array_equal(a, b)

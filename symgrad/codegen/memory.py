@@ -63,6 +63,8 @@ class Plan:
     slot: dict = field(default_factory=dict)  # node -> index into `slots`
     slots: list = field(default_factory=list)  # [(shape, dtype)]
     in_slots: set = field(default_factory=set)  # every node whose array is a slot
+    join: dict = field(default_factory=dict)  # part -> (join, start row, stop row)
+    joined: set = field(default_factory=set)  # joins whose parts fill their slot
     slot_names: list = field(default_factory=list)  # names given by codegen
 
 
@@ -129,8 +131,16 @@ def plan(
             root = root.inputs[0]
         if root is not n and root in buffer:
             buffer[n] = buffer[root]
+    joins = {}
+    if into_slot is not None:
+        joins = _joins(nodes, position, outputs, c_order_, into_slot)
+    part_of = {p: c for c, parts in joins.items() for p, _, _ in parts}
     for node in nodes:
-        if fresh(node):
+        if node in joins:
+            buffer[node] = node
+        elif node in part_of:
+            buffer[node] = part_of[node]  # a block of the join's buffer
+        elif fresh(node):
             buffer[node] = node
         elif _view(node) and node.inputs and node.inputs[0] in buffer:
             buffer[node] = buffer[node.inputs[0]]
@@ -159,6 +169,8 @@ def plan(
 
     for i, node in enumerate(nodes):
         if into is None or not into(node) or buffer.get(node) is not node:
+            continue
+        if node in joins:
             continue
         if node not in c_order_:
             continue
@@ -204,9 +216,12 @@ def plan(
                 continue
             (first,) = first
             at = position.get(first, -1)
-            if at < 0 or first not in c_order_ or not _big(first):
+            if first in joins:
+                # Its parts write into its slot: it lives from the first one.
+                at = min(position[p] for p, _, _ in joins[first])
+            elif at < 0 or first not in c_order_ or not _big(first):
                 continue
-            if not into_slot(first):
+            elif not into_slot(first):
                 continue
             reads = [last[buffer[m]] for m in members if buffer[m] in last]
             # A buffer returned to the caller (`kept`) lives past the end.
@@ -217,6 +232,10 @@ def plan(
         for members in groups.values():
             if any(m in out.slot for m in members):
                 out.in_slots.update(members)
+        for c, parts in joins.items():
+            if c in out.slot:  # (always: a join is planned only when it can)
+                out.joined.add(c)
+                out.join.update({p: (c, start, stop) for p, start, stop in parts})
     for r, members in groups.items():
         if any(m in out.slot for m in members):
             continue
@@ -228,6 +247,53 @@ def plan(
         if reads:
             out.free.setdefault(max(reads), []).extend(members)
     return out
+
+
+def _joins(nodes, position, outputs, c_order_, into_slot) -> dict:
+    """{join: [(part, start row, stop row)]}: the `np.concatenate`s along
+    axis 0 whose parts can be computed straight into blocks of the join's
+    buffer slot (`out=slot[start:stop]`), so that joining copies nothing:
+    the per-step gradients of a loop joined for one product. Each part is
+    computed here, by an op that writes into a given array, its own array
+    (fresh, C-contiguous as the block is), of the join's dtype, used once by
+    the join and by no other join, and neither the part nor the join (nor a
+    view of them) is returned. The join must be big (it gets a slot)."""
+    handed_out = set()
+    for o in outputs:
+        while _view(o) and o.inputs:
+            handed_out.add(o)
+            o = o.inputs[0]
+        handed_out.add(o)
+    found: dict = {}
+    claimed: set = set()
+    for node in nodes:
+        if node.op != "concatenate" or node.attr("axis") != 0 or node.vtype:
+            continue
+        if node in handed_out or not _big(node) or len(node.inputs) < 2:
+            continue
+        parts = node.inputs
+        ok = len(set(parts)) == len(parts) and all(
+            position.get(p, -1) >= 0
+            and position[p] < position[node]
+            and fresh(p)
+            and p in c_order_
+            and p.dtype == node.dtype
+            and p.ndim == node.ndim
+            and p not in handed_out
+            and p not in claimed
+            and into_slot(p)
+            for p in parts
+        )
+        if not ok:
+            continue
+        blocks, start = [], 0
+        for p in parts:
+            stop = start + p.shape[0]
+            blocks.append((p, start, stop))
+            start = stop
+        found[node] = blocks
+        claimed.update(parts)
+    return found
 
 
 def _assign_slots(out: Plan, candidates) -> None:

@@ -336,7 +336,18 @@ class Emitter:
             args = [self.ref(i) for i in node.inputs]
             dest = plan.into.get(node) if plan is not None else None
             slot = plan.slot.get(node) if plan is not None else None
-            if slot is not None:
+            join = plan.join.get(node) if plan is not None else None
+            if plan is not None and node in plan.joined:
+                # Its parts were computed into its slot: nothing left to copy.
+                lines.append(f"{self.name(node)} = {plan.slot_names[slot]}")
+            elif join is not None:
+                whole, start, stop = join
+                block = f"{plan.slot_names[plan.slot[whole]]}"
+                block += f"[{dims.source(start)}:{dims.source(stop)}]"
+                lines.extend(
+                    self.target.statements_slot(node, self.name(node), args, block)
+                )
+            elif slot is not None:
                 lines.extend(
                     self.target.statements_slot(
                         node, self.name(node), args, plan.slot_names[slot]
