@@ -25,7 +25,7 @@ import types
 
 import numpy as np
 
-from symgrad.codegen.c import build
+from symgrad.codegen.c import blas, build
 from symgrad.codegen.c import module as c_module
 from symgrad.codegen.c.lower_arrays import loop, source_index
 from symgrad.codegen.c.lowering import LOWERINGS, refuse
@@ -55,7 +55,7 @@ _C_NAMES = frozenset(
 
 
 def reserved() -> frozenset:
-    return _C_NAMES | set(CALLEES.values()) | set(HELPERS)
+    return _C_NAMES | set(CALLEES.values()) | set(HELPERS) | set(blas.NAMES)
 
 
 def statements(node, out: str, args: list) -> list:
@@ -85,7 +85,10 @@ def statements(node, out: str, args: list) -> list:
 
 def needs(node) -> tuple:
     """The helpers (`scalar.HELPERS`) the statements of `node` call."""
-    formula = FORMULAS.get(node.op) if node.op not in LOWERINGS else None
+    lower = LOWERINGS.get(node.op)
+    if lower is not None:
+        return lower.helpers
+    formula = FORMULAS.get(node.op)
     return formula.helpers if formula is not None else ()
 
 
@@ -181,8 +184,12 @@ def load_module(source: str, program):
     compute, shapes, _ = c_module.generate(program, _this())
     if compute != source:
         raise ValueError("the C source does not belong to this program")
-    ext = build.load(compute, lambda name: c_module.binding(name, program, shapes))
+    with_blas = c_module.uses_blas(compute)
+    ext = build.load(
+        compute, lambda name: c_module.binding(name, program, shapes, with_blas)
+    )
     namespace = types.ModuleType("symgrad_c_functions")
+    namespace.MATRIX_PRODUCTS = _choose_products(ext) if with_blas else None
     for fn in program.functions:
         if fn.delegate is None:
             setattr(namespace, fn.name, _caller(getattr(ext, fn.name), fn))
@@ -191,6 +198,16 @@ def load_module(source: str, program):
             target, index = fn.delegate
             setattr(namespace, fn.name, _delegate(getattr(namespace, target), index))
     return namespace
+
+
+def _choose_products(ext) -> str:
+    """Give the extension SciPy's BLAS if SciPy is importable (else no
+    pointers: its own loops); say which one it uses."""
+    found = blas.capsules()
+    if found is not None and ext._set_blas(*found):
+        return "scipy-blas"
+    ext._set_blas(None, None)
+    return "loops"
 
 
 def _delegate(fn, index):

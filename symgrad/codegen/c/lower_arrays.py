@@ -1,4 +1,4 @@
-"""C lowerings of reductions, matmul and the shape ops (transpose, reshape,
+"""C lowerings of reductions, matmul (a call of `blas`'s helper) and the shape ops (transpose, reshape,
 broadcast_to): flat row-major buffers in and out, one loop nest each.
 
 Contract: each `@lowering` returns C lines computing `node` into `out`.
@@ -11,7 +11,8 @@ from __future__ import annotations
 
 import math
 
-from symgrad.codegen.c.lowering import lowering, refuse
+from symgrad.codegen.c.blas import gemm_lines
+from symgrad.codegen.c.lowering import lowering
 
 
 def strides(shape) -> list:
@@ -101,34 +102,10 @@ def _reduction(node, out, args) -> list:
     return lines
 
 
-@lowering("matmul")
+@lowering("matmul", helpers=("sg_gemm",))
 def _matmul(node, out, args) -> list:
-    a, b = node.inputs
-    sa, sb = args
-    if a.ndim == 1 and b.ndim == 1:
-        return [f"{out} = 0.0;", *loop(a.shape[0], [f"{out} += {sa}[_i] * {sb}[_i];"])]
-    a2 = a.shape if a.ndim > 1 else (1,) + a.shape
-    b2 = b.shape if b.ndim > 1 else b.shape + (1,)
-    m, k, n = a2[-2], a2[-1], b2[-1]
-    if len(b2) == 2:
-        m, batch = m * math.prod(a2[:-2]), 1
-    elif a2[:-2] == b2[:-2]:
-        batch = math.prod(a2[:-2])
-    else:
-        refuse(node, "batched products that broadcast")
-    # Batch offsets only where there is a batch; the right operand has one
-    # only with batch axes of its own.
-    at = "_b * {} + ".format
-    left = (at(m * k) if batch > 1 else "") + f"_r * {k} + _k"
-    right = (at(k * n) if batch > 1 and len(b2) > 2 else "") + f"_k * {n} + _c"
-    result = (at(m * n) if batch > 1 else "") + f"_r * {n} + _c"
-    body = [
-        "double _s = 0.0;",
-        *loop(k, [f"_s += {sa}[{left}] * {sb}[{right}];"], "_k"),
-        f"{out}[{result}] = _s;",
-    ]
-    nest = loop(m, loop(n, body, "_c"), "_r")
-    return loop(batch, nest, "_b") if batch > 1 else nest
+    # One call of the product helper (`blas`: SciPy's BLAS or own loops).
+    return gemm_lines(node, out, args, loop=loop)
 
 
 @lowering("transpose")

@@ -24,6 +24,7 @@ from symgrad import ir
 from symgrad._version import __version__
 from symgrad.ad.autodiff import SUM_FILE
 from symgrad.codegen import regions
+from symgrad.codegen.c import blas
 from symgrad.codegen.c.lowering import refuse
 from symgrad.codegen.c.scalar import HELPERS
 from symgrad.codegen.module import Emitter
@@ -190,17 +191,78 @@ def generate(program, target) -> tuple:
         "#include <stdlib.h>",
         "#include <string.h>",
     ]
-    helpers = [HELPERS[name] for name in sorted(mod.helpers)]
+    known = {**HELPERS, **blas.HELPERS}
+    helpers = [known[name] for name in sorted(mod.helpers)]
     compute = "\n\n".join(
         ["\n".join(header), *helpers, *("\n".join(b) for b in blocks)]
     )
     return compute + "\n", shapes, blocks
 
 
-def binding(module_name: str, program, shapes) -> str:
+def uses_blas(compute: str) -> bool:
+    """Whether `compute` holds the matrix-product helper (and so the BLAS
+    pointers the binding's `_set_blas` sets)."""
+    return blas.HELPERS["sg_gemm"] in compute
+
+
+def _set_blas() -> list:
+    """The binding's `_set_blas(dgemm, dgemv)`: SciPy's capsules (checked by
+    their signature text) or None and None for the own loops. Returns
+    whether BLAS is in use."""
+    take = []
+    for k, (name, sig) in enumerate(
+        (("dgemm", blas.DGEMM_SIGNATURE), ("dgemv", blas.DGEMV_SIGNATURE))
+    ):
+        take += [
+            f"    if (args[{k}] != Py_None) {{",
+            f"        const char *text = PyCapsule_GetName(args[{k}]);",
+            "        if (text == NULL) {",
+            "            return NULL;",
+            "        }",
+            f"        if (strncmp(text, {c_string(sig)}, {len(sig)}) == 0) {{",
+            f"            {name} = PyCapsule_GetPointer(args[{k}], text);",
+            f"            if ({name} == NULL) {{",
+            "                return NULL;",
+            "            }",
+            "        }",
+            "    }",
+        ]
+    return [
+        "",
+        "typedef void sg_dgemm_t(char *, char *, int *, int *, int *, double *,",
+        "                        double *, int *, double *, int *, double *,",
+        "                        double *, int *);",
+        "typedef void sg_dgemv_t(char *, int *, int *, double *, double *, int *,",
+        "                        double *, int *, double *, double *, int *);",
+        "extern sg_dgemm_t *sg_blas_dgemm;",
+        "extern sg_dgemv_t *sg_blas_dgemv;",
+        "",
+        "static PyObject *py_set_blas(PyObject *self, PyObject *const *args,",
+        "                            Py_ssize_t nargs)",
+        "{",
+        "    void *dgemm = NULL;",
+        "    void *dgemv = NULL;",
+        "    (void)self;",
+        "    if (nargs != 2) {",
+        '        PyErr_SetString(PyExc_TypeError, "expected 2 arguments");',
+        "        return NULL;",
+        "    }",
+        *take,
+        "    if (dgemm == NULL || dgemv == NULL) {",
+        "        dgemm = dgemv = NULL;",
+        "    }",
+        "    sg_blas_dgemm = (sg_dgemm_t *)dgemm;",
+        "    sg_blas_dgemv = (sg_dgemv_t *)dgemv;",
+        "    return PyBool_FromLong(dgemm != NULL);",
+        "}",
+    ]
+
+
+def binding(module_name: str, program, shapes, with_blas=False) -> str:
     """The extension module: one METH_FASTCALL function per C function,
     arguments (input leaves, then output buffers) read through the buffer
-    protocol, with the GIL released while it computes."""
+    protocol, with the GIL released while it computes; with `with_blas`,
+    `_set_blas` too."""
     lines = [
         "#define PY_SSIZE_T_CLEAN",
         "#include <Python.h>",
@@ -225,6 +287,12 @@ def binding(module_name: str, program, shapes) -> str:
         "}",
     ]
     methods = []
+    if with_blas:
+        lines += _set_blas()
+        methods.append(
+            '    {"_set_blas", (PyCFunction)(void (*)(void))py_set_blas, '
+            "METH_FASTCALL, NULL},"
+        )
     for name, (inputs, outputs) in shapes.items():
         n_buf = sum(1 for s in inputs if s) + len(outputs)
         n_args = len(inputs) + len(outputs)
