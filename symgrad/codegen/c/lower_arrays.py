@@ -1,5 +1,6 @@
-"""C lowerings of reductions, matmul (a call of `blas`'s helper) and the shape ops (transpose, reshape,
-broadcast_to): flat row-major buffers in and out, one loop nest each.
+"""C lowerings of reductions, matmul (one call of `blas`'s helper) and the
+shape ops (transpose, reshape, broadcast_to): flat row-major buffers in and
+out, one loop nest each.
 
 Contract: each `@lowering` returns C lines computing `node` into `out`.
 Arrays are `double *` buffers whose sizes are known when generating (a
