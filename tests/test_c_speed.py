@@ -106,3 +106,84 @@ def test_the_choice_is_recorded_and_a_module_without_products_has_none():
 def test_a_module_without_products_records_none():
     compiled = symgrad.compile(lambda x: np.sum(x * x), np.ones(3), target="c")
     assert compiled.module.MATRIX_PRODUCTS is None
+
+
+def _mixed(p, x, n):
+    # A dict of arrays and a float, and a static string.
+    z = x @ p["W"] + p["b"]
+    h = np.tanh(z) if n == "tanh" else np.sin(z)
+    return np.sum(h * h) + p["s"] ** 2.0
+
+
+def _mixed_args():
+    rng = np.random.default_rng(7)
+    p = {"W": rng.normal(size=(3, 4)), "b": rng.normal(size=4), "s": 0.5}
+    return p, rng.normal(size=(5, 3)), "tanh"
+
+
+@needs_cc
+def test_the_binding_checks_and_converts_arguments():
+    p, x, n = _mixed_args()
+    compiled = symgrad.compile(_mixed, p, x, n, target="c")
+    theirs = symgrad.compile(_mixed, p, x, n).value_and_grad(p, x, n)
+    ours = compiled.value_and_grad(p, x, n)
+    assert isinstance(ours[0], float) and list(ours[1]) == ["W", "b", "s"]
+    assert isinstance(ours[1]["s"], float)
+    _close(ours[0], theirs[0])
+    for key in p:
+        _close(ours[1][key], theirs[1][key])
+    # Lists, float32, strided and read-only arrays are converted in C.
+    strided = np.asfortranarray(x)
+    frozen = x.copy()
+    frozen.flags.writeable = False
+    for arg in (x.tolist(), x.astype(np.float32), strided, frozen):
+        got = compiled.value_and_grad(p, arg, n)
+        _close(got[0], symgrad.value_and_grad(_mixed)(p, np.asarray(arg, float), n)[0])
+    # The same messages as the NumPy target's checks, raised in C.
+    with pytest.raises(ValueError, match=r"must have shape \(5, 3\), got \(3, 5\)"):
+        compiled.value_and_grad(p, x.T, n)
+    with pytest.raises(ValueError, match=r"must have shape \(4,\), got \(\)"):
+        compiled.value_and_grad(dict(p, b=1.0), x, n)
+    with pytest.raises(ValueError, match="do not have the structure"):
+        compiled.value_and_grad({"b": p["b"], "W": p["W"], "s": 0.5}, x, n)
+    with pytest.raises(ValueError, match="do not have the structure"):
+        compiled.value_and_grad([p], x, n)
+    with pytest.raises(ValueError, match="was 'tanh' when this module was generated"):
+        compiled.value_and_grad(p, x, "sin")
+    with pytest.raises(TypeError, match="takes 3 arguments, got 2"):
+        compiled.value_and_grad(p, x)
+    with pytest.raises(TypeError, match="must be real number"):
+        compiled.value_and_grad(dict(p, s="a"), x, n)
+
+
+@needs_cc
+def test_bool_results_and_tuples_come_back_as_from_numpy():
+    def f(x):
+        return x > 0.5, np.sum(x) > 1.0, [x * 2.0]
+
+    x = np.linspace(0, 1, 6)
+    ours = symgrad.compile(f, x, functions=("forward",), target="c").forward(x)
+    theirs = symgrad.compile(f, x, functions=("forward",)).forward(x)
+    assert type(ours) is type(theirs) and type(ours[2]) is type(theirs[2])
+    assert ours[0].dtype == bool and np.array_equal(ours[0], theirs[0])
+    assert type(ours[1]) is type(theirs[1]) and ours[1] == theirs[1]
+    assert np.array_equal(ours[2][0], theirs[2][0])
+
+
+def test_flattener_and_builder_round_trip():
+    from symgrad.codegen.c import calls
+    from symgrad.ir import pytree
+
+    obj = ([1, (2, {"a": 3, "b": []}), {}], 4, ((5,),))
+    leaves, _, treedef = pytree.flatten(obj)
+    assert calls.Flattener(treedef)(obj) == leaves == [1, 2, 3, 4, 5]
+    assert calls.Builder(treedef)(leaves) == obj
+    assert (
+        calls.Flattener(treedef)(([1, (2, {"b": [], "a": 3}), {}], 4, ((5,),))) is None
+    )
+    assert (
+        calls.Flattener(treedef)(([1, [2, {"a": 3, "b": []}], {}], 4, ((5,),))) is None
+    )
+    assert calls.Flattener(treedef)(([1, (2, {"a": 3, "b": []})], 4, ((5,),))) is None
+    leaf = pytree.flatten(7)[2]
+    assert calls.Builder(leaf)([7]) == 7

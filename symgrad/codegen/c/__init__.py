@@ -25,7 +25,8 @@ import types
 
 import numpy as np
 
-from symgrad.codegen.c import blas, build
+from symgrad.codegen.c import binding as c_binding
+from symgrad.codegen.c import blas, build, calls
 from symgrad.codegen.c import module as c_module
 from symgrad.codegen.c.lower_arrays import loop, source_index
 from symgrad.codegen.c.lowering import LOWERINGS, refuse
@@ -181,13 +182,12 @@ def _this():
 def load_module(source: str, program):
     """The program's functions, built from `source` (see `build.load`), as a
     module whose functions take and return what the NumPy target's do."""
-    compute, shapes, _ = c_module.generate(program, _this())
+    compute, _, _ = c_module.generate(program, _this())
     if compute != source:
         raise ValueError("the C source does not belong to this program")
     with_blas = c_module.uses_blas(compute)
-    ext = build.load(
-        compute, lambda name: c_module.binding(name, program, shapes, with_blas)
-    )
+    ext = build.load(compute, lambda name: c_binding.generate(name, program, with_blas))
+    ext._init(np.empty, _as_float64)
     namespace = types.ModuleType("symgrad_c_functions")
     namespace.MATRIX_PRODUCTS = _choose_products(ext) if with_blas else None
     for fn in program.functions:
@@ -198,6 +198,12 @@ def load_module(source: str, program):
             target, index = fn.delegate
             setattr(namespace, fn.name, _delegate(getattr(namespace, target), index))
     return namespace
+
+
+def _as_float64(value):
+    # asarray keeps a 0-d shape (ascontiguousarray would make it (1,)).
+    array = np.asarray(value, dtype=np.float64)
+    return array if array.flags.c_contiguous else np.ascontiguousarray(array)
 
 
 def _choose_products(ext) -> str:
@@ -217,85 +223,47 @@ def _delegate(fn, index):
     return call
 
 
-def _leaves(args, treedef):
-    """The leaves of `args` in flatten order, if it has the structure
-    `treedef` (lists and tuples of the same lengths, dicts with the same
-    keys in the same order), else None. An explicit stack, no recursion."""
-    out = []
-    stack = [(tuple(args), treedef)]
-    while stack:
-        obj, node = stack.pop()
-        if node.is_leaf:
-            out.append(obj)
-            continue
-        kind = type(obj)
-        if node.kind == "dict":
-            if kind is not dict or tuple(obj) != node.keys:
-                return None
-            items = list(obj.values())
-        else:
-            if kind.__name__ != node.kind or kind not in (list, tuple):
-                return None
-            items = obj
-        if len(items) != len(node.children):
-            return None
-        stack.extend(reversed(list(zip(items, node.children, strict=True))))
-    return out
-
-
 def _caller(ext_fn, fn):
-    """A Python function: flatten and check the arguments, allocate the
-    results, call the C function, rebuild the result structure."""
+    """A Python function: flatten the arguments (`calls.Flattener`), check
+    the static ones, call the extension (which checks and converts the
+    arrays and allocates the results), rebuild the result structure."""
     sig = fn.signature
     treedef = sig.treedef
-    leaves = sig.leaves
-    shapes = [leaf.node.shape if leaf.node is not None else None for leaf in leaves]
-    outs = [(node.shape, node.dtype) for node in fn.outputs]
-    tree = fn.tree
+    flatten = calls.Flattener(treedef)
+    build_result = calls.Builder(fn.tree)
+    statics = [
+        (k, leaf.value) for k, leaf in enumerate(sig.leaves) if leaf.node is None
+    ]
+    traced = [k for k, leaf in enumerate(sig.leaves) if leaf.node is not None]
+    bools = [
+        k for k, node in enumerate(fn.outputs) if node.shape and node.dtype.kind == "b"
+    ]
     n = len(sig.params)
+    name = fn.name
 
     def call(*args):
         if len(args) != n:
-            raise TypeError(f"{fn.name} takes {n} arguments, got {len(args)}")
-        values = _leaves(args, treedef)
+            raise TypeError(f"{name} takes {n} arguments, got {len(args)}")
+        values = flatten(args)
         if values is None:
             raise ValueError(
                 "the arguments do not have the structure this module was generated "
                 f"for: {treedef.describe()}"
             )
-        inputs = []
-        for leaf, shape, value in zip(leaves, shapes, values, strict=True):
-            if shape is None:
-                if value != leaf.value:
+        if statics:
+            for k, value in statics:
+                if values[k] != value:
                     raise ValueError(
-                        f"an argument was {leaf.value!r} when this module was "
+                        f"an argument was {value!r} when this module was "
                         "generated; generate it again for another value"
                     )
-                continue
-            if shape:
-                array = value
-                if type(array) is not np.ndarray or array.dtype != np.float64:
-                    array = np.asarray(value, dtype=np.float64)
-                if not array.flags.c_contiguous:
-                    array = np.ascontiguousarray(array)
-                if array.shape != shape:
-                    raise ValueError(
-                        f"argument leaf must have shape {shape}, got {array.shape}"
-                    )
-                inputs.append(array)
-            else:
-                inputs.append(float(value))
-        results = [np.empty(shape if shape else (1,)) for shape, _ in outs]
-        ext_fn(*inputs, *results)
-        items = []
-        for (shape, dtype), res in zip(outs, results, strict=True):
-            if not shape:
-                items.append(bool(res[0]) if dtype.kind == "b" else float(res[0]))
-            elif dtype.kind == "b":
-                items.append(res.astype(bool))
-            else:
-                items.append(res)
-        return tree.unflatten(items)
+            values = [values[k] for k in traced]
+        items = ext_fn(*values)
+        if bools:
+            items = list(items)
+            for k in bools:
+                items[k] = items[k].astype(bool)
+        return build_result(items)
 
     return call
 

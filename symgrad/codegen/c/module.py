@@ -1,17 +1,18 @@
 """C module assembly: one C99 function per generated function.
 
-Contract: `generate(program, target)` returns `(compute, binding)`: the
-source of the computation (`compute`: plain C99 with <math.h>, one function
-per program function taking its argument leaves and writing its output
-leaves, readable, with the user's names, `_bar` adjoints and a comment with
-the user's file:line over each block) and of the CPython extension module
-that calls it (`binding`: buffers in, buffers out, through the buffer
-protocol). Names come from `codegen.module.Emitter` with the C target's
-reserved names, so a user name is never a C keyword, a <math.h> name or one
-of the module's own; user text reaches C only as identifiers, comments made
-safe and `c_string` literals. What the C target does not compute (control
-flow, symbolic sizes, dtypes other than float64 and bool) is refused here
-by name, when the module is generated.
+Contract: `generate(program, target)` returns `(compute, shapes, blocks)`:
+the source of the computation (`compute`: plain C99 with <math.h>, one
+function per program function taking its argument leaves and writing its
+output leaves, readable, with the user's names, `_bar` adjoints and a
+comment with the user's file:line over each block), per function the sizes
+of its inputs and outputs, and each function's lines. The CPython extension
+module that calls it is `binding`'s. Names come from
+`codegen.module.Emitter` with the C target's reserved names, so a user name
+is never a C keyword, a <math.h> name or one of the module's own; user text
+reaches C only as identifiers, comments made safe and `c_string` literals.
+What the C target does not compute (control flow, symbolic sizes, dtypes
+other than float64 and bool) is refused here by name, when the module is
+generated.
 """
 
 from __future__ import annotations
@@ -203,188 +204,3 @@ def uses_blas(compute: str) -> bool:
     """Whether `compute` holds the matrix-product helper (and so the BLAS
     pointers the binding's `_set_blas` sets)."""
     return blas.HELPERS["sg_gemm"] in compute
-
-
-def _set_blas() -> list:
-    """The binding's `_set_blas(dgemm, dgemv)`: SciPy's capsules (checked by
-    their signature text) or None and None for the own loops. Returns
-    whether BLAS is in use."""
-    take = []
-    for k, (name, sig) in enumerate(
-        (("dgemm", blas.DGEMM_SIGNATURE), ("dgemv", blas.DGEMV_SIGNATURE))
-    ):
-        take += [
-            f"    if (args[{k}] != Py_None) {{",
-            f"        const char *text = PyCapsule_GetName(args[{k}]);",
-            "        if (text == NULL) {",
-            "            return NULL;",
-            "        }",
-            f"        if (strncmp(text, {c_string(sig)}, {len(sig)}) == 0) {{",
-            f"            {name} = PyCapsule_GetPointer(args[{k}], text);",
-            f"            if ({name} == NULL) {{",
-            "                return NULL;",
-            "            }",
-            "        }",
-            "    }",
-        ]
-    return [
-        "",
-        "typedef void sg_dgemm_t(char *, char *, int *, int *, int *, double *,",
-        "                        double *, int *, double *, int *, double *,",
-        "                        double *, int *);",
-        "typedef void sg_dgemv_t(char *, int *, int *, double *, double *, int *,",
-        "                        double *, int *, double *, double *, int *);",
-        "extern sg_dgemm_t *sg_blas_dgemm;",
-        "extern sg_dgemv_t *sg_blas_dgemv;",
-        "",
-        "static PyObject *py_set_blas(PyObject *self, PyObject *const *args,",
-        "                            Py_ssize_t nargs)",
-        "{",
-        "    void *dgemm = NULL;",
-        "    void *dgemv = NULL;",
-        "    (void)self;",
-        "    if (nargs != 2) {",
-        '        PyErr_SetString(PyExc_TypeError, "expected 2 arguments");',
-        "        return NULL;",
-        "    }",
-        *take,
-        "    if (dgemm == NULL || dgemv == NULL) {",
-        "        dgemm = dgemv = NULL;",
-        "    }",
-        "    sg_blas_dgemm = (sg_dgemm_t *)dgemm;",
-        "    sg_blas_dgemv = (sg_dgemv_t *)dgemv;",
-        "    return PyBool_FromLong(dgemm != NULL);",
-        "}",
-    ]
-
-
-def binding(module_name: str, program, shapes, with_blas=False) -> str:
-    """The extension module: one METH_FASTCALL function per C function,
-    arguments (input leaves, then output buffers) read through the buffer
-    protocol, with the GIL released while it computes; with `with_blas`,
-    `_set_blas` too."""
-    lines = [
-        "#define PY_SSIZE_T_CLEAN",
-        "#include <Python.h>",
-        "",
-        "static int sg_buffer(PyObject *obj, Py_buffer *view, Py_ssize_t n, int out)",
-        "{",
-        "    int flags = PyBUF_C_CONTIGUOUS | PyBUF_FORMAT;",
-        "    if (out) {",
-        "        flags |= PyBUF_WRITABLE;",
-        "    }",
-        "    if (PyObject_GetBuffer(obj, view, flags) < 0) {",
-        "        return -1;",
-        "    }",
-        "    if (view->itemsize != 8 || view->len != n * 8",
-        '        || (view->format != NULL && strcmp(view->format, "d") != 0)) {',
-        "        PyBuffer_Release(view);",
-        "        PyErr_SetString(PyExc_ValueError,",
-        '                        "expected a C-contiguous float64 buffer");',
-        "        return -1;",
-        "    }",
-        "    return 0;",
-        "}",
-    ]
-    methods = []
-    if with_blas:
-        lines += _set_blas()
-        methods.append(
-            '    {"_set_blas", (PyCFunction)(void (*)(void))py_set_blas, '
-            "METH_FASTCALL, NULL},"
-        )
-    for name, (inputs, outputs) in shapes.items():
-        n_buf = sum(1 for s in inputs if s) + len(outputs)
-        n_args = len(inputs) + len(outputs)
-        decl, call = [], []
-        for s in inputs:
-            decl.append("const double *" if s else "double")
-        decl += ["double *"] * len(outputs)
-        lines += ["", f"int {name}({', '.join(decl)});", ""]
-        body = [
-            f"static PyObject *py_{name}(PyObject *self, PyObject *const *args,",
-            "                            Py_ssize_t nargs)",
-            "{",
-            f"    Py_buffer views[{max(n_buf, 1)}];",
-            f"    double numbers[{max(len(inputs), 1)}];",
-            "    int got = 0;",
-            "    int status;",
-            "    PyObject *result = NULL;",
-            f"    if (nargs != {n_args}) {{",
-            f'        PyErr_SetString(PyExc_TypeError, "expected {n_args} arguments");',
-            "        return NULL;",
-            "    }",
-        ]
-        for k, s in enumerate(inputs):
-            if s:
-                body += [
-                    f"    if (sg_buffer(args[{k}], &views[got], {s}, 0) < 0) {{",
-                    "        goto done;",
-                    "    }",
-                    "    got++;",
-                ]
-                call.append(
-                    f"(const double *)views[{sum(1 for x in inputs[:k] if x)}].buf"
-                )
-            else:
-                body += [
-                    f"    numbers[{k}] = PyFloat_AsDouble(args[{k}]);",
-                    f"    if (numbers[{k}] == -1.0 && PyErr_Occurred()) {{",
-                    "        goto done;",
-                    "    }",
-                ]
-                call.append(f"numbers[{k}]")
-        views = sum(1 for s in inputs if s)
-        for k, s in enumerate(outputs):
-            body += [
-                f"    if (sg_buffer(args[{len(inputs) + k}], &views[got], {s}, 1) "
-                "< 0) {",
-                "        goto done;",
-                "    }",
-                "    got++;",
-            ]
-            call.append(f"(double *)views[{views + k}].buf")
-        body += [
-            "    Py_BEGIN_ALLOW_THREADS",
-            f"    status = {name}({', '.join(call)});",
-            "    Py_END_ALLOW_THREADS",
-            "    if (status != 0) {",
-            "        PyErr_NoMemory();",
-            "        goto done;",
-            "    }",
-            "    Py_INCREF(Py_None);",
-            "    result = Py_None;",
-            "done:",
-            "    while (got > 0) {",
-            "        PyBuffer_Release(&views[--got]);",
-            "    }",
-            "    (void)self;",
-            "    return result;",
-            "}",
-        ]
-        lines += body
-        methods.append(
-            f'    {{"{name}", (PyCFunction)(void (*)(void))py_{name}, '
-            "METH_FASTCALL, NULL},"
-        )
-    where = f"{os.path.basename(program.filename)}:{program.fun_name}"
-    lines += [
-        "",
-        "static PyMethodDef sg_methods[] = {",
-        *methods,
-        "    {NULL, NULL, 0, NULL},",
-        "};",
-        "",
-        "static struct PyModuleDef sg_module = {",
-        f'    PyModuleDef_HEAD_INIT, "{module_name}",',
-        f"    {c_string('symgrad C module of ' + where)},",
-        "    -1, sg_methods,",
-        "    NULL, NULL, NULL, NULL,",
-        "};",
-        "",
-        f"PyMODINIT_FUNC PyInit_{module_name}(void)",
-        "{",
-        "    return PyModule_Create(&sg_module);",
-        "}",
-    ]
-    return "\n".join(lines) + "\n"
