@@ -9,13 +9,15 @@ module shares).
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 import pytest
 
 import symgrad
 from symgrad import api
 from symgrad.codegen.c import blas
-from tests.test_c_target import _close, needs_cc, private_cache  # noqa: F401
+from tests.test_c_target import _close, moons, needs_cc, private_cache  # noqa: F401
 
 
 def _products(a, b, c, d):
@@ -187,3 +189,39 @@ def test_flattener_and_builder_round_trip():
     assert calls.Flattener(treedef)(([1, (2, {"a": 3, "b": []})], 4, ((5,),))) is None
     leaf = pytree.flatten(7)[2]
     assert calls.Builder(leaf)([7]) == 7
+
+
+def test_workspace_shares_memory_only_between_disjoint_lifetimes():
+    from symgrad.codegen.c import workspace
+
+    rng = np.random.default_rng(11)
+    for _ in range(200):
+        n = int(rng.integers(1, 12))
+        firsts = sorted(int(v) for v in rng.integers(0, 10, size=n))
+        buffers = [
+            (int(rng.integers(1, 50)), f, f + int(rng.integers(0, 6))) for f in firsts
+        ]
+        offsets, total = workspace.assign(buffers)
+        assert total <= sum(size for size, _, _ in buffers)
+        for i, (si, fi, _) in enumerate(buffers):
+            assert 0 <= offsets[i] and offsets[i] + si <= total
+            for j, (sj, _, lj) in enumerate(buffers[:i]):
+                overlap = offsets[i] < offsets[j] + sj and offsets[j] < offsets[i] + si
+                if overlap:  # j's last read strictly before i's first write
+                    assert lj < fi, (buffers, offsets)
+
+
+@needs_cc
+def test_fused_loops_and_reused_slices_in_the_moons_source():
+    params, X, y = moons.example()
+    compiled = symgrad.compile(moons.loss, params, X, y, target="c")
+    source = compiled.source
+    # The bias add and the ReLU's gradient mask are locals of one loop each,
+    # products read W.T in place, gradients are written in place.
+    assert "        double t36 = t10[_i] > 0.0;" in source
+    assert "sg_gemm(0, 1, 100, 16, 2, X, 2, params_0_0, 2, t3, 16);" in source
+    assert "params_0_0_bar_out; /* written in place */" in source
+    assert "memcpy(params_0_0_bar_out" not in source
+    # The workspace is a third of one slice per temporary (25,761 doubles).
+    sizes = [int(w) for w in re.findall(r"malloc\((\d+) \*", source)]
+    assert max(sizes) < 25761 // 2

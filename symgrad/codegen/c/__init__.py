@@ -59,26 +59,45 @@ def reserved() -> frozenset:
     return _C_NAMES | set(CALLEES.values()) | set(HELPERS) | set(blas.NAMES)
 
 
-def statements(node, out: str, args: list) -> list:
-    lower = LOWERINGS.get(node.op)
-    if lower is not None:
-        return lower.fn(node, out, args)
+def elementwise(node) -> bool:
+    """Whether `node` is computed element by element by a scalar formula
+    (one expression per element: what `fuse` may put in one loop)."""
+    return node.op not in LOWERINGS and node.op in FORMULAS
+
+
+def operand(node, inp, src: str) -> str:
+    """The C expression reading input `inp` (buffer or scalar `src`) for
+    element `_i` of `node` (broadcasting)."""
+    if not inp.shape:
+        return src
+    if inp.shape == node.shape:
+        return f"{src}[_i]"
+    return f"{src}[{source_index('_i', node.shape, inp.shape)}]"
+
+
+def expression(node, operands: list) -> str:
+    """The C expression of one element of the elementwise `node`."""
     formula = FORMULAS.get(node.op)
     if formula is None:
         refuse(node)
-    operands = []
-    for inp, src in zip(node.inputs, args, strict=True):
-        if not inp.shape:
-            operands.append(src)
-        elif inp.shape == node.shape:
-            operands.append(f"{src}[_i]")
-        else:
-            operands.append(f"{src}[{source_index('_i', node.shape, inp.shape)}]")
     expr = formula.fn(*operands, **dict(node.attrs))
     flags = OPS[node.op].flags
     if node.dtype.kind == "b" and "comparison" not in flags and node.op != "where":
         # NumPy keeps bool + bool a bool (logical or); C would count.
         expr = f"({expr}) != 0.0"
+    return expr
+
+
+def statements(node, out: str, args: list) -> list:
+    lower = LOWERINGS.get(node.op)
+    if lower is not None:
+        return lower.fn(node, out, args)
+    if FORMULAS.get(node.op) is None:
+        refuse(node)
+    operands = [
+        operand(node, inp, src) for inp, src in zip(node.inputs, args, strict=True)
+    ]
+    expr = expression(node, operands)
     if not node.shape:
         return [f"{out} = {expr};"]
     return loop(node.size, [f"{out}[_i] = {expr};"])

@@ -25,7 +25,8 @@ from symgrad import ir
 from symgrad._version import __version__
 from symgrad.ad.autodiff import SUM_FILE
 from symgrad.codegen import regions
-from symgrad.codegen.c import blas
+from symgrad.codegen.c import blas, fuse, workspace
+from symgrad.codegen.c.lower_arrays import loop
 from symgrad.codegen.c.lowering import refuse
 from symgrad.codegen.c.scalar import HELPERS
 from symgrad.codegen.module import Emitter
@@ -103,9 +104,41 @@ class CModule:
     def ref(self, node) -> str:
         return self.em.ref(node)
 
-    def body(self, fn):
-        """(lines, workspace size) computing `fn`'s outputs."""
-        lines, offset, last = [], 0, None
+    def _loc_comment(self, node, last):
+        """([comment line] if `node`'s source line differs from `last`, key)."""
+        loc = node.loc
+        if loc is None:
+            return [], last
+        key = (loc.file, loc.line, loc.grad, loc.func)
+        return ([] if key == last else [_comment(loc)]), key
+
+    def _fused(self, root, members, out, last) -> tuple:
+        """(lines, last comment key): one loop computing `members` (each a
+        double local of the loop body) and then `root` into `out`, with the
+        source line of each statement where it changes."""
+        local = {member: self.em.name(member) for member in members}
+        body = []
+        for node in [*members, root]:
+            comment, last = self._loc_comment(node, last)
+            body += comment
+            operands = [
+                local[inp] if inp in local else self.target.operand(node, inp, src)
+                for inp, src in zip(
+                    node.inputs, [self.ref(i) for i in node.inputs], strict=True
+                )
+            ]
+            expr = self.target.expression(node, operands)
+            if node is root:
+                body.append(f"{out}[_i] = {expr};")
+            else:
+                body.append(f"double {local[node]} = {expr};")
+            self.helpers.update(self.target.needs(node))
+        return loop(root.size, body), last
+
+    def body(self, fn, dests):
+        """(lines, workspace size, {output index: True} written in place)
+        computing `fn`'s outputs; `dests` names the output parameters."""
+        order = []
         for node in ir.program_order(list(fn.outputs)):
             if node.op in ("input", "const"):
                 continue
@@ -113,23 +146,82 @@ class CModule:
                 refuse(node, "control flow and symbolic sizes are not done yet")
             if not _value_type_ok(node):
                 refuse(node, f"it computes {node.dtype.name} values")
-            loc = node.loc
-            if loc is not None:
-                key = (loc.file, loc.line, loc.grad, loc.func)
-                if key != last:
-                    lines += ["", _comment(loc)]
-                    last = key
+            order.append(node)
+        plan = fuse.plan(order, fn.outputs, self.target)
+        lines, last = [], None
+        # Per statement: its node; per array it owns: where its pointer is
+        # declared (filled in once the workspace is laid out).
+        units, declared, alias_of = [], {}, {}
+        for node in order:
+            if node in plan.inside or node in plan.unused:
+                continue
             out = self.em.name(node)
-            args = [self.ref(i) for i in node.inputs]
-            code = self.target.statements(node, out, args)
-            self.helpers.update(self.target.needs(node))
+            members = plan.members.get(node)
+            if members:
+                head, key = self._loc_comment(members[0], last)
+                code, last = self._fused(node, members, out, key)
+            else:
+                head, last = self._loc_comment(node, last)
+                args = [self.ref(i) for i in node.inputs]
+                if node in plan.through:
+                    seen = plan.through[node]
+                    srcs = [
+                        self.ref(s) if s is not None else a
+                        for s, a in zip(seen, args, strict=True)
+                    ]
+                    trans = [s is not None for s in seen]
+                    code = blas.gemm_lines(node, out, srcs, trans, loop=loop)
+                else:
+                    code = self.target.statements(node, out, args)
+                self.helpers.update(self.target.needs(node))
+            if head:
+                lines += ["", *head]
             if not node.shape:
                 lines.append(f"double {out};")
-            elif not code[0].startswith(f"const double *{out} = "):
-                lines.append(f"double *{out} = _work + {offset};")
-                offset += node.size
+            elif code[0].startswith(f"const double *{out} = "):
+                alias_of[node] = node.inputs[0]
+            else:
+                declared[node] = len(lines)
+                lines.append(None)
+            units.append(node)
             lines += code
-        return lines, offset
+        direct = self._lay_out(fn, plan, units, declared, alias_of, lines, dests)
+        return lines, direct
+
+    def _lay_out(self, fn, plan, units, declared, alias_of, lines, dests):
+        """Point each array at its output parameter (an output, the first
+        time it is returned) or at a workspace slice shared by liveness
+        (`workspace.assign`); fill the declarations in `lines`. Returns
+        ({output index: True} written in place, workspace size)."""
+        direct, in_place = {}, {}
+        for k, node in enumerate(fn.outputs):
+            if node in declared and node not in in_place:
+                in_place[node] = dests[k]
+                direct[k] = True
+
+        def owner(node):
+            while node in alias_of:
+                node = alias_of[node]
+            return node
+
+        last = {}
+        for pos, node in enumerate(units):
+            for inp in fuse.reads(node, plan):
+                last[owner(inp)] = pos
+        for node in fn.outputs:
+            last[owner(node)] = len(units)
+        pooled = [node for node in units if node in declared and node not in in_place]
+        first = {node: pos for pos, node in enumerate(units)}
+        offsets, total = workspace.assign(
+            [(node.size, first[node], last.get(node, first[node])) for node in pooled]
+        )
+        for node, offset in zip(pooled, offsets, strict=True):
+            lines[declared[node]] = f"double *{self.em.name(node)} = _work + {offset};"
+        for node, dest in in_place.items():
+            lines[declared[node]] = (
+                f"double *{self.em.name(node)} = {dest}; /* written in place */"
+            )
+        return direct, total
 
     def function(self, fn):
         """The C function of `fn`, and its parameter kinds for the binding:
@@ -145,10 +237,12 @@ class CModule:
             named = node.op not in ("const", "dim")
             outs.append(self.em.fresh(f"{self.em.name(node)}_out" if named else "out"))
             params.append(f"double *{outs[-1]}")
-        lines, work = self.body(fn)
+        lines, (direct, work) = self.body(fn, outs)
         copy = [""]
-        for dest, node in zip(outs, fn.outputs, strict=True):
+        for k, (dest, node) in enumerate(zip(outs, fn.outputs, strict=True)):
             src = self.ref(node)
+            if k in direct:
+                continue
             if not node.shape:
                 copy.append(f"{dest}[0] = {src};")
             else:
