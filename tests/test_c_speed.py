@@ -225,3 +225,41 @@ def test_fused_loops_and_reused_slices_in_the_moons_source():
     # The workspace is a third of one slice per temporary (25,761 doubles).
     sizes = [int(w) for w in re.findall(r"malloc\((\d+) \*", source)]
     assert max(sizes) < 25761 // 2
+
+
+@needs_cc
+def test_tanh_is_within_3_ulp_of_exact_and_keeps_special_points():
+    mpmath = pytest.importorskip("mpmath")
+    rng = np.random.default_rng(13)
+    x = np.concatenate(
+        [
+            rng.uniform(-1e-3, 1e-3, 500),
+            rng.uniform(-0.5, 0.5, 500),
+            rng.uniform(-3, 3, 1000),
+            rng.uniform(-25, 25, 500),
+            np.logspace(-320, 1.5, 400),
+            -np.logspace(-20, 1.4, 200),
+            [0.34657359027997264, 22.0, 21.999, 5e-324, 0.625, 1.0],
+        ]
+    )
+    got = symgrad.compile(np.tanh, x, functions=("forward",), target="c").forward(x)
+    with mpmath.workdps(40):
+        exact = np.array([float(mpmath.tanh(mpmath.mpf(float(v)))) for v in x])
+    ulps = np.abs(got - exact) / np.spacing(np.abs(exact))
+    assert ulps.max() <= 3.0, x[np.argmax(ulps)]
+    special = np.array([0.0, -0.0, np.inf, -np.inf, np.nan, 5e-324, -5e-324, 30.0])
+    ours = symgrad.compile(np.tanh, special, functions=("forward",), target="c")
+    got = ours.forward(special)
+    want = np.tanh(special)
+    assert np.array_equal(got, want, equal_nan=True)
+    assert np.array_equal(np.signbit(got), np.signbit(want))
+
+
+def test_the_cache_key_holds_the_cpu_and_native_flags(monkeypatch):
+    from symgrad.codegen.c import build
+
+    assert build.cpu()
+    before = build.key("int a;", "b")
+    monkeypatch.setattr(build, "cpu", lambda: "another machine")
+    assert build.key("int a;", "b") != before
+    assert "-march=native" in build.NATIVE

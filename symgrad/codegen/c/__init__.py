@@ -26,7 +26,7 @@ import types
 import numpy as np
 
 from symgrad.codegen.c import binding as c_binding
-from symgrad.codegen.c import blas, build, calls
+from symgrad.codegen.c import blas, build, calls, vecmath
 from symgrad.codegen.c import module as c_module
 from symgrad.codegen.c.lower_arrays import loop, source_index
 from symgrad.codegen.c.lowering import LOWERINGS, refuse
@@ -56,7 +56,13 @@ _C_NAMES = frozenset(
 
 
 def reserved() -> frozenset:
-    return _C_NAMES | set(CALLEES.values()) | set(HELPERS) | set(blas.NAMES)
+    return (
+        _C_NAMES
+        | set(CALLEES.values())
+        | set(HELPERS)
+        | set(blas.NAMES)
+        | set(vecmath.NAMES)
+    )
 
 
 def elementwise(node) -> bool:
