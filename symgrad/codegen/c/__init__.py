@@ -207,11 +207,14 @@ def _this():
 def load_module(source: str, program):
     """The program's functions, built from `source` (see `build.load`), as a
     module whose functions take and return what the NumPy target's do."""
-    compute, _, _ = c_module.generate(program, _this())
+    compute, shapes, _ = c_module.generate(program, _this())
     if compute != source:
         raise ValueError("the C source does not belong to this program")
     with_blas = c_module.uses_blas(compute)
-    ext = build.load(compute, lambda name: c_binding.generate(name, program, with_blas))
+    work = {name: kinds[2] for name, kinds in shapes.items()}
+    ext = build.load(
+        compute, lambda name: c_binding.generate(name, program, with_blas, work)
+    )
     ext._init(np.empty, _as_float64)
     namespace = types.ModuleType("symgrad_c_functions")
     namespace.MATRIX_PRODUCTS = _choose_products(ext) if with_blas else None

@@ -16,7 +16,11 @@ else ValueError("argument leaf must have shape (2, 3), got (3,)"). Result
 arrays come from the `empty` function given to `_init` (`np.empty`), so the
 extension needs no NumPy C API. The GIL is released while the computation
 runs. With `with_blas`, `_set_blas(dgemm, dgemv)` takes SciPy's capsules
-(see `blas`).
+(see `blas`). A function with a workspace (`work`: name -> length in
+doubles) calls `NAME_in` with one it keeps from its previous call (another
+thread's concurrent call allocates its own), so a large problem does not
+map and fault in fresh memory on every call; the kept workspace lives as
+long as the process.
 """
 
 from __future__ import annotations
@@ -162,15 +166,28 @@ def _set_blas() -> list:
     ]
 
 
-def _function(k: int, fn) -> tuple:
-    """(lines of the wrapper of `fn`, lines of its part of module init)."""
+def _function(k: int, fn, work: int) -> tuple:
+    """(lines of the wrapper of `fn`, lines of its part of module init);
+    `work`: the length of its workspace (0: none)."""
     name = fn.name
     leaves = [leaf.node for leaf in fn.signature.leaves if leaf.node is not None]
     arrays = [node for node in leaves if node.shape]
     n_in, n_out = len(leaves), len(fn.outputs)
     decl = ["const double *" if node.shape else "double" for node in leaves]
     decl += ["double *"] * n_out
-    lines = ["", f"int {name}({', '.join(decl)});", ""]
+    if work:
+        decl.insert(0, "double *")
+        lines = ["", f"int {name}_in({', '.join(decl)});", ""]
+        # The workspace of the last call, kept for the next: large problems
+        # would otherwise map and fault in fresh pages on every call. A call
+        # while another thread uses it allocates its own (the GIL guards
+        # the flag).
+        lines += [
+            f"static double *sg_keep_{k} = NULL;",
+            f"static int sg_busy_{k} = 0;",
+        ]
+    else:
+        lines = ["", f"int {name}({', '.join(decl)});", ""]
     # Expected shapes of the array arguments, and the output shapes.
     for j, node in enumerate(arrays):
         dims = ", ".join(str(d) for d in node.shape)
@@ -196,6 +213,7 @@ def _function(k: int, fn) -> tuple:
         f"    PyObject *keep[{max(n_in, 1)}] = {{NULL}};",
         f"    PyObject *outs[{max(n_out, 1)}] = {{NULL}};",
         f"    double numbers[{max(n_in + n_out, 1)}];",
+        "    double *work = NULL;",
         "    int got = 0;",
         "    int status;",
         "    PyObject *result = NULL;",
@@ -239,10 +257,36 @@ def _function(k: int, fn) -> tuple:
             j += 1
         else:
             call.append(f"&numbers[{n_in + o}]")
+    if work:
+        body += [
+            f"    if (!sg_busy_{k} && sg_keep_{k} != NULL) {{",
+            f"        work = sg_keep_{k};",
+            f"        sg_busy_{k} = 1;",
+            "    } else {",
+            f"        work = malloc({work} * sizeof(double));",
+            "        if (work == NULL) {",
+            "            PyErr_NoMemory();",
+            "            goto done;",
+            "        }",
+            "    }",
+            "    Py_BEGIN_ALLOW_THREADS",
+            f"    status = {name}_in(work, {', '.join(call)});",
+            "    Py_END_ALLOW_THREADS",
+            f"    if (work == sg_keep_{k}) {{",
+            f"        sg_busy_{k} = 0;",
+            f"    }} else if (sg_keep_{k} == NULL) {{",
+            f"        sg_keep_{k} = work;",
+            "    } else {",
+            "        free(work);",
+            "    }",
+        ]
+    else:
+        body += [
+            "    Py_BEGIN_ALLOW_THREADS",
+            f"    status = {name}({', '.join(call)});",
+            "    Py_END_ALLOW_THREADS",
+        ]
     body += [
-        "    Py_BEGIN_ALLOW_THREADS",
-        f"    status = {name}({', '.join(call)});",
-        "    Py_END_ALLOW_THREADS",
         "    if (status != 0) {",
         "        PyErr_NoMemory();",
         "        goto done;",
@@ -282,7 +326,7 @@ def _function(k: int, fn) -> tuple:
     return lines + body, init
 
 
-def generate(module_name: str, program, with_blas: bool = False) -> str:
+def generate(module_name: str, program, with_blas: bool = False, work=None) -> str:
     """The extension module's C source (see the module docstring)."""
     lines = [_COMMON.rstrip("\n")]
     methods = [
@@ -297,7 +341,7 @@ def generate(module_name: str, program, with_blas: bool = False) -> str:
     inits = []
     functions = [fn for fn in program.functions if fn.delegate is None]
     for k, fn in enumerate(functions):
-        text, init = _function(k, fn)
+        text, init = _function(k, fn, (work or {}).get(fn.name, 0))
         lines += text
         inits += init
         methods.append(
