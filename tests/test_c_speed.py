@@ -222,6 +222,10 @@ def test_fused_loops_and_reused_slices_in_the_moons_source():
     assert "sg_gemm(0, 1, 100, 16, 2, X, 2, params_0_0, 2, t3, 16);" in source
     assert "params_0_0_bar_out; /* written in place */" in source
     assert "memcpy(params_0_0_bar_out" not in source
+    # Bias rows and column sums: loop nests reading at _c, no division.
+    assert "h[_i] = t3[_i] + params_0_1[_c];" in source
+    assert "t41[_c] += h_2_bar[_o * 16 + _c];" in source
+    assert "% 16]" not in source
     # The workspace is a third of one slice per temporary (25,761 doubles).
     sizes = [int(w) for w in re.findall(r"malloc\((\d+) \*", source)]
     assert max(sizes) < 25761 // 2

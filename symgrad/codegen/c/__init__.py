@@ -20,6 +20,7 @@ refusal (`lower_refused`).
 from __future__ import annotations
 
 import importlib
+import math
 import pkgutil
 import types
 
@@ -71,14 +72,59 @@ def elementwise(node) -> bool:
     return node.op not in LOWERINGS and node.op in FORMULAS
 
 
-def operand(node, inp, src: str) -> str:
+def _reads_at(shape, in_shape, axis: int):
+    """ "_c" if an operand of shape `in_shape` broadcast to `shape` varies
+    only along the axes from `axis` on (a bias row), "_o" if only along the
+    axes before it (a column), else None."""
+    aligned = (1,) * (len(shape) - len(in_shape)) + tuple(in_shape)
+    head = zip(aligned[:axis], shape[:axis], strict=True)
+    tail = zip(aligned[axis:], shape[axis:], strict=True)
+    if all(a == 1 for a, _ in head) and all(a == s for a, s in tail):
+        return "_c"
+    head = zip(aligned[:axis], shape[:axis], strict=True)
+    tail = zip(aligned[axis:], shape[axis:], strict=True)
+    if all(a == s for a, s in head) and all(a == 1 for a, _ in tail):
+        return "_o"
+    return None
+
+
+def split(shape, operand_shapes) -> int:
+    """The axis where a loop over `shape` splits into an outer loop `_o`
+    and an inner loop `_c` so that broadcast operands read at `_c` or `_o`
+    (no division per element; the inner loop vectorizes), or 0: one loop."""
+    best, most = 0, 0
+    broadcast = [s for s in operand_shapes if s and tuple(s) != tuple(shape)]
+    for axis in range(1, len(shape)):
+        found = sum(1 for s in broadcast if _reads_at(shape, s, axis))
+        if found > most:
+            best, most = axis, found
+    return best
+
+
+def operand(node, inp, src: str, axis: int = 0) -> str:
     """The C expression reading input `inp` (buffer or scalar `src`) for
-    element `_i` of `node` (broadcasting)."""
+    element `_i` of `node` (broadcasting); in a loop split at `axis`, a
+    broadcast operand may read at `_o` or `_c`."""
     if not inp.shape:
         return src
     if inp.shape == node.shape:
         return f"{src}[_i]"
+    at = _reads_at(node.shape, inp.shape, axis) if axis else None
+    if at is not None:
+        return f"{src}[{at}]"
     return f"{src}[{source_index('_i', node.shape, inp.shape)}]"
+
+
+def element_loop(shape, axis: int, body: list) -> list:
+    """The loop over the elements `_i` of `shape` around `body`: flat, or
+    split at `axis` (see `split`)."""
+    size = math.prod(shape)
+    if not axis:
+        return loop(size, body)
+    inner = math.prod(shape[axis:])
+    return loop(
+        size // inner, loop(inner, [f"int _i = _o * {inner} + _c;", *body], "_c"), "_o"
+    )
 
 
 def expression(node, operands: list) -> str:
@@ -100,13 +146,15 @@ def statements(node, out: str, args: list) -> list:
         return lower.fn(node, out, args)
     if FORMULAS.get(node.op) is None:
         refuse(node)
+    axis = split(node.shape, [inp.shape for inp in node.inputs]) if node.size else 0
     operands = [
-        operand(node, inp, src) for inp, src in zip(node.inputs, args, strict=True)
+        operand(node, inp, src, axis)
+        for inp, src in zip(node.inputs, args, strict=True)
     ]
     expr = expression(node, operands)
     if not node.shape:
         return [f"{out} = {expr};"]
-    return loop(node.size, [f"{out}[_i] = {expr};"])
+    return element_loop(node.shape, axis, [f"{out}[_i] = {expr};"])
 
 
 def needs(node) -> tuple:

@@ -87,13 +87,28 @@ def _reduction(node, out, args) -> list:
         lines += loop(count, [f"{out}[_i] = {start[node.op]};"])
     else:
         lines.append(f"{out} = {start[node.op]};")
+    # Kept axes all trailing (a column sum) or all leading (a row sum): a
+    # loop nest without divisions, adding in the same order as the flat loop.
+    inner = None
+    if not a.size:
+        item = f"{src}[_i]"
+    elif kept and kept == list(range(a.ndim - len(kept), a.ndim)):
+        inner, acc, item = count, f"{out}[_c]", f"{src}[_o * {count} + _c]"
+    elif kept and kept == list(range(len(kept))):
+        inner = a.size // max(count, 1)
+        acc, item = f"{out}[_o]", f"{src}[_o * {inner} + _c]"
+    else:
+        item = f"{src}[_i]"
     if node.op in ("sum", "mean"):
-        update = f"{acc} += {src}[_i];"
+        update = f"{acc} += {item};"
     else:
         # nan wins, as in NumPy (once nan, always nan); ties keep the first.
         keeps = ">=" if node.op == "max" else "<="
-        update = f"if (!({acc} {keeps} {src}[_i]) && {acc} == {acc}) {acc} = {src}[_i];"
-    lines += loop(a.size, [update])
+        update = f"if (!({acc} {keeps} {item}) && {acc} == {acc}) {acc} = {item};"
+    if inner:
+        lines += loop(a.size // inner, loop(inner, [update], "_c"), "_o")
+    else:
+        lines += loop(a.size, [update])
     if node.op == "mean":
         n = a.size // max(count, 1)
         if node.shape:

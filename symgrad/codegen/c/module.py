@@ -120,12 +120,19 @@ class CModule:
         double local of the loop body) and then `root` into `out`, with the
         source line of each statement where it changes."""
         local = {member: self.em.name(member) for member in members}
+        group = [*members, root]
+        outside = [i.shape for n in group for i in n.inputs if i not in local]
+        axis = self.target.split(root.shape, outside) if root.size else 0
         body = []
-        for node in [*members, root]:
+        for node in group:
             comment, last = self._loc_comment(node, last)
             body += comment
             operands = [
-                local[inp] if inp in local else self.target.operand(node, inp, src)
+                (
+                    local[inp]
+                    if inp in local
+                    else self.target.operand(node, inp, src, axis)
+                )
                 for inp, src in zip(
                     node.inputs, [self.ref(i) for i in node.inputs], strict=True
                 )
@@ -136,7 +143,7 @@ class CModule:
             else:
                 body.append(f"double {local[node]} = {expr};")
             self.helpers.update(self.target.needs(node))
-        return loop(root.size, body), last
+        return self.target.element_loop(root.shape, axis, body), last
 
     def body(self, fn, dests):
         """(lines, workspace size, {output index: True} written in place)
