@@ -267,3 +267,24 @@ def test_the_cache_key_holds_the_cpu_and_native_flags(monkeypatch):
     monkeypatch.setattr(build, "cpu", lambda: "another machine")
     assert build.key("int a;", "b") != before
     assert "-march=native" in build.NATIVE
+
+
+@needs_cc
+def test_bench_times_the_c_peer_against_hand_numpy_and_jax():
+    from symgrad.bench import interleave, report
+
+    result = interleave.run("problem", "moons", quick=True, peers=("c", "hand"))
+    c_entry = result["peers"]["c"]
+    assert c_entry["seconds"] > 0 and c_entry["disagreement"] <= 1e-12
+    text = "\n".join(report.problems_table({"moons": result}))
+    assert "symgrad C" in text and "to JAX" in text
+
+
+def test_bench_skips_the_c_peer_without_a_compiler(tmp_path, monkeypatch):
+    from symgrad.bench import interleave
+
+    monkeypatch.setenv("CC", str(tmp_path / "no-such-cc"))
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))  # nothing cached
+    result = interleave.run("problem", "moons", quick=True, peers=("c",))
+    note = result["peers"]["c"]["note"]
+    assert "C compiler" in note and "seconds" not in result["peers"]["c"]
