@@ -7,8 +7,8 @@ output leaves, readable, with the user's names, `_bar` adjoints and a
 comment with the user's file:line over each block), per function the sizes
 of its inputs and outputs and the length of its workspace, and each
 function's lines. A function with a workspace is `NAME_in(_work, ...)`,
-which the plain `NAME(...)` calls with a workspace it allocates. The CPython extension
-module that calls it is `binding`'s. Names come from
+which the plain `NAME(...)` calls with a workspace it allocates. The
+CPython extension module that calls it is `binding`'s. Names come from
 `codegen.module.Emitter` with the C target's reserved names, so a user name
 is never a C keyword, a <math.h> name or one of the module's own; user text
 reaches C only as identifiers, comments made safe and `c_string` literals.
@@ -146,8 +146,9 @@ class CModule:
         return self.target.element_loop(root.shape, axis, body), last
 
     def body(self, fn, dests):
-        """(lines, workspace size, {output index: True} written in place)
-        computing `fn`'s outputs; `dests` names the output parameters."""
+        """(lines, ({output index: True} written in place, workspace
+        length)) computing `fn`'s outputs; `dests` names the output
+        parameters."""
         order = []
         for node in ir.program_order(list(fn.outputs)):
             if node.op in ("input", "const"):
