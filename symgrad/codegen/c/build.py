@@ -115,7 +115,17 @@ def _include() -> str:
 
 def cpu() -> str:
     """What identifies this machine's instruction set: the CPU model and
-    feature flags (Linux), else the platform's processor name."""
+    feature flags (Linux), else the platform's processor name. Read once
+    per process."""
+    if not _CPU:
+        _CPU.append(_read_cpu())
+    return _CPU[0]
+
+
+_CPU: list = []
+
+
+def _read_cpu() -> str:
     found = {}
     try:
         with open("/proc/cpuinfo", encoding="utf-8", errors="replace") as fh:
