@@ -1,26 +1,36 @@
 """The CPython extension around a C module: arguments checked in C.
 
-Contract: `generate(module_name, program, with_blas)` returns the C source
-of an extension module with one METH_FASTCALL function per generated C
-function (delegates excepted). It takes the function's argument leaves that
-are traced (arrays and floats, in flatten order; static leaves are the
-Python caller's business) and returns a tuple of its output leaves: a
-Python float for a scalar (a bool too, as the NumPy target returns it), a
-new float64 NumPy array for an array (bool arrays come back as 0.0/1.0 for
-the caller to convert). Each array argument is read through the buffer
-protocol; anything that is not a C-contiguous buffer of format "d" (a list,
-a float32 or strided array) is first converted with the `asarray` function
-given to `_init`, once (`np.asarray(x, dtype=np.float64)`, made
-C-contiguous); then its shape must be the one the module was generated for,
-else ValueError("argument leaf must have shape (2, 3), got (3,)"). Result
-arrays come from the `empty` function given to `_init` (`np.empty`), so the
-extension needs no NumPy C API. The GIL is released while the computation
-runs. With `with_blas`, `_set_blas(dgemm, dgemv)` takes SciPy's capsules
-(see `blas`). A function with a workspace (`work`: name -> length in
-doubles) calls `NAME_in` with one it keeps from its previous call (another
-thread's concurrent call allocates its own), so a large problem does not
-map and fault in fresh memory on every call; the kept workspace lives as
-long as the process.
+Contract: `generate(module_name, program, kinds, with_blas)` returns the C
+source of an extension module with one METH_FASTCALL function per generated
+C function (delegates excepted; `kinds`: `module.generate`'s per function).
+It takes the function's argument leaves that are traced (arrays and floats,
+in flatten order; static leaves are the Python caller's business) and
+returns a tuple of its output leaves: a Python float for a scalar (a bool
+too, as the NumPy target returns it), a new float64 NumPy array for an array
+(bool arrays come back as 0.0/1.0 for the caller to convert). Each array
+argument is read through the buffer protocol; anything that is not a
+C-contiguous buffer of format "d" (a list, a float32 or strided array) is
+first converted with the `asarray` function given to `_init`, once
+(`np.asarray(x, dtype=np.float64)`, made C-contiguous). Then its shape is
+checked as the NumPy target checks it, with its messages: the number of axes
+and the fixed sizes (ValueError("X must have shape (n, 2), got (3,)")); a
+size symbol is read from the first argument having it as a whole axis (the
+`long` variables the computation takes first, `sizes.size_var`) and every
+other axis with it must agree ("X has 5 rows but y has 4"; an axis that is
+an expression of symbols: "... must have 2 * n = 6 entries along axis 0 (n
+from X), got 5"). Before allocating, sizes whose workspace or results could
+overflow `long` arithmetic raise MemoryError (`sizes.workspace_guard`).
+Result arrays come from the `empty` function given to `_init` (`np.empty`,
+their shapes computed from the sizes), so the extension needs no NumPy C
+API. The GIL is released while the computation runs; its status -3 raises
+IndexError (an index outside an axis of these sizes), -4/-5 NumPy's
+ValueError for a max/min of nothing, any other failure MemoryError. With
+`with_blas`, `_set_blas(dgemm, dgemv)` takes SciPy's capsules (see `blas`).
+A function with a workspace calls `NAME_in` with one it keeps from its
+previous call (another thread's concurrent call allocates its own), so a
+large problem does not map and fault in fresh memory on every call; a call
+whose sizes need more replaces it with a larger one, and the kept workspace
+lives as long as the process.
 """
 
 from __future__ import annotations
