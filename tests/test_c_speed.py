@@ -266,6 +266,29 @@ def test_the_kept_workspace_grows_with_the_sizes():
 
 
 @needs_cc
+def test_the_kept_workspace_under_threads_of_different_sizes():
+    # Concurrent calls with different row counts: one uses the kept
+    # workspace, the others their own; a larger one replaces the kept one
+    # only when nobody uses it. Every result equals the NumPy target's.
+    from concurrent.futures import ThreadPoolExecutor
+
+    def f(a):
+        h = np.tanh(a @ np.ones((3, 4)) * 0.5 + 1.0)
+        return np.sum(np.sin(h) * h)
+
+    ours = symgrad.value_and_grad(f, target="c", batch={"a": 0})
+    theirs = symgrad.value_and_grad(f, batch={"a": 0})
+    rng = np.random.default_rng(8)
+    inputs = [rng.normal(size=(int(rows), 3)) for rows in rng.integers(0, 3000, 64)]
+    with ThreadPoolExecutor(4) as pool:
+        got = list(pool.map(ours, inputs))
+    for a, (value, grad) in zip(inputs, got, strict=True):
+        want = theirs(a)
+        _close(value, want[0])
+        _close(grad, want[1])
+
+
+@needs_cc
 def test_fused_loops_and_reused_slices_in_the_moons_source():
     params, X, y = moons.example()
     compiled = symgrad.compile(moons.loss, params, X, y, target="c")
