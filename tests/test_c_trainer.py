@@ -9,6 +9,7 @@ options. Skipped, with the reason, where no C compiler exists.
 from __future__ import annotations
 
 import contextlib
+import glob
 import io
 import json
 import os
@@ -162,6 +163,52 @@ def test_trajectory_matches_the_numpy_trainer(work, optimizer, extra):
     for line in done.stdout.splitlines():
         m = _STEP.match(line)
         assert m and repr(float(m.group(2))) == m.group(2)
+
+
+def _scipy_openblas():
+    """SciPy's bundled OpenBLAS (32-bit ints, Fortran names with a scipy_
+    prefix), or None."""
+    scipy = pytest.importorskip("scipy")
+    folder = os.path.join(
+        os.path.dirname(os.path.dirname(scipy.__file__)), "scipy.libs"
+    )
+    found = sorted(glob.glob(os.path.join(folder, "libscipy_openblas*.so")))
+    return found[0] if found else None
+
+
+@needs_cc
+def test_blas_behind_a_flag(work):
+    # -DSG_BLAS: products through a BLAS library (here SciPy's, by its
+    # names); the same trajectory as the NumPy trainer, no warnings.
+    lib = _scipy_openblas()
+    if lib is None:
+        pytest.skip("no BLAS library to link (SciPy's bundled OpenBLAS not found)")
+    params, X, y = moons.example()
+    source = api.trainer_source(moons.loss, moons.scores, (params, X, y), "adam", "c")
+    assert "#ifdef SG_BLAS" in source
+    path = work / "train_blas.c"
+    path.write_text(source)
+    exe = str(work / "train_blas")
+    flags = ["-DSG_BLAS", "-DSG_DGEMM=scipy_dgemm_", "-DSG_DGEMV=scipy_dgemv_"]
+    done = subprocess.run(
+        [*CC, "-O2", "-Wall", "-Wextra", "-Werror", *flags, str(path), lib]
+        + [f"-Wl,-rpath,{os.path.dirname(lib)}", "-lm", "-o", exe],
+        capture_output=True,
+        text=True,
+    )
+    assert done.returncode == 0, done.stderr
+    csv = work / "moons.csv"
+    run = _run(exe, csv, "--steps", 100, "--batch-size", 30, "--seed", 2)
+    assert run.returncode == 0, run.stderr
+    status, out, err = _python_main(
+        "adam", csv, "--steps", 100, "--batch-size", 30, "--seed", 2
+    )
+    assert status == 0, err
+    ours, theirs = _trajectory(run.stdout), _trajectory(out)
+    assert len(ours) == len(theirs) == 100
+    for (_, a, acc_a), (_, b, acc_b) in zip(ours, theirs, strict=True):
+        assert a == pytest.approx(b, rel=1e-9, abs=1e-12)
+        assert acc_a == acc_b
 
 
 @needs_cc

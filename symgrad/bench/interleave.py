@@ -42,10 +42,11 @@ from symgrad.bench.problems import flatten, tree_map
 from symgrad.bench.timing import SINGLE_THREAD as THREAD_VARS
 
 RTOL = 1e-8
-PEERS = ("fast", "hand", "jax", "torch")
+PEERS = ("fast", "c", "hand", "jax", "torch")
 LABELS = {
     "symgrad": "symgrad",
     "fast": "symgrad fast",
+    "c": "symgrad C",
     "hand": "hand NumPy",
     "jax": "JAX jit",
     "torch": "PyTorch eager",
@@ -249,6 +250,19 @@ def make_fast(problem, args):
     return (lambda: fn(*args)), lambda out: (float(out[0]), _as_numpy(flatten(out[1])))
 
 
+def make_c(problem, args):
+    """symgrad's C target (issue 24); skipped, with the reason, where it
+    cannot build (no C compiler or headers) or refuses the problem."""
+    from symgrad.errors import SymgradError
+
+    try:
+        fn = api.compile(problem.loss, *args, target="c").value_and_grad
+        fn(*args)  # builds (or loads) the extension now
+    except SymgradError as exc:
+        raise Unavailable(f"symgrad C: {str(exc).splitlines()[0]}") from None
+    return (lambda: fn(*args)), lambda out: (float(out[0]), _as_numpy(flatten(out[1])))
+
+
 def make_hand(problem, args):
 
     if problem.hand is None:
@@ -328,6 +342,7 @@ def make_torch(problem, args):
 MAKERS = {
     "symgrad": make_symgrad,
     "fast": make_fast,
+    "c": make_c,
     "hand": make_hand,
     "jax": make_jax,
     "torch": make_torch,

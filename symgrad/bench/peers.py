@@ -13,6 +13,7 @@ from __future__ import annotations
 import numpy as np
 
 from symgrad import api
+from symgrad.errors import SymgradError
 from symgrad.frontend.tracing import relu
 
 
@@ -80,8 +81,13 @@ def make_hand(params, X, y):
 def make_symgrad(params, X, y, target="numpy", function="value_and_grad"):
     """symgrad's generated `function` (value_and_grad or forward) on `target`."""
 
-    run = getattr(api.compile(loss, params, X, y, target=target), function)
-    if target == "numpy":
+    try:
+        run = getattr(api.compile(loss, params, X, y, target=target), function)
+        if target == "c":
+            run(params, X, y)  # builds (or loads) the extension now
+    except SymgradError as exc:
+        raise Unavailable(str(exc).splitlines()[0]) from None
+    if target in ("numpy", "c"):
         return lambda: run(params, X, y)
     lists = ([(W.tolist(), b.tolist()) for W, b in params], X.tolist(), y.tolist())
     return lambda: run(*lists)

@@ -65,18 +65,23 @@ def _notes(section) -> list:
 def problems_table(section) -> list:
     """Issue #16's table: each peer's time as a ratio to hand NumPy and to
     symgrad, then absolute times with page faults and kernel time."""
-    cols = (("symgrad", "hand"), ("fast", "hand"), ("jax", "hand"), ("torch", "hand"))
-    cols += (("jax", "symgrad"), ("torch", "symgrad"))
+    cols = (("symgrad", "hand"), ("fast", "hand"), ("c", "hand"), ("jax", "hand"))
+    cols += (("torch", "hand"), ("jax", "symgrad"), ("torch", "symgrad"))
+    cols += (("c", "jax"),)
     short = {"symgrad": "symgrad", "fast": "fast", "jax": "JAX jit", "torch": "PyTorch"}
+    short["c"] = "C"
+    groups = ((0, 5), (5, 7), (7, 8))  # to hand NumPy, to symgrad, to JAX
     lines = [
         "Value and gradient, float64, one pinned core; medians of "
-        f"{_rounds(section)} interleaved rounds (ratios: lower is faster)",
+        f"{_rounds(section)} interleaved rounds (ratios: lower is faster; C is "
+        "symgrad's C target)",
         "",
-        f"{'':<56}{'ratio to hand NumPy':^36}   {'ratio to symgrad':^18}",
+        f"{'':<56}{'ratio to hand NumPy':^45}   {'ratio to symgrad':^18}"
+        f"   {'to JAX':>9}",
         f"{'problem':<44}{'hand NumPy':>12}"
-        + "".join(f"{short[p]:>9}" for p, _ in cols[:4])
-        + "   "
-        + "".join(f"{short[p]:>9}" for p, _ in cols[4:]),
+        + "   ".join(
+            "".join(f"{short[p]:>9}" for p, _ in cols[a:b]) for a, b in groups
+        ),
     ]
     for name, result in section.items():
         if "error" in result:
@@ -85,7 +90,7 @@ def problems_table(section) -> list:
         entries = result["peers"]
         row = f"{result['title']:<44}{_us(entries.get('hand', {})):>12}"
         for i, (p, base) in enumerate(cols):
-            row += ("   " if i == 4 else "") + (
+            row += ("   " if i in (5, 7) else "") + (
                 f"{_ratio(entries.get(p, {}), entries.get(base, {})):>9}"
             )
         lines.append(row)
@@ -214,6 +219,9 @@ def _rest(results) -> list:
     if "cheap_gradient" in results:
         lines += ["", "Cheap-gradient ratio: value_and_grad time / forward time", ""]
         for target, entry in results["cheap_gradient"].items():
+            if "ratio" not in entry:
+                lines.append(f"{target:<10}skipped: {entry.get('note', '')}")
+                continue
             lines.append(f"{target:<10}{entry['ratio']:.2f}")
     if "sympy" in results:
         lines += ["", "SymPy: sympy.diff + lambdify against symgrad.from_sympy", ""]
@@ -227,6 +235,9 @@ def _rest(results) -> list:
     if "entry" in results:
         lines += ["", "Argument checks at entry (moons arguments) against one step", ""]
         for target, entry in results["entry"].items():
+            if "entry_s" not in entry:
+                lines.append(f"{target:<10}skipped: {entry.get('note', '')}")
+                continue
             lines.append(
                 f"{target:<10}{entry['entry_s'] * 1e6:8.1f} us  "
                 f"{entry['share']:.1%} of a value_and_grad step"

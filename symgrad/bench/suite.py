@@ -210,8 +210,12 @@ def cheap_gradient() -> dict:
     params, X, y = peers.problem((2, 16, 16, 1), 100)
     out = {}
     for target in _targets():
-        full = median_time(peers.make_symgrad(params, X, y, target))
-        fwd = median_time(peers.make_symgrad(params, X, y, target, "forward"))
+        try:
+            full = median_time(peers.make_symgrad(params, X, y, target))
+            fwd = median_time(peers.make_symgrad(params, X, y, target, "forward"))
+        except peers.Unavailable as exc:  # the C target without a compiler
+            out[target] = {"note": str(exc)}
+            continue
         out[target] = {"forward_s": fwd, "value_and_grad_s": full, "ratio": full / fwd}
     return out
 
@@ -226,16 +230,20 @@ def entry_cost() -> dict:
     params, X, y = peers.problem((2, 16, 16, 1), 100)
     out = {}
     for target in _targets():
+        try:
+            step = median_time(peers.make_symgrad(params, X, y, target))
+        except peers.Unavailable as exc:  # the C target without a compiler
+            out[target] = {"note": str(exc)}
+            continue
         trivial = api.compile(_touch_every_leaf, params, X, y, target=target)
         args = (params, X, y)
-        if target != "numpy":
+        if target == "python":
             args = (
                 [(W.tolist(), b.tolist()) for W, b in params],
                 X.tolist(),
                 y.tolist(),
             )
         check = median_time(lambda c=trivial, a=args: c.forward(*a))
-        step = median_time(peers.make_symgrad(params, X, y, target))
         out[target] = {"entry_s": check, "step_s": step, "share": check / step}
     return out
 

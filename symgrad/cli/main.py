@@ -171,7 +171,7 @@ def _parser() -> argparse.ArgumentParser:
         "--peers",
         metavar="LIST",
         type=_bench_peers,
-        help="optional peers to run: fast,hand,jax,torch,micrograd or none "
+        help="optional peers to run: fast,c,hand,jax,torch,micrograd or none "
         "(default: all)",
     )
     bench.add_argument(

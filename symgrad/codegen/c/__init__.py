@@ -26,14 +26,14 @@ import types
 
 import numpy as np
 
-from symgrad.codegen import keys
-from symgrad.codegen.c import build
+from symgrad.codegen.c import binding as c_binding
+from symgrad.codegen.c import blas, build, calls, vecmath
 from symgrad.codegen.c import module as c_module
 from symgrad.codegen.c import trainer as c_trainer
 from symgrad.codegen.c.lower_arrays import loop, source_index
 from symgrad.codegen.c.lowering import LOWERINGS, refuse
 from symgrad.codegen.c.scalar import CALLEES, FORMULAS, HELPERS, literal
-from symgrad.codegen.c.sizes import symbols_in_order
+from symgrad.codegen.c.sizes import c_size
 from symgrad.errors import SymgradError
 from symgrad.ir import dims
 from symgrad.ops import OPS
@@ -60,37 +60,111 @@ _C_NAMES = frozenset(
 
 
 def reserved() -> frozenset:
-    return _C_NAMES | set(CALLEES.values()) | set(HELPERS)
+    return (
+        _C_NAMES
+        | set(CALLEES.values())
+        | set(HELPERS)
+        | set(blas.NAMES)
+        | set(vecmath.NAMES)
+    )
+
+
+def elementwise(node) -> bool:
+    """Whether `node` is computed element by element by a scalar formula
+    (one expression per element: what `fuse` may put in one loop)."""
+    return node.op not in LOWERINGS and node.op in FORMULAS
+
+
+def _reads_at(shape, in_shape, axis: int):
+    """ "_c" if an operand of shape `in_shape` broadcast to `shape` varies
+    only along the axes from `axis` on (a bias row), "_o" if only along the
+    axes before it (a column), else None."""
+    aligned = (1,) * (len(shape) - len(in_shape)) + tuple(in_shape)
+    head = zip(aligned[:axis], shape[:axis], strict=True)
+    tail = zip(aligned[axis:], shape[axis:], strict=True)
+    if all(a == 1 for a, _ in head) and all(a == s for a, s in tail):
+        return "_c"
+    head = zip(aligned[:axis], shape[:axis], strict=True)
+    tail = zip(aligned[axis:], shape[axis:], strict=True)
+    if all(a == s for a, s in head) and all(a == 1 for a, _ in tail):
+        return "_o"
+    return None
+
+
+def split(shape, operand_shapes) -> int:
+    """The axis where a loop over `shape` splits into an outer loop `_o`
+    and an inner loop `_c` so that broadcast operands read at `_c` or `_o`
+    (no division per element; the inner loop vectorizes), or 0: one loop."""
+    best, most = 0, 0
+    broadcast = [s for s in operand_shapes if s and tuple(s) != tuple(shape)]
+    for axis in range(1, len(shape)):
+        found = sum(1 for s in broadcast if _reads_at(shape, s, axis))
+        if found > most:
+            best, most = axis, found
+    return best
+
+
+def operand(node, inp, src: str, axis: int = 0) -> str:
+    """The C expression reading input `inp` (buffer or scalar `src`) for
+    element `_i` of `node` (broadcasting); in a loop split at `axis`, a
+    broadcast operand may read at `_o` or `_c`."""
+    if not inp.shape:
+        return src
+    if inp.shape == node.shape:
+        return f"{src}[_i]"
+    at = _reads_at(node.shape, inp.shape, axis) if axis else None
+    if at is not None:
+        return f"{src}[{at}]"
+    return f"{src}[{source_index('_i', node.shape, inp.shape)}]"
+
+
+def element_loop(shape, axis: int, body: list) -> list:
+    """The loop over the elements `_i` of `shape` around `body`: flat, or
+    split at `axis` (see `split`)."""
+    if not axis:
+        return loop(dims.prod(shape), body)
+    inner = dims.prod(shape[axis:])
+    kind = "long" if dims.is_symbolic(dims.prod(shape)) else "int"
+    first = f"{kind} _i = _o * {c_size(inner)} + _c;"
+    return loop(dims.prod(shape[:axis]), loop(inner, [first, *body], "_c"), "_o")
+
+
+def expression(node, operands: list) -> str:
+    """The C expression of one element of the elementwise `node`."""
+    formula = FORMULAS.get(node.op)
+    if formula is None:
+        refuse(node)
+    expr = formula.fn(*operands, **dict(node.attrs))
+    flags = OPS[node.op].flags
+    if node.dtype.kind == "b" and "comparison" not in flags and node.op != "where":
+        # NumPy keeps bool + bool a bool (logical or); C would count.
+        expr = f"({expr}) != 0.0"
+    return expr
 
 
 def statements(node, out: str, args: list) -> list:
     lower = LOWERINGS.get(node.op)
     if lower is not None:
         return lower.fn(node, out, args)
-    formula = FORMULAS.get(node.op)
-    if formula is None:
+    if FORMULAS.get(node.op) is None:
         refuse(node)
-    operands = []
-    for inp, src in zip(node.inputs, args, strict=True):
-        if not inp.shape:
-            operands.append(src)
-        elif inp.shape == node.shape:
-            operands.append(f"{src}[_i]")
-        else:
-            operands.append(f"{src}[{source_index('_i', node.shape, inp.shape)}]")
-    expr = formula.fn(*operands, **dict(node.attrs))
-    flags = OPS[node.op].flags
-    if node.dtype.kind == "b" and "comparison" not in flags and node.op != "where":
-        # NumPy keeps bool + bool a bool (logical or); C would count.
-        expr = f"({expr}) != 0.0"
+    axis = split(node.shape, [inp.shape for inp in node.inputs]) if node.size else 0
+    operands = [
+        operand(node, inp, src, axis)
+        for inp, src in zip(node.inputs, args, strict=True)
+    ]
+    expr = expression(node, operands)
     if not node.shape:
         return [f"{out} = {expr};"]
-    return loop(node.size, [f"{out}[_i] = {expr};"])
+    return element_loop(node.shape, axis, [f"{out}[_i] = {expr};"])
 
 
 def needs(node) -> tuple:
     """The helpers (`scalar.HELPERS`) the statements of `node` call."""
-    formula = FORMULAS.get(node.op) if node.op not in LOWERINGS else None
+    lower = LOWERINGS.get(node.op)
+    if lower is not None:
+        return lower.helpers
+    formula = FORMULAS.get(node.op)
     return formula.helpers if formula is not None else ()
 
 
@@ -201,8 +275,13 @@ def load_module(source: str, program):
     compute, shapes, _ = c_module.generate(program, _this())
     if compute != source:
         raise ValueError("the C source does not belong to this program")
-    ext = build.load(compute, lambda name: c_module.binding(name, program, shapes))
+    with_blas = c_module.uses_blas(compute)
+    ext = build.load(
+        compute, lambda name: c_binding.generate(name, program, shapes, with_blas)
+    )
+    ext._init(np.empty, _as_float64)
     namespace = types.ModuleType("symgrad_c_functions")
+    namespace.MATRIX_PRODUCTS = _choose_products(ext) if with_blas else None
     for fn in program.functions:
         if fn.delegate is None:
             setattr(namespace, fn.name, _caller(getattr(ext, fn.name), fn))
@@ -213,6 +292,22 @@ def load_module(source: str, program):
     return namespace
 
 
+def _as_float64(value):
+    # asarray keeps a 0-d shape (ascontiguousarray would make it (1,)).
+    array = np.asarray(value, dtype=np.float64)
+    return array if array.flags.c_contiguous else np.ascontiguousarray(array)
+
+
+def _choose_products(ext) -> str:
+    """Give the extension SciPy's BLAS if SciPy is importable (else no
+    pointers: its own loops); say which one it uses."""
+    found = blas.capsules()
+    if found is not None and ext._set_blas(*found):
+        return "scipy-blas"
+    ext._set_blas(None, None)
+    return "loops"
+
+
 def _delegate(fn, index):
     def call(*args):
         return fn(*args)[index]
@@ -220,125 +315,49 @@ def _delegate(fn, index):
     return call
 
 
-def _leaves(args, treedef):
-    """The leaves of `args` in flatten order, if it has the structure
-    `treedef` (lists and tuples of the same lengths, dicts with the same
-    keys in the same order), else None. An explicit stack, no recursion."""
-    out = []
-    stack = [(tuple(args), treedef)]
-    while stack:
-        obj, node = stack.pop()
-        if node.is_leaf:
-            out.append(obj)
-            continue
-        kind = type(obj)
-        if node.kind == "dict":
-            if kind is not dict or tuple(obj) != node.keys:
-                return None
-            items = list(obj.values())
-        else:
-            if kind.__name__ != node.kind or kind not in (list, tuple):
-                return None
-            items = obj
-        if len(items) != len(node.children):
-            return None
-        stack.extend(reversed(list(zip(items, node.children, strict=True))))
-    return out
-
-
 def _caller(ext_fn, fn):
-    """A Python function: flatten and check the arguments (shapes and sizes
-    as the NumPy target checks them, with its messages), allocate the
-    results, call the C function, rebuild the result structure."""
+    """A Python function: flatten the arguments (`calls.Flattener`), check
+    the static ones, call the extension (which checks and converts the
+    arrays and allocates the results), rebuild the result structure."""
     sig = fn.signature
     treedef = sig.treedef
-    leaves = sig.leaves
-    shapes = [leaf.node.shape if leaf.node is not None else None for leaf in leaves]
-    labels = [keys.label(sig.params[leaf.path[0]], leaf.path[1:]) for leaf in leaves]
-    symbols = symbols_in_order([leaf.node for leaf in leaves if leaf.node is not None])
-    outs = [(node.shape, node.dtype) for node in fn.outputs]
-    tree = fn.tree
+    flatten = calls.Flattener(treedef)
+    build_result = calls.Builder(fn.tree)
+    statics = [
+        (k, leaf.value) for k, leaf in enumerate(sig.leaves) if leaf.node is None
+    ]
+    traced = [k for k, leaf in enumerate(sig.leaves) if leaf.node is not None]
+    bools = [
+        k for k, node in enumerate(fn.outputs) if node.shape and node.dtype.kind == "b"
+    ]
     n = len(sig.params)
+    name = fn.name
 
     def call(*args):
         if len(args) != n:
-            raise TypeError(f"{fn.name} takes {n} arguments, got {len(args)}")
-        values = _leaves(args, treedef)
+            raise TypeError(f"{name} takes {n} arguments, got {len(args)}")
+        values = flatten(args)
         if values is None:
             raise ValueError(
                 "the arguments do not have the structure this module was generated "
                 f"for: {treedef.describe()}"
             )
-        inputs, bound = [], {}
-        for leaf, shape, label, value in zip(
-            leaves, shapes, labels, values, strict=True
-        ):
-            if shape is None:
-                if value != leaf.value:
+        if statics:
+            for k, value in statics:
+                if values[k] != value:
                     raise ValueError(
-                        f"an argument was {leaf.value!r} when this module was "
+                        f"an argument was {value!r} when this module was "
                         "generated; generate it again for another value"
                     )
-                continue
-            if shape:
-                array = value
-                if type(array) is not np.ndarray or array.dtype != np.float64:
-                    array = np.asarray(value, dtype=np.float64)
-                if not array.flags.c_contiguous:
-                    array = np.ascontiguousarray(array)
-                _check_shape(array.shape, shape, label, bound)
-                inputs.append(array)
-            else:
-                inputs.append(float(value))
-        sizes = [bound[s][0] for s in symbols]
-        values = {s: bound[s][0] for s in symbols}
-        results = [
-            np.empty(dims.substitute(shape, values) if shape else (1,))
-            for shape, _ in outs
-        ]
-        ext_fn(*sizes, *inputs, *results)
-        items = []
-        for (shape, dtype), res in zip(outs, results, strict=True):
-            if not shape:
-                items.append(bool(res[0]) if dtype.kind == "b" else float(res[0]))
-            elif dtype.kind == "b":
-                items.append(res.astype(bool))
-            else:
-                items.append(res)
-        return tree.unflatten(items)
+            values = [values[k] for k in traced]
+        items = ext_fn(*values)
+        if bools:
+            items = list(items)
+            for k in bools:
+                items[k] = items[k].astype(bool)
+        return build_result(items)
 
     return call
-
-
-def _check_shape(got, shape, label, bound) -> None:
-    """Check an array's shape `got` against the leaf's `shape`, binding the
-    symbols it is the first to have as a whole axis (`bound`: symbol ->
-    (size, label, axis)); the NumPy target's checks and messages."""
-    fixed = [(axis, d) for axis, d in enumerate(shape) if not dims.is_symbolic(d)]
-    if len(got) != len(shape) or any(got[axis] != d for axis, d in fixed):
-        raise ValueError(f"{label} must have shape {dims.shape_str(shape)}, got {got}")
-    for axis, d in enumerate(shape):
-        if not dims.is_symbolic(d):
-            continue
-        if dims.is_symbol(d) and dims.name_of(d) not in bound:
-            bound[dims.name_of(d)] = (got[axis], label, axis)
-            continue
-        want = dims.evaluate(d, {s: v[0] for s, v in bound.items()})
-        if got[axis] == want:
-            continue
-        if dims.is_symbol(d):
-            size, first, first_axis = bound[dims.name_of(d)]
-            if axis == 0 and first_axis == 0:
-                raise ValueError(f"{first} has {size} rows but {label} has {got[axis]}")
-            raise ValueError(
-                f"{first} has {size} entries along axis {first_axis} but {label} "
-                f"has {got[axis]} along axis {axis}"
-            )
-        sources = ", ".join(f"{s} from {bound[s][1]}" for s in d.symbols)
-        raise ValueError(
-            f"{label} must have {d!r} = {want} entries along axis {axis} "
-            f"({sources}), got {got[axis]}"
-        )
 
 
 __all__ = ["LOWERINGS", "generate_module", "load_module"]

@@ -9,9 +9,11 @@ private temporary directory, then renamed into place). A cached library is
 loaded without looking for a compiler. The compiler is `$CC` (split like a
 command line, run without a shell), else the first of cc, gcc, clang on the
 PATH, with flags that keep IEEE semantics (`FLAGS`: no fast math, no
-contraction into fused multiply-adds). No compiler, no Python headers, or a
-compile error: a `SymgradError` saying what to do (a compile error shows
-the compiler's message and the generated line it points at).
+contraction into fused multiply-adds), and `-march=native` where the
+compiler takes it (the CPU is part of the cache key). No compiler, no
+Python headers, or a compile error: a `SymgradError` saying what to do (a
+compile error shows the compiler's message and the generated line it points
+at).
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from __future__ import annotations
 import hashlib
 import importlib.util
 import os
+import platform
 import re
 import shlex
 import shutil
@@ -39,6 +42,12 @@ FLAGS = (
     "-fPIC",
     "-shared",
 )
+# The machine's own vector instructions, where the compiler knows the flag:
+# with contraction off and no fast math they change no result, only speed.
+# The CPU is part of the cache key, so a cache shared by other machines
+# never hands them a library for instructions they lack.
+NATIVE = ("-march=native",)
+_NATIVE_OK: dict = {}
 _LOADED: dict = {}
 # One build at a time in a process (threads compiling the same module).
 _LOCK = threading.Lock()
@@ -104,11 +113,60 @@ def _include() -> str:
     return include
 
 
+def cpu() -> str:
+    """What identifies this machine's instruction set: the CPU model and
+    feature flags (Linux), else the platform's processor name. Read once
+    per process."""
+    if not _CPU:
+        _CPU.append(_read_cpu())
+    return _CPU[0]
+
+
+_CPU: list = []
+
+
+def _read_cpu() -> str:
+    found = {}
+    try:
+        with open("/proc/cpuinfo", encoding="utf-8", errors="replace") as fh:
+            for line in fh:
+                name, _, value = line.partition(":")
+                name = name.strip()
+                if name in ("model name", "flags", "Features", "CPU part"):
+                    found.setdefault(name, value.strip())
+    except OSError:
+        pass
+    return " | ".join(f"{k}: {v}" for k, v in sorted(found.items())) or (
+        f"{platform.machine()} {platform.processor()}"
+    )
+
+
+def native_flags(command) -> tuple:
+    """`NATIVE` if the compiler accepts it (asked once per compiler and
+    process, by compiling an empty unit), else ()."""
+    name = " ".join(command)
+    if name not in _NATIVE_OK:
+        try:
+            done = subprocess.run(
+                [*command, *NATIVE, "-x", "c", "-c", "-", "-o", os.devnull],
+                input="int sg_probe;\n",
+                capture_output=True,
+                text=True,
+                check=False,
+            )
+            _NATIVE_OK[name] = done.returncode == 0
+        except OSError:
+            _NATIVE_OK[name] = False
+    return NATIVE if _NATIVE_OK[name] else ()
+
+
 def key(compute: str, binding: str) -> str:
-    """The content hash naming a library: sources, flags and the Python ABI."""
+    """The content hash naming a library: sources, flags, the CPU and the
+    Python ABI."""
     digest = hashlib.sha256()
     abi = sysconfig.get_config_var("EXT_SUFFIX") or ""
-    for part in (compute, binding, " ".join(FLAGS), abi, sys.version):
+    flags = " ".join(FLAGS + NATIVE)
+    for part in (compute, binding, flags, cpu(), abi, sys.version):
         digest.update(part.encode("utf-8", "surrogatepass") + b"\0")
     return digest.hexdigest()[:32]
 
@@ -134,7 +192,8 @@ def build(compute: str, binding: str, name: str) -> str:
             with open(files[-1], "w", encoding="utf-8") as fh:
                 fh.write(text)
         out = os.path.join(work, "module.so")
-        argv = [*command, *FLAGS, f"-I{include}", *files, "-o", out, "-lm"]
+        flags = (*FLAGS, *native_flags(command))
+        argv = [*command, *flags, f"-I{include}", *files, "-o", out, "-lm"]
         try:
             done = subprocess.run(argv, capture_output=True, text=True, check=False)
         except OSError as exc:

@@ -1,5 +1,6 @@
-"""C lowerings of reductions, matmul and the shape ops (transpose, reshape,
-broadcast_to): flat row-major buffers in and out, one loop nest each.
+"""C lowerings of reductions, matmul (one call of `blas`'s helper) and the
+shape ops (transpose, reshape, broadcast_to): flat row-major buffers in and
+out, one loop nest each.
 
 Contract: each `@lowering` returns C lines computing `node` into `out`.
 Arrays are `double *` buffers; a size is an int or a symbolic dimension,
@@ -10,7 +11,8 @@ do.
 
 from __future__ import annotations
 
-from symgrad.codegen.c.lowering import lowering, refuse
+from symgrad.codegen.c.blas import gemm_lines
+from symgrad.codegen.c.lowering import lowering
 from symgrad.codegen.c.sizes import c_double, c_size
 from symgrad.ir import dims
 
@@ -88,19 +90,35 @@ def _reduction(node, out, args) -> list:
         lines += loop(count, [f"{out}[_i] = {start[node.op]};"])
     else:
         lines.append(f"{out} = {start[node.op]};")
+    # Kept axes all trailing (a column sum) or all leading (a row sum): a
+    # loop nest without divisions, adding in the same order as the flat loop.
+    inner = outer = None
+    reduced = dims.prod([a.shape[k] for k in axes])
+    if a.size == 0:
+        item = f"{src}[_i]"
+    elif kept and kept == list(range(a.ndim - len(kept), a.ndim)):
+        outer, inner = reduced, count
+        acc, item = f"{out}[_c]", f"{src}[_o * {c_size(count)} + _c]"
+    elif kept and kept == list(range(len(kept))):
+        outer, inner = count, reduced
+        acc, item = f"{out}[_o]", f"{src}[_o * {c_size(inner)} + _c]"
+    else:
+        item = f"{src}[_i]"
     if node.op in ("sum", "mean"):
-        update = f"{acc} += {src}[_i];"
+        update = f"{acc} += {item};"
     else:
         # nan wins, as in NumPy (once nan, always nan); ties keep the first.
         keeps = ">=" if node.op == "max" else "<="
-        update = f"if (!({acc} {keeps} {src}[_i]) && {acc} == {acc}) {acc} = {src}[_i];"
-    lines += loop(a.size, [update])
+        update = f"if (!({acc} {keeps} {item}) && {acc} == {acc}) {acc} = {item};"
+    if inner is not None:
+        lines += loop(outer, loop(inner, [update], "_c"), "_o")
+    else:
+        lines += loop(a.size, [update])
     if node.op == "mean":
-        n = dims.prod([a.shape[k] for k in axes])
         if node.shape:
-            lines += loop(count, [f"{out}[_i] /= {c_double(n)};"])
+            lines += loop(count, [f"{out}[_i] /= {c_double(reduced)};"])
         else:
-            lines.append(f"{out} /= {c_double(n)};")
+            lines.append(f"{out} /= {c_double(reduced)};")
     return lines
 
 
@@ -117,37 +135,10 @@ def empty_reduction(node) -> list:
     return [f"{c_size(count)} == 0"] if dims.is_symbolic(count) else []
 
 
-@lowering("matmul")
+@lowering("matmul", helpers=("sg_gemm",))
 def _matmul(node, out, args) -> list:
-    a, b = node.inputs
-    sa, sb = args
-    if a.ndim == 1 and b.ndim == 1:
-        return [f"{out} = 0.0;", *loop(a.shape[0], [f"{out} += {sa}[_i] * {sb}[_i];"])]
-    a2 = a.shape if a.ndim > 1 else (1,) + a.shape
-    b2 = b.shape if b.ndim > 1 else b.shape + (1,)
-    m, k, n = a2[-2], a2[-1], b2[-1]
-    if len(b2) == 2:
-        m, batch = m * dims.prod(a2[:-2]), 1
-    elif a2[:-2] == b2[:-2]:
-        batch = dims.prod(a2[:-2])
-    else:
-        refuse(node, "batched products that broadcast")
-    # Batch offsets only where there is a batch; the right operand has one
-    # only with batch axes of its own.
-    at = "_b * {} + ".format
-    several = batch != 1
-    left = (at(c_size(m * k)) if several else "") + f"_r * {c_size(k)} + _k"
-    right = (at(c_size(k * n)) if several and len(b2) > 2 else "") + (
-        f"_k * {c_size(n)} + _c"
-    )
-    result = (at(c_size(m * n)) if several else "") + f"_r * {c_size(n)} + _c"
-    body = [
-        "double _s = 0.0;",
-        *loop(k, [f"_s += {sa}[{left}] * {sb}[{right}];"], "_k"),
-        f"{out}[{result}] = _s;",
-    ]
-    nest = loop(m, loop(n, body, "_c"), "_r")
-    return loop(batch, nest, "_b") if several else nest
+    # One call of the product helper (`blas`: SciPy's BLAS or own loops).
+    return gemm_lines(node, out, args, loop=loop)
 
 
 @lowering("transpose")
@@ -194,3 +185,11 @@ def _broadcast_to(node, out, args) -> list:
 
 # Lowerings that name a buffer they do not fill (a view of an operand).
 ALIASES = ("transpose", "reshape", "broadcast_to")
+
+
+@lowering("dim")
+def _dim(node, out, args) -> list:
+    # A size used as a number (`len(x)`): its `long` variable as a double.
+    # (`module` reads sizes in place through `CModule.ref`; this is the
+    # statement for a target user that asks for one.)
+    return [f"{out} = {c_double(node.attr('dim'))};"]

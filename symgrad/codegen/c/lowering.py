@@ -23,17 +23,18 @@ from symgrad.errors import SymgradError
 class Lowering:
     fn: Callable
     refuses: bool = False
+    helpers: tuple = ()  # the helpers (by name) its lines call
 
 
 LOWERINGS: dict[str, Lowering] = {}
 
 
-def lowering(*ops: str, refuses=False):
+def lowering(*ops: str, refuses=False, helpers=()):
     def mark(fn):
         for op in ops:
             if op in LOWERINGS:
                 raise ValueError(f"op {op!r} has two C lowerings")
-            LOWERINGS[op] = Lowering(fn, refuses)
+            LOWERINGS[op] = Lowering(fn, refuses, helpers)
         return fn
 
     return mark

@@ -1,19 +1,25 @@
 """C module assembly: one C99 function per generated function.
 
-Contract: `generate(program, target)` returns `(compute, binding)`: the
-source of the computation (`compute`: plain C99 with <math.h>, one function
-per program function taking its argument leaves and writing its output
-leaves, readable, with the user's names, `_bar` adjoints and a comment with
-the user's file:line over each block) and of the CPython extension module
-that calls it (`binding`: buffers in, buffers out, through the buffer
-protocol). Names come from `codegen.module.Emitter` with the C target's
-reserved names, so a user name is never a C keyword, a <math.h> name or one
-of the module's own; user text reaches C only as identifiers, comments made
-safe and `c_string` literals. Symbolic sizes (`batch=`, `shapes=`) are
-`long` parameters in front of the arrays (`sizes`); loop bounds, offsets
-and the workspace, allocated per call, are expressions of them. What the C
-target does not compute (control flow, dtypes other than float64 and bool)
-is refused here by name, when the module is generated.
+Contract: `generate(program, target)` returns `(compute, shapes, blocks)`:
+the source of the computation (`compute`: plain C99 with <math.h>, one
+function per program function taking its size symbols, its argument leaves
+and writing its output leaves, readable, with the user's names, `_bar`
+adjoints and a comment with the user's file:line over each block), per
+function its kinds `(symbols, input sizes, output sizes, workspace
+length, guard size)`, and each function's lines. Symbolic sizes (`batch=`, `shapes=`)
+are `long` parameters in front of the arrays (`sizes`); loop bounds,
+offsets and the workspace length are expressions of them. A function with
+a workspace is `NAME_in(_work, ...)`, which the plain `NAME(...)` calls
+with a workspace it allocates (overflow-guarded: -2 when too large to
+address, -1 when out of memory); `NAME_in` itself returns -3 (an index
+outside a symbolic axis) or -4/-5 (a max/min of no elements) before
+computing anything. The CPython extension module that calls it is
+`binding`'s. Names come from `codegen.module.Emitter` with the C target's
+reserved names, so a user name is never a C keyword, a <math.h> name or
+one of the module's own; user text reaches C only as identifiers, comments
+made safe and `c_string` literals. What the C target does not compute
+(control flow, dtypes other than float64 and bool) is refused here by
+name, when the module is generated.
 """
 
 from __future__ import annotations
@@ -26,13 +32,15 @@ from symgrad import ir
 from symgrad._version import __version__
 from symgrad.ad.autodiff import SUM_FILE
 from symgrad.codegen import regions
-from symgrad.codegen.c.lower_arrays import empty_reduction
+from symgrad.codegen.c import blas, fuse, workspace
+from symgrad.codegen.c.lower_arrays import empty_reduction, loop
 from symgrad.codegen.c.lower_indexing import out_of_bounds
 from symgrad.codegen.c.lowering import refuse
 from symgrad.codegen.c.scalar import HELPERS
 from symgrad.codegen.c.sizes import (
     c_double,
     c_size,
+    magnitude,
     size_var,
     symbols_in_order,
     workspace_guard,
@@ -119,6 +127,8 @@ class CModule:
         self.target = target
         self.em = Emitter(program, target)
         self.helpers: set = set()
+        # function name -> what workspace_guard checks before allocating
+        self.bounds: dict = {}
         for fn in program.functions:
             for node in ir.program_order(list(fn.outputs)):
                 if node.op not in ("const", "dim"):
@@ -129,12 +139,52 @@ class CModule:
             return c_double(node.attr("dim"))
         return self.em.ref(node)
 
-    def body(self, fn):
-        """(lines, workspace size, checks) computing `fn`'s outputs; checks:
-        (C condition of the sizes, status) under which it must not run and
-        returns that status (-3: an index outside a symbolic axis, -4/-5: a
-        max/min of no elements)."""
-        lines, offset, last, checks = [], 0, None, []
+    def _loc_comment(self, node, last):
+        """([comment line] if `node`'s source line differs from `last`, key)."""
+        loc = node.loc
+        if loc is None:
+            return [], last
+        key = (loc.file, loc.line, loc.grad, loc.func)
+        return ([] if key == last else [_comment(loc)]), key
+
+    def _fused(self, root, members, out, last) -> tuple:
+        """(lines, last comment key): one loop computing `members` (each a
+        double local of the loop body) and then `root` into `out`, with the
+        source line of each statement where it changes."""
+        local = {member: self.em.name(member) for member in members}
+        group = [*members, root]
+        outside = [i.shape for n in group for i in n.inputs if i not in local]
+        axis = self.target.split(root.shape, outside) if root.size else 0
+        body = []
+        for node in group:
+            comment, last = self._loc_comment(node, last)
+            body += comment
+            operands = [
+                (
+                    local[inp]
+                    if inp in local
+                    else self.target.operand(node, inp, src, axis)
+                )
+                for inp, src in zip(
+                    node.inputs, [self.ref(i) for i in node.inputs], strict=True
+                )
+            ]
+            expr = self.target.expression(node, operands)
+            if node is root:
+                body.append(f"{out}[_i] = {expr};")
+            else:
+                body.append(f"double {local[node]} = {expr};")
+            self.helpers.update(self.target.needs(node))
+        return self.target.element_loop(root.shape, axis, body), last
+
+    def body(self, fn, dests):
+        """(lines, ({output index: True} written in place, workspace
+        length, the sizes of its slices), checks) computing `fn`'s outputs;
+        `dests` names the output parameters; checks: (C condition of the
+        sizes, status) under which it must not run and returns that status
+        (-3: an index outside a symbolic axis, -4/-5: a max/min of no
+        elements)."""
+        order, checks = [], []
         for node in ir.program_order(list(fn.outputs)):
             if node.op in ("input", "const", "dim"):
                 continue
@@ -142,34 +192,99 @@ class CModule:
                 refuse(node, "control flow is not done yet")
             if not _value_type_ok(node):
                 refuse(node, f"it computes {node.dtype.name} values")
-            loc = node.loc
-            if loc is not None:
-                key = (loc.file, loc.line, loc.grad, loc.func)
-                if key != last:
-                    lines += ["", _comment(loc)]
-                    last = key
             if node.op in ("getitem", "scatter"):
                 found = [(c, -3) for c in out_of_bounds(node)]
             else:
                 status = -4 if node.op == "max" else -5
                 found = [(c, status) for c in empty_reduction(node)]
             checks += [c for c in found if c not in checks]
+            order.append(node)
+        plan = fuse.plan(order, fn.outputs, self.target)
+        lines, last = [], None
+        # Per statement: its node; per array it owns: where its pointer is
+        # declared (filled in once the workspace is laid out).
+        units, declared, alias_of = [], {}, {}
+        for node in order:
+            if node in plan.inside or node in plan.unused:
+                continue
             out = self.em.name(node)
-            args = [self.ref(i) for i in node.inputs]
-            code = self.target.statements(node, out, args)
-            self.helpers.update(self.target.needs(node))
+            members = plan.members.get(node)
+            if members:
+                head, key = self._loc_comment(members[0], last)
+                code, last = self._fused(node, members, out, key)
+            else:
+                head, last = self._loc_comment(node, last)
+                args = [self.ref(i) for i in node.inputs]
+                if node in plan.through:
+                    seen = plan.through[node]
+                    srcs = [
+                        self.ref(s) if s is not None else a
+                        for s, a in zip(seen, args, strict=True)
+                    ]
+                    trans = [s is not None for s in seen]
+                    code = blas.gemm_lines(node, out, srcs, trans, loop=loop)
+                else:
+                    code = self.target.statements(node, out, args)
+                self.helpers.update(self.target.needs(node))
+            if head:
+                lines += ["", *head]
             if not node.shape:
                 lines.append(f"double {out};")
-            elif not code[0].startswith(f"const double *{out} = "):
-                lines.append(f"double *{out} = _work + {c_size(offset)};")
-                offset += node.size
+            elif code[0].startswith(f"const double *{out} = "):
+                alias_of[node] = node.inputs[0]
+            else:
+                declared[node] = len(lines)
+                lines.append(None)
+            units.append(node)
             lines += code
-        return lines, offset, checks
+        direct = self._lay_out(fn, plan, units, declared, alias_of, lines, dests)
+        return lines, direct, checks
+
+    def _lay_out(self, fn, plan, units, declared, alias_of, lines, dests):
+        """Point each array at its output parameter (an output, the first
+        time it is returned) or at a workspace slice shared by liveness
+        (`workspace.assign`); fill the declarations in `lines`. Returns
+        ({output index: True} written in place, workspace size, the sizes
+        of its slices)."""
+        direct, in_place = {}, {}
+        for k, node in enumerate(fn.outputs):
+            if node in declared and node not in in_place:
+                in_place[node] = dests[k]
+                direct[k] = True
+
+        def owner(node):
+            while node in alias_of:
+                node = alias_of[node]
+            return node
+
+        last = {}
+        for pos, node in enumerate(units):
+            for inp in fuse.reads(node, plan):
+                last[owner(inp)] = pos
+        for node in fn.outputs:
+            last[owner(node)] = len(units)
+        pooled = [node for node in units if node in declared and node not in in_place]
+        first = {node: pos for pos, node in enumerate(units)}
+        offsets, total = workspace.assign(
+            [(node.size, first[node], last.get(node, first[node])) for node in pooled]
+        )
+        for node, offset in zip(pooled, offsets, strict=True):
+            lines[declared[node]] = (
+                f"double *{self.em.name(node)} = _work + {c_size(offset)};"
+            )
+        for node, dest in in_place.items():
+            lines[declared[node]] = (
+                f"double *{self.em.name(node)} = {dest}; /* written in place */"
+            )
+        return direct, total, [node.size for node in pooled]
 
     def function(self, fn):
-        """The C function of `fn`, and its parameter kinds for the binding:
-        its size symbols (each a `long` parameter first), per input leaf its
-        size (None: a scalar; an int or a `Dim`), per output its size."""
+        """The C function(s) of `fn`, and its kinds for the binding:
+        (its size symbols, each a `long` parameter first; per input leaf
+        its size: None for a scalar, an int or a `Dim`; per output its
+        size; its workspace length, 0 for none; the size whose
+        `workspace_guard` keeps the workspace's and outputs' arithmetic
+        exact)."""
         leaves = [leaf.node for leaf in fn.signature.leaves if leaf.node is not None]
         symbols = symbols_in_order(leaves)
         params, inputs = [f"long {size_var(s)}" for s in symbols], []
@@ -182,64 +297,84 @@ class CModule:
             named = node.op not in ("const", "dim")
             outs.append(self.em.fresh(f"{self.em.name(node)}_out" if named else "out"))
             params.append(f"double *{outs[-1]}")
-        lines, work, checks = self.body(fn)
+        lines, (direct, work, slices), checks = self.body(fn, outs)
         copy = [""]
-        for dest, node in zip(outs, fn.outputs, strict=True):
+        for k, (dest, node) in enumerate(zip(outs, fn.outputs, strict=True)):
             src = self.ref(node)
+            if k in direct:
+                continue
             if not node.shape:
                 copy.append(f"{dest}[0] = {src};")
             else:
                 copy.append(
                     f"memcpy({dest}, {src}, {c_size(node.size)} * sizeof(double));"
                 )
-        head = [f"int {fn.name}({', '.join(params)})", "{"]
+        why = {-3: "an index outside an axis", -4: "max of nothing"}
         guard = []
-        why = {
-            -3: "an index outside an axis",
-            -4: "max of nothing",
-            -5: "min of nothing",
-        }
         for cond, status in checks:
             guard += [
                 f"if ({cond}) {{",
-                f"    return {status}; /* {why[status]} */",
+                f"    return {status}; /* {why.get(status, 'min of nothing')} */",
                 "}",
             ]
+        body = ["    " + x if x else "" for x in guard + lines + copy + ["return 0;"]]
+        outputs = [node.size if node.shape else 1 for node in fn.outputs]
+        self.bounds[fn.name] = _bound(slices + outputs)
+        if work == 0:
+            text = [f"int {fn.name}({', '.join(params)})", "{", *body, "}"]
+            return text, (symbols, inputs, outputs, work, self.bounds[fn.name])
+        # The computation takes its workspace (`_in`: the binding keeps one
+        # between calls); the plain function allocates it, per call when
+        # its length depends on the sizes (+ 1: malloc(0) may be NULL).
+        names = [p.rsplit(" ", 1)[-1].lstrip("*") for p in params]
+        alloc = []
         if dims.is_symbolic(work):
-            # Sized per call; + 1: malloc(0) may return NULL (0 rows).
-            alloc = [
-                f"if ({workspace_guard(work)}) {{",
-                "    return -2; /* too large to address */",
-                "}",
-                f"double *_work = malloc(((size_t){c_size(work)} + 1)"
-                " * sizeof(double));",
-                "if (_work == NULL) {",
-                "    return -1;",
-                "}",
+            alloc += [
+                f"    if ({workspace_guard(self.bounds[fn.name])}) {{",
+                "        return -2; /* too large to address */",
+                "    }",
             ]
-            tail = ["free(_work);", "return 0;"]
-        elif work:
-            alloc = [
-                f"double *_work = malloc({work} * sizeof(double));",
-                "if (_work == NULL) {",
-                "    return -1;",
-                "}",
-            ]
-            tail = ["free(_work);", "return 0;"]
+            alloc.append(
+                f"    _work = malloc(((size_t){c_size(work)} + 1) * sizeof(double));"
+            )
         else:
-            alloc, tail = [], ["return 0;"]
-        text = (
-            head
-            + ["    " + x if x else "" for x in guard + alloc + lines + copy + tail]
-            + ["}"]
-        )
-        sizes = [node.size if node.shape else 1 for node in fn.outputs]
-        return text, (symbols, inputs, sizes)
+            alloc.append(f"    _work = malloc({work} * sizeof(double));")
+        text = [
+            f"/* {fn.name} with a workspace of {c_size(work)} doubles */",
+            f"int {fn.name}_in(double *_work, {', '.join(params)})",
+            "{",
+            *body,
+            "}",
+            "",
+            f"int {fn.name}({', '.join(params)})",
+            "{",
+            "    double *_work;",
+            "    int status;",
+            *alloc,
+            "    if (_work == NULL) {",
+            "        return -1;",
+            "    }",
+            f"    status = {fn.name}_in(_work, {', '.join(names)});",
+            "    free(_work);",
+            "    return status;",
+            "}",
+        ]
+        return text, (symbols, inputs, outputs, work, self.bounds[fn.name])
+
+
+def _bound(sizes):
+    """A size no smaller than any partial result of evaluating the given
+    sizes, their sums (the workspace offsets and length) in `long`: the sum
+    of their `sizes.magnitude`s, which `workspace_guard` checks."""
+    total = 0
+    for size in sizes:
+        total = total + magnitude(size)
+    return total
 
 
 def generate(program, target) -> tuple:
-    """(compute source, {function: (size symbols, input sizes, output
-    sizes)}, the C functions' lines)."""
+    """(compute source, {function: its kinds (`CModule.function`)}, the
+    lines of each function)."""
     _check_supported(program)
     mod = CModule(program, target)
     blocks, shapes = [], {}
@@ -258,166 +393,15 @@ def generate(program, target) -> tuple:
         "#include <stdlib.h>",
         "#include <string.h>",
     ]
-    helpers = [HELPERS[name] for name in sorted(mod.helpers)]
+    known = {**HELPERS, **blas.HELPERS}
+    helpers = [known[name] for name in sorted(mod.helpers)]
     compute = "\n\n".join(
         ["\n".join(header), *helpers, *("\n".join(b) for b in blocks)]
     )
     return compute + "\n", shapes, blocks
 
 
-def binding(module_name: str, program, shapes) -> str:
-    """The extension module: one METH_FASTCALL function per C function,
-    arguments (input leaves, then output buffers) read through the buffer
-    protocol, with the GIL released while it computes."""
-    lines = [
-        "#define PY_SSIZE_T_CLEAN",
-        "#include <Python.h>",
-        "",
-        "static int sg_buffer(PyObject *obj, Py_buffer *view, Py_ssize_t n, int out)",
-        "{",
-        "    int flags = PyBUF_C_CONTIGUOUS | PyBUF_FORMAT;",
-        "    if (out) {",
-        "        flags |= PyBUF_WRITABLE;",
-        "    }",
-        "    if (PyObject_GetBuffer(obj, view, flags) < 0) {",
-        "        return -1;",
-        "    }",
-        "    if (view->itemsize != 8 || view->len != n * 8",
-        '        || (view->format != NULL && strcmp(view->format, "d") != 0)) {',
-        "        PyBuffer_Release(view);",
-        "        PyErr_SetString(PyExc_ValueError,",
-        '                        "expected a C-contiguous float64 buffer");',
-        "        return -1;",
-        "    }",
-        "    return 0;",
-        "}",
-    ]
-    methods = []
-    for name, (symbols, inputs, outputs) in shapes.items():
-        n_buf = sum(1 for s in inputs if s is not None) + len(outputs)
-        n_sizes = len(symbols)
-        n_args = n_sizes + len(inputs) + len(outputs)
-        decl, call = ["long"] * n_sizes, []
-        for s in inputs:
-            decl.append("const double *" if s is not None else "double")
-        decl += ["double *"] * len(outputs)
-        lines += ["", f"int {name}({', '.join(decl)});", ""]
-        body = [
-            f"static PyObject *py_{name}(PyObject *self, PyObject *const *args,",
-            "                            Py_ssize_t nargs)",
-            "{",
-            f"    Py_buffer views[{max(n_buf, 1)}];",
-            f"    double numbers[{max(len(inputs), 1)}];",
-            *([f"    long sizes[{n_sizes}];"] if n_sizes else []),
-            "    int got = 0;",
-            "    int status;",
-            "    PyObject *result = NULL;",
-            f"    if (nargs != {n_args}) {{",
-            f'        PyErr_SetString(PyExc_TypeError, "expected {n_args} arguments");',
-            "        return NULL;",
-            "    }",
-        ]
-        # The sizes first (the Python wrapper checked them against the
-        # arrays), as the variables the buffer lengths are expressions of.
-        for k in range(n_sizes):
-            body += [
-                f"    sizes[{k}] = PyLong_AsLong(args[{k}]);",
-                f"    if (sizes[{k}] < 0) {{",
-                "        if (!PyErr_Occurred()) {",
-                '            PyErr_SetString(PyExc_ValueError, "a negative size");',
-                "        }",
-                "        return NULL;",
-                "    }",
-            ]
-            call.append(f"sizes[{k}]")
-        if n_sizes:
-            body += [
-                f"    long {size_var(symbol)} = sizes[{k}];"
-                for k, symbol in enumerate(symbols)
-            ]
-        for k, s in enumerate(inputs):
-            if s is not None:
-                body += [
-                    f"    if (sg_buffer(args[{n_sizes + k}], &views[got], "
-                    f"{c_size(s)}, 0) < 0) {{",
-                    "        goto done;",
-                    "    }",
-                    "    got++;",
-                ]
-                call.append(
-                    "(const double *)views["
-                    f"{sum(1 for x in inputs[:k] if x is not None)}].buf"
-                )
-            else:
-                body += [
-                    f"    numbers[{k}] = PyFloat_AsDouble(args[{n_sizes + k}]);",
-                    f"    if (numbers[{k}] == -1.0 && PyErr_Occurred()) {{",
-                    "        goto done;",
-                    "    }",
-                ]
-                call.append(f"numbers[{k}]")
-        views = sum(1 for s in inputs if s is not None)
-        for k, s in enumerate(outputs):
-            body += [
-                f"    if (sg_buffer(args[{n_sizes + len(inputs) + k}], &views[got], "
-                f"{c_size(s)}, 1) < 0) {{",
-                "        goto done;",
-                "    }",
-                "    got++;",
-            ]
-            call.append(f"(double *)views[{views + k}].buf")
-        body += [
-            "    Py_BEGIN_ALLOW_THREADS",
-            f"    status = {name}({', '.join(call)});",
-            "    Py_END_ALLOW_THREADS",
-            "    if (status == -3) {",
-            "        PyErr_SetString(PyExc_IndexError,",
-            '                        "an index is outside an axis of these sizes");',
-            "        goto done;",
-            "    }",
-            "    if (status == -4 || status == -5) {",
-            '        PyErr_Format(PyExc_ValueError, "zero-size array to reduction "',
-            '                     "operation %s which has no identity",',
-            '                     status == -4 ? "maximum" : "minimum");',
-            "        goto done;",
-            "    }",
-            "    if (status != 0) {",
-            "        PyErr_NoMemory();",
-            "        goto done;",
-            "    }",
-            "    Py_INCREF(Py_None);",
-            "    result = Py_None;",
-            "done:",
-            "    while (got > 0) {",
-            "        PyBuffer_Release(&views[--got]);",
-            "    }",
-            "    (void)self;",
-            "    return result;",
-            "}",
-        ]
-        lines += body
-        methods.append(
-            f'    {{"{name}", (PyCFunction)(void (*)(void))py_{name}, '
-            "METH_FASTCALL, NULL},"
-        )
-    where = f"{os.path.basename(program.filename)}:{program.fun_name}"
-    lines += [
-        "",
-        "static PyMethodDef sg_methods[] = {",
-        *methods,
-        "    {NULL, NULL, 0, NULL},",
-        "};",
-        "",
-        "static struct PyModuleDef sg_module = {",
-        f'    PyModuleDef_HEAD_INIT, "{module_name}",',
-        f"    {c_string('symgrad C module of ' + where)},",
-        "    -1, sg_methods,",
-        "    NULL, NULL, NULL, NULL,",
-        "};",
-        "",
-        f"PyMODINIT_FUNC PyInit_{module_name}(void)",
-        "{",
-        "    return PyModule_Create(&sg_module);",
-        "}",
-    ]
-    return "\n".join(lines) + "\n"
+def uses_blas(compute: str) -> bool:
+    """Whether `compute` holds the matrix-product helper (and so the BLAS
+    pointers the binding's `_set_blas` sets)."""
+    return blas.HELPERS["sg_gemm"] in compute

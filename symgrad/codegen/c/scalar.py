@@ -17,6 +17,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from symgrad.codegen import scalar
+from symgrad.codegen.c import vecmath
 
 
 @dataclass(frozen=True)
@@ -45,6 +46,7 @@ CALLEES.update(
         "xlogy": "sg_xlogy",
         "xlog1py": "sg_xlog1py",
         "lgamma": "sg_lgamma",
+        "tanh": "sg_tanh",  # vectorizes (codegen/c/vecmath.py)
     }
 )
 # Shared functions with no C formula yet.
@@ -162,6 +164,9 @@ HELPERS = {
     return x != x ? nan : x == INFINITY ? posinf : x == -INFINITY ? neginf : x;
 }""",
 }
+
+
+HELPERS.update(vecmath.HELPERS)
 
 
 def literal(value) -> str:

@@ -6,7 +6,9 @@ whose arguments have it as an axis. `c_size(d)` prints a dimension (an int,
 or a `dims.Dim` polynomial) as a C operand: an int as it is, a lone symbol
 as its variable, anything else in parentheses, so it can stand next to any
 operator (`_i / c_size(stride)`). `workspace_guard(d)` is the C condition
-that is true when evaluating `d` in `long` could overflow.
+that is true when evaluating `d` in `long` could overflow; `magnitude(d)`
+bounds every partial result of `d` (all its coefficients positive), and a
+sum of magnitudes bounds a set of sizes and their sums.
 
 Symbol variables start with `_n_` and encode the name injectively with
 ASCII letters and digits only (a `_` starts an escape), so a user's name is
@@ -86,6 +88,20 @@ def workspace_guard(d) -> str:
             " * ".join([f"{abs(coeff)}.0", *(f"(double){f}" for f in factors)])
         )
     return f"{' + '.join(terms)} > {MAX_ELEMENTS}.0"
+
+
+def magnitude(d):
+    """`d` with every coefficient made positive: an int or `Dim` no smaller
+    than any partial result of evaluating `d` (sizes are never negative)."""
+    if not dims.is_symbolic(d):
+        return abs(int(d))
+    total = 0
+    for mono, coeff in d.terms:
+        term = abs(coeff)
+        for symbol, power in mono:
+            term = term * dims.symbol(symbol) ** power
+        total = total + term
+    return total
 
 
 def symbols_in_order(leaves) -> list:

@@ -27,6 +27,7 @@ import numpy as np
 
 from symgrad._version import __version__
 from symgrad.codegen import keys
+from symgrad.codegen.c import blas
 from symgrad.codegen.c import module as c_module
 from symgrad.codegen.c.scalar import HELPERS, literal
 from symgrad.codegen.c.trainer_csv import CSV
@@ -137,7 +138,8 @@ def trainer_program(loss, predict, optimizer, initial, target) -> str:
         text, kind = mod.function(fn)
         blocks.append("\n".join(text))
         kinds.append(kind)
-    helpers = [HELPERS[name] for name in sorted(mod.helpers)]
+    known = {**HELPERS, **blas.HELPERS}
+    helpers = [known[name] for name in sorted(mod.helpers)]
     params = [leaf for leaf in loss.leaves if leaf.path[0] == 0]
     records = [(leaf_label(loss, leaf), leaf.node.shape) for leaf in params]
     where = f"{comment_safe(program.filename.rsplit('/', 1)[-1])}:{program.fun_name}"
@@ -153,9 +155,10 @@ def trainer_program(loss, predict, optimizer, initial, target) -> str:
         *blocks,
         _records(records, initial),
         _calls(functions, kinds, X),
-        _main(loss, optimizer, lr, X),
+        _blas_names(mod.helpers),
+        _main(loss, optimizer, lr, X, "sg_gemm" in mod.helpers),
     ]
-    return "\n\n".join(part.strip("\n") for part in parts) + "\n"
+    return "\n\n".join(part.strip("\n") for part in parts if part) + "\n"
 
 
 def _header(where, optimizer, lr) -> str:
@@ -243,7 +246,7 @@ def _calls(functions, kinds, X) -> str:
     """`sg_value_and_grad` and `sg_predict`: the model's functions called with
     the parameters (flat buffers), a batch and its sizes."""
     out = []
-    for fn, (symbols, _, outputs) in zip(functions, kinds, strict=True):
+    for fn, (symbols, _, outputs, *_) in zip(functions, kinds, strict=True):
         args = [_size_of(s, X) for s in symbols]
         k = 0
         for leaf in fn.signature.leaves:
@@ -287,7 +290,7 @@ def _wrapped(head: str, args: list) -> list:
     return lines + [line]
 
 
-def _main(loss, optimizer, lr, X) -> str:
+def _main(loss, optimizer, lr, X, products: bool) -> str:
     rows, cols = X.node.shape
     label = keys.label(loss.params[1], ())
     checks = []
@@ -333,6 +336,40 @@ def _main(loss, optimizer, lr, X) -> str:
         width_check="\n".join(checks),
         rows_check="\n".join(rows_check),
         update="\n".join("                " + line for line in update),
+        blas_start=_BLAS_START if products else "",
+    )
+
+
+# With -DSG_BLAS, products go to the system's Fortran BLAS (32-bit ints:
+# reference BLAS, OpenBLAS), set before anything runs; else the own loops.
+_BLAS_START = """#ifdef SG_BLAS
+    sg_blas_dgemm = SG_DGEMM;
+    sg_blas_dgemv = SG_DGEMV;
+#endif
+"""
+
+
+def _blas_names(helpers) -> str:
+    """The BLAS functions `-DSG_BLAS` links to (`dgemm_`, `dgemv_` unless
+    -DSG_DGEMM=... -DSG_DGEMV=... name others), for a model with products."""
+    if "sg_gemm" not in helpers:
+        return ""
+    return "\n".join(
+        [
+            "/* cc -O2 -DSG_BLAS train.c -lblas -lm: matrix products through the",
+            "   system's BLAS (Fortran dgemm_/dgemv_ with 32-bit ints; other names",
+            "   with -DSG_DGEMM=name -DSG_DGEMV=name). Without it, own loops. */",
+            "#ifdef SG_BLAS",
+            "#ifndef SG_DGEMM",
+            "#define SG_DGEMM dgemm_",
+            "#endif",
+            "#ifndef SG_DGEMV",
+            "#define SG_DGEMV dgemv_",
+            "#endif",
+            "extern sg_dgemm_t SG_DGEMM;",
+            "extern sg_dgemv_t SG_DGEMV;",
+            "#endif",
+        ]
     )
 
 
@@ -595,7 +632,7 @@ int main(int argc, char **argv)
     size_t i;
     const char *inputs[2];
     memset(&data, 0, sizeof data);
-    if (argc > 0 && argv[0] != NULL && argv[0][0] != '\0') {{
+{blas_start}    if (argc > 0 && argv[0] != NULL && argv[0][0] != '\0') {{
         const char *slash = strrchr(argv[0], '/');
         sg_prog = slash != NULL ? slash + 1 : argv[0];
     }}
