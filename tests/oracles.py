@@ -11,14 +11,15 @@ import numpy as np
 STEP = 1e-6
 
 
-def numeric_grad(f, args, argnums):
-    """Central differences of scalar `f` w.r.t. each argument in `argnums`."""
+def numeric_grad(f, args, argnums, step=STEP):
+    """Central differences of scalar `f` w.r.t. each argument in `argnums`
+    (relative step `step`)."""
     out = []
     for k in argnums:
         base = np.array(args[k], dtype=np.float64)
         grad = np.zeros_like(base)
         for idx in np.ndindex(base.shape):
-            h = STEP * max(1.0, abs(base[idx]))
+            h = step * max(1.0, abs(base[idx]))
             plus, minus = base.copy(), base.copy()
             plus[idx] += h
             minus[idx] -= h
