@@ -18,20 +18,12 @@ import symgrad
 from symgrad.codegen import memory
 from symgrad.codegen import numpy as numpy_target
 from tests.op_rows import ROWS
-
-SPECIAL = np.array([np.inf, -np.inf, np.nan, 0.0, -0.0, 1e308, -1e-320, 2.5])
+from tests.test_memory import _args as _seeded_args
+from tests.test_memory import _same as _bits
 
 
 def _args(shapes, seed, special=False):
-    rng = np.random.default_rng(seed)
-    out = []
-    for shape in shapes:
-        x = rng.normal(size=shape)
-        if special and np.size(x):
-            flat = np.reshape(x, -1)
-            flat[: min(flat.size, SPECIAL.size)] = SPECIAL[: flat.size]
-        out.append(float(x) if shape == () else x)
-    return out
+    return _seeded_args(shapes, np.random.default_rng(seed), special)
 
 
 def _compile(fn, args, plan, monkeypatch, **kwargs):
@@ -42,11 +34,6 @@ def _compile(fn, args, plan, monkeypatch, **kwargs):
         return symgrad.compile(fn, *args, **kwargs)
     finally:
         monkeypatch.undo()
-
-
-def _bits(a, b) -> bool:
-    a, b = np.asarray(a, dtype=float), np.asarray(b, dtype=float)
-    return a.shape == b.shape and np.array_equal(a.view(np.int64), b.view(np.int64))
 
 
 def _run(c, args):

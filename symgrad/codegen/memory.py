@@ -30,6 +30,9 @@ function's statements (the nodes in emission order) and returns a `Plan`:
   the function returns (`outputs`), unless the caller is generated code
   that keeps it to itself (`kept`: the forward values `_forward` hands to
   the gradient). Buffers whose lives do not overlap share a slot.
+- `join[part] = (join, start, stop)`: a big `np.concatenate` along axis 0
+  whose parts are all computed here is not a copy: each part is computed
+  into its rows `start:stop` of the join's slot (`joined`), see `_joins`.
 A buffer is reused only when its layout is the one a fresh result would get:
 NumPy lays out a ufunc's result like its inputs ("K" order), and a reduction
 then sums in memory order, so writing into a Fortran-ordered buffer (a
