@@ -227,3 +227,45 @@ def test_a_loops_per_step_gradients_are_written_into_one_block(monkeypatch):
     assert v1 == v2
     for a, b in zip(g1, g2, strict=True):
         assert np.array_equal(a, b)
+
+
+def _loop(W, X):
+    h = X @ W
+    i = 0
+    while np.sum(h * h) < 50.0 and i < 20:
+        h = np.tanh(h @ W.T @ W + 0.5) * 1.7 + h
+        i += 1
+    return np.sum(h**2)
+
+
+def _branch(W, X):
+    h = np.tanh(X @ W)
+    if np.mean(h) > 0:
+        g = h * h + X @ W
+    else:
+        g = np.exp(-h) * 2.0
+    return np.sum(g @ W.T) + np.sum(h)
+
+
+def _branch_in_loop(W, X):
+    acc = X @ W
+    for k in range(3):
+        if np.max(acc) > k:
+            acc = np.sin(acc) + acc @ (W.T @ W)
+        else:
+            acc = acc * 0.5
+    return np.sum(acc * acc)
+
+
+@pytest.mark.parametrize("fn", [_loop, _branch, _branch_in_loop])
+def test_slots_around_branches_and_loops_change_no_bit(fn, monkeypatch):
+    """Arrays read by a loop's body or a branch, and the values stacked for
+    the gradient of a loop, live next to slots: same bits as without them."""
+    rng = np.random.default_rng(1)
+    for _ in range(3):
+        W, X = rng.normal(size=(4, 4)) * 0.5, rng.normal(size=(6, 4))
+        slotted = _compile(fn, [W, X], True, monkeypatch, argnums=(0, 1))
+        plain = _compile(fn, [W, X], False, monkeypatch, argnums=(0, 1))
+        assert "_buffers(" in slotted.source
+        for args in ([W, X], [W * 1.1, X]):  # a second call reuses the slots
+            _same_results(_run(slotted, args), _run(plain, args))
