@@ -32,7 +32,7 @@ function's statements (the nodes in emission order) and returns a `Plan`:
   the gradient). Buffers whose lives do not overlap share a slot.
 - `join[part] = (join, start, stop)`: a big `np.concatenate` along axis 0
   whose parts are all computed here is not a copy: each part is computed
-  into its rows `start:stop` of the join's slot (`joined`), see `_joins`.
+  into its rows `start:stop` of the join's slot, see `_joins`.
 A buffer is reused only when its layout is the one a fresh result would get:
 NumPy lays out a ufunc's result like its inputs ("K" order), and a reduction
 then sums in memory order, so writing into a Fortran-ordered buffer (a
@@ -67,8 +67,12 @@ class Plan:
     slots: list = field(default_factory=list)  # [(shape, dtype)]
     in_slots: set = field(default_factory=set)  # every node whose array is a slot
     join: dict = field(default_factory=dict)  # part -> (join, start row, stop row)
-    joined: set = field(default_factory=set)  # joins whose parts fill their slot
     slot_names: list = field(default_factory=list)  # names given by codegen
+
+    @property
+    def joined(self) -> set:
+        """The joins whose parts fill their slot (nothing left to copy)."""
+        return {whole for whole, _, _ in self.join.values()}
 
 
 def fresh(node) -> bool:
@@ -237,7 +241,6 @@ def plan(
                 out.in_slots.update(members)
         for c, parts in joins.items():
             if c in out.slot:  # (always: a join is planned only when it can)
-                out.joined.add(c)
                 out.join.update({p: (c, start, stop) for p, start, stop in parts})
     for r, members in groups.items():
         if any(m in out.slot for m in members):

@@ -312,6 +312,7 @@ class Emitter:
         (default `nodes`), where several-result ops find their `item`s.
         `plan` (a `memory.Plan` for these nodes) reuses and frees buffers."""
         siblings = nodes if siblings is None else siblings
+        joined = plan.joined if plan is not None else ()
         lines = []
         last = None
         for position, node in enumerate(nodes):
@@ -337,7 +338,7 @@ class Emitter:
             dest = plan.into.get(node) if plan is not None else None
             slot = plan.slot.get(node) if plan is not None else None
             join = plan.join.get(node) if plan is not None else None
-            if plan is not None and node in plan.joined:
+            if node in joined:
                 # Its parts were computed into its slot: nothing left to copy.
                 lines.append(f"{self.name(node)} = {plan.slot_names[slot]}")
             elif join is not None:

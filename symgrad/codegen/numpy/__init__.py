@@ -40,8 +40,6 @@ def prelude(wanted) -> list:
     (the buffer slots' `threading` and `weakref` when a function keeps
     buffers)."""
     extra = sorted(w for w in wanted if w.startswith(("import ", "from ")))
-    if "_buffers" in wanted:
-        extra = sorted(set(extra) | set(buffers.IMPORTS))
     return list(IMPORTS) + [line for line in extra if line not in IMPORTS]
 
 
@@ -169,18 +167,17 @@ def slots_entry(names: list, key: str, slots: list) -> tuple:
     )
     specs = f"({specs},)" if len(slots) == 1 else f"({specs})"
     call = f"_buffers({literal(key)}, {specs})"
+    needs = ("_buffers", *buffers.IMPORTS)
     if len(names) == 1:
-        return [f"{names[0]} = {call}[0]"], ("_buffers",)
-    return [f"{', '.join(names)} = {call}"], ("_buffers",)
+        return [f"{names[0]} = {call}[0]"], needs
+    return [f"{', '.join(names)} = {call}"], needs
 
 
 def statements(node, out: str, args: list) -> list:
     lower = LOWERINGS[node.op]
     attrs = dict(node.attrs)
-    if node.op == "reshape" and node.inputs[0].shape:
-        # An array's own method: the same view or copy as np.reshape, with a
-        # fifth of its dispatch cost (a scalar operand may be a Python number).
-        return [f"{out} = {args[0]}.reshape({attrs['shape']})"]
+    if lower.on_arrays is not None and all(i.shape for i in node.inputs):
+        return [f"{out} = {lower.on_arrays(*args, **attrs)}"]
     if lower.stmts is not None:
         return lower.stmts(out, *args, dtype=node.dtype, **attrs)
     if node.op == "cast" and python_int(node.inputs[0]):

@@ -15,6 +15,9 @@ modules of this package:
   C-contiguous array of the result's shape and dtype that no operand shares
   (a buffer slot the module keeps between calls, see `codegen.memory`):
   `np.matmul(a, b, out=dest)`. The `into` printers of ufuncs serve as both;
+- `on_arrays(*arg_sources, **attrs)`: a cheaper expression used when every
+  operand is an array (has axes), such as an array method (`x.reshape(s)`)
+  that a Python number operand would lack;
 - `imports`: what the module imports for it besides numpy
   ("import scipy.special").
 """
@@ -32,12 +35,15 @@ class Lowering:
     into: Callable | None = None
     imports: tuple = ()
     out: Callable | None = None
+    on_arrays: Callable | None = None
 
 
 LOWERINGS: dict[str, Lowering] = {}
 
 
-def lower(name: str, expr=None, *, stmts=None, into=None, out=None, imports=()):
+def lower(
+    name: str, expr=None, *, stmts=None, into=None, out=None, on_arrays=None, imports=()
+):
     """Register the NumPy lowering of the op `name`."""
     if name in LOWERINGS:
         raise ValueError(f"op {name!r} has two NumPy lowerings")
@@ -45,7 +51,7 @@ def lower(name: str, expr=None, *, stmts=None, into=None, out=None, imports=()):
         raise ValueError(f"op {name!r}: give an expression or statements")
     if out is None and getattr(into, "any_destination", False):
         out = into
-    LOWERINGS[name] = Lowering(expr, stmts, into, tuple(imports), out)
+    LOWERINGS[name] = Lowering(expr, stmts, into, tuple(imports), out, on_arrays)
 
 
 def infix(symbol: str):
