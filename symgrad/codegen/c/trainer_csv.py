@@ -144,6 +144,17 @@ enum { SG_START_RECORD, SG_START_FIELD, SG_IN_FIELD, SG_IN_QUOTED, SG_QUOTE_IN_Q
 
 #define SG_FIELD_LIMIT 131072
 
+/* Append byte `c` to `field`, counting characters (UTF-8 lead bytes) as
+   csv's field_size_limit does; 0, appending nothing, past the limit. */
+static int sg_field_char(sg_buf *field, size_t *chars, char c)
+{
+    if (((unsigned char)c & 0xC0) != 0x80 && (*chars)++ >= SG_FIELD_LIMIT) {
+        return 0;
+    }
+    sg_putc(field, c);
+    return 1;
+}
+
 /* The rows of CSV `text` (UTF-8, without its BOM) as Python's csv.reader
    reads them (excel dialect, strict), keeping those with a non-blank field;
    or -1 with trainer_helpers' message. */
@@ -226,13 +237,8 @@ static int sg_csv_rows(const char *path, const char *text, size_t n, sg_rows *t)
                         chars = 0;
                         state = c == ',' ? SG_START_FIELD : eol ? SG_START_RECORD
                             : SG_EAT_CRNL;
-                    } else {
-                        if (((unsigned char)c & 0xC0) != 0x80
-                            && chars++ >= SG_FIELD_LIMIT) {
-                            why = "field larger than field limit (131072)";
-                            break;
-                        }
-                        sg_putc(&field, c);
+                    } else if (!sg_field_char(&field, &chars, c)) {
+                        why = "field larger than field limit (131072)";
                     }
                     break;
                 case SG_IN_QUOTED:
@@ -241,22 +247,16 @@ static int sg_csv_rows(const char *path, const char *text, size_t n, sg_rows *t)
                     }
                     if (c == '"') {
                         state = SG_QUOTE_IN_QUOTED;
-                    } else {
-                        if (((unsigned char)c & 0xC0) != 0x80
-                            && chars++ >= SG_FIELD_LIMIT) {
-                            why = "field larger than field limit (131072)";
-                            break;
-                        }
-                        sg_putc(&field, c);
+                    } else if (!sg_field_char(&field, &chars, c)) {
+                        why = "field larger than field limit (131072)";
                     }
                     break;
                 case SG_QUOTE_IN_QUOTED:
                     if (c == '"' && !eol) {
-                        if (chars++ >= SG_FIELD_LIMIT) {
+                        if (!sg_field_char(&field, &chars, c)) {
                             why = "field larger than field limit (131072)";
                             break;
                         }
-                        sg_putc(&field, c);
                         state = SG_IN_QUOTED;
                     } else if (c == ',' && !eol) {
                         sg_add_field(t, field.data ? field.data : "", field.len);
