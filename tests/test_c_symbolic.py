@@ -25,6 +25,7 @@ from tests.test_c_target import (  # noqa: F401 - the fixture
     needs_cc,
     private_cache,
 )
+from tests.test_ops import _draw
 
 # Rows the C target computes, with an axis to make symbolic (a str: the
 # size is refused by the front end on every target).
@@ -33,17 +34,6 @@ ROW_NAMES = [
     for name, row in ROWS.items()
     if _supported(row) and row.symbolic != () and not isinstance(row.symbolic, str)
 ]
-
-
-def _draw(domain, shape, rng):
-    x = rng.normal(size=shape)
-    if domain == "pos":
-        x = rng.uniform(0.5, 2.0, size=shape)
-    elif domain == "away":
-        x = np.sign(x + 1e-9) * rng.uniform(0.5, 2.0, size=shape)
-    elif domain == "unit":
-        x = rng.uniform(-0.9, 0.9, size=shape)
-    return float(x) if shape == () else x
 
 
 def _resized(shape, spec, n):

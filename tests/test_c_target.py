@@ -29,6 +29,7 @@ from symgrad.codegen.c import build
 from symgrad.codegen.c.module import c_comment, c_string
 from symgrad.errors import SymgradError
 from tests.op_rows import ROWS
+from tests.test_ops import _draw
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "examples"))
 import moons  # noqa: E402
@@ -89,16 +90,7 @@ def _row_case(name):
     row = ROWS[name]
     shapes = max(row.shapes, key=lambda c: sum(len(s) for s in c))
     rng = np.random.default_rng(0)
-    args = []
-    for domain, shape in zip(row.domains, shapes, strict=True):
-        x = rng.normal(size=shape)
-        if domain == "pos":
-            x = rng.uniform(0.5, 2.0, size=shape)
-        elif domain == "away":
-            x = np.sign(x + 1e-9) * rng.uniform(0.5, 2.0, size=shape)
-        elif domain == "unit":
-            x = rng.uniform(-0.9, 0.9, size=shape)
-        args.append(float(x) if shape == () else x)
+    args = [_draw(d, s, rng) for d, s in zip(row.domains, shapes, strict=True)]
     weight = rng.normal(size=np.shape(row.fn(*args)))
     return args, _weighted(row.fn, weight)
 
