@@ -17,6 +17,7 @@ from __future__ import annotations
 
 from symgrad import ir, ops
 from symgrad.passes.rewrite import substitute
+from symgrad.passes.simplify import stack_row
 
 
 def _row_product(node):
@@ -24,15 +25,10 @@ def _row_product(node):
     if node.op != "matmul" or node.vtype is not None:
         return None
     a, w = node.inputs
-    if a.op != "getitem" or w.ndim != 2 or a.ndim < 2:
+    row = stack_row(a)
+    if row is None or w.ndim != 2 or a.ndim < 2:
         return None
-    x = a.inputs[0]
-    index = a.attr("index")
-    if x.ndim != a.ndim + 1 or len(index) != 1 or type(index[0]) is not int:
-        return None
-    if not isinstance(x.shape[0], int):
-        return None
-    return x, w, index[0]
+    return row[0], w, row[1]
 
 
 def batch_row_products(outputs) -> list:

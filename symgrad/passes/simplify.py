@@ -217,8 +217,9 @@ def _scatter(node, g):
     return None
 
 
-def _stack_row(x):
-    """`(X, t)` for `x = X[t]`, a leading int index into a stack, else None."""
+def stack_row(x):
+    """`(X, t)` for `x = X[t]`, one int index into the leading axis of a
+    stack of fixed length (`t` as written, maybe negative), else None."""
     if x.op != "getitem" or x.vtype is not None:
         return None
     index = x.attr("index")
@@ -227,7 +228,15 @@ def _stack_row(x):
     base = x.inputs[0]
     if base.ndim != x.ndim + 1 or not isinstance(base.shape[0], int):
         return None
-    t = index[0]
+    return base, index[0]
+
+
+def _stack_row(x):
+    """`stack_row(x)` with `t` counted from the start."""
+    found = stack_row(x)
+    if found is None:
+        return None
+    base, t = found
     return base, t + base.shape[0] if t < 0 else t
 
 
