@@ -32,7 +32,8 @@ from symgrad import ir
 from symgrad._version import __version__
 from symgrad.ad.autodiff import SUM_FILE
 from symgrad.codegen import regions
-from symgrad.codegen.c import blas, fuse, workspace
+from symgrad.codegen.c import blas, control, fuse, stacks, workspace
+from symgrad.codegen.c.blocks import Buffer, Decl, Frame, rendered
 from symgrad.codegen.c.lower_arrays import empty_reduction, loop
 from symgrad.codegen.c.lower_indexing import out_of_bounds
 from symgrad.codegen.c.lowering import refuse
@@ -115,8 +116,30 @@ def _size_arithmetic(node, depth: int = 8) -> bool:
     return all(_size_arithmetic(i, depth - 1) for i in node.inputs)
 
 
+# Ops whose int scalars (a loop's counter, `i + 1` of a staged `range`)
+# are exact as doubles, below 2**53.
+_COUNTER_OPS = ("add", "sub", "mul", "neg", "abs", "maximum", "minimum")
+
+
+def _int_scalar(node) -> bool:
+    if node.shape or node.dtype.kind not in "iu":
+        return False
+    if node.op == "cast":
+        return node.inputs[0].dtype.kind in "biu"
+    return node.op in _COUNTER_OPS
+
+
 def _value_type_ok(node) -> bool:
-    return node.dtype == np.float64 or node.dtype.kind == "b" or _size_arithmetic(node)
+    return (
+        node.dtype == np.float64
+        or node.dtype.kind == "b"
+        or _size_arithmetic(node)
+        or _int_scalar(node)
+    )
+
+
+_NAMED = ("item", "param", "undef")
+_WHY = {-3: "an index outside an axis", -4: "max of nothing", -5: "min of nothing"}
 
 
 class CModule:
@@ -177,19 +200,34 @@ class CModule:
             self.helpers.update(self.target.needs(node))
         return self.target.element_loop(root.shape, axis, body), last
 
-    def body(self, fn, dests):
-        """(lines, ({output index: True} written in place, workspace
-        length, the sizes of its slices), checks) computing `fn`'s outputs;
-        `dests` names the output parameters; checks: (C condition of the
-        sizes, status) under which it must not run and returns that status
-        (-3: an index outside a symbolic axis, -4/-5: a max/min of no
-        elements)."""
-        order, checks = [], []
-        for node in ir.program_order(list(fn.outputs)):
-            if node.op in ("input", "const", "dim"):
+    def declare(self, frame, node, name, size, top) -> Decl:
+        """The declaration of array `name` (the value of `node`, or of no
+        node: None), first written at the current statement: its output
+        parameter when it is an output not yet placed (`top`: in the
+        function's own block), else a workspace slice (`Frame.buffers`)."""
+        decl = Decl()
+        hit = frame.dests.pop(node, None) if top and node is not None else None
+        if hit is not None:
+            k, dest = hit
+            decl.text = f"double *{name} = {dest}; /* written in place */"
+            frame.direct[k] = True
+            frame.storage[node] = None
+            return decl
+        buffer = Buffer(size, frame.pos - 1, decl, name)
+        frame.buffers.append(buffer)
+        if node is not None:
+            frame.storage[node] = buffer
+        return decl
+
+    def _checks(self, order, top, frame) -> dict:
+        """Refuse what the C target does not compute; the size checks of
+        `order`'s statements: in the function's own block they are
+        collected (`frame.checks`, run before anything), in a branch or
+        loop returned per node, to run where it runs."""
+        inline = {}
+        for node in order:
+            if node.op in _NAMED or regions.handles(node):
                 continue
-            if regions.handles(node):
-                refuse(node, "control flow is not done yet")
             if not _value_type_ok(node):
                 refuse(node, f"it computes {node.dtype.name} values")
             if node.op in ("getitem", "scatter"):
@@ -197,16 +235,31 @@ class CModule:
             else:
                 status = -4 if node.op == "max" else -5
                 found = [(c, status) for c in empty_reduction(node)]
-            checks += [c for c in found if c not in checks]
-            order.append(node)
-        plan = fuse.plan(order, fn.outputs, self.target)
+            if top:
+                frame.checks += [c for c in found if c not in frame.checks]
+            elif found:
+                inline[node] = found
+        return inline
+
+    def block(self, frame, nodes, results, top=False) -> list:
+        """The lines (str, or `Decl`s filled in later) computing `nodes`
+        (program order) in one C block, whose `results` are read after it.
+        Nodes already computed in an enclosing block are not computed
+        again; branches and loops are `control`'s."""
+        order = [n for n in nodes if n not in frame.scope]
+        inline = self._checks(order, top, frame)
+        plan = fuse.plan(order, results, self.target)
         lines, last = [], None
-        # Per statement: its node; per array it owns: where its pointer is
-        # declared (filled in once the workspace is laid out).
-        units, declared, alias_of = [], {}, {}
         for node in order:
-            if node in plan.inside or node in plan.unused:
+            if node in plan.inside or node in plan.unused or node.op in _NAMED:
                 continue
+            if regions.handles(node):
+                head, last = self._loc_comment(node, last)
+                if head:
+                    lines += ["", *head]
+                lines += control.statements(self, frame, node, order, top)
+                continue
+            pos = frame.tick()
             out = self.em.name(node)
             members = plan.members.get(node)
             if members:
@@ -228,55 +281,49 @@ class CModule:
                 self.helpers.update(self.target.needs(node))
             if head:
                 lines += ["", *head]
+            for cond, status in inline.get(node, ()):
+                frame.jumps = True
+                lines += [
+                    f"if ({cond}) {{",
+                    f"    _status = {status}; /* {_WHY[status]} */",
+                    "    goto _end;",
+                    "}",
+                ]
+            for inp in fuse.reads(node, plan):
+                frame.read(inp, pos)
             if not node.shape:
                 lines.append(f"double {out};")
             elif code[0].startswith(f"const double *{out} = "):
-                alias_of[node] = node.inputs[0]
+                frame.storage[node] = frame.storage.get(node.inputs[0])
             else:
-                declared[node] = len(lines)
-                lines.append(None)
-            units.append(node)
+                lines.append(self.declare(frame, node, out, node.size, top))
+            frame.scope[node] = True
             lines += code
-        direct = self._lay_out(fn, plan, units, declared, alias_of, lines, dests)
-        return lines, direct, checks
+        return lines
 
-    def _lay_out(self, fn, plan, units, declared, alias_of, lines, dests):
-        """Point each array at its output parameter (an output, the first
-        time it is returned) or at a workspace slice shared by liveness
-        (`workspace.assign`); fill the declarations in `lines`. Returns
-        ({output index: True} written in place, workspace size, the sizes
-        of its slices)."""
-        direct, in_place = {}, {}
+    def body(self, fn, dests) -> tuple:
+        """(lines, the `Frame` that compiled them: which outputs were
+        written in place, the workspace, the size checks, the stacks)
+        computing `fn`'s outputs; `dests` names the output parameters."""
+        first = {}
         for k, node in enumerate(fn.outputs):
-            if node in declared and node not in in_place:
-                in_place[node] = dests[k]
-                direct[k] = True
-
-        def owner(node):
-            while node in alias_of:
-                node = alias_of[node]
-            return node
-
-        last = {}
-        for pos, node in enumerate(units):
-            for inp in fuse.reads(node, plan):
-                last[owner(inp)] = pos
+            if node not in first:
+                first[node] = (k, dests[k])
+        frame = Frame(first)
+        nodes = [
+            n
+            for n in ir.program_order(list(fn.outputs))
+            if n.op not in ("input", "const", "dim")
+        ]
+        lines = self.block(frame, nodes, fn.outputs, top=True)
         for node in fn.outputs:
-            last[owner(node)] = len(units)
-        pooled = [node for node in units if node in declared and node not in in_place]
-        first = {node: pos for pos, node in enumerate(units)}
-        offsets, total = workspace.assign(
-            [(node.size, first[node], last.get(node, first[node])) for node in pooled]
+            frame.read(node, frame.pos)
+        offsets, frame.work = workspace.assign(
+            [(b.size, b.first, b.last) for b in frame.buffers]
         )
-        for node, offset in zip(pooled, offsets, strict=True):
-            lines[declared[node]] = (
-                f"double *{self.em.name(node)} = _work + {c_size(offset)};"
-            )
-        for node, dest in in_place.items():
-            lines[declared[node]] = (
-                f"double *{self.em.name(node)} = {dest}; /* written in place */"
-            )
-        return direct, total, [node.size for node in pooled]
+        for buffer, offset in zip(frame.buffers, offsets, strict=True):
+            buffer.decl.text = f"double *{buffer.name} = _work + {c_size(offset)};"
+        return lines, frame
 
     def function(self, fn):
         """The C function(s) of `fn`, and its kinds for the binding:
@@ -297,11 +344,12 @@ class CModule:
             named = node.op not in ("const", "dim")
             outs.append(self.em.fresh(f"{self.em.name(node)}_out" if named else "out"))
             params.append(f"double *{outs[-1]}")
-        lines, (direct, work, slices), checks = self.body(fn, outs)
+        lines, frame = self.body(fn, outs)
+        work, slices = frame.work, [b.size for b in frame.buffers]
         copy = [""]
         for k, (dest, node) in enumerate(zip(outs, fn.outputs, strict=True)):
             src = self.ref(node)
-            if k in direct:
+            if k in frame.direct:
                 continue
             if not node.shape:
                 copy.append(f"{dest}[0] = {src};")
@@ -309,15 +357,17 @@ class CModule:
                 copy.append(
                     f"memcpy({dest}, {src}, {c_size(node.size)} * sizeof(double));"
                 )
-        why = {-3: "an index outside an axis", -4: "max of nothing"}
         guard = []
-        for cond, status in checks:
+        for cond, status in frame.checks:
             guard += [
                 f"if ({cond}) {{",
-                f"    return {status}; /* {why.get(status, 'min of nothing')} */",
+                f"    return {status}; /* {_WHY[status]} */",
                 "}",
             ]
-        body = ["    " + x if x else "" for x in guard + lines + copy + ["return 0;"]]
+        body = [
+            x[1:] if x.startswith("\b") else "    " + x if x else ""
+            for x in guard + _ending(lines, copy, frame)
+        ]
         outputs = [node.size if node.shape else 1 for node in fn.outputs]
         self.bounds[fn.name] = _bound(slices + outputs)
         if work == 0:
@@ -362,6 +412,21 @@ class CModule:
         return text, (symbols, inputs, outputs, work, self.bounds[fn.name])
 
 
+def _ending(lines, copy, frame) -> list:
+    """The function's lines after its guards: its stacks declared empty,
+    `lines`, the copies to outputs, and its end: `return 0`, or (when
+    something can jump there) the `_end` label that frees the stacks and
+    returns `_status`."""
+    lines = rendered(lines)
+    if not frame.stacks and not frame.jumps:
+        return lines + copy + ["return 0;"]
+    head = ["int _status = 0;"]
+    head += [f"sg_stack {name} = SG_STACK_EMPTY;" for name in frame.stacks]
+    free = [f"sg_stack_free(&{name});" for name in frame.stacks]
+    # (The label is outdented below: `body` indents every line.)
+    return [*head, *lines, *copy, "\b_end:", *free, "return _status;"]
+
+
 def _bound(sizes):
     """A size no smaller than any partial result of evaluating the given
     sizes, their sums (the workspace offsets and length) in `long`: the sum
@@ -393,7 +458,7 @@ def generate(program, target) -> tuple:
         "#include <stdlib.h>",
         "#include <string.h>",
     ]
-    known = {**HELPERS, **blas.HELPERS}
+    known = {**HELPERS, **blas.HELPERS, **stacks.HELPERS}
     helpers = [known[name] for name in sorted(mod.helpers)]
     compute = "\n\n".join(
         ["\n".join(header), *helpers, *("\n".join(b) for b in blocks)]
