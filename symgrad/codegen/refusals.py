@@ -2,7 +2,8 @@
 
 Contract: `page()` returns the Markdown list, one paragraph per target that
 refuses anything: every function whose op the target's `LOWERINGS` marks as
-a refusal, spelled as the user writes it (`codegen.spelling`). Those are
+a refusal, spelled as the user writes it (`codegen.spelling`), and one for
+the functions it computes only in part (a lowering's `limits`). Those are
 the names its refusals give when a module is generated
 (`np.linalg.inv (used at model.py:12) is not supported by the C target`).
 The README holds it between `BEGIN` and `END`; `python -m
@@ -36,14 +37,28 @@ def refused(target) -> list:
     return sorted(names)
 
 
+def limited(target) -> list:
+    """(name, what of it `target` computes) for what it computes in part."""
+    out = {}
+    for op, lowering in target.LOWERINGS.items():
+        limits = getattr(lowering, "limits", "")
+        if limits and not getattr(lowering, "refuses", False):
+            out[spelled(op)] = limits
+    return sorted(out.items())
+
+
 def page() -> str:
     lines = []
     for name, target in TARGETS.items():
         names = refused(target)
+        title = _TITLES.get(name, f"The {name} target")
         if names:
-            title = _TITLES.get(name, f"The {name} target")
             codes = ", ".join(f"`{n}`" for n in names)
             lines += [f"**{title} refuses** ({len(names)}): {codes}", ""]
+        parts = limited(target)
+        if parts:
+            codes = "; ".join(f"`{n}`: {what}" for n, what in parts)
+            lines += [f"**{title} computes in part**: {codes}", ""]
     return "\n".join(lines).rstrip() + "\n"
 
 

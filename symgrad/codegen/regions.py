@@ -116,7 +116,8 @@ def _zeros_expr(target, vtype, src, depth) -> str:
     v = f"v{depth}"
     if isinstance(vtype, ir.StackType):
         inner = _zeros_expr(target, vtype.elem, v, depth + 1)
-        return f"[{inner} for {v} in {src}]"
+        # (None: the stack of a branch not taken, empty.)
+        return f"[{inner} for {v} in {src} or ()]"
     return target.stack_zeros(vtype, src)
 
 

@@ -43,7 +43,8 @@ class Frame:
     is written into, until it is; `direct` the outputs so written;
     `stacks` the stack variables (declared at the top, freed at the end);
     `jumps` whether some statement jumps to `_end`; `checks` the size
-    checks run before anything."""
+    checks run before anything; `arguments` the function's argument
+    leaves, `orphans` inputs read that are none of them."""
 
     def __init__(self, dests):
         self.pos = 0
@@ -56,6 +57,8 @@ class Frame:
         self.jumps = False
         self.checks: list = []
         self.work = 0
+        self.arguments: dict = {}
+        self.orphans: dict = {}
 
     def tick(self) -> int:
         """The number of the next statement."""
@@ -67,6 +70,12 @@ class Frame:
         buffer = self.storage.get(node)
         if buffer is not None and buffer.last < pos:
             buffer.last = pos
+
+    def orphan(self, node) -> None:
+        """`node`, an `input`, is read inside a branch or loop body: note it
+        if it is none of the function's arguments (see `CModule.body`)."""
+        if node not in self.arguments:
+            self.orphans[node] = True
 
     def stack(self, name: str) -> str:
         if name not in self.stacks:

@@ -116,11 +116,15 @@ def _bind(mod, frame, param, source, name=None):
 
 
 def _region_nodes(frame, region) -> list:
-    return [
-        n
-        for n in ir.program_order(list(region.results))
-        if n.op not in ("param", "const", "undef", "dim")
-    ]
+    """A region's nodes to compute, in program order. An `input` read there
+    that is no argument of the function is kept in `frame.orphans`."""
+    out = []
+    for n in ir.program_order(list(region.results)):
+        if n.op == "input":
+            frame.orphan(n)
+        elif n.op not in ("param", "const", "undef", "dim"):
+            out.append(n)
+    return out
 
 
 def _branches(mod, frame, node, siblings, top, tests, operands) -> list:
@@ -145,6 +149,8 @@ def _branches(mod, frame, node, siblings, top, tests, operands) -> list:
         end = frame.tick()
         for i, var in variables.items():
             result = region.results[i]
+            # The variable is written here: it lives until then at least.
+            frame.read(parts[i], end)
             if result.op != "undef":
                 inner += _assign(mod, frame, types[i], var, result, end)
         frame.leave(saved)

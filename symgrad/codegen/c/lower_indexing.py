@@ -1,5 +1,8 @@
 """C lowerings of basic indexing (`x[:, 0]`, `x[1:3]`) and its gradient
-(`scatter` of a basic index); advanced indexing is refused for now.
+(`scatter` of a basic index), and of indices computed at run time: `x[i]`,
+`x[i, :]`, `x[i] = v` with `i` a traced int (a loop's counter), that is
+`gather`, `setitem` and `scatter_add` whose advanced items are all scalar
+index operands. Index arrays (constant or traced) are refused for now.
 
 Contract: with fixed shapes the flat positions a basic index picks are
 known when generating: an evenly spaced run becomes `start + _i * step`,
@@ -11,12 +14,12 @@ from __future__ import annotations
 
 import numpy as np
 
-from symgrad.codegen.c.lower_arrays import loop, strides
-from symgrad.codegen.c.lowering import lowering
+from symgrad.codegen.c.lower_arrays import loop, source_index, strides
+from symgrad.codegen.c.lowering import lowering, refuse
 from symgrad.codegen.c.scalar import literal
 from symgrad.codegen.c.sizes import c_size
 from symgrad.ir import dims
-from symgrad.ops.indexing import index_value
+from symgrad.ops.indexing import index_value, read_shape
 
 
 def _symbolic_position(shape, index, out_shape) -> str:
@@ -169,3 +172,101 @@ def _scatter(node, out, args) -> list:
         return lines + [f"{out}[{positions[0]}] = {src};"]
     # Basic indices pick each position at most once: assignment is exact.
     return lines + loop(g.size, [f"{out}[{_position(positions)}] = {src}[_i];"])
+
+
+# ------------------------------------------------------- run-time indices
+
+
+def _run_time(node, shape, index, operands, srcs):
+    """(lines, C position of the `_i`-th picked element, picked shape) for
+    an index whose advanced items are scalar int operands (`srcs`: their C
+    values): each becomes `_k<j>`, wrapped as NumPy wraps a negative index
+    and checked against its axis (-3 when outside, as NumPy raises)."""
+    basic, lines, extra = [], [], []
+    axis = 0
+    row = strides(shape)
+    for item in index:
+        if item == "...":
+            continue
+        if isinstance(item, tuple) and item[0] == "index":
+            j = item[1]
+            if operands[j].shape or operands[j].dtype.kind not in "iu":
+                refuse(node, "an index array")
+            n, k = c_size(shape[axis]), f"_k{j}"
+            lines += [
+                f"long {k} = (long){srcs[j]};",
+                f"if ({k} < 0) {{",
+                f"    {k} += {n};",
+                "}",
+                f"if ({k} < 0 || {k} >= {n}) {{",
+                "    _status = -3; /* an index outside an axis */",
+                "    goto _end;",
+                "}",
+            ]
+            extra.append(k if row[axis] == 1 else f"{k} * {c_size(row[axis])}")
+            basic.append(0)
+            axis += 1
+            continue
+        if isinstance(item, tuple) and item[0] != "slice":
+            refuse(node, "an index array")
+        basic.append(item)
+        if item is not None:
+            axis += 1
+    basic = tuple(basic)
+    picked = read_shape(shape, basic)
+    where = _symbolic_position(shape, basic, picked)
+    where = " + ".join(([] if where == "0" else [where]) + extra) or "0"
+    return lines, where, picked
+
+
+def _braced(lines) -> list:
+    """`lines` in a block of their own (their `_k` names stay inside)."""
+    return ["{", *("    " + line for line in lines), "}"]
+
+
+_RUN_TIME = "indices that are traced ints (x[i], x[i] = v); index arrays are refused"
+
+
+@lowering("gather", limits=_RUN_TIME)
+def _gather(node, out, args) -> list:
+    a, *operands = node.inputs
+    src, *srcs = args
+    lines, where, picked = _run_time(node, a.shape, node.attr("index"), operands, srcs)
+    if not node.shape:
+        return _braced([*lines, f"{out} = {src}[{where}];"])
+    return _braced(lines + loop(node.size, [f"{out}[_i] = {src}[{where}];"]))
+
+
+@lowering("setitem", limits=_RUN_TIME)
+def _setitem(node, out, args) -> list:
+    x, v, *operands = node.inputs
+    src, value, *srcs = args
+    lines, where, picked = _run_time(node, x.shape, node.attr("index"), operands, srcs)
+    copy = [f"memcpy({out}, {src}, {c_size(x.size)} * sizeof(double));"]
+    if not v.shape:
+        read = value
+    elif tuple(v.shape) == tuple(picked):
+        read = f"{value}[_i]"
+    else:
+        read = f"{value}[{source_index('_i', picked, v.shape)}]"
+    if not picked:
+        return _braced([*lines, *copy, f"{out}[{where}] = {read};"])
+    return _braced(
+        lines + copy + loop(dims.prod(picked), [f"{out}[{where}] = {read};"])
+    )
+
+
+@lowering("scatter_add", limits=_RUN_TIME)
+def _scatter_add(node, out, args) -> list:
+    g, *operands = node.inputs
+    src, *srcs = args
+    shape = node.attr("shape")
+    lines, where, picked = _run_time(node, shape, node.attr("index"), operands, srcs)
+    # np.add.at into zeros (0.0 + g: a -0.0 becomes 0.0), or an assignment
+    # where the index is known to pick each position once, as NumPy's code.
+    op = "=" if node.attr("unique") else "+="
+    zero = loop(dims.prod(shape), [f"{out}[_i] = {literal(0.0)};"])
+    read = f"{src}[_i]" if g.shape else src
+    if not g.shape:
+        return _braced([*lines, *zero, f"{out}[{where}] {op} {read};"])
+    return _braced(lines + zero + loop(g.size, [f"{out}[{where}] {op} {read};"]))

@@ -4,7 +4,8 @@ Contract: `LOWERINGS` maps an op name to its `Lowering`: `fn(node, out,
 args) -> lines` of C99 computing `node` into `out` (a `double` for a scalar,
 a flat row-major `double *` buffer of known size for an array), or a
 refusal (`refuses`) that raises a `SymgradError` naming the function and
-the C target. `@lowering(op, ...)` registers one; the `lower_<area>` modules
+the C target; `limits` says what a lowering computes when it refuses part
+of its function. `@lowering(op, ...)` registers one; the `lower_<area>` modules
 of this package fill it, and `lower_refused` refuses every op none of them
 lowers, so the table always covers the op table.
 """
@@ -24,17 +25,21 @@ class Lowering:
     fn: Callable
     refuses: bool = False
     helpers: tuple = ()  # the helpers (by name) its lines call
+    # What it computes of its function when that is not all of it (the
+    # rest is refused by name when generating), for the supported-functions
+    # list: "scalar indices only".
+    limits: str = ""
 
 
 LOWERINGS: dict[str, Lowering] = {}
 
 
-def lowering(*ops: str, refuses=False, helpers=()):
+def lowering(*ops: str, refuses=False, helpers=(), limits=""):
     def mark(fn):
         for op in ops:
             if op in LOWERINGS:
                 raise ValueError(f"op {op!r} has two C lowerings")
-            LOWERINGS[op] = Lowering(fn, refuses, helpers)
+            LOWERINGS[op] = Lowering(fn, refuses, helpers, limits)
         return fn
 
     return mark

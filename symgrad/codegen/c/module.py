@@ -289,6 +289,8 @@ class CModule:
                     "    goto _end;",
                     "}",
                 ]
+            if any("goto _end;" in line for line in code):
+                frame.jumps = True  # an index checked at run time
             for inp in fuse.reads(node, plan):
                 frame.read(inp, pos)
             if not node.shape:
@@ -310,20 +312,44 @@ class CModule:
             if node not in first:
                 first[node] = (k, dests[k])
         frame = Frame(first)
-        nodes = [
-            n
-            for n in ir.program_order(list(fn.outputs))
-            if n.op not in ("input", "const", "dim")
-        ]
+        for leaf in fn.signature.leaves:
+            if leaf.node is not None:
+                frame.arguments[leaf.node] = True
+        nodes = []
+        for n in ir.program_order(list(fn.outputs)):
+            if n.op == "input":
+                frame.orphan(n)
+            elif n.op not in ("const", "dim"):
+                nodes.append(n)
         lines = self.block(frame, nodes, fn.outputs, top=True)
         for node in fn.outputs:
             frame.read(node, frame.pos)
+        lines = self._orphans(frame) + lines
         offsets, frame.work = workspace.assign(
             [(b.size, b.first, b.last) for b in frame.buffers]
         )
         for buffer, offset in zip(frame.buffers, offsets, strict=True):
             buffer.decl.text = f"double *{buffer.name} = _work + {c_size(offset)};"
         return lines, frame
+
+    def _orphans(self, frame) -> list:
+        """Declarations of the inputs a body reads that are no argument: a
+        derivative's seed that an untaken copy of a branch still names (the
+        Python targets never run such a line; C must declare it). NaN, so
+        that a read, if one ever ran, would show in the results."""
+        lines = []
+        for node in frame.orphans:
+            name = self.em.name(node)
+            lines.append(c_comment(f"{name}: read only on a path that never runs; NaN"))
+            if not node.shape:
+                lines.append(f"double {name} = NAN;")
+                continue
+            decl = Decl()
+            buffer = Buffer(node.size, 0, decl, name)
+            buffer.last = frame.pos
+            frame.buffers.insert(0, buffer)
+            lines += [decl, *loop(node.size, [f"{name}[_i] = NAN;"])]
+        return lines
 
     def function(self, fn):
         """The C function(s) of `fn`, and its kinds for the binding:

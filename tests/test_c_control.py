@@ -1,0 +1,220 @@
+"""Branches and loops on the C target (issue 24): real `if` / `else if` /
+`while` in C, loop stacks for the reverse sweep (stacks of stacks for
+nested loops), against the NumPy target (1e-12 relative), first and second
+order, on points that take different paths and trip counts.
+
+Skipped, with the reason, where no C compiler or no Python headers exist
+(`tests.test_c_target.needs_cc`); each test builds in a private cache.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import symgrad
+from symgrad.frontend import staging
+from tests import corpus_control_flow as corpus
+from tests import test_control_flow as staged
+from tests.test_c_target import _close, needs_cc, private_cache  # noqa: F401
+from tests.test_elif_chains import _chain, _depth, _points
+
+pytestmark = needs_cc
+
+SCALAR = {name: (fn, points) for name, (fn, _, points) in staged.CASES.items()}
+SCALAR.update({f"corpus_{name}": case for name, case in corpus.CASES.items()})
+SCALAR["nested_staged_loops"] = (staged.nested_loops, [0.7, 1.1])
+
+
+@pytest.mark.parametrize("name", list(SCALAR))
+def test_scalar_programs_first_and_second_order(name):
+    fn, points = SCALAR[name]
+    ours = symgrad.value_and_grad(fn, target="c")
+    theirs = symgrad.value_and_grad(fn, target="numpy")
+    second = symgrad.grad(symgrad.grad(fn), target="c")
+    second_numpy = symgrad.grad(symgrad.grad(fn), target="numpy")
+    for x in points:
+        (v, g), (vn, gn) = ours(x), theirs(x)
+        _close(v, vn)
+        _close(g, gn)
+        _close(second(x), second_numpy(x), rtol=1e-11)
+
+
+def test_the_module_has_real_branches_loops_and_stacks():
+    compiled = symgrad.compile(staged.nested_loops, 0.7, target="c")
+    source = compiled.source
+    assert "while (" in source and "sg_push_stack(&" in source
+    assert "sg_stack_free(&" in source and "_end:" in source
+    branchy = symgrad.compile(corpus.nested_elif, 0.3, target="c").source
+    assert "} else if (" in branchy or "} else {" in branchy
+
+
+# ------------------------------------------------------------------ arrays
+
+
+def rnn_while(W, x):
+    h = np.zeros(3)
+    i = 0
+    while i < 4:
+        h = np.tanh(W @ h + x * (i + 1.0))
+        i += 1
+    return np.sum(h * h)
+
+
+def branch_arrays(x):
+    if np.sum(x) > 0.0:
+        y = x * 2.0 + np.sin(x)
+    else:
+        y = np.exp(x) - x
+    return np.sum(y * y)
+
+
+def swap(a, b):
+    # Each loop value takes the other's: the update goes through temporaries.
+    def body(c):
+        p, q, k = c
+        return (q, p + 0.5 * q, k + 1.0)
+
+    p, q, _ = staging.while_loop(lambda c: c[2] < 5.0, body, (a, b, 0.0))
+    return np.sum(p * q)
+
+
+def until_norm(x):
+    y = x
+    while np.sum(y * y) > 0.5:
+        y = y * 0.7 + 0.01 * np.sin(y)
+    return np.sum(y) + np.sum(x * y)
+
+
+def loop_in_branch_arrays(W, x):
+    if np.sum(x) > 0.0:
+        h = x
+        while np.max(np.abs(h)) > 0.2:
+            h = np.tanh(W @ h) * 0.5
+        return np.sum(h * x)
+    return np.sum(np.sin(x) * x)
+
+
+def _point():
+    rng = np.random.default_rng(7)
+    return rng.normal(size=(3, 3)) * 0.5, np.array([0.9, -0.4, 0.7])
+
+
+ARRAYS = {
+    "rnn_while": (rnn_while, [_point()]),
+    "branch_arrays": (
+        branch_arrays,
+        [(np.array([0.3, 0.5, -0.1]),), (np.array([-0.3, 0.5, -0.9]),)],
+    ),
+    "swap": (swap, [(np.array([0.3, -1.2, 0.5]), np.array([0.7, 0.2, -0.4]))]),
+    "until_norm": (until_norm, [(np.array([0.9, -0.8, 1.1]),)]),
+    "loop_in_branch_arrays": (
+        loop_in_branch_arrays,
+        [_point(), (_point()[0], -_point()[1] - 1.0)],
+    ),
+}
+
+
+@pytest.mark.parametrize("name", list(ARRAYS))
+def test_array_programs_first_order(name):
+    fn, points = ARRAYS[name]
+    argnums = tuple(range(len(points[0])))
+    ours = symgrad.value_and_grad(fn, argnums=argnums, target="c")
+    theirs = symgrad.value_and_grad(fn, argnums=argnums, target="numpy")
+    for args in points:
+        (v, g), (vn, gn) = ours(*args), theirs(*args)
+        _close(v, vn)
+        for a, b in zip(g, gn, strict=True):
+            _close(a, b)
+
+
+def test_array_loop_second_order_by_hvp():
+    W, x = _point()
+    tangents = (np.full((3, 3), 0.1), np.array([0.3, -0.2, 0.5]))
+    ours = symgrad.hvp(rnn_while, (W, x), tangents, target="c")
+    theirs = symgrad.hvp(rnn_while, (W, x), tangents, target="numpy")
+    for a, b in zip(ours, theirs, strict=True):
+        _close(a, b, rtol=1e-11)
+
+
+def test_a_loop_runs_again_with_fresh_stacks():
+    """Calls share nothing: the stacks of one call are freed at its end, and
+    the next call (another trip count) starts empty."""
+    vg = symgrad.value_and_grad(until_norm, target="c")
+    reference = symgrad.value_and_grad(until_norm, target="numpy")
+    for scale in (1.0, 3.0, 0.2, 1.0):
+        x = np.array([0.9, -0.8, 1.1]) * scale
+        (v, g), (vn, gn) = vg(x), reference(x)
+        _close(v, vn)
+        _close(g, gn)
+
+
+def test_an_elif_chain_stays_flat_in_c(tmp_path):
+    """A 300-branch if/elif chain is one `else if` chain in C: the code is as
+    deep as for 10 branches, with the NumPy target's values and gradients."""
+    long, short = _chain(tmp_path, 300), _chain(tmp_path, 10)
+    ours = symgrad.compile(long, 0.3, 1.5, target="c")
+    theirs = symgrad.compile(long, 0.3, 1.5)
+    assert _depth(ours.source) == _depth(
+        symgrad.compile(short, 0.3, 1.5, target="c").source
+    )
+    for x in _points(300):
+        _close(ours.forward(x, 1.5), theirs.forward(x, 1.5))
+        _close(ours.gradient(x, 1.5), theirs.gradient(x, 1.5))
+
+
+@pytest.mark.parametrize("name", list(ARRAYS))
+def test_array_programs_hessian(name):
+    """Hessians are a loop over the basis (`rows[i] = ...` at a run-time
+    index) around the branches and loops of the program."""
+    fn, points = ARRAYS[name]
+    k = len(points[0]) - 1
+    ours = symgrad.hessian(fn, argnums=k, target="c")
+    theirs = symgrad.hessian(fn, argnums=k, target="numpy")
+    grad = symgrad.grad(fn, argnums=k)
+    for args in points:
+        H = theirs(*args)
+        _close(ours(*args), H, rtol=1e-11)
+        # The NumPy target's against central differences of the gradient
+        # (a loop in the branch not taken leaves its stacks undefined).
+        for j in range(args[k].size):
+            step = np.zeros_like(args[k])
+            step[j] = 1e-6
+            up = grad(*args[:k], args[k] + step)
+            down = grad(*args[:k], args[k] - step)
+            np.testing.assert_allclose(H[:, j], (up - down) / 2e-6, atol=1e-7)
+
+
+def rows_loop(x, X):
+    s = 0.0
+    for i in range(len(X)):
+        s = s + np.sin(X[i] * x)
+    return s
+
+
+def test_a_loop_over_symbolic_rows_reads_row_i():
+    ours = symgrad.compile(rows_loop, 0.7, np.arange(4.0), batch={"X": 0}, target="c")
+    theirs = symgrad.compile(rows_loop, 0.7, np.arange(4.0), batch={"X": 0})
+    assert "while (" in ours.source
+    for rows in (0, 1, 6):
+        X = np.linspace(0.1, 1.0, rows)
+        _close(ours.forward(0.7, X), theirs.forward(0.7, X))
+        _close(ours.gradient(0.7, X), theirs.gradient(0.7, X))
+
+
+def past_the_end(x):
+    # A traced test: the loop and its counter run in the module.
+    s = x[0] * 0.0
+    i = 0
+    while s < 100.0:
+        s = s + x[i]
+        i += 1
+    return s
+
+
+def test_an_index_past_the_end_raises_as_numpy_does():
+    x = np.arange(1.0, 4.0)
+    with pytest.raises(IndexError):
+        symgrad.compile(past_the_end, x).forward(x)
+    with pytest.raises(IndexError, match="outside an axis"):
+        symgrad.compile(past_the_end, x, target="c").forward(x)
