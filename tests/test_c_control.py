@@ -9,6 +9,10 @@ Skipped, with the reason, where no C compiler or no Python headers exist
 
 from __future__ import annotations
 
+import os
+import shutil
+import subprocess
+
 import numpy as np
 import pytest
 
@@ -218,3 +222,51 @@ def test_an_index_past_the_end_raises_as_numpy_does():
         symgrad.compile(past_the_end, x).forward(x)
     with pytest.raises(IndexError, match="outside an axis"):
         symgrad.compile(past_the_end, x, target="c").forward(x)
+
+
+def test_control_flow_c_is_warning_free(tmp_path):
+    """The C of branches, loops and stacks (every stack helper included)
+    compiles with -Wall -Wextra -Werror, as the trainer program must."""
+    cc = os.environ.get("CC") or shutil.which("cc") or shutil.which("gcc")
+    W, x = _point()
+    sources = [
+        symgrad.compile(staged.nested_loops, 0.7, target="c").source,
+        symgrad.compile(
+            symgrad.grad(symgrad.grad(staged.nested_loops)), 0.7, target="c"
+        ).source,
+        symgrad.compile(past_the_end, x, target="c").source,
+    ]
+    hessian = symgrad.hessian(loop_in_branch_arrays, argnums=1, target="c")
+    hessian(W, x)
+    sources.append(hessian.source)
+    for k, source in enumerate(sources):
+        path = tmp_path / f"module{k}.c"
+        path.write_text(source)
+        flags = ["-std=c99", "-O2", "-Wall", "-Wextra", "-Werror"]
+        run = subprocess.run(
+            [*cc.split(), *flags, "-c", str(path), "-o", str(tmp_path / "m.o")],
+            capture_output=True,
+            text=True,
+        )
+        assert run.returncode == 0, run.stderr
+
+
+@symgrad.custom_vjp
+def clipped(x):
+    return x
+
+
+clipped.defvjp(lambda x: (x, None), lambda _, g: (np.clip(g, -1.0, 1.0),))
+
+
+def test_custom_gradient_rules():
+    def f(x):
+        return np.sum(clipped(x) * 5.0) + np.sum(np.sin(x))
+
+    x = np.array([1000.0, 0.5, -3.0])
+    (v, g), (vn, gn) = (
+        symgrad.value_and_grad(f, target="c")(x),
+        symgrad.value_and_grad(f)(x),
+    )
+    _close(v, vn)
+    _close(g, gn)

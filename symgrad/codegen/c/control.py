@@ -89,7 +89,8 @@ def _declare(mod, frame, vtype, name, node, top) -> list:
         frame.jumps = True
         return []
     if kind == "scalar":
-        return [f"double {name};"]
+        # (0.0: a branch may leave it undefined, never to be read.)
+        return [f"double {name} = 0.0;"]
     return [mod.declare(frame, node, name, _size(vtype), top)]
 
 
@@ -115,11 +116,12 @@ def _bind(mod, frame, param, source, name=None):
     frame.storage[param] = frame.storage.get(source) if source is not None else None
 
 
-def _region_nodes(frame, region) -> list:
-    """A region's nodes to compute, in program order. An `input` read there
-    that is no argument of the function is kept in `frame.orphans`."""
+def _region_nodes(frame, results) -> list:
+    """The nodes computing a region's `results`, in program order. An `input`
+    read there that is no argument of the function is kept in
+    `frame.orphans`."""
     out = []
-    for n in ir.program_order(list(region.results)):
+    for n in ir.program_order(list(results)):
         if n.op == "input":
             frame.orphan(n)
         elif n.op not in ("param", "const", "undef", "dim"):
@@ -145,7 +147,8 @@ def _branches(mod, frame, node, siblings, top, tests, operands) -> list:
         saved = frame.enter()
         for p, x in zip(region.params, operands, strict=True):
             _bind(mod, frame, p, x)
-        inner = mod.block(frame, _region_nodes(frame, region), region.results)
+        wanted = [region.results[i] for i in variables]
+        inner = mod.block(frame, _region_nodes(frame, wanted), wanted)
         end = frame.tick()
         for i, var in variables.items():
             result = region.results[i]
@@ -176,10 +179,15 @@ def _while(mod, frame, node, siblings, top) -> list:
     parts = _items(node, siblings)
     start = frame.tick()
     lines, variables, types, buffers = [], [], [], {}
+    live = _live(node, parts)
     for i, init in enumerate(carries):
         vtype = ir.type_of(body_r.params[i])
         types.append(vtype)
         part = parts.get(i)
+        if i not in live:
+            variables.append(None)
+            buffers[i] = None
+            continue
         if _kind(vtype) == "stack" and _owned(init, node, siblings):
             # A stack lives in one variable from push to pop.
             var = mod.ref(init)
@@ -206,12 +214,13 @@ def _while(mod, frame, node, siblings, top) -> list:
     saved = frame.enter()
     for region in (test_r, body_r):
         for i, p in enumerate(region.params[:k]):
-            _bind(mod, frame, p, None, variables[i])
-            frame.storage[p] = buffers[i]
+            if i in live:
+                _bind(mod, frame, p, None, variables[i])
+                frame.storage[p] = buffers[i]
         for p, x in zip(region.params[k:], invariants, strict=True):
             _bind(mod, frame, p, x)
     (result,) = test_r.results
-    test_nodes = _region_nodes(frame, test_r)
+    test_nodes = _region_nodes(frame, test_r.results)
     inline = _inline_test(mod, frame, result, test_nodes)
     if inline is not None:
         head, test_lines = f"while ({inline}) {{", []
@@ -219,9 +228,11 @@ def _while(mod, frame, node, siblings, top) -> list:
         head = "for (;;) {"
         test_lines = mod.block(frame, test_nodes, test_r.results)
         test_lines += [f"if (!{mod.ref(result)}) {{", "    break;", "}"]
-    inner = mod.block(frame, _region_nodes(frame, body_r), body_r.results)
+    wanted = [r for i, r in enumerate(body_r.results) if i in live]
+    inner = mod.block(frame, _region_nodes(frame, wanted), wanted)
     end = frame.tick()
-    inner += _update(mod, frame, body_r.results, variables, types, buffers, end)
+    results = [r if i in live else None for i, r in enumerate(body_r.results)]
+    inner += _update(mod, frame, results, variables, types, buffers, end)
     frame.leave(saved)
     # What the loop reads from before it is read again on every iteration.
     for buffer in frame.buffers:
@@ -229,6 +240,27 @@ def _while(mod, frame, node, siblings, top) -> list:
             buffer.last = max(buffer.last, end)
     body = [line for line in test_lines + inner if line != ""]
     return lines + [head, *indented(body), "}"]
+
+
+def _live(node, parts) -> dict:
+    """{index: True} for the loop values of while `node` that are read: after
+    the loop (`parts`), by its test, or by the body for another live one. A
+    value nothing reads (its first value undefined, a derivative's pruned
+    residual) gets no variable."""
+    k = node.attr("ncarry")
+    test_r, body_r = node.attr("cond"), node.attr("body")
+    live = {i: True for i in parts if i < k}
+    while True:
+        roots = [*test_r.results, *(body_r.results[i] for i in live)]
+        seen = {n: True for n in ir.program_order(roots)}
+        more = {
+            i: True
+            for i in range(k)
+            if i not in live and (body_r.params[i] in seen or test_r.params[i] in seen)
+        }
+        if not more:
+            return {i: True for i in range(k) if i in live}
+        live.update(more)
 
 
 def _inline_test(mod, frame, result, test_nodes):
@@ -249,12 +281,12 @@ def _update(mod, frame, results, variables, types, buffers, end) -> list:
     """The end of an iteration: each loop value takes its result. A result
     that is another loop value's variable (or lives in its buffer) is
     saved in a temporary first, so no copy reads a value already replaced."""
-    carried = {var: i for i, var in enumerate(variables)}
+    carried = {var: i for i, var in enumerate(variables) if var is not None}
     lines, moves = [], []
     for i, (result, var, vtype) in enumerate(
         zip(results, variables, types, strict=True)
     ):
-        if result.op == "undef":
+        if result is None or result.op == "undef":
             continue
         text = mod.ref(result)
         holder = carried.get(text)

@@ -484,12 +484,18 @@ def generate(program, target) -> tuple:
         "#include <stdlib.h>",
         "#include <string.h>",
     ]
-    known = {**HELPERS, **blas.HELPERS, **stacks.HELPERS}
-    helpers = [known[name] for name in sorted(mod.helpers)]
+    helpers = helper_sources(mod.helpers)
     compute = "\n\n".join(
         ["\n".join(header), *helpers, *("\n".join(b) for b in blocks)]
     )
     return compute + "\n", shapes, blocks
+
+
+def helper_sources(names) -> list:
+    """The C source of each helper in `names` (as `CModule.helpers` collects
+    them), in name order."""
+    known = {**HELPERS, **blas.HELPERS, **stacks.HELPERS}
+    return [known[name] for name in sorted(names)]
 
 
 def uses_blas(compute: str) -> bool:

@@ -71,12 +71,12 @@ typedef struct {
         }                                                                    \
     } while (0)
 
-static long sg_record(const sg_stack *s)
+static inline long sg_record(const sg_stack *s)
 {
     return s->stacks ? (long)sizeof(sg_stack) : s->n * (long)sizeof(double);
 }
 
-static void sg_stack_free(sg_stack *s)
+static inline void sg_stack_free(sg_stack *s)
 {
     if (s->stacks) {
         for (long k = 0; k < s->len; k++) {
@@ -90,7 +90,7 @@ static void sg_stack_free(sg_stack *s)
 }
 
 /* Empty `s` and make it a stack of records of n doubles (or of stacks). */
-static void sg_stack_new(sg_stack *s, long n, int stacks)
+static inline void sg_stack_new(sg_stack *s, long n, int stacks)
 {
     sg_stack_free(s);
     s->n = n;
@@ -98,7 +98,7 @@ static void sg_stack_new(sg_stack *s, long n, int stacks)
 }
 
 /* Room for `more` records after the last: 0, or -1 out of memory. */
-static int sg_stack_room(sg_stack *s, long more)
+static inline int sg_stack_room(sg_stack *s, long more)
 {
     long cap = s->cap;
     char *data;
@@ -117,7 +117,7 @@ static int sg_stack_room(sg_stack *s, long more)
     return 0;
 }
 
-static int sg_push(sg_stack *s, const double *x)
+static inline int sg_push(sg_stack *s, const double *x)
 {
     if (sg_stack_room(s, 1) != 0) {
         return -1;
@@ -127,13 +127,13 @@ static int sg_push(sg_stack *s, const double *x)
     return 0;
 }
 
-static int sg_push_double(sg_stack *s, double x)
+static inline int sg_push_double(sg_stack *s, double x)
 {
     return sg_push(s, &x);
 }
 
 /* `to` becomes a copy of `from` (stacks inside it copied too). */
-static int sg_stack_copy(sg_stack *to, const sg_stack *from)
+static inline int sg_stack_copy(sg_stack *to, const sg_stack *from)
 {
     sg_stack_new(to, from->n, from->stacks);
     if (sg_stack_room(to, from->len) != 0) {
@@ -157,7 +157,7 @@ static int sg_stack_copy(sg_stack *to, const sg_stack *from)
 }
 
 /* Push a copy of the stack `x` (the tape of one run of an inner loop). */
-static int sg_push_stack(sg_stack *s, const sg_stack *x)
+static inline int sg_push_stack(sg_stack *s, const sg_stack *x)
 {
     sg_stack *slot;
     sg_stack empty = SG_STACK_EMPTY;
@@ -171,7 +171,7 @@ static int sg_push_stack(sg_stack *s, const sg_stack *x)
 }
 
 /* The record on top into `to` (n doubles), removed: 0, or -6 if empty. */
-static int sg_pop(sg_stack *s, double *to)
+static inline int sg_pop(sg_stack *s, double *to)
 {
     if (s->len == 0) {
         return -6;
@@ -182,7 +182,7 @@ static int sg_pop(sg_stack *s, double *to)
 }
 
 /* The record on top removed unread: 0, or -6 if empty. */
-static int sg_drop(sg_stack *s)
+static inline int sg_drop(sg_stack *s)
 {
     if (s->len == 0) {
         return -6;
@@ -195,7 +195,7 @@ static int sg_drop(sg_stack *s)
 }
 
 /* The stack on top moved into `to` (what `to` held is freed). */
-static int sg_pop_stack(sg_stack *s, sg_stack *to)
+static inline int sg_pop_stack(sg_stack *s, sg_stack *to)
 {
     if (s->len == 0) {
         return -6;
@@ -207,7 +207,7 @@ static int sg_pop_stack(sg_stack *s, sg_stack *to)
 }
 
 /* `to` becomes a stack like `like` holding zeros (a stack's cotangent). */
-static int sg_stack_zeros(sg_stack *to, const sg_stack *like)
+static inline int sg_stack_zeros(sg_stack *to, const sg_stack *like)
 {
     sg_stack_new(to, like->n, like->stacks);
     if (sg_stack_room(to, like->len) != 0) {
@@ -232,7 +232,7 @@ static int sg_stack_zeros(sg_stack *to, const sg_stack *like)
 
 /* `to` becomes the record-by-record sum of `a` and `b` (as long as the
    shorter one). */
-static int sg_stack_add(sg_stack *to, const sg_stack *a, const sg_stack *b)
+static inline int sg_stack_add(sg_stack *to, const sg_stack *a, const sg_stack *b)
 {
     long len = a->len < b->len ? a->len : b->len;
     sg_stack_new(to, a->n, a->stacks);

@@ -27,9 +27,8 @@ import numpy as np
 
 from symgrad._version import __version__
 from symgrad.codegen import keys
-from symgrad.codegen.c import blas
 from symgrad.codegen.c import module as c_module
-from symgrad.codegen.c.scalar import HELPERS, literal
+from symgrad.codegen.c.scalar import literal
 from symgrad.codegen.c.trainer_csv import CSV
 from symgrad.codegen.c.trainer_json import JSON
 from symgrad.codegen.c.trainer_text import RANDOM, TEXT
@@ -138,8 +137,7 @@ def trainer_program(loss, predict, optimizer, initial, target) -> str:
         text, kind = mod.function(fn)
         blocks.append("\n".join(text))
         kinds.append(kind)
-    known = {**HELPERS, **blas.HELPERS}
-    helpers = [known[name] for name in sorted(mod.helpers)]
+    helpers = c_module.helper_sources(mod.helpers)
     params = [leaf for leaf in loss.leaves if leaf.path[0] == 0]
     records = [(leaf_label(loss, leaf), leaf.node.shape) for leaf in params]
     where = f"{comment_safe(program.filename.rsplit('/', 1)[-1])}:{program.fun_name}"
