@@ -15,11 +15,14 @@ import subprocess
 
 import numpy as np
 import pytest
+from hypothesis import HealthCheck, assume, given, settings
+from hypothesis import strategies as st
 
 import symgrad
 from symgrad.frontend import staging
 from tests import corpus_control_flow as corpus
 from tests import test_control_flow as staged
+from tests import test_frontend_fuzz as fuzz
 from tests.test_c_target import _close, needs_cc, private_cache  # noqa: F401
 from tests.test_elif_chains import _chain, _depth, _points
 
@@ -270,3 +273,43 @@ def test_custom_gradient_rules():
     )
     _close(v, vn)
     _close(g, gn)
+
+
+def _check_random(source, second):
+    real, _, x, y = source
+    module = fuzz._load(*source[:2])
+    with np.errstate(all="ignore"):
+        reference = module.f(x, y)
+    assume(np.isfinite(reference) and abs(reference) < 1e6)
+    ours = symgrad.value_and_grad(module.f, argnums=(0, 1), target="c")(x, y)
+    theirs = symgrad.value_and_grad(module.f, argnums=(0, 1))(x, y)
+    assert ours[0] == pytest.approx(theirs[0], rel=1e-12, abs=1e-12), real
+    np.testing.assert_allclose(ours[1], theirs[1], rtol=1e-12, atol=1e-12, err_msg=real)
+    if second:
+        dd = symgrad.grad(symgrad.grad(module.f))
+        np.testing.assert_allclose(
+            symgrad.grad(symgrad.grad(module.f), target="c")(x, y),
+            dd(x, y),
+            rtol=1e-10,
+            atol=1e-10,
+            err_msg=real,
+        )
+
+
+@settings(
+    max_examples=25,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much],
+)
+@given(fuzz.sources(), st.booleans())
+def test_random_control_flow_programs_in_c(source, second):
+    """The front end's random programs (branches, loops with break and
+    continue, early returns) give the NumPy target's values and gradients."""
+    _check_random(source, second)
+
+
+@pytest.mark.slow
+@settings(max_examples=400, deadline=None, suppress_health_check=list(HealthCheck))
+@given(fuzz.sources(), st.booleans())
+def test_random_control_flow_programs_in_c_long_run(source, second):
+    _check_random(source, second)
