@@ -9,6 +9,8 @@ Skipped, with the reason, where no C compiler or no Python headers exist
 
 from __future__ import annotations
 
+import contextlib
+import io
 import os
 import shutil
 import subprocess
@@ -19,11 +21,13 @@ from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
 import symgrad
+from symgrad import api
 from symgrad.frontend import staging
 from tests import corpus_control_flow as corpus
 from tests import test_control_flow as staged
+from tests import test_c_trainer as trainers
 from tests import test_frontend_fuzz as fuzz
-from tests.test_c_target import _close, needs_cc, private_cache  # noqa: F401
+from tests.test_c_target import _close, moons, needs_cc, private_cache  # noqa: F401
 from tests.test_elif_chains import _chain, _depth, _points
 
 pytestmark = needs_cc
@@ -297,7 +301,7 @@ def _check_random(source, second):
 
 
 @settings(
-    max_examples=25,
+    max_examples=10,
     deadline=None,
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much],
 )
@@ -313,3 +317,65 @@ def test_random_control_flow_programs_in_c(source, second):
 @given(fuzz.sources(), st.booleans())
 def test_random_control_flow_programs_in_c_long_run(source, second):
     _check_random(source, second)
+
+
+def _branchy_loss(params, X, y):
+    """micrograd's moons loss with a traced branch (a hinge or its square,
+    by the mean margin) and a loop (the regularization's weight halves
+    while it exceeds the data loss)."""
+    margins = symgrad.relu(1 + -y * moons.scores(params, X))
+    data_loss = margins.sum() * (1.0 / len(margins))
+    if data_loss > 0.5:
+        data = data_loss
+    else:
+        data = data_loss * data_loss * 2.0
+    reg = sum((W * W).sum() + (b * b).sum() for W, b in params)
+    weight = 1e-2
+    while weight * reg > data:
+        weight = weight * 0.5
+    return data + weight * reg
+
+
+def test_a_trainer_with_branches_and_loops(tmp_path):
+    """The C trainer program of a loss with a traced branch and loop trains
+    as the NumPy trainer does (loss trajectory to 1e-9, same accuracies)."""
+    params, X, y = moons.example()
+    (tmp_path / "moons.csv").write_text(trainers._csv(X, y))
+    source = api.trainer_source(
+        _branchy_loss, moons.scores, (params, X, y), "adam", "c"
+    )
+    path = tmp_path / "train.c"
+    path.write_text(source)
+    exe = str(tmp_path / "train")
+    done = subprocess.run(
+        [
+            *trainers.CC,
+            "-O2",
+            "-Wall",
+            "-Wextra",
+            "-Werror",
+            str(path),
+            "-lm",
+            "-o",
+            exe,
+        ],
+        capture_output=True,
+        text=True,
+    )
+    assert done.returncode == 0, done.stderr
+    ours = trainers._run(exe, tmp_path / "moons.csv", "--steps", 40)
+    assert ours.returncode == 0, ours.stderr
+    python = api.trainer_source(
+        _branchy_loss, moons.scores, (params, X, y), "adam", "numpy"
+    )
+    namespace: dict = {"__name__": "branchy_trainer"}
+    exec(compile(python, "<branchy trainer>", "exec"), namespace)
+    out = io.StringIO()
+    with contextlib.redirect_stdout(out):
+        namespace["main"]([str(tmp_path / "moons.csv"), "--steps", "40"])
+    theirs = trainers._trajectory(out.getvalue())
+    mine = trainers._trajectory(ours.stdout)
+    assert len(mine) == len(theirs) == 40
+    for (k, loss, acc), (k2, loss2, acc2) in zip(mine, theirs, strict=True):
+        assert (k, acc) == (k2, acc2)
+        assert loss == pytest.approx(loss2, rel=1e-9)
