@@ -90,6 +90,17 @@ def swap(a, b):
     return np.sum(p * q)
 
 
+def pure_swap(a, b):
+    # The second copy reads what the first replaced: it goes through a
+    # temporary.
+    def body(c):
+        p, q, k = c
+        return (q, p, k + 1.0)
+
+    p, q, _ = staging.while_loop(lambda c: c[2] < 5.0, body, (a, b, 0.0))
+    return np.sum(p * np.sin(q))
+
+
 def until_norm(x):
     y = x
     while np.sum(y * y) > 0.5:
@@ -118,6 +129,10 @@ ARRAYS = {
         [(np.array([0.3, 0.5, -0.1]),), (np.array([-0.3, 0.5, -0.9]),)],
     ),
     "swap": (swap, [(np.array([0.3, -1.2, 0.5]), np.array([0.7, 0.2, -0.4]))]),
+    "pure_swap": (
+        pure_swap,
+        [(np.array([0.1, 0.2, 0.3]), np.array([0.7, -0.2, 0.5]))],
+    ),
     "until_norm": (until_norm, [(np.array([0.9, -0.8, 1.1]),)]),
     "loop_in_branch_arrays": (
         loop_in_branch_arrays,

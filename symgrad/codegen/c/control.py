@@ -98,16 +98,17 @@ def _assign(mod, frame, vtype, var, src, pos) -> list:
     """`var` (a result variable) takes the value `src` (a node)."""
     frame.read(src, pos)
     text = mod.ref(src)
+    return [] if text == var else [_copy(vtype, var, text)]
+
+
+def _copy(vtype, var, text) -> str:
+    """The statement giving variable `var` the value `text` (C source)."""
     kind = _kind(vtype)
     if kind == "stack":
-        if text == var:
-            return []
-        return [f"SG_TRY({stacks.copy_call(var, text)});"]
+        return f"SG_TRY({stacks.copy_call(var, text)});"
     if kind == "scalar":
-        return [] if text == var else [f"{var} = {text};"]
-    if text == var:
-        return []
-    return [f"memcpy({var}, {text}, {c_size(_size(vtype))} * sizeof(double));"]
+        return f"{var} = {text};"
+    return f"memcpy({var}, {text}, {c_size(_size(vtype))} * sizeof(double));"
 
 
 def _bind(mod, frame, param, source, name=None):
@@ -282,12 +283,16 @@ def _update(mod, frame, results, variables, types, buffers, end) -> list:
     that is another loop value's variable (or lives in its buffer) is
     saved in a temporary first, so no copy reads a value already replaced."""
     carried = {var: i for i, var in enumerate(variables) if var is not None}
-    lines, moves = [], []
+    # (variable, the C source of its new value, its type, the loop value
+    # whose variable that source is, or None)
+    moves = []
+    order = {}  # loop value -> its position in `moves`
     for i, (result, var, vtype) in enumerate(
         zip(results, variables, types, strict=True)
     ):
         if result is None or result.op == "undef":
             continue
+        frame.read(result, end)
         text = mod.ref(result)
         holder = carried.get(text)
         if holder is None and _kind(vtype) == "array":
@@ -295,47 +300,23 @@ def _update(mod, frame, results, variables, types, buffers, end) -> list:
             holder = next(
                 (j for j, b in buffers.items() if b is not None and b is owner), None
             )
-        if holder == i:
-            continue  # the value is still in its own variable
-        moves.append((i, result, var, vtype, holder))
-    clash = [m for m in moves if m[4] is not None]
-    if len(moves) > 1 and clash:
-        for i, result, var, vtype, _ in clash:
-            kind = _kind(vtype)
-            if kind == "stack":
-                refuse(result, "a loop that swaps two stacks")
-            temp = mod.em.fresh(f"{var}_next")
-            frame.read(result, end)
-            if kind == "scalar":
-                lines.append(f"double {temp} = {mod.ref(result)};")
-            else:
-                lines.append(mod.declare(frame, None, temp, _size(vtype), False))
-                size = c_size(_size(vtype))
-                lines.append(
-                    f"memcpy({temp}, {mod.ref(result)}, {size} * sizeof(double));"
-                )
-                frame.buffers[-1].last = end
-            moves = [
-                (j, _Staged(temp), v, t, None) if j == i else (j, r, v, t, h)
-                for j, r, v, t, h in moves
-            ]
-    for _, result, var, vtype, _ in moves:
-        if isinstance(result, _Staged):
-            if _kind(vtype) == "scalar":
-                lines.append(f"{var} = {result.name};")
-            else:
-                size = c_size(_size(vtype))
-                lines.append(f"memcpy({var}, {result.name}, {size} * sizeof(double));")
+        if holder != i:  # (i: the value is still in its own variable)
+            order[i] = len(moves)
+            moves.append((var, text, vtype, holder))
+    lines = []
+    for k, (var, text, vtype, holder) in enumerate(moves):
+        if holder is None or order.get(holder, k) > k:
+            continue  # (its source is replaced after this copy, if at all)
+        if _kind(vtype) == "stack":
+            refuse(results[holder], "a loop that swaps two stacks")
+        temp = mod.em.fresh(f"{var}_next")
+        if _kind(vtype) == "scalar":
+            lines.append(f"double {temp};")
         else:
-            lines += _assign(mod, frame, vtype, var, result, end)
-    return lines
-
-
-class _Staged:
-    """A result saved in the temporary `name` at the end of an iteration."""
-
-    def __init__(self, name):
-        self.name = name
+            lines.append(mod.declare(frame, None, temp, _size(vtype), False))
+        lines.append(_copy(vtype, temp, text))
+        moves[k] = (var, temp, vtype, None)
+    return lines + [_copy(vtype, var, text) for var, text, vtype, _ in moves]
 
 
 # ------------------------------------------------------------------ stacks
