@@ -394,3 +394,20 @@ def test_a_trainer_with_branches_and_loops(tmp_path):
     for (k, loss, acc), (k2, loss2, acc2) in zip(mine, theirs, strict=True):
         assert (k, acc) == (k2, acc2)
         assert loss == pytest.approx(loss2, rel=1e-9)
+
+
+@pytest.mark.parametrize("name", ["until_norm", "branch_arrays", "pure_swap"])
+def test_array_programs_with_symbolic_sizes(name):
+    """Loop values and branch results of a symbolic length (`batch=`): one
+    module for every length, 0 included."""
+    fn, points = ARRAYS[name]
+    args = points[0]
+    batch = {p: 0 for p in fn.__code__.co_varnames[: len(args)]}
+    ours = symgrad.compile(fn, *args, batch=batch, target="c")
+    theirs = symgrad.compile(fn, *args, batch=batch)
+    for rows in (0, 1, 5):
+        xs = [np.linspace(-1.0, 1.3, rows) + 0.1 * k for k in range(len(args))]
+        (v, g), (vn, gn) = ours.value_and_grad(*xs), theirs.value_and_grad(*xs)
+        _close(v, vn)
+        for a, b in zip(g, gn, strict=True):
+            _close(a, b)
