@@ -18,8 +18,14 @@ computing anything. The CPython extension module that calls it is
 reserved names, so a user name is never a C keyword, a <math.h> name or
 one of the module's own; user text reaches C only as identifiers, comments
 made safe and `c_string` literals. What the C target does not compute
-(control flow, dtypes other than float64 and bool) is refused here by
-name, when the module is generated.
+(dtypes other than float64 and bool; ints only as scalar loop counters and
+sizes) is refused here by name, when the module is generated. Each
+function is compiled into blocks (`block`: the function's own, and one per
+branch or loop body, written by `control`) on one statement timeline
+(`blocks.Frame`), so the workspace is laid out once, by liveness, over
+every block. A function that keeps stacks or checks an index while it runs
+ends at one `_end` label that frees its stacks and returns `_status` (-1:
+out of memory, -3: an index outside an axis, -6: a tape popped empty).
 """
 
 from __future__ import annotations
@@ -391,7 +397,7 @@ class CModule:
                 "}",
             ]
         body = [
-            x[1:] if x.startswith("\b") else "    " + x if x else ""
+            x if x == _END_LABEL else "    " + x if x else ""
             for x in guard + _ending(lines, copy, frame)
         ]
         outputs = [node.size if node.shape else 1 for node in fn.outputs]
@@ -449,8 +455,11 @@ def _ending(lines, copy, frame) -> list:
     head = ["int _status = 0;"]
     head += [f"sg_stack {name} = SG_STACK_EMPTY;" for name in frame.stacks]
     free = [f"sg_stack_free(&{name});" for name in frame.stacks]
-    # (The label is outdented below: `body` indents every line.)
-    return [*head, *lines, *copy, "\b_end:", *free, "return _status;"]
+    return [*head, *lines, *copy, _END_LABEL, *free, "return _status;"]
+
+
+# Where a failing statement jumps (written at the function's own indent).
+_END_LABEL = "_end:"
 
 
 def _bound(sizes):

@@ -710,6 +710,8 @@ int main(int argc, char **argv)
                                      "which has no identity"
                     : status == -5 ? "zero-size array to reduction operation minimum "
                                      "which has no identity"
+                    : status == -6 ? "a loop's tape was popped empty (a bug in "
+                                     "symgrad: please report it)"
                                    : "out of memory");
             return sg_die();
         }}
