@@ -136,6 +136,9 @@ static inline int sg_push_double(sg_stack *s, double x)
 static inline int sg_stack_copy(sg_stack *to, const sg_stack *from)
 {
     sg_stack_new(to, from->n, from->stacks);
+    if (from->len == 0) {
+        return 0; /* (memcpy of nothing from NULL is undefined) */
+    }
     if (sg_stack_room(to, from->len) != 0) {
         return -1;
     }
@@ -210,6 +213,9 @@ static inline int sg_pop_stack(sg_stack *s, sg_stack *to)
 static inline int sg_stack_zeros(sg_stack *to, const sg_stack *like)
 {
     sg_stack_new(to, like->n, like->stacks);
+    if (like->len == 0) {
+        return 0;
+    }
     if (sg_stack_room(to, like->len) != 0) {
         return -1;
     }
@@ -236,6 +242,9 @@ static inline int sg_stack_add(sg_stack *to, const sg_stack *a, const sg_stack *
 {
     long len = a->len < b->len ? a->len : b->len;
     sg_stack_new(to, a->n, a->stacks);
+    if (len == 0) {
+        return 0;
+    }
     if (sg_stack_room(to, len) != 0) {
         return -1;
     }
