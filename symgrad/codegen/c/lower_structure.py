@@ -67,7 +67,7 @@ def _embed_diagonal(node, out, args) -> list:
     read = _sum("" if single else _times("_o", length), "_t")
     place = loop(length, [f"{out}[{at}] = {src}[{read}];"], "_t")
     zero = loop(node.size, [f"{out}[_i] = 0.0;"])
-    return zero + (place if dims.known_equal(batch, 1) else loop(batch, place, "_o"))
+    return zero + (place if single else loop(batch, place, "_o"))
 
 
 @lowering("tril", "triu")
