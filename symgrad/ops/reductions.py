@@ -202,7 +202,9 @@ def _cumprod_vjp(g, out, a):
     # with that zero left out; after it, every term has the zero as a factor.
     axis = out.attr("axis")
     zero = eq(a, 0)
-    zeros_so_far = cumsum(zero, axis)
+    # Counted in floats (exact below 2**53), not NumPy's int64 cumsum of
+    # bools: every value of the gradient stays a double (the C target).
+    zeros_so_far = cumsum(where(zero, 1.0, 0.0), axis)
     before = eq(zeros_so_far, 0)
     first = mul(zero, eq(zeros_so_far, 1))
     safe = where(before, a, 1)

@@ -24,11 +24,13 @@ def _copies(out, node, args, blocks) -> list:
     total = c_size(dims.prod(node.shape[axis:]))
     lines = []
     offset = 0
-    for src, inner in zip(args, blocks, strict=True):
+    for part, src, inner in zip(node.inputs, args, blocks, strict=True):
         if not dims.is_symbolic(inner) and inner == 0:
             continue
         at = c_size(offset)
-        body = [f"{out}[_o * {total} + {at} + _j] = {src}[_o * {c_size(inner)} + _j];"]
+        # A scalar (`np.stack` of numbers) is a double, not a buffer.
+        read = f"{src}[_o * {c_size(inner)} + _j]" if part.shape else src
+        body = [f"{out}[_o * {total} + {at} + _j] = {read};"]
         lines += loop(outer, loop(inner, body, "_j"), "_o")
         offset = offset + inner
     return lines

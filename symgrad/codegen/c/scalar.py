@@ -42,6 +42,7 @@ CALLEES.update(
         "logaddexp2": "sg_logaddexp2",
         "heaviside": "sg_heaviside",
         "ndtr": "sg_ndtr",
+        "log_ndtr": "sg_log_ndtr",
         "logit": "sg_logit",
         "xlogy": "sg_xlogy",
         "xlog1py": "sg_xlog1py",
@@ -50,7 +51,7 @@ CALLEES.update(
     }
 )
 # Shared functions with no C formula yet.
-REFUSED = {"digamma": "no C digamma yet", "log_ndtr": "no C log_ndtr yet"}
+REFUSED = {"digamma": "no C digamma yet"}
 
 # Helpers generated code may call: name -> C source. NumPy's semantics for
 # inf and nan (numpy/npy_math).
@@ -98,6 +99,30 @@ HELPERS = {
         return 0.5 + 0.5 * erf(z);
     }
     return z > 0.0 ? 1.0 - 0.5 * erfc(z) : 0.5 * erfc(-z);
+}""",
+    # scipy.special.log_ndtr: log(Phi(x)) with Phi's tail kept relatively
+    # accurate: log1p(-Q) on the right (Q = erfc(x / sqrt 2) / 2), log of
+    # erfc on the left, and below -20 (where erfc heads for underflow) the
+    # asymptotic series -x^2/2 - log(-x) - log(2 pi)/2 + log(1 + S),
+    # S = sum_k (-1)^k (2k-1)!! / x^(2k): ten terms leave an error below
+    # 1e-20 of log(1 + S) there. Where Q underflows (x > 37.5) SciPy's
+    # erfc is 0 a little sooner: results differ only in subnormals.
+    "sg_log_ndtr": """static double sg_log_ndtr(double x)
+{
+    if (x < -20.0) {
+        double z = 1.0 / (x * x);
+        double term = 1.0;
+        double s = 0.0;
+        for (int k = 1; k <= 10; k++) {
+            term *= -(2.0 * k - 1.0) * z;
+            s += term;
+        }
+        return -0.5 * x * x - log(-x) - 0.91893853320467274178 + log1p(s);
+    }
+    if (x < -1.0) {
+        return log(0.5 * erfc(-x * 0.70710678118654752440));
+    }
+    return log1p(-0.5 * erfc(x * 0.70710678118654752440));
 }""",
     # scipy.special.gammaln (cephes): -inf at -inf, and inf where 1/x
     # overflows, where C's lgamma gives inf and a finite log.
