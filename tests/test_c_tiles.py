@@ -1,6 +1,7 @@
 """The C target's own product loops (`symgrad/codegen/c/tiles.py`): register
-tiles for small products (BLAS or not), each element added in order of k,
-and a transposed right operand shared by several products computed once.
+tiles for small matrix-matrix products (BLAS loaded or not) and for every
+product without BLAS, each element added in order of k; and a transposed
+right operand shared by several products computed once.
 
 Skipped, with the reason, where no C compiler or no Python headers exist
 (the rule of tests/test_c_target.py, whose private cache fixture this module
@@ -13,6 +14,7 @@ import numpy as np
 import pytest
 
 import symgrad
+from symgrad import api
 from symgrad.codegen.c import blas
 from tests.test_c_target import _close, needs_cc, private_cache  # noqa: F401
 
@@ -56,40 +58,53 @@ def _operands(rng, ta, tb):
 @needs_cc
 @pytest.mark.parametrize("ta", [False, True])
 @pytest.mark.parametrize("tb", [False, True])
-def test_small_products_add_in_order_of_k(ta, tb):
-    # Every product here is small (below SG_SMALL): the tiles compute it
-    # with SciPy's BLAS loaded too, bit for bit the ordered sums.
+@pytest.mark.parametrize("with_blas", [True, False])
+def test_small_products_add_in_order_of_k(ta, tb, with_blas, monkeypatch):
+    # Every product here is small (below SG_SMALL): the tiles compute it,
+    # with SciPy's BLAS loaded too, bit for bit the ordered sums; only a
+    # single column or row goes to BLAS's dgemv where BLAS is loaded.
     rng = np.random.default_rng(11 + 2 * ta + tb)
     pairs = _operands(rng, ta, tb)
 
     def products(pairs):
         return tuple((a.T if ta else a) @ (b.T if tb else b) for a, b in pairs)
 
+    if not with_blas:
+        monkeypatch.setattr(blas, "capsules", lambda: None)
     compiled = symgrad.compile(products, pairs, functions=("forward",), target="c")
     got = compiled.forward(pairs)
-    for (a, b), ours in zip(pairs, got, strict=True):
+    loaded = compiled.module.MATRIX_PRODUCTS == "scipy-blas"
+    assert loaded == (with_blas and blas.capsules() is not None)
+    for (m, n, _), (a, b), ours in zip(SHAPES, pairs, got, strict=True):
         a2, b2 = (a.T if ta else a), (b.T if tb else b)
-        assert np.array_equal(ours, _in_order(a2, b2))
         _close(ours, a2 @ b2)
+        if not loaded or (m > 1 and n > 1):
+            assert np.array_equal(ours, _in_order(a2, b2))
 
 
 @needs_cc
-def test_matrix_vector_products_in_the_tiles():
-    # 1-D operands: a column of the result (n = 1) and a row (m = 1).
+def test_matrix_vector_products_in_the_tiles(monkeypatch):
+    # 1-D operands: a column of the result (n = 1) and a row (m = 1). With
+    # BLAS they go to dgemv; without, to the tiles' one-column case.
     rng = np.random.default_rng(12)
     a, v, w = rng.normal(size=(13, 9)), rng.normal(size=9), rng.normal(size=13)
-    compiled = symgrad.compile(
-        lambda a, v, w: (a @ v, w @ a, a.T @ w),
-        a,
-        v,
-        w,
-        functions=("forward",),
-        target="c",
+
+    def products(a, v, w):
+        return a @ v, w @ a, a.T @ w
+
+    expected = (
+        _in_order(a, v[:, None])[:, 0],
+        _in_order(w[None, :], a)[0],
+        _in_order(a.T, w[:, None])[:, 0],
     )
-    mv, vm, tv = compiled.forward(a, v, w)
-    assert np.array_equal(mv, _in_order(a, v[:, None])[:, 0])
-    assert np.array_equal(vm, _in_order(w[None, :], a)[0])
-    assert np.array_equal(tv, _in_order(a.T, w[:, None])[:, 0])
+    compiled = symgrad.compile(products, a, v, w, functions=("forward",), target="c")
+    for ours, theirs in zip(compiled.forward(a, v, w), expected, strict=True):
+        _close(ours, theirs)
+    monkeypatch.setattr(blas, "capsules", lambda: None)
+    again = api.Compiled(compiled.program, "c")
+    assert again.module.MATRIX_PRODUCTS == "loops"
+    for ours, theirs in zip(again.forward(a, v, w), expected, strict=True):
+        assert np.array_equal(ours, theirs)
 
 
 def _steps(w, h):

@@ -18,10 +18,12 @@ tiles: `tiles`): for every result element the products are added in order
 of k, exactly as a plain dot-product loop would, without fused
 multiply-adds, so the loops' results do not depend on the tiling or the
 blocking. BLAS sums in its own order, as NumPy's `@` does (NumPy calls BLAS
-too). Small products (at most SG_SMALL = 2^20 multiply-adds, decided when
-the product runs) take the own loops even with BLAS: there its call and
-operand copies cost more than the product (the 16 x 32 by 32 x 32 steps of
-an RNN run about three times faster in the tiles than in OpenBLAS's dgemm).
+too). Small matrix-matrix products (at most SG_SMALL = 2^20 multiply-adds,
+decided when the product runs) take the own loops even with BLAS: there
+dgemm's call and operand copies cost more than the product (the 16 x 32 by
+32 x 32 steps of an RNN ran about three times faster in the tiles than in
+OpenBLAS's dgemm, measured on AMD EPYC); a single column or row of a result
+still goes to BLAS's dgemv, faster than the tiles at every size measured.
 A product with a dimension or stride beyond BLAS's 32-bit `int` takes the
 own loops, which count in `long`.
 
@@ -64,9 +66,9 @@ _GEMM = """/* C (m x n, row stride ldc) = op(A) @ op(B): op(A) is m x k, stored 
    Row-major C = A B is column-major C' = B' A', hence the swapped operands
    in the BLAS calls; a single column or row goes to dgemv. BLAS takes
    32-bit ints: larger dimensions or strides take the own loops. So do
-   products of at most SG_SMALL multiply-adds, where BLAS's call, checks and
-   copies of the operands cost more than the loops' tiles (measured:
-   symgrad/codegen/c/tiles.py). */
+   matrix-matrix products of at most SG_SMALL multiply-adds, where dgemm's
+   call, checks and copies of the operands cost more than the loops' tiles
+   (dgemv stays: it beats the tiles' one-column case at every size). */
 #define SG_SMALL 1048576.0
 static void sg_gemm(int ta, int tb, long m_, long n_, long k_, const double *A,
                     long lda_, const double *B, long ldb_, double *C, long ldc_)
@@ -84,7 +86,7 @@ static void sg_gemm(int ta, int tb, long m_, long n_, long k_, const double *A,
     }
     if (k_ <= 0 || sg_blas_dgemm == NULL || sg_blas_dgemv == NULL || m_ > most
         || n_ > most || k_ > most || lda_ > most || ldb_ > most || ldc_ > most
-        || (double)m_ * (double)n_ * (double)k_ <= SG_SMALL) {
+        || (m_ > 1 && n_ > 1 && (double)m_ * (double)n_ * (double)k_ <= SG_SMALL)) {
         sg_gemm_loops(ta, tb, m_, n_, k_, A, lda_, B, ldb_, C, ldc_);
         return;
     }
