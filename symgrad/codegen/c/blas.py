@@ -13,11 +13,17 @@ variables, `sizes.c_size`, computed at run time). The
 helper's C source (`HELPERS`) calls SciPy's BLAS when the module was given
 its function pointers (`sg_blas_dgemm`, `sg_blas_dgemv`, set once after
 loading through the binding's `_set_blas`: `capsules()` finds them in
-`scipy.linalg.cython_blas`), else its own cache-blocked loops
-(`sg_gemm_loops`): for every result element the products are added in
-order of k, exactly as a plain dot-product loop would, without fused
-multiply-adds, so the loops' results do not depend on the blocking. BLAS
-sums in its own order, as NumPy's `@` does (NumPy calls BLAS too).
+`scipy.linalg.cython_blas`), else its own loops (`sg_gemm_loops`, register
+tiles: `tiles`): for every result element the products are added in order
+of k, exactly as a plain dot-product loop would, without fused
+multiply-adds, so the loops' results do not depend on the tiling or the
+blocking. BLAS sums in its own order, as NumPy's `@` does (NumPy calls BLAS
+too). Small matrix-matrix products (at most SG_SMALL = 2^20 multiply-adds,
+decided when the product runs) take the own loops even with BLAS: there
+dgemm's call and operand copies cost more than the product (the 16 x 32 by
+32 x 32 steps of an RNN ran about three times faster in the tiles than in
+OpenBLAS's dgemm, measured on AMD EPYC); a single column or row of a result
+still goes to BLAS's dgemv, faster than the tiles at every size measured.
 A product with a dimension or stride beyond BLAS's 32-bit `int` takes the
 own loops, which count in `long`.
 
@@ -28,13 +34,14 @@ leaves the own loops in charge.
 
 from __future__ import annotations
 
+from symgrad.codegen.c import tiles
 from symgrad.codegen.c.lowering import refuse
 from symgrad.codegen.c.sizes import c_size
 from symgrad.ir import dims
 
 # The names the helper defines (reserved: never a user's name).
-NAMES = ("sg_gemm", "sg_gemm_loops", "sg_blas_dgemm", "sg_blas_dgemv")
-NAMES += ("sg_dgemm_t", "sg_dgemv_t", "SG_KB", "SG_NB")
+NAMES = ("sg_gemm", "sg_blas_dgemm", "sg_blas_dgemv", "sg_dgemm_t", "sg_dgemv_t")
+NAMES += ("SG_SMALL", *tiles.NAMES)
 
 # What the signature text of SciPy's capsules starts with (after "void ("):
 # char, char, int, int, int for dgemm; char, int, int for dgemv.
@@ -54,58 +61,15 @@ typedef void sg_dgemv_t(char *, int *, int *, double *, double *, int *,
 sg_dgemm_t *sg_blas_dgemm = NULL;
 sg_dgemv_t *sg_blas_dgemv = NULL;"""
 
-_LOOPS = """/* Blocks of the own loops: a KB x NB panel of B (64 KiB) stays in cache. */
-#define SG_KB 64
-#define SG_NB 128
-
-/* C = op(A) @ op(B) with loops: for each element the products are added in
-   the order of k, starting from 0.0, whatever the blocking. A transposed B
-   is copied panel by panel, so the innermost loop always runs along a row
-   of C and a contiguous row of B (the compiler vectorizes it). */
-static void sg_gemm_loops(int ta, int tb, long m, long n, long k,
-                          const double *A, long lda, const double *B, long ldb,
-                          double *C, long ldc)
-{
-    double pack[SG_KB * SG_NB];
-    for (long i = 0; i < m; i++) {
-        for (long j = 0; j < n; j++) {
-            C[i * ldc + j] = 0.0;
-        }
-    }
-    for (long j0 = 0; j0 < n; j0 += SG_NB) {
-        long nb = n - j0 < SG_NB ? n - j0 : SG_NB;
-        for (long k0 = 0; k0 < k; k0 += SG_KB) {
-            long kb = k - k0 < SG_KB ? k - k0 : SG_KB;
-            const double *panel = B + k0 * ldb + j0;
-            long ldp = ldb;
-            if (tb) {
-                for (long p = 0; p < kb; p++) {
-                    for (long j = 0; j < nb; j++) {
-                        pack[p * nb + j] = B[(j0 + j) * ldb + k0 + p];
-                    }
-                }
-                panel = pack;
-                ldp = nb;
-            }
-            for (long i = 0; i < m; i++) {
-                double *c = C + i * ldc + j0;
-                for (long p = 0; p < kb; p++) {
-                    double a = ta ? A[(k0 + p) * lda + i] : A[i * lda + k0 + p];
-                    const double *b = panel + p * ldp;
-                    for (long j = 0; j < nb; j++) {
-                        c[j] += a * b[j];
-                    }
-                }
-            }
-        }
-    }
-}"""
-
 _GEMM = """/* C (m x n, row stride ldc) = op(A) @ op(B): op(A) is m x k, stored as A
    (row stride lda), or transposed (k x m) when ta; the same for B (k x n).
    Row-major C = A B is column-major C' = B' A', hence the swapped operands
    in the BLAS calls; a single column or row goes to dgemv. BLAS takes
-   32-bit ints: larger dimensions or strides take the own loops. */
+   32-bit ints: larger dimensions or strides take the own loops. So do
+   matrix-matrix products of at most SG_SMALL multiply-adds, where dgemm's
+   call, checks and copies of the operands cost more than the loops' tiles
+   (dgemv stays: it beats the tiles' one-column case at every size). */
+#define SG_SMALL 1048576.0
 static void sg_gemm(int ta, int tb, long m_, long n_, long k_, const double *A,
                     long lda_, const double *B, long ldb_, double *C, long ldc_)
 {
@@ -121,7 +85,8 @@ static void sg_gemm(int ta, int tb, long m_, long n_, long k_, const double *A,
         return;
     }
     if (k_ <= 0 || sg_blas_dgemm == NULL || sg_blas_dgemv == NULL || m_ > most
-        || n_ > most || k_ > most || lda_ > most || ldb_ > most || ldc_ > most) {
+        || n_ > most || k_ > most || lda_ > most || ldb_ > most || ldc_ > most
+        || (m_ > 1 && n_ > 1 && (double)m_ * (double)n_ * (double)k_ <= SG_SMALL)) {
         sg_gemm_loops(ta, tb, m_, n_, k_, A, lda_, B, ldb_, C, ldc_);
         return;
     }
@@ -157,7 +122,7 @@ static void sg_gemm(int ta, int tb, long m_, long n_, long k_, const double *A,
                   &lda, &zero, C, &ldc);
 }"""
 
-HELPERS = {"sg_gemm": "\n\n".join((_TYPES, _LOOPS, _GEMM))}
+HELPERS = {"sg_gemm": "\n\n".join((_TYPES, tiles.LOOPS, _GEMM))}
 
 
 def capsules():

@@ -12,7 +12,10 @@ package, and returns a `Plan`:
   order: fusing changes no result bit.
 - `inside`: every node computed inside another's loop (not emitted alone).
 - `through[product]`: per operand of a matrix product, the 2-D array it reads
-  transposed (the input of a `transpose` operand), or None.
+  transposed (the input of a `transpose` operand), or None. A transpose
+  that is the right operand of two or more products is never read through:
+  it is computed once (the own product loops would otherwise copy it into
+  rows for each product).
 - `unused`: transposes every user of which reads them through (not emitted).
 `reads(node, plan)` lists what the statement of `node` (with its loop
 members) reads. Deterministic: dicts keyed by node, filled in program order.
@@ -55,14 +58,31 @@ def _is_swap(node) -> bool:
     )
 
 
+def _shared_right(order) -> dict:
+    """2-D transposes that are the right operand of two or more products of
+    `order` (node -> True)."""
+    count = {}
+    for node in order:
+        if node.op == "matmul" and node.inputs[0].ndim == node.inputs[1].ndim == 2:
+            right = node.inputs[1]
+            if _is_swap(right):
+                count[right] = count.get(right, 0) + 1
+    return {node: True for node, uses in count.items() if uses > 1}
+
+
 def plan(order, outputs, target) -> Plan:
     out = Plan()
     users = _users(order, outputs)
-    # Products read a 2-D transposed operand in place.
+    # Products read a 2-D transposed operand in place, except a transpose
+    # that is the right operand of several products: the own loops copy a
+    # transposed right operand into rows for every product, so it is
+    # computed once instead (an RNN's Wh.T, read at every step back).
+    shared = _shared_right(order)
     for node in order:
         if node.op == "matmul" and node.inputs[0].ndim == node.inputs[1].ndim == 2:
             seen = tuple(
-                inp.inputs[0] if _is_swap(inp) else None for inp in node.inputs
+                inp.inputs[0] if _is_swap(inp) and inp not in shared else None
+                for inp in node.inputs
             )
             if seen != (None, None):
                 out.through[node] = seen
