@@ -11,6 +11,7 @@ Skipped, with the reason, where no C compiler or no Python headers exist
 from __future__ import annotations
 
 import numpy as np
+import pytest
 import scipy.special as sc
 
 import symgrad
@@ -270,3 +271,42 @@ def test_the_new_lowerings_are_not_refusals():
     for op in done.split():
         assert not c_target.LOWERINGS[op].refuses, op
     assert "log_ndtr" in c_target.FORMULAS
+
+
+# ------------------------------------------------------------ argmax, argmin
+
+
+@needs_cc
+def test_argmax_and_argmin_ties_nan_and_signed_zeros():
+    """The first extreme wins a tie (0.0 and -0.0 tie), a NaN wins (the
+    first one), along an axis, keepdims, or of the flattened array; the
+    indices weigh the operand, so values and gradients carry them."""
+    x = np.array(
+        [[1.0, 5.0, 5.0, -0.0], [np.nan, 2.0, 0.0, 0.0], [3.0, 3.0, -1.0, np.nan]]
+    )
+
+    def fn(a):
+        return (
+            a * np.argmax(a, axis=0)
+            + np.argmin(a, axis=1, keepdims=True) * a.argmax()
+            + a.argmin()
+            + np.argmax(a[:, 1:3], axis=-1)[:, None]
+        )
+
+    ours, theirs = _forward(fn, x)
+    _same(ours, theirs)
+    _check_gradients(lambda a: np.sum(fn(a)), np.abs(np.nan_to_num(x)) + 0.25)
+
+
+@needs_cc
+def test_argmax_of_no_rows_raises_as_numpy():
+    compiled = symgrad.compile(
+        lambda a: np.sum(a * np.argmin(a, axis=0)),
+        np.ones((3, 2)),
+        batch={"a": 0},
+        target="c",
+    )
+    a = np.array([[2.0, 1.0], [0.5, 3.0]])
+    assert compiled.forward(a) == np.sum(a * np.argmin(a, axis=0))
+    with pytest.raises(ValueError, match="attempt to get argmin of an empty sequence"):
+        compiled.forward(np.zeros((0, 2)))

@@ -84,3 +84,50 @@ def _prod(node, out, args) -> list:
     return loop(dims.prod(kept_shape), [f"{out}[_i] = 1.0;"]) + loop(
         a.size, [f"{out}[{index}] *= {src}[_i];"]
     )
+
+
+@lowering("argmax", "argmin")
+def _arg_extreme(node, out, args) -> list:
+    """The index of the first largest (smallest) entry along the axis, or of
+    the flattened array (axis None), as NumPy's: a NaN wins (the first
+    one), ties go to the first. Indices are doubles (exact below 2**53).
+    The group is never empty: the module checks that first."""
+    (a,), (src,) = node.inputs, args
+    axis = node.attr("axis")
+    wins = ">" if node.op == "argmax" else "<"
+    if axis is None:
+        outer, length, inner = 1, dims.prod(a.shape), 1
+    else:
+        outer = dims.prod(a.shape[:axis])
+        length = a.shape[axis]
+        inner = dims.prod(a.shape[axis + 1 :])
+    stride = "" if dims.known_equal(inner, 1) else f" * {c_size(inner)}"
+    base = _at(
+        "" if dims.known_equal(outer, 1) else f"_o * {c_size(length)}{stride}",
+        "" if dims.known_equal(inner, 1) else "_c",
+    )
+    at = _at(base, f"_j{stride}")
+    scan = [
+        "long _best = 0;",
+        f"double _v = {src}[{base}];",
+        f"for (long _j = 1; _j < {c_size(length)} && _v == _v; _j++) {{",
+        f"    if ({src}[{at}] {wins} _v || {src}[{at}] != {src}[{at}]) {{",
+        "        _best = _j;",
+        f"        _v = {src}[{at}];",
+        "    }",
+        "}",
+    ]
+    place = _at(
+        "" if dims.known_equal(outer, 1) else f"_o{stride}",
+        "" if dims.known_equal(inner, 1) else "_c",
+    )
+    if not node.shape:
+        body = [*scan, f"{out} = (double)_best;"]
+        return ["{", *("    " + line for line in body), "}"]
+    body = [
+        "{",
+        *("    " + line for line in scan),
+        f"    {out}[{place}] = (double)_best;",
+        "}",
+    ]
+    return _over(outer, _over(inner, body, "_c"), "_o")

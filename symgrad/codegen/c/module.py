@@ -122,17 +122,24 @@ def _size_arithmetic(node, depth: int = 8) -> bool:
     return all(_size_arithmetic(i, depth - 1) for i in node.inputs)
 
 
-# Ops whose int scalars (a loop's counter, `i + 1` of a staged `range`)
-# are exact as doubles, below 2**53.
+# Ops whose int results (a loop's counter, `i + 1` of a staged `range`,
+# index arithmetic) are exact as doubles, below 2**53.
 _COUNTER_OPS = ("add", "sub", "mul", "neg", "abs", "maximum", "minimum")
+# Ops that only move values (their int inputs are checked on their own).
+_MOVES = ("getitem", "reshape", "broadcast_to", "transpose", "concatenate")
 
 
-def _int_scalar(node) -> bool:
-    if node.shape or node.dtype.kind not in "iu":
+def _int_values(node) -> bool:
+    """Whether `node`'s int values are exact as doubles (below 2**53, where
+    NumPy's int64 would not wrap either): a loop's counter, the indices
+    `argmax`/`argmin` give, and sums, differences and products of those."""
+    if node.dtype.kind not in "iu":
         return False
+    if node.op in ("argmax", "argmin"):
+        return True
     if node.op == "cast":
         return node.inputs[0].dtype.kind in "biu"
-    return node.op in _COUNTER_OPS
+    return node.op in _COUNTER_OPS or node.op in _MOVES
 
 
 def _value_type_ok(node) -> bool:
@@ -140,12 +147,29 @@ def _value_type_ok(node) -> bool:
         node.dtype == np.float64
         or node.dtype.kind == "b"
         or _size_arithmetic(node)
-        or _int_scalar(node)
+        or _int_values(node)
     )
 
 
+def _empty_groups(node) -> list:
+    """[(C condition, status)] true when argmax/argmin `node` would search
+    an empty group (a symbolic size 0; NumPy raises)."""
+    (a,) = node.inputs
+    axis = node.attr("axis")
+    size = dims.prod(a.shape) if axis is None else a.shape[axis]
+    if not dims.is_symbolic(size):
+        return []  # (an empty fixed size is refused when tracing)
+    return [(f"{c_size(size)} == 0", -9 if node.op == "argmax" else -10)]
+
+
 _NAMED = ("item", "param", "undef")
-_WHY = {-3: "an index outside an axis", -4: "max of nothing", -5: "min of nothing"}
+_WHY = {
+    -3: "an index outside an axis",
+    -4: "max of nothing",
+    -5: "min of nothing",
+    -9: "argmax of nothing",
+    -10: "argmin of nothing",
+}
 
 
 class CModule:
@@ -238,6 +262,8 @@ class CModule:
                 refuse(node, f"it computes {node.dtype.name} values")
             if node.op in ("getitem", "scatter"):
                 found = [(c, -3) for c in out_of_bounds(node)]
+            elif node.op in ("argmax", "argmin"):
+                found = _empty_groups(node)
             else:
                 status = -4 if node.op == "max" else -5
                 found = [(c, status) for c in empty_reduction(node)]
