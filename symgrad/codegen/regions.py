@@ -45,7 +45,7 @@ def handles(node) -> bool:
     return node.op in HANDLED or node.vtype is not None
 
 
-def _items(node, siblings) -> dict:
+def items_of(node, siblings) -> dict:
     """{index: item node} for the results of `node` that are used."""
     out = {}
     for s in siblings:
@@ -68,7 +68,7 @@ def statements(em, node, siblings) -> list:
         # Its results are the forward outputs it passes through (the rule
         # only matters to reverse mode): the same variables.
         nargs = node.attr("nargs")
-        for i, item_node in _items(node, siblings).items():
+        for i, item_node in items_of(node, siblings).items():
             em.names[item_node] = em.ref(node.inputs[nargs + i])
         return []
     if op == "stack_new":
@@ -79,7 +79,7 @@ def statements(em, node, siblings) -> list:
         return [f"{em.ref(stack)}.append({em.ref(x)})"]
     if op == "pop":
         (stack,) = node.inputs
-        parts = _items(node, siblings)
+        parts = items_of(node, siblings)
         if 0 in parts:
             em.names[parts[0]] = em.ref(stack)
         if 1 not in parts:
@@ -96,7 +96,7 @@ def statements(em, node, siblings) -> list:
 
 def _several(em, node, siblings) -> list:
     """An op with several results: `a, b = expr`."""
-    parts = _items(node, siblings)
+    parts = items_of(node, siblings)
     count = len(node.vtype.items)
     targets = [em.name(parts[i]) if i in parts else "_" for i in range(count)]
     args = [em.ref(i) for i in node.inputs]
@@ -218,7 +218,7 @@ def _cond(em, node, siblings, test=None) -> list:
     `elif`, so the code of a chain never nests deeper as the chain grows.
     `test`: the source of the test, when the caller computed it inline."""
     pred, *operands = node.inputs
-    parts = _items(node, siblings)
+    parts = items_of(node, siblings)
     true, false = node.attr("branches")
     count = len(true.results)
     variables = [em.name(parts[i]) if i in parts else None for i in range(count)]
@@ -257,7 +257,7 @@ def _switch(em, node, siblings) -> list:
     chain in the user's code): flat however long the chain."""
     ntests = node.attr("ntests")
     tests, operands = node.inputs[:ntests], node.inputs[ntests:]
-    parts = _items(node, siblings)
+    parts = items_of(node, siblings)
     branches = node.attr("branches")
     count = len(branches[0].results)
     variables = [em.name(parts[i]) if i in parts else None for i in range(count)]
@@ -346,7 +346,7 @@ def _while(em, node, siblings) -> list:
     k = node.attr("ncarry")
     test_r, body_r = node.attr("cond"), node.attr("body")
     carries, invariants = node.inputs[:k], node.inputs[k:]
-    parts = _items(node, siblings)
+    parts = items_of(node, siblings)
     variables = []
     for i in range(k):
         init = carries[i]

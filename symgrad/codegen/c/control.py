@@ -28,6 +28,7 @@ from symgrad.codegen.c import stacks
 from symgrad.codegen.c.blocks import indented
 from symgrad.codegen.c.lowering import refuse
 from symgrad.codegen.c.sizes import c_size
+from symgrad.codegen.regions import items_of
 from symgrad.ir import dims
 
 
@@ -44,7 +45,7 @@ def statements(mod, frame, node, siblings, top) -> list:
         return _while(mod, frame, node, siblings, top)
     if op == "custom_vjp":
         nargs = node.attr("nargs")
-        for i, part in _items(node, siblings).items():
+        for i, part in items_of(node, siblings).items():
             source = node.inputs[nargs + i]
             mod.em.names[part] = mod.ref(source)
             frame.storage[part] = frame.storage.get(source)
@@ -56,15 +57,6 @@ def statements(mod, frame, node, siblings, top) -> list:
         return _STACK_OPS[op](mod, frame, node, siblings, top)
     refuse(node, "an op with several results")
     return []
-
-
-def _items(node, siblings) -> dict:
-    """{index: item node} for the results of `node` that are read."""
-    out = {}
-    for s in siblings:
-        if s.op == "item" and s.inputs[0] is node:
-            out[s.attr("index")] = s
-    return out
 
 
 def _kind(vtype) -> str:
@@ -136,7 +128,7 @@ def _branches(mod, frame, node, siblings, top, tests, operands) -> list:
     pos = frame.tick()
     for test in tests:
         frame.read(test, pos)
-    parts = _items(node, siblings)
+    parts = items_of(node, siblings)
     branches = node.attr("branches")
     types = [ir.type_of(r) for r in branches[0].results]
     lines, variables = [], {}
@@ -177,7 +169,7 @@ def _while(mod, frame, node, siblings, top) -> list:
     k = node.attr("ncarry")
     test_r, body_r = node.attr("cond"), node.attr("body")
     carries, invariants = node.inputs[:k], node.inputs[k:]
-    parts = _items(node, siblings)
+    parts = items_of(node, siblings)
     start = frame.tick()
     lines, variables, types, buffers = [], [], [], {}
     live = _live(node, parts)
@@ -344,7 +336,7 @@ def _pop(mod, frame, node, siblings, top) -> list:
     (stack,) = node.inputs
     frame.tick()
     name = mod.ref(stack)
-    parts = _items(node, siblings)
+    parts = items_of(node, siblings)
     elem = stack.vtype.elem
     if 0 in parts:
         mod.em.names[parts[0]] = name
