@@ -279,7 +279,7 @@ def load_module(source: str, program):
     ext = build.load(
         compute, lambda name: c_binding.generate(name, program, shapes, with_blas)
     )
-    ext._init(np.empty, _as_float64)
+    ext._init(np.empty, _as_float64, np.linalg.LinAlgError)
     namespace = types.ModuleType("symgrad_c_functions")
     namespace.MATRIX_PRODUCTS = _choose_products(ext) if with_blas else None
     for fn in program.functions:

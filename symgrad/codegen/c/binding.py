@@ -24,7 +24,9 @@ Result arrays come from the `empty` function given to `_init` (`np.empty`,
 their shapes computed from the sizes), so the extension needs no NumPy C
 API. The GIL is released while the computation runs; its status -3 raises
 IndexError (an index outside an axis of these sizes), -4/-5 NumPy's
-ValueError for a max/min of nothing, any other failure MemoryError. With
+ValueError for a max/min of nothing, -7/-8 `np.linalg.LinAlgError` (the
+class given third to `_init`) with NumPy's messages for a singular
+matrix and one not positive definite, any other failure MemoryError. With
 `with_blas`, `_set_blas(dgemm, dgemv)` takes SciPy's capsules (see `blas`).
 A function with a workspace calls `NAME_in` with one it keeps from its
 previous call (another thread's concurrent call allocates its own), so a
@@ -46,9 +48,11 @@ from symgrad.ir import dims
 _COMMON = r"""#define PY_SSIZE_T_CLEAN
 #include <Python.h>
 
-/* Set once by _init: np.empty and a converter to C-contiguous float64. */
+/* Set once by _init: np.empty, a converter to C-contiguous float64 and
+   np.linalg.LinAlgError (raised for statuses -7 and -8). */
 static PyObject *sg_empty = NULL;
 static PyObject *sg_asarray = NULL;
+static PyObject *sg_linalg_error = NULL;
 
 /* The buffer of argument `obj` as C-contiguous float64 of `ndim` axes and
    `dims` (-1: a symbolic size, checked by the caller); converted first
@@ -112,12 +116,13 @@ static PyObject *sg_output(PyObject *shape, Py_buffer *view)
 static PyObject *py_init(PyObject *self, PyObject *const *args, Py_ssize_t nargs)
 {
     (void)self;
-    if (nargs != 2) {
-        PyErr_SetString(PyExc_TypeError, "expected 2 arguments");
+    if (nargs != 3) {
+        PyErr_SetString(PyExc_TypeError, "expected 3 arguments");
         return NULL;
     }
     Py_XSETREF(sg_empty, Py_NewRef(args[0]));
     Py_XSETREF(sg_asarray, Py_NewRef(args[1]));
+    Py_XSETREF(sg_linalg_error, Py_NewRef(args[2]));
     Py_RETURN_NONE;
 }
 """
@@ -442,6 +447,11 @@ def _function(k: int, fn, kinds) -> tuple:
         "        PyErr_SetString(PyExc_RuntimeError,",
         '                        "a loop\'s tape was popped empty (a bug in symgrad: "',
         '                        "please report it)");',
+        "        goto done;",
+        "    }",
+        "    if (status == -7 || status == -8) {",
+        '        PyErr_SetString(sg_linalg_error, status == -7 ? "Singular matrix"',
+        '                        : "Matrix is not positive definite");',
         "        goto done;",
         "    }",
         "    if (status != 0) {",

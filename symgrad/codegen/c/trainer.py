@@ -712,6 +712,8 @@ int main(int argc, char **argv)
                                      "which has no identity"
                     : status == -6 ? "a loop's tape was popped empty (a bug in "
                                      "symgrad: please report it)"
+                    : status == -7 ? "Singular matrix"
+                    : status == -8 ? "Matrix is not positive definite"
                     : status == -9 ? "attempt to get argmax of an empty sequence"
                     : status == -10 ? "attempt to get argmin of an empty sequence"
                                    : "out of memory");

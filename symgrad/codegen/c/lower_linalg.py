@@ -1,0 +1,341 @@
+"""C lowerings of `np.linalg.inv`, `solve`, `det`, `slogdet` (its sign and
+its log) and `cholesky`, on stacks of matrices (the last two axes), with
+NumPy's semantics and errors.
+
+Contract: each `@lowering` returns one C block computing `node` into `out`
+matrix by matrix (the leading axes are a stack; `solve` broadcasts them),
+through the helpers below, which work as the LAPACK routines NumPy calls:
+- `sg_lu`: LU factors with partial pivoting, as dgetf2 picks the pivots
+  (the largest |value| in the column, the first one on ties); a pivot that
+  is exactly 0.0 means a singular matrix (LAPACK's info > 0).
+- `sg_lu_solve`: the solution from those factors (dgetrs). `inv` is the
+  solution for the identity and `solve` for b, as NumPy's dgesv calls.
+- `sg_slogdet`: the sign and log |det| from the factors as NumPy computes
+  them (the row swaps and the diagonal's signs give the sign, the sum of
+  log |u_ii| the log), (0, -inf) for a singular matrix; `det` is
+  sign * exp(log |det|), as NumPy computes it too.
+- `sg_cholesky`: the lower factor, reading the lower triangle only (dpotrf
+  with uplo "L", as `np.linalg.cholesky`), the upper triangle set to 0.0;
+  a diagonal value <= 0 or NaN before its square root means not positive
+  definite.
+Failures jump to the function's end with NumPy's errors as statuses: -7
+(singular: inv and solve raise `LinAlgError("Singular matrix")`), -8 (not
+positive definite), -1 (no memory for the factors). Results agree with
+LAPACK's to rounding, not to the bit: LAPACK's blocked code adds in
+another order. The factors' scratch (n * n doubles and n pivots) is
+allocated once per statement, freed on every way out. The helpers are
+added to `scalar.HELPERS`, where the module finds the helpers its
+lowerings name (and reserves their names); a helper that calls another
+sorts after it by name, as the module writes them in name order.
+"""
+
+from __future__ import annotations
+
+from symgrad.codegen.c.lower_arrays import loop, source_index
+from symgrad.codegen.c.lowering import lowering
+from symgrad.codegen.c.scalar import HELPERS
+from symgrad.codegen.c.sizes import c_size
+from symgrad.ir import dims
+
+_LU = """/* The LU factors of the n x n row-major matrix a, in place, as LAPACK's
+   dgetf2 computes them: for each column j, the row (from j down) with the
+   largest |value| in that column, the first one on ties, is swapped with
+   row j (piv[j]: the row it came from); the column below the pivot is
+   divided by it and the rows below updated. Returns 1 as soon as a pivot
+   is exactly 0.0 (a singular matrix: LAPACK's info > 0), else 0. */
+static int sg_lu(double *a, long n, long *piv)
+{
+    for (long j = 0; j < n; j++) {
+        long p = j;
+        double big = fabs(a[j * n + j]);
+        for (long i = j + 1; i < n; i++) {
+            if (fabs(a[i * n + j]) > big) {
+                big = fabs(a[i * n + j]);
+                p = i;
+            }
+        }
+        piv[j] = p;
+        if (a[p * n + j] == 0.0) {
+            return 1;
+        }
+        if (p != j) {
+            for (long k = 0; k < n; k++) {
+                double t = a[j * n + k];
+                a[j * n + k] = a[p * n + k];
+                a[p * n + k] = t;
+            }
+        }
+        for (long i = j + 1; i < n; i++) {
+            double l = a[i * n + j] / a[j * n + j];
+            a[i * n + j] = l;
+            for (long k = j + 1; k < n; k++) {
+                a[i * n + k] -= l * a[j * n + k];
+            }
+        }
+    }
+    return 0;
+}"""
+
+_LU_SOLVE = """/* Solves A X = B in place in the n x m row-major b, from sg_lu's factors
+   of A (lu, piv), as LAPACK's dgetrs: the row swaps in order, then the
+   unit lower triangle forward, then the upper triangle backward. */
+static void sg_lu_solve(const double *lu, const long *piv, long n, double *b,
+                        long m)
+{
+    for (long j = 0; j < n; j++) {
+        if (piv[j] != j) {
+            for (long k = 0; k < m; k++) {
+                double t = b[j * m + k];
+                b[j * m + k] = b[piv[j] * m + k];
+                b[piv[j] * m + k] = t;
+            }
+        }
+    }
+    for (long i = 1; i < n; i++) {
+        for (long j = 0; j < i; j++) {
+            double l = lu[i * n + j];
+            for (long k = 0; k < m; k++) {
+                b[i * m + k] -= l * b[j * m + k];
+            }
+        }
+    }
+    for (long i = n - 1; i >= 0; i--) {
+        for (long j = i + 1; j < n; j++) {
+            double u = lu[i * n + j];
+            for (long k = 0; k < m; k++) {
+                b[i * m + k] -= u * b[j * m + k];
+            }
+        }
+        for (long k = 0; k < m; k++) {
+            b[i * m + k] /= lu[i * n + i];
+        }
+    }
+}"""
+
+_SLOGDET = """/* log |det A| of the n x n row-major matrix a (overwritten by its LU
+   factors), its sign in *sign, as NumPy's slogdet computes them: -1 per
+   row swap and per negative pivot, the sum of log |pivot|; a singular
+   matrix gives sign 0 and -inf. */
+static double sg_slogdet(double *a, long n, long *piv, double *sign)
+{
+    double s = 1.0;
+    double logdet = 0.0;
+    if (sg_lu(a, n, piv) != 0) {
+        *sign = 0.0;
+        return -INFINITY;
+    }
+    for (long j = 0; j < n; j++) {
+        double u = a[j * n + j];
+        if (piv[j] != j) {
+            s = -s;
+        }
+        if (u < 0.0) {
+            s = -s;
+            u = -u;
+        }
+        logdet += log(u);
+    }
+    *sign = s;
+    return logdet;
+}"""
+
+_CHOLESKY = """/* The lower Cholesky factor l (A = L L^T) of the n x n row-major matrix
+   a, from a's lower triangle only, as LAPACK's dpotrf with uplo "L": column
+   by column, the diagonal value less the squares of the row so far, its
+   square root, then the column below; l's upper triangle is 0.0. Returns
+   1 (not positive definite: LAPACK's info > 0) when a diagonal value is
+   <= 0 or NaN before its square root, else 0. */
+static int sg_cholesky(const double *a, double *l, long n)
+{
+    for (long j = 0; j < n; j++) {
+        double d = a[j * n + j];
+        for (long k = 0; k < j; k++) {
+            d -= l[j * n + k] * l[j * n + k];
+        }
+        if (!(d > 0.0)) {
+            return 1;
+        }
+        d = sqrt(d);
+        l[j * n + j] = d;
+        for (long k = j + 1; k < n; k++) {
+            l[j * n + k] = 0.0;
+        }
+        for (long i = j + 1; i < n; i++) {
+            double t = a[i * n + j];
+            for (long k = 0; k < j; k++) {
+                t -= l[i * n + k] * l[j * n + k];
+            }
+            l[i * n + j] = t / d;
+        }
+    }
+    return 0;
+}"""
+
+LINALG_HELPERS = {
+    "sg_lu": _LU,
+    "sg_lu_solve": _LU_SOLVE,
+    "sg_slogdet": _SLOGDET,
+    "sg_cholesky": _CHOLESKY,
+}
+HELPERS.update(LINALG_HELPERS)
+
+_SINGULAR = (-7, "a singular matrix")
+_NOT_DEFINITE = (-8, "a matrix that is not positive definite")
+_NO_MEMORY = (-1, "out of memory")
+
+
+def _fail(status, frees) -> list:
+    """Lines leaving the function with `status` (code, why), after freeing
+    the scratch `frees` names."""
+    code, why = status
+    return [
+        *(f"free({name});" for name in frees),
+        f"_status = {code}; /* {why} */",
+        "goto _end;",
+    ]
+
+
+def _scratch(n) -> list:
+    """Lines allocating the scratch of one LU factorization of n x n
+    matrices: `_lu` (n * n doubles) and `_piv` (n pivots); + 1 each, as
+    malloc(0) may return NULL."""
+    return [
+        f"double *_lu = malloc(((size_t){c_size(n * n)} + 1) * sizeof(double));",
+        f"long *_piv = malloc(((size_t){c_size(n)} + 1) * sizeof(long));",
+        "if (_lu == NULL || _piv == NULL) {",
+        *("    " + line for line in _fail(_NO_MEMORY, ("_lu", "_piv"))),
+        "}",
+    ]
+
+
+_FREE = ["free(_lu);", "free(_piv);"]
+
+
+def _if(cond: str, body: list) -> list:
+    return [f"if ({cond}) {{", *("    " + line for line in body), "}"]
+
+
+def _at(pointer: str, var: str, count) -> str:
+    """`pointer` moved to block `var` of `count` elements (C)."""
+    if var == "0":
+        return pointer
+    if dims.known_equal(count, 1):
+        return f"{pointer} + {var}"
+    return f"{pointer} + {var} * {c_size(count)}"
+
+
+def _per_matrix(batch, body) -> list:
+    """`body(o)` (lines; o: the C index of the matrix) once per matrix of a
+    stack of `batch` matrices (`_o`), or once when there is one."""
+    if dims.known_equal(batch, 1):
+        return body("0")
+    return loop(batch, body("_o"), "_o")
+
+
+def _block(lines: list) -> list:
+    """`lines` in a block of their own (their scratch names stay inside)."""
+    return ["{", *("    " + line for line in lines), "}"]
+
+
+def _factor(n, a: str) -> list:
+    """Lines copying the matrix at `a` into `_lu` and factoring it there;
+    a singular matrix leaves the function (-7), as NumPy raises."""
+    return [
+        f"memcpy(_lu, {a}, {c_size(n * n)} * sizeof(double));",
+        *_if(f"sg_lu(_lu, {c_size(n)}, _piv) != 0", _fail(_SINGULAR, ("_lu", "_piv"))),
+    ]
+
+
+@lowering("inv", helpers=("sg_lu", "sg_lu_solve"))
+def _inv(node, out, args) -> list:
+    # NumPy solves A X = I (dgesv) for each matrix.
+    (a,), (src,) = node.inputs, args
+    n = a.shape[-1]
+
+    def body(o):
+        return [
+            *_factor(n, _at(src, o, n * n)),
+            f"double *_x = {_at(out, o, n * n)};",
+            f"memset(_x, 0, {c_size(n * n)} * sizeof(double)); /* +0.0 */",
+            *loop(n, [f"_x[_j * {c_size(n + 1)}] = 1.0;"], "_j"),
+            f"sg_lu_solve(_lu, _piv, {c_size(n)}, _x, {c_size(n)});",
+        ]
+
+    lines = _per_matrix(dims.prod(a.shape[:-2]), body)
+    return _block(_scratch(n) + lines + _FREE)
+
+
+@lowering("solve", helpers=("sg_lu", "sg_lu_solve"))
+def _solve(node, out, args) -> list:
+    a, b = node.inputs
+    src, rhs = args
+    n = a.shape[-1]
+    if b.ndim == 1:
+        # NumPy 2: a 1-D b is one vector, solved with every matrix.
+        batch, width = dims.prod(a.shape[:-2]), 1
+        a_batch, b_batch = a.shape[:-2], ()
+    else:
+        batch, width = dims.prod(node.shape[:-2]), b.shape[-1]
+        a_batch, b_batch = a.shape[:-2], b.shape[:-2]
+    out_batch = node.shape[: len(node.shape) - (1 if b.ndim == 1 else 2)]
+    block = n * width
+
+    def offset(o, in_batch):
+        # The matrix of an operand's stack that stack entry `o` reads
+        # (broadcasting its leading axes).
+        if o == "0" or not in_batch:
+            return "0"
+        if tuple(in_batch) == tuple(out_batch):
+            return o
+        return f"({source_index(o, out_batch, in_batch)})"
+
+    def body(o):
+        return [
+            *_factor(n, _at(src, offset(o, a_batch), n * n)),
+            f"double *_x = {_at(out, o, block)};",
+            f"memcpy(_x, {_at(rhs, offset(o, b_batch), block)}, "
+            f"{c_size(block)} * sizeof(double));",
+            f"sg_lu_solve(_lu, _piv, {c_size(n)}, _x, {c_size(width)});",
+        ]
+
+    lines = _per_matrix(batch, body)
+    return _block(_scratch(n) + lines + _FREE)
+
+
+@lowering("det", "slogdet", "slogdet_sign", helpers=("sg_lu", "sg_slogdet"))
+def _determinant(node, out, args) -> list:
+    (a,), (src,) = node.inputs, args
+    n = a.shape[-1]
+    # NumPy's det is sign * exp(log |det|) from its slogdet (umath_linalg).
+    value = {
+        "det": "_sign * exp(_logdet)",
+        "slogdet": "_logdet",
+        "slogdet_sign": "_sign",
+    }[node.op]
+
+    def body(o):
+        return [
+            f"memcpy(_lu, {_at(src, o, n * n)}, {c_size(n * n)} * sizeof(double));",
+            "double _sign;",
+            f"double _logdet = sg_slogdet(_lu, {c_size(n)}, _piv, &_sign);",
+            f"{out if not node.shape else f'{out}[{o}]'} = {value};",
+        ]
+
+    lines = _per_matrix(dims.prod(a.shape[:-2]), body)
+    return _block(_scratch(n) + lines + _FREE)
+
+
+@lowering("cholesky", helpers=("sg_cholesky",))
+def _cholesky(node, out, args) -> list:
+    (a,), (src,) = node.inputs, args
+    n = a.shape[-1]
+
+    def body(o):
+        at = _at(src, o, n * n)
+        return _if(
+            f"sg_cholesky({at}, {_at(out, o, n * n)}, {c_size(n)}) != 0",
+            _fail(_NOT_DEFINITE, ()),
+        )
+
+    # The factor is built in `out` (no scratch).
+    return _per_matrix(dims.prod(a.shape[:-2]), body)
