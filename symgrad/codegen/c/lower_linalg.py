@@ -5,9 +5,11 @@ NumPy's semantics and errors.
 Contract: each `@lowering` returns one C block computing `node` into `out`
 matrix by matrix (the leading axes are a stack; `solve` broadcasts them),
 through the helpers below, which work as the LAPACK routines NumPy calls:
-- `sg_lu`: LU factors with partial pivoting, as dgetf2 picks the pivots
-  (the largest |value| in the column, the first one on ties); a pivot that
-  is exactly 0.0 means a singular matrix (LAPACK's info > 0).
+- `sg_lu`: LU factors with partial pivoting, the pivots as dgetf2 picks
+  them (the largest |value| in the column, the first one on ties), each
+  entry computed in the order of OpenBLAS's getf2 (which NumPy's wheels
+  call); a pivot that is exactly 0.0 means a singular matrix (LAPACK's
+  info > 0).
 - `sg_lu_solve`: the solution from those factors (dgetrs). `inv` is the
   solution for the identity and `solve` for b, as NumPy's dgesv calls.
 - `sg_slogdet`: the sign and log |det| from the factors as NumPy computes
@@ -21,12 +23,16 @@ through the helpers below, which work as the LAPACK routines NumPy calls:
 Failures jump to the function's end with NumPy's errors as statuses: -7
 (singular: inv and solve raise `LinAlgError("Singular matrix")`), -8 (not
 positive definite), -1 (no memory for the factors). Results agree with
-LAPACK's to rounding, not to the bit: LAPACK's blocked code adds in
-another order. The factors' scratch (n * n doubles and n pivots) is
-allocated once per statement, freed on every way out. The helpers are
-added to `scalar.HELPERS`, where the module finds the helpers its
-lowerings name (and reserves their names); a helper that calls another
-sorts after it by name, as the module writes them in name order.
+LAPACK's to rounding. The factors follow OpenBLAS's order, so small ones
+often agree to the bit and an exact 0.0 pivot (a singular matrix such as
+[[1, 2, 3], [4, 5, 6], [7, 8, 9]]) is found where NumPy with OpenBLAS
+finds it; not for every LAPACK, nor for large matrices (OpenBLAS blocks
+them and adds in another order). The factors' scratch (n * n doubles
+and n pivots) is allocated once per statement, freed on every way out.
+The helpers are added to `scalar.HELPERS`, where the module finds the
+helpers its lowerings name (and reserves their names); a helper that
+calls another sorts after it by name, as the module writes them in name
+order.
 """
 
 from __future__ import annotations
@@ -37,15 +43,31 @@ from symgrad.codegen.c.scalar import HELPERS
 from symgrad.codegen.c.sizes import c_size
 from symgrad.ir import dims
 
-_LU = """/* The LU factors of the n x n row-major matrix a, in place, as LAPACK's
-   dgetf2 computes them: for each column j, the row (from j down) with the
-   largest |value| in that column, the first one on ties, is swapped with
-   row j (piv[j]: the row it came from); the column below the pivot is
-   divided by it and the rows below updated. Returns 1 as soon as a pivot
-   is exactly 0.0 (a singular matrix: LAPACK's info > 0), else 0. */
+_LU = """/* The LU factors of the n x n row-major matrix a, in place, with the
+   pivots LAPACK's dgetf2 picks: for each column j, the row (from j down)
+   with the largest |value| in that column, the first one on ties, is
+   swapped with row j (piv[j]: the row it came from). Column by column
+   (left-looking, as OpenBLAS's getf2 that NumPy's wheels call): the
+   earlier swaps, then each entry less the dot product of its row of L so
+   far with the column (summed first, then subtracted), then the pivot,
+   and the column below it scaled by the pivot. Returns 1 as soon as a
+   pivot is exactly 0.0 (a singular matrix: LAPACK's info > 0), else 0. */
 static int sg_lu(double *a, long n, long *piv)
 {
     for (long j = 0; j < n; j++) {
+        for (long i = 0; i < j; i++) {
+            double t = a[i * n + j];
+            a[i * n + j] = a[piv[i] * n + j];
+            a[piv[i] * n + j] = t;
+        }
+        for (long i = 1; i < n; i++) {
+            long m = i < j ? i : j;
+            double s = 0.0;
+            for (long k = 0; k < m; k++) {
+                s += a[i * n + k] * a[k * n + j];
+            }
+            a[i * n + j] -= s;
+        }
         long p = j;
         double big = fabs(a[j * n + j]);
         for (long i = j + 1; i < n; i++) {
@@ -58,18 +80,21 @@ static int sg_lu(double *a, long n, long *piv)
         if (a[p * n + j] == 0.0) {
             return 1;
         }
+        /* Columns 0..j; the later ones take this swap in their turn. */
         if (p != j) {
-            for (long k = 0; k < n; k++) {
+            for (long k = 0; k <= j; k++) {
                 double t = a[j * n + k];
                 a[j * n + k] = a[p * n + k];
                 a[p * n + k] = t;
             }
         }
+        /* LAPACK multiplies by the reciprocal unless it would overflow. */
+        double d = a[j * n + j];
         for (long i = j + 1; i < n; i++) {
-            double l = a[i * n + j] / a[j * n + j];
-            a[i * n + j] = l;
-            for (long k = j + 1; k < n; k++) {
-                a[i * n + k] -= l * a[j * n + k];
+            if (fabs(d) >= 2.2250738585072014e-308) {
+                a[i * n + j] *= 1.0 / d;
+            } else {
+                a[i * n + j] /= d;
             }
         }
     }
@@ -100,7 +125,8 @@ static void sg_lu_solve(const double *lu, const long *piv, long n, double *b,
         }
     }
     for (long i = n - 1; i >= 0; i--) {
-        for (long j = i + 1; j < n; j++) {
+        /* The last column first, as dtrsm subtracts. */
+        for (long j = n - 1; j > i; j--) {
             double u = lu[i * n + j];
             for (long k = 0; k < m; k++) {
                 b[i * m + k] -= u * b[j * m + k];
@@ -141,31 +167,35 @@ static double sg_slogdet(double *a, long n, long *piv, double *sign)
 
 _CHOLESKY = """/* The lower Cholesky factor l (A = L L^T) of the n x n row-major matrix
    a, from a's lower triangle only, as LAPACK's dpotrf with uplo "L": column
-   by column, the diagonal value less the squares of the row so far, its
-   square root, then the column below; l's upper triangle is 0.0. Returns
+   by column, the diagonal value less the sum of the squares of its row so
+   far, its square root, then the column below (each entry less its dot
+   product, times the reciprocal); l's upper triangle is 0.0. Returns
    1 (not positive definite: LAPACK's info > 0) when a diagonal value is
    <= 0 or NaN before its square root, else 0. */
 static int sg_cholesky(const double *a, double *l, long n)
 {
     for (long j = 0; j < n; j++) {
-        double d = a[j * n + j];
+        double s = 0.0;
         for (long k = 0; k < j; k++) {
-            d -= l[j * n + k] * l[j * n + k];
+            s += l[j * n + k] * l[j * n + k];
         }
+        double d = a[j * n + j] - s;
         if (!(d > 0.0)) {
             return 1;
         }
         d = sqrt(d);
         l[j * n + j] = d;
+        /* dpotrf scales the column by the reciprocal. */
+        double r = 1.0 / d;
         for (long k = j + 1; k < n; k++) {
             l[j * n + k] = 0.0;
         }
         for (long i = j + 1; i < n; i++) {
-            double t = a[i * n + j];
+            double t = 0.0;
             for (long k = 0; k < j; k++) {
-                t -= l[i * n + k] * l[j * n + k];
+                t += l[i * n + k] * l[j * n + k];
             }
-            l[i * n + j] = t / d;
+            l[i * n + j] = (a[i * n + j] - t) * r;
         }
     }
     return 0;
