@@ -18,8 +18,8 @@ through the helpers below, which work as the LAPACK routines NumPy calls:
   sign * exp(log |det|), as NumPy computes it too.
 - `sg_cholesky`: the lower factor, reading the lower triangle only (dpotrf
   with uplo "L", as `np.linalg.cholesky`), the upper triangle set to 0.0;
-  a diagonal value <= 0 or NaN before its square root means not positive
-  definite.
+  a diagonal value <= 0 before its square root means not positive
+  definite (a NaN gives NaNs, as NumPy with OpenBLAS).
 Failures jump to the function's end with NumPy's errors as statuses: -7
 (singular: inv and solve raise `LinAlgError("Singular matrix")`), -8 (not
 positive definite), -1 (no memory for the factors). Results agree with
@@ -171,7 +171,9 @@ _CHOLESKY = """/* The lower Cholesky factor l (A = L L^T) of the n x n row-major
    far, its square root, then the column below (each entry less its dot
    product, times the reciprocal); l's upper triangle is 0.0. Returns
    1 (not positive definite: LAPACK's info > 0) when a diagonal value is
-   <= 0 or NaN before its square root, else 0. */
+   <= 0 before its square root, else 0. A NaN goes on into the factor,
+   as OpenBLAS's potrf (which NumPy's wheels call) lets it: reference
+   LAPACK would stop there. */
 static int sg_cholesky(const double *a, double *l, long n)
 {
     for (long j = 0; j < n; j++) {
@@ -180,7 +182,7 @@ static int sg_cholesky(const double *a, double *l, long n)
             s += l[j * n + k] * l[j * n + k];
         }
         double d = a[j * n + j] - s;
-        if (!(d > 0.0)) {
+        if (d <= 0.0) {
             return 1;
         }
         d = sqrt(d);
