@@ -117,4 +117,4 @@ def test_readme_target_refusals_are_current():
     got = supported.section(text, refusals.BEGIN, refusals.END)
     assert got == refusals.page(), "run: python -m symgrad.codegen.refusals"
     # What a target refuses is what its refusal says when generating.
-    assert "`np.linalg.inv`" in got and "`scipy.special.i0`" in got
+    assert "`np.linalg.pinv`" in got and "`scipy.special.i0`" in got
