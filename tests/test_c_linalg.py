@@ -222,3 +222,27 @@ def test_pivoting_needs_a_swap():
     _close(ours(m, b), theirs(m, b))
     ours, theirs = _both(_inv, m)
     _close(ours(m), theirs(m))
+
+
+def test_symbolic_matrix_size_and_stack():
+    # n (the matrix size) and k (the stack) symbolic: one module, any sizes.
+    def loss(a, b):
+        spd = a @ np.swapaxes(a, -1, -2)
+        sign, logdet = np.linalg.slogdet(a)
+        return (
+            np.sum(np.sin(np.linalg.inv(spd)))
+            + np.sum(np.linalg.solve(spd, b) ** 2)
+            + np.sum(np.linalg.det(spd) * sign + logdet)
+            + np.sum(np.cos(np.linalg.cholesky(spd)))
+        )
+
+    shapes = {"a": "k, n, n", "b": "n"}
+    ours = symgrad.value_and_grad(loss, argnums=(0, 1), target="c", shapes=shapes)
+    theirs = symgrad.value_and_grad(loss, argnums=(0, 1), shapes=shapes)
+    rng = np.random.default_rng(8)
+    for k, n in ((2, 3), (1, 5), (3, 1), (0, 2), (2, 0)):
+        a, b = rng.normal(size=(k, n, n)) + 2.0 * np.eye(n), rng.normal(size=n)
+        got, want = ours(a, b), theirs(a, b)
+        _close(got[0], want[0])
+        for g, w in zip(got[1], want[1], strict=True):
+            _close(g, w)

@@ -264,9 +264,15 @@ def _per_matrix(batch, body) -> list:
     return loop(batch, body("_o"), "_o")
 
 
-def _block(lines: list) -> list:
-    """`lines` in a block of their own (their scratch names stay inside)."""
-    return ["{", *("    " + line for line in lines), "}"]
+def _with_scratch(n, batch, lines: list) -> list:
+    """`lines` (per matrix, using `_lu` and `_piv`) with their scratch, in
+    a block of their own (the scratch names stay inside). With a symbolic
+    stack, only when it has a matrix: an empty stack may have any n, and
+    then n * n could overflow (a matrix in memory bounds it)."""
+    body = _scratch(n) + lines + _FREE
+    if dims.is_symbolic(batch):
+        return _if(f"{c_size(batch)} > 0", body)
+    return ["{", *("    " + line for line in body), "}"]
 
 
 def _factor(n, a: str) -> list:
@@ -293,8 +299,8 @@ def _inv(node, out, args) -> list:
             f"sg_lu_solve(_lu, _piv, {c_size(n)}, _x, {c_size(n)});",
         ]
 
-    lines = _per_matrix(dims.prod(a.shape[:-2]), body)
-    return _block(_scratch(n) + lines + _FREE)
+    batch = dims.prod(a.shape[:-2])
+    return _with_scratch(n, batch, _per_matrix(batch, body))
 
 
 @lowering("solve", helpers=("sg_lu", "sg_lu_solve"))
@@ -319,7 +325,8 @@ def _solve(node, out, args) -> list:
             return "0"
         if tuple(in_batch) == tuple(out_batch):
             return o
-        return f"({source_index(o, out_batch, in_batch)})"
+        at = source_index(o, out_batch, in_batch)
+        return at if at == "0" else f"({at})"
 
     def body(o):
         return [
@@ -330,8 +337,7 @@ def _solve(node, out, args) -> list:
             f"sg_lu_solve(_lu, _piv, {c_size(n)}, _x, {c_size(width)});",
         ]
 
-    lines = _per_matrix(batch, body)
-    return _block(_scratch(n) + lines + _FREE)
+    return _with_scratch(n, batch, _per_matrix(batch, body))
 
 
 @lowering("det", "slogdet", "slogdet_sign", helpers=("sg_lu", "sg_slogdet"))
@@ -353,8 +359,8 @@ def _determinant(node, out, args) -> list:
             f"{out if not node.shape else f'{out}[{o}]'} = {value};",
         ]
 
-    lines = _per_matrix(dims.prod(a.shape[:-2]), body)
-    return _block(_scratch(n) + lines + _FREE)
+    batch = dims.prod(a.shape[:-2])
+    return _with_scratch(n, batch, _per_matrix(batch, body))
 
 
 @lowering("cholesky", helpers=("sg_cholesky",))
