@@ -138,6 +138,12 @@ def test_cholesky_reads_the_lower_triangle():
     # Exactly zero on the triangle it does not read.
     assert np.all(np.triu(got[1], 1) == 0.0)
 
+    def directional(a):
+        return np.sum(symgrad.grad(loss)(a) * np.cos(a))
+
+    second = symgrad.grad(directional, target="c")(m)
+    _close(second, symgrad.grad(directional)(m), rtol=1e-11)
+
 
 def test_cholesky_upper_reads_the_upper_triangle():
     rng = np.random.default_rng(4)
