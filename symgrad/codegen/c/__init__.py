@@ -27,7 +27,7 @@ import types
 import numpy as np
 
 from symgrad.codegen.c import binding as c_binding
-from symgrad.codegen.c import blas, build, calls, vecmath
+from symgrad.codegen.c import blas, build, calls, lower_linalg, stacks, vecmath
 from symgrad.codegen.c import module as c_module
 from symgrad.codegen.c import trainer as c_trainer
 from symgrad.codegen.c.lower_arrays import loop, source_index
@@ -64,6 +64,8 @@ def reserved() -> frozenset:
         _C_NAMES
         | set(CALLEES.values())
         | set(HELPERS)
+        | set(lower_linalg.HELPERS)
+        | set(stacks.NAMES)
         | set(blas.NAMES)
         | set(vecmath.NAMES)
     )

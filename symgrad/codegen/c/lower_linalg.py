@@ -29,17 +29,15 @@ often agree to the bit and an exact 0.0 pivot (a singular matrix such as
 finds it; not for every LAPACK, nor for large matrices (OpenBLAS blocks
 them and adds in another order). The factors' scratch (n * n doubles
 and n pivots) is allocated once per statement, freed on every way out.
-The helpers are added to `scalar.HELPERS`, where the module finds the
-helpers its lowerings name (and reserves their names); a helper that
-calls another sorts after it by name, as the module writes them in name
-order.
+`HELPERS` holds their C source, which `module.helper_sources` writes
+(and the target reserves their names); a helper that calls another sorts
+after it by name, as the module writes them in name order.
 """
 
 from __future__ import annotations
 
 from symgrad.codegen.c.lower_arrays import loop, source_index
 from symgrad.codegen.c.lowering import lowering
-from symgrad.codegen.c.scalar import HELPERS
 from symgrad.codegen.c.sizes import c_size
 from symgrad.ir import dims
 
@@ -203,13 +201,12 @@ static int sg_cholesky(const double *a, double *l, long n)
     return 0;
 }"""
 
-LINALG_HELPERS = {
+HELPERS = {
     "sg_lu": _LU,
     "sg_lu_solve": _LU_SOLVE,
     "sg_slogdet": _SLOGDET,
     "sg_cholesky": _CHOLESKY,
 }
-HELPERS.update(LINALG_HELPERS)
 
 _SINGULAR = (-7, "a singular matrix")
 _NOT_DEFINITE = (-8, "a matrix that is not positive definite")

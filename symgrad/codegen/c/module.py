@@ -38,7 +38,7 @@ from symgrad import ir
 from symgrad._version import __version__
 from symgrad.ad.autodiff import SUM_FILE
 from symgrad.codegen import regions
-from symgrad.codegen.c import blas, control, fuse, stacks, workspace
+from symgrad.codegen.c import blas, control, fuse, lower_linalg, stacks, workspace
 from symgrad.codegen.c.blocks import Buffer, Decl, Frame, rendered
 from symgrad.codegen.c.lower_arrays import empty_reduction, loop
 from symgrad.codegen.c.lower_indexing import out_of_bounds
@@ -529,7 +529,7 @@ def generate(program, target) -> tuple:
 def helper_sources(names) -> list:
     """The C source of each helper in `names` (as `CModule.helpers` collects
     them), in name order."""
-    known = {**HELPERS, **blas.HELPERS, **stacks.HELPERS}
+    known = {**HELPERS, **blas.HELPERS, **stacks.HELPERS, **lower_linalg.HELPERS}
     return [known[name] for name in sorted(names)]
 
 
