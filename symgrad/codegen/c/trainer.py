@@ -98,7 +98,8 @@ def _data_leaves(loss):
 def _check(loss, optimizer):
     if optimizer == "newton":
         _refuse(
-            "does not do newton (it needs the Hessian and a linear solve); use "
+            "does not do newton (its linear solve would not round as the "
+            "NumPy trainer's LAPACK does, so the trajectories would part); use "
             "sgd, momentum or adam, or --target numpy for newton"
         )
     for leaf in loss.leaves:
