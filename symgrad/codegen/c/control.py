@@ -6,7 +6,7 @@ lowering): `cond` and `switch` (an `if` / `else if` / `else` chain, flat
 however long), `while` (`while (test)`, or `for (;;)` with the test's
 statements and a `break`), the stack ops (`stacks`) and `custom_vjp` (its
 results are the values it passes through). `mod` is the `module.CModule`
-compiling the function, `frame` its `module.Frame`, `siblings` the nodes of
+compiling the function, `frame` its `blocks.Frame`, `siblings` the nodes of
 the block `node` is in (where its `item`s are), `top` whether that block is
 the function's own.
 
