@@ -62,14 +62,21 @@ def loop(count, body: list, var: str = "_i") -> list:
     ]
 
 
+def reduced_axes(node) -> tuple:
+    """(the axes a reduction `node` reduces, the axes it keeps) of its
+    operand, in order (`axes` None: all of them)."""
+    ndim = node.inputs[0].ndim
+    axes = node.attr("axes")
+    axes = tuple(range(ndim)) if axes is None else tuple(axes)
+    return axes, [k for k in range(ndim) if k not in axes]
+
+
 @lowering("sum", "mean", "max", "min")
 def _reduction(node, out, args) -> list:
     (a,), (src,) = node.inputs, args
     if not a.shape:
         return [f"{out} = {src};"]
-    axes = node.attr("axes")
-    axes = tuple(range(a.ndim)) if axes is None else tuple(axes)
-    kept = [k for k in range(a.ndim) if k not in axes]
+    axes, kept = reduced_axes(node)
     kept_shape = [a.shape[k] for k in kept]
     # The result element of operand element _i: its kept axes, in order.
     index = (

@@ -14,7 +14,7 @@ contiguous memory. Sizes may be symbolic (`sizes.c_size`).
 
 from __future__ import annotations
 
-from symgrad.codegen.c.lower_arrays import loop, source_index
+from symgrad.codegen.c.lower_arrays import loop, reduced_axes, source_index
 from symgrad.codegen.c.lowering import lowering
 from symgrad.codegen.c.sizes import c_size
 from symgrad.ir import dims
@@ -67,9 +67,7 @@ def _prod(node, out, args) -> list:
     (a,), (src,) = node.inputs, args
     if not a.shape:
         return [f"{out} = {src};"]
-    axes = node.attr("axes")
-    axes = tuple(range(a.ndim)) if axes is None else tuple(axes)
-    kept = [k for k in range(a.ndim) if k not in axes]
+    axes, kept = reduced_axes(node)
     if not kept:
         acc = f"{out}[0]" if node.shape else out  # keepdims: shape (1, ...)
         return [f"{acc} = 1.0;", *loop(a.size, [f"{acc} *= {src}[_i];"])]

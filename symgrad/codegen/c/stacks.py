@@ -33,6 +33,7 @@ NAMES = (
     "sg_stack_free",
     "sg_stack_new",
     "sg_stack_room",
+    "sg_stack_like",
     "sg_stack_copy",
     "sg_stack_zeros",
     "sg_stack_add",
@@ -132,8 +133,9 @@ static inline int sg_push_double(sg_stack *s, double x)
     return sg_push(s, &x);
 }
 
-/* `to` becomes a copy of `from` (stacks inside it copied too). */
-static inline int sg_stack_copy(sg_stack *to, const sg_stack *from)
+/* `to` becomes a stack shaped like `from`, holding its records (zeros:
+   0) or zeros (zeros: 1: a stack's cotangent); stacks inside too. */
+static inline int sg_stack_like(sg_stack *to, const sg_stack *from, int zeros)
 {
     sg_stack_new(to, from->n, from->stacks);
     if (from->len == 0) {
@@ -143,7 +145,12 @@ static inline int sg_stack_copy(sg_stack *to, const sg_stack *from)
         return -1;
     }
     if (!from->stacks) {
-        memcpy(to->data, from->data, (size_t)(from->len * sg_record(from)));
+        size_t bytes = (size_t)(from->len * sg_record(from));
+        if (zeros) {
+            memset(to->data, 0, bytes);
+        } else {
+            memcpy(to->data, from->data, bytes);
+        }
         to->len = from->len;
         return 0;
     }
@@ -152,11 +159,17 @@ static inline int sg_stack_copy(sg_stack *to, const sg_stack *from)
         sg_stack empty = SG_STACK_EMPTY;
         *slot = empty;
         to->len++;
-        if (sg_stack_copy(slot, (const sg_stack *)from->data + k) != 0) {
+        if (sg_stack_like(slot, (const sg_stack *)from->data + k, zeros) != 0) {
             return -1;
         }
     }
     return 0;
+}
+
+/* `to` becomes a copy of `from` (stacks inside it copied too). */
+static inline int sg_stack_copy(sg_stack *to, const sg_stack *from)
+{
+    return sg_stack_like(to, from, 0);
 }
 
 /* Push a copy of the stack `x` (the tape of one run of an inner loop). */
@@ -212,28 +225,7 @@ static inline int sg_pop_stack(sg_stack *s, sg_stack *to)
 /* `to` becomes a stack like `like` holding zeros (a stack's cotangent). */
 static inline int sg_stack_zeros(sg_stack *to, const sg_stack *like)
 {
-    sg_stack_new(to, like->n, like->stacks);
-    if (like->len == 0) {
-        return 0;
-    }
-    if (sg_stack_room(to, like->len) != 0) {
-        return -1;
-    }
-    if (!like->stacks) {
-        memset(to->data, 0, (size_t)(like->len * sg_record(like)));
-        to->len = like->len;
-        return 0;
-    }
-    for (long k = 0; k < like->len; k++) {
-        sg_stack *slot = (sg_stack *)to->data + k;
-        sg_stack empty = SG_STACK_EMPTY;
-        *slot = empty;
-        to->len++;
-        if (sg_stack_zeros(slot, (const sg_stack *)like->data + k) != 0) {
-            return -1;
-        }
-    }
-    return 0;
+    return sg_stack_like(to, like, 1);
 }
 
 /* `to` becomes the record-by-record sum of `a` and `b` (as long as the
